@@ -1,0 +1,240 @@
+"""The accreditation workflow's named guards, effects and detail loader."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from iris_engine.cases import HOOKS, Refusal
+from iris_engine.roster.projection import publish
+from iris_engine.store.models import (
+    Accreditation,
+    Case,
+    CaseEvent,
+    Counter,
+    NonConformity,
+    Organisation,
+    User,
+)
+from iris_engine.workflow import TransitionContext
+
+__all__ = ["add_years", "valid_licences"]
+
+
+@HOOKS.detail("accreditation")
+async def _load(session: AsyncSession, case: Case) -> Accreditation:
+    detail = await session.get(Accreditation, case.id, populate_existing=True)
+    assert detail is not None, f"accreditation case {case.id} has no detail row"
+    return detail
+
+
+def valid_licences(document: Any, on: date) -> list[dict[str, Any]]:
+    """Licences in a self-assessment valid on ``on`` (dates are ISO strings)."""
+    try:
+        licences = document["principles"]["A"]["licences"]
+    except (KeyError, TypeError):
+        return []
+    day = on.isoformat()
+    return [
+        lic for lic in licences
+        if isinstance(lic, dict) and str(lic.get("valid_from", "0000")) <= day
+        <= str(lic.get("valid_until", ""))
+    ]
+
+
+def add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+async def _open_non_conformities(ctx: TransitionContext, severity: str | None = None) -> int:
+    stmt = select(func.count()).select_from(NonConformity).where(
+        NonConformity.case_id == ctx.case.id, NonConformity.status != "closed"  # type: ignore[arg-type]
+    )
+    if severity:
+        stmt = stmt.where(NonConformity.severity == severity)  # type: ignore[arg-type]
+    return int((await ctx.session.scalar(stmt)) or 0)
+
+
+# -- guards ------------------------------------------------------------------------------
+@HOOKS.guard("documents_valid")
+async def documents_valid(ctx: TransitionContext) -> str | None:
+    detail: Accreditation = ctx.detail
+    if not detail.self_assessment:
+        raise Refusal("no self-assessment has been provided (fire update_self_assessment first)")
+    code = ctx.services.codes.get(detail.code_of_conduct)
+    errors = code.validate(detail.self_assessment, base_pointer="/self_assessment")
+    if errors:
+        raise Refusal(f"the self-assessment does not meet {code.title} {code.version} "
+                      f"({len(errors)} problem{'s' if len(errors) > 1 else ''})", errors)
+    return None
+
+
+@HOOKS.guard("licence_valid_today")
+async def licence_valid_today(ctx: TransitionContext) -> str | None:
+    if valid_licences(ctx.detail.self_assessment, ctx.now.date()):
+        return None
+    return f"no operating licence in the self-assessment is valid on {ctx.now.date().isoformat()}"
+
+
+@HOOKS.guard("auditor_eligible", reads_input=True)
+async def auditor_eligible(ctx: TransitionContext) -> str | None:
+    auditor = await ctx.session.get(User, ctx.request.data.get("auditor_id"))
+    if auditor is None or not auditor.active or "auditor" not in auditor.role_set:
+        return f"user {ctx.request.data.get('auditor_id')} is not an active auditor"
+    if auditor.organisation_id == ctx.case.organisation_id:
+        return "an auditor cannot audit their own organisation"
+    return None
+
+
+@HOOKS.guard("has_open_non_conformity")
+async def has_open_non_conformity(ctx: TransitionContext) -> str | None:
+    return None if await _open_non_conformities(ctx) else "there is no open non-conformity"
+
+
+@HOOKS.guard("no_open_non_conformity")
+async def no_open_non_conformity(ctx: TransitionContext) -> str | None:
+    n = await _open_non_conformities(ctx)
+    return f"{n} non-conformit{'ies are' if n > 1 else 'y is'} still open" if n else None
+
+
+@HOOKS.guard("no_open_major_non_conformity")
+async def no_open_major_non_conformity(ctx: TransitionContext) -> str | None:
+    n = await _open_non_conformities(ctx, "major")
+    return f"{n} major non-conformit{'ies are' if n > 1 else 'y is'} still open" if n else None
+
+
+@HOOKS.guard("plans_cover_open_non_conformities", reads_input=True)
+async def plans_cover_open_non_conformities(ctx: TransitionContext) -> str | None:
+    open_ids = set((await ctx.session.scalars(select(NonConformity.id).where(
+        NonConformity.case_id == ctx.case.id, NonConformity.status == "open"  # type: ignore[arg-type]
+    ))).all())
+    given = [p["non_conformity_id"] for p in ctx.request.data.get("plans", [])]
+    stray = sorted(set(given) - open_ids)
+    missing = sorted(open_ids - set(given))
+    problems = []
+    if stray:
+        problems.append(f"no open non-conformity with id {', '.join(map(str, stray))} on this case")
+    if missing:
+        problems.append(f"no plan for non-conformit{'ies' if len(missing) > 1 else 'y'} "
+                        + ", ".join(map(str, missing)))
+    return "; ".join(problems) or None
+
+
+@HOOKS.guard("decision_maker_did_not_audit")
+async def decision_maker_did_not_audit(ctx: TransitionContext) -> str | None:
+    if ctx.actor.user_id is None:
+        return None
+    audited = await ctx.session.scalar(select(exists().where(
+        CaseEvent.case_id == ctx.case.id, CaseEvent.actor_id == ctx.actor.user_id,  # type: ignore[arg-type]
+        CaseEvent.actor_role == "auditor",  # type: ignore[arg-type]
+    )))
+    if audited or ctx.case.assignee_id == ctx.actor.user_id:
+        return "the decision must be made by someone who did not audit this case"
+    return None
+
+
+@HOOKS.guard("validity_ended")
+async def validity_ended(ctx: TransitionContext) -> str | None:
+    until = ctx.detail.valid_until
+    if until is not None and until < ctx.now.date():
+        return None
+    return f"the certificate is valid until {until}; it has not expired"
+
+
+# -- effects -----------------------------------------------------------------------------
+@HOOKS.effect("store_self_assessment")
+async def store_self_assessment(ctx: TransitionContext) -> None:
+    ctx.detail.self_assessment = ctx.request.data["self_assessment"]
+
+
+@HOOKS.effect("record_submission")
+async def record_submission(ctx: TransitionContext) -> None:
+    ctx.detail.submitted_at = ctx.now
+
+
+@HOOKS.effect("assign_auditor")
+async def assign_auditor(ctx: TransitionContext) -> None:
+    ctx.case.assignee_id = ctx.request.data["auditor_id"]
+
+
+@HOOKS.effect("record_non_conformities")
+async def record_non_conformities(ctx: TransitionContext) -> None:
+    rows = [
+        NonConformity(case_id=ctx.case.id, severity=nc["severity"], principle=nc["principle"],
+                      criterion=nc["criterion"], description=nc["description"],
+                      raised_by=ctx.actor.user_id, raised_at=ctx.now)
+        for nc in ctx.request.data.get("non_conformities", [])
+    ]
+    ctx.session.add_all(rows)
+    await ctx.session.flush()
+    ctx.outcome["non_conformity_ids"] = [r.id for r in rows]
+
+
+@HOOKS.effect("record_corrective_action_plans")
+async def record_corrective_action_plans(ctx: TransitionContext) -> None:
+    for plan in ctx.request.data["plans"]:
+        await ctx.session.execute(
+            update(NonConformity)
+            .where(NonConformity.id == plan["non_conformity_id"])  # type: ignore[arg-type]
+            .values(status="plan_submitted", corrective_action=plan["action"],
+                    evidence_ref=plan.get("evidence_ref"))
+        )
+
+
+async def _move_non_conformities(ctx: TransitionContext, old: str, new: str) -> None:
+    await ctx.session.execute(
+        update(NonConformity)
+        .where(NonConformity.case_id == ctx.case.id, NonConformity.status == old)  # type: ignore[arg-type]
+        .values(status=new, closed_at=ctx.now if new == "closed" else None)
+    )
+
+
+@HOOKS.effect("close_non_conformities")
+async def close_non_conformities(ctx: TransitionContext) -> None:
+    await _move_non_conformities(ctx, "plan_submitted", "closed")
+
+
+@HOOKS.effect("reopen_non_conformities")
+async def reopen_non_conformities(ctx: TransitionContext) -> None:
+    await _move_non_conformities(ctx, "plan_submitted", "open")
+
+
+@HOOKS.effect("assign_lrn")
+async def assign_lrn(ctx: TransitionContext) -> None:
+    detail: Accreditation = ctx.detail
+    settings = ctx.workflow_settings
+    if detail.lrn is None:
+        number = await next_counter(ctx.session, "lrn", start=int(settings.get("lrn_start", 12200)))
+        detail.lrn = f"{settings.get('lrn_prefix', 'LRN')}{number:0{int(settings.get('lrn_digits', 8))}d}"
+    detail.accredited_on = ctx.now.date()
+    detail.valid_until = add_years(ctx.now.date(), int(settings.get("validity_years", 3)))
+    ctx.outcome.update(lrn=detail.lrn, valid_until=detail.valid_until.isoformat())
+
+
+@HOOKS.effect("sync_roster")
+async def sync_roster(ctx: TransitionContext) -> None:
+    organisation = await ctx.session.get(Organisation, ctx.case.organisation_id)
+    assert organisation is not None
+    ctx.outcome["roster_status"] = await publish(
+        ctx.session, state=ctx.dest, detail=ctx.detail, organisation=organisation, now=ctx.now
+    )
+    ctx.session.info.setdefault("after_commit", []).append(ctx.services.roster.invalidate)
+
+
+async def next_counter(session: AsyncSession, name: str, *, start: int) -> int:
+    """Atomically take the next number of a named sequence (the row is locked until commit)."""
+    value = await session.scalar(
+        update(Counter).where(Counter.name == name)  # type: ignore[arg-type]
+        .values(value=Counter.value + 1).returning(Counter.value)
+    )
+    if value is None:
+        session.add(Counter(name=name, value=start + 1))
+        await session.flush()
+        return start + 1
+    return int(value)

@@ -1,0 +1,127 @@
+"""Accreditation applications: open, read, list, and move through the workflow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from iris_engine.accreditation.schemas import (
+    ApplicationView,
+    AvailableTransition,
+    CaseEventView,
+    NonConformityView,
+    TransitionRequest,
+)
+from iris_engine.cases import CaseEngine, Principal
+from iris_engine.cases.access import ROLE_SCOPES, Scope
+from iris_engine.documents import CodeLibrary
+from iris_engine.errors import Forbidden
+from iris_engine.store.db import Database
+from iris_engine.store.models import Accreditation, Case, CaseEvent, NonConformity, Organisation
+from iris_engine.workflow import TransitionInput
+
+__all__ = ["WORKFLOW", "AccreditationService"]
+
+WORKFLOW = "accreditation"
+
+
+class AccreditationService:
+    def __init__(self, db: Database, engine: CaseEngine, codes: CodeLibrary) -> None:
+        self.db = db
+        self.engine = engine
+        self.codes = codes
+
+    async def create(self, principal: Principal, *, self_assessment: dict[str, Any] | None,
+                     code_of_conduct: str) -> ApplicationView:
+        if "recruiter" not in principal.roles:
+            raise Forbidden("only a recruiter opens an application, for its own organisation")
+        self.codes.get(code_of_conduct)  # 404 for an unknown code, before anything is written
+        async with self.db.write() as session:
+            data = {"code_of_conduct": code_of_conduct}
+            if self_assessment is not None:
+                data["self_assessment"] = self_assessment  # type: ignore[assignment]
+            case = await self.engine.open(session, WORKFLOW, organisation_id=principal.organisation_id,
+                                          principal=principal, role="recruiter", data=data)
+            detail = Accreditation(case_id=case.id or 0, code_of_conduct=code_of_conduct,
+                                   self_assessment=self_assessment)
+            session.add(detail)
+            await session.flush()
+            return await self._view(session, case, detail, full=True)
+
+    async def get(self, principal: Principal, case_id: int) -> ApplicationView:
+        async with self.db.read() as session:
+            case = await self.engine.get_visible(session, case_id, principal, WORKFLOW)
+            return await self._view(session, case, None, full=True)
+
+    async def list(self, principal: Principal, *, state: str | None, after: int,
+                   limit: int) -> list[ApplicationView]:
+        stmt = select(Case).where(Case.workflow == WORKFLOW, Case.id > after)  # type: ignore[arg-type,operator]
+        scopes = {ROLE_SCOPES.get(r, Scope.NONE) for r in principal.roles}
+        if Scope.ALL not in scopes:
+            clauses = []
+            if Scope.ORGANISATION in scopes:
+                clauses.append(Case.organisation_id == principal.organisation_id)
+            if Scope.ASSIGNED in scopes:
+                clauses.append(Case.assignee_id == principal.user_id)
+            if not clauses:
+                raise Forbidden("your role does not give access to applications")
+            stmt = stmt.where(or_(*clauses))  # type: ignore[arg-type]
+        if state:
+            stmt = stmt.where(Case.state == state)  # type: ignore[arg-type]
+        stmt = stmt.order_by(Case.id).limit(limit)  # type: ignore[arg-type]
+        async with self.db.read() as session:
+            cases = (await session.scalars(stmt)).all()
+            return [await self._view(session, c, None, full=False) for c in cases]
+
+    async def available(self, principal: Principal, case_id: int) -> list[AvailableTransition]:
+        async with self.db.read() as session:
+            case = await self.engine.get_visible(session, case_id, principal, WORKFLOW)
+            return [AvailableTransition(**t) for t in await self.engine.available(session, case, principal)]
+
+    async def fire(self, principal: Principal, case_id: int,
+                   request: TransitionRequest) -> ApplicationView:
+        async with self.db.write() as session:
+            outcome = await self.engine.fire(session, WORKFLOW, case_id, principal, TransitionInput(
+                event=request.event, expected_revision=request.expected_revision,
+                reason_code=request.reason_code, note=request.note, data=request.data,
+            ))
+            await session.flush()
+            return await self._view(session, outcome.case, outcome.detail, full=False)
+
+    async def history(self, principal: Principal, case_id: int) -> list[CaseEventView]:
+        async with self.db.read() as session:
+            case = await self.engine.get_visible(session, case_id, principal, WORKFLOW)
+            return [_event_view(e) for e in await self.engine.history(session, case)]
+
+    async def _view(self, session: AsyncSession, case: Case, detail: Accreditation | None, *,
+                    full: bool) -> ApplicationView:
+        if detail is None:
+            detail = await session.get(Accreditation, case.id)
+            assert detail is not None
+        org = await session.get(Organisation, case.organisation_id)
+        ncs = (await session.scalars(select(NonConformity).where(
+            NonConformity.case_id == case.id).order_by(NonConformity.id))).all()  # type: ignore[arg-type]
+        return ApplicationView(
+            id=case.id or 0, state=case.state, revision=case.revision, workflow=case.workflow,
+            workflow_version=case.workflow_version, organisation_id=case.organisation_id,
+            organisation_name=org.name if org else "", assignee_id=case.assignee_id,
+            code_of_conduct=detail.code_of_conduct, lrn=detail.lrn,
+            accredited_on=detail.accredited_on, valid_until=detail.valid_until,
+            submitted_at=detail.submitted_at, created_at=case.created_at,
+            updated_at=case.updated_at,
+            non_conformities=[NonConformityView(
+                id=n.id or 0, severity=n.severity, principle=n.principle, criterion=n.criterion,
+                description=n.description, status=n.status, corrective_action=n.corrective_action,
+                evidence_ref=n.evidence_ref, raised_at=n.raised_at, closed_at=n.closed_at,
+            ) for n in ncs],
+            self_assessment=detail.self_assessment if full else None,
+        )
+
+
+def _event_view(e: CaseEvent) -> CaseEventView:
+    return CaseEventView(seq=e.seq, event=e.event, from_state=e.from_state, to_state=e.to_state,
+                         actor_id=e.actor_id, actor_role=e.actor_role, reason_code=e.reason_code,
+                         note=e.note, data=e.data, at=e.created_at, prev_hash=e.prev_hash,
+                         hash=e.hash)

@@ -1,0 +1,78 @@
+"""``create_app(settings)``: wires services, routes, auth, errors and OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Request
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+from iris_engine import __version__
+from iris_engine.accreditation.controllers import ApplicationController
+from iris_engine.cases import Principal
+from iris_engine.people.controllers import people_handlers
+from iris_engine.people.tokens import TokenIssuer, build_jwt_auth
+from iris_engine.roster.controllers import roster_handlers
+from iris_engine.services import Services, build_services
+from iris_engine.settings import Settings
+from iris_engine.web.problems import exception_handlers
+from iris_engine.web.reference import reference_handlers
+
+__all__ = ["create_app"]
+
+
+def _constant(value: Any) -> Provide:
+    def provide() -> Any:
+        return value
+
+    return Provide(provide, use_cache=True, sync_to_thread=False)
+
+
+def _principal(request: Request[Principal, Any, Any]) -> Principal:
+    return request.user
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Litestar:
+    """Build the application. Pass ``services`` to share them with a test or the CLI."""
+    settings = settings or Settings.from_env()
+    services = services or build_services(settings)
+    jwt_auth = build_jwt_auth(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await services.db.dispose()
+
+    app = Litestar(
+        route_handlers=[ApplicationController, *roster_handlers, *people_handlers,
+                        *reference_handlers],
+        dependencies={
+            "services": _constant(services),
+            "db": _constant(services.db),
+            "people": _constant(services.people),
+            "roster": _constant(services.roster),
+            "catalog": _constant(services.catalog),
+            "codes": _constant(services.codes),
+            "accreditation": _constant(services.accreditation),
+            "tokens": _constant(TokenIssuer(jwt_auth)),
+            "principal": Provide(_principal, sync_to_thread=False),
+        },
+        on_app_init=[jwt_auth.on_app_init],
+        exception_handlers=exception_handlers,
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(
+            title="IRIS Engine", version=__version__, path="/schema",
+            description="Accreditation of labour recruiters against the IRIS Standard, the "
+                        "public roster, and (soon) grievances. Errors are application/problem+json.",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        debug=False,
+    )
+    app.state.services = services
+    return app

@@ -1,0 +1,264 @@
+"""The transition pipeline shared by every workflow.
+
+Inside one transaction, always in this order: load the case with a write lock -> authorize
+(role and scope) -> expected revision (409) -> event allowed from the state (409) -> required
+inputs (422) -> guards (422 naming each failed one) -> state change and effects -> audit event
+-> commit (by the caller's transaction). Any exception rolls all of it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from iris_engine.cases.access import Principal, roles_in_scope
+from iris_engine.cases.audit import GENESIS, chain_hash
+from iris_engine.documents.codes import pointer_of
+from iris_engine.errors import (
+    EventNotAllowed,
+    FieldError,
+    Forbidden,
+    GuardFailed,
+    InvalidInput,
+    NotFound,
+    StaleRevision,
+)
+from iris_engine.store.models import Case, CaseEvent
+from iris_engine.workflow import (
+    Actor,
+    HookRegistry,
+    TransitionContext,
+    TransitionInput,
+    TransitionSpec,
+    WorkflowCatalog,
+)
+
+__all__ = ["CaseEngine", "Refusal", "TransitionOutcome", "utcnow"]
+
+
+def utcnow() -> datetime:
+    """Aware UTC: every timestamp column stores UTC (SQLModel refuses naive datetimes)."""
+    return datetime.now(UTC)
+
+
+class Refusal(Exception):
+    """Raised by a guard that has field-level detail (e.g. document errors with pointers)."""
+
+    def __init__(self, message: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or []
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionOutcome:
+    case: Case
+    event: CaseEvent
+    detail: Any
+
+
+SYSTEM = Principal(user_id=0, organisation_id=0, roles=frozenset({"system"}))
+
+
+class CaseEngine:
+    def __init__(
+        self,
+        catalog: WorkflowCatalog,
+        hooks: HookRegistry,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        services: Any = None,
+    ) -> None:
+        self.catalog = catalog
+        self.hooks = hooks
+        self.clock = clock
+        self.services = services
+
+    # -- reading -------------------------------------------------------------------------
+    async def get_visible(self, session: AsyncSession, case_id: int, principal: Principal,
+                          workflow: str, *, for_update: bool = False) -> Case:
+        stmt = select(Case).where(Case.id == case_id, Case.workflow == workflow)
+        if for_update:
+            stmt = stmt.with_for_update()
+        case = (await session.scalars(stmt.execution_options(populate_existing=True))).first()
+        if case is None:
+            raise NotFound(f"no {workflow} case {case_id}")
+        if principal.roles != SYSTEM.roles and not roles_in_scope(principal, case):
+            raise Forbidden(f"{workflow} case {case_id} is not yours to see or act on")
+        return case
+
+    async def history(self, session: AsyncSession, case: Case) -> list[CaseEvent]:
+        rows = await session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)  # type: ignore[arg-type]
+        )
+        return list(rows.all())
+
+    async def available(self, session: AsyncSession, case: Case,
+                        principal: Principal) -> list[dict[str, Any]]:
+        """Events the caller may fire now, with any guard that currently blocks each."""
+        machine = self.catalog.machine(case.workflow, case.workflow_version)
+        roles = set(roles_in_scope(principal, case))
+        out = []
+        detail = await self._load_detail(session, case)
+        for event in machine.allowed_events(case.state):
+            spec = machine.spec.transition(event, case.state)
+            assert spec is not None
+            role = next((r for r in sorted(roles) if r in spec.roles), None)
+            if role is None:
+                continue
+            ctx = self._context(session, case, detail, principal, role, spec,
+                                TransitionInput(event, case.revision))
+            unmet = [{"guard": name, "message": msg} for name, msg, _ in
+                     await self._run_guards(ctx, spec, pre_check=True)]
+            out.append({
+                "event": event,
+                "to": spec.dest,
+                "as_role": role,
+                "reason_codes": list(spec.reason_codes),
+                "note_required": spec.note_required,
+                "data_schema": spec.data_schema,
+                "blocked_by": unmet,
+            })
+        return out
+
+    # -- writing -------------------------------------------------------------------------
+    async def open(self, session: AsyncSession, workflow: str, *, organisation_id: int,
+                   principal: Principal, role: str, data: dict[str, Any] | None = None) -> Case:
+        """Start a case at the workflow's initial state on its latest version."""
+        machine = self.catalog.machine(workflow)
+        now = self.clock()
+        case = Case(workflow=workflow, workflow_version=machine.spec.version,
+                    state=machine.spec.initial, revision=0, organisation_id=organisation_id,
+                    created_at=now, updated_at=now)
+        session.add(case)
+        await session.flush()
+        actor = Actor(principal.user_id or None, role, principal.organisation_id, principal.roles)
+        self._append(session, case, actor, "open", None, case.state, None, None, data or {}, now)
+        return case
+
+    async def fire(self, session: AsyncSession, workflow: str, case_id: int,
+                   principal: Principal, request: TransitionInput) -> TransitionOutcome:
+        case = await self.get_visible(session, case_id, principal, workflow, for_update=True)
+        machine = self.catalog.machine(case.workflow, case.workflow_version)
+        spec_any = [t for t in machine.spec.transitions if t.event == request.event]
+        if not spec_any:
+            raise InvalidInput(
+                f"{request.event!r} is not an event of {workflow} v{case.workflow_version}",
+                errors=[FieldError("/event", "unknown event; known: "
+                                   + ", ".join(sorted(machine.spec.events())))],
+            )
+        roles = roles_in_scope(principal, case) if principal is not SYSTEM else ["system"]
+        if not any(r in t.roles for t in spec_any for r in roles):
+            allowed = sorted({r for t in spec_any for r in t.roles})
+            raise Forbidden(f"{request.event!r} may be fired only by: {', '.join(allowed)}")
+        if request.expected_revision != case.revision:
+            raise StaleRevision(
+                f"case {case.id} is at revision {case.revision}, not {request.expected_revision}; "
+                "reload it and try again",
+                extra={"current_revision": case.revision, "state": case.state},
+            )
+        spec = machine.spec.transition(request.event, case.state)
+        if spec is None or not machine.can_fire(case.state, request.event):
+            raise EventNotAllowed(
+                f"{request.event!r} cannot be fired from state {case.state!r}",
+                extra={"state": case.state, "allowed_events": machine.allowed_events(case.state)},
+            )
+        role = next((r for r in roles if r in spec.roles), None)
+        if role is None:
+            raise Forbidden(f"{request.event!r} from {case.state!r} may be fired only by: "
+                            + ", ".join(sorted(spec.roles)))
+        self._check_inputs(spec, request, machine.spec.reason_codes)
+        detail = await self._load_detail(session, case)
+        ctx = self._context(session, case, detail, principal, role, spec, request)
+        failed = await self._run_guards(ctx, spec)
+        if failed:
+            raise GuardFailed(
+                "; ".join(f"{name}: {msg}" for name, msg, _ in failed),
+                errors=[e for _, _, errs in failed for e in errs],
+                extra={"guards": [{"guard": n, "message": m} for n, m, _ in failed]},
+            )
+        source = case.state
+        dest = machine.fire(source, request.event)
+        case.state = dest
+        for name in spec.effects:
+            await self.hooks.effects[name](ctx)
+        data = dict(request.data)
+        if ctx.outcome:
+            data["outcome"] = ctx.outcome
+        event = self._append(session, case, ctx.actor, request.event, source, dest,
+                             request.reason_code, request.note, data, ctx.now)
+        return TransitionOutcome(case, event, detail)
+
+    # -- the steps -----------------------------------------------------------------------
+    def _context(self, session: AsyncSession, case: Case, detail: Any, principal: Principal,
+                 role: str, spec: TransitionSpec, request: TransitionInput) -> TransitionContext:
+        machine = self.catalog.machine(case.workflow, case.workflow_version)
+        actor = Actor(principal.user_id or None, role, principal.organisation_id, principal.roles)
+        return TransitionContext(
+            case=case, detail=detail, actor=actor, request=request, source=case.state,
+            dest=spec.dest, now=self.clock(), session=session,
+            workflow_settings=dict(machine.spec.settings), services=self.services,
+        )
+
+    @staticmethod
+    def _check_inputs(spec: TransitionSpec, request: TransitionInput,
+                      known_codes: Any) -> None:
+        errors: list[FieldError] = []
+        if spec.reason_codes:
+            if not request.reason_code:
+                errors.append(FieldError("/reason_code", "a reason code is required for "
+                                         f"{spec.event!r}; one of: {', '.join(spec.reason_codes)}"))
+            elif request.reason_code not in spec.reason_codes:
+                errors.append(FieldError("/reason_code", f"{request.reason_code!r} is not a reason "
+                                         f"for {spec.event!r}; one of: {', '.join(spec.reason_codes)}"))
+        elif request.reason_code and request.reason_code not in known_codes:
+            errors.append(FieldError("/reason_code", f"unknown reason code {request.reason_code!r}"))
+        if spec.note_required and not (request.note or "").strip():
+            errors.append(FieldError("/note", f"a note explaining the decision is required for "
+                                     f"{spec.event!r}"))
+        if spec.data_validator is not None:
+            for err in spec.data_validator.iter_errors(request.data):
+                errors.append(FieldError("/data" + pointer_of(err.absolute_path), err.message))
+        elif request.data:
+            errors.append(FieldError("/data", f"{spec.event!r} takes no data"))
+        if errors:
+            raise InvalidInput(f"the input for {spec.event!r} is incomplete or invalid",
+                               errors=sorted(errors, key=lambda e: e.pointer))
+
+    async def _run_guards(self, ctx: TransitionContext, spec: TransitionSpec, *,
+                          pre_check: bool = False) -> list[tuple[str, str, list[FieldError]]]:
+        failed = []
+        for name in spec.guards:
+            if pre_check and name in self.hooks.input_guards:
+                continue  # depends on data the caller has not sent yet
+            try:
+                message = await self.hooks.guards[name](ctx)
+            except Refusal as refusal:
+                failed.append((name, refusal.message, refusal.errors))
+                continue
+            if message:
+                failed.append((name, message, []))
+        return failed
+
+    async def _load_detail(self, session: AsyncSession, case: Case) -> Any:
+        loader = self.hooks.details.get(case.workflow)
+        return await loader(session, case) if loader else None
+
+    def _append(self, session: AsyncSession, case: Case, actor: Actor, event: str,
+                source: str | None, dest: str, reason_code: str | None, note: str | None,
+                data: dict[str, Any], now: datetime) -> CaseEvent:
+        case.revision += 1
+        case.updated_at = now
+        row = CaseEvent(case_id=case.id or 0, seq=case.revision, event=event, from_state=source,
+                        to_state=dest, actor_id=actor.user_id, actor_role=actor.role,
+                        reason_code=reason_code, note=note, data=data, created_at=now,
+                        prev_hash=case.head_hash or GENESIS, hash="")
+        row.hash = chain_hash(row.prev_hash, row)
+        case.head_hash = row.hash
+        session.add(row)
+        return row

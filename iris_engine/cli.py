@@ -1,0 +1,235 @@
+"""The ``iris`` command line. ``iris --help`` and each command's ``--help`` are its manual."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from iris_engine.errors import ApplicationError
+from iris_engine.settings import Settings
+
+__all__ = ["main"]
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ApplicationError as exc:
+        raise click.ClickException(exc.detail) from None
+
+
+def _services(settings: Settings) -> Any:
+    from iris_engine.services import build_services
+
+    try:
+        return build_services(settings)
+    except ApplicationError as exc:
+        raise click.ClickException(exc.detail) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """IRIS Engine: accreditation of labour recruiters, the public roster, and grievances.
+
+    Configuration comes from IRIS_* environment variables (see `iris settings`). With none
+    set, data lives in ./iris.db (SQLite).
+    """
+
+
+@main.command()
+def settings() -> None:
+    """List every IRIS_* setting with its default and meaning."""
+    for name, default, doc in Settings.documented():
+        click.echo(f"{name}\n    default: {default or '(empty)'}\n    {doc}\n")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="TCP port.")
+@click.option("--demo", is_flag=True, help="Seed demo staff and ~300 recruiters into an empty "
+              "database and print the demo log-ins.")
+@click.option("--workers", default=1, show_default=True, type=int, help="Server processes.")
+def serve(host: str, port: int, demo: bool, workers: int) -> None:
+    """Run the web service. An SQLite database is created or upgraded first."""
+    import uvicorn
+
+    from iris_engine.migrations import upgrade
+
+    settings = _settings()
+    if settings.is_sqlite:
+        upgrade(settings.database_url)
+    if demo:
+        _seed(settings, 300)
+    click.echo(f"IRIS Engine on http://{host}:{port}  (API docs: http://{host}:{port}/schema, "
+               f"roster: http://{host}:{port}/api/v1/roster)")
+    uvicorn.run("iris_engine.asgi:app", host=host, port=port, workers=workers, log_level="info")
+
+
+def _seed(settings: Settings, recruiters: int) -> None:
+    from iris_engine.demo import DEMO_RECRUITER_PASSWORD, DEMO_STAFF, seed_demo
+
+    services = _services(settings)
+
+    async def run() -> bool:
+        try:
+            return await seed_demo(services, recruiters=recruiters)
+        finally:
+            await services.db.dispose()
+
+    seeded = asyncio.run(run())
+    click.echo("Demo data seeded." if seeded else "Database already has data; demo not re-seeded.")
+    click.echo("Demo log-ins (POST /api/v1/auth/token with e-mail and password):")
+    for email, password, _name, roles, _org in DEMO_STAFF:
+        click.echo(f"  {', '.join(roles):15} {email:32} {password}")
+    click.echo(f"  {'recruiter':15} {'recruiter001@demo.iris.example':32} {DEMO_RECRUITER_PASSWORD}"
+               "  (001 to 300)")
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (safe to repeat)."""
+    from iris_engine.migrations import upgrade
+
+    upgrade(_settings().database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@main.group()
+def demo() -> None:
+    """Demo data."""
+
+
+@demo.command("seed")
+@click.option("--recruiters", default=300, show_default=True, type=int)
+def demo_seed(recruiters: int) -> None:
+    """Seed demo staff and recruiters into an empty, migrated database."""
+    _seed(_settings(), recruiters)
+
+
+@main.group()
+def users() -> None:
+    """Staff accounts."""
+
+
+@users.command("add")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(["recruiter", "auditor", "scheme_manager", "admin"]),
+              help="Repeat for several roles.")
+@click.option("--organisation", required=True, help="Organisation name; created if new.")
+@click.option("--kind", default="scheme", show_default=True,
+              type=click.Choice(["recruiter", "audit_body", "scheme", "authority"]),
+              help="Kind of a new organisation.")
+@click.option("--country", default="CH", show_default=True, help="Country of a new organisation.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Prompted for when omitted (or piped on standard input).")
+def users_add(email: str, name: str, roles: tuple[str, ...], organisation: str, kind: str,
+              country: str, password: str) -> None:
+    """Create a user (auditors, scheme managers, admins; recruiters usually self-register)."""
+    from sqlalchemy import select
+
+    from iris_engine.people import NewUser
+    from iris_engine.store.models import Organisation
+
+    services = _services(_settings())
+
+    async def run() -> int:
+        try:
+            async with services.db.write() as session:
+                org = (await session.scalars(select(Organisation).where(
+                    Organisation.name == organisation))).first()  # type: ignore[arg-type]
+                if org is None:
+                    org = await services.people.add_organisation(session, kind=kind,
+                                                                 name=organisation, country=country)
+                user = await services.people.add_user(session, org,
+                                                      NewUser(email, name, password, roles))
+                return user.id or 0
+        finally:
+            await services.db.dispose()
+
+    try:
+        user_id = asyncio.run(run())
+    except ApplicationError as exc:
+        details = "; ".join(f"{e.pointer}: {e.message}" for e in exc.errors)
+        raise click.ClickException(exc.detail + (f" ({details})" if details else "")) from None
+    click.echo(f"user {user_id} created: {email} ({', '.join(roles)})")
+
+
+@main.group()
+def workflows() -> None:
+    """Workflow definitions."""
+
+
+@workflows.command("check")
+@click.option("--dir", "folder", type=click.Path(path_type=Path), default=None,
+              help="Folder to check (default: IRIS_WORKFLOWS_DIR).")
+def workflows_check(folder: Path | None) -> None:
+    """Validate every workflow file and resolve every guard and effect name."""
+    from iris_engine.cases import HOOKS
+    from iris_engine.services import build_services  # noqa: F401  (registers domain hooks)
+    from iris_engine.workflow import WorkflowCatalog
+
+    try:
+        catalog = WorkflowCatalog.from_dir(folder or _settings().workflows_dir)
+    except ApplicationError as exc:
+        raise click.ClickException(exc.detail) from None
+    missing = catalog.unresolved_hooks(HOOKS)
+    for line in missing:
+        click.echo(f"unresolved: {line}", err=True)
+    if missing:
+        sys.exit(1)
+    for name, version in catalog.versions():
+        spec = catalog.machine(name, version).spec
+        click.echo(f"ok  {name} v{version}: {len(spec.states)} states, "
+                   f"{len(spec.transitions)} transitions ({spec.source})")
+
+
+@workflows.command("diagram")
+@click.argument("name")
+@click.option("--version", type=int, default=None, help="Default: the latest.")
+def workflows_diagram(name: str, version: int | None) -> None:
+    """Print a Mermaid state diagram of workflow NAME."""
+    from iris_engine.workflow import WorkflowCatalog
+
+    try:
+        click.echo(WorkflowCatalog.from_dir(_settings().workflows_dir).machine(name, version).mermaid())
+    except ApplicationError as exc:
+        raise click.ClickException(exc.detail) from None
+
+
+@main.group()
+def audit() -> None:
+    """The tamper-evident audit trail."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Recompute every case's hash chain; exit 1 and name the first broken link."""
+    from iris_engine.cases.audit import verify_chains
+    from iris_engine.store.db import Database
+
+    database = Database(_settings())
+
+    async def run() -> Any:
+        try:
+            async with database.read() as session:
+                return await verify_chains(session)
+        finally:
+            await database.dispose()
+
+    cases, events, broken = asyncio.run(run())
+    if broken is not None:
+        click.echo(f"BROKEN: {broken}", err=True)
+        sys.exit(1)
+    click.echo(f"ok: {events} events in {cases} cases verified")

@@ -1,0 +1,116 @@
+"""One error root. Every subclass carries what a person needs to act; the web layer turns
+them into ``application/problem+json`` in one place (``iris_engine.web.problems``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+__all__ = [
+    "ApplicationError",
+    "ConfigurationError",
+    "Conflict",
+    "EventNotAllowed",
+    "FieldError",
+    "Forbidden",
+    "GuardFailed",
+    "InvalidInput",
+    "NotAuthenticated",
+    "NotFound",
+    "StaleRevision",
+    "WorkflowDefinitionError",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One problem with one field of the input, located by a JSON pointer (RFC 6901)."""
+
+    pointer: str
+    message: str
+    principle: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"pointer": self.pointer, "message": self.message}
+        if self.principle is not None:
+            out["principle"] = self.principle
+        return out
+
+
+class ApplicationError(Exception):
+    """Root of every error this application raises on purpose."""
+
+    status: ClassVar[int] = 500
+    title: ClassVar[str] = "Internal error"
+    slug: ClassVar[str] = "internal-error"
+
+    def __init__(self, detail: str, *, errors: list[FieldError] | None = None,
+                 extra: dict[str, Any] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+        self.extra = extra or {}
+
+
+class ConfigurationError(ApplicationError):
+    title = "Configuration error"
+    slug = "configuration-error"
+
+
+class WorkflowDefinitionError(ApplicationError):
+    """A workflow file is malformed; names the file and the key path."""
+
+    title = "Invalid workflow definition"
+    slug = "invalid-workflow"
+
+    def __init__(self, file: str, key_path: str, message: str) -> None:
+        super().__init__(f"{file}: at {key_path or '(top)'}: {message}")
+        self.file = file
+        self.key_path = key_path
+        self.message = message
+
+
+class NotAuthenticated(ApplicationError):
+    status = 401
+    title = "Not authenticated"
+    slug = "not-authenticated"
+
+
+class Forbidden(ApplicationError):
+    status = 403
+    title = "Forbidden"
+    slug = "forbidden"
+
+
+class NotFound(ApplicationError):
+    status = 404
+    title = "Not found"
+    slug = "not-found"
+
+
+class Conflict(ApplicationError):
+    status = 409
+    title = "Conflict"
+    slug = "conflict"
+
+
+class StaleRevision(Conflict):
+    title = "Stale revision"
+    slug = "stale-revision"
+
+
+class EventNotAllowed(Conflict):
+    title = "Event not allowed in this state"
+    slug = "event-not-allowed"
+
+
+class InvalidInput(ApplicationError):
+    status = 422
+    title = "Invalid input"
+    slug = "invalid-input"
+
+
+class GuardFailed(ApplicationError):
+    status = 422
+    title = "A condition for this transition is not met"
+    slug = "guard-failed"

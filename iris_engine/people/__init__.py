@@ -1,0 +1,7 @@
+"""Organisations, users, passwords and access tokens."""
+
+from __future__ import annotations
+
+from iris_engine.people.service import ORGANISATION_KINDS, ROLES, NewUser, People
+
+__all__ = ["ORGANISATION_KINDS", "ROLES", "NewUser", "People"]

@@ -1,0 +1,99 @@
+"""Organisations and users: registration, staff accounts, password login."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from iris_engine.cases import Principal, utcnow
+from iris_engine.errors import Conflict, FieldError, InvalidInput, NotAuthenticated
+from iris_engine.store.models import Organisation, User
+
+__all__ = ["ORGANISATION_KINDS", "ROLES", "NewUser", "People"]
+
+ROLES = ("recruiter", "auditor", "scheme_manager", "admin")
+ORGANISATION_KINDS = ("recruiter", "audit_body", "scheme", "authority")
+_hasher = PasswordHasher()
+# verified against when the e-mail is unknown, so both answers take the same time
+_DUMMY_HASH = _hasher.hash("not a password")
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    email: str
+    name: str
+    password: str
+    roles: tuple[str, ...]
+
+
+def _check_user(user: NewUser, base: str) -> list[FieldError]:
+    errors = []
+    if "@" not in user.email or user.email.startswith("@") or user.email.endswith("@"):
+        errors.append(FieldError(f"{base}/email", "an e-mail address, e.g. name@agency.example"))
+    if len(user.password) < 10:
+        errors.append(FieldError(f"{base}/password", "at least 10 characters"))
+    if not user.name.strip():
+        errors.append(FieldError(f"{base}/name", "the person's name"))
+    bad = [r for r in user.roles if r not in ROLES]
+    if bad or not user.roles:
+        errors.append(FieldError(f"{base}/roles", f"roles among {', '.join(ROLES)}"))
+    return errors
+
+
+class People:
+    async def add_organisation(self, session: AsyncSession, *, kind: str, name: str,
+                               country: str) -> Organisation:
+        errors = []
+        if kind not in ORGANISATION_KINDS:
+            errors.append(FieldError("/organisation/kind", "one of " + ", ".join(ORGANISATION_KINDS)))
+        if not name.strip():
+            errors.append(FieldError("/organisation/name", "the organisation's registered name"))
+        if not (len(country) == 2 and country.isalpha() and country.isupper()):
+            errors.append(FieldError("/organisation/country",
+                                     "a two-letter ISO 3166-1 code in capitals, e.g. NP"))
+        if errors:
+            raise InvalidInput("the organisation is incomplete or invalid", errors=errors)
+        org = Organisation(kind=kind, name=name.strip(), country=country, created_at=utcnow())
+        session.add(org)
+        await session.flush()
+        return org
+
+    async def add_user(self, session: AsyncSession, organisation: Organisation, user: NewUser,
+                       *, base_pointer: str = "") -> User:
+        errors = _check_user(user, base_pointer)
+        if errors:
+            raise InvalidInput("the user is incomplete or invalid", errors=errors)
+        row = User(email=user.email.strip().lower(), name=user.name.strip(),
+                   password_hash=_hasher.hash(user.password), organisation_id=organisation.id or 0,
+                   roles=" ".join(sorted(set(user.roles))), created_at=utcnow())
+        session.add(row)
+        try:
+            async with session.begin_nested():
+                await session.flush()
+        except IntegrityError:
+            raise Conflict(f"a user with e-mail {row.email} already exists",
+                           errors=[FieldError(f"{base_pointer}/email", "already registered")]) from None
+        return row
+
+    async def register_recruiter(self, session: AsyncSession, *, name: str, country: str,
+                                 user: NewUser) -> tuple[Organisation, User]:
+        """Self-registration: a recruiter organisation and its first user, together."""
+        org = await self.add_organisation(session, kind="recruiter", name=name, country=country)
+        first = await self.add_user(session, org, NewUser(user.email, user.name, user.password,
+                                                          ("recruiter",)), base_pointer="/user")
+        return org, first
+
+    async def authenticate(self, session: AsyncSession, email: str, password: str) -> Principal:
+        row = (await session.scalars(select(User).where(User.email == email.strip().lower()))).first()  # type: ignore[arg-type]
+        try:
+            _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
+        except (VerifyMismatchError, InvalidHashError):
+            row = None
+        if row is None or not row.active:
+            raise NotAuthenticated("wrong e-mail or password")
+        return Principal(row.id or 0, row.organisation_id, row.role_set, row.email)

@@ -1,0 +1,65 @@
+"""Writes the public roster read model, inside the accreditation transaction that changes it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from iris_engine.store.models import (
+    Accreditation,
+    Organisation,
+    RosterCountry,
+    RosterEntry,
+    RosterMeta,
+)
+
+__all__ = ["PUBLIC_STATUS", "publish"]
+
+#: workflow state -> what the public sees. States not listed never reach the roster.
+PUBLIC_STATUS = {
+    "accredited": "accredited",
+    "surveillance": "accredited",
+    "suspended": "suspended",
+    "withdrawn": "withdrawn",
+    "expired": "expired",
+}
+
+
+def _countries(detail: Accreditation, organisation: Organisation) -> list[str]:
+    try:
+        listed = detail.self_assessment["principles"]["A"]["countries_of_operation"]  # type: ignore[index]
+    except (KeyError, TypeError):
+        listed = []
+    return sorted({organisation.country, *(c for c in listed if isinstance(c, str))})
+
+
+async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
+                  organisation: Organisation, now: datetime) -> str:
+    """Upsert the entry for this accreditation and move the roster version on."""
+    status = PUBLIC_STATUS[state]
+    assert detail.lrn and detail.accredited_on and detail.valid_until
+    entry = await session.get(RosterEntry, detail.lrn)
+    countries = _countries(detail, organisation)
+    if entry is None:
+        entry = RosterEntry(lrn=detail.lrn, case_id=detail.case_id, name=organisation.name,
+                            name_key=organisation.name.casefold(), country=organisation.country,
+                            countries=" ".join(countries), status=status,
+                            accredited_on=detail.accredited_on, valid_until=detail.valid_until,
+                            status_since=now.date(), updated_at=now)
+        session.add(entry)
+    else:
+        if entry.status != status:
+            entry.status_since = now.date()
+        entry.status = status
+        entry.name, entry.name_key = organisation.name, organisation.name.casefold()
+        entry.countries = " ".join(countries)
+        entry.accredited_on, entry.valid_until = detail.accredited_on, detail.valid_until
+        entry.updated_at = now
+        await session.execute(delete(RosterCountry).where(RosterCountry.lrn == detail.lrn))  # type: ignore[arg-type]
+    await session.flush()
+    session.add_all([RosterCountry(lrn=detail.lrn, country=c) for c in countries])
+    await session.execute(update(RosterMeta).where(RosterMeta.id == 1)  # type: ignore[arg-type]
+                          .values(version=RosterMeta.version + 1))
+    return status

@@ -1,0 +1,190 @@
+"""Public roster reads: keyset-paginated search served from a per-process cache.
+
+The cache is keyed by the query and tagged with the roster version (one row that every roster
+change moves on, in the same transaction). A process re-reads that version at most every
+``roster_cache_seconds``; its own writes invalidate at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, select, tuple_
+
+from iris_engine.errors import FieldError, InvalidInput, NotFound
+from iris_engine.store.db import Database
+from iris_engine.store.models import RosterCountry, RosterEntry, RosterMeta
+
+__all__ = ["PUBLIC_STATUSES", "CachedPage", "Roster", "RosterQuery"]
+
+PUBLIC_STATUSES = ("accredited", "suspended", "withdrawn", "expired")
+_COLUMNS = (RosterEntry.lrn, RosterEntry.name, RosterEntry.country, RosterEntry.countries,
+            RosterEntry.status, RosterEntry.accredited_on, RosterEntry.valid_until,
+            RosterEntry.status_since)
+
+
+@dataclass(frozen=True, slots=True)
+class RosterQuery:
+    q: str | None = None
+    lrn: str | None = None
+    country: str | None = None
+    status: tuple[str, ...] = ()
+    cursor: str | None = None
+    limit: int = 20
+
+    def checked(self) -> RosterQuery:
+        errors = []
+        bad = [s for s in self.status if s not in PUBLIC_STATUSES]
+        if bad:
+            errors.append(FieldError("/status", f"unknown status {', '.join(bad)}; one of "
+                                     + ", ".join(PUBLIC_STATUSES)))
+        if self.country is not None and not (len(self.country) == 2 and self.country.isalpha()):
+            errors.append(FieldError("/country", "a two-letter ISO 3166-1 country code, e.g. NP"))
+        if not 1 <= self.limit <= 200:
+            errors.append(FieldError("/limit", "between 1 and 200"))
+        if errors:
+            raise InvalidInput("the roster query is invalid", errors=errors)
+        return RosterQuery(
+            q=(self.q or "").strip().casefold() or None,
+            lrn=(self.lrn or "").strip().upper() or None,
+            country=self.country.upper() if self.country else None,
+            status=tuple(sorted(set(self.status))) or PUBLIC_STATUSES,
+            cursor=self.cursor, limit=self.limit,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CachedPage:
+    body: bytes
+    etag: str
+
+
+def _row(r: Any) -> dict[str, Any]:
+    return {
+        "lrn": r.lrn, "name": r.name, "country": r.country,
+        "countries_of_operation": r.countries.split(), "status": r.status,
+        "current": r.status == "accredited", "accredited_on": r.accredited_on.isoformat(),
+        "valid_until": r.valid_until.isoformat(), "status_since": r.status_since.isoformat(),
+    }
+
+
+def _encode_cursor(name_key: str, lrn: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([name_key, lrn]).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[str, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        name_key, lrn = json.loads(raw)
+        if isinstance(name_key, str) and isinstance(lrn, str):
+            return name_key, lrn
+    except (binascii.Error, ValueError, TypeError):
+        pass
+    raise InvalidInput("the cursor is not one this roster issued",
+                       errors=[FieldError("/cursor", "use next_cursor from a previous page")])
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+class Roster:
+    def __init__(self, db: Database, *, ttl: float, max_entries: int = 2048) -> None:
+        self.db = db
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._pages: OrderedDict[Any, CachedPage] = OrderedDict()
+        self._version = -1
+        self._checked_at = 0.0
+
+    def invalidate(self) -> None:
+        """Forget everything: called after this process commits a roster change."""
+        self._pages.clear()
+        self._checked_at = 0.0
+
+    async def version(self) -> int:
+        now = time.monotonic()
+        if self.ttl <= 0 or now - self._checked_at >= self.ttl:
+            async with self.db.read() as session:
+                current = int(await session.scalar(select(RosterMeta.version)) or 0)
+            if current != self._version:
+                self._pages.clear()
+                self._version = current
+            self._checked_at = now
+        return self._version
+
+    async def _cached(self, key: Any, build: Any) -> CachedPage:
+        version = await self.version()
+        page = self._pages.get(key)
+        if page is None:
+            payload = await build()
+            payload["roster_version"] = version
+            body = json.dumps(payload, separators=(",", ":")).encode()
+            page = CachedPage(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+            self._pages[key] = page
+            if len(self._pages) > self.max_entries:
+                self._pages.popitem(last=False)
+        return page
+
+    async def search(self, query: RosterQuery) -> CachedPage:
+        q = query.checked()
+        return await self._cached(("search", q), lambda: self._search(q))
+
+    async def entry(self, lrn: str) -> CachedPage:
+        key = lrn.strip().upper()
+
+        async def build() -> dict[str, Any]:
+            async with self.db.read() as session:
+                row = (await session.execute(select(*_COLUMNS).where(RosterEntry.lrn == key))).first()  # type: ignore[arg-type]
+            if row is None:
+                raise NotFound(f"no roster entry {key}; only accredited recruiters and their "
+                               "history are listed")
+            return {"entry": _row(row)}
+
+        return await self._cached(("entry", key), build)
+
+    async def _search(self, q: RosterQuery) -> dict[str, Any]:
+        stmt = select(*_COLUMNS, RosterEntry.name_key).where(RosterEntry.status.in_(q.status))  # type: ignore[attr-defined]
+        if q.country:
+            stmt = stmt.join(RosterCountry, and_(RosterCountry.lrn == RosterEntry.lrn,  # type: ignore[arg-type]
+                                                 RosterCountry.country == q.country))
+        if q.q:
+            stmt = stmt.where(RosterEntry.name_key.like(_like(q.q), escape="\\"))  # type: ignore[attr-defined]
+        if q.lrn:
+            stmt = stmt.where(RosterEntry.lrn.like(q.lrn.replace("%", "") + "%"))  # type: ignore[attr-defined]
+        if q.cursor:
+            stmt = stmt.where(tuple_(RosterEntry.name_key, RosterEntry.lrn) > _decode_cursor(q.cursor))
+        stmt = stmt.order_by(RosterEntry.name_key, RosterEntry.lrn).limit(q.limit + 1)
+        async with self.db.read() as session:
+            rows = (await session.execute(stmt)).all()
+        more = len(rows) > q.limit
+        rows = rows[: q.limit]
+        return {
+            "items": [_row(r) for r in rows],
+            "next_cursor": _encode_cursor(rows[-1].name_key, rows[-1].lrn) if more else None,
+        }
+
+    async def export(self, statuses: tuple[str, ...] = PUBLIC_STATUSES,
+                     batch: int = 2000) -> AsyncIterator[dict[str, Any]]:
+        """Every entry in roster order, read in batches (no cache: exports are rare)."""
+        last: tuple[str, str] | None = None
+        while True:
+            stmt = select(*_COLUMNS, RosterEntry.name_key).where(RosterEntry.status.in_(statuses))  # type: ignore[attr-defined]
+            if last:
+                stmt = stmt.where(tuple_(RosterEntry.name_key, RosterEntry.lrn) > last)
+            stmt = stmt.order_by(RosterEntry.name_key, RosterEntry.lrn).limit(batch)
+            async with self.db.read() as session:
+                rows = (await session.execute(stmt)).all()
+            for r in rows:
+                yield _row(r)
+            if len(rows) < batch:
+                return
+            last = (rows[-1].name_key, rows[-1].lrn)

@@ -1,0 +1,112 @@
+"""One Settings object, read from ``IRIS_*`` environment variables once, at start-up."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from iris_engine.errors import ConfigurationError
+from iris_engine.resources import default_codes_dir, default_workflows_dir
+
+__all__ = ["Settings"]
+
+
+def _default_database_url() -> str:
+    return "sqlite+aiosqlite:///" + str(Path("iris.db").resolve())
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Runtime configuration; every field maps to ``IRIS_<FIELD NAME IN CAPITALS>``."""
+
+    database_url: str = field(
+        default_factory=_default_database_url,
+        metadata={"doc": "SQLAlchemy async URL. Default: SQLite file iris.db in the working "
+                  "directory. PostgreSQL: postgresql+asyncpg://user@host/db"},
+    )
+    secret_key: str = field(
+        default="",
+        metadata={"doc": "Key that signs access tokens (HS256). Empty: a random key per process, "
+                  "so tokens do not survive a restart. Set it in production."},
+    )
+    token_ttl_seconds: int = field(
+        default=3600, metadata={"doc": "Lifetime of an access token, in seconds."}
+    )
+    workflows_dir: Path = field(
+        default_factory=default_workflows_dir,
+        metadata={"doc": "Folder of workflow definitions (*.yaml)."},
+    )
+    codes_dir: Path = field(
+        default_factory=default_codes_dir,
+        metadata={"doc": "Folder of codes of conduct (<code>/<version>/manifest.json)."},
+    )
+    roster_cache_seconds: float = field(
+        default=1.0,
+        metadata={"doc": "How long a process may serve roster pages before re-checking the "
+                  "roster version in the database (0: check on every request). Writes made "
+                  "by this process are visible at once."},
+    )
+    sqlite_busy_timeout_ms: int = field(
+        default=5000, metadata={"doc": "SQLite busy_timeout, in milliseconds."}
+    )
+    db_pool_size: int = field(
+        default=10, metadata={"doc": "Connections per process (PostgreSQL)."}
+    )
+    echo_sql: bool = field(default=False, metadata={"doc": "Log every SQL statement."})
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from ``IRIS_*`` variables; unknown or malformed values are errors."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        known = {f"IRIS_{f.name.upper()}": f for f in fields(cls)}
+        for key, raw in env.items():
+            if not key.startswith("IRIS_") or key.startswith("IRIS_TEST_"):
+                continue
+            spec = known.get(key)
+            if spec is None:
+                raise ConfigurationError(f"unknown setting {key}; known: {', '.join(sorted(known))}")
+            values[spec.name] = _coerce(key, raw, spec.type)
+        return cls(**values)  # type: ignore[arg-type]
+
+    def signing_key(self) -> str:
+        return self.secret_key or _PROCESS_KEY
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def documented(cls) -> list[tuple[str, str, str]]:
+        """(variable, default, doc) for every setting: the CLI and README list these."""
+        out = []
+        for f in fields(cls):
+            default = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
+            out.append((f"IRIS_{f.name.upper()}", str(default), f.metadata.get("doc", "")))
+        return out
+
+
+_PROCESS_KEY = secrets.token_urlsafe(32)
+
+
+def _coerce(key: str, raw: str, kind: object) -> object:
+    kind_name = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
+    try:
+        if kind_name == "bool":
+            if raw.lower() in {"1", "true", "yes", "on"}:
+                return True
+            if raw.lower() in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(raw)
+        if kind_name == "int":
+            return int(raw)
+        if kind_name == "float":
+            return float(raw)
+        if kind_name == "Path":
+            return Path(raw)
+    except ValueError:
+        raise ConfigurationError(f"{key}={raw!r} is not a valid {kind_name}") from None
+    return raw

@@ -1,0 +1,81 @@
+"""Engines and transactions. One request is one transaction; writes on SQLite take the lock
+up front (BEGIN IMMEDIATE) so a read-then-write never fails half-way with SQLITE_BUSY."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from iris_engine.settings import Settings
+
+__all__ = ["Database"]
+
+
+def _sqlite_engine(settings: Settings, begin: str) -> AsyncEngine:
+    engine = create_async_engine(settings.database_url, echo=settings.echo_sql)
+    timeout = settings.sqlite_busy_timeout_ms
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={int(timeout)}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
+class Database:
+    """Owns the engines; hands out read and write sessions that commit or roll back whole."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.is_sqlite = settings.is_sqlite
+        if self.is_sqlite:
+            self.write_engine = _sqlite_engine(settings, "BEGIN IMMEDIATE")
+            self.read_engine = _sqlite_engine(settings, "BEGIN")
+        else:
+            self.write_engine = create_async_engine(
+                settings.database_url,
+                echo=settings.echo_sql,
+                pool_size=settings.db_pool_size,
+                pool_pre_ping=True,
+            )
+            self.read_engine = self.write_engine
+        self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction: committed if the block ends normally, rolled back otherwise."""
+        async with self._writer() as session:
+            async with session.begin():
+                yield session
+            for callback in session.info.pop("after_commit", []):
+                callback()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with self._reader() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            await self.read_engine.dispose()

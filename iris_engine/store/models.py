@@ -1,0 +1,168 @@
+"""Tables. Detail tables of each domain live here too so migrations see one metadata."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "Accreditation",
+    "Case",
+    "CaseEvent",
+    "Counter",
+    "NonConformity",
+    "Organisation",
+    "RosterCountry",
+    "RosterEntry",
+    "RosterMeta",
+    "User",
+]
+
+
+class Organisation(SQLModel, table=True):
+    __tablename__ = "organisation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True, max_length=20)  # recruiter | audit_body | scheme | authority
+    name: str = Field(max_length=300)
+    country: str = Field(max_length=2)
+    created_at: datetime
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True)
+    name: str = Field(max_length=200)
+    password_hash: str = Field(max_length=200)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    roles: str = Field(max_length=200)  # space-separated role names
+    active: bool = True
+    created_at: datetime
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(self.roles.split())
+
+
+class Case(SQLModel, table=True):
+    """One running workflow instance; it pins the workflow version it started on."""
+
+    __tablename__ = "case_file"
+    __table_args__ = (Index("ix_case_workflow_state", "workflow", "state"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workflow: str = Field(max_length=50)
+    workflow_version: int
+    state: str = Field(max_length=50)
+    revision: int = 0
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    assignee_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    head_hash: str = Field(default="", max_length=64)
+    created_at: datetime
+    updated_at: datetime
+
+
+class CaseEvent(SQLModel, table=True):
+    """An append-only, hash-chained record of everything that happened to a case."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_event_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_file.id")
+    seq: int
+    event: str = Field(max_length=50)
+    from_state: str | None = Field(default=None, max_length=50)
+    to_state: str = Field(max_length=50)
+    actor_id: int | None = Field(default=None)
+    actor_role: str = Field(max_length=30)
+    reason_code: str | None = Field(default=None, max_length=50)
+    note: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class Accreditation(SQLModel, table=True):
+    """Detail of an accreditation case: the self-assessment and the certificate."""
+
+    __tablename__ = "accreditation"
+
+    case_id: int = Field(foreign_key="case_file.id", primary_key=True)
+    code_of_conduct: str = Field(max_length=50)  # e.g. iris-standard/1.2
+    self_assessment: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    submitted_at: datetime | None = None
+    lrn: str | None = Field(default=None, max_length=20, unique=True)
+    accredited_on: date | None = None
+    valid_until: date | None = None
+
+
+class NonConformity(SQLModel, table=True):
+    __tablename__ = "non_conformity"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
+    severity: str = Field(max_length=10)  # major | minor
+    principle: str = Field(max_length=2)
+    criterion: str = Field(max_length=10)
+    description: str
+    status: str = Field(default="open", max_length=20)  # open | plan_submitted | closed
+    corrective_action: str | None = None
+    evidence_ref: str | None = None
+    raised_by: int | None = None
+    raised_at: datetime
+    closed_at: datetime | None = None
+
+
+class RosterEntry(SQLModel, table=True):
+    """The public read model: only what the public may see, never personal data."""
+
+    __tablename__ = "roster_entry"
+    __table_args__ = (
+        Index("ix_roster_sort", "name_key", "lrn"),
+        Index("ix_roster_status_sort", "status", "name_key", "lrn"),
+    )
+
+    lrn: str = Field(primary_key=True, max_length=20)
+    case_id: int = Field(foreign_key="case_file.id", unique=True)
+    name: str = Field(max_length=300)
+    name_key: str = Field(max_length=300)  # lower-cased name: search and sort key
+    country: str = Field(max_length=2)
+    countries: str = Field(max_length=400)  # space-separated ISO codes, for display
+    status: str = Field(max_length=20)  # accredited | suspended | withdrawn | expired
+    accredited_on: date
+    valid_until: date
+    status_since: date
+    updated_at: datetime
+
+
+class RosterCountry(SQLModel, table=True):
+    __tablename__ = "roster_country"
+    __table_args__ = (Index("ix_roster_country_lookup", "country", "lrn"),)
+
+    lrn: str = Field(foreign_key="roster_entry.lrn", primary_key=True, max_length=20)
+    country: str = Field(primary_key=True, max_length=2)
+
+
+class RosterMeta(SQLModel, table=True):
+    """One row; ``version`` moves with every roster change (cache key and ETag seed)."""
+
+    __tablename__ = "roster_meta"
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = 0
+
+
+class Counter(SQLModel, table=True):
+    """Named sequences that must not depend on the database (LRNs)."""
+
+    __tablename__ = "counter"
+
+    name: str = Field(primary_key=True, max_length=50)
+    value: int = 0

@@ -1,0 +1,115 @@
+"""The one place errors become HTTP: ``application/problem+json`` (RFC 9457) everywhere."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+
+from iris_engine.errors import ApplicationError, FieldError
+
+__all__ = ["PROBLEM_MEDIA_TYPE", "Problem", "ProblemField", "exception_handlers", "problem_responses"]
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://iris-engine.org/problems/"
+log = logging.getLogger("iris_engine")
+
+
+class ProblemField(msgspec.Struct):
+    pointer: str
+    message: str
+    principle: str | None = None
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """RFC 9457 problem details; ``errors`` locates each bad field by JSON pointer."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[ProblemField] = msgspec.field(default_factory=list)
+    extra: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+_DESCRIPTIONS = {
+    400: "Malformed request",
+    401: "Missing, expired or invalid access token",
+    403: "Your role or organisation may not do this",
+    404: "Not found",
+    409: "Conflict: stale revision or event not allowed in the current state",
+    422: "Invalid input or an unmet condition; errors[] locates each problem by JSON pointer",
+    429: "Too many requests",
+    500: "Internal error",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries documenting the problem+json shape for these status codes."""
+    return {
+        s: ResponseSpec(data_container=Problem, description=_DESCRIPTIONS.get(s, "Error"),
+                        media_type=PROBLEM_MEDIA_TYPE, generate_examples=False)
+        for s in (400, 500, *statuses)
+    }
+
+
+def _response(request: Request[Any, Any, Any], problem: Problem,
+              headers: dict[str, str] | None = None) -> Response[Problem]:
+    problem.instance = request.url.path
+    return Response(problem, status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE,
+                    headers=headers)
+
+
+def _from_application_error(request: Request[Any, Any, Any], exc: ApplicationError) -> Response[Problem]:
+    return _response(request, Problem(
+        type=TYPE_BASE + exc.slug, title=exc.title, status=exc.status, detail=exc.detail,
+        errors=[ProblemField(e.pointer, e.message, e.principle) for e in exc.errors],
+        extra=exc.extra,
+    ))
+
+
+def _from_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
+    fields = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            key = str(item.get("key") or "")
+            source = item.get("source")
+            where = f"/{key}" if key else ""
+            fields.append(FieldError(where if source == "body" else f"/{source}{where}",
+                                     str(item.get("message", "invalid"))))
+    status = 422 if fields and all(f.pointer.startswith("/") for f in fields) else 400
+    return _response(request, Problem(
+        type=TYPE_BASE + ("invalid-input" if status == 422 else "bad-request"),
+        title="Invalid input" if status == 422 else "Bad request", status=status,
+        detail=exc.detail or "the request could not be read",
+        errors=[ProblemField(f.pointer, f.message) for f in fields],
+    ))
+
+
+def _from_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+    headers = dict(exc.headers or {})
+    return _response(request, Problem(
+        type=TYPE_BASE + str(exc.status_code), title=_DESCRIPTIONS.get(exc.status_code, "Error"),
+        status=exc.status_code, detail=exc.detail,
+    ), headers)
+
+
+def _from_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _response(request, Problem(
+        type=TYPE_BASE + "internal-error", title="Internal error", status=500,
+        detail="something went wrong on our side; nothing was saved",
+    ))
+
+
+exception_handlers: dict[type[Exception], Any] = {
+    ApplicationError: _from_application_error,
+    ValidationException: _from_validation,
+    HTTPException: _from_http,
+    Exception: _from_unexpected,
+}

@@ -1,0 +1,21 @@
+"""The pure workflow engine: definitions, machines, named hooks. No HTTP, no SQL."""
+
+from __future__ import annotations
+
+from iris_engine.workflow.catalog import WorkflowCatalog
+from iris_engine.workflow.hooks import Actor, HookRegistry, TransitionContext, TransitionInput
+from iris_engine.workflow.machine import WorkflowMachine
+from iris_engine.workflow.spec import StateSpec, TransitionSpec, WorkflowSpec, load_workflow_file
+
+__all__ = [
+    "Actor",
+    "HookRegistry",
+    "StateSpec",
+    "TransitionContext",
+    "TransitionInput",
+    "TransitionSpec",
+    "WorkflowCatalog",
+    "WorkflowMachine",
+    "WorkflowSpec",
+    "load_workflow_file",
+]

@@ -1,0 +1,156 @@
+"""Integration fixtures: the real app over a real database connection, through HTTP."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from httpx import ASGITransport, AsyncClient, Response
+
+from iris_engine.app import create_app
+from iris_engine.migrations import upgrade
+from iris_engine.people import NewUser
+from iris_engine.services import Services, build_services
+from iris_engine.settings import Settings
+from tests.conftest import REPO
+
+PASSWORD = "correct horse battery"
+
+
+def valid_self_assessment(countries: tuple[str, ...] = ("NP", "QA")) -> dict[str, Any]:
+    path = REPO / "codes_of_conduct/iris-standard/1.2/examples/valid/minimal-complete.json"
+    doc = copy.deepcopy(json.loads(path.read_text()))
+    a = doc["principles"]["A"]
+    a["countries_of_operation"] = list(countries)
+    for lic in a["licences"]:
+        lic["country"] = countries[0]
+        lic["valid_from"] = (date.today() - timedelta(days=400)).isoformat()
+        lic["valid_until"] = (date.today() + timedelta(days=400)).isoformat()
+    return doc
+
+
+@dataclass
+class Actor:
+    """A logged-in user and the client it talks through."""
+
+    client: AsyncClient
+    token: str
+    user_id: int
+    organisation_id: int
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def get(self, path: str, **kw: Any) -> Response:
+        return await self.client.get(path, headers=self.headers, **kw)
+
+    async def post(self, path: str, body: Any = None, **kw: Any) -> Response:
+        return await self.client.post(path, json=body, headers=self.headers, **kw)
+
+    async def fire(self, case_id: int, event: str, revision: int | None = None,
+                   **body: Any) -> Response:
+        if revision is None:
+            revision = (await self.get(f"/api/v1/applications/{case_id}")).json()["revision"]
+        return await self.post(f"/api/v1/applications/{case_id}/transitions",
+                               {"event": event, "expected_revision": revision, **body})
+
+
+@dataclass
+class World:
+    services: Services
+    client: AsyncClient
+    settings: Settings
+
+    async def login(self, email: str, password: str = PASSWORD) -> Actor:
+        r = await self.client.post("/api/v1/auth/token", json={"email": email, "password": password})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        return Actor(self.client, body["access_token"], body["user_id"], body["organisation_id"])
+
+    async def staff(self, email: str, *roles: str, organisation: str = "Audit Body",
+                    kind: str = "audit_body") -> Actor:
+        from sqlalchemy import select
+
+        from iris_engine.store.models import Organisation
+
+        async with self.services.db.write() as session:
+            org = (await session.scalars(select(Organisation).where(
+                Organisation.name == organisation))).first()
+            if org is None:
+                org = await self.services.people.add_organisation(
+                    session, kind=kind, name=organisation, country="CH")
+            await self.services.people.add_user(session, org, NewUser(email, email, PASSWORD, roles))
+        return await self.login(email)
+
+    async def recruiter(self, name: str, country: str = "NP") -> Actor:
+        email = f"{name.lower().replace(' ', '.')}@agency.example"
+        r = await self.client.post("/api/v1/recruiters", json={
+            "organisation": {"name": name, "country": country},
+            "user": {"email": email, "name": f"Owner of {name}", "password": PASSWORD},
+        })
+        assert r.status_code == 201, r.text
+        return await self.login(email)
+
+
+@pytest.fixture
+async def world(database_url: str) -> AsyncIterator[World]:
+    import asyncio
+
+    settings = Settings(database_url=database_url, secret_key="test-secret-key-of-at-least-32-bytes!",
+                        roster_cache_seconds=0, workflows_dir=REPO / "workflows",
+                        codes_dir=REPO / "codes_of_conduct")
+    await asyncio.to_thread(upgrade, database_url)
+    services = build_services(settings)
+    app = create_app(settings, services=services)
+    # the app runs on the test's own event loop (Litestar's AsyncTestClient would run it on a
+    # portal thread, and database connections cannot cross event loops)
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as client:
+        yield World(services, client, settings)
+    await services.db.dispose()
+
+
+@dataclass
+class Cast:
+    recruiter: Actor
+    manager: Actor
+    auditor: Actor
+
+
+@pytest.fixture
+async def cast(world: World) -> Cast:
+    return Cast(
+        recruiter=await world.recruiter("Everest Fair Recruitment"),
+        manager=await world.staff("manager@scheme.example", "scheme_manager",
+                                  organisation="Scheme", kind="scheme"),
+        auditor=await world.staff("auditor@audit.example", "auditor"),
+    )
+
+
+async def walk_to(cast: Cast, target: str, *, findings: list[dict[str, Any]] | None = None) -> int:
+    """Create an application and walk it to ``target`` through HTTP; returns its id."""
+    r = await cast.recruiter.post("/api/v1/applications",
+                                  {"self_assessment": valid_self_assessment()})
+    assert r.status_code == 201, r.text
+    case_id: int = r.json()["id"]
+    steps: list[tuple[Actor, str, dict[str, Any]]] = [
+        (cast.recruiter, "submit", {}),
+        (cast.manager, "accept_application", {}),
+        (cast.manager, "plan_audit", {"data": {"auditor_id": cast.auditor.user_id,
+                                               "planned_on": date.today().isoformat()}}),
+        (cast.auditor, "complete_audit", {"data": {"non_conformities": findings or []}}),
+        (cast.auditor, "refer_for_decision", {}),
+        (cast.manager, "accredit", {}),
+    ]
+    states = ["submitted", "accepted", "audit_planned", "audited", "decision", "accredited"]
+    for (actor, event, body), state in zip(steps, states, strict=True):
+        r = await actor.fire(case_id, event, **body)
+        assert r.status_code == 200, r.text
+        if state == target:
+            break
+    return case_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -39,6 +40,8 @@ def _principal(request: Request[Principal, Any, Any]) -> Principal:
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Litestar:
     """Build the application. Pass ``services`` to share them with a test or the CLI."""
     settings = settings or Settings.from_env()
+    # transitions logs every state entry at INFO: far too chatty for a server
+    logging.getLogger("transitions").setLevel(logging.WARNING)
     services = services or build_services(settings)
     jwt_auth = build_jwt_auth(settings)
 

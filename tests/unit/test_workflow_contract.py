@@ -1,0 +1,114 @@
+"""The bundled workflows load, every guard and effect name resolves, and no hook is dead."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import iris_engine.accreditation  # noqa: F401  (registers the accreditation hooks)
+from iris_engine.cases import HOOKS
+from iris_engine.errors import NotFound, WorkflowDefinitionError
+from iris_engine.workflow import HookRegistry, WorkflowCatalog, load_workflow_file
+
+WriteWorkflow = Callable[..., Path]
+WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
+WORKFLOW_FILES = sorted(WORKFLOWS.rglob("*.yaml"))
+
+
+def test_there_are_workflow_files() -> None:
+    assert WORKFLOW_FILES, f"no *.yaml under {WORKFLOWS}"
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: str(p.relative_to(WORKFLOWS)))
+def test_workflow_file_loads(path: Path) -> None:
+    spec = load_workflow_file(path)
+    assert spec.transitions
+    assert spec.initial in spec.states
+
+
+def test_catalog_loads_whole_folder() -> None:
+    catalog = WorkflowCatalog.from_dir(WORKFLOWS)
+    assert "accreditation" in catalog.names()
+
+
+def test_every_hook_name_resolves() -> None:
+    assert WorkflowCatalog.from_dir(WORKFLOWS).unresolved_hooks(HOOKS) == []
+
+
+def test_no_dead_hooks() -> None:
+    """A registered guard or effect that no workflow names is dead code (or a typo)."""
+    catalog = WorkflowCatalog.from_dir(WORKFLOWS)
+    specs = [catalog.machine(n, v).spec for n, v in catalog.versions()]
+    used_guards = {g for s in specs for t in s.transitions for g in t.guards}
+    used_effects = {e for s in specs for t in s.transitions for e in t.effects}
+    assert set(HOOKS.guards) - used_guards == set()
+    assert set(HOOKS.effects) - used_effects == set()
+
+
+def test_input_guards_are_registered_guards() -> None:
+    assert HOOKS.input_guards <= set(HOOKS.guards)
+
+
+def test_unregistered_names_are_reported(write_workflow: WriteWorkflow,
+                                         workflow_data: dict[str, Any]) -> None:
+    workflow_data["transitions"][1]["guards"] = ["documents_valid", "no_such_guard"]
+    workflow_data["transitions"][2]["effects"] = ["no_such_effect"]
+    path = write_workflow(workflow_data)
+
+    missing = WorkflowCatalog.from_dir(path.parent).unresolved_hooks(HOOKS)
+
+    assert len(missing) == 2
+    guard, effect = missing
+    assert str(path) in guard and "transitions[1]" in guard and "'no_such_guard'" in guard
+    assert str(path) in effect and "transitions[2]" in effect and "'no_such_effect'" in effect
+
+
+def test_empty_registry_reports_every_name() -> None:
+    catalog = WorkflowCatalog.from_dir(WORKFLOWS)
+    specs = [catalog.machine(n, v).spec for n, v in catalog.versions()]
+    uses = sum(len(t.guards) + len(t.effects) for s in specs for t in s.transitions)
+    assert uses > 0
+    assert len(catalog.unresolved_hooks(HookRegistry())) == uses
+
+
+def test_registering_a_name_twice_is_refused() -> None:
+    registry = HookRegistry()
+
+    async def hook(ctx: Any) -> None:
+        return None
+
+    registry.guard("once")(hook)
+    registry.effect("once")(hook)  # guards and effects are separate namespaces
+    with pytest.raises(ValueError, match="once"):
+        registry.guard("once")(hook)
+    with pytest.raises(ValueError, match="once"):
+        registry.effect("once")(hook)
+
+
+def test_latest_version_is_the_default(write_workflow: WriteWorkflow,
+                                       workflow_data: dict[str, Any]) -> None:
+    write_workflow(workflow_data, "v1/sample.yaml")
+    workflow_data["version"] = 2
+    path = write_workflow(workflow_data, "sample.yaml")
+    catalog = WorkflowCatalog.from_dir(path.parent)
+
+    assert catalog.versions() == [("sample", 1), ("sample", 2)]
+    assert catalog.machine("sample").spec.version == 2
+    assert catalog.machine("sample", 1).spec.version == 1
+
+
+def test_unknown_workflow_or_version_is_not_found() -> None:
+    catalog = WorkflowCatalog.from_dir(WORKFLOWS)
+    with pytest.raises(NotFound, match="no_such_workflow"):
+        catalog.machine("no_such_workflow")
+    with pytest.raises(NotFound, match="999"):
+        catalog.machine("accreditation", 999)
+
+
+def test_missing_folder_is_a_definition_error(tmp_path: Path) -> None:
+    with pytest.raises(WorkflowDefinitionError) as caught:
+        WorkflowCatalog.from_dir(tmp_path / "absent")
+    assert caught.value.file == str(tmp_path / "absent")

@@ -1,0 +1,209 @@
+"""Workflow files: a valid one loads; every defect names the file and the key path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from iris_engine.errors import WorkflowDefinitionError
+from iris_engine.workflow import WorkflowCatalog, load_workflow_file
+
+WriteWorkflow = Callable[..., Path]
+
+
+def _error(path: Path) -> WorkflowDefinitionError:
+    with pytest.raises(WorkflowDefinitionError) as caught:
+        load_workflow_file(path)
+    assert caught.value.file == str(path)
+    assert str(path) in caught.value.detail
+    return caught.value
+
+
+def test_minimal_workflow_loads(write_workflow: WriteWorkflow,
+                                workflow_data: dict[str, Any]) -> None:
+    spec = load_workflow_file(write_workflow(workflow_data))
+
+    assert spec.key == ("sample", 1)
+    assert spec.initial == "open"
+    assert list(spec.states) == ["open", "review", "closed"]
+    assert spec.states["closed"].final and not spec.states["open"].final
+    close = spec.transition("close", "review")
+    assert close is not None
+    assert close.sources == ("open", "review")
+    assert close.requires_reason and close.reason_codes == ("spam",)
+    assert spec.transition("submit", "review") is None
+    assert [t.event for t in spec.transitions_from("open")] == ["edit", "submit", "close"]
+
+
+def test_title_defaults_to_name(write_workflow: WriteWorkflow,
+                                workflow_data: dict[str, Any]) -> None:
+    del workflow_data["title"]
+    assert load_workflow_file(write_workflow(workflow_data)).title == "sample"
+
+
+@pytest.mark.parametrize("text", ["name: [unclosed\n", "a: b\n  c: d\n", "\tname: x\n"])
+def test_malformed_yaml(write_workflow: WriteWorkflow, text: str) -> None:
+    error = _error(write_workflow(text))
+    assert error.key_path == ""
+    assert "YAML" in error.message
+
+
+@pytest.mark.parametrize("text", ["", "- a list\n", "just a string\n"])
+def test_yaml_that_is_not_a_mapping(write_workflow: WriteWorkflow, text: str) -> None:
+    assert _error(write_workflow(text)).key_path == ""
+
+
+@pytest.mark.parametrize("key", ["name", "version", "initial", "states", "transitions"])
+def test_missing_top_level_key(write_workflow: WriteWorkflow, workflow_data: dict[str, Any],
+                               key: str) -> None:
+    del workflow_data[key]
+    error = _error(write_workflow(workflow_data))
+    assert error.key_path == ""
+    assert repr(key) in error.message
+
+
+@pytest.mark.parametrize("key", ["event", "from", "to", "roles"])
+def test_missing_transition_key(write_workflow: WriteWorkflow, workflow_data: dict[str, Any],
+                                key: str) -> None:
+    del workflow_data["transitions"][1][key]
+    error = _error(write_workflow(workflow_data))
+    assert error.key_path == "transitions[1]"
+    assert repr(key) in error.message
+
+
+@pytest.mark.parametrize(("mutate", "key_path"), [
+    (lambda w: w.update(version=0), "version"),
+    (lambda w: w.update(name="Bad Name"), "name"),
+    (lambda w: w.update(surprise=True), ""),
+    (lambda w: w["transitions"][2].update(roles=[]), "transitions[2].roles"),
+    (lambda w: w["transitions"][0].update(note="sometimes"), "transitions[0].note"),
+    (lambda w: w["transitions"][1].update(data="not a schema"), "transitions[1].data"),
+    (lambda w: w["states"]["open"].update(final="yes"), "states.open.final"),
+], ids=["version", "name", "unknown-key", "empty-roles", "bad-note", "data-not-object",
+        "final-not-bool"])
+def test_structural_error_names_key_path(write_workflow: WriteWorkflow,
+                                         workflow_data: dict[str, Any],
+                                         mutate: Any, key_path: str) -> None:
+    mutate(workflow_data)
+    assert _error(write_workflow(workflow_data)).key_path == key_path
+
+
+def test_unknown_initial_state(write_workflow: WriteWorkflow,
+                               workflow_data: dict[str, Any]) -> None:
+    workflow_data["initial"] = "nowhere"
+    error = _error(write_workflow(workflow_data))
+    assert error.key_path == "initial"
+    assert "nowhere" in error.message
+
+
+def test_unknown_destination_state(write_workflow: WriteWorkflow,
+                                   workflow_data: dict[str, Any]) -> None:
+    workflow_data["transitions"][1]["to"] = "nowhere"
+    error = _error(write_workflow(workflow_data))
+    assert error.key_path == "transitions[1].to"
+    assert "nowhere" in error.message
+
+
+def test_unknown_source_state(write_workflow: WriteWorkflow,
+                              workflow_data: dict[str, Any]) -> None:
+    workflow_data["transitions"][0]["from"] = "nowhere"
+    error = _error(write_workflow(workflow_data))
+    assert error.key_path == "transitions[0].from"
+    assert "nowhere" in error.message
+
+
+def test_unknown_source_state_in_a_list(write_workflow: WriteWorkflow,
+                                        workflow_data: dict[str, Any]) -> None:
+    workflow_data["transitions"][2]["from"] = ["open", "nowhere"]
+    error = _error(write_workflow(workflow_data))
+    assert error.key_path == "transitions[2].from[1]"
+    assert "nowhere" in error.message
+
+
+def test_unknown_reason_code(write_workflow: WriteWorkflow,
+                             workflow_data: dict[str, Any]) -> None:
+    workflow_data["transitions"][2]["reason_codes"] = ["spam", "rude"]
+    error = _error(write_workflow(workflow_data))
+    assert error.key_path == "transitions[2].reason_codes[1]"
+    assert "rude" in error.message
+
+
+def test_duplicate_event_from_same_state(write_workflow: WriteWorkflow,
+                                         workflow_data: dict[str, Any]) -> None:
+    workflow_data["transitions"].append(
+        {"event": "submit", "from": ["review", "open"], "to": "closed", "roles": ["owner"]}
+    )
+    error = _error(write_workflow(workflow_data))
+    assert error.key_path == "transitions[3].event"
+    assert "transitions[1]" in error.message  # where the first definition is
+
+
+def test_same_event_from_different_states_is_allowed(write_workflow: WriteWorkflow,
+                                                     workflow_data: dict[str, Any]) -> None:
+    workflow_data["transitions"].append(
+        {"event": "submit", "from": "review", "to": "closed", "roles": ["owner"]}
+    )
+    spec = load_workflow_file(write_workflow(workflow_data))
+    assert spec.transition("submit", "review") is spec.transitions[3]
+
+
+def test_transition_from_final_state(write_workflow: WriteWorkflow,
+                                     workflow_data: dict[str, Any]) -> None:
+    workflow_data["transitions"].append(
+        {"event": "reopen", "from": "closed", "to": "open", "roles": ["manager"]}
+    )
+    error = _error(write_workflow(workflow_data))
+    assert error.key_path == "transitions[3].from"
+    assert "closed" in error.message and "final" in error.message
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: a final state inside a 'from' list is reported at "
+                   "transitions[i].from, not at the element transitions[i].from[j] as an "
+                   "unknown state is (spec.build_workflow)")
+def test_transition_from_final_state_in_a_list(write_workflow: WriteWorkflow,
+                                               workflow_data: dict[str, Any]) -> None:
+    workflow_data["transitions"].append(
+        {"event": "reopen", "from": ["review", "closed"], "to": "open", "roles": ["manager"]}
+    )
+    assert _error(write_workflow(workflow_data)).key_path == "transitions[3].from[1]"
+
+
+@pytest.mark.parametrize("data", [
+    {"type": "no-such-type"},
+    {"type": "object", "properties": {"n": {"minimum": "ten"}}},
+    {"required": "not-a-list"},
+])
+def test_invalid_data_schema(write_workflow: WriteWorkflow, workflow_data: dict[str, Any],
+                             data: dict[str, Any]) -> None:
+    workflow_data["transitions"][1]["data"] = data
+    assert _error(write_workflow(workflow_data)).key_path == "transitions[1].data"
+
+
+def test_data_schema_is_compiled_with_formats(write_workflow: WriteWorkflow,
+                                              workflow_data: dict[str, Any]) -> None:
+    workflow_data["transitions"][1]["data"] = {
+        "type": "object", "required": ["on"],
+        "properties": {"on": {"type": "string", "format": "date"}},
+    }
+    submit = load_workflow_file(write_workflow(workflow_data)).transitions[1]
+    assert submit.data_validator is not None
+    assert submit.data_validator.is_valid({"on": "2024-02-29"})
+    assert not submit.data_validator.is_valid({"on": "2023-02-29"})
+    assert not submit.data_validator.is_valid({})
+
+
+def test_same_name_and_version_in_two_files(write_workflow: WriteWorkflow,
+                                            workflow_data: dict[str, Any]) -> None:
+    first = write_workflow(workflow_data, "a.yaml")
+    second = write_workflow(workflow_data, "old/b.yaml")
+    with pytest.raises(WorkflowDefinitionError) as caught:
+        WorkflowCatalog.from_dir(first.parent)
+    error = caught.value
+    assert error.key_path == "version"
+    files = {str(first), str(second)}
+    assert error.file in files
+    (other,) = files - {error.file}
+    assert other in error.message  # names where the first definition is

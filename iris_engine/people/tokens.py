@@ -15,7 +15,9 @@ from iris_engine.settings import Settings
 __all__ = ["TokenIssuer", "build_jwt_auth"]
 
 
-async def _principal_from_token(token: Token, _connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+async def _principal_from_token(
+    token: Token, _connection: ASGIConnection[Any, Any, Any, Any]
+) -> Principal | None:
     extras = token.extras
     try:
         return Principal(int(token.sub), int(extras["org"]), frozenset(extras["roles"]),

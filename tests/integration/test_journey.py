@@ -3,6 +3,7 @@ decision, the public roster, then suspension, reinstatement and withdrawal."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 
 from iris_engine.cases.audit import verify_chains
@@ -98,7 +99,7 @@ async def test_registration_to_roster_and_back(world: World, cast: Cast) -> None
     assert history[-1]["reason_code"] == "voluntary"
     accredit = next(h for h in history if h["event"] == "accredit")
     assert accredit["data"]["outcome"]["lrn"] == lrn
-    assert all(h["prev_hash"] == p["hash"] for p, h in zip(history, history[1:], strict=False))
+    assert all(h["prev_hash"] == p["hash"] for p, h in itertools.pairwise(history))
 
     async with world.services.db.read() as session:
         _cases, events, broken = await verify_chains(session)

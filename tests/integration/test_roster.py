@@ -40,7 +40,7 @@ async def test_search_filters_and_pagination(world: World, cast: Cast) -> None:
         cursor = page["next_cursor"]
         if cursor is None:
             break
-    assert sorted(seen) == sorted(lrns + [other_lrn]) and len(set(seen)) == 4
+    assert sorted(seen) == sorted([*lrns, other_lrn]) and len(set(seen)) == 4
     names = [(await roster.get(f"/api/v1/roster/{lrn}")).json()["entry"]["name"] for lrn in seen]
     assert names == sorted(names, key=str.casefold)
 

@@ -60,6 +60,9 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
     from iris_engine.migrations import upgrade
 
     settings = _settings()
+    if workers > 1 and not settings.secret_key:
+        raise click.ClickException("several workers need one signing key: set IRIS_SECRET_KEY "
+                                   "(32+ random bytes), or tokens from one worker fail on another")
     if settings.is_sqlite:
         upgrade(settings.database_url)
     if demo:

@@ -37,6 +37,8 @@ def valid_licences(document: Any, on: date) -> list[dict[str, Any]]:
         licences = document["principles"]["A"]["licences"]
     except (KeyError, TypeError):
         return []
+    if not isinstance(licences, list):  # a draft may hold anything
+        return []
     day = on.isoformat()
     return [
         lic for lic in licences

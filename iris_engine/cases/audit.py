@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +23,9 @@ GENESIS = "0" * 64
 
 
 def format_time(moment: datetime) -> str:
+    """UTC, microseconds, ``Z``: the same instant always hashes the same (naive means UTC)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 

@@ -126,7 +126,8 @@ def build_workflow(raw: Any, *, source: str) -> WorkflowSpec:
         where = f"transitions[{i}]"
         sources = (t["from"],) if isinstance(t["from"], str) else tuple(t["from"])
         for j, s in enumerate(sources):
-            known_state(s, f"{where}.from" + ("" if isinstance(t["from"], str) else f"[{j}]"))
+            from_path = f"{where}.from" + ("" if isinstance(t["from"], str) else f"[{j}]")
+            known_state(s, from_path)
             if (t["event"], s) in seen:
                 raise WorkflowDefinitionError(
                     source, f"{where}.event",
@@ -135,7 +136,7 @@ def build_workflow(raw: Any, *, source: str) -> WorkflowSpec:
                 )
             seen[(t["event"], s)] = i
             if states[s].final:
-                raise WorkflowDefinitionError(source, f"{where}.from", f"state {s!r} is final")
+                raise WorkflowDefinitionError(source, from_path, f"state {s!r} is final")
         known_state(t["to"], f"{where}.to")
         for j, code in enumerate(t.get("reason_codes", [])):
             if code not in reason_codes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -49,7 +50,7 @@ def test_every_manifest_is_loaded() -> None:
 
 
 def test_unknown_code_is_not_found() -> None:
-    with pytest.raises(NotFound, match="iris-standard/9.9"):
+    with pytest.raises(NotFound, match=re.escape("iris-standard/9.9")):
         _library().get("iris-standard/9.9")
 
 

@@ -160,9 +160,6 @@ def test_transition_from_final_state(write_workflow: WriteWorkflow,
     assert "closed" in error.message and "final" in error.message
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a final state inside a 'from' list is reported at "
-                   "transitions[i].from, not at the element transitions[i].from[j] as an "
-                   "unknown state is (spec.build_workflow)")
 def test_transition_from_final_state_in_a_list(write_workflow: WriteWorkflow,
                                                workflow_data: dict[str, Any]) -> None:
     workflow_data["transitions"].append(

@@ -3,8 +3,9 @@ up front (BEGIN IMMEDIATE) so a read-then-write never fails half-way with SQLITE
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -59,16 +60,23 @@ class Database:
             )
             self.read_engine = self.write_engine
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        # SQLite admits one writer at a time. Writers of this process queue here, in order,
+        # instead of spinning in SQLite's busy handler (which sleeps up to 100 ms a try and
+        # collapses throughput under load); other processes still meet busy_timeout.
+        self._sqlite_writer_turn = asyncio.Lock() if self.is_sqlite else None
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A write transaction: committed if the block ends normally, rolled back otherwise."""
-        async with self._writer() as session:
+        async with AsyncExitStack() as stack:
+            if self._sqlite_writer_turn is not None:
+                await stack.enter_async_context(self._sqlite_writer_turn)
+            session = await stack.enter_async_context(self._writer())
             async with session.begin():
                 yield session
-            for callback in session.info.pop("after_commit", []):
-                callback()
+        for callback in session.info.pop("after_commit", []):
+            callback()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -1,0 +1,1 @@
+-- GET the one URL given on the command line (the bare handler): nothing to add.

@@ -1,0 +1,17 @@
+-- GET /api/v1/roster rotating through a fixed list of query strings (one per line in the
+-- file named by BENCH_PATHS); each thread starts at a different offset.
+
+paths = {}
+position = 0
+
+function init(args)
+  for line in io.lines(os.getenv("BENCH_PATHS")) do
+    if #line > 0 then table.insert(paths, line) end
+  end
+  position = (tid * 7919) % #paths
+end
+
+function request()
+  position = position % #paths + 1
+  return wrk.format("GET", paths[position])
+end

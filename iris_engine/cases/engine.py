@@ -88,7 +88,7 @@ class CaseEngine:
         case = (await session.scalars(stmt.execution_options(populate_existing=True))).first()
         if case is None:
             raise NotFound(f"no {workflow} case {case_id}")
-        if principal.roles != SYSTEM.roles and not roles_in_scope(principal, case):
+        if not roles_in_scope(principal, case):
             raise Forbidden(f"{workflow} case {case_id} is not yours to see or act on")
         return case
 
@@ -152,7 +152,7 @@ class CaseEngine:
                 errors=[FieldError("/event", "unknown event; known: "
                                    + ", ".join(sorted(machine.spec.events())))],
             )
-        roles = roles_in_scope(principal, case) if principal is not SYSTEM else ["system"]
+        roles = roles_in_scope(principal, case)
         if not any(r in t.roles for t in spec_any for r in roles):
             allowed = sorted({r for t in spec_any for r in t.roles})
             raise Forbidden(f"{request.event!r} may be fired only by: {', '.join(allowed)}")

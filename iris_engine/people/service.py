@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -19,8 +20,21 @@ __all__ = ["ORGANISATION_KINDS", "ROLES", "NewUser", "People"]
 ROLES = ("recruiter", "auditor", "scheme_manager", "admin")
 ORGANISATION_KINDS = ("recruiter", "audit_body", "scheme", "authority")
 _hasher = PasswordHasher()
-# verified against when the e-mail is unknown, so both answers take the same time
-_DUMMY_HASH = _hasher.hash("not a password")
+# verified against when the e-mail is unknown, so both answers take the same time; made on
+# first use (argon2 costs ~100 ms and 64 MiB, too much to pay at import)
+_dummy_hash: str | None = None
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
+    """Runs in a worker thread: argon2 must not stall the event loop."""
+    global _dummy_hash
+    if password_hash is None:
+        _dummy_hash = _dummy_hash or _hasher.hash("not a password")
+        password_hash = _dummy_hash
+    try:
+        return bool(_hasher.verify(password_hash, password))
+    except (VerifyMismatchError, InvalidHashError):
+        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +82,9 @@ class People:
         errors = _check_user(user, base_pointer)
         if errors:
             raise InvalidInput("the user is incomplete or invalid", errors=errors)
+        password_hash = await asyncio.to_thread(_hasher.hash, user.password)
         row = User(email=user.email.strip().lower(), name=user.name.strip(),
-                   password_hash=_hasher.hash(user.password), organisation_id=organisation.id or 0,
+                   password_hash=password_hash, organisation_id=organisation.id or 0,
                    roles=" ".join(sorted(set(user.roles))), created_at=utcnow())
         session.add(row)
         try:
@@ -90,10 +105,7 @@ class People:
 
     async def authenticate(self, session: AsyncSession, email: str, password: str) -> Principal:
         row = (await session.scalars(select(User).where(User.email == email.strip().lower()))).first()  # type: ignore[arg-type]
-        try:
-            _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
-        except (VerifyMismatchError, InvalidHashError):
-            row = None
-        if row is None or not row.active:
+        matches = await asyncio.to_thread(_verify, row.password_hash if row else None, password)
+        if row is None or not matches or not row.active:
             raise NotAuthenticated("wrong e-mail or password")
         return Principal(row.id or 0, row.organisation_id, row.role_set, row.email)

@@ -7,6 +7,7 @@ change moves on, in the same transaction). A process re-reads that version at mo
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -106,34 +107,52 @@ class Roster:
         self._pages: OrderedDict[Any, CachedPage] = OrderedDict()
         self._version = -1
         self._checked_at = 0.0
+        # moves on whenever cached pages are dropped; a page built across a move is not kept,
+        # because its read may predate the change that dropped the others
+        self._generation = 0
+        self._refresh = asyncio.Lock()
 
     def invalidate(self) -> None:
         """Forget everything: called after this process commits a roster change."""
-        self._pages.clear()
+        self._drop_pages()
         self._checked_at = 0.0
 
+    def _drop_pages(self) -> None:
+        self._pages.clear()
+        self._generation += 1
+
+    def _due(self) -> bool:
+        return self.ttl <= 0 or time.monotonic() - self._checked_at >= self.ttl
+
     async def version(self) -> int:
-        now = time.monotonic()
-        if self.ttl <= 0 or now - self._checked_at >= self.ttl:
-            async with self.db.read() as session:
-                current = int(await session.scalar(select(RosterMeta.version)) or 0)
-            if current != self._version:
-                self._pages.clear()
-                self._version = current
-            self._checked_at = now
+        if not self._due():
+            return self._version
+        async with self._refresh:  # one re-read per expiry, not one per request in flight
+            if self._due():
+                started = time.monotonic()
+                async with self.db.read() as session:
+                    current = int(await session.scalar(select(RosterMeta.version)) or 0)
+                if current != self._version:
+                    self._drop_pages()
+                    self._version = current
+                self._checked_at = started
         return self._version
 
     async def _cached(self, key: Any, build: Any) -> CachedPage:
         version = await self.version()
         page = self._pages.get(key)
-        if page is None:
-            payload = await build()
-            payload["roster_version"] = version
-            body = json.dumps(payload, separators=(",", ":")).encode()
-            page = CachedPage(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+        if page is not None:
+            self._pages.move_to_end(key)
+            return page
+        generation = self._generation
+        payload = await build()
+        payload["roster_version"] = version
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        page = CachedPage(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+        if generation == self._generation:
             self._pages[key] = page
             if len(self._pages) > self.max_entries:
-                self._pages.popitem(last=False)
+                self._pages.popitem(last=False)  # least recently used
         return page
 
     async def search(self, query: RosterQuery) -> CachedPage:
@@ -161,7 +180,9 @@ class Roster:
         if q.q:
             stmt = stmt.where(RosterEntry.name_key.like(_like(q.q), escape="\\"))  # type: ignore[attr-defined]
         if q.lrn:
-            stmt = stmt.where(RosterEntry.lrn.like(q.lrn.replace("%", "") + "%"))  # type: ignore[attr-defined]
+            # a range, not LIKE 'X%': both databases answer it from the primary key
+            upper = q.lrn[:-1] + chr(ord(q.lrn[-1]) + 1)
+            stmt = stmt.where(RosterEntry.lrn >= q.lrn, RosterEntry.lrn < upper)  # type: ignore[operator]
         if q.cursor:
             stmt = stmt.where(tuple_(RosterEntry.name_key, RosterEntry.lrn) > _decode_cursor(q.cursor))
         stmt = stmt.order_by(RosterEntry.name_key, RosterEntry.lrn).limit(q.limit + 1)

@@ -4,17 +4,19 @@ Litestar handler measured in the same run.
     .venv/bin/python bench/run.py [--db sqlite|postgres|both] [--duration 10] [--reuse-seed]
 
 For each database: seed it (bench/seed.py; both databases in parallel, before any
-measurement), then run each IRIS scenario on a fresh single uvicorn process on 127.0.0.1 after a
-``--warmup`` second wrk pass, and bracket every scenario with runs of the bare handler
-(bench/bare_app.py, GET /bare, one process for the section, runs of half the duration):
+measurement), then run each IRIS scenario on a fresh single uvicorn process on 127.0.0.1:
 
-  bare          the reference, measured before the first scenario and after each one
   roster        GET /api/v1/roster, ~200 realistic queries in rotation, IRIS_ROSTER_CACHE_SECONDS=1
   roster_ttl0   the same with IRIS_ROSTER_CACHE_SECONDS=0 (roster version read on every request)
   roster_miss   6,000 distinct queries in rotation (more than the 2,048-page cache): the SQL path
   transitions   POST /api/v1/applications/{id}/transitions: suspend/reinstate cycles (200s count)
 
-A scenario's ratio = its rate / the mean of the bare runs just before and just after it.
+Each scenario gets a ``--warmup`` second wrk pass, then ``--rounds`` rounds that alternate with
+the bare handler (bench/bare_app.py, GET /bare, its own uvicorn process with the same settings):
+bare, IRIS, bare, IRIS, ..., bare. IRIS runs ``--duration``/``--rounds`` seconds per round,
+the bare handler half that. A round's ratio = its IRIS rate / the mean of the bare runs on
+either side; the scenario's ratio = its total IRIS rate / the mean of those references. On a
+shared, noisy machine this cancels drift far better than one bare run at the start.
 Writes bench/results/<timestamp>.json and prints a Markdown table. See bench/README.md.
 """
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import platform
@@ -198,48 +201,116 @@ def wrk(load: Load, scenario: str, url: str, env: dict[str, str], seconds: float
     return json.loads(match.group(1))  # type: ignore[no-any-return]
 
 
-def measure(load: Load, server: Server, scenario: str, path: str, env: dict[str, str],
-            before_measure: Any = None) -> dict[str, Any]:
-    if load.warmup > 0:
-        wrk(load, scenario, server.url(path), env, load.warmup)
-    if before_measure:
-        env = {**env, **before_measure()}
+def run_once(load: Load, server: Server, scenario: str, path: str, env: dict[str, str],
+             seconds: float) -> dict[str, Any]:
+    """One wrk run, with the server's CPU, wrk's CPU and the rest of the machine's CPU."""
     children = resource.RUSAGE_CHILDREN
     cpu0, (busy0, steal0) = cpu_seconds(server.pid), machine_cpu()
     kids0 = resource.getrusage(children)
-    raw = wrk(load, scenario, server.url(path), env, load.duration)
+    raw = wrk(load, scenario, server.url(path), env, seconds)
     cpu1, (busy1, steal1) = cpu_seconds(server.pid), machine_cpu()
     kids1 = resource.getrusage(children)
     wrk_cpu = (kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime)
-    mem = proc_status(server.pid)
-    seconds = raw["duration_us"] / 1e6
-    lat = raw["latency_us"]
-    counters = raw.get("counters", {})
-    errors = raw["errors"]
-    result = {
-        "requests": raw["requests"], "seconds": round(seconds, 3),
-        "requests_per_s": round(raw["requests"] / seconds, 1),
-        "p50_ms": lat["p50"] / 1000, "p90_ms": lat["p90"] / 1000, "p99_ms": lat["p99"] / 1000,
-        "mean_ms": round(lat["mean"] / 1000, 3), "max_ms": lat["max"] / 1000,
-        "bytes_per_response": round(raw["bytes"] / max(1, raw["requests"])),
-        "non_2xx": errors["status"],
-        "socket_errors": {k: v for k, v in errors.items() if k != "status"},
+    raw["server_cpu_s"] = cpu1 - cpu0
+    raw["wrk_cpu_s"] = wrk_cpu
+    raw["other_cpu_s"] = max(0.0, (busy1 - busy0) - (cpu1 - cpu0) - wrk_cpu)
+    raw["steal_cpu_s"] = steal1 - steal0
+    raw["seconds"] = raw["duration_us"] / 1e6
+    raw["rate"] = raw["counters"].get("ok", raw["requests"]) / raw["seconds"]
+    return raw
+
+
+def merged_percentiles(runs: list[dict[str, Any]], points: tuple[float, ...]) -> list[float]:
+    """Percentiles (ms) of several runs together, from each run's quantile function: the
+    point at percentile p_i stands for (p_i - p_(i-1))% of that run's requests."""
+    weighted: list[tuple[int, float]] = []
+    for run in runs:
+        previous = 0.0
+        for p, us in run["quantiles_us"]:
+            weighted.append((us, run["requests"] * (p - previous) / 100))
+            previous = p
+    weighted.sort()
+    total = sum(w for _, w in weighted)
+    out = []
+    for p in points:
+        rank, acc = total * p / 100, 0.0
+        value = weighted[-1][0] if weighted else 0
+        for us, w in weighted:
+            acc += w
+            if acc >= rank - 1e-9:
+                value = us
+                break
+        out.append(value / 1000)
+    return out
+
+
+def summarise(runs: list[dict[str, Any]], pid: int) -> dict[str, Any]:
+    """Several runs of one scenario as one result (peak RSS read now, from the live server)."""
+    requests = sum(r["requests"] for r in runs)
+    seconds = sum(r["seconds"] for r in runs)
+    p50, p90, p99, p999 = merged_percentiles(runs, (50, 90, 99, 99.9))
+    counters: dict[str, int] = {}
+    errors: dict[str, int] = {}
+    for r in runs:
+        for k, v in r["counters"].items():
+            counters[k] = counters.get(k, 0) + v
+        for k, v in r["errors"].items():
+            errors[k] = errors.get(k, 0) + v
+    server_cpu = sum(r["server_cpu_s"] for r in runs)
+    mem = proc_status(pid)
+    result: dict[str, Any] = {
+        "runs": len(runs), "requests": requests, "seconds": round(seconds, 3),
+        "requests_per_s": round(requests / seconds, 1),
+        "p50_ms": p50, "p90_ms": p90, "p99_ms": p99, "p99_9_ms": p999,
+        "mean_ms": round(sum(r["latency_us"]["mean"] * r["requests"] for r in runs)
+                         / max(1, requests) / 1000, 3),
+        "max_ms": max(r["latency_us"]["max"] for r in runs) / 1000,
+        "bytes_per_response": round(sum(r["bytes"] for r in runs) / max(1, requests)),
+        "non_2xx": errors.pop("status", 0), "socket_errors": errors,
         "peak_rss_mb": round(mem["VmHWM"] / 1024, 1), "rss_mb": round(mem["VmRSS"] / 1024, 1),
-        "server_cpu_s": round(cpu1 - cpu0, 2),
-        "wrk_cpu_s": round(wrk_cpu, 2),
+        "server_cpu_s": round(server_cpu, 2),
+        "server_cpu_ms_per_request": round(1000 * server_cpu / max(1, requests), 3),
+        "wrk_cpu_s": round(sum(r["wrk_cpu_s"] for r in runs), 2),
         # everything else the machine did meanwhile: PostgreSQL, other people's jobs
-        "other_cpu_s": round(max(0.0, (busy1 - busy0) - (cpu1 - cpu0) - wrk_cpu), 2),
-        "steal_cpu_s": round(steal1 - steal0, 2),
-        "loadavg_1min_after": float(Path("/proc/loadavg").read_text().split()[0]),
-        "server_cpu_ms_per_request": round(1000 * (cpu1 - cpu0) / max(1, raw["requests"]), 3),
+        "other_cpu_s": round(sum(r["other_cpu_s"] for r in runs), 2),
+        "steal_cpu_s": round(sum(r["steal_cpu_s"] for r in runs), 2),
+        "rate_per_run": [round(r["rate"], 1) for r in runs],
     }
     if counters:
         result["counters"] = counters
     if "ok" in counters:  # transitions: only 200s count
         result["transitions"] = counters["ok"]
         result["transitions_per_s"] = round(counters["ok"] / seconds, 1)
-        result["non_2xx"] = raw["requests"] - counters["ok"]
+        result["non_2xx"] = requests - counters["ok"]
     return result
+
+
+def paired(load: Load, rounds: int, server: Server, bare_server: Server, scenario: str,
+           path: str, env: dict[str, str], before_round: Any = None) -> dict[str, Any]:
+    """Warm up, then bare, IRIS, bare, IRIS, ..., bare; ratios against neighbouring bare runs."""
+    chunk = max(1, round(load.duration / rounds))
+    bare_chunk = max(1, round(chunk / 2))
+    offset = 0  # roster scripts: each run continues through the query list
+    if load.warmup > 0:
+        offset += wrk(load, scenario, server.url(path), {**env, "BENCH_OFFSET": "0"},
+                      load.warmup)["requests"] // load.threads
+    bare_runs = [run_once(load, bare_server, "bare", "/bare", {}, bare_chunk)]
+    iris_runs = []
+    for _ in range(rounds):
+        if before_round:
+            before_round()
+        iris_runs.append(run_once(load, server, scenario, path,
+                                  {**env, "BENCH_OFFSET": str(offset)}, chunk))
+        offset += iris_runs[-1]["requests"] // load.threads
+        bare_runs.append(run_once(load, bare_server, "bare", "/bare", {}, bare_chunk))
+    refs = [(bare_runs[i]["rate"] + bare_runs[i + 1]["rate"]) / 2 for i in range(rounds)]
+    per_round = [r["rate"] / ref for r, ref in zip(iris_runs, refs, strict=True)]
+    iris = summarise(iris_runs, server.pid)
+    reference = statistics.fmean(refs)
+    iris.update(bare_reference_per_s=round(reference, 1),
+                ratio=round(iris.get("transitions_per_s", iris["requests_per_s"]) / reference, 4),
+                ratio_per_round=[round(x, 4) for x in per_round])
+    return {"iris": iris, "bare": summarise(bare_runs, bare_server.pid)}
 
 
 # -- HTTP helpers (stdlib only) --------------------------------------------------------------
@@ -382,94 +453,70 @@ def audit_verify(db: str) -> dict[str, Any]:
 
 
 # -- one database --------------------------------------------------------------------------
-def bench_database(db: str, load: Load, stamp: str) -> dict[str, Any]:
-    """Every IRIS scenario bracketed by runs of the bare handler (one bare process for the
-    whole database section): a scenario's ratio divides by the mean of the bare runs just
-    before and just after it, so slow drift on a shared machine cancels out."""
+def bench_database(db: str, load: Load, rounds: int, stamp: str) -> dict[str, Any]:
     runs: dict[str, Any] = {}
-    bare_runs: list[dict[str, Any]] = []
+    bare: dict[str, Any] = {}
     logs = WORK / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("IRIS_")}
-    bare_load = Load(load.threads, load.connections, max(1.0, load.duration / 2),
-                     min(load.warmup, 1.0))
     hit_file = WORK / f"{stamp}-{db}-roster-paths.txt"
     miss_file = WORK / f"{stamp}-{db}-roster-miss-paths.txt"
     cases_file = WORK / f"{stamp}-{db}-cases.txt"
 
     with serve("bare_app:app", base_env, "/bare", logs / f"{stamp}-{db}-bare.log",
                app_dir=HERE) as bare_server:
+        wrk(load, "bare", bare_server.url("/bare"), {}, 1)  # warm the reference up once
 
-        def bare() -> None:
-            log(f"{db}: bare handler #{len(bare_runs)}")
-            bare_runs.append(measure(bare_load, bare_server, "bare", "/bare", {}))
-
-        def iris(name: str, cache_seconds: float, fn: Any) -> None:
+        def scenario(name: str, cache_seconds: float, script: str, paths_file: Path | None,
+                     prepare: Any = None) -> None:
             log(f"{db}: {name}")
             with serve("iris_engine.asgi:app", iris_env(db, cache_seconds=cache_seconds),
                        "/api/v1/roster?limit=1", logs / f"{stamp}-{db}-{name}.log") as server:
-                runs[name] = fn(server)
-            runs[name]["cache_seconds"] = cache_seconds
-            runs[name]["bare_runs"] = [len(bare_runs) - 1, len(bare_runs)]
-            bare()
+                extra: dict[str, Any] = {}
+                env: dict[str, str] = {}
+                before_round = None
+                if paths_file is not None:
+                    if prepare:
+                        paths_file.write_text("\n".join(prepare(server)) + "\n")
+                    env["BENCH_PATHS"] = str(paths_file)
+                    extra["distinct_queries"] = len(paths_file.read_text().split())
+                    path = "/api/v1/roster"
+                else:  # transitions
+                    login = {"email": MANAGER[0], "password": MANAGER[1]}
+                    token = http_json(server.url("/api/v1/auth/token"), login)["access_token"]
+                    write_cases(db, cases_file)
+                    env = {"BENCH_TOKEN": token, "BENCH_CASES": str(cases_file)}
+                    path = "/api/v1/applications"
+                    start: list[list[tuple[int, int, str]]] = []
 
-        def roster(server: Server) -> dict[str, Any]:
-            paths = roster_hit_paths(server)
-            hit_file.write_text("\n".join(paths) + "\n")
-            return {**measure(load, server, "roster", "/api/v1/roster",
-                              {"BENCH_PATHS": str(hit_file)}), "distinct_queries": len(paths)}
+                    def before_round() -> None:
+                        # requests wrk abandoned at the end of the last run may still commit:
+                        # let them, then re-read every case's revision
+                        wait_idle(server.pid)
+                        start.append(write_cases(db, cases_file))
 
-        def roster_ttl0(server: Server) -> dict[str, Any]:
-            n = len(hit_file.read_text().split())
-            return {**measure(load, server, "roster", "/api/v1/roster",
-                              {"BENCH_PATHS": str(hit_file)}), "distinct_queries": n}
+                result = paired(load, rounds, server, bare_server, script, path, env,
+                                before_round)
+                if paths_file is None:
+                    wait_idle(server.pid)
+                    end = write_cases(db, WORK / f"{stamp}-{db}-cases-after.txt")
+                    extra["cases"] = len(end)
+                    # cross-check: revisions committed during the measured rounds vs 200s
+                    # counted; each round may add up to one abandoned request per connection
+                    committed = 0
+                    for i, before in enumerate(start):
+                        after = start[i + 1] if i + 1 < len(start) else end
+                        committed += sum(r for _, r, _ in after) - sum(r for _, r, _ in before)
+                    extra["revisions_committed"] = committed
+            runs[name] = {**result["iris"], **extra, "cache_seconds": cache_seconds}
+            bare[name] = result["bare"]
 
-        def roster_miss(server: Server) -> dict[str, Any]:
-            paths = roster_miss_paths()
-            miss_file.write_text("\n".join(paths) + "\n")
-            return {**measure(load, server, "roster", "/api/v1/roster",
-                              {"BENCH_PATHS": str(miss_file)}), "distinct_queries": len(paths)}
-
-        def transitions(server: Server) -> dict[str, Any]:
-            token = http_json(server.url("/api/v1/auth/token"),
-                              {"email": MANAGER[0], "password": MANAGER[1]})["access_token"]
-            start = write_cases(db, cases_file)
-            env = {"BENCH_TOKEN": token, "BENCH_CASES": str(cases_file)}
-
-            def refresh() -> dict[str, str]:  # the warm-up moved revisions on: re-read them
-                nonlocal start
-                wait_idle(server.pid)
-                start = write_cases(db, cases_file)
-                return {}
-
-            result = measure(load, server, "transitions", "/api/v1/applications", env,
-                             before_measure=refresh)
-            # cross-check: every counted 200 is a committed revision; requests wrk abandoned
-            # at the end may still commit (at most one per connection)
-            wait_idle(server.pid)
-            end = write_cases(db, WORK / f"{stamp}-{db}-cases-after.txt")
-            committed = sum(r for _, r, _ in end) - sum(r for _, r, _ in start)
-            return {**result, "cases": len(start), "revisions_committed": committed,
-                    "committed_minus_counted": committed - result["transitions"]}
-
-        bare()
-        iris("roster", 1.0, roster)
-        iris("roster_ttl0", 0.0, roster_ttl0)
-        iris("roster_miss", 1.0, roster_miss)
-        iris("transitions", 1.0, transitions)
+        scenario("roster", 1.0, "roster", hit_file, roster_hit_paths)
+        scenario("roster_ttl0", 0.0, "roster", hit_file)
+        scenario("roster_miss", 1.0, "roster", miss_file, lambda _server: roster_miss_paths())
+        scenario("transitions", 1.0, "transitions", None)
     runs["transitions"]["audit_verify"] = audit_verify(db)
-
-    ratios, references = {}, {}
-    for name in IRIS_SCENARIOS:
-        before, after = runs[name]["bare_runs"]
-        ref = (bare_runs[before]["requests_per_s"] + bare_runs[after]["requests_per_s"]) / 2
-        rate = runs[name].get("transitions_per_s", runs[name]["requests_per_s"])
-        references[name] = round(ref, 1)
-        ratios[name] = round(rate / ref, 4)
-    bare_rates = [b["requests_per_s"] for b in bare_runs]
-    return {"ratios": ratios, "bare_reference_per_s": references,
-            "bare_spread": round(max(bare_rates) / min(bare_rates) - 1, 3),
-            "runs": runs, "bare_runs": bare_runs}
+    return {"ratios": {k: v["ratio"] for k, v in runs.items()}, "runs": runs, "bare": bare}
 
 
 # -- report --------------------------------------------------------------------------------
@@ -484,42 +531,55 @@ TARGET_OF = {"roster": TARGETS["roster"], "roster_ttl0": None, "roster_miss": No
 
 
 def markdown(result: dict[str, Any]) -> str:
-    lines = ["| DB | scenario | req/s | bare req/s (same run) | ratio | target | p50 ms | "
-             "p99 ms | non-2xx | server peak RSS MB |",
-             "|---|---|---:|---:|---:|---|---:|---:|---:|---:|"]
+    lines = ["| DB | scenario | req/s | bare req/s | ratio | ratio per round | target | "
+             "p50 ms | p99 ms | non-2xx | peak RSS MB |",
+             "|---|---|---:|---:|---:|---|---|---:|---:|---:|---:|"]
     for db, data in result["databases"].items():
-        bare_peak = max(b["peak_rss_mb"] for b in data["bare_runs"])
         for name in IRIS_SCENARIOS:
             run = data["runs"][name]
             rate = run.get("transitions_per_s", run["requests_per_s"])
-            ratio = data["ratios"][name]
             target = TARGET_OF.get(name)
             verdict = ("" if target is None
-                       else f">= {target}: {'met' if ratio >= target else 'MISSED'}")
+                       else f">= {target}: {'met' if run['ratio'] >= target else 'MISSED'}")
+            lo, hi = min(run["ratio_per_round"]), max(run["ratio_per_round"])
             lines.append(
-                f"| {db} | {LABELS[name]} | {rate:,.0f} | "
-                f"{data['bare_reference_per_s'][name]:,.0f} | "
-                f"{ratio:.3f} | {verdict} | {run['p50_ms']:.1f} | {run['p99_ms']:.1f} | "
-                f"{run['non_2xx']} | {run['peak_rss_mb']:.0f} |")
-        b = data["bare_runs"]
+                f"| {db} | {LABELS[name]} | {rate:,.0f} | {run['bare_reference_per_s']:,.0f} | "
+                f"**{run['ratio']:.3f}** | {lo:.3f}-{hi:.3f} | {verdict} | {run['p50_ms']:.1f} | "
+                f"{run['p99_ms']:.1f} | {run['non_2xx']} | {run['peak_rss_mb']:.0f} |")
+        bare_runs = list(data["bare"].values())
+        rates = [x for b in bare_runs for x in b["rate_per_run"]]
         lines.append(
-            f"| {db} | bare handler ({len(b)} runs) | {min(x['requests_per_s'] for x in b):,.0f}-"
-            f"{max(x['requests_per_s'] for x in b):,.0f} | | 1 | | "
-            f"{statistics.median(x['p50_ms'] for x in b):.1f} | "
-            f"{statistics.median(x['p99_ms'] for x in b):.1f} | "
-            f"{sum(x['non_2xx'] for x in b)} | {bare_peak:.0f} |")
+            f"| {db} | bare handler ({len(rates)} runs) | {min(rates):,.0f}-{max(rates):,.0f} | "
+            f"| 1 | | | {statistics.median(b['p50_ms'] for b in bare_runs):.1f} | "
+            f"{statistics.median(b['p99_ms'] for b in bare_runs):.1f} | "
+            f"{sum(b['non_2xx'] for b in bare_runs)} | "
+            f"{max(b['peak_rss_mb'] for b in bare_runs):.0f} |")
     lines.append("")
     for db, data in result["databases"].items():
         t = data["runs"]["transitions"]
         c = t.get("counters", {})
         lines.append(
             f"- {db} transitions: {t['cases']} cases; {t['transitions']} counted 200s, "
-            f"{t['revisions_committed']} revisions committed (difference = requests abandoned by "
-            f"wrk at the end); 409 {c.get('s409', 0)}, 422 {c.get('s422', 0)}, "
+            f"{t['revisions_committed']} revisions committed (the difference: requests wrk "
+            f"abandoned at the end of a round); 409 {c.get('s409', 0)}, 422 {c.get('s422', 0)}, "
             f"other 4xx {c.get('s4xx', 0)}, 5xx {c.get('s5xx', 0)}, socket errors "
             f"{sum(t['socket_errors'].values())}; `iris audit verify`: "
             f"{t['audit_verify']['output'] or t['audit_verify']['exit_code']}")
     return "\n".join(lines)
+
+
+def code_fingerprint() -> dict[str, Any]:
+    """What was measured: a hash of the engine's code and workflows, and its newest file.
+    (The harness never runs git: the tree may be mid-commit by someone else.)"""
+    digest = hashlib.sha256()
+    newest = (0.0, "")
+    files = sorted([*ROOT.glob("iris_engine/**/*.py"), *ROOT.glob("workflows/**/*.yaml"),
+                    ROOT / "pyproject.toml"])
+    for f in files:
+        digest.update(str(f.relative_to(ROOT)).encode() + b"\0" + f.read_bytes() + b"\0")
+        newest = max(newest, (f.stat().st_mtime, str(f.relative_to(ROOT))))
+    return {"sha256": digest.hexdigest()[:16], "files": len(files), "newest_file": newest[1],
+            "newest_mtime": datetime.fromtimestamp(newest[0], UTC).isoformat(timespec="seconds")}
 
 
 def machine() -> dict[str, Any]:
@@ -577,7 +637,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--duration", type=float, default=10, help="seconds per measured run")
-    parser.add_argument("--warmup", type=float, default=2, help="seconds of warm-up per run")
+    parser.add_argument("--warmup", type=float, default=2,
+                        help="seconds of warm-up per scenario")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="IRIS/bare alternations per scenario")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     parser.add_argument("--entries", type=int, default=100_000, help="roster entries to seed")
@@ -600,22 +663,29 @@ def main() -> None:
     result: dict[str, Any] = {
         "started": started.isoformat(timespec="seconds"),
         "machine": machine(),
+        "code": code_fingerprint(),
         "versions": tool_versions(),
         "load": {"tool": "wrk", "threads": load.threads, "connections": load.connections,
-                 "duration_s": load.duration, "warmup_s": load.warmup,
+                 "duration_s": load.duration, "warmup_s": load.warmup, "rounds": args.rounds,
                  "server": "uvicorn --workers 1 --log-level warning (uvloop, httptools)"},
         "targets": TARGETS, "seed": seeds, "databases": {},
     }
     for db in dbs:
-        result["databases"][db] = bench_database(db, load, stamp)
+        result["databases"][db] = bench_database(db, load, args.rounds, stamp)
     result["elapsed_s"] = round(time.monotonic() - t0, 1)
+    code_after = code_fingerprint()
+    if code_after["sha256"] != result["code"]["sha256"]:
+        result["code_changed_during_run"] = code_after
+        log(f"WARNING: iris_engine changed during the run ({code_after['newest_file']}); "
+            "the figures may mix two versions of the code")
     out = RESULTS / f"{stamp}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(markdown(result))
-    print(f"\n{result['machine']['cpus']} CPUs; wrk -t{load.threads} -c{load.connections} "
-          f"-d{load.duration:g}s (+{load.warmup:g}s warm-up); ratio = rate / mean of the bare runs "
-          f"just before and after; elapsed {result['elapsed_s']} s; "
-          f"results: {out.relative_to(ROOT)}")
+    chunk = max(1, round(load.duration / args.rounds))
+    print(f"\n{result['machine']['cpus']} CPUs; wrk -t{load.threads} -c{load.connections}; per "
+          f"scenario {load.warmup:g} s warm-up, then {args.rounds} rounds of {chunk} s IRIS "
+          f"between {max(1, round(chunk / 2))} s bare runs; elapsed {result['elapsed_s']} s; "
+          f"code {result['code']['sha256']}; results: {out.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,23 @@ end
 -- per-thread global counters that scenarios may keep (summed in done())
 counter_names = {"ok", "s409", "s422", "s4xx", "s5xx", "other", "fallback", "unmatched"}
 
+-- wrk's Debian build cannot hand Lua its per-microsecond histogram, so done() prints the
+-- latency quantile function on a fine grid instead; run.py merges runs from these points
+quantile_grid = {}
+for p = 1, 99 do table.insert(quantile_grid, p) end
+for p = 99.1, 99.95, 0.1 do table.insert(quantile_grid, p) end
+table.insert(quantile_grid, 99.95)
+table.insert(quantile_grid, 99.99)
+
+local function quantiles(latency)
+  local out = {}
+  for _, p in ipairs(quantile_grid) do
+    table.insert(out, string.format("[%.2f,%d]", p, latency:percentile(p)))
+  end
+  table.insert(out, string.format("[100,%d]", latency.max))
+  return "[" .. table.concat(out, ",") .. "]"
+end
+
 function done(summary, latency, requests)
   local parts = {}
   for _, name in ipairs(counter_names) do
@@ -29,10 +46,10 @@ function done(summary, latency, requests)
     'WRK_RESULT {"requests":%d,"duration_us":%d,"bytes":%d,' ..
     '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
     '"latency_us":{"mean":%.1f,"stdev":%.1f,"max":%d,"p50":%d,"p90":%d,"p99":%d},' ..
-    '"counters":{%s}}\n',
+    '"counters":{%s},"quantiles_us":%s}\n',
     summary.requests, summary.duration, summary.bytes,
     e.connect, e.read, e.write, e.status, e.timeout,
     latency.mean, latency.stdev, latency.max,
     latency:percentile(50), latency:percentile(90), latency:percentile(99),
-    table.concat(parts, ",")))
+    table.concat(parts, ","), quantiles(latency)))
 end

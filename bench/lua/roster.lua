@@ -1,5 +1,6 @@
 -- GET /api/v1/roster rotating through a fixed list of query strings (one per line in the
--- file named by BENCH_PATHS); each thread starts at a different offset.
+-- file named by BENCH_PATHS). Each thread starts at a different place; BENCH_OFFSET moves
+-- every start on, so consecutive runs continue through the list instead of repeating it.
 
 paths = {}
 position = 0
@@ -8,7 +9,7 @@ function init(args)
   for line in io.lines(os.getenv("BENCH_PATHS")) do
     if #line > 0 then table.insert(paths, line) end
   end
-  position = (tid * 7919) % #paths
+  position = (tid * 7919 + tonumber(os.getenv("BENCH_OFFSET") or "0")) % #paths
 end
 
 function request()

@@ -20,6 +20,7 @@ from iris_engine.people.tokens import TokenIssuer, build_jwt_auth
 from iris_engine.roster.controllers import roster_handlers
 from iris_engine.services import Services, build_services
 from iris_engine.settings import Settings
+from iris_engine.ticker import Ticker, start_scheduler
 from iris_engine.web.problems import exception_handlers
 from iris_engine.web.reference import reference_handlers
 
@@ -47,9 +48,16 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        ticker = scheduler = None
+        if settings.scheduler:
+            ticker = Ticker(services)
+            scheduler = start_scheduler(ticker)
         try:
             yield
         finally:
+            if scheduler is not None and ticker is not None:
+                scheduler.shutdown(wait=False)
+                await ticker.stop()
             await services.db.dispose()
 
     app = Litestar(
@@ -63,6 +71,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             "catalog": _constant(services.catalog),
             "codes": _constant(services.codes),
             "accreditation": _constant(services.accreditation),
+            "subscriptions": _constant(services.subscriptions),
             "tokens": _constant(TokenIssuer(jwt_auth)),
             "principal": Provide(_principal, sync_to_thread=False),
         },

@@ -178,8 +178,9 @@ def workflows() -> None:
 @click.option("--dir", "folder", type=click.Path(path_type=Path), default=None,
               help="Folder to check (default: IRIS_WORKFLOWS_DIR).")
 def workflows_check(folder: Path | None) -> None:
-    """Validate every workflow file and resolve every guard and effect name."""
+    """Validate every workflow file and resolve every guard, effect, anchor and role name."""
     from iris_engine.cases import HOOKS
+    from iris_engine.cases.access import ROLE_SCOPES
     from iris_engine.services import build_services  # noqa: F401  (registers domain hooks)
     from iris_engine.workflow import WorkflowCatalog
 
@@ -187,7 +188,7 @@ def workflows_check(folder: Path | None) -> None:
         catalog = WorkflowCatalog.from_dir(folder or _settings().workflows_dir)
     except ApplicationError as exc:
         raise click.ClickException(exc.detail) from None
-    missing = catalog.unresolved_hooks(HOOKS)
+    missing = catalog.unresolved_hooks(HOOKS, roles=ROLE_SCOPES)
     for line in missing:
         click.echo(f"unresolved: {line}", err=True)
     if missing:
@@ -236,3 +237,153 @@ def audit_verify() -> None:
         click.echo(f"BROKEN: {broken}", err=True)
         sys.exit(1)
     click.echo(f"ok: {events} events in {cases} cases verified")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run one tick (every due timer and message), print "
+              "what it did and exit: for cron, or to catch up by hand.")
+def worker(once: bool) -> None:
+    """Fire due timers and deliver the outbox, without serving HTTP.
+
+    Run as many as you like against one PostgreSQL database (they claim rows, never share
+    them). Run `iris serve` with IRIS_SCHEDULER=false when workers do the ticking.
+    """
+    import signal
+
+    from iris_engine.ticker import Ticker, start_scheduler
+
+    settings = _settings()
+    services = _services(settings)
+
+    async def run() -> None:
+        ticker = Ticker(services)
+        try:
+            if once:
+                report = await ticker.tick(budget_seconds=float("inf"))
+                click.echo(f"timers: {report.timers.claimed} claimed, {report.timers.fired} fired, "
+                           f"{report.timers.told} notices, {report.timers.discarded} discarded, "
+                           f"{report.timers.failed} failed")
+                click.echo(f"outbox: {report.outbox.claimed} claimed, {report.outbox.delivered} "
+                           f"delivered, {report.outbox.retrying} to retry, {report.outbox.dead} dead")
+                return
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            scheduler = start_scheduler(ticker)
+            click.echo(f"worker {ticker.worker_id} ticking every {settings.tick_seconds:g} s; "
+                       "Ctrl-C stops it")
+            await stop.wait()
+            scheduler.shutdown(wait=False)
+        finally:
+            await ticker.stop()
+            await services.db.dispose()
+
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("transitions").setLevel(logging.WARNING)
+    asyncio.run(run())
+
+
+@main.group()
+def outbox() -> None:
+    """Outgoing e-mail and webhooks: see what waits, what failed, and send it again."""
+
+
+@outbox.command("list")
+@click.option("--status", type=click.Choice(["pending", "delivered", "dead"]), default=None,
+              help="Only messages in this state. Default: all.")
+@click.option("--limit", default=50, show_default=True, type=int)
+def outbox_list(status: str | None, limit: int) -> None:
+    """List messages, newest first: id, state, attempts, channel, topic, destination, error."""
+    from iris_engine.outbox import list_messages
+    from iris_engine.store.db import Database
+
+    database = Database(_settings())
+
+    async def run() -> list[Any]:
+        try:
+            async with database.read() as session:
+                return await list_messages(session, status=status, limit=limit)
+        finally:
+            await database.dispose()
+
+    rows = asyncio.run(run())
+    if not rows:
+        click.echo("no messages" + (f" {status}" if status else ""))
+    for m in rows:
+        click.echo(f"{m.id:>7}  {m.status:9} {m.attempts:>2} tries  {m.channel:7} {m.topic:24} "
+                   f"{m.destination}")
+        if m.last_error:
+            click.echo(f"{'':9}last error: {m.last_error}")
+
+
+@outbox.command("retry")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all-dead", is_flag=True, help="Re-drive every dead message.")
+def outbox_retry(ids: tuple[int, ...], all_dead: bool) -> None:
+    """Give dead messages IDS (or --all-dead) a fresh set of attempts, starting now."""
+    from iris_engine.clock import utcnow
+    from iris_engine.outbox import redrive
+    from iris_engine.store.db import Database
+
+    if bool(ids) == all_dead:
+        raise click.UsageError("give message ids, or --all-dead")
+    database = Database(_settings())
+
+    async def run() -> list[int]:
+        try:
+            async with database.write() as session:
+                return await redrive(session, None if all_dead else list(ids), now=utcnow())
+        finally:
+            await database.dispose()
+
+    done = asyncio.run(run())
+    missing = sorted(set(ids) - set(done))
+    if done:
+        click.echo(f"re-driven: {', '.join(map(str, done))} (sent on the next tick)")
+    if missing:
+        click.echo(f"not dead (or unknown), left alone: {', '.join(map(str, missing))}", err=True)
+        sys.exit(1)
+    if not done:
+        click.echo("no dead messages")
+
+
+@main.group()
+def timers() -> None:
+    """Deadlines and reminders."""
+
+
+@timers.command("list")
+@click.option("--status", type=click.Choice(["pending", "done", "cancelled", "discarded"]),
+              default="pending", show_default=True)
+@click.option("--case", "case_id", type=int, default=None, help="Only this case's timers.")
+@click.option("--limit", default=50, show_default=True, type=int)
+def timers_list(status: str, case_id: int | None, limit: int) -> None:
+    """List timers by due time: id, case, name, kind, due, claim or outcome."""
+    from sqlalchemy import select
+
+    from iris_engine.store.db import Database
+    from iris_engine.store.models import Timer
+
+    database = Database(_settings())
+
+    async def run() -> list[Any]:
+        stmt = select(Timer).where(Timer.status == status).order_by(Timer.due_at).limit(limit)  # type: ignore[arg-type]
+        if case_id is not None:
+            stmt = stmt.where(Timer.case_id == case_id)  # type: ignore[arg-type]
+        try:
+            async with database.read() as session:
+                return list((await session.scalars(stmt)).all())
+        finally:
+            await database.dispose()
+
+    rows = asyncio.run(run())
+    if not rows:
+        click.echo(f"no {status} timers")
+    for t in rows:
+        extra = t.outcome or (f"claimed by {t.claimed_by} until {t.claimed_until:%Y-%m-%d %H:%M}"
+                              if t.claimed_by else "")
+        click.echo(f"{t.id:>7}  case {t.case_id:<7} {t.name:24} {t.kind:8} "
+                   f"{t.due_at:%Y-%m-%d %H:%M} UTC  {extra}")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import json
 import random
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,7 +13,8 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from iris_engine.accreditation import WORKFLOW
-from iris_engine.cases import CaseEngine, Principal, utcnow
+from iris_engine.cases import Principal
+from iris_engine.clock import ManualClock
 from iris_engine.people import NewUser
 from iris_engine.services import Services
 from iris_engine.store.models import Accreditation, NonConformity, Organisation, User
@@ -46,14 +46,6 @@ _KINDS = ["Manpower", "Recruitment", "Overseas Employment", "Staffing", "Placeme
 # final state -> share of demo recruiters
 _PLAN = [("accredited", 62), ("suspended", 8), ("withdrawn", 7), ("expired", 6),
          ("submitted", 6), ("audit_planned", 4), ("corrective_action", 3), ("rejected", 4)]
-
-
-@dataclass(slots=True)
-class _Clock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def _self_assessment(services: Services, countries: list[str], today: datetime) -> dict[str, Any]:
@@ -89,7 +81,7 @@ async def seed_demo(services: Services, *, recruiters: int = 300, seed: int = 20
     auditors = [staff[DEMO_STAFF[1][0]], staff[DEMO_STAFF[2][0]]]
     shared_hash = PasswordHasher().hash(DEMO_RECRUITER_PASSWORD)
     states = [s for s, share in _PLAN for _ in range(share)]
-    real_now = utcnow()
+    real_now = services.clock()
     batch = 50
     for start in range(0, recruiters, batch):
         async with services.db.write() as session:
@@ -108,24 +100,27 @@ async def seed_demo(services: Services, *, recruiters: int = 300, seed: int = 20
                 target = states[i % len(states)]
                 # expired certificates were granted more than three years ago
                 days_ago = rng.randint(1200, 1300) if target == "expired" else rng.randint(20, 900)
-                clock = _Clock(real_now - timedelta(days=days_ago))
+                clock = ManualClock(real_now - timedelta(days=days_ago))
                 await _walk(services, session, clock, recruiter, manager, auditors[i % 2],
                             _self_assessment(services, countries, real_now), target, real_now, rng)
     return True
 
 
-async def _walk(services: Services, session: Any, clock: _Clock, recruiter: Principal,
+async def _walk(services: Services, session: Any, clock: ManualClock, recruiter: Principal,
                 manager: Principal, auditor: Principal, document: dict[str, Any], target: str,
                 real_now: datetime, rng: random.Random) -> None:
-    engine = CaseEngine(services.catalog, services.engine.hooks, clock=clock, services=services)
+    # the demo walks each case through its own past, with deadlines set and cancelled as
+    # they would have been; those already due fire on the first tick of `iris serve`
+    engine = services.engine.with_clock(clock)
     case = await engine.open(session, WORKFLOW, organisation_id=recruiter.organisation_id,
                              principal=recruiter, role="recruiter",
-                             data={"code_of_conduct": "iris-standard/1.2"})
-    session.add(Accreditation(case_id=case.id or 0, code_of_conduct="iris-standard/1.2"))
+                             data={"code_of_conduct": "iris-standard/1.2"},
+                             detail=lambda case_id: Accreditation(
+                                 case_id=case_id, code_of_conduct="iris-standard/1.2"))
     await session.flush()
 
     async def fire(who: Principal, event: str, **kw: Any) -> None:
-        clock.now += timedelta(days=rng.randint(1, 9), minutes=rng.randint(0, 600))
+        clock.advance(days=rng.randint(1, 9), minutes=rng.randint(0, 600))
         await engine.fire(session, WORKFLOW, case.id or 0, who,
                           TransitionInput(event, case.revision, **kw))
 
@@ -135,7 +130,7 @@ async def _walk(services: Services, session: Any, clock: _Clock, recruiter: Prin
         return
     await fire(manager, "accept_application")
     await fire(manager, "plan_audit", data={"auditor_id": auditor.user_id,
-                                            "planned_on": clock.now.date().isoformat()})
+                                            "planned_on": clock().date().isoformat()})
     if target == "audit_planned":
         return
     findings = [{"severity": "minor", "principle": "1", "criterion": "1.2",
@@ -160,10 +155,12 @@ async def _walk(services: Services, session: Any, clock: _Clock, recruiter: Prin
         return
     await fire(manager, "accredit")
     if target == "suspended":
+        # recently: a suspension lasts six months at most, then the system withdraws it
+        clock.set(max(clock(), real_now - timedelta(days=rng.randint(10, 120))))
         await fire(manager, "suspend", reason_code="substantiated_complaint",
                    note="Complaint about passport retention substantiated (demo)")
     elif target == "withdrawn":
         await fire(recruiter, "withdraw_voluntarily", reason_code="voluntary")
     elif target == "expired":
-        clock.now = real_now - timedelta(days=1)
+        clock.set(real_now - timedelta(days=1))
         await fire(manager, "expire")

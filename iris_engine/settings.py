@@ -56,6 +56,61 @@ class Settings:
         default=10, metadata={"doc": "Connections per process (PostgreSQL)."}
     )
     echo_sql: bool = field(default=False, metadata={"doc": "Log every SQL statement."})
+    scheduler: bool = field(
+        default=True,
+        metadata={"doc": "Run the ticker (due timers, outbox delivery) inside `iris serve`. Turn "
+                  "it off when separate `iris worker` processes do the ticking."},
+    )
+    tick_seconds: float = field(
+        default=5.0, metadata={"doc": "How often the ticker looks for due timers and messages."}
+    )
+    claim_seconds: int = field(
+        default=120,
+        metadata={"doc": "How long a ticker's claim on a timer or message lasts. A claim left by "
+                  "a process that died is taken over by another ticker after this."},
+    )
+    tick_batch: int = field(
+        default=200, metadata={"doc": "Timers or messages one ticker claims at a time."}
+    )
+    public_url: str = field(
+        default="http://localhost:8000",
+        metadata={"doc": "Base URL of this service as the public reaches it (links in e-mails)."},
+    )
+    smtp_host: str = field(
+        default="",
+        metadata={"doc": "SMTP server for e-mail. Empty: e-mails wait in the outbox, unsent, "
+                  "until a server is configured (`iris outbox list` shows them)."},
+    )
+    smtp_port: int = field(default=25, metadata={"doc": "SMTP port."})
+    smtp_username: str = field(default="", metadata={"doc": "SMTP user name (empty: no login)."})
+    smtp_password: str = field(default="", metadata={"doc": "SMTP password."})
+    smtp_starttls: bool = field(default=False, metadata={"doc": "Upgrade SMTP with STARTTLS."})
+    mail_from: str = field(
+        default="IRIS Engine <no-reply@iris-engine.invalid>",
+        metadata={"doc": "Sender of outgoing e-mail."},
+    )
+    outbox_max_attempts: int = field(
+        default=10,
+        metadata={"doc": "Delivery attempts before a message is dead-lettered "
+                  "(`iris outbox retry` re-drives it)."},
+    )
+    outbox_backoff_seconds: float = field(
+        default=30.0,
+        metadata={"doc": "First retry delay; doubles with each attempt (with jitter), up to "
+                  "IRIS_OUTBOX_BACKOFF_MAX_SECONDS."},
+    )
+    outbox_backoff_max_seconds: float = field(
+        default=6 * 3600.0, metadata={"doc": "Longest delay between two delivery attempts."}
+    )
+    webhook_timeout_seconds: float = field(
+        default=10.0, metadata={"doc": "Time a webhook receiver has to answer."}
+    )
+    webhook_allow_private: bool = field(
+        default=False,
+        metadata={"doc": "Allow webhooks to loopback, private and link-local addresses. Off by "
+                  "default: anyone may subscribe, so the service must not be made to call "
+                  "into its own network."},
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

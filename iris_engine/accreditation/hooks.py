@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import exists, func, select, update
@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from iris_engine.cases import HOOKS, Refusal
 from iris_engine.roster.projection import publish
+from iris_engine.roster.subscriptions import announce
 from iris_engine.store.models import (
     Accreditation,
     Case,
@@ -223,10 +224,23 @@ async def assign_lrn(ctx: TransitionContext) -> None:
 async def sync_roster(ctx: TransitionContext) -> None:
     organisation = await ctx.session.get(Organisation, ctx.case.organisation_id)
     assert organisation is not None
-    ctx.outcome["roster_status"] = await publish(
-        ctx.session, state=ctx.dest, detail=ctx.detail, organisation=organisation, now=ctx.now
-    )
+    change = await publish(ctx.session, state=ctx.dest, detail=ctx.detail,
+                           organisation=organisation, now=ctx.now)
+    if change is not None:
+        ctx.outcome["roster_status"] = change.status
+        ctx.outcome["roster_change"] = change.seq
+        await announce(ctx.session, change, ctx.services.settings)
     ctx.session.info.setdefault("after_commit", []).append(ctx.services.roster.invalidate)
+
+
+# -- anchors -----------------------------------------------------------------------------
+@HOOKS.anchor("certificate_end")
+async def certificate_end(ctx: TransitionContext) -> datetime | None:
+    """The first moment the certificate is no longer valid: the day after ``valid_until``."""
+    until = ctx.detail.valid_until if ctx.detail is not None else None
+    if until is None:
+        return None
+    return datetime.combine(until + timedelta(days=1), time(0), tzinfo=UTC)
 
 
 async def next_counter(session: AsyncSession, name: str, *, start: int) -> int:

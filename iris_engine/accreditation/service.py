@@ -42,12 +42,14 @@ class AccreditationService:
             data = {"code_of_conduct": code_of_conduct}
             if self_assessment is not None:
                 data["self_assessment"] = self_assessment  # type: ignore[assignment]
-            case = await self.engine.open(session, WORKFLOW, organisation_id=principal.organisation_id,
-                                          principal=principal, role="recruiter", data=data)
-            detail = Accreditation(case_id=case.id or 0, code_of_conduct=code_of_conduct,
-                                   self_assessment=self_assessment)
-            session.add(detail)
+            case = await self.engine.open(
+                session, WORKFLOW, organisation_id=principal.organisation_id, principal=principal,
+                role="recruiter", data=data,
+                detail=lambda case_id: Accreditation(case_id=case_id, code_of_conduct=code_of_conduct,
+                                                     self_assessment=self_assessment))
             await session.flush()
+            detail = await session.get(Accreditation, case.id)
+            assert detail is not None
             return await self._view(session, case, detail, full=True)
 
     async def get(self, principal: Principal, case_id: int) -> ApplicationView:

@@ -3,21 +3,24 @@
 Inside one transaction, always in this order: load the case with a write lock -> authorize
 (role and scope) -> expected revision (409) -> event allowed from the state (409) -> required
 inputs (422) -> guards (422 naming each failed one) -> state change and effects -> audit event
--> commit (by the caller's transaction). Any exception rolls all of it back.
+-> start and cancel timers -> enqueue notifications -> commit (by the caller's transaction).
+Any exception rolls all of it back.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iris_engine.cases.access import Principal, roles_in_scope
 from iris_engine.cases.audit import GENESIS, chain_hash
+from iris_engine.clock import Clock, utcnow
 from iris_engine.documents.codes import pointer_of
 from iris_engine.errors import (
     EventNotAllowed,
@@ -36,14 +39,14 @@ from iris_engine.workflow import (
     TransitionInput,
     TransitionSpec,
     WorkflowCatalog,
+    WorkflowSpec,
 )
 
+if TYPE_CHECKING:
+    from iris_engine.notifications import Notifier
+    from iris_engine.timers import TimerBook
+
 __all__ = ["CaseEngine", "Refusal", "TransitionOutcome", "utcnow"]
-
-
-def utcnow() -> datetime:
-    """Aware UTC: every timestamp column stores UTC (SQLModel refuses naive datetimes)."""
-    return datetime.now(UTC)
 
 
 class Refusal(Exception):
@@ -71,13 +74,23 @@ class CaseEngine:
         catalog: WorkflowCatalog,
         hooks: HookRegistry,
         *,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = utcnow,
         services: Any = None,
+        timers: TimerBook | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self.catalog = catalog
         self.hooks = hooks
         self.clock = clock
         self.services = services
+        self.timers = timers
+        self.notifier = notifier
+
+    def with_clock(self, clock: Clock) -> CaseEngine:
+        """The same engine reading another clock (the demo seeder walks cases through the past)."""
+        other = copy.copy(self)
+        other.clock = clock
+        return other
 
     # -- reading -------------------------------------------------------------------------
     async def get_visible(self, session: AsyncSession, case_id: int, principal: Principal,
@@ -128,8 +141,10 @@ class CaseEngine:
 
     # -- writing -------------------------------------------------------------------------
     async def open(self, session: AsyncSession, workflow: str, *, organisation_id: int,
-                   principal: Principal, role: str, data: dict[str, Any] | None = None) -> Case:
-        """Start a case at the workflow's initial state on its latest version."""
+                   principal: Principal, role: str, data: dict[str, Any] | None = None,
+                   detail: Callable[[int], Any] | None = None) -> Case:
+        """Start a case at the workflow's initial state on its latest version. ``detail``
+        builds the domain's detail row from the new case id (timers may read it)."""
         machine = self.catalog.machine(workflow)
         now = self.clock()
         case = Case(workflow=workflow, workflow_version=machine.spec.version,
@@ -137,12 +152,25 @@ class CaseEngine:
                     created_at=now, updated_at=now)
         session.add(case)
         await session.flush()
+        row = detail(case.id or 0) if detail is not None else None
+        if row is not None:
+            session.add(row)
         actor = Actor(principal.user_id or None, role, principal.organisation_id, principal.roles)
-        self._append(session, case, actor, "open", None, case.state, None, None, data or {}, now)
+        event = self._append(session, case, actor, "open", None, case.state, None, None,
+                             data or {}, now)
+        ctx = TransitionContext(
+            case=case, detail=row, actor=actor, request=TransitionInput("open", 0), source="",
+            dest=case.state, now=now, session=session,
+            workflow_settings=dict(machine.spec.settings), services=self.services,
+        )
+        await self._after(ctx, machine.spec, None, None, event)
         return case
 
     async def fire(self, session: AsyncSession, workflow: str, case_id: int,
-                   principal: Principal, request: TransitionInput) -> TransitionOutcome:
+                   principal: Principal, request: TransitionInput, *,
+                   cause: dict[str, Any] | None = None) -> TransitionOutcome:
+        """Fire ``request.event`` on the case. ``cause`` (e.g. the timer that fired it) is
+        recorded in the audit event beside the validated input."""
         case = await self.get_visible(session, case_id, principal, workflow, for_update=True)
         machine = self.catalog.machine(case.workflow, case.workflow_version)
         spec_any = [t for t in machine.spec.transitions if t.event == request.event]
@@ -190,9 +218,22 @@ class CaseEngine:
         data = dict(request.data)
         if ctx.outcome:
             data["outcome"] = ctx.outcome
+        if cause:
+            data["cause"] = cause
         event = self._append(session, case, ctx.actor, request.event, source, dest,
                              request.reason_code, request.note, data, ctx.now)
+        await self._after(ctx, machine.spec, spec, source, event)
         return TransitionOutcome(case, event, detail)
+
+    async def _after(self, ctx: TransitionContext, workflow: WorkflowSpec,
+                     spec: TransitionSpec | None, source: str | None, event: CaseEvent) -> None:
+        """Timers, then notifications: the last steps before the caller commits."""
+        deadlines = []
+        if self.timers is not None:
+            deadlines = await self.timers.on_transition(ctx, workflow, source, event.to_state)
+        if self.notifier is not None and spec is not None:
+            await self.notifier.on_transition(ctx.session, ctx.case, workflow, spec, event,
+                                              deadlines)
 
     # -- the steps -----------------------------------------------------------------------
     def _context(self, session: AsyncSession, case: Case, detail: Any, principal: Principal,

@@ -6,14 +6,18 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from litestar import Response, get
+import msgspec
+from litestar import Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, HeaderParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from litestar.response import Stream
 
 from iris_engine.roster.service import CachedPage, Roster, RosterQuery
+from iris_engine.roster.subscriptions import Subscriptions
+from iris_engine.store.models import Subscription
 from iris_engine.web.problems import problem_responses
 
 __all__ = ["roster_handlers"]
@@ -96,4 +100,101 @@ async def _json_lines(entries: AsyncIterator[dict[str, Any]]) -> AsyncIterator[s
     yield "]}"
 
 
-roster_handlers = [search_roster, get_roster_entry, export_roster]
+class RosterChangeView(msgspec.Struct):
+    seq: int
+    lrn: str
+    name: str
+    status: str
+    previous_status: str | None
+    valid_until: str
+    changed_at: str
+    entry_url: str
+
+
+class RosterChanges(msgspec.Struct):
+    changes: list[RosterChangeView]
+    #: pass as ``since`` to read on; equal to the request's ``since`` when nothing is new
+    next_since: int
+
+
+@get("/api/v1/roster/changes", operation_id="rosterChanges", tags=["roster"], opt=_PUBLIC,
+     responses=problem_responses(422))
+async def roster_changes(subscriptions: NamedDependency[Subscriptions], since: FromQuery[int] = 0,
+                         limit: FromQuery[int] = 100) -> RosterChanges:
+    """Status changes on the roster, oldest first, after change number ``since``.
+
+    Poll with the last ``next_since``; numbers only grow, and a change is listed once it is
+    committed, never before a change with a smaller number.
+    """
+    rows = await subscriptions.changes(since, limit)
+    return RosterChanges(changes=[RosterChangeView(**r) for r in rows],  # type: ignore[arg-type]
+                         next_since=int(rows[-1]["seq"]) if rows else since)  # type: ignore[call-overload]
+
+
+class SubscriptionRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """``channel: webhook`` with an https ``url``, or ``channel: email`` with an ``email``."""
+
+    channel: Literal["webhook", "email"]
+    url: str | None = None
+    email: str | None = None
+
+
+class SubscriptionView(msgspec.Struct):
+    id: int
+    lrn: str
+    channel: str
+    status: str
+    created_at: datetime
+    confirmed_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    #: webhook only, shown once: keep it to cancel the subscription
+    token: str | None = None
+    #: webhook only, shown once: the key that signs every delivery (see IRIS-Signature)
+    secret: str | None = None
+    detail: str = ""
+
+
+class TokenBody(msgspec.Struct, forbid_unknown_fields=True):
+    token: str
+
+
+def _view(sub: Subscription, **extra: Any) -> SubscriptionView:
+    return SubscriptionView(id=sub.id or 0, lrn=sub.lrn, channel=sub.channel, status=sub.status,
+                            created_at=sub.created_at, confirmed_at=sub.confirmed_at,
+                            cancelled_at=sub.cancelled_at, **extra)
+
+
+@post("/api/v1/roster/{lrn:str}/subscriptions", operation_id="subscribe", tags=["roster"],
+      opt=_PUBLIC, status_code=201, responses=problem_responses(404, 422))
+async def subscribe(subscriptions: NamedDependency[Subscriptions], lrn: FromPath[str],
+                    data: JSONBody[SubscriptionRequest]) -> SubscriptionView:
+    """Hear of every status change of this recruiter.
+
+    A webhook is active at once; the answer holds its signing ``secret`` and a ``token`` to
+    cancel it, both shown only now. An e-mail address first receives a token to confirm with.
+    """
+    new = await subscriptions.subscribe(lrn, channel=data.channel, url=data.url, email=data.email)
+    detail = ("active: every status change is POSTed to your URL, signed (IRIS-Signature)"
+              if data.channel == "webhook" else
+              "pending: confirm with the token we have e-mailed to you")
+    return _view(new.subscription, token=new.token, secret=new.secret, detail=detail)
+
+
+@post("/api/v1/subscriptions/confirm", operation_id="confirmSubscription", tags=["roster"],
+      opt=_PUBLIC, status_code=200, responses=problem_responses(404, 409, 422))
+async def confirm_subscription(subscriptions: NamedDependency[Subscriptions],
+                               data: JSONBody[TokenBody]) -> SubscriptionView:
+    """Confirm an e-mail subscription with the token from the confirmation e-mail."""
+    return _view(await subscriptions.confirm(data.token))
+
+
+@post("/api/v1/subscriptions/cancel", operation_id="cancelSubscription", tags=["roster"],
+      opt=_PUBLIC, status_code=200, responses=problem_responses(404, 422))
+async def cancel_subscription(subscriptions: NamedDependency[Subscriptions],
+                              data: JSONBody[TokenBody]) -> SubscriptionView:
+    """Stop a subscription (its token came with the webhook answer or the e-mail)."""
+    return _view(await subscriptions.cancel(data.token))
+
+
+roster_handlers = [search_roster, roster_changes, get_roster_entry, export_roster, subscribe,
+                   confirm_subscription, cancel_subscription]

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from iris_engine.store.models import (
     Accreditation,
     Organisation,
+    RosterChange,
     RosterCountry,
     RosterEntry,
     RosterMeta,
@@ -36,12 +37,14 @@ def _countries(detail: Accreditation, organisation: Organisation) -> list[str]:
 
 
 async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
-                  organisation: Organisation, now: datetime) -> str:
-    """Upsert the entry for this accreditation and move the roster version on."""
+                  organisation: Organisation, now: datetime) -> RosterChange | None:
+    """Upsert the entry for this accreditation and move the roster version on; answers the
+    change-feed row when the public status changed (None when it did not)."""
     status = PUBLIC_STATUS[state]
     assert detail.lrn and detail.accredited_on and detail.valid_until
     entry = await session.get(RosterEntry, detail.lrn)
     countries = _countries(detail, organisation)
+    previous = entry.status if entry is not None else None
     if entry is None:
         entry = RosterEntry(lrn=detail.lrn, case_id=detail.case_id, name=organisation.name,
                             name_key=organisation.name.casefold(), country=organisation.country,
@@ -60,6 +63,15 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
         await session.execute(delete(RosterCountry).where(RosterCountry.lrn == detail.lrn))  # type: ignore[arg-type]
     await session.flush()
     session.add_all([RosterCountry(lrn=detail.lrn, country=c) for c in countries])
-    await session.execute(update(RosterMeta).where(RosterMeta.id == 1)  # type: ignore[arg-type]
-                          .values(version=RosterMeta.version + 1))
-    return status
+    # The version row is locked from here to commit, so versions are handed out in commit
+    # order: the change feed numbers its rows with them and a reader never skips one.
+    version = await session.scalar(update(RosterMeta).where(RosterMeta.id == 1)  # type: ignore[arg-type]
+                                   .values(version=RosterMeta.version + 1)
+                                   .returning(RosterMeta.version))
+    if previous == status:
+        return None
+    change = RosterChange(seq=int(version or 0), lrn=detail.lrn, name=organisation.name,
+                          status=status, previous_status=previous,
+                          valid_until=detail.valid_until, changed_at=now)
+    session.add(change)
+    return change

@@ -15,9 +15,13 @@ __all__ = [
     "Counter",
     "NonConformity",
     "Organisation",
+    "OutboxMessage",
+    "RosterChange",
     "RosterCountry",
     "RosterEntry",
     "RosterMeta",
+    "Subscription",
+    "Timer",
     "User",
 ]
 
@@ -166,3 +170,95 @@ class Counter(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=50)
     value: int = 0
+
+
+class Timer(SQLModel, table=True):
+    """A deadline or a reminder of one, written by the transition that starts it.
+
+    ``status``: pending -> done (fired or told), cancelled (the case left the timer's states),
+    or discarded (it fell due but could no longer apply; ``outcome`` says why). A ticker claims
+    a due row by setting ``claimed_by``/``claimed_until``; a claim that outlives its process
+    expires and another ticker takes the row over.
+    """
+
+    __tablename__ = "timer"
+    __table_args__ = (
+        Index("ix_timer_due", "status", "due_at"),
+        Index("ix_timer_case", "case_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_file.id")
+    name: str = Field(max_length=50)  # the timer's name in the case's workflow version
+    kind: str = Field(max_length=10)  # deadline | reminder
+    due_at: datetime
+    deadline_at: datetime  # for a reminder, the deadline it reminds of
+    status: str = Field(default="pending", max_length=10)
+    claimed_by: str | None = Field(default=None, max_length=100)
+    claimed_until: datetime | None = None
+    attempts: int = 0  # firings that failed with an error (rolled back; retried)
+    outcome: str | None = None
+    created_at: datetime
+    finished_at: datetime | None = None
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to the outside world, written in the transaction that causes it.
+
+    ``status``: pending -> delivered, or dead after the configured number of attempts (an admin
+    re-drives it). ``idempotency_key`` travels with every attempt so receivers can drop repeats.
+    """
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=64, unique=True)
+    channel: str = Field(max_length=10)  # email | webhook
+    destination: str = Field(max_length=2000)  # e-mail address or URL
+    topic: str = Field(max_length=50)  # e.g. roster.status_changed, case.transition
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    subscription_id: int | None = Field(default=None, foreign_key="subscription.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="case_file.id", index=True)
+    status: str = Field(default="pending", max_length=10)
+    attempts: int = 0
+    next_attempt_at: datetime
+    claimed_by: str | None = Field(default=None, max_length=100)
+    claimed_until: datetime | None = None
+    last_error: str | None = None
+    created_at: datetime
+    delivered_at: datetime | None = None
+
+
+class Subscription(SQLModel, table=True):
+    """Someone who relies on a recruiter and wants to hear when its roster status changes."""
+
+    __tablename__ = "subscription"
+
+    id: int | None = Field(default=None, primary_key=True)
+    lrn: str = Field(foreign_key="roster_entry.lrn", index=True, max_length=20)
+    channel: str = Field(max_length=10)  # email | webhook
+    target: str = Field(max_length=2000)  # e-mail address or URL
+    #: HMAC key that signs webhook deliveries (shown once, when subscribing)
+    secret: str | None = Field(default=None, max_length=100)
+    #: sha256 of the token that confirms (e-mail) and cancels the subscription
+    token_hash: str = Field(max_length=64, unique=True)
+    status: str = Field(max_length=10)  # pending | active | cancelled
+    created_at: datetime
+    confirmed_at: datetime | None = None
+    cancelled_at: datetime | None = None
+
+
+class RosterChange(SQLModel, table=True):
+    """The public change feed. ``seq`` is the roster version the change produced: changes are
+    numbered under the roster_meta row lock, so they are gap-tolerant and in commit order."""
+
+    __tablename__ = "roster_change"
+
+    seq: int = Field(primary_key=True)
+    lrn: str = Field(foreign_key="roster_entry.lrn", index=True, max_length=20)
+    name: str = Field(max_length=300)
+    status: str = Field(max_length=20)
+    previous_status: str | None = Field(default=None, max_length=20)
+    valid_until: date
+    changed_at: datetime

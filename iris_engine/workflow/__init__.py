@@ -5,12 +5,19 @@ from __future__ import annotations
 from iris_engine.workflow.catalog import WorkflowCatalog
 from iris_engine.workflow.hooks import Actor, HookRegistry, TransitionContext, TransitionInput
 from iris_engine.workflow.machine import WorkflowMachine
-from iris_engine.workflow.spec import StateSpec, TransitionSpec, WorkflowSpec, load_workflow_file
+from iris_engine.workflow.spec import (
+    StateSpec,
+    TimerSpec,
+    TransitionSpec,
+    WorkflowSpec,
+    load_workflow_file,
+)
 
 __all__ = [
     "Actor",
     "HookRegistry",
     "StateSpec",
+    "TimerSpec",
     "TransitionContext",
     "TransitionInput",
     "TransitionSpec",

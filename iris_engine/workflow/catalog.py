@@ -47,9 +47,12 @@ class WorkflowCatalog:
             raise NotFound(f"no workflow {name!r}" + (f" version {version}" if version else ""))
         return found
 
-    def unresolved_hooks(self, hooks: HookRegistry) -> list[str]:
-        """Guard and effect names used by some workflow that no Python code registered."""
+    def unresolved_hooks(self, hooks: HookRegistry,
+                         roles: Iterable[str] | None = None) -> list[str]:
+        """Guard, effect and anchor names used by some workflow that no Python code registered,
+        and (given the known ``roles``) roles to notify that do not exist."""
         missing = []
+        known_roles = set(roles) if roles is not None else None
         for machine in self._machines.values():
             spec = machine.spec
             for i, t in enumerate(spec.transitions):
@@ -61,4 +64,13 @@ class WorkflowCatalog:
                     f"{spec.source}: transitions[{i}] ({t.event}): effect {e!r}"
                     for e in t.effects if e not in hooks.effects
                 ]
+                if known_roles is not None:
+                    missing += [f"{spec.source}: transitions[{i}] ({t.event}): notify role {r!r}"
+                                for r in t.notify if r not in known_roles]
+            for name, timer in spec.timers.items():
+                if timer.anchor and timer.anchor not in hooks.anchors:
+                    missing.append(f"{spec.source}: timers.{name}: anchor {timer.anchor!r}")
+                if known_roles is not None:
+                    missing += [f"{spec.source}: timers.{name}: notify role {r!r}"
+                                for r in timer.notify if r not in known_roles]
         return missing

@@ -55,6 +55,8 @@ class TransitionContext:
 Guard = Callable[[TransitionContext], Awaitable[str | None]]
 Effect = Callable[[TransitionContext], Awaitable[None]]
 DetailLoader = Callable[[Any, Any], Awaitable[Any]]
+#: answers the moment a timer is anchored to (e.g. the end of a certificate), or None
+Anchor = Callable[[TransitionContext], Awaitable[datetime | None]]
 
 
 class HookRegistry:
@@ -67,6 +69,8 @@ class HookRegistry:
         self.input_guards: set[str] = set()
         #: per workflow: loads the case's detail row (with the case already locked)
         self.details: dict[str, DetailLoader] = {}
+        #: named moments a timer can be due at (``at:`` in a workflow file)
+        self.anchors: dict[str, Anchor] = {}
 
     def guard(self, name: str, *, reads_input: bool = False) -> Callable[[Guard], Guard]:
         def register(fn: Guard) -> Guard:
@@ -84,6 +88,15 @@ class HookRegistry:
             if name in self.effects:
                 raise ValueError(f"effect {name!r} registered twice")
             self.effects[name] = fn
+            return fn
+
+        return register
+
+    def anchor(self, name: str) -> Callable[[Anchor], Anchor]:
+        def register(fn: Anchor) -> Anchor:
+            if name in self.anchors:
+                raise ValueError(f"anchor {name!r} registered twice")
+            self.anchors[name] = fn
             return fn
 
         return register

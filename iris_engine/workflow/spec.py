@@ -9,16 +9,18 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import isodate
 import yaml
 from jsonschema import Draft202012Validator
 
 from iris_engine.errors import WorkflowDefinitionError
 
-__all__ = ["StateSpec", "TransitionSpec", "WorkflowSpec", "load_workflow_file"]
+__all__ = ["Duration", "StateSpec", "TimerSpec", "TransitionSpec", "WorkflowSpec", "load_workflow_file"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +45,43 @@ class TransitionSpec:
     data_schema: Mapping[str, Any] | None = None
     description: str = ""
     data_validator: Draft202012Validator | None = field(default=None, compare=False, repr=False)
+    #: roles told of this transition through the outbox
+    notify: tuple[str, ...] = ()
 
     @property
     def requires_reason(self) -> bool:
         return bool(self.reason_codes)
+
+
+#: an ISO 8601 duration as isodate parses it: a timedelta, or a Duration for years and months
+Duration = timedelta | isodate.Duration
+
+
+@dataclass(frozen=True, slots=True)
+class TimerSpec:
+    """A deadline: set when a case enters ``states`` from outside them, cancelled when it leaves.
+
+    When due it fires ``event`` as the system actor (through the normal pipeline) and/or tells
+    the ``notify`` roles; reminders go to the same roles ``remind_before`` the deadline.
+    """
+
+    name: str
+    states: frozenset[str]
+    after: Duration | None = None
+    anchor: str | None = None
+    offset: Duration | None = None
+    event: str | None = None
+    reason_code: str | None = None
+    note: str | None = None
+    remind_before: tuple[Duration, ...] = ()
+    notify: tuple[str, ...] = ()
+    description: str = ""
+
+    def starts(self, source: str | None, dest: str) -> bool:
+        return dest in self.states and (source is None or source not in self.states)
+
+    def stops(self, source: str | None, dest: str) -> bool:
+        return source is not None and source in self.states and dest not in self.states
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +95,7 @@ class WorkflowSpec:
     reason_codes: Mapping[str, str]
     settings: Mapping[str, Any]
     source: str
+    timers: Mapping[str, TimerSpec] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -166,8 +202,13 @@ def build_workflow(raw: Any, *, source: str) -> WorkflowSpec:
                 data_schema=data_schema,
                 description=t.get("description", ""),
                 data_validator=validator,
+                notify=tuple(t.get("notify", ())),
             )
         )
+    timers = {
+        name: _build_timer(source, name, body, states, transitions)
+        for name, body in (raw.get("timers") or {}).items()
+    }
     return WorkflowSpec(
         name=raw["name"],
         version=raw["version"],
@@ -178,4 +219,66 @@ def build_workflow(raw: Any, *, source: str) -> WorkflowSpec:
         reason_codes=reason_codes,
         settings=dict(raw.get("settings") or {}),
         source=source,
+        timers=timers,
+    )
+
+
+def _duration(source: str, key_path: str, text: str) -> Duration:
+    try:
+        value = isodate.parse_duration(text)
+    except (isodate.ISO8601Error, ValueError) as exc:
+        raise WorkflowDefinitionError(source, key_path, f"not an ISO 8601 duration: {exc}") from None
+    return value  # type: ignore[no-any-return]
+
+
+def _build_timer(source: str, name: str, body: Mapping[str, Any], states: Mapping[str, StateSpec],
+                 transitions: list[TransitionSpec]) -> TimerSpec:
+    where = f"timers.{name}"
+    for j, state in enumerate(body["states"]):
+        if state not in states:
+            raise WorkflowDefinitionError(source, f"{where}.states[{j}]", f"unknown state {state!r}")
+        if states[state].final:
+            raise WorkflowDefinitionError(source, f"{where}.states[{j}]",
+                                          f"state {state!r} is final: a timer there never ends")
+    fire = body.get("fire") or {}
+    event = fire.get("event")
+    if event is not None:
+        for state in body["states"]:
+            spec = next((t for t in transitions if t.event == event and state in t.sources), None)
+            if spec is None:
+                raise WorkflowDefinitionError(
+                    source, f"{where}.fire.event",
+                    f"event {event!r} is not defined from state {state!r}, where this timer runs")
+            if "system" not in spec.roles:
+                raise WorkflowDefinitionError(
+                    source, f"{where}.fire.event",
+                    f"event {event!r} from {state!r} does not allow the system role")
+            if spec.reason_codes and fire.get("reason_code") not in spec.reason_codes:
+                raise WorkflowDefinitionError(
+                    source, f"{where}.fire.reason_code",
+                    f"{event!r} needs a reason code, one of: {', '.join(spec.reason_codes)}")
+            if spec.note_required and not fire.get("note"):
+                raise WorkflowDefinitionError(source, f"{where}.fire.note",
+                                              f"{event!r} needs a note")
+            if spec.data_validator is not None and not spec.data_validator.is_valid({}):
+                raise WorkflowDefinitionError(source, f"{where}.fire.event",
+                                              f"{event!r} needs data, which a timer cannot give")
+    if body.get("remind_before") and not body.get("notify"):
+        raise WorkflowDefinitionError(source, f"{where}.remind_before",
+                                      "reminders need someone to remind: add notify")
+    if "offset" in body and "at" not in body:
+        raise WorkflowDefinitionError(source, f"{where}.offset", "offset moves an `at` anchor")
+    return TimerSpec(
+        name=name,
+        states=frozenset(body["states"]),
+        after=_duration(source, f"{where}.after", body["after"]) if "after" in body else None,
+        anchor=body.get("at"),
+        offset=_duration(source, f"{where}.offset", body["offset"]) if "offset" in body else None,
+        event=event,
+        reason_code=fire.get("reason_code"),
+        note=fire.get("note"),
+        remind_before=tuple(_duration(source, f"{where}.remind_before[{j}]", d)
+                            for j, d in enumerate(body.get("remind_before", ()))),
+        notify=tuple(body.get("notify", ())),
+        description=body.get("description", ""),
     )

@@ -13,10 +13,12 @@ import pytest
 from httpx import ASGITransport, AsyncClient, Response
 
 from iris_engine.app import create_app
+from iris_engine.clock import ManualClock, utcnow
 from iris_engine.migrations import upgrade
 from iris_engine.people import NewUser
 from iris_engine.services import Services, build_services
 from iris_engine.settings import Settings
+from iris_engine.ticker import Ticker, TickReport
 from tests.conftest import REPO
 
 PASSWORD = "correct horse battery"
@@ -66,6 +68,12 @@ class World:
     services: Services
     client: AsyncClient
     settings: Settings
+    clock: ManualClock
+    ticker: Ticker
+
+    async def tick(self) -> TickReport:
+        """What the scheduler would do now: fire due timers, then deliver the outbox."""
+        return await self.ticker.tick(budget_seconds=float("inf"))
 
     async def login(self, email: str, password: str = PASSWORD) -> Actor:
         r = await self.client.post("/api/v1/auth/token", json={"email": email, "password": password})
@@ -98,20 +106,39 @@ class World:
         return await self.login(email)
 
 
+def test_settings(database_url: str, **overrides: Any) -> Settings:
+    """Settings for a test: no background ticker (tests tick by hand, on a ManualClock)."""
+    values: dict[str, Any] = {
+        "database_url": database_url, "secret_key": "test-secret-key-of-at-least-32-bytes!",
+        "roster_cache_seconds": 0, "workflows_dir": REPO / "workflows",
+        "codes_dir": REPO / "codes_of_conduct", "scheduler": False,
+        "webhook_allow_private": True, "outbox_backoff_seconds": 60.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
 @pytest.fixture
-async def world(database_url: str) -> AsyncIterator[World]:
+def settings_overrides() -> dict[str, Any]:
+    """Override in a test module to change the world's settings (e.g. the SMTP port)."""
+    return {}
+
+
+@pytest.fixture
+async def world(database_url: str, settings_overrides: dict[str, Any]) -> AsyncIterator[World]:
     import asyncio
 
-    settings = Settings(database_url=database_url, secret_key="test-secret-key-of-at-least-32-bytes!",
-                        roster_cache_seconds=0, workflows_dir=REPO / "workflows",
-                        codes_dir=REPO / "codes_of_conduct")
+    settings = test_settings(database_url, **settings_overrides)
     await asyncio.to_thread(upgrade, database_url)
-    services = build_services(settings)
+    clock = ManualClock(utcnow())
+    services = build_services(settings, clock=clock)
     app = create_app(settings, services=services)
+    ticker = Ticker(services, "test-ticker")
     # the app runs on the test's own event loop (Litestar's AsyncTestClient would run it on a
     # portal thread, and database connections cannot cross event loops)
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as client:
-        yield World(services, client, settings)
+        yield World(services, client, settings, clock, ticker)
+    await ticker.stop()
     await services.db.dispose()
 
 

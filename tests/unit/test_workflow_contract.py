@@ -10,6 +10,7 @@ import pytest
 
 import iris_engine.accreditation  # noqa: F401  (registers the accreditation hooks)
 from iris_engine.cases import HOOKS
+from iris_engine.cases.access import ROLE_SCOPES
 from iris_engine.errors import NotFound, WorkflowDefinitionError
 from iris_engine.workflow import HookRegistry, WorkflowCatalog, load_workflow_file
 
@@ -35,7 +36,7 @@ def test_catalog_loads_whole_folder() -> None:
 
 
 def test_every_hook_name_resolves() -> None:
-    assert WorkflowCatalog.from_dir(WORKFLOWS).unresolved_hooks(HOOKS) == []
+    assert WorkflowCatalog.from_dir(WORKFLOWS).unresolved_hooks(HOOKS, roles=ROLE_SCOPES) == []
 
 
 def test_no_dead_hooks() -> None:
@@ -44,8 +45,10 @@ def test_no_dead_hooks() -> None:
     specs = [catalog.machine(n, v).spec for n, v in catalog.versions()]
     used_guards = {g for s in specs for t in s.transitions for g in t.guards}
     used_effects = {e for s in specs for t in s.transitions for e in t.effects}
+    used_anchors = {t.anchor for s in specs for t in s.timers.values() if t.anchor}
     assert set(HOOKS.guards) - used_guards == set()
     assert set(HOOKS.effects) - used_effects == set()
+    assert set(HOOKS.anchors) - used_anchors == set()
 
 
 def test_input_guards_are_registered_guards() -> None:
@@ -70,8 +73,19 @@ def test_empty_registry_reports_every_name() -> None:
     catalog = WorkflowCatalog.from_dir(WORKFLOWS)
     specs = [catalog.machine(n, v).spec for n, v in catalog.versions()]
     uses = sum(len(t.guards) + len(t.effects) for s in specs for t in s.transitions)
+    uses += sum(1 for s in specs for t in s.timers.values() if t.anchor)
     assert uses > 0
     assert len(catalog.unresolved_hooks(HookRegistry())) == uses
+
+
+def test_unknown_notify_roles_are_reported(write_workflow: WriteWorkflow,
+                                           workflow_data: dict[str, Any]) -> None:
+    workflow_data["transitions"][1]["notify"] = ["recruiter", "recruter"]
+    path = write_workflow(workflow_data)
+
+    missing = WorkflowCatalog.from_dir(path.parent).unresolved_hooks(HOOKS, roles=ROLE_SCOPES)
+
+    assert len(missing) == 1 and "transitions[1]" in missing[0] and "'recruter'" in missing[0]
 
 
 def test_registering_a_name_twice_is_refused() -> None:

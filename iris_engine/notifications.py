@@ -1,0 +1,126 @@
+"""Tells the people in a case what happened and what they must do by when, through the outbox.
+
+Who hears is data: a workflow names roles (``notify: [recruiter]`` on a transition or a timer)
+and each role reaches people through its scope, as access does: a recruiter role reaches the
+case's organisation, an auditor the assignee, a scheme manager every scheme manager.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from iris_engine.cases.access import ROLE_SCOPES, Scope
+from iris_engine.outbox import enqueue
+from iris_engine.settings import Settings
+from iris_engine.store.models import Case, CaseEvent, Organisation, User
+from iris_engine.timers.book import NewDeadline
+from iris_engine.workflow import TimerSpec, TransitionSpec, WorkflowSpec
+
+__all__ = ["Notifier", "recipients"]
+
+
+@dataclass(slots=True)
+class _Recipient:
+    user: User
+    roles: set[str] = field(default_factory=set)
+
+
+async def recipients(session: AsyncSession, case: Case, roles: Iterable[str]) -> list[_Recipient]:
+    """Active users that each role reaches on this case, once each, with the roles that did."""
+    found: dict[int, _Recipient] = {}
+    for role in sorted(set(roles)):
+        scope = ROLE_SCOPES.get(role, Scope.NONE)
+        stmt = select(User).where(User.active)  # type: ignore[arg-type]
+        if scope is Scope.ORGANISATION:
+            stmt = stmt.where(User.organisation_id == case.organisation_id)  # type: ignore[arg-type]
+        elif scope is Scope.ASSIGNED:
+            if case.assignee_id is None:
+                continue
+            stmt = stmt.where(User.id == case.assignee_id)  # type: ignore[arg-type]
+        elif scope is Scope.ALL:
+            stmt = stmt.where(User.roles.contains(role))  # type: ignore[attr-defined]
+        else:
+            continue
+        for user in (await session.scalars(stmt.order_by(User.id))).all():  # type: ignore[arg-type]
+            if role in user.role_set:
+                found.setdefault(user.id or 0, _Recipient(user)).roles.add(role)
+    return list(found.values())
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%d %B %Y, %H:%M UTC")
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ")
+
+
+class Notifier:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def on_transition(self, session: AsyncSession, case: Case, spec: WorkflowSpec,
+                            transition: TransitionSpec, event: CaseEvent,
+                            deadlines: list[NewDeadline]) -> None:
+        """One e-mail per person: what happened, why, and the deadlines it set for them."""
+        roles = set(transition.notify) | {r for d in deadlines for r in d.spec.notify}
+        if not roles:
+            return
+        people = await recipients(session, case, roles)
+        if not people:
+            return
+        org = await session.get(Organisation, case.organisation_id)
+        state = spec.states[event.to_state]
+        for person in people:
+            theirs = [d for d in deadlines if person.roles & set(d.spec.notify)]
+            if not (person.roles & set(transition.notify)) and not theirs:
+                continue
+            lines = [f"{spec.title} #{case.id} ({org.name if org else 'unknown organisation'})",
+                     "",
+                     f"{_label(event.event).capitalize()}: the case is now "
+                     f"{_label(event.to_state)} ({state.description})."]
+            if event.reason_code:
+                lines.append(f"Reason: {spec.reason_codes.get(event.reason_code, event.reason_code)}")
+            if event.note:
+                lines.append(f"Note: {event.note}")
+            if theirs:
+                lines += ["", "Deadlines:"]
+                lines += [f"- {d.spec.description or _label(d.spec.name)}: {_when(d.due_at)}"
+                          for d in theirs]
+            self._mail(session, case, person.user, "case.transition",
+                       f"[IRIS] {spec.title} #{case.id}: {_label(event.event)}", lines, event.created_at)
+
+    async def reminder(self, session: AsyncSession, case: Case, spec: WorkflowSpec,
+                       timer: TimerSpec, deadline: datetime, now: datetime) -> None:
+        what = timer.description or _label(timer.name)
+        for person in await recipients(session, case, timer.notify):
+            self._mail(session, case, person.user, "case.reminder",
+                       f"[IRIS] Reminder, {spec.title} #{case.id}: {what} by {deadline:%d %B %Y}",
+                       [f"{spec.title} #{case.id}", "", f"Reminder: {what}.",
+                        f"Deadline: {_when(deadline)}.",
+                        f"The case is {_label(case.state)} ({spec.states[case.state].description})."],
+                       now)
+
+    async def deadline_due(self, session: AsyncSession, case: Case, spec: WorkflowSpec,
+                           timer: TimerSpec, deadline: datetime, now: datetime) -> None:
+        what = timer.description or _label(timer.name)
+        consequence = (f"The system has fired {_label(timer.event)}: the case is now "
+                       f"{_label(case.state)}." if timer.event else "The deadline has now passed.")
+        for person in await recipients(session, case, timer.notify):
+            self._mail(session, case, person.user, "case.deadline",
+                       f"[IRIS] Deadline reached, {spec.title} #{case.id}: {what}",
+                       [f"{spec.title} #{case.id}", "", f"Deadline reached: {what} "
+                        f"({_when(deadline)}).", consequence], now)
+
+    def _mail(self, session: AsyncSession, case: Case, user: User, topic: str, subject: str,
+              lines: list[str], now: datetime) -> None:
+        text = "\n".join([f"Dear {user.name},", "", *lines, "",
+                          f"Sign in at {self.settings.public_url} to see the case.", "",
+                          "IRIS Engine (automatic message)"])
+        enqueue(session, channel="email", destination=user.email, topic=topic,
+                payload={"subject": subject, "text": text}, now=now, case_id=case.id)

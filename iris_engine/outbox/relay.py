@@ -1,0 +1,202 @@
+"""Delivers claimed outbox messages, outside any database transaction, then records each
+result: delivered; or another attempt later (exponential back-off with jitter); or dead.
+
+Delivery is at-least-once: a process that dies after sending and before recording sends the
+message again when its claim lapses. That is why every message carries an idempotency key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import aiosmtplib
+import httpx
+from sqlalchemy import or_, select, update
+
+from iris_engine import __version__
+from iris_engine.outbox.signing import SIGNATURE_HEADER, sign
+from iris_engine.store.models import OutboxMessage, Subscription
+
+if TYPE_CHECKING:
+    from iris_engine.services import Services
+
+__all__ = ["DeliveryError", "OutboxRelay", "RelayReport", "check_public_host"]
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryError(Exception):
+    """The receiver did not take the message; it is tried again later."""
+
+
+@dataclass(slots=True)
+class RelayReport:
+    claimed: int = 0
+    delivered: int = 0
+    retrying: int = 0
+    dead: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Claimed:
+    id: int
+    key: str
+    channel: str
+    destination: str
+    topic: str
+    payload: dict[str, Any]
+    attempts: int
+    secret: str | None
+
+
+async def check_public_host(url: str) -> None:
+    """Refuse URLs that resolve to loopback, private, link-local or reserved addresses."""
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None)
+    except OSError as exc:
+        raise DeliveryError(f"cannot resolve {host!r}: {exc}") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise DeliveryError(f"{host!r} resolves to {address}, which is not a public address "
+                                "(IRIS_WEBHOOK_ALLOW_PRIVATE allows it)")
+
+
+class OutboxRelay:
+    def __init__(self, services: Services, worker_id: str, *,
+                 http: httpx.AsyncClient | None = None, rng: random.Random | None = None) -> None:
+        self.services = services
+        self.settings = services.settings
+        self.worker_id = worker_id
+        self.http = http or httpx.AsyncClient(
+            timeout=self.settings.webhook_timeout_seconds, follow_redirects=False,
+            headers={"User-Agent": f"IRIS-Engine/{__version__} (webhook)"},
+        )
+        self.rng = rng or random.Random()
+        self._sending = asyncio.Semaphore(16)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    def backoff(self, attempts: int) -> timedelta:
+        """Delay after the ``attempts``-th failure: doubling from the base, capped, with jitter
+        over the upper half so that receivers coming back up are not hit all at once."""
+        ceiling = min(self.settings.outbox_backoff_max_seconds,
+                      self.settings.outbox_backoff_seconds * 2 ** max(attempts - 1, 0))
+        return timedelta(seconds=ceiling / 2 + self.rng.uniform(0, ceiling / 2))
+
+    async def claim(self, limit: int) -> list[_Claimed]:
+        now = self.services.clock()
+        lease = now + timedelta(seconds=self.settings.claim_seconds)
+        due = (
+            select(OutboxMessage.id)
+            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,  # type: ignore[arg-type]
+                   or_(OutboxMessage.claimed_until.is_(None),  # type: ignore[union-attr]
+                       OutboxMessage.claimed_until < now))  # type: ignore[operator]
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)  # type: ignore[arg-type]
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        if not self.settings.smtp_host:  # e-mail waits until a server is configured
+            due = due.where(OutboxMessage.channel != "email")  # type: ignore[arg-type]
+        async with self.services.db.write() as session:
+            ids = list((await session.scalars(
+                update(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()))  # type: ignore[union-attr]
+                .values(claimed_by=self.worker_id, claimed_until=lease)
+                .returning(OutboxMessage.id)
+            )).all())
+            if not ids:
+                return []
+            rows = (await session.execute(
+                select(OutboxMessage, Subscription.secret)
+                .outerjoin(Subscription, Subscription.id == OutboxMessage.subscription_id)  # type: ignore[arg-type]
+                .where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)  # type: ignore[union-attr]
+            )).all()
+            return [_Claimed(m.id or 0, m.idempotency_key, m.channel, m.destination, m.topic,
+                             dict(m.payload), m.attempts, secret) for m, secret in rows]
+
+    async def run_once(self, limit: int | None = None) -> RelayReport:
+        """Claim one batch, deliver it concurrently, record every result."""
+        claimed = await self.claim(limit or self.settings.tick_batch)
+        report = RelayReport(claimed=len(claimed))
+        if not claimed:
+            return report
+        errors = await asyncio.gather(*(self._deliver(m) for m in claimed))
+        now = self.services.clock()
+        async with self.services.db.write() as session:
+            for message, error in zip(claimed, errors, strict=True):
+                mine = update(OutboxMessage).where(
+                    OutboxMessage.id == message.id, OutboxMessage.claimed_by == self.worker_id,  # type: ignore[arg-type]
+                    OutboxMessage.status == "pending",  # type: ignore[arg-type]
+                )
+                attempts = message.attempts + 1
+                if error is None:
+                    values: dict[str, Any] = {"status": "delivered", "delivered_at": now,
+                                              "last_error": None}
+                    report.delivered += 1
+                elif attempts >= self.settings.outbox_max_attempts:
+                    values = {"status": "dead", "last_error": error}
+                    report.dead += 1
+                    log.warning("outbox message %s is dead after %s attempts: %s",
+                                message.id, attempts, error)
+                else:
+                    values = {"next_attempt_at": now + self.backoff(attempts), "last_error": error}
+                    report.retrying += 1
+                await session.execute(mine.values(attempts=attempts, claimed_by=None,
+                                                  claimed_until=None, **values))
+        return report
+
+    async def _deliver(self, message: _Claimed) -> str | None:
+        """Send one message; answers None when the receiver took it, else the error."""
+        async with self._sending:
+            try:
+                if message.channel == "webhook":
+                    await self._post(message)
+                else:
+                    await self._mail(message)
+            except (DeliveryError, httpx.HTTPError, aiosmtplib.SMTPException, OSError) as exc:
+                return f"{type(exc).__name__}: {exc}"[:2000] or type(exc).__name__
+        return None
+
+    async def _post(self, message: _Claimed) -> None:
+        if message.secret is None:
+            raise DeliveryError("no signing secret for this webhook")
+        if not self.settings.webhook_allow_private:
+            await check_public_host(message.destination)
+        body = json.dumps(message.payload, separators=(",", ":"), sort_keys=True).encode()
+        timestamp = int(self.services.clock().timestamp())
+        response = await self.http.post(message.destination, content=body, headers={
+            "Content-Type": "application/json",
+            "Idempotency-Key": message.key,
+            "IRIS-Topic": message.topic,
+            "IRIS-Delivery-Attempt": str(message.attempts + 1),
+            SIGNATURE_HEADER: sign(message.secret, timestamp, body),
+        })
+        if not response.is_success:
+            raise DeliveryError(f"HTTP {response.status_code} from {message.destination}")
+
+    async def _mail(self, message: _Claimed) -> None:
+        email = EmailMessage()
+        email["From"] = self.settings.mail_from
+        email["To"] = message.destination
+        email["Subject"] = message.payload.get("subject", "IRIS Engine")
+        # one Message-ID per message (not per attempt): mail systems can drop repeats
+        email["Message-ID"] = f"<{message.key}@iris-engine>"
+        email["Idempotency-Key"] = message.key
+        email.set_content(message.payload.get("text", ""))
+        await aiosmtplib.send(
+            email, hostname=self.settings.smtp_host, port=self.settings.smtp_port,
+            username=self.settings.smtp_username or None,
+            password=self.settings.smtp_password or None,
+            start_tls=self.settings.smtp_starttls, timeout=self.settings.webhook_timeout_seconds,
+        )

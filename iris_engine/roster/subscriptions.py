@@ -1,0 +1,186 @@
+"""Active Check: anyone who relies on a recruiter subscribes to its roster status and hears of
+every change, by signed webhook or by e-mail (confirmed first). Also the public change feed."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from iris_engine.clock import Clock
+from iris_engine.errors import Conflict, FieldError, InvalidInput, NotFound
+from iris_engine.outbox import enqueue
+from iris_engine.settings import Settings
+from iris_engine.store.db import Database
+from iris_engine.store.models import RosterChange, RosterEntry, Subscription
+
+__all__ = ["CHANNELS", "NewSubscription", "Subscriptions", "announce", "change_document"]
+
+CHANNELS = ("webhook", "email")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def change_document(change: RosterChange, public_url: str) -> dict[str, object]:
+    """A change as the feed and the webhooks show it."""
+    return {
+        "seq": change.seq, "lrn": change.lrn, "name": change.name, "status": change.status,
+        "previous_status": change.previous_status, "valid_until": change.valid_until.isoformat(),
+        "changed_at": change.changed_at.isoformat(),
+        "entry_url": f"{public_url.rstrip('/')}/api/v1/roster/{change.lrn}",
+    }
+
+
+async def announce(session: AsyncSession, change: RosterChange, settings: Settings) -> int:
+    """Queue one message per active subscriber of the recruiter, in the change's transaction."""
+    subs = (await session.scalars(select(Subscription).where(
+        Subscription.lrn == change.lrn, Subscription.status == "active"))).all()  # type: ignore[arg-type]
+    document = change_document(change, settings.public_url)
+    for sub in subs:
+        if sub.channel == "webhook":
+            enqueue(session, channel="webhook", destination=sub.target,
+                    topic="roster.status_changed", payload={"data": document},
+                    now=change.changed_at, subscription_id=sub.id)
+        else:
+            was = f" (was {change.previous_status})" if change.previous_status else ""
+            enqueue(session, channel="email", destination=sub.target,
+                    topic="roster.status_changed", now=change.changed_at, subscription_id=sub.id,
+                    payload={
+                        "subject": f"[IRIS roster] {change.name} ({change.lrn}) is now {change.status}",
+                        "text": "\n".join([
+                            f"{change.name}, certificate {change.lrn}, is now {change.status}{was} "
+                            f"on the IRIS roster, since {change.changed_at:%d %B %Y %H:%M} UTC.",
+                            f"Certificate valid until {change.valid_until:%d %B %Y}.", "",
+                            f"Check it at the source: {document['entry_url']}", "",
+                            "You receive this because you subscribed to this recruiter's status. "
+                            "To stop, POST the token from your confirmation e-mail to "
+                            f"{settings.public_url.rstrip('/')}/api/v1/subscriptions/cancel.",
+                        ]),
+                    })
+    return len(subs)
+
+
+@dataclass(frozen=True, slots=True)
+class NewSubscription:
+    subscription: Subscription
+    #: cancels the subscription; given once (webhook), or by e-mail with the confirmation
+    token: str | None
+    #: signs webhook deliveries; given once
+    secret: str | None
+
+
+class Subscriptions:
+    def __init__(self, db: Database, settings: Settings, clock: Clock) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+
+    def _check_target(self, channel: str, url: str | None, email: str | None) -> str:
+        if channel not in CHANNELS:
+            raise InvalidInput("unknown channel", errors=[FieldError(
+                "/channel", f"one of: {', '.join(CHANNELS)}")])
+        if channel == "email":
+            if url is not None or not email or len(email) > 320 or not _EMAIL.match(email):
+                raise InvalidInput("an e-mail subscription needs an e-mail address", errors=[
+                    FieldError("/email", "a valid e-mail address (and no url)")])
+            return email.strip()
+        if email is not None or not url:
+            raise InvalidInput("a webhook subscription needs a URL", errors=[
+                FieldError("/url", "an https URL that accepts POST (and no email)")])
+        parts = urlsplit(url)
+        allowed = ("https", "http") if self.settings.webhook_allow_private else ("https",)
+        problem = None
+        if parts.scheme not in allowed or not parts.hostname or len(url) > 2000:
+            problem = f"an absolute {' or '.join(allowed)} URL of at most 2000 characters"
+        elif parts.username or parts.password:
+            problem = "credentials in the URL are not accepted; verify the signature instead"
+        elif not self.settings.webhook_allow_private:
+            try:
+                address = ipaddress.ip_address(parts.hostname)
+            except ValueError:
+                address = None
+            if (address is not None and not address.is_global) or parts.hostname == "localhost":
+                problem = "the host is not a public address"
+        if problem:
+            raise InvalidInput("the webhook URL is not acceptable", errors=[FieldError("/url", problem)])
+        return url
+
+    async def subscribe(self, lrn: str, *, channel: str, url: str | None = None,
+                        email: str | None = None) -> NewSubscription:
+        target = self._check_target(channel, url, email)
+        now = self.clock()
+        token = secrets.token_urlsafe(32)
+        secret = secrets.token_urlsafe(32) if channel == "webhook" else None
+        async with self.db.write() as session:
+            entry = await session.get(RosterEntry, lrn.strip().upper())
+            if entry is None:
+                raise NotFound(f"no recruiter with certificate number {lrn!r} on the roster")
+            sub = Subscription(lrn=entry.lrn, channel=channel, target=target, secret=secret,
+                               token_hash=_hash(token),
+                               status="active" if channel == "webhook" else "pending",
+                               created_at=now, confirmed_at=now if channel == "webhook" else None)
+            session.add(sub)
+            await session.flush()
+            if channel == "email":
+                base = self.settings.public_url.rstrip("/")
+                enqueue(session, channel="email", destination=target, topic="subscription.confirm",
+                        now=now, subscription_id=sub.id, payload={
+                            "subject": f"[IRIS roster] Confirm updates about {entry.name}",
+                            "text": "\n".join([
+                                f"Someone (we hope you) asked to hear when the IRIS roster status "
+                                f"of {entry.name} ({entry.lrn}) changes.", "",
+                                "To confirm, POST this token to "
+                                f"{base}/api/v1/subscriptions/confirm:", "", f"    {token}", "",
+                                f"Keep it: the same token, POSTed to {base}/api/v1/subscriptions/"
+                                "cancel, stops the messages. If you did not ask, ignore this "
+                                "e-mail; nothing will be sent."]),
+                        })
+                return NewSubscription(sub, None, None)
+            return NewSubscription(sub, token, secret)
+
+    async def _by_token(self, session: AsyncSession, token: str) -> Subscription:
+        sub = (await session.scalars(select(Subscription).where(
+            Subscription.token_hash == _hash(token)).with_for_update())).first()  # type: ignore[arg-type]
+        if sub is None:
+            raise NotFound("no subscription has this token")
+        return sub
+
+    async def confirm(self, token: str) -> Subscription:
+        async with self.db.write() as session:
+            sub = await self._by_token(session, token)
+            if sub.status == "cancelled":
+                raise Conflict("this subscription was cancelled; subscribe again")
+            if sub.status == "pending":
+                sub.status, sub.confirmed_at = "active", self.clock()
+            return sub
+
+    async def cancel(self, token: str) -> Subscription:
+        async with self.db.write() as session:
+            sub = await self._by_token(session, token)
+            if sub.status != "cancelled":
+                sub.status, sub.cancelled_at = "cancelled", self.clock()
+            return sub
+
+    async def changes(self, since: int, limit: int) -> list[dict[str, object]]:
+        errors = []
+        if since < 0:
+            errors.append(FieldError("/since", "a change number, 0 or more"))
+        if not 1 <= limit <= 500:
+            errors.append(FieldError("/limit", "between 1 and 500"))
+        if errors:
+            raise InvalidInput("the change-feed query is invalid", errors=errors)
+        async with self.db.read() as session:
+            rows = (await session.scalars(
+                select(RosterChange).where(RosterChange.seq > since)  # type: ignore[arg-type]
+                .order_by(RosterChange.seq).limit(limit)  # type: ignore[arg-type]
+            )).all()
+            return [change_document(r, self.settings.public_url) for r in rows]

@@ -1,0 +1,101 @@
+"""The ticker: APScheduler only says "now"; the work is claiming due rows from our own tables.
+
+``iris serve`` runs a ticker in its lifespan (IRIS_SCHEDULER=false turns it off) and
+``iris worker`` runs one alone. Any number may tick against one PostgreSQL database: rows are
+claimed, never shared, and a claim left by a dead process lapses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from iris_engine.outbox import OutboxRelay, RelayReport
+from iris_engine.services import Services
+from iris_engine.timers import SweepReport, TimerSweeper
+
+__all__ = ["TickReport", "Ticker", "start_scheduler"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class TickReport:
+    timers: SweepReport = field(default_factory=SweepReport)
+    outbox: RelayReport = field(default_factory=RelayReport)
+
+
+class Ticker:
+    def __init__(self, services: Services, worker_id: str | None = None, *,
+                 http: httpx.AsyncClient | None = None) -> None:
+        self.services = services
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.timers = TimerSweeper(services, self.worker_id)
+        self.outbox = OutboxRelay(services, self.worker_id, http=http)
+        self._busy = asyncio.Lock()
+        self._stopping = False
+
+    async def tick(self, *, budget_seconds: float | None = None) -> TickReport:
+        """Fire every due timer, then deliver every due message, batch after batch, until none
+        is left or the time budget is spent (the rest waits for the next tick)."""
+        settings = self.services.settings
+        budget = settings.tick_seconds * 4 if budget_seconds is None else budget_seconds
+        started = time.monotonic()
+        report = TickReport()
+        while True:
+            swept = await self.timers.sweep()
+            report.timers.add(swept)
+            if (swept.claimed < settings.tick_batch or time.monotonic() - started > budget
+                    or self._stopping):
+                break
+        while True:
+            sent = await self.outbox.run_once()
+            for name in ("claimed", "delivered", "retrying", "dead"):
+                setattr(report.outbox, name, getattr(report.outbox, name) + getattr(sent, name))
+            if (sent.claimed < settings.tick_batch or time.monotonic() - started > budget
+                    or self._stopping):
+                break
+        return report
+
+    async def scheduled_tick(self) -> None:
+        """The APScheduler job: one tick, its failures logged rather than raised."""
+        if self._stopping:
+            return
+        try:
+            async with self._busy:
+                report = await self.tick()
+        except Exception:
+            log.exception("tick failed; the next tick will try again")
+            return
+        if report.timers.claimed or report.outbox.claimed:
+            log.info("tick: timers %s, outbox %s", report.timers, report.outbox)
+
+    async def stop(self, timeout: float = 30.0) -> None:
+        """Let a running tick finish its batch (claims it did not reach lapse and are retried
+        elsewhere), then close the HTTP client."""
+        self._stopping = True
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout), self._busy:
+                pass
+        await self.outbox.aclose()
+
+
+def start_scheduler(ticker: Ticker) -> AsyncIOScheduler:
+    """Start ticking on the running event loop: at once, then every IRIS_TICK_SECONDS. One
+    tick at a time per process; a tick still running when the next is due lets it pass."""
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler.add_job(ticker.scheduled_tick, "interval", id="tick", name="iris tick",
+                      seconds=ticker.services.settings.tick_seconds, max_instances=1,
+                      coalesce=True, next_run_time=datetime.now(UTC))
+    scheduler.start()
+    return scheduler

@@ -1,0 +1,74 @@
+"""Starts and cancels a case's timers inside the transaction of the transition that moves it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+
+from iris_engine.store.models import Timer
+from iris_engine.workflow import HookRegistry, TimerSpec, TransitionContext, WorkflowSpec
+
+__all__ = ["NewDeadline", "TimerBook"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class NewDeadline:
+    spec: TimerSpec
+    due_at: datetime
+
+
+class TimerBook:
+    def __init__(self, hooks: HookRegistry) -> None:
+        self.hooks = hooks
+
+    async def on_transition(self, ctx: TransitionContext, spec: WorkflowSpec,
+                            source: str | None, dest: str) -> list[NewDeadline]:
+        """Cancel the timers the case leaves, start those it enters; answer the new deadlines.
+
+        A move inside a timer's states (e.g. accredited -> surveillance for the certificate
+        expiry) neither stops nor restarts it.
+        """
+        if not spec.timers:
+            return []
+        stopping = [t.name for t in spec.timers.values() if t.stops(source, dest)]
+        if stopping:
+            await ctx.session.execute(
+                update(Timer)
+                .where(Timer.case_id == ctx.case.id, Timer.status == "pending",  # type: ignore[arg-type]
+                       Timer.name.in_(stopping))  # type: ignore[attr-defined]
+                .values(status="cancelled", finished_at=ctx.now,
+                        outcome=f"the case moved from {source} to {dest}")
+            )
+        started: list[NewDeadline] = []
+        for timer in spec.timers.values():
+            if not timer.starts(source, dest):
+                continue
+            due = await self.deadline(ctx, timer)
+            if due is None:
+                log.warning("case %s: timer %s has no %s to count from; not set",
+                            ctx.case.id, timer.name, timer.anchor)
+                continue
+            rows = [Timer(case_id=ctx.case.id, name=timer.name, kind="deadline", due_at=due,
+                          deadline_at=due, created_at=ctx.now)]
+            for before in timer.remind_before:
+                at = due - before
+                if at > ctx.now:  # a reminder of a deadline already that close is no use
+                    rows.append(Timer(case_id=ctx.case.id, name=timer.name, kind="reminder",
+                                      due_at=at, deadline_at=due, created_at=ctx.now))
+            ctx.session.add_all(rows)
+            started.append(NewDeadline(timer, due))
+        return started
+
+    async def deadline(self, ctx: TransitionContext, timer: TimerSpec) -> datetime | None:
+        if timer.after is not None:
+            return ctx.now + timer.after  # type: ignore[no-any-return]
+        assert timer.anchor is not None
+        moment = await self.hooks.anchors[timer.anchor](ctx)
+        if moment is None:
+            return None
+        return moment + timer.offset if timer.offset is not None else moment  # type: ignore[no-any-return]

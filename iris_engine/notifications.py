@@ -107,11 +107,12 @@ class Notifier:
                        now)
 
     async def deadline_due(self, session: AsyncSession, case: Case, spec: WorkflowSpec,
-                           timer: TimerSpec, deadline: datetime, now: datetime) -> None:
+                           timer: TimerSpec, deadline: datetime, now: datetime,
+                           roles: Iterable[str] | None = None) -> None:
         what = timer.description or _label(timer.name)
         consequence = (f"The system has fired {_label(timer.event)}: the case is now "
                        f"{_label(case.state)}." if timer.event else "The deadline has now passed.")
-        for person in await recipients(session, case, timer.notify):
+        for person in await recipients(session, case, timer.notify if roles is None else roles):
             self._mail(session, case, person.user, "case.deadline",
                        f"[IRIS] Deadline reached, {spec.title} #{case.id}: {what}",
                        [f"{spec.title} #{case.id}", "", f"Deadline reached: {what} "

@@ -147,7 +147,10 @@ class TimerSweeper:
             finish("done", "reminder sent")
             return "told"
         result = "told"
+        told = set(tspec.notify)
         if tspec.event is not None:
+            fired = spec.transition(tspec.event, case.state)
+            told -= set(fired.notify if fired is not None else ())  # they hear of it already
             try:
                 outcome = await services.engine.fire(
                     session, case.workflow, case.id or 0, SYSTEM,
@@ -160,8 +163,9 @@ class TimerSweeper:
                 return "discarded"
             finish("done", f"fired {tspec.event}: case event {outcome.event.seq}")
             result = "fired"
-        if tspec.notify:
-            await services.notifier.deadline_due(session, case, spec, tspec, timer.deadline_at, now)
-            if result == "told":
-                finish("done", "deadline notice sent")
+        if told:
+            await services.notifier.deadline_due(session, case, spec, tspec, timer.deadline_at,
+                                                 now, roles=told)
+        if result == "told":
+            finish("done", "deadline notice sent")
         return result

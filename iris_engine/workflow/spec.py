@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -223,11 +223,23 @@ def build_workflow(raw: Any, *, source: str) -> WorkflowSpec:
     )
 
 
+#: durations are checked against a late start so none overflows when a case reaches it
+_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
 def _duration(source: str, key_path: str, text: str) -> Duration:
     try:
         value = isodate.parse_duration(text)
-    except (isodate.ISO8601Error, ValueError) as exc:
+    except (isodate.ISO8601Error, ValueError, OverflowError) as exc:
         raise WorkflowDefinitionError(source, key_path, f"not an ISO 8601 duration: {exc}") from None
+    try:  # a deadline must be a date a case can reach, not an overflow at run time
+        _LATEST + value
+    except (OverflowError, ValueError):
+        raise WorkflowDefinitionError(source, key_path, f"{text} is longer than a deadline "
+                                      "can be (at most about a century)") from None
+    if _LATEST + value > _LATEST.replace(year=_LATEST.year + 100):
+        raise WorkflowDefinitionError(source, key_path, f"{text} is longer than a deadline "
+                                      "can be (at most about a century)")
     return value  # type: ignore[no-any-return]
 
 

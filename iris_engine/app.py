@@ -43,6 +43,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     settings = settings or Settings.from_env()
     # transitions logs every state entry at INFO: far too chatty for a server
     logging.getLogger("transitions").setLevel(logging.WARNING)
+    # APScheduler logs every run of the tick at INFO; our ticker logs what a tick did
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     services = services or build_services(settings)
     jwt_auth = build_jwt_auth(settings)
 

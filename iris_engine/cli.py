@@ -248,6 +248,7 @@ def worker(once: bool) -> None:
     Run as many as you like against one PostgreSQL database (they claim rows, never share
     them). Run `iris serve` with IRIS_SCHEDULER=false when workers do the ticking.
     """
+    import logging
     import signal
 
     from iris_engine.ticker import Ticker, start_scheduler
@@ -279,10 +280,9 @@ def worker(once: bool) -> None:
             await ticker.stop()
             await services.db.dispose()
 
-    import logging
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("transitions").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     asyncio.run(run())
 
 

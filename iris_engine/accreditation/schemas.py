@@ -12,6 +12,7 @@ __all__ = [
     "ApplicationView",
     "AvailableTransition",
     "CaseEventView",
+    "DeadlineView",
     "NonConformityView",
     "TransitionRequest",
 ]
@@ -45,6 +46,18 @@ class NonConformityView(msgspec.Struct):
     closed_at: datetime | None
 
 
+class DeadlineView(msgspec.Struct):
+    """A deadline on the case: pending, done (fired or told), cancelled or discarded."""
+
+    name: str
+    description: str
+    due_at: datetime
+    status: str
+    outcome: str | None
+    #: the event the system fires when it falls due (None: a notice only)
+    fires: str | None
+
+
 class ApplicationView(msgspec.Struct):
     id: int
     state: str
@@ -63,6 +76,8 @@ class ApplicationView(msgspec.Struct):
     updated_at: datetime
     non_conformities: list[NonConformityView]
     self_assessment: dict[str, Any] | None = None
+    #: the case's deadlines, latest first (full view only)
+    deadlines: list[DeadlineView] | None = None
 
 
 class CaseEventView(msgspec.Struct):

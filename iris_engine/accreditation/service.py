@@ -11,6 +11,7 @@ from iris_engine.accreditation.schemas import (
     ApplicationView,
     AvailableTransition,
     CaseEventView,
+    DeadlineView,
     NonConformityView,
     TransitionRequest,
 )
@@ -19,7 +20,14 @@ from iris_engine.cases.access import ROLE_SCOPES, Scope
 from iris_engine.documents import CodeLibrary
 from iris_engine.errors import Forbidden
 from iris_engine.store.db import Database
-from iris_engine.store.models import Accreditation, Case, CaseEvent, NonConformity, Organisation
+from iris_engine.store.models import (
+    Accreditation,
+    Case,
+    CaseEvent,
+    NonConformity,
+    Organisation,
+    Timer,
+)
 from iris_engine.workflow import TransitionInput
 
 __all__ = ["WORKFLOW", "AccreditationService"]
@@ -119,7 +127,19 @@ class AccreditationService:
                 evidence_ref=n.evidence_ref, raised_at=n.raised_at, closed_at=n.closed_at,
             ) for n in ncs],
             self_assessment=detail.self_assessment if full else None,
+            deadlines=await self._deadlines(session, case) if full else None,
         )
+
+    async def _deadlines(self, session: AsyncSession, case: Case) -> list[DeadlineView]:
+        timers = self.engine.catalog.machine(case.workflow, case.workflow_version).spec.timers
+        rows = (await session.scalars(select(Timer).where(
+            Timer.case_id == case.id, Timer.kind == "deadline")  # type: ignore[arg-type]
+            .order_by(Timer.due_at.desc(), Timer.id.desc()))).all()  # type: ignore[attr-defined,union-attr]
+        return [DeadlineView(
+            name=t.name, description=timers[t.name].description if t.name in timers else "",
+            due_at=t.due_at, status=t.status, outcome=t.outcome,
+            fires=timers[t.name].event if t.name in timers else None,
+        ) for t in rows]
 
 
 def _event_view(e: CaseEvent) -> CaseEventView:

@@ -44,7 +44,8 @@ class SweepReport:
     discarded: int = 0
     skipped: int = 0  # cancelled or taken over by another ticker after we claimed it
     failed: int = 0
-    outcomes: dict[int, str] = field(default_factory=dict)
+    #: timer id -> what became of it (for tests and benchmarks; left out of the log line)
+    outcomes: dict[int, str] = field(default_factory=dict, repr=False)
 
     def add(self, other: SweepReport) -> None:
         for name in ("claimed", "fired", "told", "discarded", "skipped", "failed"):

@@ -419,3 +419,15 @@ async def test_a_worker_process_killed_mid_batch_loses_nothing_and_doubles_nothi
     assert len(per_case) == n and {c for _, c in per_case} == {1}
     assert states == {"lapsed": n}
     await _chains_verify(world)
+
+
+async def test_the_case_shows_its_deadlines(world: World, cast: Cast) -> None:
+    case_id = await _defer(cast)
+    view = (await cast.recruiter.get(f"/api/v1/applications/{case_id}")).json()
+    pending = [d for d in view["deadlines"] if d["status"] == "pending"]
+    assert [(d["name"], d["fires"]) for d in pending] == [("deferral_lapse", "lapse")]
+    assert pending[0]["description"] == "Send the further information requested"
+    review = next(d for d in view["deadlines"] if d["name"] == "review_due")
+    assert review["status"] == "cancelled" and review["fires"] is None
+    listed = (await cast.recruiter.get("/api/v1/applications")).json()
+    assert all(item["deadlines"] is None for item in listed)

@@ -165,7 +165,10 @@ class OutboxRelay:
                 else:
                     await self._mail(message)
             except (DeliveryError, httpx.HTTPError, aiosmtplib.SMTPException, OSError) as exc:
-                return f"{type(exc).__name__}: {exc}"[:2000] or type(exc).__name__
+                return f"{type(exc).__name__}: {exc}"[:2000]
+            except Exception as exc:  # one bad message must not stall its batch
+                log.exception("outbox message %s could not be sent", message.id)
+                return f"{type(exc).__name__}: {exc}"[:2000]
         return None
 
     async def _post(self, message: _Claimed) -> None:

@@ -23,7 +23,9 @@ from iris_engine.store.models import RosterChange, RosterEntry, Subscription
 __all__ = ["CHANNELS", "NewSubscription", "Subscriptions", "announce", "change_document"]
 
 CHANNELS = ("webhook", "email")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: one plain address (no display name, no list, no quoting, no address literal)
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
 
 
 def _hash(token: str) -> str:
@@ -97,6 +99,11 @@ class Subscriptions:
             raise InvalidInput("a webhook subscription needs a URL", errors=[
                 FieldError("/url", "an https URL that accepts POST (and no email)")])
         parts = urlsplit(url)
+        try:
+            parts.port  # noqa: B018 - raises ValueError for a port out of range
+        except ValueError:
+            raise InvalidInput("the webhook URL is not acceptable", errors=[
+                FieldError("/url", "the port must be between 1 and 65535")]) from None
         allowed = ("https", "http") if self.settings.webhook_allow_private else ("https",)
         problem = None
         if parts.scheme not in allowed or not parts.hostname or len(url) > 2000:

@@ -18,6 +18,10 @@ the bare handler half that. A round's ratio = its IRIS rate / the mean of the ba
 either side; the scenario's ratio = its total IRIS rate / the mean of those references. On a
 shared, noisy machine this cancels drift far better than one bare run at the start.
 Writes bench/results/<timestamp>.json and prints a Markdown table. See bench/README.md.
+
+``--scenario timers`` runs bench/timers.py instead (no HTTP): timers swept per second by the
+real ticker against a 100,000-timer backlog, 1..N ticker processes, on fresh databases, with
+the bare handler measured around each window for the ratio.
 """
 
 from __future__ import annotations
@@ -634,7 +638,12 @@ def seed_all(dbs: list[str], entries: int, recruiters: int) -> dict[str, Any]:
 
 
 def main() -> None:
+    import timers  # bench/timers.py (imported here: it imports this module)
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", choices=["http", "timers"], default="http",
+                        help="http: roster and transitions through uvicorn (default); timers: "
+                        "due timers swept per second by the ticker (bench/timers.py)")
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--duration", type=float, default=10, help="seconds per measured run")
     parser.add_argument("--warmup", type=float, default=2,
@@ -648,7 +657,13 @@ def main() -> None:
                         help="workflow-walked demo recruiters (~62%% end accredited)")
     parser.add_argument("--reuse-seed", action="store_true",
                         help="skip seeding (the databases were seeded by an earlier run)")
+    timers.add_arguments(parser)
     args = parser.parse_args()
+    if args.scenario == "timers":
+        swept = timers.run(args)
+        if not all(r["check"]["ok"] for d in swept["databases"].values() for r in d["runs"]):
+            raise SystemExit("timers: correctness check failed (see the table)")
+        return
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]

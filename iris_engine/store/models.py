@@ -183,7 +183,9 @@ class Timer(SQLModel, table=True):
 
     __tablename__ = "timer"
     __table_args__ = (
-        Index("ix_timer_due", "status", "due_at"),
+        # id breaks ties in the claim's ORDER BY due_at, id: many certificates end at the same
+        # midnight, and without it PostgreSQL sorts every tied row on each claim
+        Index("ix_timer_due", "status", "due_at", "id"),
         Index("ix_timer_case", "case_id", "status"),
     )
 
@@ -210,7 +212,7 @@ class OutboxMessage(SQLModel, table=True):
     """
 
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=64, unique=True)

@@ -1,4 +1,4 @@
-"""timers, outbox, subscriptions, roster changes
+"""Timers, outbox, subscriptions, roster changes (issue #3)
 
 Revision ID: 0002
 Revises: 0001
@@ -38,7 +38,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('timer', schema=None) as batch_op:
         batch_op.create_index('ix_timer_case', ['case_id', 'status'], unique=False)
-        batch_op.create_index('ix_timer_due', ['status', 'due_at'], unique=False)
+        batch_op.create_index('ix_timer_due', ['status', 'due_at', 'id'], unique=False)
 
     op.create_table('roster_change',
     sa.Column('seq', sa.Integer(), nullable=False),
@@ -95,7 +95,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('idempotency_key')
     )
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
-        batch_op.create_index('ix_outbox_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_outbox_due', ['status', 'next_attempt_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_message_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_message_subscription_id'), ['subscription_id'], unique=False)
 

@@ -27,12 +27,14 @@ import random
 import sqlite3
 import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from iris_engine.accreditation.hooks import add_years
 
 HERE = Path(__file__).resolve().parent
 
@@ -98,27 +100,36 @@ def roster_name(rng: random.Random, home: str) -> str:
     return " ".join(p for p in parts if p)
 
 
-def add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
-
-
 # -- steps ---------------------------------------------------------------------------------
-async def recreate(db: str) -> None:
-    if db == "sqlite":
-        SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(str(SQLITE_PATH) + suffix).unlink(missing_ok=True)
+def sqlite_path(url: str) -> Path:
+    return Path(url.split("///", 1)[1])
+
+
+def drop_sqlite(url: str) -> None:
+    path = sqlite_path(url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+
+
+async def create_database(url: str) -> None:
+    """An empty database at ``url``: the SQLite files removed, or the PostgreSQL database
+    dropped and created again through the admin connection."""
+    if url.startswith("sqlite"):
+        drop_sqlite(url)
         return
+    name = url.rsplit("/", 1)[1]
     admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)'))
-            await conn.execute(text(f'CREATE DATABASE "{PG_DB}"'))
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
     finally:
         await admin.dispose()
+
+
+async def recreate(db: str) -> None:
+    await create_database(database_url(db))
 
 
 def migrate(url: str) -> None:

@@ -81,39 +81,12 @@ def database_url(db: str, stamp: str) -> str:
     return seeding.PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + f"iris_timers_{stamp.lower()}"
 
 
-def _sqlite_path(url: str) -> Path:
-    return Path(url.split("///", 1)[1])
-
-
-async def create_database(url: str) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    if url.startswith("sqlite"):
-        drop_sqlite(url)
-        return
-    name = url.rsplit("/", 1)[1]
-    admin = create_async_engine(seeding.PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        await admin.dispose()
-
-
-def drop_sqlite(url: str) -> None:
-    path = _sqlite_path(url)
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(str(path) + suffix).unlink(missing_ok=True)
-
-
 async def drop_database(url: str) -> None:
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
 
     if url.startswith("sqlite"):
-        drop_sqlite(url)
+        seeding.drop_sqlite(url)
         return
     admin = create_async_engine(seeding.PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
@@ -138,7 +111,7 @@ async def tidy(services: Any) -> None:
 def checkpoint(url: str) -> None:
     """SQLite: fold the WAL back into the file (after every connection is closed)."""
     if url.startswith("sqlite"):
-        with contextlib.closing(sqlite3.connect(_sqlite_path(url))) as conn:
+        with contextlib.closing(sqlite3.connect(seeding.sqlite_path(url))) as conn:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
@@ -792,7 +765,7 @@ def bench_database(db: str, args: argparse.Namespace, load: Any, bare: Any, stam
     counts = [int(x) for x in (args.tickers_pg if db == "postgres" else args.tickers_sqlite)
               .split(",") if x.strip()]
     out: dict[str, Any] = {"url": url, "runs": []}
-    asyncio.run(create_database(url))
+    asyncio.run(seeding.create_database(url))
     try:
         log(f"{db}: seeding {args.timers:,} due timers ({args.organisations} organisations)")
         out["seed"] = asyncio.run(seed_timers(url, args.timers, args.organisations))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,22 @@ def _services(settings: Settings) -> Any:
         return build_services(settings)
     except ApplicationError as exc:
         raise click.ClickException(exc.detail) from None
+
+
+def _in_session(work: Callable[[Any], Awaitable[Any]], *, write: bool = False) -> Any:
+    """Run ``work(session)`` in one read (or write) transaction on the configured database."""
+    from iris_engine.store.db import Database
+
+    database = Database(_settings())
+
+    async def run() -> Any:
+        try:
+            async with (database.write() if write else database.read()) as session:
+                return await work(session)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -221,18 +238,8 @@ def audit() -> None:
 def audit_verify() -> None:
     """Recompute every case's hash chain; exit 1 and name the first broken link."""
     from iris_engine.cases.audit import verify_chains
-    from iris_engine.store.db import Database
 
-    database = Database(_settings())
-
-    async def run() -> Any:
-        try:
-            async with database.read() as session:
-                return await verify_chains(session)
-        finally:
-            await database.dispose()
-
-    cases, events, broken = asyncio.run(run())
+    cases, events, broken = _in_session(verify_chains)
     if broken is not None:
         click.echo(f"BROKEN: {broken}", err=True)
         sys.exit(1)
@@ -298,18 +305,8 @@ def outbox() -> None:
 def outbox_list(status: str | None, limit: int) -> None:
     """List messages, newest first: id, state, attempts, channel, topic, destination, error."""
     from iris_engine.outbox import list_messages
-    from iris_engine.store.db import Database
 
-    database = Database(_settings())
-
-    async def run() -> list[Any]:
-        try:
-            async with database.read() as session:
-                return await list_messages(session, status=status, limit=limit)
-        finally:
-            await database.dispose()
-
-    rows = asyncio.run(run())
+    rows = _in_session(lambda session: list_messages(session, status=status, limit=limit))
     if not rows:
         click.echo("no messages" + (f" {status}" if status else ""))
     for m in rows:
@@ -326,20 +323,11 @@ def outbox_retry(ids: tuple[int, ...], all_dead: bool) -> None:
     """Give dead messages IDS (or --all-dead) a fresh set of attempts, starting now."""
     from iris_engine.clock import utcnow
     from iris_engine.outbox import redrive
-    from iris_engine.store.db import Database
 
     if bool(ids) == all_dead:
         raise click.UsageError("give message ids, or --all-dead")
-    database = Database(_settings())
-
-    async def run() -> list[int]:
-        try:
-            async with database.write() as session:
-                return await redrive(session, None if all_dead else list(ids), now=utcnow())
-        finally:
-            await database.dispose()
-
-    done = asyncio.run(run())
+    done: list[int] = _in_session(
+        lambda session: redrive(session, None if all_dead else list(ids), now=utcnow()), write=True)
     missing = sorted(set(ids) - set(done))
     if done:
         click.echo(f"re-driven: {', '.join(map(str, done))} (sent on the next tick)")
@@ -362,24 +350,10 @@ def timers() -> None:
 @click.option("--limit", default=50, show_default=True, type=int)
 def timers_list(status: str, case_id: int | None, limit: int) -> None:
     """List timers by due time: id, case, name, kind, due, claim or outcome."""
-    from sqlalchemy import select
+    from iris_engine.timers import list_timers
 
-    from iris_engine.store.db import Database
-    from iris_engine.store.models import Timer
-
-    database = Database(_settings())
-
-    async def run() -> list[Any]:
-        stmt = select(Timer).where(Timer.status == status).order_by(Timer.due_at).limit(limit)  # type: ignore[arg-type]
-        if case_id is not None:
-            stmt = stmt.where(Timer.case_id == case_id)  # type: ignore[arg-type]
-        try:
-            async with database.read() as session:
-                return list((await session.scalars(stmt)).all())
-        finally:
-            await database.dispose()
-
-    rows = asyncio.run(run())
+    rows = _in_session(lambda session: list_timers(session, status=status, case_id=case_id,
+                                                   limit=limit))
     if not rows:
         click.echo(f"no {status} timers")
     for t in rows:

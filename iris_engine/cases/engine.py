@@ -101,9 +101,20 @@ class CaseEngine:
         case = (await session.scalars(stmt.execution_options(populate_existing=True))).first()
         if case is None:
             raise NotFound(f"no {workflow} case {case_id}")
+        return self._visible(case, principal)
+
+    @staticmethod
+    def _visible(case: Case, principal: Principal) -> Case:
         if not roles_in_scope(principal, case):
-            raise Forbidden(f"{workflow} case {case_id} is not yours to see or act on")
+            raise Forbidden(f"{case.workflow} case {case.id} is not yours to see or act on")
         return case
+
+    async def lock(self, session: AsyncSession, case_id: int) -> Case | None:
+        """Lock a case for this transaction (before any other row of it: one lock order)."""
+        return (await session.scalars(
+            select(Case).where(Case.id == case_id).with_for_update()  # type: ignore[arg-type]
+            .execution_options(populate_existing=True)
+        )).first()
 
     async def history(self, session: AsyncSession, case: Case) -> list[CaseEvent]:
         rows = await session.scalars(
@@ -168,10 +179,15 @@ class CaseEngine:
 
     async def fire(self, session: AsyncSession, workflow: str, case_id: int,
                    principal: Principal, request: TransitionInput, *,
-                   cause: dict[str, Any] | None = None) -> TransitionOutcome:
+                   cause: dict[str, Any] | None = None,
+                   locked: Case | None = None) -> TransitionOutcome:
         """Fire ``request.event`` on the case. ``cause`` (e.g. the timer that fired it) is
-        recorded in the audit event beside the validated input."""
-        case = await self.get_visible(session, case_id, principal, workflow, for_update=True)
+        recorded in the audit event beside the validated input; ``locked`` is the case when
+        this transaction already holds it through ``lock``."""
+        if locked is not None and locked.id == case_id and locked.workflow == workflow:
+            case = self._visible(locked, principal)
+        else:
+            case = await self.get_visible(session, case_id, principal, workflow, for_update=True)
         machine = self.catalog.machine(case.workflow, case.workflow_version)
         spec_any = [t for t in machine.spec.transitions if t.event == request.event]
         if not spec_any:

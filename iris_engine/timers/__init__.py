@@ -4,6 +4,7 @@ end them, and fired by whichever ticker claims them first."""
 from __future__ import annotations
 
 from iris_engine.timers.book import NewDeadline, TimerBook
+from iris_engine.timers.store import list_timers
 from iris_engine.timers.sweeper import SweepReport, TimerSweeper
 
-__all__ = ["NewDeadline", "SweepReport", "TimerBook", "TimerSweeper"]
+__all__ = ["NewDeadline", "SweepReport", "TimerBook", "TimerSweeper", "list_timers"]

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from iris_engine.cases.engine import SYSTEM
 from iris_engine.errors import ApplicationError
-from iris_engine.store.models import Case, Timer
+from iris_engine.store.models import Timer
 from iris_engine.workflow import TransitionInput
 
 if TYPE_CHECKING:
@@ -115,10 +115,7 @@ class TimerSweeper:
     async def _fire(self, session: AsyncSession, timer_id: int, case_id: int) -> str:
         services = self.services
         now = self.now
-        case = (await session.scalars(
-            select(Case).where(Case.id == case_id).with_for_update()  # type: ignore[arg-type]
-            .execution_options(populate_existing=True)
-        )).first()
+        case = await services.engine.lock(session, case_id)
         timer = (await session.scalars(
             select(Timer).where(Timer.id == timer_id, Timer.status == "pending",  # type: ignore[arg-type]
                                 Timer.claimed_by == self.worker_id)  # type: ignore[arg-type]
@@ -158,6 +155,7 @@ class TimerSweeper:
                     TransitionInput(tspec.event, case.revision, tspec.reason_code, tspec.note),
                     cause={"timer": {"id": timer.id, "name": timer.name,
                                      "due_at": timer.due_at.isoformat()}},
+                    locked=case,
                 )
             except ApplicationError as refused:  # the event no longer applies (guard, state)
                 finish("discarded", f"{tspec.event} was refused: {refused}")

@@ -73,10 +73,10 @@ class HookRegistry:
         self.anchors: dict[str, Anchor] = {}
 
     def guard(self, name: str, *, reads_input: bool = False) -> Callable[[Guard], Guard]:
+        file = _registrar(self.guards, "guard", name)
+
         def register(fn: Guard) -> Guard:
-            if name in self.guards:
-                raise ValueError(f"guard {name!r} registered twice")
-            self.guards[name] = fn
+            file(fn)
             if reads_input:
                 self.input_guards.add(name)
             return fn
@@ -84,22 +84,10 @@ class HookRegistry:
         return register
 
     def effect(self, name: str) -> Callable[[Effect], Effect]:
-        def register(fn: Effect) -> Effect:
-            if name in self.effects:
-                raise ValueError(f"effect {name!r} registered twice")
-            self.effects[name] = fn
-            return fn
-
-        return register
+        return _registrar(self.effects, "effect", name)
 
     def anchor(self, name: str) -> Callable[[Anchor], Anchor]:
-        def register(fn: Anchor) -> Anchor:
-            if name in self.anchors:
-                raise ValueError(f"anchor {name!r} registered twice")
-            self.anchors[name] = fn
-            return fn
-
-        return register
+        return _registrar(self.anchors, "anchor", name)
 
     def detail(self, workflow: str) -> Callable[[DetailLoader], DetailLoader]:
         def register(fn: DetailLoader) -> DetailLoader:
@@ -107,3 +95,15 @@ class HookRegistry:
             return fn
 
         return register
+
+
+def _registrar(table: dict[str, Any], kind: str, name: str) -> Callable[[Any], Any]:
+    """A decorator that files a hook under ``name``, refusing a second one with that name."""
+
+    def register(fn: Any) -> Any:
+        if name in table:
+            raise ValueError(f"{kind} {name!r} registered twice")
+        table[name] = fn
+        return fn
+
+    return register

@@ -1,0 +1,21 @@
+"""Reading timer rows for people (``iris timers list``)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from iris_engine.store.models import Timer
+
+__all__ = ["STATUSES", "list_timers"]
+
+STATUSES = ("pending", "done", "cancelled", "discarded")
+
+
+async def list_timers(session: AsyncSession, *, status: str, case_id: int | None = None,
+                      limit: int = 50) -> list[Timer]:
+    """Timers in ``status`` (of one case, if given), soonest due first."""
+    stmt = select(Timer).where(Timer.status == status).order_by(Timer.due_at).limit(limit)  # type: ignore[arg-type]
+    if case_id is not None:
+        stmt = stmt.where(Timer.case_id == case_id)  # type: ignore[arg-type]
+    return list((await session.scalars(stmt)).all())

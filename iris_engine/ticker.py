@@ -14,8 +14,10 @@ import os
 import secrets
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -52,19 +54,18 @@ class Ticker:
         budget = settings.tick_seconds * 4 if budget_seconds is None else budget_seconds
         started = time.monotonic()
         report = TickReport()
-        while True:
-            swept = await self.timers.sweep()
-            report.timers.add(swept)
-            if (swept.claimed < settings.tick_batch or time.monotonic() - started > budget
-                    or self._stopping):
-                break
-        while True:
-            sent = await self.outbox.run_once()
-            for name in ("claimed", "delivered", "retrying", "dead"):
-                setattr(report.outbox, name, getattr(report.outbox, name) + getattr(sent, name))
-            if (sent.claimed < settings.tick_batch or time.monotonic() - started > budget
-                    or self._stopping):
-                break
+
+        async def drain(step: Callable[[], Awaitable[Any]], into: Any) -> None:
+            while True:
+                batch = await step()
+                into.add(batch)
+                # a full batch may mean more is due
+                if (batch.claimed < settings.tick_batch or time.monotonic() - started > budget
+                        or self._stopping):
+                    return
+
+        await drain(self.timers.sweep, report.timers)
+        await drain(self.outbox.run_once, report.outbox)
         return report
 
     async def scheduled_tick(self) -> None:

@@ -45,6 +45,12 @@ class RelayReport:
     retrying: int = 0
     dead: int = 0
 
+    def add(self, other: RelayReport) -> None:
+        self.claimed += other.claimed
+        self.delivered += other.delivered
+        self.retrying += other.retrying
+        self.dead += other.dead
+
 
 @dataclass(frozen=True, slots=True)
 class _Claimed:

@@ -15,13 +15,20 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from iris_engine import __version__
 from iris_engine.accreditation.controllers import ApplicationController
 from iris_engine.cases import Principal
+from iris_engine.grievances.controllers import (
+    ComplainantController,
+    GrievanceCaseController,
+    grievance_stats,
+)
 from iris_engine.people.controllers import people_handlers
 from iris_engine.people.tokens import TokenIssuer, build_jwt_auth
+from iris_engine.referrals.controllers import AuthorityController, ReferralController
 from iris_engine.roster.controllers import roster_handlers
 from iris_engine.services import Services, build_services
 from iris_engine.settings import Settings
 from iris_engine.ticker import Ticker, start_scheduler
 from iris_engine.web.problems import exception_handlers
+from iris_engine.web.ratelimit import public_forms_limit
 from iris_engine.web.reference import reference_handlers
 
 __all__ = ["create_app"]
@@ -63,8 +70,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             await services.db.dispose()
 
     app = Litestar(
-        route_handlers=[ApplicationController, *roster_handlers, *people_handlers,
-                        *reference_handlers],
+        route_handlers=[ApplicationController, ComplainantController, GrievanceCaseController,
+                        grievance_stats, ReferralController, AuthorityController,
+                        *roster_handlers, *people_handlers, *reference_handlers],
+        middleware=[public_forms_limit(settings)],
         dependencies={
             "services": _constant(services),
             "db": _constant(services.db),
@@ -74,6 +83,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             "codes": _constant(services.codes),
             "accreditation": _constant(services.accreditation),
             "subscriptions": _constant(services.subscriptions),
+            "grievances": _constant(services.grievances),
+            "referrals": _constant(services.referrals),
+            "authorities": _constant(services.authorities),
             "tokens": _constant(TokenIssuer(jwt_auth)),
             "principal": Provide(_principal, sync_to_thread=False),
         },
@@ -83,7 +95,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         openapi_config=OpenAPIConfig(
             title="IRIS Engine", version=__version__, path="/schema",
             description="Accreditation of labour recruiters against the IRIS Standard, the "
-                        "public roster, and (soon) grievances. Errors are application/problem+json.",
+                        "public roster, grievances and their referral to authorities. Errors are "
+                        "application/problem+json.",
             render_plugins=[SwaggerRenderPlugin()],
         ),
         debug=False,

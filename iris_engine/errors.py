@@ -18,6 +18,7 @@ __all__ = [
     "NotAuthenticated",
     "NotFound",
     "StaleRevision",
+    "TooManyAttempts",
     "WorkflowDefinitionError",
 ]
 
@@ -45,11 +46,13 @@ class ApplicationError(Exception):
     slug: ClassVar[str] = "internal-error"
 
     def __init__(self, detail: str, *, errors: list[FieldError] | None = None,
-                 extra: dict[str, Any] | None = None) -> None:
+                 extra: dict[str, Any] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or []
         self.extra = extra or {}
+        self.headers = headers or {}
 
 
 class ConfigurationError(ApplicationError):
@@ -102,6 +105,18 @@ class StaleRevision(Conflict):
 class EventNotAllowed(Conflict):
     title = "Event not allowed in this state"
     slug = "event-not-allowed"
+
+
+class TooManyAttempts(ApplicationError):
+    """Too many failed attempts; ``Retry-After`` says when to try again."""
+
+    status = 429
+    title = "Too many attempts"
+    slug = "too-many-attempts"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, extra={"retry_after": retry_after},
+                         headers={"Retry-After": str(retry_after)})
 
 
 class InvalidInput(ApplicationError):

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from iris_engine.cases.access import ROLE_SCOPES, Scope
+from iris_engine.cases.access import ROLE_SCOPES, ROLE_WORKFLOWS, Scope
 from iris_engine.outbox import enqueue
 from iris_engine.settings import Settings
 from iris_engine.store.models import Case, CaseEvent, Organisation, User
@@ -35,6 +35,10 @@ async def recipients(session: AsyncSession, case: Case, roles: Iterable[str]) ->
     found: dict[int, _Recipient] = {}
     for role in sorted(set(roles)):
         scope = ROLE_SCOPES.get(role, Scope.NONE)
+        if case.workflow not in ROLE_WORKFLOWS.get(role, {case.workflow}):
+            continue
+        if scope is Scope.QUEUE:  # the assignee, or the whole queue while nobody holds it
+            scope = Scope.ALL if case.assignee_id is None else Scope.ASSIGNED
         stmt = select(User).where(User.active)  # type: ignore[arg-type]
         if scope is Scope.ORGANISATION:
             stmt = stmt.where(User.organisation_id == case.organisation_id)  # type: ignore[arg-type]
@@ -44,7 +48,7 @@ async def recipients(session: AsyncSession, case: Case, roles: Iterable[str]) ->
             stmt = stmt.where(User.id == case.assignee_id)  # type: ignore[arg-type]
         elif scope is Scope.ALL:
             stmt = stmt.where(User.roles.contains(role))  # type: ignore[attr-defined]
-        else:
+        else:  # e.g. a complainant: reached through their own access code, never by e-mail
             continue
         for user in (await session.scalars(stmt.order_by(User.id))).all():  # type: ignore[arg-type]
             if role in user.role_set:
@@ -117,6 +121,12 @@ class Notifier:
                        f"[IRIS] Deadline reached, {spec.title} #{case.id}: {what}",
                        [f"{spec.title} #{case.id}", "", f"Deadline reached: {what} "
                         f"({_when(deadline)}).", consequence], now)
+
+    async def tell(self, session: AsyncSession, case: Case, roles: Iterable[str], *, topic: str,
+                   subject: str, lines: list[str], now: datetime) -> None:
+        """Something outside the workflow happened (e.g. a message arrived): tell these roles."""
+        for person in await recipients(session, case, roles):
+            self._mail(session, case, person.user, topic, subject, lines, now)
 
     def _mail(self, session: AsyncSession, case: Case, user: User, topic: str, subject: str,
               lines: list[str], now: datetime) -> None:

@@ -10,13 +10,17 @@ from iris_engine.cases.access import ROLE_SCOPES
 from iris_engine.clock import Clock, utcnow
 from iris_engine.documents import CodeLibrary
 from iris_engine.errors import WorkflowDefinitionError
+from iris_engine.grievances import GrievanceService
 from iris_engine.notifications import Notifier
 from iris_engine.people import People
+from iris_engine.referrals import Authorities, ReferralService
 from iris_engine.roster.service import Roster
 from iris_engine.roster.subscriptions import Subscriptions
 from iris_engine.settings import Settings
 from iris_engine.store.db import Database
+from iris_engine.throttle import FailureCounter
 from iris_engine.timers import TimerBook
+from iris_engine.vault import Vault
 from iris_engine.workflow import WorkflowCatalog
 
 __all__ = ["Services", "build_services"]
@@ -35,6 +39,10 @@ class Services:
     accreditation: AccreditationService
     notifier: Notifier
     subscriptions: Subscriptions
+    vault: Vault
+    grievances: GrievanceService
+    referrals: ReferralService
+    authorities: Authorities
 
 
 def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
@@ -49,11 +57,16 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     db = Database(settings)
     notifier = Notifier(settings)
     engine = CaseEngine(catalog, HOOKS, clock=clock, timers=TimerBook(HOOKS), notifier=notifier)
+    vault = Vault(settings.data_keys)
+    failures = FailureCounter(db, clock, window_seconds=settings.access_code_lockout_seconds)
     services = Services(
         settings=settings, clock=clock, db=db, catalog=catalog, codes=codes, engine=engine,
         roster=Roster(db, ttl=settings.roster_cache_seconds), people=People(),
         accreditation=AccreditationService(db, engine, codes), notifier=notifier,
-        subscriptions=Subscriptions(db, settings, clock),
+        subscriptions=Subscriptions(db, settings, clock), vault=vault,
+        grievances=GrievanceService(db, engine, vault, failures, settings),
+        referrals=ReferralService(db, engine, vault),
+        authorities=Authorities(db, vault, settings, clock),
     )
     engine.services = services
     return services

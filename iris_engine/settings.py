@@ -112,6 +112,36 @@ class Settings:
                   "into its own network."},
     )
 
+    data_keys: str = field(
+        default="",
+        metadata={"doc": "Keys that seal complainants' personal data (AES-256-GCM), as "
+                  "id:base64key,id:base64key; the first seals new data, all open. Rotate by "
+                  "putting a new key first and running `iris keys rotate`. Empty: a built-in "
+                  "development key (a warning is logged): never for real complaints. "
+                  "`iris keys generate` makes a key."},
+    )
+    grievance_retention_days: int = field(
+        default=730,
+        metadata={"doc": "Days after a grievance closes before the complainant's personal data "
+                  "(identity, contact, narrative, messages) is purged, unless a legal hold is "
+                  "set. The rest stays for statistics."},
+    )
+    public_rate_limit_per_minute: int = field(
+        default=10,
+        metadata={"doc": "Requests per minute one client address may make to each public form "
+                  "(grievance filing, registration, log-in, subscribing). Counted per process: "
+                  "behind several instances the effective limit is higher."},
+    )
+    access_code_max_failures: int = field(
+        default=5,
+        metadata={"doc": "Wrong access codes allowed per grievance reference (and 4 times that "
+                  "per client address) before further attempts answer 429."},
+    )
+    access_code_lockout_seconds: int = field(
+        default=900,
+        metadata={"doc": "How long failures are counted, and the lock-out after too many."},
+    )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from ``IRIS_*`` variables; unknown or malformed values are errors."""

@@ -7,6 +7,13 @@ from typing import Any
 
 import msgspec
 
+from iris_engine.cases.schemas import (
+    AvailableTransition,
+    CaseEventView,
+    DeadlineView,
+    TransitionRequest,
+)
+
 __all__ = [
     "ApplicationCreate",
     "ApplicationView",
@@ -25,14 +32,6 @@ class ApplicationCreate(msgspec.Struct, forbid_unknown_fields=True):
     code_of_conduct: str = "iris-standard/1.2"
 
 
-class TransitionRequest(msgspec.Struct, forbid_unknown_fields=True):
-    event: str
-    expected_revision: int
-    reason_code: str | None = None
-    note: str | None = None
-    data: dict[str, Any] = msgspec.field(default_factory=dict)
-
-
 class NonConformityView(msgspec.Struct):
     id: int
     severity: str
@@ -44,18 +43,6 @@ class NonConformityView(msgspec.Struct):
     evidence_ref: str | None
     raised_at: datetime
     closed_at: datetime | None
-
-
-class DeadlineView(msgspec.Struct):
-    """A deadline on the case: pending, done (fired or told), cancelled or discarded."""
-
-    name: str
-    description: str
-    due_at: datetime
-    status: str
-    outcome: str | None
-    #: the event the system fires when it falls due (None: a notice only)
-    fires: str | None
 
 
 class ApplicationView(msgspec.Struct):
@@ -78,28 +65,3 @@ class ApplicationView(msgspec.Struct):
     self_assessment: dict[str, Any] | None = None
     #: the case's deadlines, latest first (full view only)
     deadlines: list[DeadlineView] | None = None
-
-
-class CaseEventView(msgspec.Struct):
-    seq: int
-    event: str
-    from_state: str | None
-    to_state: str
-    actor_id: int | None
-    actor_role: str
-    reason_code: str | None
-    note: str | None
-    data: dict[str, Any]
-    at: datetime
-    prev_hash: str
-    hash: str
-
-
-class AvailableTransition(msgspec.Struct):
-    event: str
-    to: str
-    as_role: str
-    reason_codes: list[str]
-    note_required: bool
-    data_schema: dict[str, Any] | None
-    blocked_by: list[dict[str, str]]

@@ -4,29 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iris_engine.accreditation.schemas import (
     ApplicationView,
     AvailableTransition,
     CaseEventView,
-    DeadlineView,
     NonConformityView,
     TransitionRequest,
 )
-from iris_engine.cases import CaseEngine, Principal
-from iris_engine.cases.access import ROLE_SCOPES, Scope
+from iris_engine.cases import CaseEngine, Principal, views
+from iris_engine.cases.access import reaches_workflow, scope_clause
 from iris_engine.documents import CodeLibrary
 from iris_engine.errors import Forbidden
 from iris_engine.store.db import Database
 from iris_engine.store.models import (
     Accreditation,
     Case,
-    CaseEvent,
     NonConformity,
     Organisation,
-    Timer,
 )
 from iris_engine.workflow import TransitionInput
 
@@ -67,17 +64,10 @@ class AccreditationService:
 
     async def list(self, principal: Principal, *, state: str | None, after: int,
                    limit: int) -> list[ApplicationView]:
-        stmt = select(Case).where(Case.workflow == WORKFLOW, Case.id > after)  # type: ignore[arg-type,operator]
-        scopes = {ROLE_SCOPES.get(r, Scope.NONE) for r in principal.roles}
-        if Scope.ALL not in scopes:
-            clauses = []
-            if Scope.ORGANISATION in scopes:
-                clauses.append(Case.organisation_id == principal.organisation_id)
-            if Scope.ASSIGNED in scopes:
-                clauses.append(Case.assignee_id == principal.user_id)
-            if not clauses:
-                raise Forbidden("your role does not give access to applications")
-            stmt = stmt.where(or_(*clauses))  # type: ignore[arg-type]
+        if not reaches_workflow(principal, WORKFLOW):
+            raise Forbidden("your role does not give access to applications")
+        stmt = select(Case).where(Case.workflow == WORKFLOW, Case.id > after,  # type: ignore[arg-type,operator]
+                                  scope_clause(principal, WORKFLOW))
         if state:
             stmt = stmt.where(Case.state == state)  # type: ignore[arg-type]
         stmt = stmt.order_by(Case.id).limit(limit)  # type: ignore[arg-type]
@@ -88,7 +78,7 @@ class AccreditationService:
     async def available(self, principal: Principal, case_id: int) -> list[AvailableTransition]:
         async with self.db.read() as session:
             case = await self.engine.get_visible(session, case_id, principal, WORKFLOW)
-            return [AvailableTransition(**t) for t in await self.engine.available(session, case, principal)]
+            return await views.available(self.engine, session, case, principal)
 
     async def fire(self, principal: Principal, case_id: int,
                    request: TransitionRequest) -> ApplicationView:
@@ -103,7 +93,7 @@ class AccreditationService:
     async def history(self, principal: Principal, case_id: int) -> list[CaseEventView]:
         async with self.db.read() as session:
             case = await self.engine.get_visible(session, case_id, principal, WORKFLOW)
-            return [_event_view(e) for e in await self.engine.history(session, case)]
+            return await views.history(self.engine, session, case)
 
     async def _view(self, session: AsyncSession, case: Case, detail: Accreditation | None, *,
                     full: bool) -> ApplicationView:
@@ -127,23 +117,5 @@ class AccreditationService:
                 evidence_ref=n.evidence_ref, raised_at=n.raised_at, closed_at=n.closed_at,
             ) for n in ncs],
             self_assessment=detail.self_assessment if full else None,
-            deadlines=await self._deadlines(session, case) if full else None,
+            deadlines=await views.deadlines(self.engine, session, case) if full else None,
         )
-
-    async def _deadlines(self, session: AsyncSession, case: Case) -> list[DeadlineView]:
-        timers = self.engine.catalog.machine(case.workflow, case.workflow_version).spec.timers
-        rows = (await session.scalars(select(Timer).where(
-            Timer.case_id == case.id, Timer.kind == "deadline")  # type: ignore[arg-type]
-            .order_by(Timer.due_at.desc(), Timer.id.desc()))).all()  # type: ignore[attr-defined,union-attr]
-        return [DeadlineView(
-            name=t.name, description=timers[t.name].description if t.name in timers else "",
-            due_at=t.due_at, status=t.status, outcome=t.outcome,
-            fires=timers[t.name].event if t.name in timers else None,
-        ) for t in rows]
-
-
-def _event_view(e: CaseEvent) -> CaseEventView:
-    return CaseEventView(seq=e.seq, event=e.event, from_state=e.from_state, to_state=e.to_state,
-                         actor_id=e.actor_id, actor_role=e.actor_role, reason_code=e.reason_code,
-                         note=e.note, data=e.data, at=e.created_at, prev_hash=e.prev_hash,
-                         hash=e.hash)

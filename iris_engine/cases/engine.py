@@ -141,7 +141,7 @@ class CaseEngine:
                      await self._run_guards(ctx, spec, pre_check=True)]
             out.append({
                 "event": event,
-                "to": spec.dest,
+                "to": spec.dest or case.state,
                 "as_role": role,
                 "reason_codes": list(spec.reason_codes),
                 "note_required": spec.note_required,
@@ -151,7 +151,7 @@ class CaseEngine:
         return out
 
     # -- writing -------------------------------------------------------------------------
-    async def open(self, session: AsyncSession, workflow: str, *, organisation_id: int,
+    async def open(self, session: AsyncSession, workflow: str, *, organisation_id: int | None,
                    principal: Principal, role: str, data: dict[str, Any] | None = None,
                    detail: Callable[[int], Any] | None = None) -> Case:
         """Start a case at the workflow's initial state on its latest version. ``detail``
@@ -174,7 +174,7 @@ class CaseEngine:
             dest=case.state, now=now, session=session,
             workflow_settings=dict(machine.spec.settings), services=self.services,
         )
-        await self._after(ctx, machine.spec, None, None, event)
+        await self._after(ctx, machine.spec, machine.spec.opening, None, event)
         return case
 
     async def fire(self, session: AsyncSession, workflow: str, case_id: int,
@@ -242,12 +242,12 @@ class CaseEngine:
         return TransitionOutcome(case, event, detail)
 
     async def _after(self, ctx: TransitionContext, workflow: WorkflowSpec,
-                     spec: TransitionSpec | None, source: str | None, event: CaseEvent) -> None:
+                     spec: TransitionSpec, source: str | None, event: CaseEvent) -> None:
         """Timers, then notifications: the last steps before the caller commits."""
         deadlines = []
         if self.timers is not None:
             deadlines = await self.timers.on_transition(ctx, workflow, source, event.to_state)
-        if self.notifier is not None and spec is not None:
+        if self.notifier is not None:
             await self.notifier.on_transition(ctx.session, ctx.case, workflow, spec, event,
                                               deadlines)
 
@@ -258,7 +258,7 @@ class CaseEngine:
         actor = Actor(principal.user_id or None, role, principal.organisation_id, principal.roles)
         return TransitionContext(
             case=case, detail=detail, actor=actor, request=request, source=case.state,
-            dest=spec.dest, now=self.clock(), session=session,
+            dest=spec.dest or case.state, now=self.clock(), session=session,
             workflow_settings=dict(machine.spec.settings), services=self.services,
         )
 

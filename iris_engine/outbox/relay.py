@@ -24,7 +24,8 @@ from sqlalchemy import or_, select, update
 
 from iris_engine import __version__
 from iris_engine.outbox.signing import SIGNATURE_HEADER, sign
-from iris_engine.store.models import OutboxMessage, Subscription
+from iris_engine.outbox.store import authority_secret_place
+from iris_engine.store.models import Authority, OutboxMessage, Subscription
 
 if TYPE_CHECKING:
     from iris_engine.services import Services
@@ -124,12 +125,16 @@ class OutboxRelay:
             if not ids:
                 return []
             rows = (await session.execute(
-                select(OutboxMessage, Subscription.secret)
+                select(OutboxMessage, Subscription.secret, Authority.webhook_secret_sealed)
                 .outerjoin(Subscription, Subscription.id == OutboxMessage.subscription_id)  # type: ignore[arg-type]
+                .outerjoin(Authority, Authority.id == OutboxMessage.authority_id)  # type: ignore[arg-type]
                 .where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)  # type: ignore[union-attr]
             )).all()
             return [_Claimed(m.id or 0, m.idempotency_key, m.channel, m.destination, m.topic,
-                             dict(m.payload), m.attempts, secret) for m, secret in rows]
+                             dict(m.payload), m.attempts, secret if sealed is None else
+                             self.services.vault.open(sealed, place=authority_secret_place(
+                                 m.authority_id or 0)))
+                    for m, secret, sealed in rows]
 
     async def run_once(self, limit: int | None = None) -> RelayReport:
         """Claim one batch, deliver it concurrently, record every result."""

@@ -11,14 +11,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from iris_engine.store.models import OutboxMessage
 
-__all__ = ["STATUSES", "enqueue", "list_messages", "redrive"]
+__all__ = ["STATUSES", "authority_secret_place", "enqueue", "list_messages", "redrive"]
 
 STATUSES = ("pending", "delivered", "dead")
 
 
+def authority_secret_place(authority_id: int) -> str:
+    """Where an authority's sealed webhook secret lives (the vault binds it to this)."""
+    return f"authority:{authority_id}:webhook_secret"
+
+
 def enqueue(session: AsyncSession, *, channel: str, destination: str, topic: str,
             payload: dict[str, Any], now: datetime, subscription_id: int | None = None,
-            case_id: int | None = None) -> OutboxMessage:
+            authority_id: int | None = None, case_id: int | None = None) -> OutboxMessage:
     """Add a message to the caller's transaction: it exists only if that transaction commits."""
     assert channel in {"email", "webhook"}, channel
     key = uuid.uuid4().hex
@@ -26,7 +31,7 @@ def enqueue(session: AsyncSession, *, channel: str, destination: str, topic: str
         payload = {"id": key, "type": topic, **payload}
     row = OutboxMessage(idempotency_key=key, channel=channel, destination=destination,
                         topic=topic, payload=payload, subscription_id=subscription_id,
-                        case_id=case_id, next_attempt_at=now, created_at=now)
+                        authority_id=authority_id, case_id=case_id, next_attempt_at=now, created_at=now)
     session.add(row)
     return row
 

@@ -62,8 +62,8 @@ class Me(msgspec.Struct):
     email: str
 
 
-@post("/api/v1/auth/token", operation_id="issueToken", tags=["auth"], opt=_PUBLIC,
-      status_code=200, responses=problem_responses(401))
+@post("/api/v1/auth/token", operation_id="issueToken", tags=["auth"],
+      opt={**_PUBLIC, "rate_limit": "login"}, status_code=200, responses=problem_responses(401, 429))
 async def issue_access_token(data: JSONBody[TokenRequest], db: NamedDependency[Database],
                              people: NamedDependency[People],
                              tokens: NamedDependency[TokenIssuer]) -> TokenResponse:
@@ -76,8 +76,9 @@ async def issue_access_token(data: JSONBody[TokenRequest], db: NamedDependency[D
                          roles=sorted(principal.roles))
 
 
-@post("/api/v1/recruiters", operation_id="registerRecruiter", tags=["auth"], opt=_PUBLIC,
-      status_code=201, responses=problem_responses(409, 422))
+@post("/api/v1/recruiters", operation_id="registerRecruiter", tags=["auth"],
+      opt={**_PUBLIC, "rate_limit": "registration"}, status_code=201,
+      responses=problem_responses(409, 422, 429))
 async def register_recruiter(data: JSONBody[Registration], db: NamedDependency[Database],
                              people: NamedDependency[People]) -> Registered:
     """A recruiter registers its organisation and its first user (role: recruiter)."""

@@ -17,7 +17,7 @@ from iris_engine.store.models import Organisation, User
 
 __all__ = ["ORGANISATION_KINDS", "ROLES", "NewUser", "People"]
 
-ROLES = ("recruiter", "auditor", "scheme_manager", "admin")
+ROLES = ("recruiter", "auditor", "scheme_manager", "caseworker", "supervisor", "authority", "admin")
 ORGANISATION_KINDS = ("recruiter", "audit_body", "scheme", "authority")
 _hasher = PasswordHasher()
 # verified against when the e-mail is unknown, so both answers take the same time; made on

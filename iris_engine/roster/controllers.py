@@ -165,7 +165,8 @@ def _view(sub: Subscription, **extra: Any) -> SubscriptionView:
 
 
 @post("/api/v1/roster/{lrn:str}/subscriptions", operation_id="subscribe", tags=["roster"],
-      opt=_PUBLIC, status_code=201, responses=problem_responses(404, 422))
+      opt={**_PUBLIC, "rate_limit": "subscription"}, status_code=201,
+      responses=problem_responses(404, 422, 429))
 async def subscribe(subscriptions: NamedDependency[Subscriptions], lrn: FromPath[str],
                     data: JSONBody[SubscriptionRequest]) -> SubscriptionView:
     """Hear of every status change of this recruiter.

@@ -22,6 +22,7 @@ __all__ = ["PUBLIC_STATUS", "publish"]
 PUBLIC_STATUS = {
     "accredited": "accredited",
     "surveillance": "accredited",
+    "under_review": "accredited",  # an allegation never changes the roster; a decision does
     "suspended": "suspended",
     "withdrawn": "withdrawn",
     "expired": "expired",

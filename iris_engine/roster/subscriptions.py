@@ -4,11 +4,9 @@ every change, by signed webhook or by e-mail (confirmed first). Also the public 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import re
 import secrets
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from iris_engine.clock import Clock
 from iris_engine.errors import Conflict, FieldError, InvalidInput, NotFound
 from iris_engine.outbox import enqueue
+from iris_engine.outbox.urls import check_webhook_url
 from iris_engine.settings import Settings
 from iris_engine.store.db import Database
 from iris_engine.store.models import RosterChange, RosterEntry, Subscription
@@ -98,28 +97,7 @@ class Subscriptions:
         if email is not None or not url:
             raise InvalidInput("a webhook subscription needs a URL", errors=[
                 FieldError("/url", "an https URL that accepts POST (and no email)")])
-        parts = urlsplit(url)
-        try:
-            parts.port  # noqa: B018 - raises ValueError for a port out of range
-        except ValueError:
-            raise InvalidInput("the webhook URL is not acceptable", errors=[
-                FieldError("/url", "the port must be between 1 and 65535")]) from None
-        allowed = ("https", "http") if self.settings.webhook_allow_private else ("https",)
-        problem = None
-        if parts.scheme not in allowed or not parts.hostname or len(url) > 2000:
-            problem = f"an absolute {' or '.join(allowed)} URL of at most 2000 characters"
-        elif parts.username or parts.password:
-            problem = "credentials in the URL are not accepted; verify the signature instead"
-        elif not self.settings.webhook_allow_private:
-            try:
-                address = ipaddress.ip_address(parts.hostname)
-            except ValueError:
-                address = None
-            if (address is not None and not address.is_global) or parts.hostname == "localhost":
-                problem = "the host is not a public address"
-        if problem:
-            raise InvalidInput("the webhook URL is not acceptable", errors=[FieldError("/url", problem)])
-        return url
+        return check_webhook_url(url, self.settings)
 
     async def subscribe(self, lrn: str, *, channel: str, url: str | None = None,
                         email: str | None = None) -> NewSubscription:

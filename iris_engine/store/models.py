@@ -10,17 +10,23 @@ from sqlmodel import Field, SQLModel
 
 __all__ = [
     "Accreditation",
+    "Authority",
     "Case",
     "CaseEvent",
     "Counter",
+    "Grievance",
+    "GrievanceMessage",
     "NonConformity",
     "Organisation",
     "OutboxMessage",
+    "PersonalDataRead",
+    "Referral",
     "RosterChange",
     "RosterCountry",
     "RosterEntry",
     "RosterMeta",
     "Subscription",
+    "Throttle",
     "Timer",
     "User",
 ]
@@ -64,7 +70,9 @@ class Case(SQLModel, table=True):
     workflow_version: int
     state: str = Field(max_length=50)
     revision: int = 0
-    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    #: the organisation the case is about (a recruiter's application, an authority's
+    #: referral); None for a grievance, which belongs to no organisation
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
     assignee_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
     head_hash: str = Field(default="", max_length=64)
     created_at: datetime
@@ -221,6 +229,8 @@ class OutboxMessage(SQLModel, table=True):
     topic: str = Field(max_length=50)  # e.g. roster.status_changed, case.transition
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     subscription_id: int | None = Field(default=None, foreign_key="subscription.id", index=True)
+    #: an authority's webhook: its own signing secret
+    authority_id: int | None = Field(default=None, foreign_key="authority.id", index=True)
     case_id: int | None = Field(default=None, foreign_key="case_file.id", index=True)
     status: str = Field(default="pending", max_length=10)
     attempts: int = 0
@@ -264,3 +274,126 @@ class RosterChange(SQLModel, table=True):
     previous_status: str | None = Field(default=None, max_length=20)
     valid_until: date
     changed_at: datetime
+
+
+class Grievance(SQLModel, table=True):
+    """Detail of a grievance case. What identifies the complainant is sealed (``iris_engine.
+    vault``): ``identity_sealed`` (name and contact) and ``narrative_sealed``; the rest is the
+    classification that routing, deadlines and statistics need."""
+
+    __tablename__ = "grievance"
+
+    case_id: int = Field(foreign_key="case_file.id", primary_key=True)
+    reference: str = Field(max_length=20, unique=True)
+    #: sha256 of the access code (a random 100-bit code: a slow hash adds nothing)
+    access_code_hash: str = Field(max_length=64)
+    complainant_role: str = Field(max_length=30)
+    language: str = Field(max_length=35)
+    origin_country: str = Field(max_length=2)
+    destination_country: str = Field(max_length=2)
+    recruiter_lrn: str | None = Field(default=None, max_length=20, index=True)
+    recruiter_name: str | None = Field(default=None, max_length=300)
+    #: the accreditation case of the recruiter named by LRN, when there is one
+    recruiter_case_id: int | None = Field(default=None, foreign_key="case_file.id", index=True)
+    allegations: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    principles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    criminal: bool = False  # trafficking, forced or child labour: must be referred
+    in_danger: bool = False
+    fees_amount: str | None = Field(default=None, max_length=20)  # a decimal, as text
+    fees_currency: str | None = Field(default=None, max_length=3)
+    documents_retained: bool = False
+    severity: str = Field(max_length=10)  # high | medium | low
+    tier: int = 1  # 1 caseworker, 2 supervisor, 3 scheme manager (appeals)
+    consent_share_identity: bool = False  # with the recruiter
+    consent_refer: bool = False  # identity to an authority with a referral
+    consent_contact: bool = False
+    identity_sealed: str | None = None
+    narrative_sealed: str | None = None
+    filed_at: datetime
+    signposted_to: str | None = None
+    substantiated: bool | None = None
+    finding_principles: list[str] = Field(default_factory=list,
+                                          sa_column=Column(JSON, nullable=False))
+    findings_summary: str | None = None
+    remedies: list[dict[str, Any]] = Field(default_factory=list,
+                                           sa_column=Column(JSON, nullable=False))
+    escalations: int = 0
+    closed_at: datetime | None = None
+    legal_hold: bool = False
+    legal_hold_reason: str | None = None
+    purged_at: datetime | None = None
+
+
+class GrievanceMessage(SQLModel, table=True):
+    """A message between the complainant and the caseworker; the body is sealed."""
+
+    __tablename__ = "grievance_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
+    author: str = Field(max_length=12)  # complainant | caseworker
+    author_user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    body_sealed: str | None = None  # None once purged
+    created_at: datetime
+
+
+class Authority(SQLModel, table=True):
+    """An authority grievances can be referred to; its users belong to ``organisation_id``."""
+
+    __tablename__ = "authority"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", unique=True)
+    name: str = Field(max_length=300)
+    countries: str = Field(max_length=400)  # space-separated ISO codes of its jurisdiction
+    remits: str = Field(max_length=400)  # space-separated, e.g. trafficking licensing
+    channel: str = Field(max_length=10)  # inbox | webhook
+    webhook_url: str | None = Field(default=None, max_length=2000)
+    webhook_secret_sealed: str | None = None
+    active: bool = True
+    created_at: datetime
+
+
+class Referral(SQLModel, table=True):
+    """Detail of a referral case (workflow ``referral``, organisation = the authority's)."""
+
+    __tablename__ = "referral"
+
+    case_id: int = Field(foreign_key="case_file.id", primary_key=True)
+    grievance_case_id: int = Field(foreign_key="case_file.id", index=True)
+    authority_id: int = Field(foreign_key="authority.id", index=True)
+    remit: str = Field(max_length=30)
+    identity_disclosed: bool = False
+    disclosed_fields: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    delivery_message_id: int | None = Field(default=None, foreign_key="outbox_message.id")
+    received_at: datetime | None = None  # the authority first opened it (inbox channel)
+    acknowledged_at: datetime | None = None
+    external_reference: str | None = Field(default=None, max_length=100)
+    outcome: str | None = Field(default=None, max_length=30)
+    created_at: datetime
+
+
+class PersonalDataRead(SQLModel, table=True):
+    """Every read of a complainant's sealed identity: who, in which role, why, on what basis."""
+
+    __tablename__ = "personal_data_read"
+
+    id: int | None = Field(default=None, primary_key=True)
+    grievance_case_id: int = Field(foreign_key="case_file.id", index=True)
+    reader_user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    reader_role: str = Field(max_length=30)
+    purpose: str = Field(max_length=50)
+    basis: str = Field(max_length=50)  # assigned_caseworker | consent_refer | ...
+    fields: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    at: datetime
+
+
+class Throttle(SQLModel, table=True):
+    """Failed attempts per key (a reference, a client) in a window, shared by all instances."""
+
+    __tablename__ = "throttle"
+
+    key: str = Field(primary_key=True, max_length=100)
+    window_start: datetime
+    failures: int = 0
+    blocked_until: datetime | None = None

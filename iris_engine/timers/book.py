@@ -8,12 +8,20 @@ from datetime import datetime
 
 from sqlalchemy import update
 
+from iris_engine.errors import ApplicationError
 from iris_engine.store.models import Timer
 from iris_engine.workflow import HookRegistry, TimerSpec, TransitionContext, WorkflowSpec
 
-__all__ = ["NewDeadline", "TimerBook"]
+__all__ = ["DeadlineUndefined", "NewDeadline", "TimerBook"]
 
 log = logging.getLogger(__name__)
+
+
+class DeadlineUndefined(ApplicationError):
+    """A case reached a timer whose duration depends on a detail value it does not know."""
+
+    title = "Deadline undefined"
+    slug = "deadline-undefined"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +75,14 @@ class TimerBook:
     async def deadline(self, ctx: TransitionContext, timer: TimerSpec) -> datetime | None:
         if timer.after is not None:
             return ctx.now + timer.after  # type: ignore[no-any-return]
+        if timer.after_by is not None:
+            value = getattr(ctx.detail, timer.after_by, None)
+            if value not in timer.after_by_value:
+                # a deadline silently not set is a promise silently broken: refuse the move
+                raise DeadlineUndefined(
+                    f"timer {timer.name!r} has no duration for {timer.after_by}={value!r} "
+                    f"(known: {', '.join(sorted(timer.after_by_value))})")
+            return ctx.now + timer.after_by_value[value]  # type: ignore[no-any-return]
         assert timer.anchor is not None
         moment = await self.hooks.anchors[timer.anchor](ctx)
         if moment is None:

@@ -70,7 +70,7 @@ def _from_application_error(request: Request[Any, Any, Any], exc: ApplicationErr
         type=TYPE_BASE + exc.slug, title=exc.title, status=exc.status, detail=exc.detail,
         errors=[ProblemField(e.pointer, e.message, e.principle) for e in exc.errors],
         extra=exc.extra,
-    ))
+    ), exc.headers or None)
 
 
 def _from_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
@@ -93,6 +93,8 @@ def _from_validation(request: Request[Any, Any, Any], exc: ValidationException) 
 
 def _from_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
     headers = dict(exc.headers or {})
+    if exc.status_code == 429 and "RateLimit-Reset" in headers:  # the rate limiter's 429
+        headers.setdefault("Retry-After", headers["RateLimit-Reset"])
     return _response(request, Problem(
         type=TYPE_BASE + str(exc.status_code), title=_DESCRIPTIONS.get(exc.status_code, "Error"),
         status=exc.status_code, detail=exc.detail,

@@ -50,7 +50,7 @@ class WorkflowCatalog:
     def unresolved_hooks(self, hooks: HookRegistry,
                          roles: Iterable[str] | None = None) -> list[str]:
         """Guard, effect and anchor names used by some workflow that no Python code registered,
-        and (given the known ``roles``) roles to notify that do not exist."""
+        and (given the known ``roles``) roles that do not exist."""
         missing = []
         known_roles = set(roles) if roles is not None else None
         for machine in self._machines.values():
@@ -65,8 +65,13 @@ class WorkflowCatalog:
                     for e in t.effects if e not in hooks.effects
                 ]
                 if known_roles is not None:
-                    missing += [f"{spec.source}: transitions[{i}] ({t.event}): notify role {r!r}"
-                                for r in t.notify if r not in known_roles]
+                    for kind, named in (("role", t.roles), ("notify role", t.notify),
+                                        ("audience role", t.audience)):
+                        missing += [f"{spec.source}: transitions[{i}] ({t.event}): {kind} {r!r}"
+                                    for r in sorted(named) if r not in known_roles]
+            if known_roles is not None:
+                missing += [f"{spec.source}: notify_on_open: role {r!r}"
+                            for r in spec.notify_on_open if r not in known_roles]
             for name, timer in spec.timers.items():
                 if timer.anchor and timer.anchor not in hooks.anchors:
                     missing.append(f"{spec.source}: timers.{name}: anchor {timer.anchor!r}")

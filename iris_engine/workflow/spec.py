@@ -36,7 +36,8 @@ class TransitionSpec:
 
     event: str
     sources: tuple[str, ...]
-    dest: str
+    #: None: the case stays in the state it is in (the event is still recorded)
+    dest: str | None
     roles: frozenset[str]
     guards: tuple[str, ...] = ()
     effects: tuple[str, ...] = ()
@@ -47,6 +48,8 @@ class TransitionSpec:
     data_validator: Draft202012Validator | None = field(default=None, compare=False, repr=False)
     #: roles told of this transition through the outbox
     notify: tuple[str, ...] = ()
+    #: roles outside the staff who may read this event's note and data (e.g. complainant)
+    audience: tuple[str, ...] = ()
 
     @property
     def requires_reason(self) -> bool:
@@ -68,6 +71,9 @@ class TimerSpec:
     name: str
     states: frozenset[str]
     after: Duration | None = None
+    #: a field of the case's detail whose value picks the duration from ``after_by_value``
+    after_by: str | None = None
+    after_by_value: Mapping[str, Duration] = field(default_factory=dict)
     anchor: str | None = None
     offset: Duration | None = None
     event: str | None = None
@@ -96,6 +102,8 @@ class WorkflowSpec:
     settings: Mapping[str, Any]
     source: str
     timers: Mapping[str, TimerSpec] = field(default_factory=dict)
+    #: roles told when a case opens
+    notify_on_open: tuple[str, ...] = ()
 
     @property
     def key(self) -> tuple[str, int]:
@@ -112,6 +120,12 @@ class WorkflowSpec:
 
     def events(self) -> set[str]:
         return {t.event for t in self.transitions}
+
+    @property
+    def opening(self) -> TransitionSpec:
+        """The opening of a case, as a transition (who hears of it)."""
+        return TransitionSpec(event="open", sources=(), dest=self.initial, roles=frozenset(),
+                              notify=self.notify_on_open)
 
 
 @cache
@@ -173,7 +187,8 @@ def build_workflow(raw: Any, *, source: str) -> WorkflowSpec:
             seen[(t["event"], s)] = i
             if states[s].final:
                 raise WorkflowDefinitionError(source, from_path, f"state {s!r} is final")
-        known_state(t["to"], f"{where}.to")
+        if "to" in t:
+            known_state(t["to"], f"{where}.to")
         for j, code in enumerate(t.get("reason_codes", [])):
             if code not in reason_codes:
                 raise WorkflowDefinitionError(
@@ -193,7 +208,7 @@ def build_workflow(raw: Any, *, source: str) -> WorkflowSpec:
             TransitionSpec(
                 event=t["event"],
                 sources=sources,
-                dest=t["to"],
+                dest=t.get("to"),
                 roles=frozenset(t["roles"]),
                 guards=tuple(t.get("guards", ())),
                 effects=tuple(t.get("effects", ())),
@@ -203,6 +218,7 @@ def build_workflow(raw: Any, *, source: str) -> WorkflowSpec:
                 description=t.get("description", ""),
                 data_validator=validator,
                 notify=tuple(t.get("notify", ())),
+                audience=tuple(t.get("audience", ())),
             )
         )
     timers = {
@@ -220,6 +236,7 @@ def build_workflow(raw: Any, *, source: str) -> WorkflowSpec:
         settings=dict(raw.get("settings") or {}),
         source=source,
         timers=timers,
+        notify_on_open=tuple(raw.get("notify_on_open", ())),
     )
 
 
@@ -280,10 +297,16 @@ def _build_timer(source: str, name: str, body: Mapping[str, Any], states: Mappin
                                       "reminders need someone to remind: add notify")
     if "offset" in body and "at" not in body:
         raise WorkflowDefinitionError(source, f"{where}.offset", "offset moves an `at` anchor")
+    after = body.get("after")
+    by = dict(after) if isinstance(after, Mapping) else {}
+    by_field = by.pop("by", None)
     return TimerSpec(
         name=name,
         states=frozenset(body["states"]),
-        after=_duration(source, f"{where}.after", body["after"]) if "after" in body else None,
+        after=_duration(source, f"{where}.after", after) if isinstance(after, str) else None,
+        after_by=by_field,
+        after_by_value={value: _duration(source, f"{where}.after.{value}", text)
+                        for value, text in by.items()},
         anchor=body.get("at"),
         offset=_duration(source, f"{where}.offset", body["offset"]) if "offset" in body else None,
         event=event,

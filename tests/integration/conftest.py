@@ -106,6 +106,10 @@ class World:
         return await self.login(email)
 
 
+#: two keys, so tests can rotate: the first seals
+TEST_DATA_KEYS = ("k2:" + "A" * 42 + "Q," + "k1:" + "B" * 42 + "Q")
+
+
 def test_settings(database_url: str, **overrides: Any) -> Settings:
     """Settings for a test: no background ticker (tests tick by hand, on a ManualClock)."""
     values: dict[str, Any] = {
@@ -113,6 +117,9 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
         "roster_cache_seconds": 0, "workflows_dir": REPO / "workflows",
         "codes_dir": REPO / "codes_of_conduct", "scheduler": False,
         "webhook_allow_private": True, "outbox_backoff_seconds": 60.0,
+        # tests log in and file many times from one address; rate-limit tests lower it
+        "public_rate_limit_per_minute": 100_000,
+        "data_keys": TEST_DATA_KEYS,
     }
     values.update(overrides)
     return Settings(**values)

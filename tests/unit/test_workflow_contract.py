@@ -83,9 +83,21 @@ def test_unknown_notify_roles_are_reported(write_workflow: WriteWorkflow,
     workflow_data["transitions"][1]["notify"] = ["recruiter", "recruter"]
     path = write_workflow(workflow_data)
 
-    missing = WorkflowCatalog.from_dir(path.parent).unresolved_hooks(HOOKS, roles=ROLE_SCOPES)
+    missing = [m for m in WorkflowCatalog.from_dir(path.parent).unresolved_hooks(
+        HOOKS, roles=ROLE_SCOPES) if "notify role" in m]
 
     assert len(missing) == 1 and "transitions[1]" in missing[0] and "'recruter'" in missing[0]
+
+
+def test_unknown_transition_roles_are_reported(write_workflow: WriteWorkflow,
+                                               workflow_data: dict[str, Any]) -> None:
+    workflow_data["transitions"][0]["roles"] = ["recruiter", "recruter"]
+    path = write_workflow(workflow_data)
+
+    missing = WorkflowCatalog.from_dir(path.parent).unresolved_hooks(HOOKS, roles=ROLE_SCOPES)
+
+    assert "transitions[0] (edit): role 'recruter'" in " ".join(missing)
+    assert "role 'recruiter'" not in " ".join(missing)
 
 
 def test_registering_a_name_twice_is_refused() -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from iris_engine.errors import WorkflowDefinitionError
 from iris_engine.workflow import WorkflowCatalog, load_workflow_file
+from iris_engine.workflow.machine import WorkflowMachine
 
 WriteWorkflow = Callable[..., Path]
 
@@ -65,13 +66,22 @@ def test_missing_top_level_key(write_workflow: WriteWorkflow, workflow_data: dic
     assert repr(key) in error.message
 
 
-@pytest.mark.parametrize("key", ["event", "from", "to", "roles"])
+@pytest.mark.parametrize("key", ["event", "from", "roles"])
 def test_missing_transition_key(write_workflow: WriteWorkflow, workflow_data: dict[str, Any],
                                 key: str) -> None:
     del workflow_data["transitions"][1][key]
     error = _error(write_workflow(workflow_data))
     assert error.key_path == "transitions[1]"
     assert repr(key) in error.message
+
+
+def test_a_transition_without_to_stays_in_its_state(write_workflow: WriteWorkflow,
+                                                    workflow_data: dict[str, Any]) -> None:
+    del workflow_data["transitions"][1]["to"]
+    spec = load_workflow_file(write_workflow(workflow_data))
+    event, source = spec.transitions[1].event, spec.transitions[1].sources[0]
+    assert spec.transitions[1].dest is None
+    assert WorkflowMachine(spec).fire(source, event) == source
 
 
 @pytest.mark.parametrize(("mutate", "key_path"), [

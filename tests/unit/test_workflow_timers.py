@@ -26,7 +26,7 @@ def accreditation_timers() -> dict[str, TimerSpec]:
 def test_bundled_timers_are_all_there(accreditation_timers: dict[str, TimerSpec]) -> None:
     assert set(accreditation_timers) == {
         "review_due", "deferral_lapse", "corrective_action_due", "surveillance_due",
-        "surveillance_overdue", "suspension_limit", "certificate_expiry",
+        "surveillance_overdue", "suspension_limit", "certificate_expiry", "complaint_review_due",
     }
     for name, timer in accreditation_timers.items():
         assert timer.name == name
@@ -65,7 +65,7 @@ def test_corrective_action_due(accreditation_timers: dict[str, TimerSpec]) -> No
 def test_certificate_expiry_counts_from_an_anchor(accreditation_timers: dict[str, TimerSpec]
                                                   ) -> None:
     timer = accreditation_timers["certificate_expiry"]
-    assert timer.states == frozenset({"accredited", "surveillance", "suspended"})
+    assert timer.states == frozenset({"accredited", "surveillance", "under_review", "suspended"})
     assert timer.anchor == "certificate_end"
     assert timer.after is None and timer.offset is None
     assert timer.event == "expire"
@@ -83,7 +83,8 @@ def test_years_and_months_are_calendar_durations(accreditation_timers: dict[str,
     assert surveillance_due.remind_before == (timedelta(days=60),)
 
     overdue = accreditation_timers["surveillance_overdue"]
-    assert overdue.states == frozenset({"accredited"})
+    # a review opened by a grievance does not restart the surveillance cycle
+    assert overdue.states == frozenset({"accredited", "under_review"})
     assert overdue.after == isodate.Duration(years=1, days=60)
     assert overdue.event is None
 

@@ -1,0 +1,55 @@
+"""Shapes every case API shares: transitions, the audit trail, deadlines."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+__all__ = ["AvailableTransition", "CaseEventView", "DeadlineView", "TransitionRequest"]
+
+
+class TransitionRequest(msgspec.Struct, forbid_unknown_fields=True):
+    event: str
+    expected_revision: int
+    reason_code: str | None = None
+    note: str | None = None
+    data: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class DeadlineView(msgspec.Struct):
+    """A deadline on the case: pending, done (fired or told), cancelled or discarded."""
+
+    name: str
+    description: str
+    due_at: datetime
+    status: str
+    outcome: str | None
+    #: the event the system fires when it falls due (None: a notice only)
+    fires: str | None
+
+
+class CaseEventView(msgspec.Struct):
+    seq: int
+    event: str
+    from_state: str | None
+    to_state: str
+    actor_id: int | None
+    actor_role: str
+    reason_code: str | None
+    note: str | None
+    data: dict[str, Any]
+    at: datetime
+    prev_hash: str
+    hash: str
+
+
+class AvailableTransition(msgspec.Struct):
+    event: str
+    to: str
+    as_role: str
+    reason_codes: list[str]
+    note_required: bool
+    data_schema: dict[str, Any] | None
+    blocked_by: list[dict[str, str]]

@@ -1,0 +1,165 @@
+"""HTTP for grievances: the public side (no login: a reference and an access code) and the
+staff side (caseworkers, supervisors). Each handler parses, then calls one service method."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+
+from iris_engine.cases import Principal
+from iris_engine.cases.schemas import AvailableTransition, CaseEventView, TransitionRequest
+from iris_engine.grievances.routing import RoutingProposal
+from iris_engine.grievances.schemas import (
+    ComplainantView,
+    Filed,
+    GrievanceFiling,
+    IdentityView,
+    MessageCreate,
+    MessageView,
+    RecruiterGrievanceStats,
+    StaffGrievanceView,
+)
+from iris_engine.grievances.service import GrievanceService
+from iris_engine.web.problems import problem_responses
+
+__all__ = ["ComplainantController", "GrievanceCaseController", "grievance_stats"]
+
+AccessCode = Annotated[str, HeaderParameter(
+    name="IRIS-Access-Code", description="The access code given when the grievance was filed")]
+
+
+def _client(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class ComplainantController(Controller):
+    """No account: the reference and access code are the complainant's only credential, and a
+    wrong code answers exactly as an unknown reference does."""
+
+    path = "/api/v1/grievances"
+    tags = ["grievances (complainant)"]
+    opt = {"exclude_from_auth": True}
+
+    @post("/", operation_id="fileGrievance", status_code=201, opt={"rate_limit": "grievance"},
+          responses=problem_responses(422, 429))
+    async def file(self, data: JSONBody[GrievanceFiling],
+                   grievances: NamedDependency[GrievanceService]) -> Filed:
+        """File a grievance, anonymously unless ``contact`` is given. Keep the reference and the
+        access code: they are shown once, and together they are the only way back to it."""
+        return await grievances.file(data)
+
+    @get("/{reference:str}", operation_id="followGrievance",
+         responses=problem_responses(404, 429))
+    async def follow(self, request: Request[Any, Any, Any], reference: FromPath[str],
+                     access_code: AccessCode,
+                     grievances: NamedDependency[GrievanceService]) -> ComplainantView:
+        """The grievance as the complainant sees it: its stage, updates, messages, next deadline."""
+        return await grievances.follow(reference, access_code, _client(request))
+
+    @post("/{reference:str}/transitions", operation_id="actOnGrievance", status_code=200,
+          responses=problem_responses(404, 409, 422, 429))
+    async def act(self, request: Request[Any, Any, Any], reference: FromPath[str],
+                  access_code: AccessCode, data: JSONBody[TransitionRequest],
+                  grievances: NamedDependency[GrievanceService]) -> ComplainantView:
+        """Withdraw the grievance, or appeal its outcome to the next tier (see ``may``)."""
+        return await grievances.complainant_fire(reference, access_code, _client(request), data)
+
+    @post("/{reference:str}/messages", operation_id="messageCaseworker", status_code=201,
+          responses=problem_responses(404, 409, 422, 429))
+    async def message(self, request: Request[Any, Any, Any], reference: FromPath[str],
+                      access_code: AccessCode, data: JSONBody[MessageCreate],
+                      grievances: NamedDependency[GrievanceService]) -> MessageView:
+        """Send the caseworker a message (it is sealed at rest and not copied into e-mail)."""
+        return await grievances.complainant_message(reference, access_code, _client(request),
+                                                    data.body)
+
+
+class GrievanceCaseController(Controller):
+    """Staff: caseworkers (their own and unassigned grievances), supervisors (all)."""
+
+    path = "/api/v1/grievance-cases"
+    tags = ["grievances (staff)"]
+    security = [{"BearerToken": []}]
+
+    @get("/", operation_id="listGrievances", responses=problem_responses(401, 403))
+    async def list_grievances(
+        self, principal: NamedDependency[Principal], grievances: NamedDependency[GrievanceService],
+        in_state: Annotated[str | None, QueryParameter(name="state")] = None,
+        after: FromQuery[int] = 0, limit: FromQuery[int] = 50,
+    ) -> list[StaffGrievanceView]:
+        """Grievances the caller may handle, oldest first; page with ``after`` (last id seen)."""
+        return await grievances.list(principal, state=in_state, after=after,
+                                     limit=max(1, min(limit, 200)))
+
+    @get("/{case_id:int}", operation_id="getGrievance", responses=problem_responses(401, 403, 404))
+    async def get_grievance(self, case_id: FromPath[int], principal: NamedDependency[Principal],
+                            grievances: NamedDependency[GrievanceService]) -> StaffGrievanceView:
+        """One grievance with its narrative and deadlines; never who filed it."""
+        return await grievances.get(principal, case_id)
+
+    @get("/{case_id:int}/transitions", operation_id="listGrievanceTransitions",
+         responses=problem_responses(401, 403, 404))
+    async def transitions(self, case_id: FromPath[int], principal: NamedDependency[Principal],
+                          grievances: NamedDependency[GrievanceService]) -> list[AvailableTransition]:
+        """Events the caller may fire now, with any condition that currently blocks each."""
+        return await grievances.available(principal, case_id)
+
+    @post("/{case_id:int}/transitions", operation_id="fireGrievanceTransition", status_code=200,
+          responses=problem_responses(401, 403, 404, 409, 422))
+    async def fire(self, case_id: FromPath[int], data: JSONBody[TransitionRequest],
+                   principal: NamedDependency[Principal],
+                   grievances: NamedDependency[GrievanceService]) -> StaffGrievanceView:
+        """Fire an event; ``expected_revision`` must be the revision you last read."""
+        return await grievances.fire(principal, case_id, data)
+
+    @get("/{case_id:int}/history", operation_id="getGrievanceHistory",
+         responses=problem_responses(401, 403, 404))
+    async def history(self, case_id: FromPath[int], principal: NamedDependency[Principal],
+                      grievances: NamedDependency[GrievanceService]) -> list[CaseEventView]:
+        """The hash-chained audit trail, oldest first."""
+        return await grievances.history(principal, case_id)
+
+    @get("/{case_id:int}/messages", operation_id="listGrievanceMessages",
+         responses=problem_responses(401, 403, 404))
+    async def messages(self, case_id: FromPath[int], principal: NamedDependency[Principal],
+                       grievances: NamedDependency[GrievanceService]) -> list[MessageView]:
+        """Messages with the complainant, oldest first."""
+        return await grievances.messages(principal, case_id)
+
+    @post("/{case_id:int}/messages", operation_id="messageComplainant", status_code=201,
+          responses=problem_responses(401, 403, 404, 409, 422))
+    async def send_message(self, case_id: FromPath[int], data: JSONBody[MessageCreate],
+                           principal: NamedDependency[Principal],
+                           grievances: NamedDependency[GrievanceService]) -> MessageView:
+        """Write to the complainant; they read it with their reference and access code."""
+        return await grievances.send_message(principal, case_id, data.body)
+
+    @get("/{case_id:int}/identity", operation_id="readComplainantIdentity",
+         responses=problem_responses(401, 403, 404, 422))
+    async def identity(
+        self, case_id: FromPath[int], principal: NamedDependency[Principal],
+        grievances: NamedDependency[GrievanceService],
+        purpose: Annotated[str, QueryParameter(min_length=3, max_length=50,
+                                               description="Why you need it (recorded)")],
+    ) -> IdentityView:
+        """Who filed it and how to reach them: the assigned caseworker only; every read recorded."""
+        return await grievances.identity(principal, case_id, purpose=purpose)
+
+    @get("/{case_id:int}/routing", operation_id="proposeAuthorities",
+         responses=problem_responses(401, 403, 404))
+    async def routing(self, case_id: FromPath[int], principal: NamedDependency[Principal],
+                      grievances: NamedDependency[GrievanceService]) -> list[RoutingProposal]:
+        """Authorities whose jurisdiction and remit fit the grievance, best first."""
+        return await grievances.routing(principal, case_id)
+
+
+@get("/api/v1/grievance-stats", operation_id="grievanceStats", tags=["grievances (staff)"],
+     security=[{"BearerToken": []}], responses=problem_responses(401, 403))
+async def grievance_stats(principal: NamedDependency[Principal],
+                          grievances: NamedDependency[GrievanceService],
+                          lrn: FromQuery[str | None] = None) -> list[RecruiterGrievanceStats]:
+    """How many grievances name each recruiter and which principles; never who complained."""
+    return await grievances.stats(principal, lrn)

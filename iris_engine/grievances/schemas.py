@@ -1,0 +1,221 @@
+"""Request and response shapes of the grievance API.
+
+Constraints live on the types (msgspec ``Meta``), so the OpenAPI document states them and a
+bad filing is refused with one error per field, before anything is written.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta
+
+from iris_engine.cases.schemas import DeadlineView
+
+__all__ = [
+    "ALLEGATIONS",
+    "CRIMINAL_ALLEGATIONS",
+    "ComplainantView",
+    "Consents",
+    "Contact",
+    "Corridor",
+    "Fees",
+    "Filed",
+    "GrievanceFiling",
+    "GrievanceUpdate",
+    "IdentityView",
+    "MessageCreate",
+    "MessageView",
+    "NamedRecruiter",
+    "PrincipleCount",
+    "RecruiterGrievanceStats",
+    "StaffGrievanceView",
+]
+
+#: what a complainant may allege; the first three are crimes and must be referred
+ALLEGATIONS = ("trafficking", "forced_labour", "child_labour", "recruitment_fees",
+               "document_retention", "contract_substitution", "wage_theft",
+               "unlicensed_recruitment", "deception", "threats_or_violence", "other")
+CRIMINAL_ALLEGATIONS = frozenset({"trafficking", "forced_labour", "child_labour"})
+
+Country = Annotated[str, Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. NP")]
+Principle = Literal["A", "B", "1", "2", "3", "4", "5"]
+Allegation = Literal["trafficking", "forced_labour", "child_labour", "recruitment_fees",
+                     "document_retention", "contract_substitution", "wage_theft",
+                     "unlicensed_recruitment", "deception", "threats_or_violence", "other"]
+ComplainantRole = Literal["worker", "job_seeker", "family_member", "representative",
+                          "civil_society", "other"]
+ShortText = Annotated[str, Meta(min_length=1, max_length=300)]
+
+
+class Corridor(msgspec.Struct, forbid_unknown_fields=True):
+    origin: Country
+    destination: Country
+
+
+class NamedRecruiter(msgspec.Struct, forbid_unknown_fields=True):
+    """The recruiter complained about: its LRN from the roster, or its name as known."""
+
+    lrn: Annotated[str, Meta(pattern=r"^[A-Z]{2,5}[0-9]{4,12}$")] | None = None
+    name: ShortText | None = None
+
+
+class Fees(msgspec.Struct, forbid_unknown_fields=True):
+    amount: Annotated[str, Meta(pattern=r"^[0-9]{1,12}(\.[0-9]{1,2})?$",
+                                description="Decimal amount, e.g. 1500.00")]
+    currency: Annotated[str, Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. NPR")]
+
+
+class Contact(msgspec.Struct, forbid_unknown_fields=True):
+    """Who the complainant is and how to reach them: sealed at rest, never shown to the public."""
+
+    name: ShortText | None = None
+    email: Annotated[str, Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)] | None = None
+    phone: Annotated[str, Meta(pattern=r"^\+?[0-9 ()-]{6,30}$")] | None = None
+    other: Annotated[str, Meta(min_length=1, max_length=500,
+                               description="Another way to reach them (app, address)")] | None = None
+    preferred_channel: Literal["email", "phone", "other", "messages"] | None = None
+
+
+class Consents(msgspec.Struct, forbid_unknown_fields=True):
+    share_identity_with_recruiter: bool = False
+    refer_to_authority: bool = False
+    be_contacted: bool = False
+
+
+class GrievanceFiling(msgspec.Struct, forbid_unknown_fields=True):
+    """A grievance, anonymous unless ``contact`` is given."""
+
+    complainant_role: ComplainantRole
+    language: Annotated[str, Meta(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+                                  description="BCP 47 language tag, e.g. ne, en, hi")]
+    corridor: Corridor
+    recruiter: NamedRecruiter
+    narrative: Annotated[str, Meta(min_length=1, max_length=20000)]
+    allegations: Annotated[list[Allegation], Meta(max_length=11)] = msgspec.field(default_factory=list)
+    principles: Annotated[list[Principle], Meta(max_length=7)] = msgspec.field(default_factory=list)
+    fees_paid: Fees | None = None
+    documents_retained: bool = False
+    in_danger: bool = False
+    contact: Contact | None = None
+    consents: Consents = msgspec.field(default_factory=Consents)
+
+
+class Filed(msgspec.Struct):
+    """Keep both: the reference and the access code are the only way back to the case."""
+
+    reference: str
+    access_code: str
+    state: str
+    acknowledge_by: datetime | None
+    follow_url: str
+
+
+class GrievanceUpdate(msgspec.Struct):
+    """A step of the case as the complainant sees it."""
+
+    at: datetime
+    event: str
+    state: str
+    description: str
+    note: str | None = None
+    data: dict[str, Any] | None = None
+
+
+class MessageCreate(msgspec.Struct, forbid_unknown_fields=True):
+    body: Annotated[str, Meta(min_length=1, max_length=10000)]
+
+
+class MessageView(msgspec.Struct):
+    id: int
+    author: str
+    body: str | None  # None once purged
+    at: datetime
+
+
+class ComplainantView(msgspec.Struct):
+    reference: str
+    state: str
+    state_description: str
+    revision: int
+    tier: int
+    filed_at: datetime
+    updates: list[GrievanceUpdate]
+    messages: list[MessageView]
+    next_deadline: datetime | None
+    #: events the complainant may fire now (withdraw, appeal)
+    may: list[str]
+
+
+class StaffGrievanceView(msgspec.Struct):
+    """What staff see: never the complainant's identity (see ``/identity``)."""
+
+    id: int
+    reference: str
+    state: str
+    revision: int
+    workflow_version: int
+    assignee_id: int | None
+    severity: str
+    tier: int
+    complainant_role: str
+    language: str
+    origin_country: str
+    destination_country: str
+    recruiter_lrn: str | None
+    recruiter_name: str | None
+    recruiter_case_id: int | None
+    allegations: list[str]
+    principles: list[str]
+    criminal: bool
+    in_danger: bool
+    fees_amount: str | None
+    fees_currency: str | None
+    documents_retained: bool
+    consents: Consents
+    identity_on_file: bool
+    narrative: str | None
+    filed_at: datetime
+    escalations: int
+    substantiated: bool | None
+    finding_principles: list[str]
+    findings_summary: str | None
+    signposted_to: str | None
+    remedies: list[dict[str, Any]]
+    closed_at: datetime | None
+    legal_hold: bool
+    purged_at: datetime | None
+    referral_case_ids: list[int]
+    deadlines: list[DeadlineView] | None = None
+
+
+class IdentityView(msgspec.Struct):
+    """The complainant's identity and contact; each read is recorded."""
+
+    name: str | None
+    email: str | None
+    phone: str | None
+    other: str | None
+    preferred_channel: str | None
+    consents: Consents
+    basis: str
+
+
+class PrincipleCount(msgspec.Struct):
+    principle: str
+    alleged: int
+    substantiated: int
+
+
+class RecruiterGrievanceStats(msgspec.Struct):
+    """How many grievances name a recruiter, and which principles; never who complained."""
+
+    lrn: str | None
+    recruiter_name: str | None
+    grievances: int
+    open: int
+    substantiated: int
+    principles: list[PrincipleCount]
+

@@ -1,0 +1,432 @@
+"""Grievances: anonymous filing, following with an access code, messages, and staff handling.
+
+The complainant holds a reference and an access code; the code is checked against its hash and
+wrong codes are counted (per reference and per client) so references cannot be probed. What
+identifies the complainant is sealed by the vault and opened only for the assigned caseworker,
+each read recorded.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import msgspec
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from iris_engine.cases import CaseEngine, Principal, views
+from iris_engine.cases.access import reaches_workflow, scope_clause
+from iris_engine.cases.schemas import AvailableTransition, CaseEventView, TransitionRequest
+from iris_engine.errors import Conflict, Forbidden, NotFound
+from iris_engine.grievances.codes import (
+    access_code_hash,
+    canonical_reference,
+    codes_match,
+    new_access_code,
+    new_reference,
+)
+from iris_engine.grievances.routing import RoutingProposal, propose
+from iris_engine.grievances.schemas import (
+    CRIMINAL_ALLEGATIONS,
+    ComplainantView,
+    Consents,
+    Filed,
+    GrievanceFiling,
+    GrievanceUpdate,
+    IdentityView,
+    MessageView,
+    PrincipleCount,
+    RecruiterGrievanceStats,
+    StaffGrievanceView,
+)
+from iris_engine.settings import Settings
+from iris_engine.store.db import Database
+from iris_engine.store.models import (
+    Accreditation,
+    Case,
+    Grievance,
+    GrievanceMessage,
+    PersonalDataRead,
+    Referral,
+    Timer,
+)
+from iris_engine.throttle import FailureCounter, throttle_key
+from iris_engine.vault import Vault
+from iris_engine.workflow import TransitionInput
+
+__all__ = ["WORKFLOW", "GrievanceService", "propose_severity", "sealed_place"]
+
+WORKFLOW = "grievance"
+_NO_SUCH_CODE = access_code_hash("no grievance has this code")
+#: roles that see how many grievances name a recruiter
+STATS_ROLES = frozenset({"caseworker", "supervisor", "scheme_manager", "admin"})
+_MEDIUM = frozenset({"recruitment_fees", "document_retention", "contract_substitution",
+                     "wage_theft", "deception", "unlicensed_recruitment"})
+
+
+def sealed_place(case_id: int, what: str) -> str:
+    """Where a sealed value of a grievance lives: the vault binds the ciphertext to it."""
+    return f"grievance:{case_id}:{what}"
+
+
+def propose_severity(filing: GrievanceFiling) -> str:
+    """Safety first: danger or an alleged crime is high; money or documents medium."""
+    alleged = set(filing.allegations)
+    if filing.in_danger or alleged & CRIMINAL_ALLEGATIONS or "threats_or_violence" in alleged:
+        return "high"
+    if filing.documents_retained or filing.fees_paid is not None or alleged & _MEDIUM:
+        return "medium"
+    return "low"
+
+
+def _complainant(case_id: int) -> Principal:
+    return Principal(user_id=0, organisation_id=0, roles=frozenset({"complainant"}), case_id=case_id)
+
+
+class GrievanceService:
+    def __init__(self, db: Database, engine: CaseEngine, vault: Vault, failures: FailureCounter,
+                 settings: Settings) -> None:
+        self.db = db
+        self.engine = engine
+        self.vault = vault
+        self.failures = failures
+        self.settings = settings
+
+    # -- the complainant -----------------------------------------------------------------
+    async def file(self, filing: GrievanceFiling) -> Filed:
+        """Open a grievance; answers the reference and the access code (shown only now)."""
+        for attempt in range(3):
+            reference, code = new_reference(), new_access_code()
+            try:
+                async with self.db.write() as session:
+                    case = await self._open(session, filing, reference, code)
+                    due = await self._next_deadline(session, case.id or 0)
+                    state = case.state
+                break
+            except IntegrityError:
+                if attempt == 2:  # three random references taken: not chance
+                    raise
+        return Filed(reference=reference, access_code=code, state=state, acknowledge_by=due,
+                     follow_url=f"{self.settings.public_url}/api/v1/grievances/{reference}")
+
+    async def _open(self, session: AsyncSession, filing: GrievanceFiling, reference: str,
+                    code: str) -> Case:
+        recruiter_case_id = None
+        if filing.recruiter.lrn:
+            recruiter_case_id = await session.scalar(
+                select(Accreditation.case_id).where(Accreditation.lrn == filing.recruiter.lrn))  # type: ignore[arg-type]
+        severity = propose_severity(filing)
+        identity = _identity(filing)
+
+        def detail(case_id: int) -> Grievance:
+            return Grievance(
+                case_id=case_id, reference=reference, access_code_hash=access_code_hash(code),
+                complainant_role=filing.complainant_role, language=filing.language,
+                origin_country=filing.corridor.origin,
+                destination_country=filing.corridor.destination,
+                recruiter_lrn=filing.recruiter.lrn, recruiter_name=filing.recruiter.name,
+                recruiter_case_id=recruiter_case_id, allegations=list(filing.allegations),
+                principles=sorted(filing.principles),
+                criminal=bool(set(filing.allegations) & CRIMINAL_ALLEGATIONS),
+                in_danger=filing.in_danger,
+                fees_amount=filing.fees_paid.amount if filing.fees_paid else None,
+                fees_currency=filing.fees_paid.currency if filing.fees_paid else None,
+                documents_retained=filing.documents_retained, severity=severity,
+                consent_share_identity=filing.consents.share_identity_with_recruiter,
+                consent_refer=filing.consents.refer_to_authority,
+                consent_contact=filing.consents.be_contacted,
+                identity_sealed=(self.vault.seal(identity, place=sealed_place(case_id, "identity"))
+                                 if identity else None),
+                narrative_sealed=self.vault.seal(filing.narrative,
+                                                 place=sealed_place(case_id, "narrative")),
+                filed_at=self.engine.clock(),
+            )
+
+        # the audit event holds the classification only: nothing that identifies anyone
+        return await self.engine.open(
+            session, WORKFLOW, organisation_id=None, principal=_complainant(0), role="complainant",
+            data={"reference": reference, "severity": severity,
+                  "allegations": list(filing.allegations), "principles": sorted(filing.principles),
+                  "recruiter_lrn": filing.recruiter.lrn, "anonymous": not identity},
+            detail=detail)
+
+    async def follow(self, reference: str, code: str, client: str) -> ComplainantView:
+        case_id = await self._holder(reference, code, client)
+        async with self.db.read() as session:
+            return await self._complainant_view(session, case_id)
+
+    async def complainant_fire(self, reference: str, code: str, client: str,
+                               request: TransitionRequest) -> ComplainantView:
+        case_id = await self._holder(reference, code, client)
+        async with self.db.write() as session:
+            await self.engine.fire(session, WORKFLOW, case_id, _complainant(case_id), _input(request))
+            await session.flush()
+            return await self._complainant_view(session, case_id)
+
+    async def complainant_message(self, reference: str, code: str, client: str,
+                                  body: str) -> MessageView:
+        case_id = await self._holder(reference, code, client)
+        async with self.db.write() as session:
+            case = await self.engine.lock(session, case_id)
+            assert case is not None
+            message = await self._add_message(session, case, "complainant", None, body)
+            await self.engine.notifier.tell(  # type: ignore[union-attr]
+                session, case, ["caseworker"], topic="grievance.message",
+                subject=f"[IRIS] Grievance #{case_id}: a message from the complainant",
+                lines=[f"Grievance #{case_id}", "", "The complainant sent a message. Read it in "
+                       "IRIS Engine (it is not copied into e-mail)."], now=message.created_at)
+            return message_view(self.vault, message)
+
+    async def _holder(self, reference: str, code: str, client: str) -> int:
+        """The case a reference and access code open. A wrong code and an unknown reference
+        answer the same 404, and both count towards the lock-out."""
+        reference = canonical_reference(reference.strip())
+        limits = {throttle_key("reference", reference): self.settings.access_code_max_failures,
+                  throttle_key("client", client): 4 * self.settings.access_code_max_failures}
+        await self.failures.check(list(limits))
+        async with self.db.read() as session:
+            row = (await session.execute(select(Grievance.case_id, Grievance.access_code_hash).where(
+                Grievance.reference == reference))).first()  # type: ignore[arg-type]
+        if codes_match(code, row[1] if row else _NO_SUCH_CODE) and row is not None:
+            return int(row[0])
+        await self.failures.fail(limits)
+        raise NotFound("no grievance matches this reference and access code")
+
+    async def _complainant_view(self, session: AsyncSession, case_id: int) -> ComplainantView:
+        case = await session.get(Case, case_id, populate_existing=True)
+        grievance = await session.get(Grievance, case_id, populate_existing=True)
+        assert case is not None and grievance is not None
+        spec = self.engine.catalog.machine(case.workflow, case.workflow_version).spec
+        updates = []
+        for event in await self.engine.history(session, case):
+            transition = spec.transition(event.event, event.from_state or "")
+            for_them = transition is not None and "complainant" in transition.audience
+            if not (for_them or event.from_state != event.to_state):
+                continue  # internal bookkeeping (assignment, legal hold)
+            data = {k: v for k, v in event.data.items() if k != "cause"} if for_them else None
+            updates.append(GrievanceUpdate(
+                at=event.created_at, event=event.event, state=event.to_state,
+                description=spec.states[event.to_state].description,
+                note=event.note if for_them else None, data=data or None))
+        principal = _complainant(case_id)
+        return ComplainantView(
+            reference=grievance.reference, state=case.state,
+            state_description=spec.states[case.state].description, revision=case.revision,
+            tier=grievance.tier, filed_at=grievance.filed_at, updates=updates,
+            messages=await self._messages(session, case_id),
+            next_deadline=await self._next_deadline(session, case_id),
+            may=[t["event"] for t in await self.engine.available(session, case, principal)
+                 if not t["blocked_by"]],
+        )
+
+    # -- staff ---------------------------------------------------------------------------
+    async def list(self, principal: Principal, *, state: str | None, after: int,
+                   limit: int) -> list[StaffGrievanceView]:
+        if not reaches_workflow(principal, WORKFLOW):
+            raise Forbidden("your role does not give access to grievances")
+        stmt = (select(Case, Grievance).join(Grievance, Grievance.case_id == Case.id)  # type: ignore[arg-type]
+                .where(Case.workflow == WORKFLOW, Case.id > after,  # type: ignore[arg-type,operator]
+                       scope_clause(principal, WORKFLOW)))
+        if state:
+            stmt = stmt.where(Case.state == state)  # type: ignore[arg-type]
+        async with self.db.read() as session:
+            rows = (await session.execute(stmt.order_by(Case.id).limit(limit))).all()  # type: ignore[arg-type]
+            return [await self._staff_view(session, c, g, full=False) for c, g in rows]
+
+    async def get(self, principal: Principal, case_id: int) -> StaffGrievanceView:
+        async with self.db.read() as session:
+            case = await self.engine.get_visible(session, case_id, principal, WORKFLOW)
+            return await self._staff_view(session, case, None, full=True)
+
+    async def available(self, principal: Principal, case_id: int) -> list[AvailableTransition]:
+        async with self.db.read() as session:
+            case = await self.engine.get_visible(session, case_id, principal, WORKFLOW)
+            return await views.available(self.engine, session, case, principal)
+
+    async def fire(self, principal: Principal, case_id: int,
+                   request: TransitionRequest) -> StaffGrievanceView:
+        async with self.db.write() as session:
+            outcome = await self.engine.fire(session, WORKFLOW, case_id, principal, _input(request))
+            await session.flush()
+            return await self._staff_view(session, outcome.case, outcome.detail, full=False)
+
+    async def history(self, principal: Principal, case_id: int) -> list[CaseEventView]:
+        async with self.db.read() as session:
+            case = await self.engine.get_visible(session, case_id, principal, WORKFLOW)
+            return await views.history(self.engine, session, case)
+
+    async def messages(self, principal: Principal, case_id: int) -> list[MessageView]:
+        async with self.db.read() as session:
+            await self._handler(session, principal, case_id)
+            return await self._messages(session, case_id)
+
+    async def send_message(self, principal: Principal, case_id: int, body: str) -> MessageView:
+        async with self.db.write() as session:
+            case = await self._handler(session, principal, case_id, lock=True)
+            return message_view(self.vault, await self._add_message(
+                session, case, "caseworker", principal.user_id, body))
+
+    async def identity(self, principal: Principal, case_id: int, *, purpose: str) -> IdentityView:
+        """The complainant's identity, for the assigned caseworker only; the read is recorded
+        in the same transaction, before anything is decrypted."""
+        async with self.db.write() as session:
+            case = await self.engine.get_visible(session, case_id, principal, WORKFLOW)
+            if "caseworker" not in principal.roles or case.assignee_id != principal.user_id:
+                raise Forbidden("only the caseworker assigned to this grievance may read who "
+                                "filed it")
+            grievance = await session.get(Grievance, case_id)
+            assert grievance is not None
+            return await read_identity(session, self.vault, grievance, principal, role="caseworker",
+                                       basis="assigned_caseworker", purpose=purpose,
+                                       now=self.engine.clock())
+
+    async def routing(self, principal: Principal, case_id: int) -> list[RoutingProposal]:
+        async with self.db.read() as session:
+            await self._handler(session, principal, case_id)
+            grievance = await session.get(Grievance, case_id)
+            assert grievance is not None
+            return await propose(session, grievance)
+
+    async def stats(self, principal: Principal, lrn: str | None) -> list[RecruiterGrievanceStats]:
+        """Per recruiter: how many grievances, how many open or substantiated, which principles."""
+        if not principal.roles & STATS_ROLES:
+            raise Forbidden("grievance statistics are for scheme staff")
+        stmt = select(Grievance.recruiter_lrn, Grievance.recruiter_name, Grievance.principles,
+                      Grievance.finding_principles, Grievance.substantiated, Case.state).join(
+            Case, Case.id == Grievance.case_id)  # type: ignore[arg-type]
+        if lrn:
+            stmt = stmt.where(Grievance.recruiter_lrn == lrn)  # type: ignore[arg-type]
+        async with self.db.read() as session:
+            rows = (await session.execute(stmt)).all()
+        groups: dict[tuple[str | None, str | None], list[Any]] = defaultdict(list)
+        for row in rows:
+            key = (row[0], None) if row[0] else (None, (row[1] or "").strip().lower() or None)
+            groups[key].append(row)
+        out = []
+        for (group_lrn, _), members in groups.items():
+            alleged: dict[str, int] = defaultdict(int)
+            found: dict[str, int] = defaultdict(int)
+            for m in members:
+                for p in m[2]:
+                    alleged[p] += 1
+                for p in m[3] if m[4] else ():
+                    found[p] += 1
+            out.append(RecruiterGrievanceStats(
+                lrn=group_lrn, recruiter_name=next((m[1] for m in members if m[1]), None),
+                grievances=len(members),
+                open=sum(1 for m in members if m[5] not in ("closed", "withdrawn")),
+                substantiated=sum(1 for m in members if m[4]),
+                principles=[PrincipleCount(p, alleged[p], found[p])
+                            for p in sorted(set(alleged) | set(found))],
+            ))
+        return sorted(out, key=lambda s: (-s.grievances, s.lrn or "", s.recruiter_name or ""))
+
+    # -- shared --------------------------------------------------------------------------
+    async def _handler(self, session: AsyncSession, principal: Principal, case_id: int, *,
+                       lock: bool = False) -> Case:
+        """The case, for a caseworker or supervisor who may handle it."""
+        case = await self.engine.get_visible(session, case_id, principal, WORKFLOW, for_update=lock)
+        if not principal.roles & {"caseworker", "supervisor"}:
+            raise Forbidden("messages and routing are for the caseworker and supervisors")
+        return case
+
+    async def _add_message(self, session: AsyncSession, case: Case, author: str,
+                           user_id: int | None, body: str) -> GrievanceMessage:
+        grievance = await session.get(Grievance, case.id)
+        assert grievance is not None
+        if grievance.purged_at is not None:
+            raise Conflict("this grievance's personal data was erased at the end of its "
+                           "retention period; it takes no more messages")
+        message = GrievanceMessage(case_id=case.id or 0, author=author, author_user_id=user_id or None,
+                                   body_sealed=self.vault.seal(body, place=sealed_place(
+                                       case.id or 0, "message")),
+                                   created_at=self.engine.clock())
+        session.add(message)
+        await session.flush()
+        return message
+
+    async def _messages(self, session: AsyncSession, case_id: int) -> list[MessageView]:
+        rows = (await session.scalars(select(GrievanceMessage).where(
+            GrievanceMessage.case_id == case_id).order_by(GrievanceMessage.id))).all()  # type: ignore[arg-type]
+        return [message_view(self.vault, m) for m in rows]
+
+    @staticmethod
+    async def _next_deadline(session: AsyncSession, case_id: int) -> Any:
+        return await session.scalar(select(func.min(Timer.due_at)).where(
+            Timer.case_id == case_id, Timer.kind == "deadline", Timer.status == "pending"))  # type: ignore[arg-type]
+
+    async def _staff_view(self, session: AsyncSession, case: Case, grievance: Grievance | None,
+                          *, full: bool) -> StaffGrievanceView:
+        if grievance is None:
+            grievance = await session.get(Grievance, case.id)
+            assert grievance is not None
+        referrals = (await session.scalars(select(Referral.case_id).where(
+            Referral.grievance_case_id == case.id).order_by(Referral.case_id))).all()  # type: ignore[arg-type]
+        narrative = None
+        if full and grievance.narrative_sealed:
+            narrative = self.vault.open(grievance.narrative_sealed,
+                                        place=sealed_place(case.id or 0, "narrative"))
+        return StaffGrievanceView(
+            id=case.id or 0, reference=grievance.reference, state=case.state,
+            revision=case.revision, workflow_version=case.workflow_version,
+            assignee_id=case.assignee_id, severity=grievance.severity, tier=grievance.tier,
+            complainant_role=grievance.complainant_role, language=grievance.language,
+            origin_country=grievance.origin_country,
+            destination_country=grievance.destination_country,
+            recruiter_lrn=grievance.recruiter_lrn, recruiter_name=grievance.recruiter_name,
+            recruiter_case_id=grievance.recruiter_case_id, allegations=grievance.allegations,
+            principles=grievance.principles, criminal=grievance.criminal,
+            in_danger=grievance.in_danger, fees_amount=grievance.fees_amount,
+            fees_currency=grievance.fees_currency, documents_retained=grievance.documents_retained,
+            consents=consents_of(grievance), identity_on_file=grievance.identity_sealed is not None,
+            narrative=narrative, filed_at=grievance.filed_at, escalations=grievance.escalations,
+            substantiated=grievance.substantiated, finding_principles=grievance.finding_principles,
+            findings_summary=grievance.findings_summary, signposted_to=grievance.signposted_to,
+            remedies=grievance.remedies, closed_at=grievance.closed_at,
+            legal_hold=grievance.legal_hold, purged_at=grievance.purged_at,
+            referral_case_ids=list(referrals),
+            deadlines=await views.deadlines(self.engine, session, case) if full else None,
+        )
+
+
+def consents_of(grievance: Grievance) -> Consents:
+    return Consents(share_identity_with_recruiter=grievance.consent_share_identity,
+                    refer_to_authority=grievance.consent_refer,
+                    be_contacted=grievance.consent_contact)
+
+
+def message_view(vault: Vault, message: GrievanceMessage) -> MessageView:
+    body = (vault.open(message.body_sealed, place=sealed_place(message.case_id, "message"))
+            if message.body_sealed else None)
+    return MessageView(id=message.id or 0, author=message.author, body=body, at=message.created_at)
+
+
+async def read_identity(session: AsyncSession, vault: Vault, grievance: Grievance,
+                        principal: Principal, *, role: str, basis: str, purpose: str,
+                        now: Any) -> IdentityView:
+    """Record the read, then open the sealed identity (the caller has checked entitlement)."""
+    if grievance.identity_sealed is None:
+        raise NotFound("no identity is on file: the complainant stayed anonymous, or it was "
+                       "erased at the end of the retention period")
+    session.add(PersonalDataRead(grievance_case_id=grievance.case_id,
+                                 reader_user_id=principal.user_id or None, reader_role=role,
+                                 purpose=purpose[:50], basis=basis,
+                                 fields=["name", "email", "phone", "other"], at=now))
+    value = vault.open(grievance.identity_sealed, place=sealed_place(grievance.case_id, "identity"))
+    return IdentityView(name=value.get("name"), email=value.get("email"), phone=value.get("phone"),
+                        other=value.get("other"), preferred_channel=value.get("preferred_channel"),
+                        consents=consents_of(grievance), basis=basis)
+
+
+def _identity(filing: GrievanceFiling) -> dict[str, Any] | None:
+    if filing.contact is None:
+        return None
+    values = {k: v for k, v in msgspec.structs.asdict(filing.contact).items() if v is not None}
+    return values or None
+
+
+def _input(request: TransitionRequest) -> TransitionInput:
+    return TransitionInput(event=request.event, expected_revision=request.expected_revision,
+                           reason_code=request.reason_code, note=request.note, data=request.data)

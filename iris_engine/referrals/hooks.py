@@ -1,0 +1,32 @@
+"""The referral workflow's effects and detail loader."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from iris_engine.cases import HOOKS
+from iris_engine.store.models import Case, Referral
+from iris_engine.workflow import TransitionContext
+
+__all__: list[str] = []
+
+
+@HOOKS.detail("referral")
+async def _load(session: AsyncSession, case: Case) -> Referral:
+    detail = await session.get(Referral, case.id, populate_existing=True)
+    assert detail is not None, f"referral case {case.id} has no detail row"
+    return detail
+
+
+@HOOKS.effect("record_acknowledgement")
+async def record_acknowledgement(ctx: TransitionContext) -> None:
+    ctx.detail.acknowledged_at = ctx.now
+    if ctx.request.data.get("external_reference"):
+        ctx.detail.external_reference = ctx.request.data["external_reference"]
+    if ctx.detail.received_at is None:
+        ctx.detail.received_at = ctx.now
+
+
+@HOOKS.effect("record_referral_outcome")
+async def record_referral_outcome(ctx: TransitionContext) -> None:
+    ctx.detail.outcome = ctx.request.data["outcome"]

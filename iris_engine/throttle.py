@@ -1,0 +1,68 @@
+"""Counting failed attempts (wrong access codes) per key, in the database so that every
+instance sees the same count and a restart does not reset it.
+
+A key is something an attacker would vary or hold fixed: the reference they try (hashed,
+whether or not it exists, so the count itself says nothing about existence) and the client.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from iris_engine.clock import Clock
+from iris_engine.errors import TooManyAttempts
+from iris_engine.store.db import Database
+from iris_engine.store.models import Throttle
+
+__all__ = ["FailureCounter", "throttle_key"]
+
+
+def throttle_key(kind: str, value: str) -> str:
+    return f"{kind}:{hashlib.sha256(value.encode()).hexdigest()[:40]}"
+
+
+class FailureCounter:
+    def __init__(self, db: Database, clock: Clock, *, window_seconds: int) -> None:
+        self.db = db
+        self.clock = clock
+        self.window = timedelta(seconds=window_seconds)
+
+    async def check(self, keys: list[str]) -> None:
+        """Refuse (429, Retry-After) while any of ``keys`` is locked out."""
+        now = self.clock()
+        async with self.db.read() as session:
+            until = (await session.scalars(select(Throttle.blocked_until).where(
+                Throttle.key.in_(keys), Throttle.blocked_until > now))).all()  # type: ignore[attr-defined,operator]
+        if until:
+            wait = max(math.ceil((max(until) - now).total_seconds()), 1)  # type: ignore[type-var,operator]
+            raise TooManyAttempts(f"too many failed attempts; try again in {wait} seconds",
+                                  retry_after=wait)
+
+    async def fail(self, limits: dict[str, int]) -> None:
+        """Count one failure under each key; a key reaching its limit is locked out."""
+        now = self.clock()
+        async with self.db.write() as session:
+            for key, limit in sorted(limits.items()):
+                failures = await self._count(session, key, now)
+                if failures >= limit:
+                    await session.execute(update(Throttle).where(Throttle.key == key)  # type: ignore[arg-type]
+                                          .values(blocked_until=now + self.window))
+
+    async def _count(self, session: AsyncSession, key: str, now: datetime) -> int:
+        # one atomic upsert: two instances counting at once both count
+        insert = (postgresql.insert if session.bind.dialect.name == "postgresql"  # type: ignore[union-attr]
+                  else sqlite.insert)
+        stale = Throttle.window_start < now - self.window  # type: ignore[operator]
+        stmt = insert(Throttle).values(key=key, window_start=now, failures=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"failures": case((stale, 1), else_=Throttle.failures + 1),
+                  "window_start": case((stale, now), else_=Throttle.window_start)},
+        ).returning(Throttle.failures)
+        return int((await session.execute(stmt)).scalar_one())

@@ -1,0 +1,28 @@
+"""Rate limits on the public forms: one Litestar ``RateLimitConfig`` for the app; a handler
+opts in with ``opt={"rate_limit": "<form>"}`` and each form counts per client address."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
+
+from iris_engine.settings import Settings
+
+__all__ = ["RATE_LIMIT_OPT", "public_forms_limit"]
+
+RATE_LIMIT_OPT = "rate_limit"
+
+
+def _form(request: Request[Any, Any, Any]) -> str | None:
+    return request.route_handler.opt.get(RATE_LIMIT_OPT)  # type: ignore[no-any-return]
+
+
+def public_forms_limit(settings: Settings) -> DefineMiddleware:
+    return RateLimitConfig(
+        rate_limit=("minute", settings.public_rate_limit_per_minute),
+        check_throttle_handler=lambda request: _form(request) is not None,
+        identifier_for_request=lambda request: f"{_form(request)}:{get_remote_address(request)}",
+    ).middleware

@@ -90,7 +90,13 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
 
 
 def _seed(settings: Settings, recruiters: int) -> None:
-    from iris_engine.demo import DEMO_RECRUITER_PASSWORD, DEMO_STAFF, seed_demo
+    from iris_engine.demo import (
+        DEMO_AUTHORITIES,
+        DEMO_AUTHORITY_PASSWORD,
+        DEMO_RECRUITER_PASSWORD,
+        DEMO_STAFF,
+        seed_demo,
+    )
 
     services = _services(settings)
 
@@ -107,6 +113,9 @@ def _seed(settings: Settings, recruiters: int) -> None:
         click.echo(f"  {', '.join(roles):15} {email:32} {password}")
     click.echo(f"  {'recruiter':15} {'recruiter001@demo.iris.example':32} {DEMO_RECRUITER_PASSWORD}"
                "  (001 to 300)")
+    for _name, _c, _r, email in DEMO_AUTHORITIES:
+        click.echo(f"  {'authority':15} {email:36} {DEMO_AUTHORITY_PASSWORD}")
+    click.echo("File a grievance without logging in: POST /api/v1/grievances (see /schema).")
 
 
 @main.group()
@@ -145,7 +154,8 @@ def users() -> None:
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--role", "roles", multiple=True, required=True,
-              type=click.Choice(["recruiter", "auditor", "scheme_manager", "admin"]),
+              type=click.Choice(["recruiter", "auditor", "scheme_manager", "caseworker",
+                                 "supervisor", "authority", "admin"]),
               help="Repeat for several roles.")
 @click.option("--organisation", required=True, help="Organisation name; created if new.")
 @click.option("--kind", default="scheme", show_default=True,
@@ -361,3 +371,13 @@ def timers_list(status: str, case_id: int | None, limit: int) -> None:
                               if t.claimed_by else "")
         click.echo(f"{t.id:>7}  case {t.case_id:<7} {t.name:24} {t.kind:8} "
                    f"{t.due_at:%Y-%m-%d %H:%M} UTC  {extra}")
+
+
+def _register() -> None:
+    from iris_engine.cli_data import authorities, keys
+
+    main.add_command(keys)
+    main.add_command(authorities)
+
+
+_register()

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from iris_engine.accreditation import WORKFLOW
 from iris_engine.cases import Principal
 from iris_engine.clock import ManualClock
+from iris_engine.demo_grievances import DEMO_AUTHORITIES, seed_grievances
 from iris_engine.people import NewUser
 from iris_engine.services import Services
 from iris_engine.store.models import Accreditation, NonConformity, Organisation, User
@@ -32,7 +33,13 @@ DEMO_STAFF = [
      ("auditor",), "Independent Audit Body (demo)"),
     ("admin@demo.iris.example", "demo-admin-2026", "Administrator (demo)",
      ("admin",), "IRIS Scheme Secretariat (demo)"),
+    ("caseworker@demo.iris.example", "demo-caseworker-2026", "Caseworker (demo)",
+     ("caseworker",), "IRIS Scheme Secretariat (demo)"),
+    ("supervisor@demo.iris.example", "demo-supervisor-2026", "Grievance Supervisor (demo)",
+     ("supervisor",), "IRIS Scheme Secretariat (demo)"),
 ]
+#: authority users, one per demo authority (their organisations come with the directory)
+DEMO_AUTHORITY_PASSWORD = "demo-authority-2026"
 DEMO_RECRUITER_PASSWORD = "demo-recruiter-2026"
 
 _CORRIDORS = [("NP", ["NP", "QA", "AE"]), ("PH", ["PH", "SA", "SG", "HK"]),
@@ -103,6 +110,14 @@ async def seed_demo(services: Services, *, recruiters: int = 300, seed: int = 20
                 clock = ManualClock(real_now - timedelta(days=days_ago))
                 await _walk(services, session, clock, recruiter, manager, auditors[i % 2],
                             _self_assessment(services, countries, real_now), target, real_now, rng)
+    await seed_grievances(services, caseworker=staff["caseworker@demo.iris.example"],
+                          supervisor=staff["supervisor@demo.iris.example"], real_now=real_now,
+                          rng=rng)
+    async with services.db.write() as session:
+        for name, _countries, _remits, email in DEMO_AUTHORITIES:
+            org = (await session.scalars(select(Organisation).where(Organisation.name == name))).one()
+            await people.add_user(session, org, NewUser(email, f"Officer, {name}",
+                                                        DEMO_AUTHORITY_PASSWORD, ("authority",)))
     return True
 
 

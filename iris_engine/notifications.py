@@ -78,13 +78,14 @@ class Notifier:
         people = await recipients(session, case, roles)
         if not people:
             return
-        org = await session.get(Organisation, case.organisation_id)
+        org = (await session.get(Organisation, case.organisation_id)
+               if case.organisation_id is not None else None)
         state = spec.states[event.to_state]
         for person in people:
             theirs = [d for d in deadlines if person.roles & set(d.spec.notify)]
             if not (person.roles & set(transition.notify)) and not theirs:
                 continue
-            lines = [f"{spec.title} #{case.id} ({org.name if org else 'unknown organisation'})",
+            lines = [f"{spec.title} #{case.id}" + (f" ({org.name})" if org else ""),
                      "",
                      f"{_label(event.event).capitalize()}: the case is now "
                      f"{_label(event.to_state)} ({state.description})."]

@@ -47,7 +47,7 @@ async def _live_referrals(ctx: TransitionContext) -> int:
 # -- guards ------------------------------------------------------------------------------
 @HOOKS.guard("caseworker_eligible", reads_input=True)
 async def caseworker_eligible(ctx: TransitionContext) -> str | None:
-    user = await ctx.session.get(User, ctx.request.data.get("caseworker_id"))
+    user = await ctx.session.get(User, ctx.request.data["caseworker_id"])
     if user is None or not user.active or "caseworker" not in user.role_set:
         return f"user {ctx.request.data.get('caseworker_id')} is not an active caseworker"
     return None
@@ -63,7 +63,7 @@ async def not_a_criminal_allegation(ctx: TransitionContext) -> str | None:
 
 @HOOKS.guard("authority_can_receive", reads_input=True)
 async def authority_can_receive(ctx: TransitionContext) -> str | None:
-    authority = await ctx.session.get(Authority, ctx.request.data.get("authority_id"))
+    authority = await ctx.session.get(Authority, ctx.request.data["authority_id"])
     if authority is None or not authority.active:
         raise Refusal("no such active authority", [FieldError("/data/authority_id", "unknown or inactive")])
     remit = ctx.request.data.get("remit")

@@ -205,7 +205,9 @@ class GrievanceService:
             for_them = transition is not None and "complainant" in transition.audience
             if not (for_them or event.from_state != event.to_state):
                 continue  # internal bookkeeping (assignment, legal hold)
-            data = {k: v for k, v in event.data.items() if k != "cause"} if for_them else None
+            # what the caseworker sent, not the engine's bookkeeping (who, which other case)
+            data = ({k: v for k, v in event.data.items() if k not in ("cause", "outcome")}
+                    if for_them else None)
             updates.append(GrievanceUpdate(
                 at=event.created_at, event=event.event, state=event.to_state,
                 description=spec.states[event.to_state].description,

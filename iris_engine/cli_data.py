@@ -1,0 +1,114 @@
+"""``iris keys`` and ``iris authorities``: the data keys and the authorities directory."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import click
+
+__all__ = ["authorities", "keys"]
+
+
+@click.group()
+def keys() -> None:
+    """Keys that seal complainants' personal data (IRIS_DATA_KEYS)."""
+
+
+@keys.command("generate")
+@click.option("--id", "key_id", required=True, help="Key id, e.g. 2026b (letters, digits, _ or -).")
+def keys_generate(key_id: str) -> None:
+    """Print a new id:key entry. Put it FIRST in IRIS_DATA_KEYS, then run `iris keys rotate`."""
+    from iris_engine.vault import _KEY_ID, generate_key
+
+    if not _KEY_ID.match(key_id):
+        raise click.BadParameter("letters, digits, _ or -, at most 32", param_hint="--id")
+    click.echo(generate_key(key_id))
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Re-seal every sealed value under the first key of IRIS_DATA_KEYS (safe to repeat).
+    When it reports nothing left to move, older keys can be dropped from IRIS_DATA_KEYS."""
+    from iris_engine.cli import _services, _settings
+    from iris_engine.rotation import rotate
+
+    services = _services(_settings())
+
+    async def run() -> dict[str, int]:
+        try:
+            return await rotate(services.db, services.vault)
+        finally:
+            await services.db.dispose()
+
+    moved = asyncio.run(run())
+    for column, n in moved.items():
+        click.echo(f"{column}: {n} re-sealed")
+    click.echo(f"all sealed data is now under key {services.vault.current_id!r}")
+
+
+@click.group()
+def authorities() -> None:
+    """The authorities directory (where grievances are referred)."""
+
+
+@authorities.command("add")
+@click.option("--name", required=True)
+@click.option("--country", "countries", multiple=True, required=True,
+              help="ISO 3166-1 code of its jurisdiction; repeat for several.")
+@click.option("--remit", "remits", multiple=True, required=True,
+              help="trafficking, labour_exploitation, child_protection, licensing, wages, "
+                   "immigration or data_protection; repeat for several.")
+@click.option("--webhook-url", default=None, help="Deliver referral notices by webhook "
+              "(default: the authority reads them in its IRIS inbox).")
+def authorities_add(name: str, countries: tuple[str, ...], remits: tuple[str, ...],
+                    webhook_url: str | None) -> None:
+    """Add an authority and its organisation. Add its users with
+    `iris users add --role authority --organisation NAME --kind authority`."""
+    import msgspec
+
+    from iris_engine.cli import _services, _settings
+    from iris_engine.errors import ApplicationError
+    from iris_engine.referrals.schemas import AuthorityCreate
+
+    try:
+        data = msgspec.convert({"name": name, "countries": list(countries), "remits": list(remits),
+                                "channel": "webhook" if webhook_url else "inbox",
+                                "webhook_url": webhook_url}, AuthorityCreate)
+    except msgspec.ValidationError as exc:
+        raise click.ClickException(str(exc)) from None
+    services = _services(_settings())
+
+    async def run() -> Any:
+        try:
+            return await services.authorities.add(None, data)
+        finally:
+            await services.db.dispose()
+
+    try:
+        view = asyncio.run(run())
+    except ApplicationError as exc:
+        raise click.ClickException(exc.detail + "".join(f"; {e.pointer}: {e.message}"
+                                                        for e in exc.errors)) from None
+    click.echo(json.dumps(msgspec.to_builtins(view), indent=2))
+    if view.webhook_secret:
+        click.echo("Give the webhook_secret to the authority now: it is not shown again.")
+
+
+@authorities.command("list")
+def authorities_list() -> None:
+    """List the directory: id, channel, jurisdiction, remits, name."""
+    from iris_engine.cli import _services, _settings
+
+    services = _services(_settings())
+
+    async def run() -> Any:
+        try:
+            return await services.authorities.list()
+        finally:
+            await services.db.dispose()
+
+    for a in asyncio.run(run()):
+        click.echo(f"{a.id:>4}  {a.channel:8} {' '.join(a.countries):12} {' '.join(a.remits):40} "
+                   f"{a.name}")

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 #: the key used when none is configured: fine for a laptop, never for real complaints
 DEV_KEY_ID = "dev"
 _DEV_KEY = hashlib.sha256(b"iris-engine development data key; set IRIS_DATA_KEYS").digest()
-_KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
 class SealedValueError(ApplicationError):
@@ -40,6 +40,8 @@ class SealedValueError(ApplicationError):
 
 def generate_key(key_id: str) -> str:
     """A fresh ``id:key`` entry for IRIS_DATA_KEYS."""
+    if not _KEY_ID.fullmatch(key_id):
+        raise ValueError("a key id is 1 to 32 letters, digits, _ or -")
     return f"{key_id}:{base64.urlsafe_b64encode(AESGCM.generate_key(256)).decode().rstrip('=')}"
 
 
@@ -52,7 +54,7 @@ def parse_keys(spec: str) -> list[tuple[str, bytes]]:
     keys: list[tuple[str, bytes]] = []
     for n, entry in enumerate(e.strip() for e in spec.split(",") if e.strip()):
         key_id, sep, text = entry.partition(":")
-        if not sep or not _KEY_ID.match(key_id):
+        if not sep or not _KEY_ID.fullmatch(key_id):
             raise ConfigurationError(f"IRIS_DATA_KEYS entry {n + 1}: expected id:base64key with an "
                                      "id of letters, digits, _ or - (make one: iris keys generate)")
         try:
@@ -91,10 +93,12 @@ class Vault:
         if key is None:
             raise SealedValueError(f"{place} is sealed with key {key_id!r}, which IRIS_DATA_KEYS "
                                    "does not hold")
-        raw = _b64decode(body)
         try:
+            raw = _b64decode(body)
+            if len(raw) < 28:  # a 12-byte nonce and a 16-byte tag at least: it was cut
+                raise InvalidTag
             plain = key.decrypt(raw[:12], raw[12:], place.encode())
-        except InvalidTag:
+        except (InvalidTag, ValueError):  # binascii.Error is a ValueError
             raise SealedValueError(f"{place} does not open: it was altered, or moved from "
                                    "another place") from None
         return json.loads(plain)

@@ -27,8 +27,8 @@ DEMO_AUTHORITIES = [
      "officer@dofe.demo.iris.example"),
     ("Ministry of Labour, labour inspection (demo)", ["QA", "AE", "SA"],
      ["labour_exploitation", "wages", "licensing"], "inspector@mol.demo.iris.example"),
-    ("Police, anti-trafficking unit (demo)", ["QA", "NP", "PH", "KE", "AE"], ["trafficking", "child_protection"],
-     "detective@police.demo.iris.example"),
+    ("Police, anti-trafficking unit (demo)", ["QA", "NP", "PH", "KE", "AE"],
+     ["trafficking", "child_protection"], "detective@police.demo.iris.example"),
 ]
 
 _STORIES = [

@@ -188,3 +188,92 @@ async def walk_to(cast: Cast, target: str, *, findings: list[dict[str, Any]] | N
         if state == target:
             break
     return case_id
+
+
+# -- grievances ----------------------------------------------------------------------------
+def grievance_filing(**overrides: Any) -> dict[str, Any]:
+    """A complete filing: a Nepali worker in Qatar, fees charged, passport kept, with contact."""
+    body: dict[str, Any] = {
+        "complainant_role": "worker", "language": "ne",
+        "corridor": {"origin": "NP", "destination": "QA"},
+        "recruiter": {"name": "Himalaya Manpower"},
+        "allegations": ["recruitment_fees", "document_retention"], "principles": ["1", "2"],
+        "fees_paid": {"amount": "1500.00", "currency": "USD"}, "documents_retained": True,
+        "narrative": "I paid 1500 dollars for the job and they kept my passport.",
+        "contact": {"name": "Sita Gurung", "email": "sita.gurung@mail.example",
+                    "phone": "+977 9812345678"},
+        "consents": {"share_identity_with_recruiter": False, "refer_to_authority": True,
+                     "be_contacted": True},
+    }
+    body.update(overrides)
+    return body
+
+
+@dataclass
+class Filing:
+    reference: str
+    access_code: str
+    case_id: int
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"IRIS-Access-Code": self.access_code}
+
+
+@dataclass
+class GrievanceCast:
+    caseworker: Actor
+    other_caseworker: Actor
+    supervisor: Actor
+    admin: Actor
+    glaa: Actor  # authority: GB labour exploitation and licensing, inbox
+    police: Actor  # authority: GB and QA trafficking, inbox
+    glaa_id: int
+    police_id: int
+
+
+@pytest.fixture
+async def gcast(world: World) -> GrievanceCast:
+    admin = await world.staff("admin@scheme.example", "admin", organisation="Scheme", kind="scheme")
+    ids = {}
+    for key, body in {
+        "glaa": {"name": "Gangmasters and Labour Abuse Authority", "countries": ["GB", "QA", "NP"],
+                 "remits": ["labour_exploitation", "licensing"]},
+        "police": {"name": "Police (modern slavery unit)", "countries": ["GB", "QA"],
+                   "remits": ["trafficking", "child_protection"]},
+    }.items():
+        r = await admin.post("/api/v1/authorities", body)
+        assert r.status_code == 201, r.text
+        ids[key] = r.json()["id"]
+    return GrievanceCast(
+        caseworker=await world.staff("case@scheme.example", "caseworker", organisation="Scheme"),
+        other_caseworker=await world.staff("case2@scheme.example", "caseworker",
+                                           organisation="Scheme"),
+        supervisor=await world.staff("super@scheme.example", "supervisor", organisation="Scheme"),
+        admin=admin,
+        glaa=await world.staff("officer@glaa.example", "authority",
+                               organisation="Gangmasters and Labour Abuse Authority"),
+        police=await world.staff("officer@police.example", "authority",
+                                 organisation="Police (modern slavery unit)"),
+        glaa_id=ids["glaa"], police_id=ids["police"],
+    )
+
+
+async def file_grievance(world: World, **overrides: Any) -> Filing:
+    r = await world.client.post("/api/v1/grievances", json=grievance_filing(**overrides))
+    assert r.status_code == 201, r.text
+    body = r.json()
+    from sqlalchemy import select
+
+    from iris_engine.store.models import Grievance
+
+    async with world.services.db.read() as session:
+        case_id = (await session.scalars(select(Grievance.case_id).where(
+            Grievance.reference == body["reference"]))).one()
+    return Filing(body["reference"], body["access_code"], case_id)
+
+
+async def fire_grievance(actor: Actor, case_id: int, event: str, **body: Any) -> Response:
+    revision = (await actor.get(f"/api/v1/grievance-cases/{case_id}")).json().get("revision", 0)
+    return await actor.post(f"/api/v1/grievance-cases/{case_id}/transitions",
+                            {"event": event, "expected_revision": revision, **body})

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import select
 
 from iris_engine.grievances.service import sealed_place
-from iris_engine.outbox.store import authority_secret_place
+from iris_engine.outbox.store import authority_secret_place, subscription_secret_place
 from iris_engine.store.db import Database
-from iris_engine.store.models import Authority, Grievance, GrievanceMessage
+from iris_engine.store.models import Authority, Grievance, GrievanceMessage, Subscription
 from iris_engine.vault import Vault
 
 __all__ = ["SEALED", "rotate"]
@@ -26,6 +26,8 @@ class SealedColumn:
     model: Any
     column: str
     place: Callable[[Any], str]
+    #: values stored in clear before this column was sealed get sealed by rotation
+    plaintext_ok: bool = False
 
 
 def _grievance(what: str) -> Callable[[Any], str]:
@@ -37,6 +39,8 @@ SEALED = (
     SealedColumn(Grievance, "narrative_sealed", _grievance("narrative")),
     SealedColumn(GrievanceMessage, "body_sealed", _grievance("message")),
     SealedColumn(Authority, "webhook_secret_sealed", lambda row: authority_secret_place(row.id)),
+    SealedColumn(Subscription, "secret", lambda row: subscription_secret_place(row.id),
+                 plaintext_ok=True),
 )
 
 
@@ -59,7 +63,8 @@ async def rotate(db: Database, vault: Vault, *, batch: int = 500) -> dict[str, i
                                               .limit(batch))).all()
                 for row in rows:
                     value = getattr(row, sealed.column)
-                    fresh = vault.reseal(value, place=sealed.place(row))
+                    fresh = vault.reseal(value, place=sealed.place(row),
+                                         plaintext_ok=sealed.plaintext_ok)
                     if fresh != value:
                         setattr(row, sealed.column, fresh)
                         moved[name] += 1

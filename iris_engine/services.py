@@ -63,7 +63,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
         settings=settings, clock=clock, db=db, catalog=catalog, codes=codes, engine=engine,
         roster=Roster(db, ttl=settings.roster_cache_seconds), people=People(),
         accreditation=AccreditationService(db, engine, codes), notifier=notifier,
-        subscriptions=Subscriptions(db, settings, clock), vault=vault,
+        subscriptions=Subscriptions(db, settings, clock, vault), vault=vault,
         grievances=GrievanceService(db, engine, vault, failures, settings),
         referrals=ReferralService(db, engine, vault),
         authorities=Authorities(db, vault, settings, clock),

@@ -103,11 +103,18 @@ class Vault:
                                    "another place") from None
         return json.loads(plain)
 
+    @staticmethod
+    def is_sealed(value: str) -> bool:
+        return value.startswith("v1.") and value.count(".") == 2
+
     def key_id(self, sealed: str) -> str:
         return self._split(sealed)[1]
 
-    def reseal(self, sealed: str, *, place: str) -> str:
-        """The same value under the current key (rotation); unchanged if already current."""
+    def reseal(self, sealed: str, *, place: str, plaintext_ok: bool = False) -> str:
+        """The same value under the current key (rotation); unchanged if already current.
+        With ``plaintext_ok``, a value stored before sealing existed is sealed now."""
+        if plaintext_ok and not self.is_sealed(sealed):
+            return self.seal(sealed, place=place)
         if self.key_id(sealed) == self.current_id:
             return sealed
         return self.seal(self.open(sealed, place=place), place=place)

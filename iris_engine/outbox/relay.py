@@ -24,7 +24,7 @@ from sqlalchemy import or_, select, update
 
 from iris_engine import __version__
 from iris_engine.outbox.signing import SIGNATURE_HEADER, sign
-from iris_engine.outbox.store import authority_secret_place
+from iris_engine.outbox.store import authority_secret_place, subscription_secret_place
 from iris_engine.store.models import Authority, OutboxMessage, Subscription
 
 if TYPE_CHECKING:
@@ -131,10 +131,22 @@ class OutboxRelay:
                 .where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)  # type: ignore[union-attr]
             )).all()
             return [_Claimed(m.id or 0, m.idempotency_key, m.channel, m.destination, m.topic,
-                             dict(m.payload), m.attempts, secret if sealed is None else
-                             self.services.vault.open(sealed, place=authority_secret_place(
-                                 m.authority_id or 0)))
-                    for m, secret, sealed in rows]
+                             dict(m.payload), m.attempts, self._secret(m, sub_secret, authority_secret))
+                    for m, sub_secret, authority_secret in rows]
+
+    def _secret(self, message: OutboxMessage, subscription: str | None,
+                authority: str | None) -> str | None:
+        """The webhook's signing secret, unsealed for this delivery only."""
+        vault = self.services.vault
+        if subscription is not None and not vault.is_sealed(subscription):
+            return subscription  # stored before secrets were sealed; `iris keys rotate` seals it
+        if subscription is not None:
+            place = subscription_secret_place(message.subscription_id or 0)
+            return vault.open(subscription, place=place)  # type: ignore[no-any-return]
+        if authority is not None:
+            place = authority_secret_place(message.authority_id or 0)
+            return vault.open(authority, place=place)  # type: ignore[no-any-return]
+        return None
 
     async def run_once(self, limit: int | None = None) -> RelayReport:
         """Claim one batch, deliver it concurrently, record every result."""

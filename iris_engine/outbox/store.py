@@ -11,9 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from iris_engine.store.models import OutboxMessage
 
-__all__ = ["STATUSES", "authority_secret_place", "enqueue", "list_messages", "redrive"]
+__all__ = ["STATUSES", "authority_secret_place", "enqueue", "list_messages", "redrive",
+           "subscription_secret_place"]
 
 STATUSES = ("pending", "delivered", "dead")
+
+
+def subscription_secret_place(subscription_id: int) -> str:
+    """Where a subscription's sealed webhook secret lives."""
+    return f"subscription:{subscription_id}:secret"
 
 
 def authority_secret_place(authority_id: int) -> str:

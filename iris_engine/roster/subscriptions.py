@@ -14,10 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from iris_engine.clock import Clock
 from iris_engine.errors import Conflict, FieldError, InvalidInput, NotFound
 from iris_engine.outbox import enqueue
+from iris_engine.outbox.store import subscription_secret_place
 from iris_engine.outbox.urls import check_webhook_url
 from iris_engine.settings import Settings
 from iris_engine.store.db import Database
 from iris_engine.store.models import RosterChange, RosterEntry, Subscription
+from iris_engine.vault import Vault
 
 __all__ = ["CHANNELS", "NewSubscription", "Subscriptions", "announce", "change_document"]
 
@@ -80,10 +82,11 @@ class NewSubscription:
 
 
 class Subscriptions:
-    def __init__(self, db: Database, settings: Settings, clock: Clock) -> None:
+    def __init__(self, db: Database, settings: Settings, clock: Clock, vault: Vault) -> None:
         self.db = db
         self.settings = settings
         self.clock = clock
+        self.vault = vault
 
     def _check_target(self, channel: str, url: str | None, email: str | None) -> str:
         if channel not in CHANNELS:
@@ -109,12 +112,14 @@ class Subscriptions:
             entry = await session.get(RosterEntry, lrn.strip().upper())
             if entry is None:
                 raise NotFound(f"no recruiter with certificate number {lrn!r} on the roster")
-            sub = Subscription(lrn=entry.lrn, channel=channel, target=target, secret=secret,
+            sub = Subscription(lrn=entry.lrn, channel=channel, target=target,
                                token_hash=_hash(token),
                                status="active" if channel == "webhook" else "pending",
                                created_at=now, confirmed_at=now if channel == "webhook" else None)
             session.add(sub)
             await session.flush()
+            if secret is not None:  # sealed at rest, like every secret we must be able to read
+                sub.secret = self.vault.seal(secret, place=subscription_secret_place(sub.id or 0))
             if channel == "email":
                 base = self.settings.public_url.rstrip("/")
                 enqueue(session, channel="email", destination=target, topic="subscription.confirm",

@@ -251,8 +251,8 @@ class Subscription(SQLModel, table=True):
     lrn: str = Field(foreign_key="roster_entry.lrn", index=True, max_length=20)
     channel: str = Field(max_length=10)  # email | webhook
     target: str = Field(max_length=2000)  # e-mail address or URL
-    #: HMAC key that signs webhook deliveries (shown once, when subscribing)
-    secret: str | None = Field(default=None, max_length=100)
+    #: HMAC key that signs webhook deliveries (shown once, when subscribing), sealed by the vault
+    secret: str | None = None
     #: sha256 of the token that confirms (e-mail) and cancels the subscription
     token_hash: str = Field(max_length=64, unique=True)
     status: str = Field(max_length=10)  # pending | active | cancelled

@@ -17,6 +17,7 @@ from typing import Any
 import isodate
 import yaml
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 
 from iris_engine.errors import WorkflowDefinitionError
 
@@ -154,6 +155,8 @@ def build_workflow(raw: Any, *, source: str) -> WorkflowSpec:
     errors = sorted(_format_validator().iter_errors(raw), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
+        if first.context:  # a oneOf: name the entry at fault, not just the whole alternative
+            first = best_match([first])
         raise WorkflowDefinitionError(source, _key_path(first.absolute_path), first.message)
 
     states = {

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-import iris_engine.accreditation  # noqa: F401  (registers the accreditation hooks)
+import iris_engine.services  # noqa: F401  (imports every domain, which registers its hooks)
 from iris_engine.cases import HOOKS
 from iris_engine.cases.access import ROLE_SCOPES
 from iris_engine.errors import NotFound, WorkflowDefinitionError

@@ -144,6 +144,11 @@ def upgrade() -> None:
                existing_type=sa.INTEGER(),
                nullable=True)
 
+    # subscription secrets are sealed now: longer than the plain secret
+    with op.batch_alter_table('subscription', schema=None) as batch_op:
+        batch_op.alter_column('secret', existing_type=sa.VARCHAR(length=100),
+                              type_=sqlmodel.sql.sqltypes.AutoString(), existing_nullable=True)
+
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.add_column(sa.Column('authority_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_outbox_message_authority_id'), ['authority_id'], unique=False)
@@ -163,6 +168,10 @@ def downgrade() -> None:
         batch_op.alter_column('organisation_id',
                existing_type=sa.INTEGER(),
                nullable=False)
+
+    with op.batch_alter_table('subscription', schema=None) as batch_op:
+        batch_op.alter_column('secret', existing_type=sqlmodel.sql.sqltypes.AutoString(),
+                              type_=sa.VARCHAR(length=100), existing_nullable=True)
 
     with op.batch_alter_table('referral', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_referral_grievance_case_id'))

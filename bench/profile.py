@@ -5,7 +5,7 @@
 py-spy is not a project dependency: install it anywhere (``python -m venv /tmp/pyspy &&
 /tmp/pyspy/bin/pip install py-spy``). Writes a speedscope/flamegraph file and, with
 ``--format raw``, collapsed stacks that ``--top`` summarises (own time and inclusive time per
-function). Scenarios: roster, roster_ttl0, roster_miss, transitions, bare.
+function). Scenarios: roster, roster_ttl0, roster_miss, transitions, grievances, bare.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     p.add_argument("--scenario", default="roster",
-                   choices=["roster", "roster_ttl0", "roster_miss", "transitions", "bare"])
+                   choices=["roster", "roster_ttl0", "roster_miss", "transitions", "grievances",
+                            "bare"])
     p.add_argument("--duration", type=float, default=10)
     p.add_argument("--py-spy", default="py-spy")
     p.add_argument("--format", default="raw", choices=["raw", "speedscope", "flamegraph"])
@@ -67,7 +68,9 @@ def main() -> None:
         ctx = run.serve("bare_app:app", dict(os.environ), "/bare", log_path, app_dir=HERE)
     else:
         ttl = 0.0 if args.scenario == "roster_ttl0" else 1.0
-        ctx = run.serve("iris_engine.asgi:app", run.iris_env(args.db, cache_seconds=ttl),
+        extra = run.GRIEVANCE_ENV if args.scenario == "grievances" else None
+        ctx = run.serve("iris_engine.asgi:app",
+                        run.iris_env(args.db, cache_seconds=ttl, extra=extra),
                         "/api/v1/roster?limit=1", log_path)
     with ctx as server:
         env: dict[str, str] = {}
@@ -87,6 +90,8 @@ def main() -> None:
             run.write_cases(args.db, f)
             env.update(BENCH_TOKEN=token, BENCH_CASES=str(f))
             path, script = "/api/v1/applications", "transitions"
+        elif args.scenario == "grievances":
+            path, script = "/api/v1/grievances", "grievances"
         else:
             path, script = "/bare", "bare"
         run.wrk(load, script, server.url(path), env, 2)  # warm-up

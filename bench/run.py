@@ -10,6 +10,10 @@ measurement), then run each IRIS scenario on a fresh single uvicorn process on 1
   roster_ttl0   the same with IRIS_ROSTER_CACHE_SECONDS=0 (roster version read on every request)
   roster_miss   6,000 distinct queries in rotation (more than the 2,048-page cache): the SQL path
   transitions   POST /api/v1/applications/{id}/transitions: suspend/reinstate cycles (200s count)
+  grievances    POST /api/v1/grievances: anonymous-form filings, no log-in (201s count; any other
+                status fails the run); rate limit lifted, fixed IRIS_DATA_KEYS, scheduler off
+
+``--only grievances`` (comma-separated names) runs a subset of these scenarios.
 
 Each scenario gets a ``--warmup`` second wrk pass, then ``--rounds`` rounds that alternate with
 the bare handler (bench/bare_app.py, GET /bare, its own uvicorn process with the same settings):
@@ -63,8 +67,14 @@ sys.path.insert(0, str(HERE))
 import seed as seeding  # noqa: E402  (bench/seed.py)
 
 MANAGER = ("manager@demo.iris.example", "demo-manager-2026")
-TARGETS = {"roster": 0.5, "transitions": 0.10}
-IRIS_SCENARIOS = ["roster", "roster_ttl0", "roster_miss", "transitions"]
+TARGETS = {"roster": 0.5, "transitions": 0.10, "grievances": 0.10}
+IRIS_SCENARIOS = ["roster", "roster_ttl0", "roster_miss", "transitions", "grievances"]
+# grievances: a fixed AES-256-GCM data key (id:base64url of 32 random bytes, made once with
+# `iris keys generate`'s format), so every run seals with the same key and the server does not
+# fall back to the development key. A benchmark key: never use it for real data
+BENCH_DATA_KEY = "bench:GjCbLdWSuhFlfa0b2_6RqhBVtu-1-tR3OT89dyF7zTk"
+GRIEVANCE_ENV = {"IRIS_PUBLIC_RATE_LIMIT_PER_MINUTE": "100000000",  # lift the 10/min form limit
+                 "IRIS_DATA_KEYS": BENCH_DATA_KEY, "IRIS_SCHEDULER": "false"}
 ROSTER_CACHE_PAGES = 2048  # Roster(max_entries=...) default in iris_engine/roster/service.py
 
 
@@ -171,10 +181,11 @@ def serve(app: str, env: dict[str, str], ready_path: str, log_path: Path,
         log_file.close()
 
 
-def iris_env(db: str, *, cache_seconds: float) -> dict[str, str]:
+def iris_env(db: str, *, cache_seconds: float,
+             extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("IRIS_")}
     env.update(IRIS_DATABASE_URL=seeding.database_url(db), IRIS_SECRET_KEY=seeding.BENCH_SECRET,
-               IRIS_ROSTER_CACHE_SECONDS=str(cache_seconds))
+               IRIS_ROSTER_CACHE_SECONDS=str(cache_seconds), **(extra or {}))
     return env
 
 
@@ -282,9 +293,9 @@ def summarise(runs: list[dict[str, Any]], pid: int) -> dict[str, Any]:
     }
     if counters:
         result["counters"] = counters
-    if "ok" in counters:  # transitions: only 200s count
-        result["transitions"] = counters["ok"]
-        result["transitions_per_s"] = round(counters["ok"] / seconds, 1)
+    if "ok" in counters:  # transitions: only 200s count; grievances: only 201s
+        result["ok"] = counters["ok"]
+        result["ok_per_s"] = round(counters["ok"] / seconds, 1)
         result["non_2xx"] = requests - counters["ok"]
     return result
 
@@ -295,9 +306,10 @@ def paired(load: Load, rounds: int, server: Server, bare_server: Server, scenari
     chunk = max(1, round(load.duration / rounds))
     bare_chunk = max(1, round(chunk / 2))
     offset = 0  # roster scripts: each run continues through the query list
+    warmup: dict[str, Any] = {}
     if load.warmup > 0:
-        offset += wrk(load, scenario, server.url(path), {**env, "BENCH_OFFSET": "0"},
-                      load.warmup)["requests"] // load.threads
+        warmup = wrk(load, scenario, server.url(path), {**env, "BENCH_OFFSET": "0"}, load.warmup)
+        offset += warmup["requests"] // load.threads
     bare_runs = [run_once(load, bare_server, "bare", "/bare", {}, bare_chunk)]
     iris_runs = []
     for _ in range(rounds):
@@ -312,8 +324,10 @@ def paired(load: Load, rounds: int, server: Server, bare_server: Server, scenari
     iris = summarise(iris_runs, server.pid)
     reference = statistics.fmean(refs)
     iris.update(bare_reference_per_s=round(reference, 1),
-                ratio=round(iris.get("transitions_per_s", iris["requests_per_s"]) / reference, 4),
+                ratio=round(iris.get("ok_per_s", iris["requests_per_s"]) / reference, 4),
                 ratio_per_round=[round(x, 4) for x in per_round])
+    if warmup:  # not measured, but its requests reached the server (grievances: rows written)
+        iris["warmup"] = {k: warmup[k] for k in ("requests", "counters", "errors")}
     return {"iris": iris, "bare": summarise(bare_runs, bare_server.pid)}
 
 
@@ -448,6 +462,68 @@ def write_cases(db: str, path: Path) -> list[tuple[int, int, str]]:
     return cases
 
 
+# -- grievances ---------------------------------------------------------------------------
+GRIEVANCE_COUNTS = {
+    "grievance": "SELECT count(*) FROM grievance",
+    "grievance_cases": "SELECT count(*) FROM case_file WHERE workflow = 'grievance'",
+    "grievance_events": "SELECT count(*) FROM case_event e JOIN case_file c ON c.id = e.case_id "
+                        "WHERE c.workflow = 'grievance'",
+    "grievance_timers": "SELECT count(*) FROM timer t JOIN case_file c ON c.id = t.case_id "
+                        "WHERE c.workflow = 'grievance'",
+    "outbox_messages": "SELECT count(*) FROM outbox_message",
+}
+
+
+async def _grievance_counts(url: str) -> dict[str, int]:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return {k: int((await conn.execute(text(q))).scalar_one())
+                    for k, q in GRIEVANCE_COUNTS.items()}
+    finally:
+        await engine.dispose()
+
+
+def grievance_counts(db: str) -> dict[str, int]:
+    """Rows of the grievance table and what each filing writes beside it, read from the DB."""
+    return asyncio.run(_grievance_counts(seeding.database_url(db)))
+
+
+def grievance_check(before: dict[str, int], after: dict[str, int], result: dict[str, Any],
+                    connections: int) -> dict[str, Any]:
+    """Every response a 201, and the grievance table grew by the 201s wrk counted (warm-up
+    included) plus at most one request per connection per wrk run that wrk abandoned when
+    its run ended (the server still completes and commits those: they are never counted)."""
+    warm = result.get("warmup", {"requests": 0, "counters": {}, "errors": {}})
+    counted = result["ok"] + warm["counters"].get("ok", 0)
+    responses = result["requests"] + warm["requests"]
+    wrk_runs = result["runs"] + (1 if result.get("warmup") else 0)
+    grown = {k: after[k] - before[k] for k in before}
+    socket_errors = {k: v + warm["errors"].get(k, 0) for k, v in result["socket_errors"].items()}
+    non_201 = responses - counted
+    abandoned = grown["grievance"] - counted
+    problems = []
+    if non_201:
+        problems.append(f"{non_201} responses were not 201 (counters: {result['counters']}, "
+                        f"warm-up {warm['counters']}); a 429 means the rate limit was not lifted")
+    if any(socket_errors.values()):
+        problems.append(f"socket errors/timeouts: {socket_errors}")
+    if not 0 <= abandoned <= connections * wrk_runs:
+        problems.append(f"grievance rows grew by {grown['grievance']}, wrk counted {counted} "
+                        f"201s (allowed: up to {connections * wrk_runs} more, abandoned requests)")
+    for k in ("grievance_cases", "grievance_events", "grievance_timers"):
+        if grown[k] != grown["grievance"]:
+            problems.append(f"{k} grew by {grown[k]}, grievance rows by {grown['grievance']} "
+                            "(expected one case, one audit event, one timer per filing)")
+    return {"ok": not problems, "problems": problems, "responses": responses,
+            "counted_201": counted, "non_201": non_201, "rows_before": before,
+            "rows_after": after, "rows_grown": grown, "abandoned_committed": abandoned,
+            "abandoned_allowed": connections * wrk_runs}
+
+
 def audit_verify(db: str) -> dict[str, Any]:
     """``iris audit verify`` on the database: every case's hash chain still intact?"""
     env = iris_env(db, cache_seconds=1.0)
@@ -457,7 +533,8 @@ def audit_verify(db: str) -> dict[str, Any]:
 
 
 # -- one database --------------------------------------------------------------------------
-def bench_database(db: str, load: Load, rounds: int, stamp: str) -> dict[str, Any]:
+def bench_database(db: str, load: Load, rounds: int, stamp: str,
+                   only: list[str] | None = None) -> dict[str, Any]:
     runs: dict[str, Any] = {}
     bare: dict[str, Any] = {}
     logs = WORK / "logs"
@@ -472,14 +549,20 @@ def bench_database(db: str, load: Load, rounds: int, stamp: str) -> dict[str, An
         wrk(load, "bare", bare_server.url("/bare"), {}, 1)  # warm the reference up once
 
         def scenario(name: str, cache_seconds: float, script: str, paths_file: Path | None,
-                     prepare: Any = None) -> None:
+                     prepare: Any = None, server_env: dict[str, str] | None = None) -> None:
+            if only and name not in only:
+                return
             log(f"{db}: {name}")
-            with serve("iris_engine.asgi:app", iris_env(db, cache_seconds=cache_seconds),
+            with serve("iris_engine.asgi:app",
+                       iris_env(db, cache_seconds=cache_seconds, extra=server_env),
                        "/api/v1/roster?limit=1", logs / f"{stamp}-{db}-{name}.log") as server:
                 extra: dict[str, Any] = {}
                 env: dict[str, str] = {}
                 before_round = None
-                if paths_file is not None:
+                if name == "grievances":
+                    path = "/api/v1/grievances"
+                    counts_before = grievance_counts(db)
+                elif paths_file is not None:
                     if prepare:
                         paths_file.write_text("\n".join(prepare(server)) + "\n")
                     env["BENCH_PATHS"] = str(paths_file)
@@ -501,7 +584,19 @@ def bench_database(db: str, load: Load, rounds: int, stamp: str) -> dict[str, An
 
                 result = paired(load, rounds, server, bare_server, script, path, env,
                                 before_round)
-                if paths_file is None:
+                if name == "grievances":
+                    wait_idle(server.pid)  # abandoned filings still commit: let them
+                    check = grievance_check(counts_before, grievance_counts(db), result["iris"],
+                                            load.connections)
+                    extra.update(filings=result["iris"]["ok"],
+                                 filings_per_s=result["iris"]["ok_per_s"], check=check,
+                                 server_env={k: ("<fixed bench key>" if k == "IRIS_DATA_KEYS"
+                                                 else v) for k, v in GRIEVANCE_ENV.items()})
+                    log(f"{db}: grievances check {'ok' if check['ok'] else 'FAILED'}: "
+                        f"{check['counted_201']} 201s counted, grievance rows +"
+                        f"{check['rows_grown']['grievance']}, non-201 {check['non_201']}"
+                        + "".join(f"; {x}" for x in check["problems"]))
+                elif paths_file is None:
                     wait_idle(server.pid)
                     end = write_cases(db, WORK / f"{stamp}-{db}-cases-after.txt")
                     extra["cases"] = len(end)
@@ -512,6 +607,8 @@ def bench_database(db: str, load: Load, rounds: int, stamp: str) -> dict[str, An
                         after = start[i + 1] if i + 1 < len(start) else end
                         committed += sum(r for _, r, _ in after) - sum(r for _, r, _ in before)
                     extra["revisions_committed"] = committed
+                    extra.update(transitions=result["iris"]["ok"],
+                                 transitions_per_s=result["iris"]["ok_per_s"])
             runs[name] = {**result["iris"], **extra, "cache_seconds": cache_seconds}
             bare[name] = result["bare"]
 
@@ -519,7 +616,11 @@ def bench_database(db: str, load: Load, rounds: int, stamp: str) -> dict[str, An
         scenario("roster_ttl0", 0.0, "roster", hit_file)
         scenario("roster_miss", 1.0, "roster", miss_file, lambda _server: roster_miss_paths())
         scenario("transitions", 1.0, "transitions", None)
-    runs["transitions"]["audit_verify"] = audit_verify(db)
+        scenario("grievances", 1.0, "grievances", None, server_env=GRIEVANCE_ENV)
+    # every hash chain, after the scenarios that append to them
+    writers = [n for n in ("transitions", "grievances") if n in runs]
+    if writers:
+        runs[writers[-1]]["audit_verify"] = audit_verify(db)
     return {"ratios": {k: v["ratio"] for k, v in runs.items()}, "runs": runs, "bare": bare}
 
 
@@ -529,9 +630,10 @@ LABELS = {
     "roster_ttl0": "roster, ~200 queries, cache 0 s",
     "roster_miss": "roster, 6,000 queries (cache misses)",
     "transitions": "transitions/s (suspend/reinstate)",
+    "grievances": "grievance filings/s (201s)",
 }
 TARGET_OF = {"roster": TARGETS["roster"], "roster_ttl0": None, "roster_miss": None,
-             "transitions": TARGETS["transitions"]}
+             "transitions": TARGETS["transitions"], "grievances": TARGETS["grievances"]}
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -540,8 +642,10 @@ def markdown(result: dict[str, Any]) -> str:
              "|---|---|---:|---:|---:|---|---|---:|---:|---:|---:|"]
     for db, data in result["databases"].items():
         for name in IRIS_SCENARIOS:
+            if name not in data["runs"]:
+                continue
             run = data["runs"][name]
-            rate = run.get("transitions_per_s", run["requests_per_s"])
+            rate = run.get("ok_per_s", run["requests_per_s"])
             target = TARGET_OF.get(name)
             verdict = ("" if target is None
                        else f">= {target}: {'met' if run['ratio'] >= target else 'MISSED'}")
@@ -560,6 +664,28 @@ def markdown(result: dict[str, Any]) -> str:
             f"{max(b['peak_rss_mb'] for b in bare_runs):.0f} |")
     lines.append("")
     for db, data in result["databases"].items():
+        verified = next((data["runs"][n]["audit_verify"] for n in ("grievances", "transitions")
+                         if "audit_verify" in data["runs"].get(n, {})), None)
+        if "grievances" in data["runs"]:
+            g = data["runs"]["grievances"]
+            ch = g["check"]
+            lines.append(
+                f"- {db} grievances: {'check ok' if ch['ok'] else '**CHECK FAILED**'}: "
+                f"{ch['counted_201']} 201s counted (warm-up included) of {ch['responses']} "
+                f"responses, non-201 {ch['non_201']} (counters {g.get('counters', {})}); "
+                f"grievance rows +{ch['rows_grown']['grievance']} (cases "
+                f"+{ch['rows_grown']['grievance_cases']}, audit events "
+                f"+{ch['rows_grown']['grievance_events']}, timers "
+                f"+{ch['rows_grown']['grievance_timers']}, outbox "
+                f"+{ch['rows_grown']['outbox_messages']}); {ch['abandoned_committed']} committed "
+                f"after wrk abandoned them (allowed {ch['abandoned_allowed']}); server CPU "
+                f"{g['server_cpu_ms_per_request']:.2f} ms per request"
+                + "".join(f"; {x}" for x in ch["problems"]))
+        if "transitions" not in data["runs"]:
+            if verified:
+                lines.append(f"- {db}: `iris audit verify`: "
+                             f"{verified['output'] or verified['exit_code']}")
+            continue
         t = data["runs"]["transitions"]
         c = t.get("counters", {})
         lines.append(
@@ -568,7 +694,7 @@ def markdown(result: dict[str, Any]) -> str:
             f"abandoned at the end of a round); 409 {c.get('s409', 0)}, 422 {c.get('s422', 0)}, "
             f"other 4xx {c.get('s4xx', 0)}, 5xx {c.get('s5xx', 0)}, socket errors "
             f"{sum(t['socket_errors'].values())}; `iris audit verify`: "
-            f"{t['audit_verify']['output'] or t['audit_verify']['exit_code']}")
+            f"{verified['output'] or verified['exit_code'] if verified else 'not run'}")
     return "\n".join(lines)
 
 
@@ -655,6 +781,9 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=100_000, help="roster entries to seed")
     parser.add_argument("--recruiters", type=int, default=320,
                         help="workflow-walked demo recruiters (~62%% end accredited)")
+    parser.add_argument("--only", default="",
+                        help="comma-separated HTTP scenarios to run (default: all of "
+                        + ", ".join(IRIS_SCENARIOS) + "), e.g. --only grievances")
     parser.add_argument("--reuse-seed", action="store_true",
                         help="skip seeding (the databases were seeded by an earlier run)")
     timers.add_arguments(parser)
@@ -666,6 +795,11 @@ def main() -> None:
         return
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
+    only = [x.strip() for x in args.only.split(",") if x.strip()]
+    unknown = sorted(set(only) - set(IRIS_SCENARIOS))
+    if unknown:
+        parser.error(f"--only: unknown scenario(s) {', '.join(unknown)}; "
+                     f"known: {', '.join(IRIS_SCENARIOS)}")
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     load = Load(args.threads, args.connections, args.duration, args.warmup)
     WORK.mkdir(parents=True, exist_ok=True)
@@ -683,10 +817,11 @@ def main() -> None:
         "load": {"tool": "wrk", "threads": load.threads, "connections": load.connections,
                  "duration_s": load.duration, "warmup_s": load.warmup, "rounds": args.rounds,
                  "server": "uvicorn --workers 1 --log-level warning (uvloop, httptools)"},
-        "targets": TARGETS, "seed": seeds, "databases": {},
+        "targets": TARGETS, "seed": seeds, "scenarios": only or IRIS_SCENARIOS,
+        "databases": {},
     }
     for db in dbs:
-        result["databases"][db] = bench_database(db, load, args.rounds, stamp)
+        result["databases"][db] = bench_database(db, load, args.rounds, stamp, only)
     result["elapsed_s"] = round(time.monotonic() - t0, 1)
     code_after = code_fingerprint()
     if code_after["sha256"] != result["code"]["sha256"]:
@@ -701,6 +836,10 @@ def main() -> None:
           f"scenario {load.warmup:g} s warm-up, then {args.rounds} rounds of {chunk} s IRIS "
           f"between {max(1, round(chunk / 2))} s bare runs; elapsed {result['elapsed_s']} s; "
           f"code {result['code']['sha256']}; results: {out.relative_to(ROOT)}")
+    failed = [f"{db}: {p}" for db, data in result["databases"].items()
+              if "grievances" in data["runs"] for p in data["runs"]["grievances"]["check"]["problems"]]
+    if failed:
+        raise SystemExit("grievances: correctness check FAILED\n  " + "\n  ".join(failed))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ function setup(thread)
 end
 
 -- per-thread global counters that scenarios may keep (summed in done())
-counter_names = {"ok", "s409", "s422", "s4xx", "s5xx", "other", "fallback", "unmatched"}
+counter_names = {"ok", "s409", "s422", "s429", "s4xx", "s5xx", "other", "fallback", "unmatched"}
 
 -- wrk's Debian build cannot hand Lua its per-microsecond histogram, so done() prints the
 -- latency quantile function on a fine grid instead; run.py merges runs from these points

@@ -45,6 +45,8 @@ ROLE_WORKFLOWS: dict[str, frozenset[str]] = {
     "supervisor": frozenset({"grievance", "referral"}),
     "authority": frozenset({"referral"}),
     "complainant": frozenset({"grievance"}),
+    # an admin runs accounts and the directory; grievances are not theirs to read
+    "admin": frozenset({"accreditation"}),
 }
 
 

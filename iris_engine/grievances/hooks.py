@@ -133,7 +133,7 @@ async def next_tier_exists(ctx: TransitionContext) -> str | None:
 @HOOKS.guard("reviewer_of_this_tier")
 async def reviewer_of_this_tier(ctx: TransitionContext) -> str | None:
     needed = TIER_REVIEWERS.get(ctx.detail.tier, "scheme_manager")
-    if ctx.actor.role != needed:
+    if needed not in ctx.actor.roles:  # the user's roles: one may hold several
         return f"an appeal at tier {ctx.detail.tier} is decided by a {needed.replace('_', ' ')}"
     return None
 

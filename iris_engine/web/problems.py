@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import msgspec
@@ -73,15 +74,41 @@ def _from_application_error(request: Request[Any, Any, Any], exc: ApplicationErr
     ), exc.headers or None)
 
 
+_PATH = re.compile(r" - at `\$((?:\.[^.\[`]+|\[\d+\])*)`$")
+_SEGMENT = re.compile(r"\.([^.\[`]+)|\[(\d+)\]")
+_NAMED_FIELD = re.compile(r"^Object (?:missing required|contains unknown) field `([^`]+)`")
+
+
+def _escape(segment: str) -> str:
+    return segment.replace("~", "~0").replace("/", "~1")
+
+
+def _body_pointer(exc: ValidationException, key: str, message: str) -> str:
+    """An RFC 6901 pointer into the request body. msgspec's own path (the exception's cause,
+    e.g. ``$.data.corridor.origin`` where ``data`` is the handler's parameter) is exact; the
+    dotted key Litestar derives from it cannot tell the body from a member named ``data``."""
+    found = _PATH.search(str(exc.__cause__ or ""))
+    if found:
+        segments = [a or b for a, b in _SEGMENT.findall(found.group(1))][1:]
+    else:
+        segments = [s for s in re.split(r"[.\[\]]+", key) if s]
+    named = _NAMED_FIELD.match(message)
+    if named:  # the error is about a member of the object at the path
+        segments.append(named.group(1))
+    return "".join(f"/{_escape(s)}" for s in segments)
+
+
 def _from_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
     fields = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
             key = str(item.get("key") or "")
             source = item.get("source")
-            where = f"/{key}" if key else ""
-            fields.append(FieldError(where if source == "body" else f"/{source}{where}",
-                                     str(item.get("message", "invalid"))))
+            message = str(item.get("message", "invalid"))
+            if source == "body":
+                fields.append(FieldError(_body_pointer(exc, key, message) or "/", message))
+            else:
+                fields.append(FieldError(f"/{source}" + (f"/{key}" if key else ""), message))
     status = 422 if fields and all(f.pointer.startswith("/") for f in fields) else 400
     return _response(request, Problem(
         type=TYPE_BASE + ("invalid-input" if status == 422 else "bad-request"),

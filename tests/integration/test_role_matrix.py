@@ -1,0 +1,221 @@
+"""Every role against every endpoint that needs a login (DESIGN: "every role against every
+endpoint"). One world per test, one table each: the expected status per actor is written from
+the rules (iris_engine/cases/access.py ROLE_SCOPES/ROLE_WORKFLOWS, the services' extra checks
+and who may fire what in workflows/*.yaml). All mismatches are collected and shown together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from httpx import Response
+
+from tests.integration.conftest import (
+    Cast,
+    GrievanceCast,
+    World,
+    file_grievance,
+    fire_grievance,
+    valid_self_assessment,
+    walk_to,
+)
+
+#: every caller, anonymous (no token) first
+ACTORS = ("anonymous", "recruiter", "auditor", "manager", "caseworker", "other_caseworker",
+          "supervisor", "admin", "glaa", "police")
+AUTHORITY_BODY = {"name": "Labour inspectorate", "countries": ["QA"], "remits": ["wages"]}
+
+
+def _is_problem(r: Response) -> None:
+    """Copied from test_api_contract.py: the one error shape."""
+    assert r.headers["content-type"].startswith("application/problem+json"), r.text
+    body = r.json()
+    assert set(body) >= {"type", "title", "status", "detail"}
+    assert body["status"] == r.status_code
+    assert body["type"].startswith("https://")
+    for e in body.get("errors", []):
+        assert set(e) >= {"pointer", "message"} and e["pointer"].startswith("/")
+
+
+def expect(ok: str, ok_status: int = 200, *, other: int = 403,
+           **special: int) -> dict[str, int]:
+    """``ok``: the actors answered ``ok_status``; other authenticated actors ``other``;
+    anonymous 401 (the JWT middleware answers before any handler)."""
+    allowed = set(ok.split())
+    assert allowed <= set(ACTORS), allowed - set(ACTORS)
+    table = {a: ok_status if a in allowed else other for a in ACTORS}
+    table["anonymous"] = 401
+    table.update(special)
+    return table
+
+
+EVERYONE = " ".join(ACTORS[1:])
+
+
+@dataclass
+class Scene:
+    world: World
+    tokens: dict[str, str | None]
+    app_id: int
+    grievance_id: int
+    referral_id: int
+
+    async def call(self, actor: str, method: str, path: str, body: Any = None) -> Response:
+        token = self.tokens[actor]
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return await self.world.client.request(method, path, json=body, headers=headers)
+
+    async def revision(self, path: str) -> int:
+        # someone who sees every case of the workflow
+        r = await self.call("manager" if "/applications/" in path else "supervisor", "GET", path)
+        assert r.status_code == 200, r.text
+        return int(r.json()["revision"])
+
+
+async def _scene(world: World, cast: Cast, gcast: GrievanceCast) -> Scene:
+    app_id = await walk_to(cast, "submitted")
+    filing = await file_grievance(world)
+    steps: list[tuple[str, dict[str, Any]]] = [
+        ("acknowledge", {}), ("triage", {"data": {"severity": "medium"}}),
+        ("refer", {"data": {"authority_id": gcast.glaa_id}})]
+    for event, body in steps:
+        r = await fire_grievance(gcast.caseworker, filing.case_id, event, **body)
+        assert r.status_code == 200, (event, r.text)
+    view = r.json()
+    assert (view["state"], view["assignee_id"]) == ("referred", gcast.caseworker.user_id)
+    r = await gcast.glaa.get("/api/v1/referrals")
+    assert r.status_code == 200, r.text
+    [referral] = r.json()
+    assert referral["id"] in view["referral_case_ids"] and referral["identity_disclosed"]
+    tokens: dict[str, str | None] = {
+        "anonymous": None, "recruiter": cast.recruiter.token, "auditor": cast.auditor.token,
+        "manager": cast.manager.token, "caseworker": gcast.caseworker.token,
+        "other_caseworker": gcast.other_caseworker.token, "supervisor": gcast.supervisor.token,
+        "admin": gcast.admin.token, "glaa": gcast.glaa.token, "police": gcast.police.token}
+    return Scene(world, tokens, app_id, filing.case_id, referral["id"])
+
+
+async def _check(scene: Scene, rows: list[tuple[str, str, Any, dict[str, int]]],
+                 mismatches: list[str]) -> None:
+    for method, path, body, table in rows:
+        for actor in ACTORS:
+            r = await scene.call(actor, method, path, body)
+            want = table[actor]
+            where = f"{actor:>16} {method} {path}"
+            if r.status_code != want:
+                mismatches.append(f"{where}: got {r.status_code}, expected {want}: {r.text[:160]}")
+            elif r.status_code >= 400:
+                try:
+                    _is_problem(r)
+                except (AssertionError, ValueError, KeyError) as e:
+                    mismatches.append(f"{where}: {r.status_code} is not problem+json: {e}")
+
+
+async def test_every_role_against_every_read_endpoint(
+        world: World, cast: Cast, gcast: GrievanceCast) -> None:
+    s = await _scene(world, cast, gcast)
+    app, g, ref = (f"/api/v1/applications/{s.app_id}", f"/api/v1/grievance-cases/{s.grievance_id}",
+                   f"/api/v1/referrals/{s.referral_id}")
+    # accreditation: recruiter (own organisation), auditor (assigned only: this one is not yet),
+    # scheme manager and admin (ALL); caseworkers, supervisors and authorities never
+    app_list = expect("recruiter auditor manager admin")
+    app_case = expect("recruiter manager admin")
+    # grievances: caseworker queue (own + unassigned), supervisor and manager ALL; an admin
+    # runs accounts and the directory and reaches accreditation only
+    g_case = expect("manager caseworker supervisor")
+    g_handler = expect("caseworker supervisor")  # messages, routing: handlers only
+    referral_case = expect("caseworker supervisor glaa")
+    rows: list[tuple[str, str, Any, dict[str, int]]] = [
+        ("GET", "/api/v1/applications", None, app_list),
+        ("GET", app, None, app_case),
+        ("GET", f"{app}/transitions", None, app_case),
+        ("GET", f"{app}/history", None, app_case),
+        ("GET", "/api/v1/grievance-cases", None,
+         expect("manager caseworker other_caseworker supervisor")),
+        ("GET", g, None, g_case),
+        ("GET", f"{g}/transitions", None, g_case),
+        ("GET", f"{g}/history", None, g_case),
+        ("GET", f"{g}/messages", None, g_handler),
+        ("GET", f"{g}/identity?purpose=test", None, expect("caseworker")),  # assigned one only
+        ("GET", f"{g}/routing", None, g_handler),
+        ("GET", "/api/v1/grievance-stats", None,
+         expect("manager caseworker other_caseworker supervisor admin")),
+        ("GET", "/api/v1/referrals", None,
+         expect("caseworker other_caseworker supervisor glaa police")),
+        ("GET", ref, None, referral_case),
+        ("GET", f"{ref}/identity", None, expect("glaa")),  # the authority it went to, by consent
+        ("GET", f"{ref}/transitions", None, referral_case),
+        ("GET", f"{ref}/history", None, referral_case),
+        ("GET", "/api/v1/authorities", None, expect("manager caseworker other_caseworker "
+                                                    "supervisor admin")),
+        ("GET", "/api/v1/me", None, expect(EVERYONE)),
+        # an id of another workflow is no case of this one: 404 for everyone signed in
+        ("GET", f"/api/v1/applications/{s.grievance_id}", None, expect(EVERYONE, 404)),
+        ("GET", f"/api/v1/grievance-cases/{s.referral_id}", None, expect(EVERYONE, 404)),
+        ("GET", f"/api/v1/referrals/{s.app_id}", None, expect(EVERYONE, 404)),
+    ]
+    mismatches: list[str] = []
+    await _check(s, rows, mismatches)
+
+    # the lists are scoped, not just allowed: who finds the case in them
+    for path, case_id, seen_by in [
+        ("/api/v1/applications", s.app_id, "recruiter manager admin"),
+        ("/api/v1/grievance-cases", s.grievance_id, "manager caseworker supervisor"),
+        ("/api/v1/referrals", s.referral_id, "caseworker supervisor glaa"),
+    ]:
+        for actor in ACTORS[1:]:
+            r = await s.call(actor, "GET", path)
+            if r.status_code != 200:
+                continue  # reported above
+            sees = case_id in [item["id"] for item in r.json()]
+            if sees != (actor in seen_by.split()):
+                mismatches.append(f"{actor:>16} GET {path}: case {case_id} listed={sees}")
+    assert not mismatches, "\n" + "\n".join(mismatches)
+    for actor, path in [("caseworker", f"{g}/identity?purpose=test"), ("glaa", f"{ref}/identity")]:
+        assert (await s.call(actor, "GET", path)).json()["email"] == "sita.gurung@mail.example"
+    # an admin reads neither a grievance's narrative nor a referral's packet
+    assert (await s.call("admin", "GET", g)).status_code == 403
+    assert (await s.call("admin", "GET", ref)).status_code == 403
+
+
+async def test_every_role_against_the_write_endpoints(
+        world: World, cast: Cast, gcast: GrievanceCast) -> None:
+    s = await _scene(world, cast, gcast)
+    app, g, ref = (f"/api/v1/applications/{s.app_id}", f"/api/v1/grievance-cases/{s.grievance_id}",
+                   f"/api/v1/referrals/{s.referral_id}")
+    app_rev, g_rev, ref_rev = (await s.revision(app), await s.revision(g), await s.revision(ref))
+
+    def fire(event: str, revision: int, **extra: Any) -> dict[str, Any]:
+        return {"event": event, "expected_revision": revision, **extra}
+
+    # every refusal is on who acts, not on the body: the event exists and the revision is
+    # current, and where some role may act, the same body is accepted from it. Actors run in
+    # ACTORS order; those after an accepted write are refused before the revision is checked.
+    rows: list[tuple[str, str, Any, dict[str, int]]] = [
+        # recruiters open applications, for their own organisation; nobody else does
+        ("POST", "/api/v1/applications", {"self_assessment": valid_self_assessment()},
+         expect("recruiter", 201)),
+        # accept_application: the scheme manager only
+        ("POST", f"{app}/transitions", fire("accept_application", app_rev), expect("manager")),
+        # withdraw: the complainant only (with their access code), never staff
+        ("POST", f"{g}/transitions", fire("withdraw", g_rev), expect("")),
+        # escalate: the system only (the ticker)
+        ("POST", f"{g}/transitions", fire("escalate", g_rev, reason_code="missed_acknowledgement",
+                                          note="by hand"), expect("")),
+        # uphold: supervisor or scheme manager (a role check before the state check, so they
+        # get 409: it is no appeal)
+        ("POST", f"{g}/transitions", fire("uphold", g_rev, reason_code="resolved", note="n"),
+         expect("manager supervisor", 409)),
+        # a legal hold: supervisors only
+        ("POST", f"{g}/transitions", fire("place_legal_hold", g_rev, note="court"),
+         expect("supervisor")),
+        # messages to the complainant: the handling caseworker or a supervisor
+        ("POST", f"{g}/messages", {"body": "Hello"}, expect("caseworker supervisor", 201)),
+        # acknowledge a referral: the authority it went to, nobody else
+        ("POST", f"{ref}/transitions", fire("acknowledge", ref_rev), expect("glaa")),
+        # the authorities directory: admins
+        ("POST", "/api/v1/authorities", AUTHORITY_BODY, expect("admin", 201)),
+    ]
+    mismatches: list[str] = []
+    await _check(s, rows, mismatches)
+    assert not mismatches, "\n" + "\n".join(mismatches)

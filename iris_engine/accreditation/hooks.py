@@ -9,11 +9,11 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iris_engine.cases import HOOKS, Refusal
+from iris_engine.cases.service import register_detail
 from iris_engine.roster.projection import publish
 from iris_engine.roster.subscriptions import announce
 from iris_engine.store.models import (
     Accreditation,
-    Case,
     CaseEvent,
     Counter,
     NonConformity,
@@ -25,11 +25,7 @@ from iris_engine.workflow import TransitionContext
 __all__ = ["add_years", "valid_licences"]
 
 
-@HOOKS.detail("accreditation")
-async def _load(session: AsyncSession, case: Case) -> Accreditation:
-    detail = await session.get(Accreditation, case.id, populate_existing=True)
-    assert detail is not None, f"accreditation case {case.id} has no detail row"
-    return detail
+register_detail("accreditation", Accreditation)
 
 
 def valid_licences(document: Any, on: date) -> list[dict[str, Any]]:

@@ -9,13 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from iris_engine.accreditation.schemas import (
     ApplicationView,
-    AvailableTransition,
-    CaseEventView,
     NonConformityView,
     TransitionRequest,
 )
 from iris_engine.cases import CaseEngine, Principal, views
-from iris_engine.cases.access import reaches_workflow, scope_clause
+from iris_engine.cases.service import CaseService
 from iris_engine.documents import CodeLibrary
 from iris_engine.errors import Forbidden
 from iris_engine.store.db import Database
@@ -25,17 +23,18 @@ from iris_engine.store.models import (
     NonConformity,
     Organisation,
 )
-from iris_engine.workflow import TransitionInput
 
 __all__ = ["WORKFLOW", "AccreditationService"]
 
 WORKFLOW = "accreditation"
 
 
-class AccreditationService:
+class AccreditationService(CaseService):
+    workflow = WORKFLOW
+    nobody = "your role does not give access to applications"
+
     def __init__(self, db: Database, engine: CaseEngine, codes: CodeLibrary) -> None:
-        self.db = db
-        self.engine = engine
+        super().__init__(db, engine)
         self.codes = codes
 
     async def create(self, principal: Principal, *, self_assessment: dict[str, Any] | None,
@@ -64,36 +63,16 @@ class AccreditationService:
 
     async def list(self, principal: Principal, *, state: str | None, after: int,
                    limit: int) -> list[ApplicationView]:
-        if not reaches_workflow(principal, WORKFLOW):
-            raise Forbidden("your role does not give access to applications")
-        stmt = select(Case).where(Case.workflow == WORKFLOW, Case.id > after,  # type: ignore[arg-type,operator]
-                                  scope_clause(principal, WORKFLOW))
-        if state:
-            stmt = stmt.where(Case.state == state)  # type: ignore[arg-type]
-        stmt = stmt.order_by(Case.id).limit(limit)  # type: ignore[arg-type]
         async with self.db.read() as session:
-            cases = (await session.scalars(stmt)).all()
+            cases = await self.visible_cases(session, principal, state=state, after=after,
+                                             limit=limit)
             return [await self._view(session, c, None, full=False) for c in cases]
-
-    async def available(self, principal: Principal, case_id: int) -> list[AvailableTransition]:
-        async with self.db.read() as session:
-            case = await self.engine.get_visible(session, case_id, principal, WORKFLOW)
-            return await views.available(self.engine, session, case, principal)
 
     async def fire(self, principal: Principal, case_id: int,
                    request: TransitionRequest) -> ApplicationView:
         async with self.db.write() as session:
-            outcome = await self.engine.fire(session, WORKFLOW, case_id, principal, TransitionInput(
-                event=request.event, expected_revision=request.expected_revision,
-                reason_code=request.reason_code, note=request.note, data=request.data,
-            ))
-            await session.flush()
+            outcome = await self._fire(session, principal, case_id, request)
             return await self._view(session, outcome.case, outcome.detail, full=False)
-
-    async def history(self, principal: Principal, case_id: int) -> list[CaseEventView]:
-        async with self.db.read() as session:
-            case = await self.engine.get_visible(session, case_id, principal, WORKFLOW)
-            return await views.history(self.engine, session, case)
 
     async def _view(self, session: AsyncSession, case: Case, detail: Accreditation | None, *,
                     full: bool) -> ApplicationView:

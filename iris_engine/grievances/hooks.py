@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from iris_engine.cases import HOOKS, SYSTEM, Refusal
+from iris_engine.cases.service import register_detail
 from iris_engine.errors import FieldError
 from iris_engine.grievances.retention import purge
 from iris_engine.grievances.routing import remits_for
@@ -22,11 +22,7 @@ TIER_REVIEWERS = {2: "supervisor", 3: "scheme_manager"}
 _CLOSED_REFERRAL_STATES = ("declined", "withdrawn")
 
 
-@HOOKS.detail("grievance")
-async def _load(session: AsyncSession, case: Case) -> Grievance:
-    detail = await session.get(Grievance, case.id, populate_existing=True)
-    assert detail is not None, f"grievance case {case.id} has no detail row"
-    return detail
+register_detail("grievance", Grievance)
 
 
 @HOOKS.anchor("retention_end")

@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iris_engine.cases import CaseEngine, Principal, views
-from iris_engine.cases.access import reaches_workflow, scope_clause
-from iris_engine.cases.schemas import AvailableTransition, CaseEventView, TransitionRequest
+from iris_engine.cases.schemas import TransitionRequest
+from iris_engine.cases.service import CaseService
 from iris_engine.errors import Conflict, Forbidden, NotFound
 from iris_engine.grievances.codes import (
     access_code_hash,
@@ -54,7 +54,6 @@ from iris_engine.store.models import (
 )
 from iris_engine.throttle import FailureCounter, throttle_key
 from iris_engine.vault import Vault
-from iris_engine.workflow import TransitionInput
 
 __all__ = ["WORKFLOW", "GrievanceService", "propose_severity", "sealed_place"]
 
@@ -85,11 +84,13 @@ def _complainant(case_id: int) -> Principal:
     return Principal(user_id=0, organisation_id=0, roles=frozenset({"complainant"}), case_id=case_id)
 
 
-class GrievanceService:
+class GrievanceService(CaseService):
+    workflow = WORKFLOW
+    nobody = "your role does not give access to grievances"
+
     def __init__(self, db: Database, engine: CaseEngine, vault: Vault, failures: FailureCounter,
                  settings: Settings) -> None:
-        self.db = db
-        self.engine = engine
+        super().__init__(db, engine)
         self.vault = vault
         self.failures = failures
         self.settings = settings
@@ -161,8 +162,7 @@ class GrievanceService:
                                request: TransitionRequest) -> ComplainantView:
         case_id = await self._holder(reference, code, client)
         async with self.db.write() as session:
-            await self.engine.fire(session, WORKFLOW, case_id, _complainant(case_id), _input(request))
-            await session.flush()
+            await self._fire(session, _complainant(case_id), case_id, request)
             return await self._complainant_view(session, case_id)
 
     async def complainant_message(self, reference: str, code: str, client: str,
@@ -226,15 +226,9 @@ class GrievanceService:
     # -- staff ---------------------------------------------------------------------------
     async def list(self, principal: Principal, *, state: str | None, after: int,
                    limit: int) -> list[StaffGrievanceView]:
-        if not reaches_workflow(principal, WORKFLOW):
-            raise Forbidden("your role does not give access to grievances")
-        stmt = (select(Case, Grievance).join(Grievance, Grievance.case_id == Case.id)  # type: ignore[arg-type]
-                .where(Case.workflow == WORKFLOW, Case.id > after,  # type: ignore[arg-type,operator]
-                       scope_clause(principal, WORKFLOW)))
-        if state:
-            stmt = stmt.where(Case.state == state)  # type: ignore[arg-type]
         async with self.db.read() as session:
-            rows = (await session.execute(stmt.order_by(Case.id).limit(limit))).all()  # type: ignore[arg-type]
+            rows = await self.visible_cases(session, principal, state=state, after=after,
+                                            limit=limit, join=Grievance)
             return [await self._staff_view(session, c, g, full=False) for c, g in rows]
 
     async def get(self, principal: Principal, case_id: int) -> StaffGrievanceView:
@@ -242,22 +236,11 @@ class GrievanceService:
             case = await self.engine.get_visible(session, case_id, principal, WORKFLOW)
             return await self._staff_view(session, case, None, full=True)
 
-    async def available(self, principal: Principal, case_id: int) -> list[AvailableTransition]:
-        async with self.db.read() as session:
-            case = await self.engine.get_visible(session, case_id, principal, WORKFLOW)
-            return await views.available(self.engine, session, case, principal)
-
     async def fire(self, principal: Principal, case_id: int,
                    request: TransitionRequest) -> StaffGrievanceView:
         async with self.db.write() as session:
-            outcome = await self.engine.fire(session, WORKFLOW, case_id, principal, _input(request))
-            await session.flush()
+            outcome = await self._fire(session, principal, case_id, request)
             return await self._staff_view(session, outcome.case, outcome.detail, full=False)
-
-    async def history(self, principal: Principal, case_id: int) -> list[CaseEventView]:
-        async with self.db.read() as session:
-            case = await self.engine.get_visible(session, case_id, principal, WORKFLOW)
-            return await views.history(self.engine, session, case)
 
     async def messages(self, principal: Principal, case_id: int) -> list[MessageView]:
         async with self.db.read() as session:
@@ -427,8 +410,3 @@ def _identity(filing: GrievanceFiling) -> dict[str, Any] | None:
         return None
     values = {k: v for k, v in msgspec.structs.asdict(filing.contact).items() if v is not None}
     return values or None
-
-
-def _input(request: TransitionRequest) -> TransitionInput:
-    return TransitionInput(event=request.event, expected_revision=request.expected_revision,
-                           reason_code=request.reason_code, note=request.note, data=request.data)

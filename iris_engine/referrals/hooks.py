@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from iris_engine.cases import HOOKS
-from iris_engine.store.models import Case, Referral
+from iris_engine.cases.service import register_detail
+from iris_engine.store.models import Referral
 from iris_engine.workflow import TransitionContext
 
 __all__: list[str] = []
 
 
-@HOOKS.detail("referral")
-async def _load(session: AsyncSession, case: Case) -> Referral:
-    detail = await session.get(Referral, case.id, populate_existing=True)
-    assert detail is not None, f"referral case {case.id} has no detail row"
-    return detail
+register_detail("referral", Referral)
 
 
 @HOOKS.effect("record_acknowledgement")

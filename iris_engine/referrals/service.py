@@ -7,12 +7,11 @@ identity only when they consented, fetched separately and recorded at each read.
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iris_engine.cases import CaseEngine, Principal, views
-from iris_engine.cases.access import reaches_workflow, scope_clause
-from iris_engine.cases.schemas import AvailableTransition, CaseEventView, TransitionRequest
+from iris_engine.cases.schemas import TransitionRequest
+from iris_engine.cases.service import CaseService
 from iris_engine.errors import Forbidden
 from iris_engine.grievances.schemas import IdentityView
 from iris_engine.grievances.service import read_identity, sealed_place
@@ -28,7 +27,7 @@ from iris_engine.store.models import (
     Referral,
 )
 from iris_engine.vault import Vault
-from iris_engine.workflow import TransitionContext, TransitionInput
+from iris_engine.workflow import TransitionContext
 
 __all__ = ["PACKET_FIELDS", "WORKFLOW", "ReferralService", "open_referral"]
 
@@ -76,22 +75,19 @@ async def open_referral(ctx: TransitionContext, grievance: Grievance, authority:
     return referral
 
 
-class ReferralService:
+class ReferralService(CaseService):
+    workflow = WORKFLOW
+    nobody = "your role does not give access to referrals"
+
     def __init__(self, db: Database, engine: CaseEngine, vault: Vault) -> None:
-        self.db = db
-        self.engine = engine
+        super().__init__(db, engine)
         self.vault = vault
 
     async def list(self, principal: Principal, *, state: str | None, after: int,
                    limit: int) -> list[ReferralView]:
-        if not reaches_workflow(principal, WORKFLOW):
-            raise Forbidden("your role does not give access to referrals")
-        stmt = (select(Case).where(Case.workflow == WORKFLOW, Case.id > after,  # type: ignore[arg-type,operator]
-                                   scope_clause(principal, WORKFLOW)))
-        if state:
-            stmt = stmt.where(Case.state == state)  # type: ignore[arg-type]
         async with self.db.read() as session:
-            cases = (await session.scalars(stmt.order_by(Case.id).limit(limit))).all()  # type: ignore[arg-type]
+            cases = await self.visible_cases(session, principal, state=state, after=after,
+                                             limit=limit)
             return [await self._view(session, c, packet=False) for c in cases]
 
     async def get(self, principal: Principal, case_id: int) -> ReferralView:
@@ -128,24 +124,11 @@ class ReferralService:
                                        basis="consent_refer", purpose=f"referral {case_id}",
                                        now=self.engine.clock())
 
-    async def available(self, principal: Principal, case_id: int) -> list[AvailableTransition]:
-        async with self.db.read() as session:
-            case = await self.engine.get_visible(session, case_id, principal, WORKFLOW)
-            return await views.available(self.engine, session, case, principal)
-
     async def fire(self, principal: Principal, case_id: int,
                    request: TransitionRequest) -> ReferralView:
         async with self.db.write() as session:
-            outcome = await self.engine.fire(session, WORKFLOW, case_id, principal, TransitionInput(
-                event=request.event, expected_revision=request.expected_revision,
-                reason_code=request.reason_code, note=request.note, data=request.data))
-            await session.flush()
+            outcome = await self._fire(session, principal, case_id, request)
             return await self._view(session, outcome.case, packet=False)
-
-    async def history(self, principal: Principal, case_id: int) -> list[CaseEventView]:
-        async with self.db.read() as session:
-            case = await self.engine.get_visible(session, case_id, principal, WORKFLOW)
-            return await views.history(self.engine, session, case)
 
     async def _view(self, session: AsyncSession, case: Case, *, packet: bool) -> ReferralView:
         referral = await session.get(Referral, case.id)

@@ -130,8 +130,8 @@ async def _walk(services: Services, session: Any, clock: ManualClock, recruiter:
     case = await engine.open(session, WORKFLOW, organisation_id=recruiter.organisation_id,
                              principal=recruiter, role="recruiter",
                              data={"code_of_conduct": "iris-standard/1.2"},
-                             detail=lambda case_id: Accreditation(
-                                 case_id=case_id, code_of_conduct="iris-standard/1.2"))
+                             detail=lambda case: Accreditation(
+                                 case_id=case.id, code_of_conduct="iris-standard/1.2"))
     await session.flush()
 
     async def fire(who: Principal, event: str, **kw: Any) -> None:

@@ -49,7 +49,7 @@ class AccreditationService(CaseService):
             case = await self.engine.open(
                 session, WORKFLOW, organisation_id=principal.organisation_id, principal=principal,
                 role="recruiter", data=data,
-                detail=lambda case_id: Accreditation(case_id=case_id, code_of_conduct=code_of_conduct,
+                detail=lambda case: Accreditation(case_id=case.id, code_of_conduct=code_of_conduct,
                                                      self_assessment=self_assessment))
             await session.flush()
             detail = await session.get(Accreditation, case.id)

@@ -153,9 +153,9 @@ class CaseEngine:
     # -- writing -------------------------------------------------------------------------
     async def open(self, session: AsyncSession, workflow: str, *, organisation_id: int | None,
                    principal: Principal, role: str, data: dict[str, Any] | None = None,
-                   detail: Callable[[int], Any] | None = None) -> Case:
+                   detail: Callable[[Case], Any] | None = None) -> Case:
         """Start a case at the workflow's initial state on its latest version. ``detail``
-        builds the domain's detail row from the new case id (timers may read it)."""
+        builds the domain's detail row from the new case (its id and time; timers may read it)."""
         machine = self.catalog.machine(workflow)
         now = self.clock()
         case = Case(workflow=workflow, workflow_version=machine.spec.version,
@@ -163,7 +163,7 @@ class CaseEngine:
                     created_at=now, updated_at=now)
         session.add(case)
         await session.flush()
-        row = detail(case.id or 0) if detail is not None else None
+        row = detail(case) if detail is not None else None
         if row is not None:
             session.add(row)
         actor = Actor(principal.user_id or None, role, principal.organisation_id, principal.roles)

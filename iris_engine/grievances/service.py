@@ -121,7 +121,8 @@ class GrievanceService(CaseService):
         severity = propose_severity(filing)
         identity = _identity(filing)
 
-        def detail(case_id: int) -> Grievance:
+        def detail(case: Case) -> Grievance:
+            case_id = case.id or 0
             return Grievance(
                 case_id=case_id, reference=reference, access_code_hash=access_code_hash(code),
                 complainant_role=filing.complainant_role, language=filing.language,
@@ -142,7 +143,7 @@ class GrievanceService(CaseService):
                                  if identity else None),
                 narrative_sealed=self.vault.seal(filing.narrative,
                                                  place=sealed_place(case_id, "narrative")),
-                filed_at=self.engine.clock(),
+                filed_at=case.created_at,  # the moment its deadlines count from
             )
 
         # the audit event holds the classification only: nothing that identifies anyone

@@ -47,8 +47,8 @@ async def open_referral(ctx: TransitionContext, grievance: Grievance, authority:
                         identity_disclosed=include_identity, disclosed_fields=fields,
                         created_at=ctx.now)
 
-    def detail(case_id: int) -> Referral:
-        referral.case_id = case_id
+    def detail(case: Case) -> Referral:
+        referral.case_id = case.id or 0
         return referral
 
     actor = Principal(ctx.actor.user_id or 0, ctx.actor.organisation_id or 0, ctx.actor.roles)

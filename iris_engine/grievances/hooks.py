@@ -9,9 +9,9 @@ from sqlalchemy import func, select, update
 from iris_engine.cases import HOOKS, SYSTEM, Refusal
 from iris_engine.cases.service import register_detail
 from iris_engine.errors import FieldError
+from iris_engine.grievances.referring import open_referral
 from iris_engine.grievances.retention import purge
 from iris_engine.grievances.routing import remits_for
-from iris_engine.referrals.service import open_referral
 from iris_engine.store.models import Authority, Case, Grievance, Referral, Timer, User
 from iris_engine.workflow import TransitionContext, TransitionInput
 

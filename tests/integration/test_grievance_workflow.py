@@ -463,3 +463,39 @@ async def test_roles_outside_grievances_are_refused(
     r = await fire_grievance(gcast.glaa, filing.case_id, "acknowledge")
     assert r.status_code == 403
     assert (await staff_view(gcast.supervisor, filing.case_id))["state"] == "received"
+
+
+# -- a webhook authority ---------------------------------------------------------------------
+async def test_a_webhook_authority_gets_a_signed_notice_without_case_content(
+        world: World, gcast: GrievanceCast) -> None:
+    """The notice is signed with the secret shown once at creation (sealed at rest in between)
+    and carries no name, contact or narrative: the authority fetches the packet itself."""
+    from tests.integration.test_outbox import WebhookReceiver
+
+    async with WebhookReceiver(world.clock, fail_first=0) as receiver:
+        r = await gcast.admin.post("/api/v1/authorities", {
+            "name": "Labour Inspectorate (webhook)", "countries": ["QA"],
+            "remits": ["labour_exploitation"], "channel": "webhook", "webhook_url": receiver.url})
+        assert r.status_code == 201, r.text
+        authority = r.json()
+        receiver.secret = authority["webhook_secret"]
+        assert receiver.secret and authority["channel"] == "webhook"
+        listed = (await gcast.admin.get("/api/v1/authorities")).json()
+        assert all(a["webhook_secret"] is None for a in listed)  # shown once
+
+        filing = await file_grievance(world)
+        view = await walk(gcast.caseworker, filing.case_id, ACK, triage(), INVESTIGATE,
+                          refer(authority["id"]))
+        [referral_id] = view["referral_case_ids"]
+        await world.tick()
+
+        [notice] = receiver.requests
+        assert notice.signature_valid and notice.status == 200
+        assert notice.headers["iris-topic"] == "referral.created"
+        payload = notice.payload
+        assert payload["referral_id"] == referral_id and payload["remit"] == "labour_exploitation"
+        body = notice.body.decode()
+        for secret in ("Sita", "sita.gurung", "9812345678", "passport"):
+            assert secret not in body, secret
+        r = await gcast.supervisor.get(f"/api/v1/referrals/{referral_id}")
+        assert r.json()["delivered_at"] is not None  # the receipt: the receiver's 2xx

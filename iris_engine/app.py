@@ -27,6 +27,7 @@ from iris_engine.roster.controllers import roster_handlers
 from iris_engine.services import Services, build_services
 from iris_engine.settings import Settings
 from iris_engine.ticker import Ticker, start_scheduler
+from iris_engine.web.openapi import refine
 from iris_engine.web.problems import exception_handlers
 from iris_engine.web.ratelimit import public_forms_limit
 from iris_engine.web.reference import reference_handlers
@@ -102,4 +103,5 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         debug=False,
     )
     app.state.services = services
+    refine(app.openapi_schema)  # written once here, served as refined
     return app

@@ -31,7 +31,7 @@ from iris_engine.errors import (
     NotFound,
     StaleRevision,
 )
-from iris_engine.store.models import Case, CaseEvent
+from iris_engine.store.models import MAX_ID, Case, CaseEvent
 from iris_engine.workflow import (
     Actor,
     HookRegistry,
@@ -95,6 +95,8 @@ class CaseEngine:
     # -- reading -------------------------------------------------------------------------
     async def get_visible(self, session: AsyncSession, case_id: int, principal: Principal,
                           workflow: str, *, for_update: bool = False) -> Case:
+        if not 0 < case_id <= MAX_ID:  # no such id: and the driver would overflow on it
+            raise NotFound(f"no {workflow} case {case_id}")
         stmt = select(Case).where(Case.id == case_id, Case.workflow == workflow)
         if for_update:
             stmt = stmt.with_for_update()

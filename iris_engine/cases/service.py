@@ -16,7 +16,7 @@ from iris_engine.cases.schemas import AvailableTransition, CaseEventView, Transi
 from iris_engine.cases.views import available, history
 from iris_engine.errors import Forbidden
 from iris_engine.store.db import Database
-from iris_engine.store.models import Case
+from iris_engine.store.models import MAX_ID, Case
 from iris_engine.workflow import TransitionInput
 
 __all__ = ["CaseService", "register_detail"]
@@ -49,6 +49,8 @@ class CaseService:
         ``join`` (a detail model) as (case, detail) rows."""
         if not reaches_workflow(principal, self.workflow):
             raise Forbidden(self.nobody)
+        if after >= MAX_ID:  # no case comes after the largest id (and the driver would overflow)
+            return []
         stmt = select(Case) if join is None else select(Case, join).join(
             join, join.case_id == Case.id)
         stmt = stmt.where(Case.workflow == self.workflow, Case.id > after,  # type: ignore[arg-type,operator]

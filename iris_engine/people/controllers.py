@@ -63,7 +63,8 @@ class Me(msgspec.Struct):
 
 
 @post("/api/v1/auth/token", operation_id="issueToken", tags=["auth"],
-      opt={**_PUBLIC, "rate_limit": "login"}, status_code=200, responses=problem_responses(401, 429))
+      opt={**_PUBLIC, "rate_limit": "login"}, status_code=200,
+      responses=problem_responses(401, 422, 429))
 async def issue_access_token(data: JSONBody[TokenRequest], db: NamedDependency[Database],
                              people: NamedDependency[People],
                              tokens: NamedDependency[TokenIssuer]) -> TokenResponse:

@@ -6,12 +6,13 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from litestar.response import Stream
 
@@ -28,7 +29,39 @@ _FIELDS = ["lrn", "name", "country", "countries_of_operation", "status", "curren
            "accredited_on", "valid_until", "status_since"]
 
 
-def _page_response(page: CachedPage, if_none_match: str | None) -> Response[bytes]:
+class RosterItem(msgspec.Struct):
+    """A recruiter on the public roster (``current``: may recruit now)."""
+
+    lrn: str
+    name: str
+    country: str
+    countries_of_operation: list[str]
+    status: Literal["accredited", "suspended", "withdrawn", "expired"]
+    current: bool
+    accredited_on: date
+    valid_until: date
+    status_since: date
+
+
+class RosterPage(msgspec.Struct):
+    items: list[RosterItem]
+    #: pass as ``cursor`` for the next page; None on the last
+    next_cursor: str | None
+    roster_version: int
+
+
+class RosterEntryDocument(msgspec.Struct):
+    entry: RosterItem
+    roster_version: int
+
+
+#: a conditional GET whose ETag still matches
+_NOT_MODIFIED = {304: ResponseSpec(data_container=None, description="Not modified: your copy "
+                                   "(If-None-Match) is current", generate_examples=False)}
+
+
+def _page_response(page: CachedPage, if_none_match: str | None) -> Response[Any]:
+    # the body is the cached page's bytes, already encoded in the documented shape
     headers = {"ETag": page.etag, "Cache-Control": "public, max-age=5"}
     if if_none_match and page.etag in {t.strip() for t in if_none_match.split(",")}:
         return Response(b"", status_code=304, headers=headers)
@@ -36,7 +69,7 @@ def _page_response(page: CachedPage, if_none_match: str | None) -> Response[byte
 
 
 @get("/api/v1/roster", operation_id="searchRoster", tags=["roster"], opt=_PUBLIC,
-     responses=problem_responses(422))
+     responses={**problem_responses(422), **_NOT_MODIFIED})
 async def search_roster(
     roster: NamedDependency[Roster],
     if_none_match: IfNoneMatch = None,
@@ -46,7 +79,7 @@ async def search_roster(
     status: FromQuery[list[str] | None] = None,
     cursor: FromQuery[str | None] = None,
     limit: FromQuery[int] = 20,
-) -> Response[bytes]:
+) -> Response[RosterPage]:
     """Search accredited, suspended, withdrawn and expired recruiters, ordered by name.
 
     ``q`` matches part of the name, ``lrn`` a certificate number or its start, ``country`` a
@@ -58,9 +91,9 @@ async def search_roster(
 
 
 @get("/api/v1/roster/{lrn:str}", operation_id="getRosterEntry", tags=["roster"], opt=_PUBLIC,
-     responses=problem_responses(404))
+     responses={**problem_responses(404), **_NOT_MODIFIED})
 async def get_roster_entry(roster: NamedDependency[Roster], lrn: FromPath[str],
-                           if_none_match: IfNoneMatch = None) -> Response[bytes]:
+                           if_none_match: IfNoneMatch = None) -> Response[RosterEntryDocument]:
     """One recruiter's public entry by certificate number (LRN)."""
     return _page_response(await roster.entry(lrn), if_none_match)
 
@@ -74,7 +107,7 @@ async def export_roster(roster: NamedDependency[Roster],
     if format == "json":
         return Stream(_json_lines(entries), media_type="application/json",
                       headers={"Content-Disposition": 'attachment; filename="iris-roster.json"'})
-    return Stream(_csv_lines(entries), media_type="text/csv; charset=utf-8",
+    return Stream(_csv_lines(entries), media_type="text/csv",  # Litestar adds the charset
                   headers={"Content-Disposition": 'attachment; filename="iris-roster.csv"'})
 
 

@@ -18,7 +18,7 @@ from iris_engine.outbox.store import subscription_secret_place
 from iris_engine.outbox.urls import check_webhook_url
 from iris_engine.settings import Settings
 from iris_engine.store.db import Database
-from iris_engine.store.models import RosterChange, RosterEntry, Subscription
+from iris_engine.store.models import MAX_ID, RosterChange, RosterEntry, Subscription
 from iris_engine.vault import Vault
 
 __all__ = ["CHANNELS", "NewSubscription", "Subscriptions", "announce", "change_document"]
@@ -162,8 +162,9 @@ class Subscriptions:
 
     async def changes(self, since: int, limit: int) -> list[dict[str, object]]:
         errors = []
-        if since < 0:
-            errors.append(FieldError("/since", "a change number, 0 or more"))
+        if not 0 <= since <= MAX_ID:
+            errors.append(FieldError("/since", "a change number: next_since from the last page, "
+                                     "or 0"))
         if not 1 <= limit <= 500:
             errors.append(FieldError("/limit", "between 1 and 500"))
         if errors:

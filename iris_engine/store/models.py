@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "MAX_ID",
     "Accreditation",
     "Authority",
     "Case",
@@ -30,6 +31,10 @@ __all__ = [
     "Timer",
     "User",
 ]
+
+
+#: the largest id or sequence number a column holds on every database (PostgreSQL INTEGER)
+MAX_ID = 2**31 - 1
 
 
 class Organisation(SQLModel, table=True):

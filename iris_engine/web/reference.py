@@ -73,7 +73,7 @@ async def get_code_schema(codes: NamedDependency[CodeLibrary], code: FromPath[st
 
 @post("/api/v1/codes-of-conduct/{code:str}/{version:str}/validate",
       operation_id="validateSelfAssessment", tags=["reference"], opt=_PUBLIC, status_code=200,
-      responses=problem_responses(404))
+      responses=problem_responses(404, 422))
 async def validate_document(codes: NamedDependency[CodeLibrary], code: FromPath[str],
                             version: FromPath[str],
                             data: JSONBody[dict[str, Any]]) -> dict[str, Any]:

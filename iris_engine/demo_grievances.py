@@ -13,7 +13,7 @@ from sqlalchemy import select
 from iris_engine.cases import Principal
 from iris_engine.clock import ManualClock
 from iris_engine.grievances import GrievanceService
-from iris_engine.grievances.schemas import GrievanceFiling
+from iris_engine.grievances.schemas import CRIMINAL_ALLEGATIONS, GrievanceFiling
 from iris_engine.referrals.schemas import AuthorityCreate
 from iris_engine.services import Services
 from iris_engine.store.models import Accreditation, Case, Grievance
@@ -103,7 +103,7 @@ async def _walk(engine: Any, session: Any, clock: ManualClock, case_id: int, sta
     await fire(caseworker, "acknowledge")
     if stage == "acknowledged":
         return
-    criminal = bool({"trafficking", "forced_labour", "child_labour"} & set(allegations))
+    criminal = bool(CRIMINAL_ALLEGATIONS & set(allegations))
     await fire(caseworker, "triage", data={"severity": "high" if criminal else "medium"})
     if stage == "triaged":
         return

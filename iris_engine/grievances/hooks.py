@@ -12,6 +12,7 @@ from iris_engine.errors import FieldError
 from iris_engine.grievances.referring import open_referral
 from iris_engine.grievances.retention import purge
 from iris_engine.grievances.routing import remits_for
+from iris_engine.grievances.schemas import CRIMINAL_ALLEGATIONS
 from iris_engine.store.models import Authority, Case, Grievance, Referral, Timer, User
 from iris_engine.workflow import TransitionContext, TransitionInput
 
@@ -170,7 +171,7 @@ async def record_triage(ctx: TransitionContext) -> None:
     if "allegations" in data:
         grievance.allegations = list(data["allegations"])
         grievance.criminal = grievance.criminal or bool(
-            {"trafficking", "forced_labour", "child_labour"} & set(data["allegations"]))
+            CRIMINAL_ALLEGATIONS & set(data["allegations"]))
     if "principles" in data:
         grievance.principles = sorted(data["principles"])
 

@@ -30,6 +30,8 @@ from iris_engine.vault import Vault
 __all__ = ["WORKFLOW", "ReferralService"]
 
 WORKFLOW = "referral"
+
+
 class ReferralService(CaseService):
     workflow = WORKFLOW
     nobody = "your role does not give access to referrals"

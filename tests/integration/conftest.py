@@ -24,6 +24,17 @@ from tests.conftest import REPO
 PASSWORD = "correct horse battery"
 
 
+def assert_problem(r: Response) -> None:
+    """The one error shape (RFC 9457), with a JSON pointer on every field error."""
+    assert r.headers["content-type"].startswith("application/problem+json"), r.text
+    body = r.json()
+    assert set(body) >= {"type", "title", "status", "detail"}
+    assert body["status"] == r.status_code
+    assert body["type"].startswith("https://")
+    for e in body.get("errors", []):
+        assert set(e) >= {"pointer", "message"} and e["pointer"].startswith("/")
+
+
 def valid_self_assessment(countries: tuple[str, ...] = ("NP", "QA")) -> dict[str, Any]:
     path = REPO / "codes_of_conduct/iris-standard/1.2/examples/valid/minimal-complete.json"
     doc = copy.deepcopy(json.loads(path.read_text()))

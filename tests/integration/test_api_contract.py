@@ -8,17 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from tests.integration.conftest import Cast, World
-
-
-def _is_problem(r: Any) -> None:
-    assert r.headers["content-type"].startswith("application/problem+json"), r.text
-    body = r.json()
-    assert set(body) >= {"type", "title", "status", "detail"}
-    assert body["status"] == r.status_code
-    assert body["type"].startswith("https://")
-    for e in body.get("errors", []):
-        assert set(e) >= {"pointer", "message"} and e["pointer"].startswith("/")
+from tests.integration.conftest import Cast, World, assert_problem
 
 
 async def test_every_error_has_the_one_shape(world: World, cast: Cast) -> None:
@@ -37,7 +27,7 @@ async def test_every_error_has_the_one_shape(world: World, cast: Cast) -> None:
     ]
     assert [r.status_code for r in responses] == [401, 404, 404, 422, 404, 404, 422, 403, 404, 405]
     for r in responses:
-        _is_problem(r)
+        assert_problem(r)
 
 
 async def test_openapi_documents_problem_json_for_errors(world: World) -> None:

@@ -14,6 +14,7 @@ from tests.integration.conftest import (
     Cast,
     GrievanceCast,
     World,
+    assert_problem,
     file_grievance,
     fire_grievance,
     valid_self_assessment,
@@ -24,17 +25,6 @@ from tests.integration.conftest import (
 ACTORS = ("anonymous", "recruiter", "auditor", "manager", "caseworker", "other_caseworker",
           "supervisor", "admin", "glaa", "police")
 AUTHORITY_BODY = {"name": "Labour inspectorate", "countries": ["QA"], "remits": ["wages"]}
-
-
-def _is_problem(r: Response) -> None:
-    """Copied from test_api_contract.py: the one error shape."""
-    assert r.headers["content-type"].startswith("application/problem+json"), r.text
-    body = r.json()
-    assert set(body) >= {"type", "title", "status", "detail"}
-    assert body["status"] == r.status_code
-    assert body["type"].startswith("https://")
-    for e in body.get("errors", []):
-        assert set(e) >= {"pointer", "message"} and e["pointer"].startswith("/")
 
 
 def expect(ok: str, ok_status: int = 200, *, other: int = 403,
@@ -106,7 +96,7 @@ async def _check(scene: Scene, rows: list[tuple[str, str, Any, dict[str, int]]],
                 mismatches.append(f"{where}: got {r.status_code}, expected {want}: {r.text[:160]}")
             elif r.status_code >= 400:
                 try:
-                    _is_problem(r)
+                    assert_problem(r)
                 except (AssertionError, ValueError, KeyError) as e:
                     mismatches.append(f"{where}: {r.status_code} is not problem+json: {e}")
 

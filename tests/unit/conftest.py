@@ -68,3 +68,13 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("IRIS_"):
             monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """A migrated SQLite file, for the command-line tests."""
+    from iris_engine.migrations import upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'iris.db'}"
+    upgrade(url)
+    return url

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +11,6 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select
 
 from iris_engine.cli import main
-from iris_engine.migrations import upgrade
 from iris_engine.outbox.store import authority_secret_place
 from iris_engine.settings import Settings
 from iris_engine.store.db import Database
@@ -22,13 +20,6 @@ from iris_engine.vault import Vault, generate_key, parse_keys
 K1 = generate_key("k1")
 K2 = generate_key("k2")
 PUBLIC_HOOK = "https://authority.example/iris/referrals"
-
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'iris.db'}"
-    upgrade(url)
-    return url
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +11,6 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select
 
 from iris_engine.cli import main
-from iris_engine.migrations import upgrade
 from iris_engine.settings import Settings
 from iris_engine.store.db import Database
 from iris_engine.store.models import (
@@ -23,13 +21,6 @@ from iris_engine.store.models import (
     OutboxMessage,
     Timer,
 )
-
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'iris.db'}"
-    upgrade(url)
-    return url
 
 
 @pytest.fixture

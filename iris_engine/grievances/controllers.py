@@ -60,7 +60,7 @@ class ComplainantController(Controller):
         return await grievances.follow(reference, access_code, _client(request))
 
     @post("/{reference:str}/transitions", operation_id="actOnGrievance", status_code=200,
-          responses=problem_responses(404, 409, 422, 429))
+          responses=problem_responses(403, 404, 409, 422, 429))
     async def act(self, request: Request[Any, Any, Any], reference: FromPath[str],
                   access_code: AccessCode, data: JSONBody[TransitionRequest],
                   grievances: NamedDependency[GrievanceService]) -> ComplainantView:

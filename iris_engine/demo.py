@@ -127,11 +127,11 @@ async def _walk(services: Services, session: Any, clock: ManualClock, recruiter:
     # the demo walks each case through its own past, with deadlines set and cancelled as
     # they would have been; those already due fire on the first tick of `iris serve`
     engine = services.engine.with_clock(clock)
-    case = await engine.open(session, WORKFLOW, organisation_id=recruiter.organisation_id,
-                             principal=recruiter, role="recruiter",
-                             data={"code_of_conduct": "iris-standard/1.2"},
-                             detail=lambda case: Accreditation(
-                                 case_id=case.id, code_of_conduct="iris-standard/1.2"))
+    case = (await engine.open(session, WORKFLOW, organisation_id=recruiter.organisation_id,
+                              principal=recruiter, role="recruiter",
+                              data={"code_of_conduct": "iris-standard/1.2"},
+                              detail=lambda case: Accreditation(
+                                  case_id=case.id, code_of_conduct="iris-standard/1.2"))).case
     await session.flush()
 
     async def fire(who: Principal, event: str, **kw: Any) -> None:

@@ -33,12 +33,12 @@ class FailureCounter:
         self.clock = clock
         self.window = timedelta(seconds=window_seconds)
 
-    async def check(self, keys: list[str]) -> None:
-        """Refuse (429, Retry-After) while any of ``keys`` is locked out."""
+    async def check(self, session: AsyncSession, keys: list[str]) -> None:
+        """Refuse (429, Retry-After) while any of ``keys`` is locked out (read in the caller's
+        session, beside what the attempt itself reads)."""
         now = self.clock()
-        async with self.db.read() as session:
-            until = (await session.scalars(select(Throttle.blocked_until).where(
-                Throttle.key.in_(keys), Throttle.blocked_until > now))).all()  # type: ignore[attr-defined,operator]
+        until = (await session.scalars(select(Throttle.blocked_until).where(
+            Throttle.key.in_(keys), Throttle.blocked_until > now))).all()  # type: ignore[attr-defined,operator]
         if until:
             wait = max(math.ceil((max(until) - now).total_seconds()), 1)  # type: ignore[type-var,operator]
             raise TooManyAttempts(f"too many failed attempts; try again in {wait} seconds",

@@ -46,15 +46,12 @@ class AccreditationService(CaseService):
             data = {"code_of_conduct": code_of_conduct}
             if self_assessment is not None:
                 data["self_assessment"] = self_assessment  # type: ignore[assignment]
-            case = await self.engine.open(
+            opened = await self.engine.open(
                 session, WORKFLOW, organisation_id=principal.organisation_id, principal=principal,
                 role="recruiter", data=data,
                 detail=lambda case: Accreditation(case_id=case.id, code_of_conduct=code_of_conduct,
-                                                     self_assessment=self_assessment))
-            await session.flush()
-            detail = await session.get(Accreditation, case.id)
-            assert detail is not None
-            return await self._view(session, case, detail, full=True)
+                                                  self_assessment=self_assessment))
+            return await self._view(session, opened.case, opened.detail, full=True)
 
     async def get(self, principal: Principal, case_id: int) -> ApplicationView:
         async with self.db.read() as session:

@@ -45,6 +45,7 @@ from iris_engine.workflow import (
 if TYPE_CHECKING:
     from iris_engine.notifications import Notifier
     from iris_engine.timers import TimerBook
+    from iris_engine.timers.book import NewDeadline
 
 __all__ = ["CaseEngine", "Refusal", "TransitionOutcome", "utcnow"]
 
@@ -63,6 +64,8 @@ class TransitionOutcome:
     case: Case
     event: CaseEvent
     detail: Any
+    #: the deadlines the transition (or the opening) set
+    deadlines: tuple[NewDeadline, ...] = ()
 
 
 SYSTEM = Principal(user_id=0, organisation_id=0, roles=frozenset({"system"}))
@@ -155,7 +158,7 @@ class CaseEngine:
     # -- writing -------------------------------------------------------------------------
     async def open(self, session: AsyncSession, workflow: str, *, organisation_id: int | None,
                    principal: Principal, role: str, data: dict[str, Any] | None = None,
-                   detail: Callable[[Case], Any] | None = None) -> Case:
+                   detail: Callable[[Case], Any] | None = None) -> TransitionOutcome:
         """Start a case at the workflow's initial state on its latest version. ``detail``
         builds the domain's detail row from the new case (its id and time; timers may read it)."""
         machine = self.catalog.machine(workflow)
@@ -176,8 +179,8 @@ class CaseEngine:
             dest=case.state, now=now, session=session,
             workflow_settings=dict(machine.spec.settings), services=self.services,
         )
-        await self._after(ctx, machine.spec, machine.spec.opening, None, event)
-        return case
+        deadlines = await self._after(ctx, machine.spec, machine.spec.opening, None, event)
+        return TransitionOutcome(case, event, row, deadlines)
 
     async def fire(self, session: AsyncSession, workflow: str, case_id: int,
                    principal: Principal, request: TransitionInput, *,
@@ -240,11 +243,12 @@ class CaseEngine:
             data["cause"] = cause
         event = self._append(session, case, ctx.actor, request.event, source, dest,
                              request.reason_code, request.note, data, ctx.now)
-        await self._after(ctx, machine.spec, spec, source, event)
-        return TransitionOutcome(case, event, detail)
+        deadlines = await self._after(ctx, machine.spec, spec, source, event)
+        return TransitionOutcome(case, event, detail, deadlines)
 
     async def _after(self, ctx: TransitionContext, workflow: WorkflowSpec,
-                     spec: TransitionSpec, source: str | None, event: CaseEvent) -> None:
+                     spec: TransitionSpec, source: str | None,
+                     event: CaseEvent) -> tuple[NewDeadline, ...]:
         """Timers, then notifications: the last steps before the caller commits."""
         deadlines = []
         if self.timers is not None:
@@ -252,6 +256,7 @@ class CaseEngine:
         if self.notifier is not None:
             await self.notifier.on_transition(ctx.session, ctx.case, workflow, spec, event,
                                               deadlines)
+        return tuple(deadlines)
 
     # -- the steps -----------------------------------------------------------------------
     def _context(self, session: AsyncSession, case: Case, detail: Any, principal: Principal,

@@ -31,11 +31,11 @@ async def open_referral(ctx: TransitionContext, grievance: Grievance, authority:
         return referral
 
     actor = Principal(ctx.actor.user_id or 0, ctx.actor.organisation_id or 0, ctx.actor.roles)
-    case = await engine.open(
+    case = (await engine.open(
         ctx.session, "referral", organisation_id=authority.organisation_id, principal=actor,
         role=ctx.actor.role, detail=detail,
         data={"grievance_case_id": grievance.case_id, "authority_id": authority.id, "remit": remit,
-              "identity_disclosed": include_identity, "disclosed_fields": fields})
+              "identity_disclosed": include_identity, "disclosed_fields": fields})).case
     case.assignee_id = ctx.case.assignee_id  # the grievance's caseworker follows it up
     if authority.channel == "webhook" and authority.webhook_url:
         base = ctx.services.settings.public_url.rstrip("/")

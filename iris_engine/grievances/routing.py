@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal, get_args
 
 import msgspec
 from sqlalchemy import select
@@ -10,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from iris_engine.store.models import Authority, Grievance
 
-__all__ = ["ALLEGATION_REMITS", "REMITS", "RoutingProposal", "propose", "remits_for"]
+__all__ = ["ALLEGATION_REMITS", "REMITS", "Remit", "RoutingProposal", "propose", "remits_for"]
 
-REMITS = ("trafficking", "labour_exploitation", "child_protection", "licensing", "wages",
-          "immigration", "data_protection")
+#: what an authority can act on
+Remit = Literal["trafficking", "labour_exploitation", "child_protection", "licensing", "wages",
+                "immigration", "data_protection"]
+REMITS: tuple[str, ...] = get_args(Remit)
 
 #: allegation -> remits that can act on it, most specific first
 ALLEGATION_REMITS: dict[str, tuple[str, ...]] = {

@@ -7,7 +7,7 @@ bad filing is refused with one error per field, before anything is written.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import msgspec
 from msgspec import Meta
@@ -34,17 +34,14 @@ __all__ = [
     "StaffGrievanceView",
 ]
 
-#: what a complainant may allege; the first three are crimes and must be referred
-ALLEGATIONS = ("trafficking", "forced_labour", "child_labour", "recruitment_fees",
-               "document_retention", "contract_substitution", "wage_theft",
-               "unlicensed_recruitment", "deception", "threats_or_violence", "other")
-CRIMINAL_ALLEGATIONS = frozenset({"trafficking", "forced_labour", "child_labour"})
-
 Country = Annotated[str, Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. NP")]
 Principle = Literal["A", "B", "1", "2", "3", "4", "5"]
+#: what a complainant may allege; the first three are crimes and must be referred
 Allegation = Literal["trafficking", "forced_labour", "child_labour", "recruitment_fees",
                      "document_retention", "contract_substitution", "wage_theft",
                      "unlicensed_recruitment", "deception", "threats_or_violence", "other"]
+ALLEGATIONS: tuple[str, ...] = get_args(Allegation)
+CRIMINAL_ALLEGATIONS = frozenset(ALLEGATIONS[:3])
 ComplainantRole = Literal["worker", "job_seeker", "family_member", "representative",
                           "civil_society", "other"]
 ShortText = Annotated[str, Meta(min_length=1, max_length=300)]

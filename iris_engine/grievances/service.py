@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from iris_engine.cases import CaseEngine, Principal, views
+from iris_engine.cases import CaseEngine, Principal, TransitionOutcome, views
 from iris_engine.cases.schemas import TransitionRequest
 from iris_engine.cases.service import CaseService
 from iris_engine.errors import Conflict, Forbidden, NotFound
@@ -102,18 +102,18 @@ class GrievanceService(CaseService):
             reference, code = new_reference(), new_access_code()
             try:
                 async with self.db.write() as session:
-                    case = await self._open(session, filing, reference, code)
-                    due = await self._next_deadline(session, case.id or 0)
-                    state = case.state
+                    opened = await self._open(session, filing, reference, code)
+                due = min((d.due_at for d in opened.deadlines), default=None)
                 break
             except IntegrityError:
                 if attempt == 2:  # three random references taken: not chance
                     raise
-        return Filed(reference=reference, access_code=code, state=state, acknowledge_by=due,
+        return Filed(reference=reference, access_code=code, state=opened.case.state,
+                     acknowledge_by=due,
                      follow_url=f"{self.settings.public_url}/api/v1/grievances/{reference}")
 
     async def _open(self, session: AsyncSession, filing: GrievanceFiling, reference: str,
-                    code: str) -> Case:
+                    code: str) -> TransitionOutcome:
         recruiter_case_id = None
         if filing.recruiter.lrn:
             recruiter_case_id = await session.scalar(
@@ -186,8 +186,8 @@ class GrievanceService(CaseService):
         reference = canonical_reference(reference.strip())
         limits = {throttle_key("reference", reference): self.settings.access_code_max_failures,
                   throttle_key("client", client): 4 * self.settings.access_code_max_failures}
-        await self.failures.check(list(limits))
         async with self.db.read() as session:
+            await self.failures.check(session, list(limits))
             row = (await session.execute(select(Grievance.case_id, Grievance.access_code_hash).where(
                 Grievance.reference == reference))).first()  # type: ignore[arg-type]
         if codes_match(code, row[1] if row else _NO_SUCH_CODE) and row is not None:

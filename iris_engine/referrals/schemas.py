@@ -9,12 +9,11 @@ import msgspec
 from msgspec import Meta
 
 from iris_engine.cases.schemas import DeadlineView
+from iris_engine.grievances.routing import Remit
+from iris_engine.grievances.schemas import Country
 
 __all__ = ["AuthorityCreate", "AuthorityView", "ReferralPacket", "ReferralView"]
 
-Country = Annotated[str, Meta(pattern=r"^[A-Z]{2}$")]
-Remit = Literal["trafficking", "labour_exploitation", "child_protection", "licensing", "wages",
-                "immigration", "data_protection"]
 
 
 class AuthorityCreate(msgspec.Struct, forbid_unknown_fields=True):

@@ -13,12 +13,13 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from iris_engine.accreditation import WORKFLOW
+from iris_engine.accreditation.models import Accreditation, NonConformity
 from iris_engine.cases import Principal
 from iris_engine.clock import ManualClock
 from iris_engine.demo_grievances import DEMO_AUTHORITIES, seed_grievances
 from iris_engine.people import NewUser
 from iris_engine.services import Services
-from iris_engine.store.models import Accreditation, NonConformity, Organisation, User
+from iris_engine.store.models import Organisation, User
 from iris_engine.workflow import TransitionInput
 
 __all__ = ["DEMO_STAFF", "seed_demo"]

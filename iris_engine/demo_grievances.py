@@ -10,13 +10,15 @@ from typing import Any
 import msgspec
 from sqlalchemy import select
 
+from iris_engine.accreditation.models import Accreditation
 from iris_engine.cases import Principal
 from iris_engine.clock import ManualClock
 from iris_engine.grievances import GrievanceService
+from iris_engine.grievances.models import Grievance
 from iris_engine.grievances.schemas import CRIMINAL_ALLEGATIONS, GrievanceFiling
 from iris_engine.referrals.schemas import AuthorityCreate
 from iris_engine.services import Services
-from iris_engine.store.models import Accreditation, Case, Grievance
+from iris_engine.store.models import Case
 from iris_engine.workflow import TransitionInput
 
 __all__ = ["DEMO_AUTHORITIES", "seed_grievances"]

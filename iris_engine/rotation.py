@@ -12,10 +12,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from iris_engine.disclosure.models import Authority
+from iris_engine.grievances.models import Grievance, GrievanceMessage
 from iris_engine.grievances.service import sealed_place
 from iris_engine.outbox.store import authority_secret_place, subscription_secret_place
+from iris_engine.roster.models import Subscription
 from iris_engine.store.db import Database
-from iris_engine.store.models import Authority, Grievance, GrievanceMessage, Subscription
 from iris_engine.vault import Vault
 
 __all__ = ["SEALED", "rotate"]

@@ -8,18 +8,12 @@ from typing import Any
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from iris_engine.accreditation.models import Accreditation, NonConformity
 from iris_engine.cases import HOOKS, Refusal
 from iris_engine.cases.service import register_detail
 from iris_engine.roster.projection import publish
 from iris_engine.roster.subscriptions import announce
-from iris_engine.store.models import (
-    Accreditation,
-    CaseEvent,
-    Counter,
-    NonConformity,
-    Organisation,
-    User,
-)
+from iris_engine.store.models import CaseEvent, Counter, Organisation, User
 from iris_engine.workflow import TransitionContext
 
 __all__ = ["add_years", "valid_licences"]

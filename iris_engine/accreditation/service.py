@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from iris_engine.accreditation.models import Accreditation, NonConformity
 from iris_engine.accreditation.schemas import (
     ApplicationView,
     NonConformityView,
@@ -17,12 +18,7 @@ from iris_engine.cases.service import CaseService
 from iris_engine.documents import CodeLibrary
 from iris_engine.errors import Forbidden
 from iris_engine.store.db import Database
-from iris_engine.store.models import (
-    Accreditation,
-    Case,
-    NonConformity,
-    Organisation,
-)
+from iris_engine.store.models import Case, Organisation
 
 __all__ = ["WORKFLOW", "AccreditationService"]
 

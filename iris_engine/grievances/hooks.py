@@ -8,12 +8,15 @@ from sqlalchemy import func, select, update
 
 from iris_engine.cases import HOOKS, SYSTEM, Refusal
 from iris_engine.cases.service import register_detail
+from iris_engine.disclosure.models import Authority
 from iris_engine.errors import FieldError
+from iris_engine.grievances.models import Grievance
 from iris_engine.grievances.referring import open_referral
 from iris_engine.grievances.retention import purge
 from iris_engine.grievances.routing import remits_for
 from iris_engine.grievances.schemas import CRIMINAL_ALLEGATIONS
-from iris_engine.store.models import Authority, Case, Grievance, Referral, Timer, User
+from iris_engine.referrals.models import Referral
+from iris_engine.store.models import Case, Timer, User
 from iris_engine.workflow import TransitionContext, TransitionInput
 
 __all__: list[str] = []

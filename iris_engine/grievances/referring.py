@@ -5,8 +5,11 @@ side is ``iris_engine.referrals``)."""
 from __future__ import annotations
 
 from iris_engine.cases import CaseEngine, Principal
+from iris_engine.disclosure.models import Authority
+from iris_engine.grievances.models import Grievance
 from iris_engine.outbox import enqueue
-from iris_engine.store.models import Authority, Case, Grievance, Referral
+from iris_engine.referrals.models import Referral
+from iris_engine.store.models import Case
 from iris_engine.workflow import TransitionContext
 
 __all__ = ["PACKET_FIELDS", "open_referral"]

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from iris_engine.store.models import Grievance, GrievanceMessage
+from iris_engine.grievances.models import Grievance, GrievanceMessage
 
 __all__ = ["purge"]
 

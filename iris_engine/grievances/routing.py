@@ -9,7 +9,8 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from iris_engine.store.models import Authority, Grievance
+from iris_engine.disclosure.models import Authority
+from iris_engine.grievances.models import Grievance
 
 __all__ = ["ALLEGATION_REMITS", "REMITS", "Remit", "RoutingProposal", "propose", "remits_for"]
 

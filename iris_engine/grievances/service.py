@@ -16,9 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from iris_engine.accreditation.models import Accreditation
 from iris_engine.cases import CaseEngine, Principal, TransitionOutcome, views
 from iris_engine.cases.schemas import TransitionRequest
 from iris_engine.cases.service import CaseService
+from iris_engine.disclosure.models import PersonalDataRead
 from iris_engine.errors import Conflict, Forbidden, NotFound
 from iris_engine.grievances.codes import (
     access_code_hash,
@@ -27,6 +29,7 @@ from iris_engine.grievances.codes import (
     new_access_code,
     new_reference,
 )
+from iris_engine.grievances.models import Grievance, GrievanceMessage
 from iris_engine.grievances.routing import RoutingProposal, propose
 from iris_engine.grievances.schemas import (
     CRIMINAL_ALLEGATIONS,
@@ -41,17 +44,10 @@ from iris_engine.grievances.schemas import (
     RecruiterGrievanceStats,
     StaffGrievanceView,
 )
+from iris_engine.referrals.models import Referral
 from iris_engine.settings import Settings
 from iris_engine.store.db import Database
-from iris_engine.store.models import (
-    Accreditation,
-    Case,
-    Grievance,
-    GrievanceMessage,
-    PersonalDataRead,
-    Referral,
-    Timer,
-)
+from iris_engine.store.models import Case, Timer
 from iris_engine.throttle import FailureCounter, throttle_key
 from iris_engine.vault import Vault
 

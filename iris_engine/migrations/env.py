@@ -8,7 +8,9 @@ from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
-import iris_engine.store.models  # noqa: F401  (registers every table on the metadata)
+from iris_engine.domains import register_tables
+
+register_tables()  # every domain's tables on the one metadata
 
 config = context.config
 target_metadata = SQLModel.metadata

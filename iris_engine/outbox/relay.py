@@ -23,9 +23,11 @@ import httpx
 from sqlalchemy import or_, select, update
 
 from iris_engine import __version__
+from iris_engine.disclosure.models import Authority
 from iris_engine.outbox.signing import SIGNATURE_HEADER, sign
 from iris_engine.outbox.store import authority_secret_place, subscription_secret_place
-from iris_engine.store.models import Authority, OutboxMessage, Subscription
+from iris_engine.roster.models import Subscription
+from iris_engine.store.models import OutboxMessage
 
 if TYPE_CHECKING:
     from iris_engine.services import Services

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from iris_engine.cases import HOOKS
 from iris_engine.cases.service import register_detail
-from iris_engine.store.models import Referral
+from iris_engine.referrals.models import Referral
 from iris_engine.workflow import TransitionContext
 
 __all__: list[str] = []

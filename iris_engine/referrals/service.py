@@ -12,19 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from iris_engine.cases import CaseEngine, Principal, views
 from iris_engine.cases.schemas import TransitionRequest
 from iris_engine.cases.service import CaseService
+from iris_engine.disclosure.models import Authority, PersonalDataRead
 from iris_engine.errors import Forbidden
+from iris_engine.grievances.models import Grievance
 from iris_engine.grievances.schemas import IdentityView
 from iris_engine.grievances.service import read_identity, sealed_place
+from iris_engine.referrals.models import Referral
 from iris_engine.referrals.schemas import ReferralPacket, ReferralView
 from iris_engine.store.db import Database
-from iris_engine.store.models import (
-    Authority,
-    Case,
-    Grievance,
-    OutboxMessage,
-    PersonalDataRead,
-    Referral,
-)
+from iris_engine.store.models import Case, OutboxMessage
 from iris_engine.vault import Vault
 
 __all__ = ["WORKFLOW", "ReferralService"]

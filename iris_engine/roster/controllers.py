@@ -16,9 +16,9 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from litestar.response import Stream
 
+from iris_engine.roster.models import Subscription
 from iris_engine.roster.service import CachedPage, Roster, RosterQuery
 from iris_engine.roster.subscriptions import Subscriptions
-from iris_engine.store.models import Subscription
 from iris_engine.web.problems import problem_responses
 
 __all__ = ["roster_handlers"]

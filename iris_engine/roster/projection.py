@@ -7,14 +7,9 @@ from datetime import datetime
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from iris_engine.store.models import (
-    Accreditation,
-    Organisation,
-    RosterChange,
-    RosterCountry,
-    RosterEntry,
-    RosterMeta,
-)
+from iris_engine.accreditation.models import Accreditation
+from iris_engine.roster.models import RosterChange, RosterCountry, RosterEntry, RosterMeta
+from iris_engine.store.models import Organisation
 
 __all__ = ["PUBLIC_STATUS", "publish"]
 

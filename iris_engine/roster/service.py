@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import and_, select, tuple_
 
 from iris_engine.errors import FieldError, InvalidInput, NotFound
+from iris_engine.roster.models import RosterCountry, RosterEntry, RosterMeta
 from iris_engine.store.db import Database
-from iris_engine.store.models import RosterCountry, RosterEntry, RosterMeta
 
 __all__ = ["PUBLIC_STATUSES", "CachedPage", "Roster", "RosterQuery"]
 

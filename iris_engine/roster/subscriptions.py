@@ -16,9 +16,10 @@ from iris_engine.errors import Conflict, FieldError, InvalidInput, NotFound
 from iris_engine.outbox import enqueue
 from iris_engine.outbox.store import subscription_secret_place
 from iris_engine.outbox.urls import check_webhook_url
+from iris_engine.roster.models import RosterChange, RosterEntry, Subscription
 from iris_engine.settings import Settings
 from iris_engine.store.db import Database
-from iris_engine.store.models import MAX_ID, RosterChange, RosterEntry, Subscription
+from iris_engine.store.models import MAX_ID
 from iris_engine.vault import Vault
 
 __all__ = ["CHANNELS", "NewSubscription", "Subscriptions", "announce", "change_document"]

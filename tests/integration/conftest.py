@@ -276,7 +276,7 @@ async def file_grievance(world: World, **overrides: Any) -> Filing:
     body = r.json()
     from sqlalchemy import select
 
-    from iris_engine.store.models import Grievance
+    from iris_engine.grievances.models import Grievance
 
     async with world.services.db.read() as session:
         case_id = (await session.scalars(select(Grievance.case_id).where(

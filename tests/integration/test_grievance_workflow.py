@@ -11,7 +11,8 @@ from httpx import Response
 from sqlalchemy import select
 
 from iris_engine.cases.audit import verify_chains
-from iris_engine.store.models import OutboxMessage, PersonalDataRead, Timer
+from iris_engine.disclosure.models import PersonalDataRead
+from iris_engine.store.models import OutboxMessage, Timer
 from tests.integration.conftest import (
     Actor,
     Cast,

@@ -15,7 +15,9 @@ from sqlmodel import SQLModel
 
 from iris_engine.app import create_app
 from iris_engine.cases.audit import verify_chains
-from iris_engine.store.models import Case, Grievance, OutboxMessage, PersonalDataRead
+from iris_engine.disclosure.models import PersonalDataRead
+from iris_engine.grievances.models import Grievance
+from iris_engine.store.models import Case, OutboxMessage
 from tests.integration.conftest import (
     Filing,
     GrievanceCast,

@@ -24,8 +24,9 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from iris_engine.outbox import SIGNATURE_HEADER, verify
+from iris_engine.roster.models import Subscription
 from iris_engine.services import build_services
-from iris_engine.store.models import OutboxMessage, Subscription
+from iris_engine.store.models import OutboxMessage
 from iris_engine.ticker import Ticker
 from tests.integration.conftest import Cast, World, walk_to
 
@@ -530,7 +531,7 @@ async def _three_ticks(world: World) -> list[str]:
 async def _insert_subscription(world: World, lrn: str, channel: str, target: str) -> int:
     import secrets as _secrets
 
-    from iris_engine.store.models import Subscription
+    from iris_engine.roster.models import Subscription
 
     async with world.services.db.write() as session:
         sub = Subscription(lrn=lrn, channel=channel, target=target, status="active",

@@ -11,17 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text, update
 
+from iris_engine.accreditation.models import Accreditation
 from iris_engine.cases.audit import verify_chains
 from iris_engine.clock import utcnow
-from iris_engine.store.models import (
-    Accreditation,
-    Case,
-    CaseEvent,
-    OutboxMessage,
-    RosterChange,
-    RosterEntry,
-    Timer,
-)
+from iris_engine.roster.models import RosterChange, RosterEntry
+from iris_engine.store.models import Case, CaseEvent, OutboxMessage, Timer
 from iris_engine.ticker import Ticker
 from tests.integration.conftest import Cast, World, walk_to
 

@@ -11,10 +11,10 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select
 
 from iris_engine.cli import main
+from iris_engine.disclosure.models import Authority
 from iris_engine.outbox.store import authority_secret_place
 from iris_engine.settings import Settings
 from iris_engine.store.db import Database
-from iris_engine.store.models import Authority
 from iris_engine.vault import Vault, generate_key, parse_keys
 
 K1 = generate_key("k1")

@@ -10,17 +10,11 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select
 
+from iris_engine.accreditation.models import Accreditation
 from iris_engine.cli import main
 from iris_engine.settings import Settings
 from iris_engine.store.db import Database
-from iris_engine.store.models import (
-    Accreditation,
-    Case,
-    CaseEvent,
-    Organisation,
-    OutboxMessage,
-    Timer,
-)
+from iris_engine.store.models import Case, CaseEvent, Organisation, OutboxMessage, Timer
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 
+from iris_engine.disclosure.models import Authority
 from iris_engine.grievances.codes import (
     access_code_hash,
     canonical_reference,
@@ -20,10 +21,11 @@ from iris_engine.grievances.codes import (
     new_reference,
     normalise,
 )
+from iris_engine.grievances.models import Grievance
 from iris_engine.grievances.routing import ALLEGATION_REMITS, REMITS, propose, remits_for
 from iris_engine.grievances.schemas import GrievanceFiling
 from iris_engine.grievances.service import propose_severity
-from iris_engine.store.models import Authority, Grievance, Organisation
+from iris_engine.store.models import Organisation
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 GROUP = "[0-9A-HJKMNP-TV-Z]{5}"  # Crockford base 32: no I, L, O, U

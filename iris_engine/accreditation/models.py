@@ -1,0 +1,42 @@
+"""Tables of the accreditation domain: the application's detail and its findings."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+__all__ = ["Accreditation", "NonConformity"]
+
+
+class Accreditation(SQLModel, table=True):
+    """Detail of an accreditation case: the self-assessment and the certificate."""
+
+    __tablename__ = "accreditation"
+
+    case_id: int = Field(foreign_key="case_file.id", primary_key=True)
+    code_of_conduct: str = Field(max_length=50)  # e.g. iris-standard/1.2
+    self_assessment: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    submitted_at: datetime | None = None
+    lrn: str | None = Field(default=None, max_length=20, unique=True)
+    accredited_on: date | None = None
+    valid_until: date | None = None
+
+
+class NonConformity(SQLModel, table=True):
+    __tablename__ = "non_conformity"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
+    severity: str = Field(max_length=10)  # major | minor
+    principle: str = Field(max_length=2)
+    criterion: str = Field(max_length=10)
+    description: str
+    status: str = Field(default="open", max_length=20)  # open | plan_submitted | closed
+    corrective_action: str | None = None
+    evidence_ref: str | None = None
+    raised_by: int | None = None
+    raised_at: datetime
+    closed_at: datetime | None = None

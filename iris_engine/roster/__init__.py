@@ -1,0 +1,1 @@
+"""The public roster: its read model, search, the change feed and subscriptions."""

@@ -1,0 +1,83 @@
+"""The public roster's read model, its change feed and its subscribers (never personal data)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+__all__ = ["RosterChange", "RosterCountry", "RosterEntry", "RosterMeta", "Subscription"]
+
+
+class RosterEntry(SQLModel, table=True):
+    """The public read model: only what the public may see, never personal data."""
+
+    __tablename__ = "roster_entry"
+    __table_args__ = (
+        Index("ix_roster_sort", "name_key", "lrn"),
+        Index("ix_roster_status_sort", "status", "name_key", "lrn"),
+    )
+
+    lrn: str = Field(primary_key=True, max_length=20)
+    case_id: int = Field(foreign_key="case_file.id", unique=True)
+    name: str = Field(max_length=300)
+    name_key: str = Field(max_length=300)  # lower-cased name: search and sort key
+    country: str = Field(max_length=2)
+    countries: str = Field(max_length=400)  # space-separated ISO codes, for display
+    status: str = Field(max_length=20)  # accredited | suspended | withdrawn | expired
+    accredited_on: date
+    valid_until: date
+    status_since: date
+    updated_at: datetime
+
+
+class RosterCountry(SQLModel, table=True):
+    __tablename__ = "roster_country"
+    __table_args__ = (Index("ix_roster_country_lookup", "country", "lrn"),)
+
+    lrn: str = Field(foreign_key="roster_entry.lrn", primary_key=True, max_length=20)
+    country: str = Field(primary_key=True, max_length=2)
+
+
+class RosterMeta(SQLModel, table=True):
+    """One row; ``version`` moves with every roster change (cache key and ETag seed)."""
+
+    __tablename__ = "roster_meta"
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = 0
+
+
+class RosterChange(SQLModel, table=True):
+    """The public change feed. ``seq`` is the roster version the change produced: changes are
+    numbered under the roster_meta row lock, so they are gap-tolerant and in commit order."""
+
+    __tablename__ = "roster_change"
+
+    seq: int = Field(primary_key=True)
+    lrn: str = Field(foreign_key="roster_entry.lrn", index=True, max_length=20)
+    name: str = Field(max_length=300)
+    status: str = Field(max_length=20)
+    previous_status: str | None = Field(default=None, max_length=20)
+    valid_until: date
+    changed_at: datetime
+
+
+class Subscription(SQLModel, table=True):
+    """Someone who relies on a recruiter and wants to hear when its roster status changes."""
+
+    __tablename__ = "subscription"
+
+    id: int | None = Field(default=None, primary_key=True)
+    lrn: str = Field(foreign_key="roster_entry.lrn", index=True, max_length=20)
+    channel: str = Field(max_length=10)  # email | webhook
+    target: str = Field(max_length=2000)  # e-mail address or URL
+    #: HMAC key that signs webhook deliveries (shown once, when subscribing), sealed by the vault
+    secret: str | None = None
+    #: sha256 of the token that confirms (e-mail) and cancels the subscription
+    token_hash: str = Field(max_length=64, unique=True)
+    status: str = Field(max_length=10)  # pending | active | cancelled
+    created_at: datetime
+    confirmed_at: datetime | None = None
+    cancelled_at: datetime | None = None

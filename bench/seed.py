@@ -141,7 +141,7 @@ def migrate(url: str) -> None:
 async def seed_workflow_cases(services: Any, recruiters: int) -> int:
     from iris_engine.demo import seed_demo
 
-    if not await seed_demo(services, recruiters=recruiters):
+    if await seed_demo(services, sizes={"recruiters": recruiters}) is None:
         raise SystemExit("the database already had organisations; seed_demo did nothing")
     return recruiters
 

@@ -13,16 +13,11 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from iris_engine import __version__
-from iris_engine.accreditation.controllers import ApplicationController
 from iris_engine.cases import Principal
-from iris_engine.grievances.controllers import (
-    ComplainantController,
-    GrievanceCaseController,
-    grievance_stats,
-)
+from iris_engine.cases.http import case_router
+from iris_engine.disclosure.controllers import AuthorityController
 from iris_engine.people.controllers import people_handlers
 from iris_engine.people.tokens import TokenIssuer, build_jwt_auth
-from iris_engine.referrals.controllers import AuthorityController, ReferralController
 from iris_engine.roster.controllers import roster_handlers
 from iris_engine.services import Services, build_services
 from iris_engine.settings import Settings
@@ -70,10 +65,13 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                 await ticker.stop()
             await services.db.dispose()
 
+    domain_routes = [
+        handler for domain in services.domains for handler in (
+            *(case_router(api, services.cases[api.workflow]) for api in domain.cases),
+            *domain.routes)]
     app = Litestar(
-        route_handlers=[ApplicationController, ComplainantController, GrievanceCaseController,
-                        grievance_stats, ReferralController, AuthorityController,
-                        *roster_handlers, *people_handlers, *reference_handlers],
+        route_handlers=[*domain_routes, AuthorityController, *roster_handlers, *people_handlers,
+                        *reference_handlers],
         middleware=[public_forms_limit(settings)],
         dependencies={
             "services": _constant(services),
@@ -82,11 +80,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             "roster": _constant(services.roster),
             "catalog": _constant(services.catalog),
             "codes": _constant(services.codes),
-            "accreditation": _constant(services.accreditation),
             "subscriptions": _constant(services.subscriptions),
-            "grievances": _constant(services.grievances),
-            "referrals": _constant(services.referrals),
             "authorities": _constant(services.authorities),
+            **{name: _constant(service) for name, service in services.provided.items()},
             "tokens": _constant(TokenIssuer(jwt_auth)),
             "principal": Provide(_principal, sync_to_thread=False),
         },

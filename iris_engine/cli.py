@@ -90,31 +90,24 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
 
 
 def _seed(settings: Settings, recruiters: int) -> None:
-    from iris_engine.demo import (
-        DEMO_AUTHORITIES,
-        DEMO_AUTHORITY_PASSWORD,
-        DEMO_RECRUITER_PASSWORD,
-        DEMO_STAFF,
-        seed_demo,
-    )
+    from iris_engine.demo import seed_demo
 
     services = _services(settings)
 
-    async def run() -> bool:
+    async def run() -> Any:
         try:
-            return await seed_demo(services, recruiters=recruiters)
+            return await seed_demo(services, sizes={"recruiters": recruiters})
         finally:
             await services.db.dispose()
 
-    seeded = asyncio.run(run())
-    click.echo("Demo data seeded." if seeded else "Database already has data; demo not re-seeded.")
+    logins = asyncio.run(run())
+    if logins is None:
+        click.echo("Database already has data; demo not re-seeded.")
+        return
+    click.echo("Demo data seeded.")
     click.echo("Demo log-ins (POST /api/v1/auth/token with e-mail and password):")
-    for email, password, _name, roles, _org in DEMO_STAFF:
-        click.echo(f"  {', '.join(roles):15} {email:32} {password}")
-    click.echo(f"  {'recruiter':15} {'recruiter001@demo.iris.example':32} {DEMO_RECRUITER_PASSWORD}"
-               "  (001 to 300)")
-    for _name, _c, _r, email in DEMO_AUTHORITIES:
-        click.echo(f"  {'authority':15} {email:36} {DEMO_AUTHORITY_PASSWORD}")
+    for login in logins:
+        click.echo(f"  {login.role:15} {login.email:36} {login.password}  {login.note}".rstrip())
     click.echo("File a grievance without logging in: POST /api/v1/grievances (see /schema).")
 
 
@@ -205,17 +198,17 @@ def workflows() -> None:
 @click.option("--dir", "folder", type=click.Path(path_type=Path), default=None,
               help="Folder to check (default: IRIS_WORKFLOWS_DIR).")
 def workflows_check(folder: Path | None) -> None:
-    """Validate every workflow file and resolve every guard, effect, anchor and role name."""
-    from iris_engine.cases import HOOKS
-    from iris_engine.cases.access import ROLE_SCOPES
-    from iris_engine.services import build_services  # noqa: F401  (registers domain hooks)
+    """Validate every workflow file (roles reach its cases) and resolve every guard, effect
+    and anchor name against the domains' hooks."""
+    from iris_engine.domains import DOMAINS
+    from iris_engine.services import build_hooks
     from iris_engine.workflow import WorkflowCatalog
 
     try:
         catalog = WorkflowCatalog.from_dir(folder or _settings().workflows_dir)
     except ApplicationError as exc:
         raise click.ClickException(exc.detail) from None
-    missing = catalog.unresolved_hooks(HOOKS, roles=ROLE_SCOPES)
+    missing = catalog.unresolved_hooks(build_hooks(DOMAINS))
     for line in missing:
         click.echo(f"unresolved: {line}", err=True)
     if missing:
@@ -374,7 +367,8 @@ def timers_list(status: str, case_id: int | None, limit: int) -> None:
 
 
 def _register() -> None:
-    from iris_engine.cli_data import authorities, keys
+    from iris_engine.cli_authorities import authorities
+    from iris_engine.cli_keys import keys
 
     main.add_command(keys)
     main.add_command(authorities)

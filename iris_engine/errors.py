@@ -17,6 +17,7 @@ __all__ = [
     "InvalidInput",
     "NotAuthenticated",
     "NotFound",
+    "Refusal",
     "StaleRevision",
     "TooManyAttempts",
     "WorkflowDefinitionError",
@@ -129,3 +130,17 @@ class GuardFailed(ApplicationError):
     status = 422
     title = "A condition for this transition is not met"
     slug = "guard-failed"
+
+
+class Refusal(ApplicationError):
+    """Raised by a guard whose condition is not met: a sentence saying what is missing, and
+    field errors when the event's data is at fault. The engine collects every guard's refusal
+    into one ``GuardFailed`` (or lists them as what blocks an event)."""
+
+    status = 422
+    title = "A condition for this transition is not met"
+    slug = "guard-failed"
+
+    def __init__(self, message: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(message, errors=errors)
+        self.message = message

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from iris_engine.cases.access import ROLE_SCOPES, ROLE_WORKFLOWS, Scope
+from iris_engine.cases.access import Access, Scope
 from iris_engine.outbox import enqueue
 from iris_engine.settings import Settings
 from iris_engine.store.models import Case, CaseEvent, Organisation, User
@@ -30,13 +30,12 @@ class _Recipient:
     roles: set[str] = field(default_factory=set)
 
 
-async def recipients(session: AsyncSession, case: Case, roles: Iterable[str]) -> list[_Recipient]:
+async def recipients(session: AsyncSession, access: Access, case: Case,
+                     roles: Iterable[str]) -> list[_Recipient]:
     """Active users that each role reaches on this case, once each, with the roles that did."""
     found: dict[int, _Recipient] = {}
     for role in sorted(set(roles)):
-        scope = ROLE_SCOPES.get(role, Scope.NONE)
-        if case.workflow not in ROLE_WORKFLOWS.get(role, {case.workflow}):
-            continue
+        scope = access.scope(role, case.workflow)
         if scope is Scope.QUEUE:  # the assignee, or the whole queue while nobody holds it
             scope = Scope.ALL if case.assignee_id is None else Scope.ASSIGNED
         stmt = select(User).where(User.active)  # type: ignore[arg-type]
@@ -65,8 +64,9 @@ def _label(name: str) -> str:
 
 
 class Notifier:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, access: Access) -> None:
         self.settings = settings
+        self.access = access
 
     async def on_transition(self, session: AsyncSession, case: Case, spec: WorkflowSpec,
                             transition: TransitionSpec, event: CaseEvent,
@@ -75,7 +75,7 @@ class Notifier:
         roles = set(transition.notify) | {r for d in deadlines for r in d.spec.notify}
         if not roles:
             return
-        people = await recipients(session, case, roles)
+        people = await recipients(session, self.access, case, roles)
         if not people:
             return
         org = (await session.get(Organisation, case.organisation_id)
@@ -103,7 +103,7 @@ class Notifier:
     async def reminder(self, session: AsyncSession, case: Case, spec: WorkflowSpec,
                        timer: TimerSpec, deadline: datetime, now: datetime) -> None:
         what = timer.description or _label(timer.name)
-        for person in await recipients(session, case, timer.notify):
+        for person in await recipients(session, self.access, case, timer.notify):
             self._mail(session, case, person.user, "case.reminder",
                        f"[IRIS] Reminder, {spec.title} #{case.id}: {what} by {deadline:%d %B %Y}",
                        [f"{spec.title} #{case.id}", "", f"Reminder: {what}.",
@@ -117,7 +117,7 @@ class Notifier:
         what = timer.description or _label(timer.name)
         consequence = (f"The system has fired {_label(timer.event)}: the case is now "
                        f"{_label(case.state)}." if timer.event else "The deadline has now passed.")
-        for person in await recipients(session, case, timer.notify if roles is None else roles):
+        for person in await recipients(session, self.access, case, timer.notify if roles is None else roles):
             self._mail(session, case, person.user, "case.deadline",
                        f"[IRIS] Deadline reached, {spec.title} #{case.id}: {what}",
                        [f"{spec.title} #{case.id}", "", f"Deadline reached: {what} "
@@ -126,7 +126,7 @@ class Notifier:
     async def tell(self, session: AsyncSession, case: Case, roles: Iterable[str], *, topic: str,
                    subject: str, lines: list[str], now: datetime) -> None:
         """Something outside the workflow happened (e.g. a message arrived): tell these roles."""
-        for person in await recipients(session, case, roles):
+        for person in await recipients(session, self.access, case, roles):
             self._mail(session, case, person.user, topic, subject, lines, now)
 
     def _mail(self, session: AsyncSession, case: Case, user: User, topic: str, subject: str,

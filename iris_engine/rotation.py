@@ -1,56 +1,45 @@
 """Re-sealing every sealed value under the current data key (``iris keys rotate``).
 
-Each sealed column is listed once here with the place its values are bound to, so rotation
-and any future audit of sealed data walk the same list.
+Each sealed column is declared once with the place its values are bound to (the platform's
+here, each domain's in its declaration), so rotation and any audit of sealed data walk the same
+list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
 
 from iris_engine.disclosure.models import Authority
-from iris_engine.grievances.models import Grievance, GrievanceMessage
-from iris_engine.grievances.service import sealed_place
+from iris_engine.domain import Domain, SealedColumn
 from iris_engine.outbox.store import authority_secret_place, subscription_secret_place
 from iris_engine.roster.models import Subscription
 from iris_engine.store.db import Database
 from iris_engine.vault import Vault
 
-__all__ = ["SEALED", "rotate"]
+__all__ = ["rotate", "sealed_columns"]
 
-
-@dataclass(frozen=True, slots=True)
-class SealedColumn:
-    model: Any
-    column: str
-    place: Callable[[Any], str]
-    #: values stored in clear before this column was sealed get sealed by rotation
-    plaintext_ok: bool = False
-
-
-def _grievance(what: str) -> Callable[[Any], str]:
-    return lambda row: sealed_place(row.case_id, what)
-
-
-SEALED = (
-    SealedColumn(Grievance, "identity_sealed", _grievance("identity")),
-    SealedColumn(Grievance, "narrative_sealed", _grievance("narrative")),
-    SealedColumn(GrievanceMessage, "body_sealed", _grievance("message")),
+#: sealed by the platform itself, whatever the domains
+_PLATFORM = (
     SealedColumn(Authority, "webhook_secret_sealed", lambda row: authority_secret_place(row.id)),
     SealedColumn(Subscription, "secret", lambda row: subscription_secret_place(row.id),
                  plaintext_ok=True),
 )
 
 
-async def rotate(db: Database, vault: Vault, *, batch: int = 500) -> dict[str, int]:
+def sealed_columns(domains: Iterable[Domain]) -> list[SealedColumn]:
+    """Every sealed column: the platform's own (webhook secrets), then each domain's."""
+    return [*_PLATFORM, *(column for domain in domains for column in domain.sealed)]
+
+
+async def rotate(db: Database, vault: Vault, domains: Iterable[Domain], *,
+                 batch: int = 500) -> dict[str, int]:
     """Re-seal values not under the current key, a batch per transaction; answers how many
     values moved per column. Safe to interrupt and run again."""
     moved: dict[str, int] = {}
-    for sealed in SEALED:
+    for sealed in sealed_columns(domains):
         name = f"{sealed.model.__tablename__}.{sealed.column}"
         column = getattr(sealed.model, sealed.column)
         key = next(iter(sealed.model.__table__.primary_key.columns)).name

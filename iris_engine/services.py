@@ -1,19 +1,21 @@
-"""Builds every long-lived object once, from Settings: the composition root."""
+"""Builds every long-lived object once, from Settings: the composition root. The platform's
+own services are named here; each domain's come from its declaration (``iris_engine.domains``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
 
-from iris_engine.accreditation import AccreditationService
-from iris_engine.cases import HOOKS, CaseEngine
-from iris_engine.cases.access import ROLE_SCOPES
+from iris_engine.cases import CaseEngine
+from iris_engine.cases.service import CaseService, one_row_detail
 from iris_engine.clock import Clock, utcnow
+from iris_engine.disclosure.authorities import Authorities
 from iris_engine.documents import CodeLibrary
-from iris_engine.errors import WorkflowDefinitionError
-from iris_engine.grievances import GrievanceService
+from iris_engine.domain import Domain
+from iris_engine.errors import ConfigurationError, WorkflowDefinitionError
 from iris_engine.notifications import Notifier
 from iris_engine.people import People
-from iris_engine.referrals import Authorities, ReferralService
 from iris_engine.roster.service import Roster
 from iris_engine.roster.subscriptions import Subscriptions
 from iris_engine.settings import Settings
@@ -21,9 +23,11 @@ from iris_engine.store.db import Database
 from iris_engine.throttle import FailureCounter
 from iris_engine.timers import TimerBook
 from iris_engine.vault import Vault
-from iris_engine.workflow import WorkflowCatalog
+from iris_engine.workflow import HookRegistry, Resources, WorkflowCatalog
 
-__all__ = ["Services", "build_services"]
+__all__ = ["Services", "build_hooks", "build_services"]
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -36,37 +40,75 @@ class Services:
     engine: CaseEngine
     roster: Roster
     people: People
-    accreditation: AccreditationService
     notifier: Notifier
     subscriptions: Subscriptions
     vault: Vault
-    grievances: GrievanceService
-    referrals: ReferralService
+    failures: FailureCounter
     authorities: Authorities
+    domains: tuple[Domain, ...]
+    #: what the domains provide, by the dependency name their handlers ask for
+    provided: dict[str, object] = field(default_factory=dict)
+    #: the case service of each workflow, which its generated case endpoints call
+    cases: dict[str, CaseService] = field(default_factory=dict)
+
+    def get(self, kind: type[T]) -> T:
+        """The one service of type ``kind`` a domain provides."""
+        found = [s for s in self.provided.values() if isinstance(s, kind)]
+        if len(found) != 1:
+            raise LookupError(f"{len(found)} services of type {kind.__name__} are provided")
+        return found[0]
 
 
-def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
+def build_hooks(domains: Sequence[Domain]) -> HookRegistry:
+    """Every domain's hooks in one registry, with the detail loader of each of its workflows."""
+    hooks = HookRegistry.merged(*(domain.hooks for domain in domains))
+    for domain in domains:
+        for api in domain.cases:
+            hooks.detail(api.workflow)(one_row_detail(api.service.detail_model))
+    return hooks
+
+
+def build_services(settings: Settings, *, clock: Clock = utcnow,
+                   domains: Sequence[Domain] | None = None) -> Services:
     """Load and check definitions (fail fast on any defect), then wire the services. Every
-    part reads the time from ``clock``: tests pass a ManualClock and move it."""
+    part reads the time from ``clock``: tests pass a ManualClock and move it. ``domains``
+    defaults to ``iris_engine.domains.DOMAINS`` (a test may add its own)."""
+    if domains is None:
+        from iris_engine.domains import DOMAINS
+
+        domains = DOMAINS
     catalog = WorkflowCatalog.from_dir(settings.workflows_dir)
-    missing = catalog.unresolved_hooks(HOOKS, roles=ROLE_SCOPES)
+    hooks = build_hooks(domains)
+    missing = catalog.unresolved_hooks(hooks)
     if missing:
         raise WorkflowDefinitionError(str(settings.workflows_dir), "", "unresolved names: "
                                       + "; ".join(missing))
     codes = CodeLibrary(settings.codes_dir)
     db = Database(settings)
-    notifier = Notifier(settings)
-    engine = CaseEngine(catalog, HOOKS, clock=clock, timers=TimerBook(HOOKS), notifier=notifier)
     vault = Vault(settings.data_keys)
-    failures = FailureCounter(db, clock, window_seconds=settings.access_code_lockout_seconds)
+    roster = Roster(db, ttl=settings.roster_cache_seconds)
+    resources = Resources(settings, codes, roster, vault)
+    engine = CaseEngine(catalog, hooks, clock=clock, resources=resources, timers=TimerBook(hooks))
+    notifier = engine.notifier = Notifier(settings, engine.access)
     services = Services(
         settings=settings, clock=clock, db=db, catalog=catalog, codes=codes, engine=engine,
-        roster=Roster(db, ttl=settings.roster_cache_seconds), people=People(),
-        accreditation=AccreditationService(db, engine, codes), notifier=notifier,
+        roster=roster, people=People(catalog.roles()), notifier=notifier,
         subscriptions=Subscriptions(db, settings, clock, vault), vault=vault,
-        grievances=GrievanceService(db, engine, vault, failures, settings),
-        referrals=ReferralService(db, engine, vault),
+        failures=FailureCounter(db, clock, window_seconds=settings.access_code_lockout_seconds),
         authorities=Authorities(db, vault, settings, clock),
+        domains=tuple(domains),
     )
-    engine.services = services
+    for domain in domains:
+        for name, service in domain.provides(services).items():
+            if name in services.provided:
+                raise ConfigurationError(f"two domains provide a service named {name!r}")
+            services.provided[name] = service
+    for domain in domains:
+        for api in domain.cases:
+            services.cases[api.workflow] = services.get(api.service)
+    missing_workflows = sorted(set(services.cases) - set(catalog.names()))
+    if missing_workflows:
+        raise WorkflowDefinitionError(str(settings.workflows_dir), "", "no workflow file for: "
+                                      + ", ".join(missing_workflows))
+    resources.add(*services.provided.values())
     return services

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
-from iris_engine.accreditation import hooks as _hooks  # registers the workflow's named hooks
+from iris_engine.accreditation.controllers import ApplicationController
+from iris_engine.accreditation.demo import seed_demo
+from iris_engine.accreditation.hooks import hooks
+from iris_engine.accreditation.models import NonConformity
+from iris_engine.accreditation.schemas import ApplicationView
 from iris_engine.accreditation.service import WORKFLOW, AccreditationService
+from iris_engine.domain import CaseApi, Domain
 
-__all__ = ["WORKFLOW", "AccreditationService"]
+__all__ = ["DOMAIN", "WORKFLOW", "AccreditationService"]
 
-del _hooks
+DOMAIN = Domain(
+    name="accreditation",
+    hooks=hooks,
+    cases=(CaseApi(AccreditationService, path="/api/v1/applications", tag="accreditation",
+                   noun="Application", plural="Applications", view=ApplicationView,
+                   audience="(a recruiter its own, an auditor those assigned to it)",
+                   routes=(ApplicationController,)),),
+    provides=lambda s: {"accreditation": AccreditationService(s.db, s.engine, s.codes)},
+    tables=(NonConformity,),
+    seed_demo=seed_demo,
+)

@@ -9,17 +9,20 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iris_engine.accreditation.models import Accreditation, NonConformity
-from iris_engine.cases import HOOKS, Refusal
-from iris_engine.cases.service import register_detail
-from iris_engine.roster.projection import publish
+from iris_engine.accreditation.roster import publish
+from iris_engine.cases import Refusal, TransitionContext
+from iris_engine.documents import CodeLibrary
+from iris_engine.roster.service import Roster
 from iris_engine.roster.subscriptions import announce
+from iris_engine.settings import Settings
 from iris_engine.store.models import CaseEvent, Counter, Organisation, User
-from iris_engine.workflow import TransitionContext
+from iris_engine.workflow import HookRegistry
 
-__all__ = ["add_years", "valid_licences"]
+__all__ = ["add_years", "hooks", "valid_licences"]
+
+hooks = HookRegistry()
 
 
-register_detail("accreditation", Accreditation)
 
 
 def valid_licences(document: Any, on: date) -> list[dict[str, Any]]:
@@ -55,55 +58,56 @@ async def _open_non_conformities(ctx: TransitionContext, severity: str | None = 
 
 
 # -- guards ------------------------------------------------------------------------------
-@HOOKS.guard("documents_valid")
-async def documents_valid(ctx: TransitionContext) -> str | None:
+@hooks.guard("documents_valid")
+async def documents_valid(ctx: TransitionContext) -> None:
     detail: Accreditation = ctx.detail
     if not detail.self_assessment:
         raise Refusal("no self-assessment has been provided (fire update_self_assessment first)")
-    code = ctx.services.codes.get(detail.code_of_conduct)
+    code = ctx.resources.get(CodeLibrary).get(detail.code_of_conduct)
     errors = code.validate(detail.self_assessment, base_pointer="/self_assessment")
     if errors:
         raise Refusal(f"the self-assessment does not meet {code.title} {code.version} "
                       f"({len(errors)} problem{'s' if len(errors) > 1 else ''})", errors)
-    return None
 
 
-@HOOKS.guard("licence_valid_today")
-async def licence_valid_today(ctx: TransitionContext) -> str | None:
+@hooks.guard("licence_valid_today")
+async def licence_valid_today(ctx: TransitionContext) -> None:
     if valid_licences(ctx.detail.self_assessment, ctx.now.date()):
-        return None
-    return f"no operating licence in the self-assessment is valid on {ctx.now.date().isoformat()}"
+        return
+    raise Refusal(f"no operating licence in the self-assessment is valid on {ctx.now.date().isoformat()}")
 
 
-@HOOKS.guard("auditor_eligible", reads_input=True)
-async def auditor_eligible(ctx: TransitionContext) -> str | None:
+@hooks.guard("auditor_eligible", reads_input=True)
+async def auditor_eligible(ctx: TransitionContext) -> None:
     auditor = await ctx.session.get(User, ctx.request.data.get("auditor_id"))
     if auditor is None or not auditor.active or "auditor" not in auditor.role_set:
-        return f"user {ctx.request.data.get('auditor_id')} is not an active auditor"
+        raise Refusal(f"user {ctx.request.data.get('auditor_id')} is not an active auditor")
     if auditor.organisation_id == ctx.case.organisation_id:
-        return "an auditor cannot audit their own organisation"
-    return None
+        raise Refusal("an auditor cannot audit their own organisation")
 
 
-@HOOKS.guard("has_open_non_conformity")
-async def has_open_non_conformity(ctx: TransitionContext) -> str | None:
-    return None if await _open_non_conformities(ctx) else "there is no open non-conformity"
+@hooks.guard("has_open_non_conformity")
+async def has_open_non_conformity(ctx: TransitionContext) -> None:
+    if not await _open_non_conformities(ctx):
+        raise Refusal("there is no open non-conformity")
 
 
-@HOOKS.guard("no_open_non_conformity")
-async def no_open_non_conformity(ctx: TransitionContext) -> str | None:
+@hooks.guard("no_open_non_conformity")
+async def no_open_non_conformity(ctx: TransitionContext) -> None:
     n = await _open_non_conformities(ctx)
-    return f"{n} non-conformit{'ies are' if n > 1 else 'y is'} still open" if n else None
+    if n:
+        raise Refusal(f"{n} non-conformit{'ies are' if n > 1 else 'y is'} still open")
 
 
-@HOOKS.guard("no_open_major_non_conformity")
-async def no_open_major_non_conformity(ctx: TransitionContext) -> str | None:
+@hooks.guard("no_open_major_non_conformity")
+async def no_open_major_non_conformity(ctx: TransitionContext) -> None:
     n = await _open_non_conformities(ctx, "major")
-    return f"{n} major non-conformit{'ies are' if n > 1 else 'y is'} still open" if n else None
+    if n:
+        raise Refusal(f"{n} major non-conformit{'ies are' if n > 1 else 'y is'} still open")
 
 
-@HOOKS.guard("plans_cover_open_non_conformities", reads_input=True)
-async def plans_cover_open_non_conformities(ctx: TransitionContext) -> str | None:
+@hooks.guard("plans_cover_open_non_conformities", reads_input=True)
+async def plans_cover_open_non_conformities(ctx: TransitionContext) -> None:
     open_ids = set((await ctx.session.scalars(select(NonConformity.id).where(
         NonConformity.case_id == ctx.case.id, NonConformity.status == "open"  # type: ignore[arg-type]
     ))).all())
@@ -116,47 +120,42 @@ async def plans_cover_open_non_conformities(ctx: TransitionContext) -> str | Non
     if missing:
         problems.append(f"no plan for non-conformit{'ies' if len(missing) > 1 else 'y'} "
                         + ", ".join(map(str, missing)))
-    return "; ".join(problems) or None
+    if problems:
+        raise Refusal("; ".join(problems))
 
 
-@HOOKS.guard("decision_maker_did_not_audit")
-async def decision_maker_did_not_audit(ctx: TransitionContext) -> str | None:
+@hooks.guard("decision_maker_did_not_audit")
+async def decision_maker_did_not_audit(ctx: TransitionContext) -> None:
     if ctx.actor.user_id is None:
-        return None
+        return
     audited = await ctx.session.scalar(select(exists().where(
         CaseEvent.case_id == ctx.case.id, CaseEvent.actor_id == ctx.actor.user_id,  # type: ignore[arg-type]
         CaseEvent.actor_role == "auditor",  # type: ignore[arg-type]
     )))
     if audited or ctx.case.assignee_id == ctx.actor.user_id:
-        return "the decision must be made by someone who did not audit this case"
-    return None
+        raise Refusal("the decision must be made by someone who did not audit this case")
 
 
-@HOOKS.guard("validity_ended")
-async def validity_ended(ctx: TransitionContext) -> str | None:
+@hooks.guard("validity_ended")
+async def validity_ended(ctx: TransitionContext) -> None:
     until = ctx.detail.valid_until
     if until is not None and until < ctx.now.date():
-        return None
-    return f"the certificate is valid until {until}; it has not expired"
+        return
+    raise Refusal(f"the certificate is valid until {until}; it has not expired")
 
 
 # -- effects -----------------------------------------------------------------------------
-@HOOKS.effect("store_self_assessment")
+@hooks.effect("store_self_assessment")
 async def store_self_assessment(ctx: TransitionContext) -> None:
     ctx.detail.self_assessment = ctx.request.data["self_assessment"]
 
 
-@HOOKS.effect("record_submission")
+@hooks.effect("record_submission")
 async def record_submission(ctx: TransitionContext) -> None:
     ctx.detail.submitted_at = ctx.now
 
 
-@HOOKS.effect("assign_auditor")
-async def assign_auditor(ctx: TransitionContext) -> None:
-    ctx.case.assignee_id = ctx.request.data["auditor_id"]
-
-
-@HOOKS.effect("record_non_conformities")
+@hooks.effect("record_non_conformities")
 async def record_non_conformities(ctx: TransitionContext) -> None:
     rows = [
         NonConformity(case_id=ctx.case.id, severity=nc["severity"], principle=nc["principle"],
@@ -169,7 +168,7 @@ async def record_non_conformities(ctx: TransitionContext) -> None:
     ctx.outcome["non_conformity_ids"] = [r.id for r in rows]
 
 
-@HOOKS.effect("record_corrective_action_plans")
+@hooks.effect("record_corrective_action_plans")
 async def record_corrective_action_plans(ctx: TransitionContext) -> None:
     for plan in ctx.request.data["plans"]:
         await ctx.session.execute(
@@ -188,17 +187,17 @@ async def _move_non_conformities(ctx: TransitionContext, old: str, new: str) -> 
     )
 
 
-@HOOKS.effect("close_non_conformities")
+@hooks.effect("close_non_conformities")
 async def close_non_conformities(ctx: TransitionContext) -> None:
     await _move_non_conformities(ctx, "plan_submitted", "closed")
 
 
-@HOOKS.effect("reopen_non_conformities")
+@hooks.effect("reopen_non_conformities")
 async def reopen_non_conformities(ctx: TransitionContext) -> None:
     await _move_non_conformities(ctx, "plan_submitted", "open")
 
 
-@HOOKS.effect("assign_lrn")
+@hooks.effect("assign_lrn")
 async def assign_lrn(ctx: TransitionContext) -> None:
     detail: Accreditation = ctx.detail
     settings = ctx.workflow_settings
@@ -210,7 +209,7 @@ async def assign_lrn(ctx: TransitionContext) -> None:
     ctx.outcome.update(lrn=detail.lrn, valid_until=detail.valid_until.isoformat())
 
 
-@HOOKS.effect("sync_roster")
+@hooks.effect("sync_roster")
 async def sync_roster(ctx: TransitionContext) -> None:
     organisation = await ctx.session.get(Organisation, ctx.case.organisation_id)
     assert organisation is not None
@@ -219,12 +218,12 @@ async def sync_roster(ctx: TransitionContext) -> None:
     if change is not None:
         ctx.outcome["roster_status"] = change.status
         ctx.outcome["roster_change"] = change.seq
-        await announce(ctx.session, change, ctx.services.settings)
-    ctx.session.info.setdefault("after_commit", []).append(ctx.services.roster.invalidate)
+        await announce(ctx.session, change, ctx.resources.get(Settings))
+    ctx.after_commit(ctx.resources.get(Roster).invalidate)
 
 
 # -- anchors -----------------------------------------------------------------------------
-@HOOKS.anchor("certificate_end")
+@hooks.anchor("certificate_end")
 async def certificate_end(ctx: TransitionContext) -> datetime | None:
     """The first moment the certificate is no longer valid: the day after ``valid_until``."""
     until = ctx.detail.valid_until if ctx.detail is not None else None

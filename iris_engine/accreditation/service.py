@@ -11,7 +11,6 @@ from iris_engine.accreditation.models import Accreditation, NonConformity
 from iris_engine.accreditation.schemas import (
     ApplicationView,
     NonConformityView,
-    TransitionRequest,
 )
 from iris_engine.cases import CaseEngine, Principal, views
 from iris_engine.cases.service import CaseService
@@ -27,7 +26,8 @@ WORKFLOW = "accreditation"
 
 class AccreditationService(CaseService):
     workflow = WORKFLOW
-    nobody = "your role does not give access to applications"
+    detail_model = Accreditation
+    no_access = "your role does not give access to applications"
 
     def __init__(self, db: Database, engine: CaseEngine, codes: CodeLibrary) -> None:
         super().__init__(db, engine)
@@ -47,28 +47,10 @@ class AccreditationService(CaseService):
                 role="recruiter", data=data,
                 detail=lambda case: Accreditation(case_id=case.id, code_of_conduct=code_of_conduct,
                                                   self_assessment=self_assessment))
-            return await self._view(session, opened.case, opened.detail, full=True)
+            return await self.view(session, opened.case, opened.detail, full=True)
 
-    async def get(self, principal: Principal, case_id: int) -> ApplicationView:
-        async with self.db.read() as session:
-            case = await self.engine.get_visible(session, case_id, principal, WORKFLOW)
-            return await self._view(session, case, None, full=True)
-
-    async def list(self, principal: Principal, *, state: str | None, after: int,
-                   limit: int) -> list[ApplicationView]:
-        async with self.db.read() as session:
-            cases = await self.visible_cases(session, principal, state=state, after=after,
-                                             limit=limit)
-            return [await self._view(session, c, None, full=False) for c in cases]
-
-    async def fire(self, principal: Principal, case_id: int,
-                   request: TransitionRequest) -> ApplicationView:
-        async with self.db.write() as session:
-            outcome = await self._fire(session, principal, case_id, request)
-            return await self._view(session, outcome.case, outcome.detail, full=False)
-
-    async def _view(self, session: AsyncSession, case: Case, detail: Accreditation | None, *,
-                    full: bool) -> ApplicationView:
+    async def view(self, session: AsyncSession, case: Case, detail: Accreditation | None, *,
+                   full: bool) -> ApplicationView:
         if detail is None:
             detail = await session.get(Accreditation, case.id)
             assert detail is not None

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from iris_engine.cases.access import Principal
-from iris_engine.cases.engine import SYSTEM, CaseEngine, Refusal, TransitionOutcome, utcnow
-from iris_engine.cases.registry import HOOKS
+from iris_engine.cases.context import TransitionContext
+from iris_engine.cases.engine import SYSTEM, CaseEngine, TransitionOutcome, utcnow
+from iris_engine.errors import Refusal
 
-__all__ = ["HOOKS", "SYSTEM", "CaseEngine", "Principal", "Refusal", "TransitionOutcome", "utcnow"]
+__all__ = ["SYSTEM", "CaseEngine", "Principal", "Refusal", "TransitionContext", "TransitionOutcome",
+           "utcnow"]

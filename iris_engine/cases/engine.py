@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from iris_engine.cases.access import Principal, roles_in_scope
+from iris_engine.cases.access import Access, Principal
 from iris_engine.cases.audit import GENESIS, chain_hash
+from iris_engine.cases.context import TransitionContext
 from iris_engine.clock import Clock, utcnow
 from iris_engine.documents.codes import pointer_of
 from iris_engine.errors import (
@@ -29,18 +30,20 @@ from iris_engine.errors import (
     GuardFailed,
     InvalidInput,
     NotFound,
+    Refusal,
     StaleRevision,
 )
 from iris_engine.store.models import MAX_ID, Case, CaseEvent
 from iris_engine.workflow import (
     Actor,
     HookRegistry,
-    TransitionContext,
+    Resources,
     TransitionInput,
     TransitionSpec,
     WorkflowCatalog,
     WorkflowSpec,
 )
+from iris_engine.workflow.spec import SYSTEM_ROLE, Assignment
 
 if TYPE_CHECKING:
     from iris_engine.notifications import Notifier
@@ -48,15 +51,6 @@ if TYPE_CHECKING:
     from iris_engine.timers.book import NewDeadline
 
 __all__ = ["CaseEngine", "Refusal", "TransitionOutcome", "utcnow"]
-
-
-class Refusal(Exception):
-    """Raised by a guard that has field-level detail (e.g. document errors with pointers)."""
-
-    def __init__(self, message: str, errors: list[FieldError] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or []
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +62,7 @@ class TransitionOutcome:
     deadlines: tuple[NewDeadline, ...] = ()
 
 
-SYSTEM = Principal(user_id=0, organisation_id=0, roles=frozenset({"system"}))
+SYSTEM = Principal(user_id=0, organisation_id=0, roles=frozenset({SYSTEM_ROLE}))
 
 
 class CaseEngine:
@@ -78,14 +72,15 @@ class CaseEngine:
         hooks: HookRegistry,
         *,
         clock: Clock = utcnow,
-        services: Any = None,
+        resources: Resources | None = None,
         timers: TimerBook | None = None,
         notifier: Notifier | None = None,
     ) -> None:
         self.catalog = catalog
+        self.access = Access(catalog)
         self.hooks = hooks
         self.clock = clock
-        self.services = services
+        self.resources = resources or Resources()
         self.timers = timers
         self.notifier = notifier
 
@@ -108,9 +103,8 @@ class CaseEngine:
             raise NotFound(f"no {workflow} case {case_id}")
         return self._visible(case, principal)
 
-    @staticmethod
-    def _visible(case: Case, principal: Principal) -> Case:
-        if not roles_in_scope(principal, case):
+    def _visible(self, case: Case, principal: Principal) -> Case:
+        if not self.access.roles_in_scope(principal, case):
             raise Forbidden(f"{case.workflow} case {case.id} is not yours to see or act on")
         return case
 
@@ -131,7 +125,7 @@ class CaseEngine:
                         principal: Principal) -> list[dict[str, Any]]:
         """Events the caller may fire now, with any guard that currently blocks each."""
         machine = self.catalog.machine(case.workflow, case.workflow_version)
-        roles = set(roles_in_scope(principal, case))
+        roles = set(self.access.roles_in_scope(principal, case))
         out = []
         detail = await self._load_detail(session, case)
         for event in machine.allowed_events(case.state):
@@ -158,14 +152,19 @@ class CaseEngine:
     # -- writing -------------------------------------------------------------------------
     async def open(self, session: AsyncSession, workflow: str, *, organisation_id: int | None,
                    principal: Principal, role: str, data: dict[str, Any] | None = None,
-                   detail: Callable[[Case], Any] | None = None) -> TransitionOutcome:
+                   detail: Callable[[Case], Any] | None = None,
+                   assignee_id: int | None = None) -> TransitionOutcome:
         """Start a case at the workflow's initial state on its latest version. ``detail``
-        builds the domain's detail row from the new case (its id and time; timers may read it)."""
+        builds the domain's detail row from the new case (its id and time; timers may read it);
+        ``assignee_id`` is who holds it from the start (recorded in the opening event)."""
         machine = self.catalog.machine(workflow)
         now = self.clock()
         case = Case(workflow=workflow, workflow_version=machine.spec.version,
                     state=machine.spec.initial, revision=0, organisation_id=organisation_id,
-                    created_at=now, updated_at=now)
+                    assignee_id=assignee_id, created_at=now, updated_at=now)
+        data = dict(data or {})
+        if assignee_id is not None:
+            data["assignee_id"] = assignee_id
         session.add(case)
         await session.flush()
         row = detail(case) if detail is not None else None
@@ -173,11 +172,12 @@ class CaseEngine:
             session.add(row)
         actor = Actor(principal.user_id or None, role, principal.organisation_id, principal.roles)
         event = self._append(session, case, actor, "open", None, case.state, None, None,
-                             data or {}, now)
+                             data, now)
         ctx = TransitionContext(
             case=case, detail=row, actor=actor, request=TransitionInput("open", 0), source="",
             dest=case.state, now=now, session=session,
-            workflow_settings=dict(machine.spec.settings), services=self.services,
+            workflow_settings=dict(machine.spec.settings), resources=self.resources, cases=self,
+            timers=self.timers,
         )
         deadlines = await self._after(ctx, machine.spec, machine.spec.opening, None, event)
         return TransitionOutcome(case, event, row, deadlines)
@@ -201,7 +201,7 @@ class CaseEngine:
                 errors=[FieldError("/event", "unknown event; known: "
                                    + ", ".join(sorted(machine.spec.events())))],
             )
-        roles = roles_in_scope(principal, case)
+        roles = self.access.roles_in_scope(principal, case)
         if not any(r in t.roles for t in spec_any for r in roles):
             allowed = sorted({r for t in spec_any for r in t.roles})
             raise Forbidden(f"{request.event!r} may be fired only by: {', '.join(allowed)}")
@@ -234,6 +234,8 @@ class CaseEngine:
         source = case.state
         dest = machine.fire(source, request.event)
         case.state = dest
+        if spec.assign is not None:
+            self._assign(ctx, spec.assign)
         for name in spec.effects:
             await self.hooks.effects[name](ctx)
         data = dict(request.data)
@@ -259,6 +261,20 @@ class CaseEngine:
         return tuple(deadlines)
 
     # -- the steps -----------------------------------------------------------------------
+    @staticmethod
+    def _assign(ctx: TransitionContext, assignment: Assignment) -> None:
+        """The transition's change of assignee, recorded in its event."""
+        case = ctx.case
+        if assignment.data_field is not None:
+            assignee = ctx.request.data[assignment.data_field]
+        elif case.assignee_id is None and ctx.actor.role == assignment.taken_by:
+            assignee = ctx.actor.user_id
+        else:
+            return
+        if assignee != case.assignee_id:
+            case.assignee_id = assignee
+            ctx.outcome["assignee_id"] = assignee
+
     def _context(self, session: AsyncSession, case: Case, detail: Any, principal: Principal,
                  role: str, spec: TransitionSpec, request: TransitionInput) -> TransitionContext:
         machine = self.catalog.machine(case.workflow, case.workflow_version)
@@ -266,7 +282,8 @@ class CaseEngine:
         return TransitionContext(
             case=case, detail=detail, actor=actor, request=request, source=case.state,
             dest=spec.dest or case.state, now=self.clock(), session=session,
-            workflow_settings=dict(machine.spec.settings), services=self.services,
+            workflow_settings=dict(machine.spec.settings), resources=self.resources, cases=self,
+            timers=self.timers,
         )
 
     @staticmethod
@@ -301,12 +318,12 @@ class CaseEngine:
             if pre_check and name in self.hooks.input_guards:
                 continue  # depends on data the caller has not sent yet
             try:
-                message = await self.hooks.guards[name](ctx)
+                answer = await self.hooks.guards[name](ctx)
             except Refusal as refusal:
                 failed.append((name, refusal.message, refusal.errors))
                 continue
-            if message:
-                failed.append((name, message, []))
+            if answer is not None:  # one protocol: a guard raises Refusal, or answers nothing
+                raise TypeError(f"guard {name!r} answered {answer!r}; raise Refusal instead")
         return failed
 
     async def _load_detail(self, session: AsyncSession, case: Case) -> Any:

@@ -9,34 +9,40 @@ from typing import Any, ClassVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from iris_engine.cases.access import Principal, reaches_workflow, scope_clause
+from iris_engine.cases.access import Principal
 from iris_engine.cases.engine import CaseEngine, TransitionOutcome
-from iris_engine.cases.registry import HOOKS
 from iris_engine.cases.schemas import AvailableTransition, CaseEventView, TransitionRequest
 from iris_engine.cases.views import available, history
 from iris_engine.errors import Forbidden
 from iris_engine.store.db import Database
 from iris_engine.store.models import MAX_ID, Case
 from iris_engine.workflow import TransitionInput
+from iris_engine.workflow.hooks import DetailLoader
 
-__all__ = ["CaseService", "register_detail"]
+__all__ = ["CaseService", "one_row_detail"]
 
 
-def register_detail(workflow: str, model: Any) -> None:
+def one_row_detail(model: Any) -> DetailLoader:
     """The detail loader of a workflow whose detail is one row keyed by the case id."""
 
     async def load(session: AsyncSession, case: Case) -> Any:
         detail = await session.get(model, case.id, populate_existing=True)
-        assert detail is not None, f"{workflow} case {case.id} has no {model.__tablename__} row"
+        assert detail is not None, f"{case.workflow} case {case.id} has no {model.__tablename__} row"
         return detail
 
-    HOOKS.detail(workflow)(load)
+    return load
 
 
 class CaseService:
+    """A workflow's cases as its users see them. A domain subclasses it, names the workflow and
+    its detail table, and writes ``view``; list, get and fire then serve the generated case
+    endpoints (``iris_engine.cases.http``)."""
+
     workflow: ClassVar[str]
+    #: the case's one-row detail table, joined into lists (one query a page)
+    detail_model: ClassVar[Any] = None
     #: what the caller is told when no role of theirs reaches this workflow
-    nobody: ClassVar[str] = "your role does not give access to these cases"
+    no_access: ClassVar[str] = "your role does not give access to these cases"
 
     def __init__(self, db: Database, engine: CaseEngine) -> None:
         self.db = db
@@ -47,20 +53,43 @@ class CaseService:
                             join: Any = None) -> Sequence[Any]:
         """The caller's cases of this workflow, oldest first, after the id ``after``; with
         ``join`` (a detail model) as (case, detail) rows."""
-        if not reaches_workflow(principal, self.workflow):
-            raise Forbidden(self.nobody)
+        if not self.engine.access.reaches_workflow(principal, self.workflow):
+            raise Forbidden(self.no_access)
         if after >= MAX_ID:  # no case comes after the largest id (and the driver would overflow)
             return []
         stmt = select(Case) if join is None else select(Case, join).join(
             join, join.case_id == Case.id)
         stmt = stmt.where(Case.workflow == self.workflow, Case.id > after,  # type: ignore[arg-type,operator]
-                          scope_clause(principal, self.workflow))
+                          self.engine.access.scope_clause(principal, self.workflow))
         if state:
             stmt = stmt.where(Case.state == state)  # type: ignore[arg-type]
         stmt = stmt.order_by(Case.id).limit(limit)  # type: ignore[arg-type]
         if join is None:
             return (await session.scalars(stmt)).all()
         return (await session.execute(stmt)).all()
+
+    async def view(self, session: AsyncSession, case: Case, detail: Any, *, full: bool) -> Any:
+        """The case as the API shows it; ``detail`` may be None (load it); ``full`` for one
+        case read alone (with what a list leaves out, e.g. deadlines)."""
+        raise NotImplementedError
+
+    async def list(self, principal: Principal, *, state: str | None, after: int,
+                   limit: int) -> list[Any]:
+        async with self.db.read() as session:
+            rows = await self.visible_cases(session, principal, state=state, after=after,
+                                            limit=limit, join=self.detail_model)
+            pairs = rows if self.detail_model is not None else [(case, None) for case in rows]
+            return [await self.view(session, case, detail, full=False) for case, detail in pairs]
+
+    async def get(self, principal: Principal, case_id: int) -> Any:
+        async with self.db.read() as session:
+            case = await self.engine.get_visible(session, case_id, principal, self.workflow)
+            return await self.view(session, case, None, full=True)
+
+    async def fire(self, principal: Principal, case_id: int, request: TransitionRequest) -> Any:
+        async with self.db.write() as session:
+            outcome = await self._fire(session, principal, case_id, request)
+            return await self.view(session, outcome.case, outcome.detail, full=False)
 
     async def available(self, principal: Principal, case_id: int) -> list[AvailableTransition]:
         async with self.db.read() as session:

@@ -11,7 +11,7 @@ __all__ = ["Authority", "PersonalDataRead"]
 
 
 class Authority(SQLModel, table=True):
-    """An authority grievances can be referred to; its users belong to ``organisation_id``."""
+    """An authority cases can be referred to; its users belong to ``organisation_id``."""
 
     __tablename__ = "authority"
 
@@ -28,12 +28,13 @@ class Authority(SQLModel, table=True):
 
 
 class PersonalDataRead(SQLModel, table=True):
-    """Every read of a complainant's sealed identity: who, in which role, why, on what basis."""
+    """Every read of a person's sealed data (a complainant's identity, a narrative): in which
+    case, by whom, in which role, why, on what basis."""
 
     __tablename__ = "personal_data_read"
 
     id: int | None = Field(default=None, primary_key=True)
-    grievance_case_id: int = Field(foreign_key="case_file.id", index=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
     reader_user_id: int | None = Field(default=None, foreign_key="app_user.id")
     reader_role: str = Field(max_length=30)
     purpose: str = Field(max_length=50)

@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
-from iris_engine.grievances import hooks as _hooks  # registers the workflow's named hooks
+from iris_engine.domain import CaseApi, Domain
+from iris_engine.grievances.controllers import (
+    ComplainantController,
+    GrievanceCaseController,
+    grievance_stats,
+)
+from iris_engine.grievances.demo import seed_demo
+from iris_engine.grievances.disclosure import GrievanceDisclosures
+from iris_engine.grievances.hooks import hooks
+from iris_engine.grievances.models import GrievanceMessage
+from iris_engine.grievances.schemas import StaffGrievanceView
+from iris_engine.grievances.sealing import SEALED
 from iris_engine.grievances.service import WORKFLOW, GrievanceService
 
-__all__ = ["WORKFLOW", "GrievanceService"]
+__all__ = ["DOMAIN", "WORKFLOW", "GrievanceService"]
 
-del _hooks
+DOMAIN = Domain(
+    name="grievances",
+    hooks=hooks,
+    cases=(CaseApi(GrievanceService, path="/api/v1/grievance-cases", tag="grievances (staff)",
+                   noun="Grievance", plural="Grievances", view=StaffGrievanceView,
+                   audience="(a caseworker its own and unassigned ones, supervisors all)",
+                   routes=(GrievanceCaseController,)),),
+    provides=lambda s: {
+        "grievances": GrievanceService(s.db, s.engine, s.vault, s.failures, s.settings,
+                                       s.engine.resources),
+        "grievance_disclosures": GrievanceDisclosures(s.vault)},
+    routes=(ComplainantController, grievance_stats),
+    tables=(GrievanceMessage,),
+    sealed=SEALED,
+    seed_demo=seed_demo,
+)

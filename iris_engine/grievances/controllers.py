@@ -10,17 +10,16 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from iris_engine.cases import Principal
-from iris_engine.cases.schemas import AvailableTransition, CaseEventView, TransitionRequest
+from iris_engine.cases.schemas import TransitionRequest
+from iris_engine.disclosure.schemas import IdentityView
 from iris_engine.grievances.routing import RoutingProposal
 from iris_engine.grievances.schemas import (
     ComplainantView,
     Filed,
     GrievanceFiling,
-    IdentityView,
     MessageCreate,
     MessageView,
     RecruiterGrievanceStats,
-    StaffGrievanceView,
 )
 from iris_engine.grievances.service import GrievanceService
 from iris_engine.web.problems import problem_responses
@@ -78,49 +77,12 @@ class ComplainantController(Controller):
 
 
 class GrievanceCaseController(Controller):
-    """Staff: caseworkers (their own and unassigned grievances), supervisors (all)."""
+    """Staff, beyond the case endpoints every workflow gets (``iris_engine.cases.http``):
+    messages, the complainant's identity, routing to an authority."""
 
-    path = "/api/v1/grievance-cases"
+    path = "/"  # mounted under the case path (CaseApi.routes)
     tags = ["grievances (staff)"]
     security = [{"BearerToken": []}]
-
-    @get("/", operation_id="listGrievances", responses=problem_responses(401, 403))
-    async def list_grievances(
-        self, principal: NamedDependency[Principal], grievances: NamedDependency[GrievanceService],
-        in_state: Annotated[str | None, QueryParameter(name="state")] = None,
-        after: FromQuery[int] = 0, limit: FromQuery[int] = 50,
-    ) -> list[StaffGrievanceView]:
-        """Grievances the caller may handle, oldest first; page with ``after`` (last id seen)."""
-        return await grievances.list(principal, state=in_state, after=after,
-                                     limit=max(1, min(limit, 200)))
-
-    @get("/{case_id:int}", operation_id="getGrievance", responses=problem_responses(401, 403, 404))
-    async def get_grievance(self, case_id: FromPath[int], principal: NamedDependency[Principal],
-                            grievances: NamedDependency[GrievanceService]) -> StaffGrievanceView:
-        """One grievance with its narrative and deadlines; never who filed it."""
-        return await grievances.get(principal, case_id)
-
-    @get("/{case_id:int}/transitions", operation_id="listGrievanceTransitions",
-         responses=problem_responses(401, 403, 404))
-    async def transitions(self, case_id: FromPath[int], principal: NamedDependency[Principal],
-                          grievances: NamedDependency[GrievanceService]) -> list[AvailableTransition]:
-        """Events the caller may fire now, with any condition that currently blocks each."""
-        return await grievances.available(principal, case_id)
-
-    @post("/{case_id:int}/transitions", operation_id="fireGrievanceTransition", status_code=200,
-          responses=problem_responses(401, 403, 404, 409, 422))
-    async def fire(self, case_id: FromPath[int], data: JSONBody[TransitionRequest],
-                   principal: NamedDependency[Principal],
-                   grievances: NamedDependency[GrievanceService]) -> StaffGrievanceView:
-        """Fire an event; ``expected_revision`` must be the revision you last read."""
-        return await grievances.fire(principal, case_id, data)
-
-    @get("/{case_id:int}/history", operation_id="getGrievanceHistory",
-         responses=problem_responses(401, 403, 404))
-    async def history(self, case_id: FromPath[int], principal: NamedDependency[Principal],
-                      grievances: NamedDependency[GrievanceService]) -> list[CaseEventView]:
-        """The hash-chained audit trail, oldest first."""
-        return await grievances.history(principal, case_id)
 
     @get("/{case_id:int}/messages", operation_id="listGrievanceMessages",
          responses=problem_responses(401, 403, 404))

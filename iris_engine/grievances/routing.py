@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal, get_args
 
 import msgspec
 from sqlalchemy import select
@@ -12,12 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from iris_engine.disclosure.models import Authority
 from iris_engine.grievances.models import Grievance
 
-__all__ = ["ALLEGATION_REMITS", "REMITS", "Remit", "RoutingProposal", "propose", "remits_for"]
-
-#: what an authority can act on
-Remit = Literal["trafficking", "labour_exploitation", "child_protection", "licensing", "wages",
-                "immigration", "data_protection"]
-REMITS: tuple[str, ...] = get_args(Remit)
+__all__ = ["ALLEGATION_REMITS", "RoutingProposal", "propose", "remits_for"]
 
 #: allegation -> remits that can act on it, most specific first
 ALLEGATION_REMITS: dict[str, tuple[str, ...]] = {

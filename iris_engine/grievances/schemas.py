@@ -13,6 +13,7 @@ import msgspec
 from msgspec import Meta
 
 from iris_engine.cases.schemas import DeadlineView
+from iris_engine.disclosure.schemas import Consents, Country
 
 __all__ = [
     "ALLEGATIONS",
@@ -25,7 +26,6 @@ __all__ = [
     "Filed",
     "GrievanceFiling",
     "GrievanceUpdate",
-    "IdentityView",
     "MessageCreate",
     "MessageView",
     "NamedRecruiter",
@@ -34,7 +34,6 @@ __all__ = [
     "StaffGrievanceView",
 ]
 
-Country = Annotated[str, Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. NP")]
 Principle = Literal["A", "B", "1", "2", "3", "4", "5"]
 #: what a complainant may allege; the first three are crimes and must be referred
 Allegation = Literal["trafficking", "forced_labour", "child_labour", "recruitment_fees",
@@ -74,12 +73,6 @@ class Contact(msgspec.Struct, forbid_unknown_fields=True):
     other: Annotated[str, Meta(min_length=1, max_length=500,
                                description="Another way to reach them (app, address)")] | None = None
     preferred_channel: Literal["email", "phone", "other", "messages"] | None = None
-
-
-class Consents(msgspec.Struct, forbid_unknown_fields=True):
-    share_identity_with_recruiter: bool = False
-    refer_to_authority: bool = False
-    be_contacted: bool = False
 
 
 class GrievanceFiling(msgspec.Struct, forbid_unknown_fields=True):
@@ -186,18 +179,6 @@ class StaffGrievanceView(msgspec.Struct):
     purged_at: datetime | None
     referral_case_ids: list[int]
     deadlines: list[DeadlineView] | None = None
-
-
-class IdentityView(msgspec.Struct):
-    """The complainant's identity and contact; each read is recorded."""
-
-    name: str | None
-    email: str | None
-    phone: str | None
-    other: str | None
-    preferred_channel: str | None
-    consents: Consents
-    basis: str
 
 
 class PrincipleCount(msgspec.Struct):

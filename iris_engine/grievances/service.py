@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from iris_engine.accreditation.models import Accreditation
 from iris_engine.cases import CaseEngine, Principal, TransitionOutcome, views
 from iris_engine.cases.schemas import TransitionRequest
 from iris_engine.cases.service import CaseService
-from iris_engine.disclosure.models import PersonalDataRead
+from iris_engine.disclosure.referring import ReferralDesk
+from iris_engine.disclosure.schemas import IdentityView
 from iris_engine.errors import Conflict, Forbidden, NotFound
 from iris_engine.grievances.codes import (
     access_code_hash,
@@ -29,29 +29,30 @@ from iris_engine.grievances.codes import (
     new_access_code,
     new_reference,
 )
+from iris_engine.grievances.disclosure import consents_of, read_identity
 from iris_engine.grievances.models import Grievance, GrievanceMessage
 from iris_engine.grievances.routing import RoutingProposal, propose
 from iris_engine.grievances.schemas import (
     CRIMINAL_ALLEGATIONS,
     ComplainantView,
-    Consents,
     Filed,
     GrievanceFiling,
     GrievanceUpdate,
-    IdentityView,
     MessageView,
     PrincipleCount,
     RecruiterGrievanceStats,
     StaffGrievanceView,
 )
-from iris_engine.referrals.models import Referral
+from iris_engine.grievances.sealing import sealed_place
+from iris_engine.roster.models import RosterEntry
 from iris_engine.settings import Settings
 from iris_engine.store.db import Database
 from iris_engine.store.models import Case, Timer
 from iris_engine.throttle import FailureCounter, throttle_key
 from iris_engine.vault import Vault
+from iris_engine.workflow import Resources
 
-__all__ = ["WORKFLOW", "GrievanceService", "propose_severity", "sealed_place"]
+__all__ = ["WORKFLOW", "GrievanceService", "propose_severity"]
 
 WORKFLOW = "grievance"
 _NO_SUCH_CODE = access_code_hash("no grievance has this code")
@@ -59,11 +60,6 @@ _NO_SUCH_CODE = access_code_hash("no grievance has this code")
 STATS_ROLES = frozenset({"caseworker", "supervisor", "scheme_manager", "admin"})
 _MEDIUM = frozenset({"recruitment_fees", "document_retention", "contract_substitution",
                      "wage_theft", "deception", "unlicensed_recruitment"})
-
-
-def sealed_place(case_id: int, what: str) -> str:
-    """Where a sealed value of a grievance lives: the vault binds the ciphertext to it."""
-    return f"grievance:{case_id}:{what}"
 
 
 def propose_severity(filing: GrievanceFiling) -> str:
@@ -82,11 +78,13 @@ def _complainant(case_id: int) -> Principal:
 
 class GrievanceService(CaseService):
     workflow = WORKFLOW
-    nobody = "your role does not give access to grievances"
+    detail_model = Grievance
+    no_access = "your role does not give access to grievances"
 
     def __init__(self, db: Database, engine: CaseEngine, vault: Vault, failures: FailureCounter,
-                 settings: Settings) -> None:
+                 settings: Settings, resources: Resources) -> None:
         super().__init__(db, engine)
+        self.resources = resources
         self.vault = vault
         self.failures = failures
         self.settings = settings
@@ -112,8 +110,9 @@ class GrievanceService(CaseService):
                     code: str) -> TransitionOutcome:
         recruiter_case_id = None
         if filing.recruiter.lrn:
+            # the recruiter's accreditation case, through the public roster (its read model)
             recruiter_case_id = await session.scalar(
-                select(Accreditation.case_id).where(Accreditation.lrn == filing.recruiter.lrn))  # type: ignore[arg-type]
+                select(RosterEntry.case_id).where(RosterEntry.lrn == filing.recruiter.lrn))  # type: ignore[arg-type]
         severity = propose_severity(filing)
         identity = _identity(filing)
 
@@ -151,20 +150,20 @@ class GrievanceService(CaseService):
             detail=detail)
 
     async def follow(self, reference: str, code: str, client: str) -> ComplainantView:
-        case_id = await self._holder(reference, code, client)
+        case_id = await self._case_id_for_code(reference, code, client)
         async with self.db.read() as session:
             return await self._complainant_view(session, case_id)
 
     async def complainant_fire(self, reference: str, code: str, client: str,
                                request: TransitionRequest) -> ComplainantView:
-        case_id = await self._holder(reference, code, client)
+        case_id = await self._case_id_for_code(reference, code, client)
         async with self.db.write() as session:
             await self._fire(session, _complainant(case_id), case_id, request)
             return await self._complainant_view(session, case_id)
 
     async def complainant_message(self, reference: str, code: str, client: str,
                                   body: str) -> MessageView:
-        case_id = await self._holder(reference, code, client)
+        case_id = await self._case_id_for_code(reference, code, client)
         async with self.db.write() as session:
             case = await self.engine.lock(session, case_id)
             assert case is not None
@@ -176,7 +175,7 @@ class GrievanceService(CaseService):
                        "IRIS Engine (it is not copied into e-mail)."], now=message.created_at)
             return message_view(self.vault, message)
 
-    async def _holder(self, reference: str, code: str, client: str) -> int:
+    async def _case_id_for_code(self, reference: str, code: str, client: str) -> int:
         """The case a reference and access code open. A wrong code and an unknown reference
         answer the same 404, and both count towards the lock-out."""
         reference = canonical_reference(reference.strip())
@@ -221,32 +220,14 @@ class GrievanceService(CaseService):
         )
 
     # -- staff ---------------------------------------------------------------------------
-    async def list(self, principal: Principal, *, state: str | None, after: int,
-                   limit: int) -> list[StaffGrievanceView]:
-        async with self.db.read() as session:
-            rows = await self.visible_cases(session, principal, state=state, after=after,
-                                            limit=limit, join=Grievance)
-            return [await self._staff_view(session, c, g, full=False) for c, g in rows]
-
-    async def get(self, principal: Principal, case_id: int) -> StaffGrievanceView:
-        async with self.db.read() as session:
-            case = await self.engine.get_visible(session, case_id, principal, WORKFLOW)
-            return await self._staff_view(session, case, None, full=True)
-
-    async def fire(self, principal: Principal, case_id: int,
-                   request: TransitionRequest) -> StaffGrievanceView:
-        async with self.db.write() as session:
-            outcome = await self._fire(session, principal, case_id, request)
-            return await self._staff_view(session, outcome.case, outcome.detail, full=False)
-
     async def messages(self, principal: Principal, case_id: int) -> list[MessageView]:
         async with self.db.read() as session:
-            await self._handler(session, principal, case_id)
+            await self._case_for_handlers(session, principal, case_id)
             return await self._messages(session, case_id)
 
     async def send_message(self, principal: Principal, case_id: int, body: str) -> MessageView:
         async with self.db.write() as session:
-            case = await self._handler(session, principal, case_id, lock=True)
+            case = await self._case_for_handlers(session, principal, case_id, lock=True)
             return message_view(self.vault, await self._add_message(
                 session, case, "caseworker", principal.user_id, body))
 
@@ -266,7 +247,7 @@ class GrievanceService(CaseService):
 
     async def routing(self, principal: Principal, case_id: int) -> list[RoutingProposal]:
         async with self.db.read() as session:
-            await self._handler(session, principal, case_id)
+            await self._case_for_handlers(session, principal, case_id)
             grievance = await session.get(Grievance, case_id)
             assert grievance is not None
             return await propose(session, grievance)
@@ -306,7 +287,7 @@ class GrievanceService(CaseService):
         return sorted(out, key=lambda s: (-s.grievances, s.lrn or "", s.recruiter_name or ""))
 
     # -- shared --------------------------------------------------------------------------
-    async def _handler(self, session: AsyncSession, principal: Principal, case_id: int, *,
+    async def _case_for_handlers(self, session: AsyncSession, principal: Principal, case_id: int, *,
                        lock: bool = False) -> Case:
         """The case, for a caseworker or supervisor who may handle it."""
         case = await self.engine.get_visible(session, case_id, principal, WORKFLOW, for_update=lock)
@@ -339,13 +320,14 @@ class GrievanceService(CaseService):
         return await session.scalar(select(func.min(Timer.due_at)).where(
             Timer.case_id == case_id, Timer.kind == "deadline", Timer.status == "pending"))  # type: ignore[arg-type]
 
-    async def _staff_view(self, session: AsyncSession, case: Case, grievance: Grievance | None,
-                          *, full: bool) -> StaffGrievanceView:
+    async def view(self, session: AsyncSession, case: Case, grievance: Grievance | None,
+                   *, full: bool) -> StaffGrievanceView:
+        """The grievance as staff see it: its classification and narrative, never who filed it."""
         if grievance is None:
             grievance = await session.get(Grievance, case.id)
             assert grievance is not None
-        referrals = (await session.scalars(select(Referral.case_id).where(
-            Referral.grievance_case_id == case.id).order_by(Referral.case_id))).all()  # type: ignore[arg-type]
+        referrals = [r.case_id for r in
+                     await self.resources.get(ReferralDesk).of_case(session, case.id or 0)]
         narrative = None
         if full and grievance.narrative_sealed:
             narrative = self.vault.open(grievance.narrative_sealed,
@@ -368,38 +350,15 @@ class GrievanceService(CaseService):
             findings_summary=grievance.findings_summary, signposted_to=grievance.signposted_to,
             remedies=grievance.remedies, closed_at=grievance.closed_at,
             legal_hold=grievance.legal_hold, purged_at=grievance.purged_at,
-            referral_case_ids=list(referrals),
+            referral_case_ids=referrals,
             deadlines=await views.deadlines(self.engine, session, case) if full else None,
         )
-
-
-def consents_of(grievance: Grievance) -> Consents:
-    return Consents(share_identity_with_recruiter=grievance.consent_share_identity,
-                    refer_to_authority=grievance.consent_refer,
-                    be_contacted=grievance.consent_contact)
 
 
 def message_view(vault: Vault, message: GrievanceMessage) -> MessageView:
     body = (vault.open(message.body_sealed, place=sealed_place(message.case_id, "message"))
             if message.body_sealed else None)
     return MessageView(id=message.id or 0, author=message.author, body=body, at=message.created_at)
-
-
-async def read_identity(session: AsyncSession, vault: Vault, grievance: Grievance,
-                        principal: Principal, *, role: str, basis: str, purpose: str,
-                        now: Any) -> IdentityView:
-    """Record the read, then open the sealed identity (the caller has checked entitlement)."""
-    if grievance.identity_sealed is None:
-        raise NotFound("no identity is on file: the complainant stayed anonymous, or it was "
-                       "erased at the end of the retention period")
-    session.add(PersonalDataRead(grievance_case_id=grievance.case_id,
-                                 reader_user_id=principal.user_id or None, reader_role=role,
-                                 purpose=purpose[:50], basis=basis,
-                                 fields=["name", "email", "phone", "other"], at=now))
-    value = vault.open(grievance.identity_sealed, place=sealed_place(grievance.case_id, "identity"))
-    return IdentityView(name=value.get("name"), email=value.get("email"), phone=value.get("phone"),
-                        other=value.get("other"), preferred_channel=value.get("preferred_channel"),
-                        consents=consents_of(grievance), basis=basis)
 
 
 def _identity(filing: GrievanceFiling) -> dict[str, Any] | None:

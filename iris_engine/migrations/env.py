@@ -8,9 +8,7 @@ from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
-from iris_engine.domains import register_tables
-
-register_tables()  # every domain's tables on the one metadata
+import iris_engine.domains  # noqa: F401  (importing the domains registers every table)
 
 config = context.config
 target_metadata = SQLModel.metadata

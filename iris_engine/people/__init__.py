@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from iris_engine.people.service import ORGANISATION_KINDS, ROLES, NewUser, People
+from iris_engine.people.service import ORGANISATION_KINDS, NewUser, People
 
-__all__ = ["ORGANISATION_KINDS", "ROLES", "NewUser", "People"]
+__all__ = ["ORGANISATION_KINDS", "NewUser", "People"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -15,9 +16,8 @@ from iris_engine.cases import Principal, utcnow
 from iris_engine.errors import Conflict, FieldError, InvalidInput, NotAuthenticated
 from iris_engine.store.models import Organisation, User
 
-__all__ = ["ORGANISATION_KINDS", "ROLES", "NewUser", "People"]
+__all__ = ["ORGANISATION_KINDS", "NewUser", "People"]
 
-ROLES = ("recruiter", "auditor", "scheme_manager", "caseworker", "supervisor", "authority", "admin")
 ORGANISATION_KINDS = ("recruiter", "audit_body", "scheme", "authority")
 _hasher = PasswordHasher()
 # verified against when the e-mail is unknown, so both answers take the same time; made on
@@ -45,7 +45,7 @@ class NewUser:
     roles: tuple[str, ...]
 
 
-def _check_user(user: NewUser, base: str) -> list[FieldError]:
+def _check_user(user: NewUser, base: str, roles: Sequence[str]) -> list[FieldError]:
     errors = []
     if "@" not in user.email or user.email.startswith("@") or user.email.endswith("@"):
         errors.append(FieldError(f"{base}/email", "an e-mail address, e.g. name@agency.example"))
@@ -53,13 +53,18 @@ def _check_user(user: NewUser, base: str) -> list[FieldError]:
         errors.append(FieldError(f"{base}/password", "at least 10 characters"))
     if not user.name.strip():
         errors.append(FieldError(f"{base}/name", "the person's name"))
-    bad = [r for r in user.roles if r not in ROLES]
+    bad = [r for r in user.roles if r not in roles]
     if bad or not user.roles:
-        errors.append(FieldError(f"{base}/roles", f"roles among {', '.join(ROLES)}"))
+        errors.append(FieldError(f"{base}/roles", f"roles among {', '.join(roles)}"))
     return errors
 
 
 class People:
+    """``roles``: the roles an account may hold (those the workflows give access to)."""
+
+    def __init__(self, roles: Sequence[str]) -> None:
+        self.roles = tuple(roles)
+
     async def add_organisation(self, session: AsyncSession, *, kind: str, name: str,
                                country: str) -> Organisation:
         errors = []
@@ -79,7 +84,7 @@ class People:
 
     async def add_user(self, session: AsyncSession, organisation: Organisation, user: NewUser,
                        *, base_pointer: str = "") -> User:
-        errors = _check_user(user, base_pointer)
+        errors = _check_user(user, base_pointer, self.roles)
         if errors:
             raise InvalidInput("the user is incomplete or invalid", errors=errors)
         password_hash = await asyncio.to_thread(_hasher.hash, user.password)

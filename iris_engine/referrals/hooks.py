@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from iris_engine.cases import HOOKS
-from iris_engine.cases.service import register_detail
-from iris_engine.referrals.models import Referral
-from iris_engine.workflow import TransitionContext
+from iris_engine.cases import TransitionContext
+from iris_engine.workflow import HookRegistry
 
-__all__: list[str] = []
+__all__ = ["hooks"]
 
-
-register_detail("referral", Referral)
+hooks = HookRegistry()
 
 
-@HOOKS.effect("record_acknowledgement")
+
+
+@hooks.effect("record_acknowledgement")
 async def record_acknowledgement(ctx: TransitionContext) -> None:
     ctx.detail.acknowledged_at = ctx.now
     if ctx.request.data.get("external_reference"):
@@ -22,6 +21,6 @@ async def record_acknowledgement(ctx: TransitionContext) -> None:
         ctx.detail.received_at = ctx.now
 
 
-@HOOKS.effect("record_referral_outcome")
+@hooks.effect("record_referral_outcome")
 async def record_referral_outcome(ctx: TransitionContext) -> None:
     ctx.detail.outcome = ctx.request.data["outcome"]

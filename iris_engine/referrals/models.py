@@ -11,12 +11,13 @@ __all__ = ["Referral"]
 
 
 class Referral(SQLModel, table=True):
-    """Detail of a referral case (workflow ``referral``, organisation = the authority's)."""
+    """Detail of a referral case (workflow ``referral``, organisation = the authority's),
+    opened from a case of any workflow that refers (its ``source_case_id``)."""
 
     __tablename__ = "referral"
 
     case_id: int = Field(foreign_key="case_file.id", primary_key=True)
-    grievance_case_id: int = Field(foreign_key="case_file.id", index=True)
+    source_case_id: int = Field(foreign_key="case_file.id", index=True)
     authority_id: int = Field(foreign_key="authority.id", index=True)
     remit: str = Field(max_length=30)
     identity_disclosed: bool = False

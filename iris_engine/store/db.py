@@ -4,7 +4,7 @@ up front (BEGIN IMMEDIATE) so a read-then-write never fails half-way with SQLITE
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -18,7 +18,14 @@ from sqlalchemy.ext.asyncio import (
 
 from iris_engine.settings import Settings
 
-__all__ = ["Database"]
+__all__ = ["Database", "after_commit"]
+
+_AFTER_COMMIT = "iris_after_commit"
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Run ``callback`` when ``session``'s write transaction (``Database.write``) has committed."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
 def _sqlite_engine(settings: Settings, begin: str) -> AsyncEngine:
@@ -75,7 +82,7 @@ class Database:
             session = await stack.enter_async_context(self._writer())
             async with session.begin():
                 yield session
-        for callback in session.info.pop("after_commit", []):
+        for callback in session.info.pop(_AFTER_COMMIT, []):
             callback()
 
     @asynccontextmanager

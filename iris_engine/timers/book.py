@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 
 from iris_engine.errors import ApplicationError
 from iris_engine.store.models import Timer
-from iris_engine.workflow import HookRegistry, TimerSpec, TransitionContext, WorkflowSpec
+from iris_engine.workflow import HookRegistry, TimerSpec, WorkflowSpec
+
+if TYPE_CHECKING:
+    from iris_engine.cases.context import TransitionContext
 
 __all__ = ["DeadlineUndefined", "NewDeadline", "TimerBook"]
 
@@ -71,6 +75,18 @@ class TimerBook:
             ctx.session.add_all(rows)
             started.append(NewDeadline(timer, due))
         return started
+
+    async def postpone(self, ctx: TransitionContext, due: datetime, *, reason: str) -> int:
+        """Move the case's pending deadlines to ``due``; their reminders, now of another date,
+        are cancelled with ``reason``. Answers how many deadlines moved."""
+        pending = Timer.case_id == ctx.case.id, Timer.status == "pending"
+        moved = await ctx.session.execute(
+            update(Timer).where(*pending, Timer.kind == "deadline")  # type: ignore[arg-type]
+            .values(due_at=due, deadline_at=due))
+        await ctx.session.execute(
+            update(Timer).where(*pending, Timer.kind == "reminder")  # type: ignore[arg-type]
+            .values(status="cancelled", finished_at=ctx.now, outcome=reason))
+        return int(moved.rowcount)  # type: ignore[attr-defined]
 
     async def deadline(self, ctx: TransitionContext, timer: TimerSpec) -> datetime | None:
         if timer.after is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from iris_engine.errors import NotFound, WorkflowDefinitionError
@@ -47,12 +47,20 @@ class WorkflowCatalog:
             raise NotFound(f"no workflow {name!r}" + (f" version {version}" if version else ""))
         return found
 
-    def unresolved_hooks(self, hooks: HookRegistry,
-                         roles: Iterable[str] | None = None) -> list[str]:
-        """Guard, effect and anchor names used by some workflow that no Python code registered,
-        and (given the known ``roles``) roles that do not exist."""
+    def access(self, name: str) -> Mapping[str, str]:
+        """Role -> scope for the cases of workflow ``name``, from its latest version: who may
+        see a case is today's policy, whichever version the case runs on."""
+        return self.machine(name).spec.access
+
+    def roles(self) -> list[str]:
+        """Every role some workflow gives access to: the roles a user account may hold, except
+        those that reach only the one case a credential opens (a complainant's code)."""
+        return sorted({role for name in self._latest for role, scope in self.access(name).items()
+                       if scope != "case"})
+
+    def unresolved_hooks(self, hooks: HookRegistry) -> list[str]:
+        """Guard, effect and anchor names used by some workflow that no Python code registered."""
         missing = []
-        known_roles = set(roles) if roles is not None else None
         for machine in self._machines.values():
             spec = machine.spec
             for i, t in enumerate(spec.transitions):
@@ -64,18 +72,7 @@ class WorkflowCatalog:
                     f"{spec.source}: transitions[{i}] ({t.event}): effect {e!r}"
                     for e in t.effects if e not in hooks.effects
                 ]
-                if known_roles is not None:
-                    for kind, named in (("role", t.roles), ("notify role", t.notify),
-                                        ("audience role", t.audience)):
-                        missing += [f"{spec.source}: transitions[{i}] ({t.event}): {kind} {r!r}"
-                                    for r in sorted(named) if r not in known_roles]
-            if known_roles is not None:
-                missing += [f"{spec.source}: notify_on_open: role {r!r}"
-                            for r in spec.notify_on_open if r not in known_roles]
             for name, timer in spec.timers.items():
                 if timer.anchor and timer.anchor not in hooks.anchors:
                     missing.append(f"{spec.source}: timers.{name}: anchor {timer.anchor!r}")
-                if known_roles is not None:
-                    missing += [f"{spec.source}: timers.{name}: notify role {r!r}"
-                                for r in timer.notify if r not in known_roles]
         return missing

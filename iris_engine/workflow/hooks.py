@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["Actor", "HookRegistry", "TransitionContext", "TransitionInput"]
+__all__ = ["Actor", "HookRegistry", "Resources", "TransitionInput"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,34 +35,39 @@ class TransitionInput:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
-class TransitionContext:
-    """What a guard or effect may look at. ``session`` and ``case`` come from the store layer;
-    the engine itself never touches them."""
+class Resources:
+    """The long-lived objects hooks may use (settings, a code library, a cache), looked up by
+    type: a hook asks for what it needs, and a test hands it only that."""
 
-    case: Any
-    detail: Any
-    actor: Actor
-    request: TransitionInput
-    source: str
-    dest: str
-    now: datetime
-    session: Any
-    workflow_settings: dict[str, Any]
-    services: Any = None
-    #: filled by effects for the audit event (e.g. the LRN assigned)
-    outcome: dict[str, Any] = field(default_factory=dict)
+    def __init__(self, *objects: object) -> None:
+        self._objects = list(objects)
+
+    def add(self, *objects: object) -> None:
+        self._objects.extend(objects)
+
+    def get(self, kind: type[T]) -> T:
+        for obj in self._objects:
+            if isinstance(obj, kind):
+                return obj
+        raise LookupError(f"no {kind.__name__} among the resources given to hooks")
+
+    def all(self, kind: type[T]) -> list[T]:
+        return [obj for obj in self._objects if isinstance(obj, kind)]
 
 
-Guard = Callable[[TransitionContext], Awaitable[str | None]]
-Effect = Callable[[TransitionContext], Awaitable[None]]
+# a hook takes the engine's TransitionContext (iris_engine.cases.context); this pure package
+# does not know its store-level fields, so the registry types the argument loosely
+#: answers nothing when satisfied, or raises ``iris_engine.errors.Refusal`` saying what is missing
+Guard = Callable[[Any], Awaitable[None]]
+Effect = Callable[[Any], Awaitable[None]]
 DetailLoader = Callable[[Any, Any], Awaitable[Any]]
 #: answers the moment a timer is anchored to (e.g. the end of a certificate), or None
-Anchor = Callable[[TransitionContext], Awaitable[datetime | None]]
+Anchor = Callable[[Any], Awaitable[datetime | None]]
 
 
 class HookRegistry:
-    """Guards answer ``None`` when satisfied, or a sentence saying what is missing."""
+    """Named guards, effects, anchors and detail loaders. A guard answers nothing when its
+    condition holds and raises ``Refusal`` (``iris_engine.errors``) when it does not."""
 
     def __init__(self) -> None:
         self.guards: dict[str, Guard] = {}
@@ -89,12 +96,20 @@ class HookRegistry:
     def anchor(self, name: str) -> Callable[[Anchor], Anchor]:
         return _registrar(self.anchors, "anchor", name)
 
-    def detail(self, workflow: str) -> Callable[[DetailLoader], DetailLoader]:
-        def register(fn: DetailLoader) -> DetailLoader:
-            self.details[workflow] = fn
-            return fn
+    @classmethod
+    def merged(cls, *registries: HookRegistry) -> HookRegistry:
+        """One registry holding every hook of ``registries``; a name two of them use is refused."""
+        out = cls()
+        for registry in registries:
+            for kind, table in (("guard", "guards"), ("effect", "effects"), ("anchor", "anchors"),
+                                ("detail loader", "details")):
+                for name, fn in getattr(registry, table).items():
+                    _registrar(getattr(out, table), kind, name)(fn)
+            out.input_guards |= registry.input_guards
+        return out
 
-        return register
+    def detail(self, workflow: str) -> Callable[[DetailLoader], DetailLoader]:
+        return _registrar(self.details, "detail loader", workflow)
 
 
 def _registrar(table: dict[str, Any], kind: str, name: str) -> Callable[[Any], Any]:

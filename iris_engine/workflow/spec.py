@@ -21,7 +21,13 @@ from jsonschema.exceptions import best_match
 
 from iris_engine.errors import WorkflowDefinitionError
 
-__all__ = ["Duration", "StateSpec", "TimerSpec", "TransitionSpec", "WorkflowSpec", "load_workflow_file"]
+__all__ = ["SCOPES", "SYSTEM_ROLE", "Assignment", "Duration", "StateSpec", "TimerSpec", "TransitionSpec",
+           "WorkflowSpec", "load_workflow_file"]
+
+#: the role timers fire as: the platform itself, which reaches every case of every workflow
+SYSTEM_ROLE = "system"
+#: what a role may reach of a workflow's cases (``access:`` in a workflow file)
+SCOPES = ("all", "organisation", "assigned", "queue", "case")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +35,15 @@ class StateSpec:
     name: str
     description: str = ""
     final: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """Who holds the case after a transition: the user a data field names (``data_field``), or
+    the actor when it acts in ``taken_by`` and nobody holds the case yet."""
+
+    data_field: str | None = None
+    taken_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +66,8 @@ class TransitionSpec:
     notify: tuple[str, ...] = ()
     #: roles outside the staff who may read this event's note and data (e.g. complainant)
     audience: tuple[str, ...] = ()
+    #: the engine's change of assignee, if the transition makes one
+    assign: Assignment | None = None
 
     @property
     def requires_reason(self) -> bool:
@@ -105,6 +122,8 @@ class WorkflowSpec:
     timers: Mapping[str, TimerSpec] = field(default_factory=dict)
     #: roles told when a case opens
     notify_on_open: tuple[str, ...] = ()
+    #: role -> scope (one of SCOPES): who reaches which cases; an unlisted role reaches none
+    access: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -222,12 +241,15 @@ def build_workflow(raw: Any, *, source: str) -> WorkflowSpec:
                 data_validator=validator,
                 notify=tuple(t.get("notify", ())),
                 audience=tuple(t.get("audience", ())),
+                assign=_assignment(source, where, t),
             )
         )
     timers = {
         name: _build_timer(source, name, body, states, transitions)
         for name, body in (raw.get("timers") or {}).items()
     }
+    access = dict(raw["access"])
+    _check_roles_reach(source, raw, access)
     return WorkflowSpec(
         name=raw["name"],
         version=raw["version"],
@@ -240,7 +262,41 @@ def build_workflow(raw: Any, *, source: str) -> WorkflowSpec:
         source=source,
         timers=timers,
         notify_on_open=tuple(raw.get("notify_on_open", ())),
+        access=access,
     )
+
+
+def _assignment(source: str, where: str, raw: Mapping[str, Any]) -> Assignment | None:
+    body = raw.get("assign")
+    if body is None:
+        return None
+    if "data" in body:
+        schema = raw.get("data") or {}
+        if body["data"] not in (schema.get("required") or ()):
+            raise WorkflowDefinitionError(source, f"{where}.assign.data",
+                                          f"the event's data must require {body['data']!r}")
+        return Assignment(data_field=body["data"])
+    if body["taken_by"] not in raw["roles"]:
+        raise WorkflowDefinitionError(source, f"{where}.assign.taken_by",
+                                      f"{body['taken_by']!r} is not among the event's roles")
+    return Assignment(taken_by=body["taken_by"])
+
+
+def _check_roles_reach(source: str, raw: Mapping[str, Any], access: Mapping[str, str]) -> None:
+    """Every role a file names must reach its cases: one that may fire or be told of an event
+    but reaches no case would never fire it, or never hear (access is closed by default)."""
+    named: list[tuple[str, str]] = []
+    for i, t in enumerate(raw["transitions"]):
+        for key in ("roles", "notify", "audience"):
+            named += [(f"transitions[{i}].{key}[{j}]", r) for j, r in enumerate(t.get(key, ()))]
+    named += [(f"notify_on_open[{j}]", r) for j, r in enumerate(raw.get("notify_on_open", ()))]
+    for name, body in (raw.get("timers") or {}).items():
+        named += [(f"timers.{name}.notify[{j}]", r) for j, r in enumerate(body.get("notify", ()))]
+    for key_path, role in named:
+        if role != SYSTEM_ROLE and role not in access:
+            raise WorkflowDefinitionError(
+                source, key_path, f"role {role!r} has no access to this workflow's cases; "
+                f"add it under access (roles with access: {', '.join(sorted(access))})")
 
 
 #: durations are checked against a late start so none overflows when a case reaches it

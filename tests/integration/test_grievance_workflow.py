@@ -270,7 +270,7 @@ async def test_an_authority_sees_only_its_referrals_and_the_data_consented(
 
     async with world.services.db.read() as session:
         reads = (await session.scalars(select(PersonalDataRead).where(
-            PersonalDataRead.grievance_case_id == consented.case_id)
+            PersonalDataRead.case_id == consented.case_id)
             .order_by(PersonalDataRead.id))).all()
     identity_reads = [(x.reader_role, x.basis, x.reader_user_id) for x in reads
                       if "name" in x.fields]
@@ -278,7 +278,7 @@ async def test_an_authority_sees_only_its_referrals_and_the_data_consented(
         ("caseworker", "assigned_caseworker", gcast.caseworker.user_id)]
     async with world.services.db.read() as session:  # a refused read records nothing
         anonymous_reads = (await session.scalars(select(PersonalDataRead).where(
-            PersonalDataRead.grievance_case_id == anonymous.case_id))).all()
+            PersonalDataRead.case_id == anonymous.case_id))).all()
     assert not [x for x in anonymous_reads if "name" in x.fields]
     await chains_verify(world)
 

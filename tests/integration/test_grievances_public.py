@@ -252,7 +252,7 @@ async def test_nothing_identifying_is_stored_in_the_clear(world: World, gcast: G
     assert who["basis"] == "assigned_caseworker"
     async with world.services.db.read() as session:
         reads = (await session.scalars(select(PersonalDataRead))).all()
-    assert [(p.grievance_case_id, p.reader_user_id, p.purpose, p.basis) for p in reads] == [
+    assert [(p.case_id, p.reader_user_id, p.purpose, p.basis) for p in reads] == [
         (f.case_id, gcast.caseworker.user_id, "callback", "assigned_caseworker")]
 
     # the caseworkers were told a message arrived, without its text

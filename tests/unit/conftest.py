@@ -19,6 +19,7 @@ MINIMAL_WORKFLOW: dict[str, Any] = {
     "title": "Sample workflow",
     "initial": "open",
     "reason_codes": {"spam": "The case is spam"},
+    "access": {"owner": "organisation", "manager": "all"},
     "states": {
         "open": {"description": "Just opened"},
         "review": {"description": "Under review"},

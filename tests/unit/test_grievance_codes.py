@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from sqlmodel import SQLModel
 
 from iris_engine.disclosure.models import Authority
+from iris_engine.disclosure.schemas import REMITS
 from iris_engine.grievances.codes import (
     access_code_hash,
     canonical_reference,
@@ -22,7 +23,7 @@ from iris_engine.grievances.codes import (
     normalise,
 )
 from iris_engine.grievances.models import Grievance
-from iris_engine.grievances.routing import ALLEGATION_REMITS, REMITS, propose, remits_for
+from iris_engine.grievances.routing import ALLEGATION_REMITS, propose, remits_for
 from iris_engine.grievances.schemas import GrievanceFiling
 from iris_engine.grievances.service import propose_severity
 from iris_engine.store.models import Organisation

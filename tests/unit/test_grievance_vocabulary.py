@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import get_args
 
-from iris_engine.grievances.routing import ALLEGATION_REMITS, REMITS
+from iris_engine.disclosure.schemas import REMITS
+from iris_engine.grievances.routing import ALLEGATION_REMITS
 from iris_engine.grievances.schemas import ALLEGATIONS, CRIMINAL_ALLEGATIONS, Principle
 from iris_engine.workflow import load_workflow_file
 from tests.conftest import REPO

@@ -8,15 +8,16 @@ from typing import Any
 
 import pytest
 
-import iris_engine.services  # noqa: F401  (imports every domain, which registers its hooks)
-from iris_engine.cases import HOOKS
-from iris_engine.cases.access import ROLE_SCOPES
+from iris_engine.domains import DOMAINS
 from iris_engine.errors import NotFound, WorkflowDefinitionError
+from iris_engine.services import build_hooks
 from iris_engine.workflow import HookRegistry, WorkflowCatalog, load_workflow_file
 
 WriteWorkflow = Callable[..., Path]
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 WORKFLOW_FILES = sorted(WORKFLOWS.rglob("*.yaml"))
+#: every domain's hooks, as the engine sees them
+HOOKS = build_hooks(DOMAINS)
 
 
 def test_there_are_workflow_files() -> None:
@@ -36,7 +37,7 @@ def test_catalog_loads_whole_folder() -> None:
 
 
 def test_every_hook_name_resolves() -> None:
-    assert WorkflowCatalog.from_dir(WORKFLOWS).unresolved_hooks(HOOKS, roles=ROLE_SCOPES) == []
+    assert WorkflowCatalog.from_dir(WORKFLOWS).unresolved_hooks(HOOKS) == []
 
 
 def test_no_dead_hooks() -> None:
@@ -78,26 +79,40 @@ def test_empty_registry_reports_every_name() -> None:
     assert len(catalog.unresolved_hooks(HookRegistry())) == uses
 
 
-def test_unknown_notify_roles_are_reported(write_workflow: WriteWorkflow,
-                                           workflow_data: dict[str, Any]) -> None:
-    workflow_data["transitions"][1]["notify"] = ["recruiter", "recruter"]
+@pytest.mark.parametrize(("key", "where"), [("notify", "transitions[1].notify[1]"),
+                                            ("roles", "transitions[1].roles[1]"),
+                                            ("audience", "transitions[1].audience[1]")])
+def test_a_role_without_access_is_refused(write_workflow: WriteWorkflow,
+                                          workflow_data: dict[str, Any], key: str,
+                                          where: str) -> None:
+    """Access is closed by default: a role the file lets fire, hear or read an event must be
+    given access to the workflow's cases, or it could never act (a typo shows here)."""
+    workflow_data["transitions"][1][key] = ["owner", "ownr"]
     path = write_workflow(workflow_data)
 
-    missing = [m for m in WorkflowCatalog.from_dir(path.parent).unresolved_hooks(
-        HOOKS, roles=ROLE_SCOPES) if "notify role" in m]
+    with pytest.raises(WorkflowDefinitionError) as caught:
+        load_workflow_file(path)
 
-    assert len(missing) == 1 and "transitions[1]" in missing[0] and "'recruter'" in missing[0]
+    assert caught.value.key_path == where and "'ownr'" in caught.value.message
 
 
-def test_unknown_transition_roles_are_reported(write_workflow: WriteWorkflow,
-                                               workflow_data: dict[str, Any]) -> None:
-    workflow_data["transitions"][0]["roles"] = ["recruiter", "recruter"]
-    path = write_workflow(workflow_data)
+def test_access_is_required(write_workflow: WriteWorkflow, workflow_data: dict[str, Any]) -> None:
+    del workflow_data["access"]
 
-    missing = WorkflowCatalog.from_dir(path.parent).unresolved_hooks(HOOKS, roles=ROLE_SCOPES)
+    with pytest.raises(WorkflowDefinitionError, match="'access' is a required property"):
+        load_workflow_file(write_workflow(workflow_data))
 
-    assert "transitions[0] (edit): role 'recruter'" in " ".join(missing)
-    assert "role 'recruiter'" not in " ".join(missing)
+
+def test_the_system_role_needs_no_access_and_cannot_be_given_one(
+        write_workflow: WriteWorkflow, workflow_data: dict[str, Any]) -> None:
+    workflow_data["transitions"][2]["roles"] = ["manager", "system"]
+    assert load_workflow_file(write_workflow(workflow_data)).access == {
+        "owner": "organisation", "manager": "all"}
+    workflow_data["access"]["system"] = "all"
+
+    with pytest.raises(WorkflowDefinitionError) as caught:
+        load_workflow_file(write_workflow(workflow_data))
+    assert caught.value.key_path == "access"
 
 
 def test_registering_a_name_twice_is_refused() -> None:

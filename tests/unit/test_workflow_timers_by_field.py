@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from iris_engine.cases import TransitionContext
 from iris_engine.errors import WorkflowDefinitionError
 from iris_engine.store.models import Timer
 from iris_engine.timers.book import DeadlineUndefined, TimerBook
@@ -17,7 +18,6 @@ from iris_engine.workflow import (
     Actor,
     HookRegistry,
     TimerSpec,
-    TransitionContext,
     TransitionInput,
     WorkflowMachine,
     WorkflowSpec,

@@ -1,37 +1,27 @@
-"""Demo grievances: an authorities directory and a dozen grievances at every stage, filed over
-the past weeks, so a newcomer sees deadlines, an escalation, referrals and a review."""
+"""Demo grievances: a dozen at every stage, filed over the past weeks, so a newcomer sees
+deadlines, an escalation, referrals and a review."""
 
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import msgspec
 from sqlalchemy import select
 
-from iris_engine.accreditation.models import Accreditation
 from iris_engine.cases import Principal
 from iris_engine.clock import ManualClock
-from iris_engine.grievances import GrievanceService
+from iris_engine.disclosure.models import Authority
+from iris_engine.domain import DemoLogin, DemoSeed
 from iris_engine.grievances.models import Grievance
 from iris_engine.grievances.schemas import CRIMINAL_ALLEGATIONS, GrievanceFiling
-from iris_engine.referrals.schemas import AuthorityCreate
-from iris_engine.services import Services
+from iris_engine.grievances.service import GrievanceService
+from iris_engine.roster.models import RosterEntry
 from iris_engine.store.models import Case
 from iris_engine.workflow import TransitionInput
 
-__all__ = ["DEMO_AUTHORITIES", "seed_grievances"]
-
-#: (name, countries, remits, e-mail of its demo user)
-DEMO_AUTHORITIES = [
-    ("Department of Foreign Employment (demo)", ["NP"], ["licensing", "labour_exploitation"],
-     "officer@dofe.demo.iris.example"),
-    ("Ministry of Labour, labour inspection (demo)", ["QA", "AE", "SA"],
-     ["labour_exploitation", "wages", "licensing"], "inspector@mol.demo.iris.example"),
-    ("Police, anti-trafficking unit (demo)", ["QA", "NP", "PH", "KE", "AE"],
-     ["trafficking", "child_protection"], "detective@police.demo.iris.example"),
-]
+__all__ = ["seed_demo"]
 
 _STORIES = [
     ("NP", "QA", ["recruitment_fees"], ["1"], "I paid a fee of 1,200 dollars for a visa and ticket."),
@@ -51,23 +41,23 @@ _STAGES = [("received", 0), ("received", 3), ("acknowledged", 1), ("triaged", 2)
            ("remedy", 0), ("closed", 5), ("signposted", 5), ("withdrawn", 2)]
 
 
-async def seed_grievances(services: Services, *, caseworker: Principal, supervisor: Principal,
-                          real_now: datetime, rng: random.Random) -> None:
-    authority_ids = []
-    for name, countries, remits, _email in DEMO_AUTHORITIES:
-        view = await services.authorities.add(None, AuthorityCreate(
-            name=name, countries=countries, remits=remits))  # type: ignore[arg-type]
-        authority_ids.append(view.id)
+async def seed_demo(seed: DemoSeed) -> list[DemoLogin]:
+    """A dozen grievances at every stage, handled by the demo caseworker and supervisor and
+    referred to the demo authorities (seeded before, by the referrals domain)."""
+    services, rng, real_now = seed.services, seed.rng, seed.now
+    caseworker = seed.staff_with("caseworker")[0]
+    supervisor = seed.staff_with("supervisor")[0]
     async with services.db.read() as session:
-        lrn = (await session.scalars(select(Accreditation.lrn).join(
-            Case, Case.id == Accreditation.case_id).where(Case.state == "accredited")
-            .order_by(Case.id).limit(1))).first()
+        authority_ids = list((await session.scalars(select(Authority.id).order_by(Authority.id))).all())
+        # a recruiter on the roster (the public read model: no other domain's tables)
+        lrn = (await session.scalars(select(RosterEntry.lrn).where(
+            RosterEntry.status == "accredited").order_by(RosterEntry.case_id).limit(1))).first()
     for n, (stage, story) in enumerate(_STAGES):
         origin, destination, allegations, principles, narrative = _STORIES[story]
         clock = ManualClock(real_now - timedelta(days=rng.randint(3, 30), hours=rng.randint(0, 23)))
         engine = services.engine.with_clock(clock)
-        service = GrievanceService(services.db, engine, services.vault, services.grievances.failures,
-                                   services.settings)
+        service = GrievanceService(services.db, engine, services.vault, services.failures,
+                                   services.settings, services.engine.resources)
         named = {"lrn": lrn} if stage in ("findings", "remedy") and lrn else {
             "name": f"{rng.choice(['Sunrise', 'Bridge', 'Compass'])} Manpower (demo)"}
         filing = msgspec.convert({
@@ -86,6 +76,7 @@ async def seed_grievances(services: Services, *, caseworker: Principal, supervis
                 Grievance.reference == filed.reference))).one()
             await _walk(engine, session, clock, case_id, stage, caseworker, supervisor,
                         authority_ids, allegations, rng)
+    return []
 
 
 async def _walk(engine: Any, session: Any, clock: ManualClock, case_id: int, stage: str,

@@ -1,4 +1,5 @@
-"""Writes the public roster read model, inside the accreditation transaction that changes it."""
+"""The accreditation domain's projection onto the public roster, written inside the transition
+that changes it (the roster package owns the tables, the search and the feed)."""
 
 from __future__ import annotations
 

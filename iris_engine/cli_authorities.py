@@ -1,4 +1,4 @@
-"""``iris keys`` and ``iris authorities``: the data keys and the authorities directory."""
+"""``iris authorities``: the directory of authorities cases are referred to."""
 
 from __future__ import annotations
 
@@ -8,45 +8,7 @@ from typing import Any
 
 import click
 
-__all__ = ["authorities", "keys"]
-
-
-@click.group()
-def keys() -> None:
-    """Keys that seal complainants' personal data (IRIS_DATA_KEYS)."""
-
-
-@keys.command("generate")
-@click.option("--id", "key_id", required=True, help="Key id, e.g. 2026b (letters, digits, _ or -).")
-def keys_generate(key_id: str) -> None:
-    """Print a new id:key entry. Put it FIRST in IRIS_DATA_KEYS, then run `iris keys rotate`."""
-    from iris_engine.vault import generate_key
-
-    try:
-        click.echo(generate_key(key_id))
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--id") from None
-
-
-@keys.command("rotate")
-def keys_rotate() -> None:
-    """Re-seal every sealed value under the first key of IRIS_DATA_KEYS (safe to repeat).
-    When it reports nothing left to move, older keys can be dropped from IRIS_DATA_KEYS."""
-    from iris_engine.cli import _services, _settings
-    from iris_engine.rotation import rotate
-
-    services = _services(_settings())
-
-    async def run() -> dict[str, int]:
-        try:
-            return await rotate(services.db, services.vault)
-        finally:
-            await services.db.dispose()
-
-    moved = asyncio.run(run())
-    for column, n in moved.items():
-        click.echo(f"{column}: {n} re-sealed")
-    click.echo(f"all sealed data is now under key {services.vault.current_id!r}")
+__all__ = ["authorities"]
 
 
 @click.group()
@@ -70,8 +32,8 @@ def authorities_add(name: str, countries: tuple[str, ...], remits: tuple[str, ..
     import msgspec
 
     from iris_engine.cli import _services, _settings
+    from iris_engine.disclosure.schemas import AuthorityCreate
     from iris_engine.errors import ApplicationError
-    from iris_engine.referrals.schemas import AuthorityCreate
 
     try:
         data = msgspec.convert({"name": name, "countries": list(countries), "remits": list(remits),

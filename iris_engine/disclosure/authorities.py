@@ -9,10 +9,10 @@ from sqlalchemy import select
 from iris_engine.cases import Principal
 from iris_engine.clock import Clock
 from iris_engine.disclosure.models import Authority
+from iris_engine.disclosure.schemas import AuthorityCreate, AuthorityView
 from iris_engine.errors import FieldError, Forbidden, InvalidInput
 from iris_engine.outbox.store import authority_secret_place
 from iris_engine.outbox.urls import check_webhook_url
-from iris_engine.referrals.schemas import AuthorityCreate, AuthorityView
 from iris_engine.settings import Settings
 from iris_engine.store.db import Database
 from iris_engine.store.models import Organisation

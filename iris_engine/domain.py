@@ -1,0 +1,106 @@
+"""What a domain brings to the platform, declared once (``iris_engine.domains`` lists them).
+
+A domain package (accreditation, grievances, referrals, ...) exports one ``Domain``: its
+workflows' case endpoints and detail tables, its named hooks, the services it provides, its
+own routes, its sealed columns and its demo seeder. The app, the services, key rotation, the
+workflow checks and the demo loop over the list; none of them names a domain.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from iris_engine.workflow import HookRegistry
+
+if TYPE_CHECKING:
+    from iris_engine.cases import Principal
+    from iris_engine.cases.service import CaseService
+    from iris_engine.services import Services
+
+__all__ = ["CaseApi", "DemoLogin", "DemoSeed", "Domain", "SealedColumn"]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseApi:
+    """A workflow's cases over HTTP: list, get, what may fire, fire, history (``cases.http``).
+
+    ``service`` is the workflow's ``CaseService`` subclass (it names the workflow and its
+    detail table; the domain's ``provides`` builds it). ``noun`` and ``plural`` make the
+    operation ids (``getApplication``, ``listApplications``, ``fireApplicationTransition``,
+    ...); ``view`` is what list, get and fire answer.
+    """
+
+    service: type[CaseService]
+    path: str
+    tag: str
+    noun: str
+    plural: str
+    view: type[Any]
+    #: one line on who reaches these cases, for the OpenAPI descriptions
+    audience: str = ""
+    #: the domain's own handlers under ``path`` (creating a case, messages, ...): mounted
+    #: with the generated ones, so their paths are relative to it (a controller's is "/")
+    routes: tuple[Any, ...] = ()
+
+    @property
+    def workflow(self) -> str:
+        return self.service.workflow
+
+
+@dataclass(frozen=True, slots=True)
+class SealedColumn:
+    """A column the vault seals, and the place each value is bound to (its row, its purpose)."""
+
+    model: Any
+    column: str
+    place: Callable[[Any], str]
+    #: values stored in clear before this column was sealed get sealed by rotation
+    plaintext_ok: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DemoLogin:
+    """An account the demo made, printed by ``iris serve --demo`` so a newcomer can sign in."""
+
+    role: str
+    email: str
+    password: str
+    note: str = ""
+
+
+@dataclass(slots=True)
+class DemoSeed:
+    """What every demo seeder shares: the services, a seeded random source, the real time and
+    the staff accounts made so far (by e-mail), which later seeders may act as."""
+
+    services: Services
+    rng: random.Random
+    now: datetime
+    staff: dict[str, Principal] = field(default_factory=dict)
+    #: sizes asked for on the command line (e.g. ``recruiters``); each seeder has its default
+    sizes: dict[str, int] = field(default_factory=dict)
+
+    def staff_with(self, role: str) -> list[Principal]:
+        return [p for p in self.staff.values() if role in p.roles]
+
+
+@dataclass(frozen=True, slots=True)
+class Domain:
+    name: str
+    #: its named guards, effects and anchors (a registry of its own; the engine merges them)
+    hooks: HookRegistry
+    #: the case endpoints of each of its workflows
+    cases: tuple[CaseApi, ...] = ()
+    #: builds the services it provides, by the dependency name its handlers ask for
+    provides: Callable[[Services], Mapping[str, object]] = lambda _services: {}
+    #: its own route handlers elsewhere than under a case path (public filing, statistics)
+    routes: tuple[Any, ...] = ()
+    #: tables it owns that are no workflow's detail (messages, findings, ...)
+    tables: tuple[type[Any], ...] = ()
+    sealed: tuple[SealedColumn, ...] = ()
+    #: adds its demo data; answers the accounts it made
+    seed_demo: Callable[[DemoSeed], Awaitable[list[DemoLogin]]] | None = None

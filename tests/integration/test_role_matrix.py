@@ -1,7 +1,8 @@
 """Every role against every endpoint that needs a login (DESIGN: "every role against every
 endpoint"). One world per test, one table each: the expected status per actor is written from
-the rules (iris_engine/cases/access.py ROLE_SCOPES/ROLE_WORKFLOWS, the services' extra checks
-and who may fire what in workflows/*.yaml). All mismatches are collected and shown together."""
+the rules (each workflow file's ``access`` section, the services' extra checks and who may fire
+what in workflows/*.yaml). All mismatches are collected and shown together. Every operation
+that needs a login must have a row: a new route fails here until it has one."""
 
 from __future__ import annotations
 
@@ -62,50 +63,13 @@ class Scene:
         return int(r.json()["revision"])
 
 
-async def _scene(world: World, cast: Cast, gcast: GrievanceCast) -> Scene:
-    app_id = await walk_to(cast, "submitted")
-    filing = await file_grievance(world)
-    steps: list[tuple[str, dict[str, Any]]] = [
-        ("acknowledge", {}), ("triage", {"data": {"severity": "medium"}}),
-        ("refer", {"data": {"authority_id": gcast.glaa_id}})]
-    for event, body in steps:
-        r = await fire_grievance(gcast.caseworker, filing.case_id, event, **body)
-        assert r.status_code == 200, (event, r.text)
-    view = r.json()
-    assert (view["state"], view["assignee_id"]) == ("referred", gcast.caseworker.user_id)
-    r = await gcast.glaa.get("/api/v1/referrals")
-    assert r.status_code == 200, r.text
-    [referral] = r.json()
-    assert referral["id"] in view["referral_case_ids"] and referral["identity_disclosed"]
-    tokens: dict[str, str | None] = {
-        "anonymous": None, "recruiter": cast.recruiter.token, "auditor": cast.auditor.token,
-        "manager": cast.manager.token, "caseworker": gcast.caseworker.token,
-        "other_caseworker": gcast.other_caseworker.token, "supervisor": gcast.supervisor.token,
-        "admin": gcast.admin.token, "glaa": gcast.glaa.token, "police": gcast.police.token}
-    return Scene(world, tokens, app_id, filing.case_id, referral["id"])
+Row = tuple[str, str, Any, dict[str, int]]
 
 
-async def _check(scene: Scene, rows: list[tuple[str, str, Any, dict[str, int]]],
-                 mismatches: list[str]) -> None:
-    for method, path, body, table in rows:
-        for actor in ACTORS:
-            r = await scene.call(actor, method, path, body)
-            want = table[actor]
-            where = f"{actor:>16} {method} {path}"
-            if r.status_code != want:
-                mismatches.append(f"{where}: got {r.status_code}, expected {want}: {r.text[:160]}")
-            elif r.status_code >= 400:
-                try:
-                    assert_problem(r)
-                except (AssertionError, ValueError, KeyError) as e:
-                    mismatches.append(f"{where}: {r.status_code} is not problem+json: {e}")
-
-
-async def test_every_role_against_every_read_endpoint(
-        world: World, cast: Cast, gcast: GrievanceCast) -> None:
-    s = await _scene(world, cast, gcast)
-    app, g, ref = (f"/api/v1/applications/{s.app_id}", f"/api/v1/grievance-cases/{s.grievance_id}",
-                   f"/api/v1/referrals/{s.referral_id}")
+def read_rows(app_id: int, grievance_id: int, referral_id: int) -> list[Row]:
+    """Every read endpoint that needs a login, with who gets what."""
+    app, g, ref = (f"/api/v1/applications/{app_id}", f"/api/v1/grievance-cases/{grievance_id}",
+                   f"/api/v1/referrals/{referral_id}")
     # accreditation: recruiter (own organisation), auditor (assigned only: this one is not yet),
     # scheme manager and admin (ALL); caseworkers, supervisors and authorities never
     app_list = expect("recruiter auditor manager admin")
@@ -115,7 +79,7 @@ async def test_every_role_against_every_read_endpoint(
     g_case = expect("manager caseworker supervisor")
     g_handler = expect("caseworker supervisor")  # messages, routing: handlers only
     referral_case = expect("caseworker supervisor glaa")
-    rows: list[tuple[str, str, Any, dict[str, int]]] = [
+    return [
         ("GET", "/api/v1/applications", None, app_list),
         ("GET", app, None, app_case),
         ("GET", f"{app}/transitions", None, app_case),
@@ -140,10 +104,95 @@ async def test_every_role_against_every_read_endpoint(
                                                     "supervisor admin")),
         ("GET", "/api/v1/me", None, expect(EVERYONE)),
         # an id of another workflow is no case of this one: 404 for everyone signed in
-        ("GET", f"/api/v1/applications/{s.grievance_id}", None, expect(EVERYONE, 404)),
-        ("GET", f"/api/v1/grievance-cases/{s.referral_id}", None, expect(EVERYONE, 404)),
-        ("GET", f"/api/v1/referrals/{s.app_id}", None, expect(EVERYONE, 404)),
+        ("GET", f"/api/v1/applications/{grievance_id}", None, expect(EVERYONE, 404)),
+        ("GET", f"/api/v1/grievance-cases/{referral_id}", None, expect(EVERYONE, 404)),
+        ("GET", f"/api/v1/referrals/{app_id}", None, expect(EVERYONE, 404)),
     ]
+
+
+def write_rows(app_id: int, grievance_id: int, referral_id: int, app_rev: int, g_rev: int,
+               ref_rev: int) -> list[Row]:
+    """Every write endpoint that needs a login, with who may write."""
+    app, g, ref = (f"/api/v1/applications/{app_id}", f"/api/v1/grievance-cases/{grievance_id}",
+                   f"/api/v1/referrals/{referral_id}")
+
+    def fire(event: str, revision: int, **extra: Any) -> dict[str, Any]:
+        return {"event": event, "expected_revision": revision, **extra}
+
+    # every refusal is on who acts, not on the body: the event exists and the revision is
+    # current, and where some role may act, the same body is accepted from it. Actors run in
+    # ACTORS order; those after an accepted write are refused before the revision is checked.
+    return [
+        # recruiters open applications, for their own organisation; nobody else does
+        ("POST", "/api/v1/applications", {"self_assessment": valid_self_assessment()},
+         expect("recruiter", 201)),
+        # accept_application: the scheme manager only
+        ("POST", f"{app}/transitions", fire("accept_application", app_rev), expect("manager")),
+        # withdraw: the complainant only (with their access code), never staff
+        ("POST", f"{g}/transitions", fire("withdraw", g_rev), expect("")),
+        # escalate: the system only (the ticker)
+        ("POST", f"{g}/transitions", fire("escalate", g_rev, reason_code="missed_acknowledgement",
+                                          note="by hand"), expect("")),
+        # uphold: supervisor or scheme manager (a role check before the state check, so they
+        # get 409: it is no appeal)
+        ("POST", f"{g}/transitions", fire("uphold", g_rev, reason_code="resolved", note="n"),
+         expect("manager supervisor", 409)),
+        # a legal hold: supervisors only
+        ("POST", f"{g}/transitions", fire("place_legal_hold", g_rev, note="court"),
+         expect("supervisor")),
+        # messages to the complainant: the handling caseworker or a supervisor
+        ("POST", f"{g}/messages", {"body": "Hello"}, expect("caseworker supervisor", 201)),
+        # acknowledge a referral: the authority it went to, nobody else
+        ("POST", f"{ref}/transitions", fire("acknowledge", ref_rev), expect("glaa")),
+        # the authorities directory: admins
+        ("POST", "/api/v1/authorities", AUTHORITY_BODY, expect("admin", 201)),
+    ]
+
+
+async def _scene(world: World, cast: Cast, gcast: GrievanceCast) -> Scene:
+    app_id = await walk_to(cast, "submitted")
+    filing = await file_grievance(world)
+    steps: list[tuple[str, dict[str, Any]]] = [
+        ("acknowledge", {}), ("triage", {"data": {"severity": "medium"}}),
+        ("refer", {"data": {"authority_id": gcast.glaa_id}})]
+    for event, body in steps:
+        r = await fire_grievance(gcast.caseworker, filing.case_id, event, **body)
+        assert r.status_code == 200, (event, r.text)
+    view = r.json()
+    assert (view["state"], view["assignee_id"]) == ("referred", gcast.caseworker.user_id)
+    r = await gcast.glaa.get("/api/v1/referrals")
+    assert r.status_code == 200, r.text
+    [referral] = r.json()
+    assert referral["id"] in view["referral_case_ids"] and referral["identity_disclosed"]
+    tokens: dict[str, str | None] = {
+        "anonymous": None, "recruiter": cast.recruiter.token, "auditor": cast.auditor.token,
+        "manager": cast.manager.token, "caseworker": gcast.caseworker.token,
+        "other_caseworker": gcast.other_caseworker.token, "supervisor": gcast.supervisor.token,
+        "admin": gcast.admin.token, "glaa": gcast.glaa.token, "police": gcast.police.token}
+    return Scene(world, tokens, app_id, filing.case_id, referral["id"])
+
+
+async def _check(scene: Scene, rows: list[Row],
+                 mismatches: list[str]) -> None:
+    for method, path, body, table in rows:
+        for actor in ACTORS:
+            r = await scene.call(actor, method, path, body)
+            want = table[actor]
+            where = f"{actor:>16} {method} {path}"
+            if r.status_code != want:
+                mismatches.append(f"{where}: got {r.status_code}, expected {want}: {r.text[:160]}")
+            elif r.status_code >= 400:
+                try:
+                    assert_problem(r)
+                except (AssertionError, ValueError, KeyError) as e:
+                    mismatches.append(f"{where}: {r.status_code} is not problem+json: {e}")
+
+
+async def test_every_role_against_every_read_endpoint(
+        world: World, cast: Cast, gcast: GrievanceCast) -> None:
+    s = await _scene(world, cast, gcast)
+    g, ref = f"/api/v1/grievance-cases/{s.grievance_id}", f"/api/v1/referrals/{s.referral_id}"
+    rows = read_rows(s.app_id, s.grievance_id, s.referral_id)
     mismatches: list[str] = []
     await _check(s, rows, mismatches)
 
@@ -175,37 +224,30 @@ async def test_every_role_against_the_write_endpoints(
                    f"/api/v1/referrals/{s.referral_id}")
     app_rev, g_rev, ref_rev = (await s.revision(app), await s.revision(g), await s.revision(ref))
 
-    def fire(event: str, revision: int, **extra: Any) -> dict[str, Any]:
-        return {"event": event, "expected_revision": revision, **extra}
-
-    # every refusal is on who acts, not on the body: the event exists and the revision is
-    # current, and where some role may act, the same body is accepted from it. Actors run in
-    # ACTORS order; those after an accepted write are refused before the revision is checked.
-    rows: list[tuple[str, str, Any, dict[str, int]]] = [
-        # recruiters open applications, for their own organisation; nobody else does
-        ("POST", "/api/v1/applications", {"self_assessment": valid_self_assessment()},
-         expect("recruiter", 201)),
-        # accept_application: the scheme manager only
-        ("POST", f"{app}/transitions", fire("accept_application", app_rev), expect("manager")),
-        # withdraw: the complainant only (with their access code), never staff
-        ("POST", f"{g}/transitions", fire("withdraw", g_rev), expect("")),
-        # escalate: the system only (the ticker)
-        ("POST", f"{g}/transitions", fire("escalate", g_rev, reason_code="missed_acknowledgement",
-                                          note="by hand"), expect("")),
-        # uphold: supervisor or scheme manager (a role check before the state check, so they
-        # get 409: it is no appeal)
-        ("POST", f"{g}/transitions", fire("uphold", g_rev, reason_code="resolved", note="n"),
-         expect("manager supervisor", 409)),
-        # a legal hold: supervisors only
-        ("POST", f"{g}/transitions", fire("place_legal_hold", g_rev, note="court"),
-         expect("supervisor")),
-        # messages to the complainant: the handling caseworker or a supervisor
-        ("POST", f"{g}/messages", {"body": "Hello"}, expect("caseworker supervisor", 201)),
-        # acknowledge a referral: the authority it went to, nobody else
-        ("POST", f"{ref}/transitions", fire("acknowledge", ref_rev), expect("glaa")),
-        # the authorities directory: admins
-        ("POST", "/api/v1/authorities", AUTHORITY_BODY, expect("admin", 201)),
-    ]
+    rows = write_rows(s.app_id, s.grievance_id, s.referral_id, app_rev, g_rev, ref_rev)
     mismatches: list[str] = []
     await _check(s, rows, mismatches)
     assert not mismatches, "\n" + "\n".join(mismatches)
+
+
+def test_every_operation_that_needs_a_login_has_a_row(tmp_path: Any) -> None:
+    """The rows are matched to the app's own OpenAPI: an operation behind the bearer token
+    with no row here (a new endpoint, or one a domain just added) fails this test."""
+    import re
+
+    from iris_engine.app import create_app
+    from tests.integration.conftest import test_settings
+
+    app = create_app(test_settings(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}"))
+    secured: dict[tuple[str, re.Pattern[str]], str] = {}
+    for path, item in app.openapi_schema.to_schema()["paths"].items():
+        pattern = re.compile("^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(path)) + "$")
+        for method, op in item.items():
+            if isinstance(op, dict) and op.get("security"):
+                secured[(method.upper(), pattern)] = op["operationId"]
+    covered = set()
+    for method, path, _body, _table in [*read_rows(1, 2, 3), *write_rows(1, 2, 3, 0, 0, 0)]:
+        path = path.split("?")[0].rstrip("/") or "/"
+        covered |= {op for (m, pattern), op in secured.items()
+                    if m == method and pattern.match(path)}
+    assert set(secured.values()) - covered == set()

@@ -1,0 +1,76 @@
+"""The platform's boundaries, checked on the source: the engine names no workflow, domains do
+not import each other, and every domain is reached only through its declaration."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+
+from iris_engine.domains import DOMAINS
+from iris_engine.workflow import WorkflowCatalog
+from tests.conftest import REPO
+
+PACKAGE = REPO / "iris_engine"
+#: the packages that declare a domain (``DOMAIN`` in their ``__init__``)
+DOMAIN_PACKAGES = sorted(
+    p.parent.name for p in PACKAGE.glob("*/__init__.py")
+    if getattr(importlib.import_module(f"iris_engine.{p.parent.name}"), "DOMAIN", None) in DOMAINS)
+#: the platform: wiring and shared packages, which loop over the domains and name none
+PLATFORM = ["cases", "workflow", "timers", "outbox", "disclosure", "store", "web", "roster", "people",
+            "documents"]
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            out.add(node.module)
+        elif isinstance(node, ast.Import):
+            out.update(alias.name for alias in node.names)
+    return out
+
+
+def test_the_domain_packages_are_found() -> None:
+    assert DOMAIN_PACKAGES == ["accreditation", "grievances", "referrals"]
+
+
+@pytest.mark.parametrize("domain", DOMAIN_PACKAGES)
+def test_a_domain_imports_no_other_domain(domain: str) -> None:
+    others = [d for d in DOMAIN_PACKAGES if d != domain]
+    offending = {
+        f"{path.relative_to(REPO)} imports {module}"
+        for path in (PACKAGE / domain).rglob("*.py") for module in _imports(path)
+        if any(module == f"iris_engine.{o}" or module.startswith(f"iris_engine.{o}.")
+               for o in others)
+    }
+    assert offending == set()
+
+
+@pytest.mark.parametrize("package", PLATFORM)
+def test_the_platform_imports_no_domain(package: str) -> None:
+    offending = {
+        f"{path.relative_to(REPO)} imports {module}"
+        for path in (PACKAGE / package).rglob("*.py") for module in _imports(path)
+        if any(module == f"iris_engine.{d}" or module.startswith(f"iris_engine.{d}.")
+               for d in DOMAIN_PACKAGES)
+    }
+    assert offending == set()
+
+
+def test_the_engine_names_no_workflow() -> None:
+    names = WorkflowCatalog.from_dir(REPO / "workflows").names()
+    assert names
+    found = {f"{path.relative_to(REPO)}: {name}" for path in (PACKAGE / "cases").rglob("*.py")
+             for name in names
+             if re.search(rf"\b{name}\b", path.read_text(encoding="utf-8"), re.IGNORECASE)}
+    assert found == set()
+
+
+def test_every_workflow_file_has_a_domain_that_serves_it() -> None:
+    served = {api.workflow for d in DOMAINS for api in d.cases}
+    assert set(WorkflowCatalog.from_dir(REPO / "workflows").names()) == served

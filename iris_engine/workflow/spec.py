@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import isodate
 import yaml
@@ -75,7 +75,7 @@ class TransitionSpec:
 
 
 #: an ISO 8601 duration as isodate parses it: a timedelta, or a Duration for years and months
-Duration = timedelta | isodate.Duration
+Duration: TypeAlias = timedelta | isodate.Duration
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import false, or_, true
+from sqlalchemy import ColumnElement, false, or_, true
+from sqlmodel import col
 
 from iris_engine.store.models import Case
 from iris_engine.workflow import WorkflowCatalog
@@ -73,18 +74,18 @@ class Access:
 
     def scope_clause(self, principal: Principal, workflow: str) -> Any:
         """A SQL condition on ``Case`` selecting the cases of ``workflow`` the caller may see."""
-        clauses = []
+        clauses: list[ColumnElement[bool]] = []
         for role in principal.roles:
             scope = self.scope(role, workflow)
             if scope is Scope.ALL:
                 return true()
             if scope is Scope.ORGANISATION:
-                clauses.append(Case.organisation_id == principal.organisation_id)
+                clauses.append(col(Case.organisation_id) == principal.organisation_id)
             elif scope is Scope.ASSIGNED:
-                clauses.append(Case.assignee_id == principal.user_id)
+                clauses.append(col(Case.assignee_id) == principal.user_id)
             elif scope is Scope.QUEUE:
-                clauses.append(or_(Case.assignee_id.is_(None),  # type: ignore[union-attr]
-                                   Case.assignee_id == principal.user_id))
+                clauses.append(or_(col(Case.assignee_id).is_(None),
+                                   col(Case.assignee_id) == principal.user_id))
             elif scope is Scope.CASE and principal.case_id is not None:
-                clauses.append(Case.id == principal.case_id)
+                clauses.append(col(Case.id) == principal.case_id)
         return or_(*clauses) if clauses else false()

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from iris_engine.store.models import Case, CaseEvent
 
@@ -68,9 +69,9 @@ async def _events_by_case(session: AsyncSession, batch: int = 5000) -> AsyncIter
     while True:
         rows = (await session.scalars(
             select(CaseEvent)
-            .where((CaseEvent.case_id > last[0]) |
-                   ((CaseEvent.case_id == last[0]) & (CaseEvent.seq > last[1])))
-            .order_by(CaseEvent.case_id, CaseEvent.seq)  # type: ignore[arg-type]
+            .where((col(CaseEvent.case_id) > last[0]) |
+                   ((col(CaseEvent.case_id) == last[0]) & (col(CaseEvent.seq) > last[1])))
+            .order_by(col(CaseEvent.case_id), col(CaseEvent.seq))
             .limit(batch)
         )).all()
         if not rows:
@@ -82,7 +83,8 @@ async def _events_by_case(session: AsyncSession, batch: int = 5000) -> AsyncIter
 
 async def verify_chains(session: AsyncSession) -> tuple[int, int, BrokenLink | None]:
     """Recompute every chain. Returns (cases checked, events checked, first broken link)."""
-    heads = dict((await session.execute(select(Case.id, Case.head_hash).order_by(Case.id))).all())  # type: ignore[arg-type]
+    rows = await session.execute(select(col(Case.id), col(Case.head_hash)).order_by(col(Case.id)))
+    heads = {case_id or 0: head for case_id, head in rows.tuples()}  # a stored id is never NULL
     seen: dict[int, tuple[int, str]] = {}
     events = 0
     async for ev in _events_by_case(session):

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = ["case_router"]
 
-_BEARER = [{"BearerToken": []}]
+_BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
 #: how many cases one page of a list holds at most
 MAX_PAGE = 200
 

@@ -3,11 +3,13 @@ what may fire and the audit trail, fire an event. A domain adds its views and it
 
 from __future__ import annotations
 
+import builtins  # CaseService.list shadows ``list`` in the class body
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from iris_engine.cases.access import Principal
 from iris_engine.cases.engine import CaseEngine, TransitionOutcome
@@ -57,13 +59,13 @@ class CaseService:
             raise Forbidden(self.no_access)
         if after >= MAX_ID:  # no case comes after the largest id (and the driver would overflow)
             return []
-        stmt = select(Case) if join is None else select(Case, join).join(
+        stmt: Select[*tuple[Any, ...]] = select(Case) if join is None else select(Case, join).join(
             join, join.case_id == Case.id)
-        stmt = stmt.where(Case.workflow == self.workflow, Case.id > after,  # type: ignore[arg-type,operator]
+        stmt = stmt.where(col(Case.workflow) == self.workflow, col(Case.id) > after,
                           self.engine.access.scope_clause(principal, self.workflow))
         if state:
-            stmt = stmt.where(Case.state == state)  # type: ignore[arg-type]
-        stmt = stmt.order_by(Case.id).limit(limit)  # type: ignore[arg-type]
+            stmt = stmt.where(col(Case.state) == state)
+        stmt = stmt.order_by(col(Case.id)).limit(limit)
         if join is None:
             return (await session.scalars(stmt)).all()
         return (await session.execute(stmt)).all()
@@ -91,12 +93,13 @@ class CaseService:
             outcome = await self._fire(session, principal, case_id, request)
             return await self.view(session, outcome.case, outcome.detail, full=False)
 
-    async def available(self, principal: Principal, case_id: int) -> list[AvailableTransition]:
+    async def available(self, principal: Principal,
+                        case_id: int) -> builtins.list[AvailableTransition]:
         async with self.db.read() as session:
             case = await self.engine.get_visible(session, case_id, principal, self.workflow)
             return await available(self.engine, session, case, principal)
 
-    async def history(self, principal: Principal, case_id: int) -> list[CaseEventView]:
+    async def history(self, principal: Principal, case_id: int) -> builtins.list[CaseEventView]:
         async with self.db.read() as session:
             case = await self.engine.get_visible(session, case_id, principal, self.workflow)
             return await history(self.engine, session, case)

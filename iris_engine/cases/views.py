@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from iris_engine.cases.access import Principal
 from iris_engine.cases.engine import CaseEngine
@@ -33,8 +34,8 @@ async def deadlines(engine: CaseEngine, session: AsyncSession, case: Case) -> li
     """The case's deadlines, latest first, described from its workflow version."""
     timers = engine.catalog.machine(case.workflow, case.workflow_version).spec.timers
     rows = (await session.scalars(select(Timer).where(
-        Timer.case_id == case.id, Timer.kind == "deadline")  # type: ignore[arg-type]
-        .order_by(Timer.due_at.desc(), Timer.id.desc()))).all()  # type: ignore[attr-defined,union-attr]
+        col(Timer.case_id) == case.id, col(Timer.kind) == "deadline")
+        .order_by(col(Timer.due_at).desc(), col(Timer.id).desc()))).all()
     return [DeadlineView(
         name=t.name, description=timers[t.name].description if t.name in timers else "",
         due_at=t.due_at, status=t.status, outcome=t.outcome,

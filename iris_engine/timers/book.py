@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
+from sqlmodel import col
 
 from iris_engine.errors import ApplicationError
 from iris_engine.store.models import Timer
@@ -51,8 +52,8 @@ class TimerBook:
         if stopping:
             await ctx.session.execute(
                 update(Timer)
-                .where(Timer.case_id == ctx.case.id, Timer.status == "pending",  # type: ignore[arg-type]
-                       Timer.name.in_(stopping))  # type: ignore[attr-defined]
+                .where(col(Timer.case_id) == ctx.case.id, col(Timer.status) == "pending",
+                       col(Timer.name).in_(stopping))
                 .values(status="cancelled", finished_at=ctx.now,
                         outcome=f"the case moved from {source} to {dest}")
             )
@@ -65,12 +66,12 @@ class TimerBook:
                 log.warning("case %s: timer %s has no %s to count from; not set",
                             ctx.case.id, timer.name, timer.anchor)
                 continue
-            rows = [Timer(case_id=ctx.case.id, name=timer.name, kind="deadline", due_at=due,
+            rows = [Timer(case_id=ctx.case.id or 0, name=timer.name, kind="deadline", due_at=due,
                           deadline_at=due, created_at=ctx.now)]
             for before in timer.remind_before:
                 at = due - before
                 if at > ctx.now:  # a reminder of a deadline already that close is no use
-                    rows.append(Timer(case_id=ctx.case.id, name=timer.name, kind="reminder",
+                    rows.append(Timer(case_id=ctx.case.id or 0, name=timer.name, kind="reminder",
                                       due_at=at, deadline_at=due, created_at=ctx.now))
             ctx.session.add_all(rows)
             started.append(NewDeadline(timer, due))
@@ -79,28 +80,28 @@ class TimerBook:
     async def postpone(self, ctx: TransitionContext, due: datetime, *, reason: str) -> int:
         """Move the case's pending deadlines to ``due``; their reminders, now of another date,
         are cancelled with ``reason``. Answers how many deadlines moved."""
-        pending = Timer.case_id == ctx.case.id, Timer.status == "pending"
+        pending = col(Timer.case_id) == ctx.case.id, col(Timer.status) == "pending"
         moved = await ctx.session.execute(
-            update(Timer).where(*pending, Timer.kind == "deadline")  # type: ignore[arg-type]
+            update(Timer).where(*pending, col(Timer.kind) == "deadline")
             .values(due_at=due, deadline_at=due))
         await ctx.session.execute(
-            update(Timer).where(*pending, Timer.kind == "reminder")  # type: ignore[arg-type]
+            update(Timer).where(*pending, col(Timer.kind) == "reminder")
             .values(status="cancelled", finished_at=ctx.now, outcome=reason))
         return int(moved.rowcount)  # type: ignore[attr-defined]
 
     async def deadline(self, ctx: TransitionContext, timer: TimerSpec) -> datetime | None:
         if timer.after is not None:
-            return ctx.now + timer.after  # type: ignore[no-any-return]
+            return ctx.now + timer.after
         if timer.after_by is not None:
-            value = getattr(ctx.detail, timer.after_by, None)
+            value: Any = getattr(ctx.detail, timer.after_by, None)  # the detail is untyped
             if value not in timer.after_by_value:
                 # a deadline silently not set is a promise silently broken: refuse the move
                 raise DeadlineUndefined(
                     f"timer {timer.name!r} has no duration for {timer.after_by}={value!r} "
                     f"(known: {', '.join(sorted(timer.after_by_value))})")
-            return ctx.now + timer.after_by_value[value]  # type: ignore[no-any-return]
+            return ctx.now + timer.after_by_value[value]
         assert timer.anchor is not None
         moment = await self.hooks.anchors[timer.anchor](ctx)
         if moment is None:
             return None
-        return moment + timer.offset if timer.offset is not None else moment  # type: ignore[no-any-return]
+        return moment + timer.offset if timer.offset is not None else moment

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from iris_engine.store.models import Timer
 
@@ -15,7 +16,7 @@ STATUSES = ("pending", "done", "cancelled", "discarded")
 async def list_timers(session: AsyncSession, *, status: str, case_id: int | None = None,
                       limit: int = 50) -> list[Timer]:
     """Timers in ``status`` (of one case, if given), soonest due first."""
-    stmt = select(Timer).where(Timer.status == status).order_by(Timer.due_at).limit(limit)  # type: ignore[arg-type]
+    stmt = select(Timer).where(col(Timer.status) == status).order_by(col(Timer.due_at)).limit(limit)
     if case_id is not None:
-        stmt = stmt.where(Timer.case_id == case_id)  # type: ignore[arg-type]
+        stmt = stmt.where(col(Timer.case_id) == case_id)
     return list((await session.scalars(stmt)).all())

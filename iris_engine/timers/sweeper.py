@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from iris_engine.cases.engine import SYSTEM
 from iris_engine.errors import ApplicationError
@@ -67,20 +68,20 @@ class TimerSweeper:
         now = self.now
         lease = now + timedelta(seconds=self.services.settings.claim_seconds)
         due = (
-            select(Timer.id)
-            .where(Timer.status == "pending", Timer.due_at <= now,  # type: ignore[arg-type]
-                   or_(Timer.claimed_until.is_(None), Timer.claimed_until < now))  # type: ignore[union-attr,operator]
-            .order_by(Timer.due_at, Timer.id)  # type: ignore[arg-type]
+            select(col(Timer.id))
+            .where(col(Timer.status) == "pending", col(Timer.due_at) <= now,
+                   or_(col(Timer.claimed_until).is_(None), col(Timer.claimed_until) < now))
+            .order_by(col(Timer.due_at), col(Timer.id))
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
         async with self.services.db.write() as session:
             rows = (await session.execute(
-                update(Timer).where(Timer.id.in_(due.scalar_subquery()))  # type: ignore[union-attr]
+                update(Timer).where(col(Timer.id).in_(due.scalar_subquery()))
                 .values(claimed_by=self.worker_id, claimed_until=lease)
-                .returning(Timer.id, Timer.case_id, Timer.due_at)
+                .returning(col(Timer.id), col(Timer.case_id), col(Timer.due_at))
             )).all()
-        return [(r[0], r[1]) for r in sorted(rows, key=lambda r: (r[2], r[0]))]
+        return [(r[0] or 0, r[1]) for r in sorted(rows, key=lambda r: (r[2], r[0]))]
 
     async def sweep(self, *, batch: int | None = None, max_fire: int | None = None) -> SweepReport:
         """Claim one batch and fire it. ``max_fire`` stops early (as a process that dies would)."""
@@ -106,8 +107,8 @@ class TimerSweeper:
             log.exception("timer %s of case %s failed; it will be retried", timer_id, case_id)
             async with self.services.db.write() as session:
                 await session.execute(
-                    update(Timer).where(Timer.id == timer_id)  # type: ignore[arg-type]
-                    .values(attempts=Timer.attempts + 1,
+                    update(Timer).where(col(Timer.id) == timer_id)
+                    .values(attempts=col(Timer.attempts) + 1,
                             outcome=f"attempt failed: {type(exc).__name__}: {exc}"[:2000])
                 )
             return "failed"
@@ -117,8 +118,8 @@ class TimerSweeper:
         now = self.now
         case = await services.engine.lock(session, case_id)
         timer = (await session.scalars(
-            select(Timer).where(Timer.id == timer_id, Timer.status == "pending",  # type: ignore[arg-type]
-                                Timer.claimed_by == self.worker_id)  # type: ignore[arg-type]
+            select(Timer).where(col(Timer.id) == timer_id, col(Timer.status) == "pending",
+                                col(Timer.claimed_by) == self.worker_id)
             .with_for_update().execution_options(populate_existing=True)
         )).first()
         if timer is None or case is None:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from iris_engine.clock import Clock
 from iris_engine.errors import TooManyAttempts
@@ -37,10 +38,11 @@ class FailureCounter:
         """Refuse (429, Retry-After) while any of ``keys`` is locked out (read in the caller's
         session, beside what the attempt itself reads)."""
         now = self.clock()
-        until = (await session.scalars(select(Throttle.blocked_until).where(
-            Throttle.key.in_(keys), Throttle.blocked_until > now))).all()  # type: ignore[attr-defined,operator]
-        if until:
-            wait = max(math.ceil((max(until) - now).total_seconds()), 1)  # type: ignore[type-var,operator]
+        blocked = (await session.scalars(select(col(Throttle.blocked_until)).where(
+            col(Throttle.key).in_(keys), col(Throttle.blocked_until) > now))).all()
+        until = max((moment for moment in blocked if moment is not None), default=None)
+        if until is not None:
+            wait = max(math.ceil((until - now).total_seconds()), 1)
             raise TooManyAttempts(f"too many failed attempts; try again in {wait} seconds",
                                   retry_after=wait)
 
@@ -51,18 +53,17 @@ class FailureCounter:
             for key, limit in sorted(limits.items()):
                 failures = await self._count(session, key, now)
                 if failures >= limit:
-                    await session.execute(update(Throttle).where(Throttle.key == key)  # type: ignore[arg-type]
+                    await session.execute(update(Throttle).where(col(Throttle.key) == key)
                                           .values(blocked_until=now + self.window))
 
     async def _count(self, session: AsyncSession, key: str, now: datetime) -> int:
         # one atomic upsert: two instances counting at once both count
-        insert = (postgresql.insert if session.bind.dialect.name == "postgresql"  # type: ignore[union-attr]
+        insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
                   else sqlite.insert)
-        stale = Throttle.window_start < now - self.window  # type: ignore[operator]
-        stmt = insert(Throttle).values(key=key, window_start=now, failures=1)
-        stmt = stmt.on_conflict_do_update(
+        stale = col(Throttle.window_start) < now - self.window
+        stmt = insert(Throttle).values(key=key, window_start=now, failures=1).on_conflict_do_update(
             index_elements=["key"],
-            set_={"failures": case((stale, 1), else_=Throttle.failures + 1),
-                  "window_start": case((stale, now), else_=Throttle.window_start)},
-        ).returning(Throttle.failures)
+            set_={"failures": case((stale, 1), else_=col(Throttle.failures) + 1),
+                  "window_start": case((stale, now), else_=col(Throttle.window_start))},
+        ).returning(col(Throttle.failures))
         return int((await session.execute(stmt)).scalar_one())

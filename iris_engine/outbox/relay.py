@@ -15,12 +15,13 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 import aiosmtplib
 import httpx
 from sqlalchemy import or_, select, update
+from sqlmodel import col
 
 from iris_engine import __version__
 from iris_engine.disclosure.models import Authority
@@ -108,29 +109,29 @@ class OutboxRelay:
         now = self.services.clock()
         lease = now + timedelta(seconds=self.settings.claim_seconds)
         due = (
-            select(OutboxMessage.id)
-            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,  # type: ignore[arg-type]
-                   or_(OutboxMessage.claimed_until.is_(None),  # type: ignore[union-attr]
-                       OutboxMessage.claimed_until < now))  # type: ignore[operator]
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)  # type: ignore[arg-type]
+            select(col(OutboxMessage.id))
+            .where(col(OutboxMessage.status) == "pending", col(OutboxMessage.next_attempt_at) <= now,
+                   or_(col(OutboxMessage.claimed_until).is_(None),
+                       col(OutboxMessage.claimed_until) < now))
+            .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
         if not self.settings.smtp_host:  # e-mail waits until a server is configured
-            due = due.where(OutboxMessage.channel != "email")  # type: ignore[arg-type]
+            due = due.where(col(OutboxMessage.channel) != "email")
         async with self.services.db.write() as session:
             ids = list((await session.scalars(
-                update(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()))  # type: ignore[union-attr]
+                update(OutboxMessage).where(col(OutboxMessage.id).in_(due.scalar_subquery()))
                 .values(claimed_by=self.worker_id, claimed_until=lease)
-                .returning(OutboxMessage.id)
+                .returning(col(OutboxMessage.id))
             )).all())
             if not ids:
                 return []
             rows = (await session.execute(
-                select(OutboxMessage, Subscription.secret, Authority.webhook_secret_sealed)
-                .outerjoin(Subscription, Subscription.id == OutboxMessage.subscription_id)  # type: ignore[arg-type]
-                .outerjoin(Authority, Authority.id == OutboxMessage.authority_id)  # type: ignore[arg-type]
-                .where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)  # type: ignore[union-attr]
+                select(OutboxMessage, col(Subscription.secret), col(Authority.webhook_secret_sealed))
+                .outerjoin(Subscription, col(Subscription.id) == col(OutboxMessage.subscription_id))
+                .outerjoin(Authority, col(Authority.id) == col(OutboxMessage.authority_id))
+                .where(col(OutboxMessage.id).in_(ids)).order_by(col(OutboxMessage.id))
             )).all()
             return [_Claimed(m.id or 0, m.idempotency_key, m.channel, m.destination, m.topic,
                              dict(m.payload), m.attempts, self._secret(m, sub_secret, authority_secret))
@@ -144,10 +145,10 @@ class OutboxRelay:
             return subscription  # stored before secrets were sealed; `iris keys rotate` seals it
         if subscription is not None:
             place = subscription_secret_place(message.subscription_id or 0)
-            return vault.open(subscription, place=place)  # type: ignore[no-any-return]
+            return cast(str, vault.open(subscription, place=place))  # sealed as a string
         if authority is not None:
             place = authority_secret_place(message.authority_id or 0)
-            return vault.open(authority, place=place)  # type: ignore[no-any-return]
+            return cast(str, vault.open(authority, place=place))
         return None
 
     async def run_once(self, limit: int | None = None) -> RelayReport:
@@ -161,8 +162,8 @@ class OutboxRelay:
         async with self.services.db.write() as session:
             for message, error in zip(claimed, errors, strict=True):
                 mine = update(OutboxMessage).where(
-                    OutboxMessage.id == message.id, OutboxMessage.claimed_by == self.worker_id,  # type: ignore[arg-type]
-                    OutboxMessage.status == "pending",  # type: ignore[arg-type]
+                    col(OutboxMessage.id) == message.id, col(OutboxMessage.claimed_by) == self.worker_id,
+                    col(OutboxMessage.status) == "pending",
                 )
                 attempts = message.attempts + 1
                 if error is None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from iris_engine.store.models import OutboxMessage
 
@@ -44,19 +45,19 @@ def enqueue(session: AsyncSession, *, channel: str, destination: str, topic: str
 
 async def list_messages(session: AsyncSession, *, status: str | None = None,
                         limit: int = 50) -> list[OutboxMessage]:
-    stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)  # type: ignore[union-attr]
+    stmt = select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(limit)
     if status:
-        stmt = stmt.where(OutboxMessage.status == status)  # type: ignore[arg-type]
+        stmt = stmt.where(col(OutboxMessage.status) == status)
     return list((await session.scalars(stmt)).all())
 
 
 async def redrive(session: AsyncSession, ids: list[int] | None, *, now: datetime) -> list[int]:
     """Give dead messages (``ids``, or all of them) a fresh set of attempts, due now."""
-    stmt = update(OutboxMessage).where(OutboxMessage.status == "dead")  # type: ignore[arg-type]
+    stmt = update(OutboxMessage).where(col(OutboxMessage.status) == "dead")
     if ids is not None:
-        stmt = stmt.where(OutboxMessage.id.in_(ids))  # type: ignore[union-attr]
+        stmt = stmt.where(col(OutboxMessage.id).in_(ids))
     rows = await session.execute(
         stmt.values(status="pending", attempts=0, next_attempt_at=now, claimed_by=None,
-                    claimed_until=None).returning(OutboxMessage.id)
+                    claimed_until=None).returning(col(OutboxMessage.id))
     )
-    return sorted(r[0] for r in rows)
+    return sorted(r[0] or 0 for r in rows)  # a returned primary key is never NULL

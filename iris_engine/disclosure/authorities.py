@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from iris_engine.cases import Principal
 from iris_engine.clock import Clock
@@ -66,5 +67,5 @@ class Authorities:
 
     async def list(self) -> list[AuthorityView]:
         async with self.db.read() as session:
-            rows = (await session.scalars(select(Authority).order_by(Authority.name))).all()  # type: ignore[arg-type]
+            rows = (await session.scalars(select(Authority).order_by(col(Authority.name)))).all()
             return [authority_view(a) for a in rows]

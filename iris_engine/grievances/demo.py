@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import select
+from sqlmodel import col
 
 from iris_engine.cases import Principal
 from iris_engine.clock import ManualClock
@@ -48,10 +49,11 @@ async def seed_demo(seed: DemoSeed) -> list[DemoLogin]:
     caseworker = seed.staff_with("caseworker")[0]
     supervisor = seed.staff_with("supervisor")[0]
     async with services.db.read() as session:
-        authority_ids = list((await session.scalars(select(Authority.id).order_by(Authority.id))).all())
+        authority_ids = [authority_id or 0 for authority_id in (await session.scalars(
+            select(col(Authority.id)).order_by(col(Authority.id)))).all()]
         # a recruiter on the roster (the public read model: no other domain's tables)
-        lrn = (await session.scalars(select(RosterEntry.lrn).where(
-            RosterEntry.status == "accredited").order_by(RosterEntry.case_id).limit(1))).first()
+        lrn = (await session.scalars(select(col(RosterEntry.lrn)).where(
+            col(RosterEntry.status) == "accredited").order_by(col(RosterEntry.case_id)).limit(1))).first()
     for n, (stage, story) in enumerate(_STAGES):
         origin, destination, allegations, principles, narrative = _STORIES[story]
         clock = ManualClock(real_now - timedelta(days=rng.randint(3, 30), hours=rng.randint(0, 23)))
@@ -72,8 +74,8 @@ async def seed_demo(seed: DemoSeed) -> list[DemoLogin]:
         }, GrievanceFiling)
         filed = await service.file(filing)
         async with services.db.write() as session:
-            case_id = (await session.scalars(select(Grievance.case_id).where(
-                Grievance.reference == filed.reference))).one()
+            case_id = (await session.scalars(select(col(Grievance.case_id)).where(
+                col(Grievance.reference) == filed.reference))).one()
             await _walk(engine, session, clock, case_id, stage, caseworker, supervisor,
                         authority_ids, allegations, rng)
     return []

@@ -193,15 +193,17 @@ async def _tell_accreditation(ctx: TransitionContext, grievance: Grievance) -> N
     """A substantiated breach enters the recruiter's accreditation case: a review opens (or is
     recorded on the case under way). The roster does not move: only a decision there does."""
     engine = ctx.engine
-    case = await engine.lock(ctx.session, grievance.recruiter_case_id)
+    case_id = grievance.recruiter_case_id
+    assert case_id is not None, "called only for a grievance against an accredited recruiter"
+    case = await engine.lock(ctx.session, case_id)
     if case is None or not engine.catalog.machine(case.workflow, case.workflow_version).can_fire(
             case.state, "substantiated_complaint"):
         state = case.state if case is not None else "missing"
-        ctx.outcome["accreditation"] = {"case_id": grievance.recruiter_case_id,
+        ctx.outcome["accreditation"] = {"case_id": case_id,
                                         "not_opened": f"the accreditation case is {state}"}
         return
     outcome = await engine.fire(
-        ctx.session, "accreditation", case.id, SYSTEM,
+        ctx.session, "accreditation", case_id, SYSTEM,
         TransitionInput("substantiated_complaint", case.revision, data={
             "grievance_case_id": ctx.case.id, "principles": grievance.finding_principles}),
         cause={"grievance": {"case_id": ctx.case.id, "event_seq": ctx.case.revision + 1}},

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from iris_engine.grievances.models import Grievance, GrievanceMessage
 
@@ -27,8 +28,8 @@ async def purge(session: AsyncSession, grievance: Grievance, now: datetime) -> d
     grievance.narrative_sealed = None
     grievance.purged_at = now
     result = await session.execute(
-        update(GrievanceMessage).where(GrievanceMessage.case_id == grievance.case_id,  # type: ignore[arg-type]
-                                       GrievanceMessage.body_sealed.is_not(None))  # type: ignore[union-attr]
+        update(GrievanceMessage).where(col(GrievanceMessage.case_id) == grievance.case_id,
+                                       col(GrievanceMessage.body_sealed).is_not(None))
         .values(body_sealed=None))
     erased["messages"] = result.rowcount  # type: ignore[attr-defined]
     return erased

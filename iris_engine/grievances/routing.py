@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from iris_engine.disclosure.models import Authority
 from iris_engine.grievances.models import Grievance
@@ -56,7 +57,7 @@ async def propose(session: AsyncSession, grievance: Grievance) -> list[RoutingPr
     allegations; the destination country first (where the harm happened), then remit fit."""
     needed = remits_for(sorted(grievance.allegations, key=_seriousness))
     out: list[tuple[tuple[int, int, str], RoutingProposal]] = []
-    for authority in (await session.scalars(select(Authority).where(Authority.active))).all():  # type: ignore[arg-type]
+    for authority in (await session.scalars(select(Authority).where(col(Authority.active)))).all():
         countries = set(authority.countries.split())
         where = [side for side, country in (("destination", grievance.destination_country),
                                             ("origin", grievance.origin_country))

@@ -15,6 +15,7 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from iris_engine.cases import CaseEngine, Principal, TransitionOutcome, views
 from iris_engine.cases.schemas import TransitionRequest
@@ -112,7 +113,7 @@ class GrievanceService(CaseService):
         if filing.recruiter.lrn:
             # the recruiter's accreditation case, through the public roster (its read model)
             recruiter_case_id = await session.scalar(
-                select(RosterEntry.case_id).where(RosterEntry.lrn == filing.recruiter.lrn))  # type: ignore[arg-type]
+                select(col(RosterEntry.case_id)).where(col(RosterEntry.lrn) == filing.recruiter.lrn))
         severity = propose_severity(filing)
         identity = _identity(filing)
 
@@ -183,8 +184,9 @@ class GrievanceService(CaseService):
                   throttle_key("client", client): 4 * self.settings.access_code_max_failures}
         async with self.db.read() as session:
             await self.failures.check(session, list(limits))
-            row = (await session.execute(select(Grievance.case_id, Grievance.access_code_hash).where(
-                Grievance.reference == reference))).first()  # type: ignore[arg-type]
+            row = (await session.execute(
+                select(col(Grievance.case_id), col(Grievance.access_code_hash))
+                .where(col(Grievance.reference) == reference))).first()
         if codes_match(code, row[1] if row else _NO_SUCH_CODE) and row is not None:
             return int(row[0])
         await self.failures.fail(limits)
@@ -256,11 +258,12 @@ class GrievanceService(CaseService):
         """Per recruiter: how many grievances, how many open or substantiated, which principles."""
         if not principal.roles & STATS_ROLES:
             raise Forbidden("grievance statistics are for scheme staff")
-        stmt = select(Grievance.recruiter_lrn, Grievance.recruiter_name, Grievance.principles,
-                      Grievance.finding_principles, Grievance.substantiated, Case.state).join(
-            Case, Case.id == Grievance.case_id)  # type: ignore[arg-type]
+        stmt = select(col(Grievance.recruiter_lrn), col(Grievance.recruiter_name),
+                      col(Grievance.principles), col(Grievance.finding_principles),
+                      col(Grievance.substantiated), col(Case.state)).join(
+            Case, col(Case.id) == col(Grievance.case_id))
         if lrn:
-            stmt = stmt.where(Grievance.recruiter_lrn == lrn)  # type: ignore[arg-type]
+            stmt = stmt.where(col(Grievance.recruiter_lrn) == lrn)
         async with self.db.read() as session:
             rows = (await session.execute(stmt)).all()
         groups: dict[tuple[str | None, str | None], list[Any]] = defaultdict(list)
@@ -312,13 +315,14 @@ class GrievanceService(CaseService):
 
     async def _messages(self, session: AsyncSession, case_id: int) -> list[MessageView]:
         rows = (await session.scalars(select(GrievanceMessage).where(
-            GrievanceMessage.case_id == case_id).order_by(GrievanceMessage.id))).all()  # type: ignore[arg-type]
+            col(GrievanceMessage.case_id) == case_id).order_by(col(GrievanceMessage.id)))).all()
         return [message_view(self.vault, m) for m in rows]
 
     @staticmethod
     async def _next_deadline(session: AsyncSession, case_id: int) -> Any:
-        return await session.scalar(select(func.min(Timer.due_at)).where(
-            Timer.case_id == case_id, Timer.kind == "deadline", Timer.status == "pending"))  # type: ignore[arg-type]
+        return await session.scalar(select(func.min(col(Timer.due_at))).where(
+            col(Timer.case_id) == case_id, col(Timer.kind) == "deadline",
+            col(Timer.status) == "pending"))
 
     async def view(self, session: AsyncSession, case: Case, grievance: Grievance | None,
                    *, full: bool) -> StaffGrievanceView:

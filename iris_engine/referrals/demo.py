@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 
-from iris_engine.disclosure.schemas import AuthorityCreate
+from iris_engine.disclosure.schemas import AuthorityCreate, Remit
 from iris_engine.domain import DemoLogin, DemoSeed
 from iris_engine.people import NewUser
 from iris_engine.store.models import Organisation
@@ -14,7 +15,7 @@ __all__ = ["DEMO_AUTHORITIES", "seed_demo"]
 DEMO_AUTHORITY_PASSWORD = "demo-authority-2026"
 
 #: (name, countries, remits, e-mail of its demo user)
-DEMO_AUTHORITIES = [
+DEMO_AUTHORITIES: list[tuple[str, list[str], list[Remit], str]] = [
     ("Department of Foreign Employment (demo)", ["NP"], ["licensing", "labour_exploitation"],
      "officer@dofe.demo.iris.example"),
     ("Ministry of Labour, labour inspection (demo)", ["QA", "AE", "SA"],
@@ -28,9 +29,9 @@ async def seed_demo(seed: DemoSeed) -> list[DemoLogin]:
     directory = seed.services.authorities
     logins = []
     for name, countries, remits, email in DEMO_AUTHORITIES:
-        await directory.add(None, AuthorityCreate(name=name, countries=countries, remits=remits))  # type: ignore[arg-type]
+        await directory.add(None, AuthorityCreate(name=name, countries=countries, remits=remits))
         async with seed.services.db.write() as session:
-            org = (await session.scalars(select(Organisation).where(Organisation.name == name))).one()
+            org = (await session.scalars(select(Organisation).where(col(Organisation.name) == name))).one()
             await seed.services.people.add_user(session, org, NewUser(
                 email, f"Officer, {name}", DEMO_AUTHORITY_PASSWORD, ("authority",)))
         logins.append(DemoLogin("authority", email, DEMO_AUTHORITY_PASSWORD))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from iris_engine.cases import SYSTEM, Principal, TransitionContext
 from iris_engine.disclosure.models import Authority
@@ -71,9 +72,10 @@ class Referrals(ReferralDesk):
 
     async def of_case(self, session: AsyncSession, case_id: int) -> list[ReferralSummary]:
         rows = (await session.execute(
-            select(Referral.case_id, Case.state).join(Case, Case.id == Referral.case_id)  # type: ignore[arg-type]
-            .where(Referral.source_case_id == case_id)  # type: ignore[arg-type]
-            .order_by(Referral.case_id))).all()  # type: ignore[arg-type]
+            select(col(Referral.case_id), col(Case.state))
+            .join(Case, col(Case.id) == col(Referral.case_id))
+            .where(col(Referral.source_case_id) == case_id)
+            .order_by(col(Referral.case_id)))).all()
         return [ReferralSummary(row[0], row[1], row[1] not in _NOT_STANDING) for row in rows]
 
     async def follow_assignee(self, ctx: TransitionContext) -> list[int]:

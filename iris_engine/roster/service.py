@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, select, tuple_
+from sqlmodel import col
 
 from iris_engine.errors import FieldError, InvalidInput, NotFound
 from iris_engine.roster.models import RosterCountry, RosterEntry, RosterMeta
@@ -27,9 +28,9 @@ from iris_engine.store.db import Database
 __all__ = ["PUBLIC_STATUSES", "CachedPage", "Roster", "RosterQuery"]
 
 PUBLIC_STATUSES = ("accredited", "suspended", "withdrawn", "expired")
-_COLUMNS = (RosterEntry.lrn, RosterEntry.name, RosterEntry.country, RosterEntry.countries,
-            RosterEntry.status, RosterEntry.accredited_on, RosterEntry.valid_until,
-            RosterEntry.status_since)
+_COLUMNS = (col(RosterEntry.lrn), col(RosterEntry.name), col(RosterEntry.country),
+            col(RosterEntry.countries), col(RosterEntry.status), col(RosterEntry.accredited_on),
+            col(RosterEntry.valid_until), col(RosterEntry.status_since))
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +132,7 @@ class Roster:
             if self._due():
                 started = time.monotonic()
                 async with self.db.read() as session:
-                    current = int(await session.scalar(select(RosterMeta.version)) or 0)
+                    current = int(await session.scalar(select(col(RosterMeta.version))) or 0)
                 if current != self._version:
                     self._drop_pages()
                     self._version = current
@@ -164,7 +165,7 @@ class Roster:
 
         async def build() -> dict[str, Any]:
             async with self.db.read() as session:
-                row = (await session.execute(select(*_COLUMNS).where(RosterEntry.lrn == key))).first()  # type: ignore[arg-type]
+                row = (await session.execute(select(*_COLUMNS).where(col(RosterEntry.lrn) == key))).first()
             if row is None:
                 raise NotFound(f"no roster entry {key}; only accredited recruiters and their "
                                "history are listed")
@@ -173,19 +174,20 @@ class Roster:
         return await self._cached(("entry", key), build)
 
     async def _search(self, q: RosterQuery) -> dict[str, Any]:
-        stmt = select(*_COLUMNS, RosterEntry.name_key).where(RosterEntry.status.in_(q.status))  # type: ignore[attr-defined]
+        stmt = select(*_COLUMNS, col(RosterEntry.name_key)).where(col(RosterEntry.status).in_(q.status))
         if q.country:
-            stmt = stmt.join(RosterCountry, and_(RosterCountry.lrn == RosterEntry.lrn,  # type: ignore[arg-type]
-                                                 RosterCountry.country == q.country))
+            stmt = stmt.join(RosterCountry, and_(col(RosterCountry.lrn) == col(RosterEntry.lrn),
+                                                 col(RosterCountry.country) == q.country))
         if q.q:
-            stmt = stmt.where(RosterEntry.name_key.like(_like(q.q), escape="\\"))  # type: ignore[attr-defined]
+            stmt = stmt.where(col(RosterEntry.name_key).like(_like(q.q), escape="\\"))
         if q.lrn:
             # a range, not LIKE 'X%': both databases answer it from the primary key
             upper = q.lrn[:-1] + chr(ord(q.lrn[-1]) + 1)
-            stmt = stmt.where(RosterEntry.lrn >= q.lrn, RosterEntry.lrn < upper)  # type: ignore[operator]
+            stmt = stmt.where(col(RosterEntry.lrn) >= q.lrn, col(RosterEntry.lrn) < upper)
         if q.cursor:
-            stmt = stmt.where(tuple_(RosterEntry.name_key, RosterEntry.lrn) > _decode_cursor(q.cursor))
-        stmt = stmt.order_by(RosterEntry.name_key, RosterEntry.lrn).limit(q.limit + 1)
+            stmt = stmt.where(tuple_(col(RosterEntry.name_key), col(RosterEntry.lrn))
+                              > _decode_cursor(q.cursor))
+        stmt = stmt.order_by(col(RosterEntry.name_key), col(RosterEntry.lrn)).limit(q.limit + 1)
         async with self.db.read() as session:
             rows = (await session.execute(stmt)).all()
         more = len(rows) > q.limit
@@ -200,10 +202,10 @@ class Roster:
         """Every entry in roster order, read in batches (no cache: exports are rare)."""
         last: tuple[str, str] | None = None
         while True:
-            stmt = select(*_COLUMNS, RosterEntry.name_key).where(RosterEntry.status.in_(statuses))  # type: ignore[attr-defined]
+            stmt = select(*_COLUMNS, col(RosterEntry.name_key)).where(col(RosterEntry.status).in_(statuses))
             if last:
-                stmt = stmt.where(tuple_(RosterEntry.name_key, RosterEntry.lrn) > last)
-            stmt = stmt.order_by(RosterEntry.name_key, RosterEntry.lrn).limit(batch)
+                stmt = stmt.where(tuple_(col(RosterEntry.name_key), col(RosterEntry.lrn)) > last)
+            stmt = stmt.order_by(col(RosterEntry.name_key), col(RosterEntry.lrn)).limit(batch)
             async with self.db.read() as session:
                 rows = (await session.execute(stmt)).all()
             for r in rows:

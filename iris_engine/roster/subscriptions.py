@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from iris_engine.clock import Clock
 from iris_engine.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -47,7 +48,7 @@ def change_document(change: RosterChange, public_url: str) -> dict[str, object]:
 async def announce(session: AsyncSession, change: RosterChange, settings: Settings) -> int:
     """Queue one message per active subscriber of the recruiter, in the change's transaction."""
     subs = (await session.scalars(select(Subscription).where(
-        Subscription.lrn == change.lrn, Subscription.status == "active"))).all()  # type: ignore[arg-type]
+        col(Subscription.lrn) == change.lrn, col(Subscription.status) == "active"))).all()
     document = change_document(change, settings.public_url)
     for sub in subs:
         if sub.channel == "webhook":
@@ -140,7 +141,7 @@ class Subscriptions:
 
     async def _by_token(self, session: AsyncSession, token: str) -> Subscription:
         sub = (await session.scalars(select(Subscription).where(
-            Subscription.token_hash == _hash(token)).with_for_update())).first()  # type: ignore[arg-type]
+            col(Subscription.token_hash) == _hash(token)).with_for_update())).first()
         if sub is None:
             raise NotFound("no subscription has this token")
         return sub
@@ -172,7 +173,7 @@ class Subscriptions:
             raise InvalidInput("the change-feed query is invalid", errors=errors)
         async with self.db.read() as session:
             rows = (await session.scalars(
-                select(RosterChange).where(RosterChange.seq > since)  # type: ignore[arg-type]
-                .order_by(RosterChange.seq).limit(limit)  # type: ignore[arg-type]
+                select(RosterChange).where(col(RosterChange.seq) > since)
+                .order_by(col(RosterChange.seq)).limit(limit)
             )).all()
             return [change_document(r, self.settings.public_url) for r in rows]

@@ -316,7 +316,7 @@ def _duration(source: str, key_path: str, text: str) -> Duration:
     if _LATEST + value > _LATEST.replace(year=_LATEST.year + 100):
         raise WorkflowDefinitionError(source, key_path, f"{text} is longer than a deadline "
                                       "can be (at most about a century)")
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def _build_timer(source: str, name: str, body: Mapping[str, Any], states: Mapping[str, StateSpec],

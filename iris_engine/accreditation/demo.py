@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from argon2 import PasswordHasher
 from sqlalchemy import select
+from sqlmodel import col
 
 from iris_engine.accreditation.models import Accreditation, NonConformity
 from iris_engine.accreditation.service import WORKFLOW
@@ -44,7 +45,7 @@ _PLAN = [("accredited", 62), ("suspended", 8), ("withdrawn", 7), ("expired", 6),
 
 def _self_assessment(services: Services, countries: list[str], today: datetime) -> dict[str, Any]:
     folder = services.codes.get("iris-standard/1.2").folder
-    doc = json.loads((folder / "examples" / "valid" / "minimal-complete.json").read_text())
+    doc: dict[str, Any] = json.loads((folder / "examples" / "valid" / "minimal-complete.json").read_text())
     doc = copy.deepcopy(doc)
     a = doc["principles"]["A"]
     a["countries_of_operation"] = countries
@@ -98,7 +99,7 @@ async def _walk(services: Services, session: Any, clock: ManualClock, recruiter:
                               principal=recruiter, role="recruiter",
                               data={"code_of_conduct": "iris-standard/1.2"},
                               detail=lambda case: Accreditation(
-                                  case_id=case.id, code_of_conduct="iris-standard/1.2"))).case
+                                  case_id=case.id or 0, code_of_conduct="iris-standard/1.2"))).case
     await session.flush()
 
     async def fire(who: Principal, event: str, **kw: Any) -> None:
@@ -124,8 +125,8 @@ async def _walk(services: Services, session: Any, clock: ManualClock, recruiter:
         return
     if target != "rejected":
         await fire(auditor, "request_corrective_action")
-        open_ids = (await session.scalars(select(NonConformity.id).where(
-            NonConformity.case_id == case.id, NonConformity.status == "open"))).all()
+        open_ids = (await session.scalars(select(col(NonConformity.id)).where(
+            col(NonConformity.case_id) == case.id, col(NonConformity.status) == "open"))).all()
         await fire(recruiter, "submit_corrective_action", data={"plans": [
             {"non_conformity_id": nc, "action": "Ledger itemised by ILO category"} for nc in open_ids
         ]})

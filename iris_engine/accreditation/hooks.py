@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from iris_engine.accreditation.models import Accreditation, NonConformity
 from iris_engine.accreditation.roster import publish
@@ -50,10 +51,10 @@ def add_years(day: date, years: int) -> date:
 
 async def _open_non_conformities(ctx: TransitionContext, severity: str | None = None) -> int:
     stmt = select(func.count()).select_from(NonConformity).where(
-        NonConformity.case_id == ctx.case.id, NonConformity.status != "closed"  # type: ignore[arg-type]
+        col(NonConformity.case_id) == ctx.case.id, col(NonConformity.status) != "closed"
     )
     if severity:
-        stmt = stmt.where(NonConformity.severity == severity)  # type: ignore[arg-type]
+        stmt = stmt.where(col(NonConformity.severity) == severity)
     return int((await ctx.session.scalar(stmt)) or 0)
 
 
@@ -108,9 +109,9 @@ async def no_open_major_non_conformity(ctx: TransitionContext) -> None:
 
 @hooks.guard("plans_cover_open_non_conformities", reads_input=True)
 async def plans_cover_open_non_conformities(ctx: TransitionContext) -> None:
-    open_ids = set((await ctx.session.scalars(select(NonConformity.id).where(
-        NonConformity.case_id == ctx.case.id, NonConformity.status == "open"  # type: ignore[arg-type]
-    ))).all())
+    open_ids = {nc_id or 0 for nc_id in (await ctx.session.scalars(select(col(NonConformity.id)).where(
+        col(NonConformity.case_id) == ctx.case.id, col(NonConformity.status) == "open"
+    ))).all()}
     given = [p["non_conformity_id"] for p in ctx.request.data.get("plans", [])]
     stray = sorted(set(given) - open_ids)
     missing = sorted(open_ids - set(given))
@@ -129,8 +130,8 @@ async def decision_maker_did_not_audit(ctx: TransitionContext) -> None:
     if ctx.actor.user_id is None:
         return
     audited = await ctx.session.scalar(select(exists().where(
-        CaseEvent.case_id == ctx.case.id, CaseEvent.actor_id == ctx.actor.user_id,  # type: ignore[arg-type]
-        CaseEvent.actor_role == "auditor",  # type: ignore[arg-type]
+        col(CaseEvent.case_id) == ctx.case.id, col(CaseEvent.actor_id) == ctx.actor.user_id,
+        col(CaseEvent.actor_role) == "auditor",
     )))
     if audited or ctx.case.assignee_id == ctx.actor.user_id:
         raise Refusal("the decision must be made by someone who did not audit this case")
@@ -158,7 +159,7 @@ async def record_submission(ctx: TransitionContext) -> None:
 @hooks.effect("record_non_conformities")
 async def record_non_conformities(ctx: TransitionContext) -> None:
     rows = [
-        NonConformity(case_id=ctx.case.id, severity=nc["severity"], principle=nc["principle"],
+        NonConformity(case_id=ctx.case.id or 0, severity=nc["severity"], principle=nc["principle"],
                       criterion=nc["criterion"], description=nc["description"],
                       raised_by=ctx.actor.user_id, raised_at=ctx.now)
         for nc in ctx.request.data.get("non_conformities", [])
@@ -173,7 +174,7 @@ async def record_corrective_action_plans(ctx: TransitionContext) -> None:
     for plan in ctx.request.data["plans"]:
         await ctx.session.execute(
             update(NonConformity)
-            .where(NonConformity.id == plan["non_conformity_id"])  # type: ignore[arg-type]
+            .where(col(NonConformity.id) == plan["non_conformity_id"])
             .values(status="plan_submitted", corrective_action=plan["action"],
                     evidence_ref=plan.get("evidence_ref"))
         )
@@ -182,7 +183,7 @@ async def record_corrective_action_plans(ctx: TransitionContext) -> None:
 async def _move_non_conformities(ctx: TransitionContext, old: str, new: str) -> None:
     await ctx.session.execute(
         update(NonConformity)
-        .where(NonConformity.case_id == ctx.case.id, NonConformity.status == old)  # type: ignore[arg-type]
+        .where(col(NonConformity.case_id) == ctx.case.id, col(NonConformity.status) == old)
         .values(status=new, closed_at=ctx.now if new == "closed" else None)
     )
 
@@ -235,8 +236,8 @@ async def certificate_end(ctx: TransitionContext) -> datetime | None:
 async def next_counter(session: AsyncSession, name: str, *, start: int) -> int:
     """Atomically take the next number of a named sequence (the row is locked until commit)."""
     value = await session.scalar(
-        update(Counter).where(Counter.name == name)  # type: ignore[arg-type]
-        .values(value=Counter.value + 1).returning(Counter.value)
+        update(Counter).where(col(Counter.name) == name)
+        .values(value=col(Counter.value) + 1).returning(col(Counter.value))
     )
     if value is None:
         session.add(Counter(name=name, value=start + 1))

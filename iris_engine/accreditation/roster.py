@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from iris_engine.accreditation.models import Accreditation
 from iris_engine.roster.models import RosterChange, RosterCountry, RosterEntry, RosterMeta
@@ -57,14 +58,14 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
         entry.countries = " ".join(countries)
         entry.accredited_on, entry.valid_until = detail.accredited_on, detail.valid_until
         entry.updated_at = now
-        await session.execute(delete(RosterCountry).where(RosterCountry.lrn == detail.lrn))  # type: ignore[arg-type]
+        await session.execute(delete(RosterCountry).where(col(RosterCountry.lrn) == detail.lrn))
     await session.flush()
     session.add_all([RosterCountry(lrn=detail.lrn, country=c) for c in countries])
     # The version row is locked from here to commit, so versions are handed out in commit
     # order: the change feed numbers its rows with them and a reader never skips one.
-    version = await session.scalar(update(RosterMeta).where(RosterMeta.id == 1)  # type: ignore[arg-type]
-                                   .values(version=RosterMeta.version + 1)
-                                   .returning(RosterMeta.version))
+    version = await session.scalar(update(RosterMeta).where(col(RosterMeta.id) == 1)
+                                   .values(version=col(RosterMeta.version) + 1)
+                                   .returning(col(RosterMeta.version)))
     if previous == status:
         return None
     change = RosterChange(seq=int(version or 0), lrn=detail.lrn, name=organisation.name,

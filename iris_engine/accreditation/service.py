@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from iris_engine.accreditation.models import Accreditation, NonConformity
 from iris_engine.accreditation.schemas import (
@@ -39,13 +40,13 @@ class AccreditationService(CaseService):
             raise Forbidden("only a recruiter opens an application, for its own organisation")
         self.codes.get(code_of_conduct)  # 404 for an unknown code, before anything is written
         async with self.db.write() as session:
-            data = {"code_of_conduct": code_of_conduct}
+            data: dict[str, Any] = {"code_of_conduct": code_of_conduct}
             if self_assessment is not None:
-                data["self_assessment"] = self_assessment  # type: ignore[assignment]
+                data["self_assessment"] = self_assessment
             opened = await self.engine.open(
                 session, WORKFLOW, organisation_id=principal.organisation_id, principal=principal,
                 role="recruiter", data=data,
-                detail=lambda case: Accreditation(case_id=case.id, code_of_conduct=code_of_conduct,
+                detail=lambda case: Accreditation(case_id=case.id or 0, code_of_conduct=code_of_conduct,
                                                   self_assessment=self_assessment))
             return await self.view(session, opened.case, opened.detail, full=True)
 
@@ -56,10 +57,10 @@ class AccreditationService(CaseService):
             assert detail is not None
         org = await session.get(Organisation, case.organisation_id)
         ncs = (await session.scalars(select(NonConformity).where(
-            NonConformity.case_id == case.id).order_by(NonConformity.id))).all()  # type: ignore[arg-type]
+            col(NonConformity.case_id) == case.id).order_by(col(NonConformity.id)))).all()
         return ApplicationView(
             id=case.id or 0, state=case.state, revision=case.revision, workflow=case.workflow,
-            workflow_version=case.workflow_version, organisation_id=case.organisation_id,
+            workflow_version=case.workflow_version, organisation_id=case.organisation_id or 0,
             organisation_name=org.name if org else "", assignee_id=case.assignee_id,
             code_of_conduct=detail.code_of_conduct, lrn=detail.lrn,
             accredited_on=detail.accredited_on, valid_until=detail.valid_until,

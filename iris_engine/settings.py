@@ -169,7 +169,7 @@ class Settings:
         """(variable, default, doc) for every setting: the CLI and README list these."""
         out = []
         for f in fields(cls):
-            default = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
+            default = f.default_factory() if callable(f.default_factory) else f.default
             out.append((f"IRIS_{f.name.upper()}", str(default), f.metadata.get("doc", "")))
         return out
 

@@ -19,7 +19,7 @@ from litestar.openapi.spec.enums import OpenAPIType
 __all__ = ["refine"]
 
 
-def _closed_structs(base: type = msgspec.Struct) -> set[str]:
+def _closed_structs(base: type[msgspec.Struct] = msgspec.Struct) -> set[str]:
     names: set[str] = set()
     for cls in base.__subclasses__():
         if getattr(cls, "__struct_config__", None) and cls.__struct_config__.forbid_unknown_fields:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from litestar import Request, Response
@@ -12,6 +12,9 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
 from iris_engine.errors import ApplicationError, FieldError
+
+if TYPE_CHECKING:
+    from litestar.types import ExceptionHandlersMap
 
 __all__ = ["PROBLEM_MEDIA_TYPE", "Problem", "ProblemField", "exception_handlers", "problem_responses"]
 
@@ -136,7 +139,7 @@ def _from_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respons
     ))
 
 
-exception_handlers: dict[type[Exception], Any] = {
+exception_handlers: ExceptionHandlersMap = {
     ApplicationError: _from_application_error,
     ValidationException: _from_validation,
     HTTPException: _from_http,

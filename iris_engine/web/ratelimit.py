@@ -17,7 +17,7 @@ RATE_LIMIT_OPT = "rate_limit"
 
 
 def _form(request: Request[Any, Any, Any]) -> str | None:
-    return request.route_handler.opt.get(RATE_LIMIT_OPT)  # type: ignore[no-any-return]
+    return request.route_handler.opt.get(RATE_LIMIT_OPT)
 
 
 def public_forms_limit(settings: Settings) -> DefineMiddleware:

@@ -161,6 +161,7 @@ def users_add(email: str, name: str, roles: tuple[str, ...], organisation: str, 
               country: str, password: str) -> None:
     """Create a user (auditors, scheme managers, admins; recruiters usually self-register)."""
     from sqlalchemy import select
+    from sqlmodel import col
 
     from iris_engine.people import NewUser
     from iris_engine.store.models import Organisation
@@ -171,7 +172,7 @@ def users_add(email: str, name: str, roles: tuple[str, ...], organisation: str, 
         try:
             async with services.db.write() as session:
                 org = (await session.scalars(select(Organisation).where(
-                    Organisation.name == organisation))).first()  # type: ignore[arg-type]
+                    col(Organisation.name) == organisation))).first()
                 if org is None:
                     org = await services.people.add_organisation(session, kind=kind,
                                                                  name=organisation, country=country)

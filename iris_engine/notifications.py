@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from iris_engine.cases.access import Access, Scope
 from iris_engine.outbox import enqueue
@@ -38,18 +39,18 @@ async def recipients(session: AsyncSession, access: Access, case: Case,
         scope = access.scope(role, case.workflow)
         if scope is Scope.QUEUE:  # the assignee, or the whole queue while nobody holds it
             scope = Scope.ALL if case.assignee_id is None else Scope.ASSIGNED
-        stmt = select(User).where(User.active)  # type: ignore[arg-type]
+        stmt = select(User).where(col(User.active))
         if scope is Scope.ORGANISATION:
-            stmt = stmt.where(User.organisation_id == case.organisation_id)  # type: ignore[arg-type]
+            stmt = stmt.where(col(User.organisation_id) == case.organisation_id)
         elif scope is Scope.ASSIGNED:
             if case.assignee_id is None:
                 continue
-            stmt = stmt.where(User.id == case.assignee_id)  # type: ignore[arg-type]
+            stmt = stmt.where(col(User.id) == case.assignee_id)
         elif scope is Scope.ALL:
-            stmt = stmt.where(User.roles.contains(role))  # type: ignore[attr-defined]
+            stmt = stmt.where(col(User.roles).contains(role))
         else:  # e.g. a complainant: reached through their own access code, never by e-mail
             continue
-        for user in (await session.scalars(stmt.order_by(User.id))).all():  # type: ignore[arg-type]
+        for user in (await session.scalars(stmt.order_by(col(User.id)))).all():
             if role in user.role_set:
                 found.setdefault(user.id or 0, _Recipient(user)).roles.add(role)
     return list(found.values())

@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from iris_engine.cases import Principal, utcnow
 from iris_engine.errors import Conflict, FieldError, InvalidInput, NotAuthenticated
@@ -109,7 +110,7 @@ class People:
         return org, first
 
     async def authenticate(self, session: AsyncSession, email: str, password: str) -> Principal:
-        row = (await session.scalars(select(User).where(User.email == email.strip().lower()))).first()  # type: ignore[arg-type]
+        row = (await session.scalars(select(User).where(col(User.email) == email.strip().lower()))).first()
         matches = await asyncio.to_thread(_verify, row.password_hash if row else None, password)
         if row is None or not matches or not row.active:
             raise NotAuthenticated("wrong e-mail or password")

@@ -84,7 +84,7 @@ async def _events_by_case(session: AsyncSession, batch: int = 5000) -> AsyncIter
 async def verify_chains(session: AsyncSession) -> tuple[int, int, BrokenLink | None]:
     """Recompute every chain. Returns (cases checked, events checked, first broken link)."""
     rows = await session.execute(select(col(Case.id), col(Case.head_hash)).order_by(col(Case.id)))
-    heads = {case_id or 0: head for case_id, head in rows.tuples()}  # a stored id is never NULL
+    heads = {case_id or 0: head for case_id, head in rows}  # a stored id is never NULL
     seen: dict[int, tuple[int, str]] = {}
     events = 0
     async for ev in _events_by_case(session):

@@ -9,7 +9,6 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from iris_engine.accreditation import WORKFLOW
@@ -86,7 +85,7 @@ async def seed_demo(services: Services, *, recruiters: int = 300, seed: int = 20
             staff[email] = Principal(user.id or 0, user.organisation_id, frozenset(roles), email)
     manager = staff[DEMO_STAFF[0][0]]
     auditors = [staff[DEMO_STAFF[1][0]], staff[DEMO_STAFF[2][0]]]
-    shared_hash = PasswordHasher().hash(DEMO_RECRUITER_PASSWORD)
+    shared_hash = await people.hash_password(DEMO_RECRUITER_PASSWORD)
     states = [s for s, share in _PLAN for _ in range(share)]
     real_now = services.clock()
     batch = 50

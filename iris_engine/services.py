@@ -12,7 +12,7 @@ from iris_engine.documents import CodeLibrary
 from iris_engine.errors import WorkflowDefinitionError
 from iris_engine.grievances import GrievanceService
 from iris_engine.notifications import Notifier
-from iris_engine.people import People
+from iris_engine.people import People, password_hasher
 from iris_engine.referrals import Authorities, ReferralService
 from iris_engine.roster.service import Roster
 from iris_engine.roster.subscriptions import Subscriptions
@@ -61,7 +61,8 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     failures = FailureCounter(db, clock, window_seconds=settings.access_code_lockout_seconds)
     services = Services(
         settings=settings, clock=clock, db=db, catalog=catalog, codes=codes, engine=engine,
-        roster=Roster(db, ttl=settings.roster_cache_seconds), people=People(),
+        roster=Roster(db, ttl=settings.roster_cache_seconds),
+        people=People(password_hasher(settings.password_hash_profile)),
         accreditation=AccreditationService(db, engine, codes), notifier=notifier,
         subscriptions=Subscriptions(db, settings, clock, vault), vault=vault,
         grievances=GrievanceService(db, engine, vault, failures, settings),

@@ -125,6 +125,8 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
     """Settings for a test: no background ticker (tests tick by hand, on a ManualClock)."""
     values: dict[str, Any] = {
         "database_url": database_url, "secret_key": "test-secret-key-of-at-least-32-bytes!",
+        # every test creates and logs in several users: production-cost argon2 would dominate
+        "password_hash_profile": "test",
         "roster_cache_seconds": 0, "workflows_dir": REPO / "workflows",
         "codes_dir": REPO / "codes_of_conduct", "scheduler": False,
         "webhook_allow_private": True, "outbox_backoff_seconds": 60.0,

@@ -14,7 +14,6 @@ from httpx import ASGITransport, AsyncClient, Response
 
 from iris_engine.app import create_app
 from iris_engine.clock import ManualClock, utcnow
-from iris_engine.migrations import upgrade
 from iris_engine.people import NewUser
 from iris_engine.services import Services, build_services
 from iris_engine.settings import Settings
@@ -146,10 +145,7 @@ def settings_overrides() -> dict[str, Any]:
 
 @pytest.fixture
 async def world(database_url: str, settings_overrides: dict[str, Any]) -> AsyncIterator[World]:
-    import asyncio
-
     settings = test_settings(database_url, **settings_overrides)
-    await asyncio.to_thread(upgrade, database_url)
     clock = ManualClock(utcnow())
     services = build_services(settings, clock=clock)
     app = create_app(settings, services=services)

@@ -15,7 +15,7 @@ from iris_engine.documents import CodeLibrary
 from iris_engine.domain import Domain
 from iris_engine.errors import ConfigurationError, WorkflowDefinitionError
 from iris_engine.notifications import Notifier
-from iris_engine.people import People
+from iris_engine.people import People, password_hasher
 from iris_engine.roster.service import Roster
 from iris_engine.roster.subscriptions import Subscriptions
 from iris_engine.settings import Settings
@@ -92,7 +92,8 @@ def build_services(settings: Settings, *, clock: Clock = utcnow,
     notifier = engine.notifier = Notifier(settings, engine.access)
     services = Services(
         settings=settings, clock=clock, db=db, catalog=catalog, codes=codes, engine=engine,
-        roster=roster, people=People(catalog.roles()), notifier=notifier,
+        roster=roster, notifier=notifier,
+        people=People(catalog.roles(), password_hasher(settings.password_hash_profile)),
         subscriptions=Subscriptions(db, settings, clock, vault), vault=vault,
         failures=FailureCounter(db, clock, window_seconds=settings.access_code_lockout_seconds),
         authorities=Authorities(db, vault, settings, clock),

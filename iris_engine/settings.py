@@ -35,6 +35,14 @@ class Settings:
     token_ttl_seconds: int = field(
         default=3600, metadata={"doc": "Lifetime of an access token, in seconds."}
     )
+    password_hash_profile: str = field(
+        default="rfc9106",
+        metadata={"doc": "Cost of hashing passwords (argon2id). rfc9106: RFC 9106's low-memory "
+                  "profile (3 passes, 64 MiB, 4 lanes), for production. test: the least argon2 "
+                  "allows (1 pass, 8 KiB, 1 lane), ~1000x cheaper and as cheap to brute-force: "
+                  "only for test suites. A hash keeps the parameters it was made with, so "
+                  "passwords still verify after a change."},
+    )
     workflows_dir: Path = field(
         default_factory=default_workflows_dir,
         metadata={"doc": "Folder of workflow definitions (*.yaml)."},

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.databases import PostgresServer, copy_sqlite, make_postgres_template, make_sqlite_template
 
 PG_ENV = "IRIS_TEST_DATABASE_URL"
 REPO = Path(__file__).resolve().parent.parent
@@ -17,34 +18,40 @@ def _postgres_url() -> str | None:
     return os.environ.get(PG_ENV) or None
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file migrated to head once per run (per xdist worker): tests copy it."""
+    return make_sqlite_template(tmp_path_factory.mktemp("template") / "iris.db")
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[tuple[PostgresServer, str]]:
+    """A PostgreSQL database migrated to head once per run (per xdist worker), dropped at the
+    end; tests get ``CREATE DATABASE ... TEMPLATE`` copies of it."""
+    base = _postgres_url()
+    assert base is not None, "database_url skips before asking for this"
+    server = PostgresServer(base)
+    name = make_postgres_template(server, f"iris_tmpl_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}")
+    try:
+        yield server, name
+    finally:
+        server.drop(name)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: an SQLite file, or a new PostgreSQL database when
-    IRIS_TEST_DATABASE_URL points at a server (postgresql+asyncpg://user@host/any_db)."""
+    """A fresh database of its own, already migrated to head: an SQLite file, or a new
+    PostgreSQL database when IRIS_TEST_DATABASE_URL points at a server
+    (postgresql+asyncpg://user@host/any_db; the user must be allowed to create databases)."""
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'iris.db'}"
+        yield copy_sqlite(request.getfixturevalue("sqlite_template"), tmp_path)
         return
-    base = _postgres_url()
-    if base is None:
+    if _postgres_url() is None:
         pytest.skip(f"PostgreSQL not configured: set {PG_ENV}=postgresql+asyncpg://user@host/db "
                     "(.ci/run does)")
-    import asyncio
-
-    import asyncpg
-
-    name = f"iris_t_{uuid.uuid4().hex[:12]}"
-    dsn = base.replace("postgresql+asyncpg://", "postgresql://")
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(dsn)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    head, _, _ = base.rpartition("/")
+    server, template = request.getfixturevalue("postgres_template")
+    name = server.create("iris_t", template=template)
     try:
-        yield f"{head}/{name}"
+        yield server.url(name)
     finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.drop(name)

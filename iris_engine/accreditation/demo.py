@@ -9,7 +9,6 @@ import random
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -62,7 +61,7 @@ async def seed_demo(seed: DemoSeed) -> list[DemoLogin]:
     recruiters = seed.sizes.get("recruiters", DEFAULT_RECRUITERS)
     manager = seed.staff_with("scheme_manager")[0]
     auditors = seed.staff_with("auditor")
-    shared_hash = PasswordHasher().hash(DEMO_RECRUITER_PASSWORD)
+    shared_hash = await services.people.hash_password(DEMO_RECRUITER_PASSWORD)
     states = [s for s, share in _PLAN for _ in range(share)]
     batch = 50
     for start in range(0, recruiters, batch):

@@ -20,22 +20,6 @@ from iris_engine.store.models import Organisation, User
 __all__ = ["ORGANISATION_KINDS", "NewUser", "People"]
 
 ORGANISATION_KINDS = ("recruiter", "audit_body", "scheme", "authority")
-_hasher = PasswordHasher()
-# verified against when the e-mail is unknown, so both answers take the same time; made on
-# first use (argon2 costs ~100 ms and 64 MiB, too much to pay at import)
-_dummy_hash: str | None = None
-
-
-def _verify(password_hash: str | None, password: str) -> bool:
-    """Runs in a worker thread: argon2 must not stall the event loop."""
-    global _dummy_hash
-    if password_hash is None:
-        _dummy_hash = _dummy_hash or _hasher.hash("not a password")
-        password_hash = _dummy_hash
-    try:
-        return bool(_hasher.verify(password_hash, password))
-    except (VerifyMismatchError, InvalidHashError):
-        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +45,35 @@ def _check_user(user: NewUser, base: str, roles: Sequence[str]) -> list[FieldErr
 
 
 class People:
-    """``roles``: the roles an account may hold (those the workflows give access to)."""
+    """``roles``: the roles an account may hold (those the workflows give access to);
+    ``hasher``: the password hasher of the configured profile."""
 
-    def __init__(self, roles: Sequence[str]) -> None:
+    def __init__(self, roles: Sequence[str], hasher: PasswordHasher) -> None:
         self.roles = tuple(roles)
+        self._hasher = hasher
+        # verified against when the e-mail is unknown, so both answers take the same time; made
+        # by this hasher, so it costs what a real user's hash costs, on first use (the
+        # production profile costs ~100 ms and 64 MiB, too much to pay at start-up)
+        self._dummy_hash: str | None = None
+
+    async def hash_password(self, password: str) -> str:
+        """Hash in a worker thread: argon2 must not stall the event loop."""
+        return await asyncio.to_thread(self._hasher.hash, password)
+
+    def password_matches(self, password_hash: str | None, password: str) -> bool:
+        """Blocking: run it in a worker thread. ``None`` (no such user) never matches but
+        takes as long as a real check."""
+        if password_hash is None:
+            self._dummy_hash = self._dummy_hash or self._hasher.hash("not a password")
+            self._verifies(self._dummy_hash, password)
+            return False
+        return self._verifies(password_hash, password)
+
+    def _verifies(self, password_hash: str, password: str) -> bool:
+        try:
+            return bool(self._hasher.verify(password_hash, password))
+        except (VerifyMismatchError, InvalidHashError):
+            return False
 
     async def add_organisation(self, session: AsyncSession, *, kind: str, name: str,
                                country: str) -> Organisation:
@@ -88,7 +97,7 @@ class People:
         errors = _check_user(user, base_pointer, self.roles)
         if errors:
             raise InvalidInput("the user is incomplete or invalid", errors=errors)
-        password_hash = await asyncio.to_thread(_hasher.hash, user.password)
+        password_hash = await self.hash_password(user.password)
         row = User(email=user.email.strip().lower(), name=user.name.strip(),
                    password_hash=password_hash, organisation_id=organisation.id or 0,
                    roles=" ".join(sorted(set(user.roles))), created_at=utcnow())
@@ -111,7 +120,8 @@ class People:
 
     async def authenticate(self, session: AsyncSession, email: str, password: str) -> Principal:
         row = (await session.scalars(select(User).where(col(User.email) == email.strip().lower()))).first()
-        matches = await asyncio.to_thread(_verify, row.password_hash if row else None, password)
+        matches = await asyncio.to_thread(self.password_matches, row.password_hash if row else None,
+                                          password)
         if row is None or not matches or not row.active:
             raise NotAuthenticated("wrong e-mail or password")
         return Principal(row.id or 0, row.organisation_id, row.role_set, row.email)

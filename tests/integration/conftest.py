@@ -14,7 +14,6 @@ from httpx import ASGITransport, AsyncClient, Response
 
 from iris_engine.app import create_app
 from iris_engine.clock import ManualClock, utcnow
-from iris_engine.migrations import upgrade
 from iris_engine.people import NewUser
 from iris_engine.services import Services, build_services
 from iris_engine.settings import Settings
@@ -125,6 +124,8 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
     """Settings for a test: no background ticker (tests tick by hand, on a ManualClock)."""
     values: dict[str, Any] = {
         "database_url": database_url, "secret_key": "test-secret-key-of-at-least-32-bytes!",
+        # every test creates and logs in several users: production-cost argon2 would dominate
+        "password_hash_profile": "test",
         "roster_cache_seconds": 0, "workflows_dir": REPO / "workflows",
         "codes_dir": REPO / "codes_of_conduct", "scheduler": False,
         "webhook_allow_private": True, "outbox_backoff_seconds": 60.0,
@@ -144,10 +145,7 @@ def settings_overrides() -> dict[str, Any]:
 
 @pytest.fixture
 async def world(database_url: str, settings_overrides: dict[str, Any]) -> AsyncIterator[World]:
-    import asyncio
-
     settings = test_settings(database_url, **settings_overrides)
-    await asyncio.to_thread(upgrade, database_url)
     clock = ManualClock(utcnow())
     services = build_services(settings, clock=clock)
     app = create_app(settings, services=services)

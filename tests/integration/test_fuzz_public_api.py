@@ -131,6 +131,8 @@ def _server_env(db: Path) -> dict[str, str]:
         "IRIS_PUBLIC_RATE_LIMIT_PER_MINUTE": "100000000",
         "IRIS_ACCESS_CODE_MAX_FAILURES": "100000000",
         "IRIS_ROSTER_CACHE_SECONDS": "0",
+        # the fuzzer logs in (issueToken) hundreds of times; the cost of a hash is not under test
+        "IRIS_PASSWORD_HASH_PROFILE": "test",
     })
     return env
 

@@ -5,7 +5,6 @@ deadline that fires by itself, with no shared module touched."""
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,7 +17,6 @@ from iris_engine.app import create_app
 from iris_engine.cases.audit import verify_chains
 from iris_engine.clock import ManualClock, utcnow
 from iris_engine.domains import DOMAINS
-from iris_engine.migrations import upgrade
 from iris_engine.services import build_services
 from iris_engine.store.models import OutboxMessage
 from iris_engine.ticker import Ticker
@@ -34,7 +32,6 @@ async def world(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
     shutil.copytree(REPO / "workflows", folder)
     shutil.copy(sample_domain.WORKFLOW_FILE, folder)
     settings = conftest.test_settings(database_url, workflows_dir=folder)
-    await asyncio.to_thread(upgrade, database_url)
     clock = ManualClock(utcnow())
     services = build_services(settings, clock=clock, domains=(*DOMAINS, sample_domain.DOMAIN))
     async with services.db.write_engine.begin() as conn:  # its table ships with no migration

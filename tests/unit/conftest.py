@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.databases import copy_sqlite
+
 REPO = Path(__file__).resolve().parents[2]
 
 #: The smallest useful workflow: a loop, a branch with a reason code, and a final state.
@@ -72,10 +74,7 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """A migrated SQLite file, for the command-line tests."""
-    from iris_engine.migrations import upgrade
-
-    url = f"sqlite+aiosqlite:///{tmp_path / 'iris.db'}"
-    upgrade(url)
-    return url
+def database_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A migrated SQLite file, for the command-line tests (SQLite only, unlike the shared
+    fixture it overrides)."""
+    return copy_sqlite(sqlite_template, tmp_path)

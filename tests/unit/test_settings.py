@@ -29,6 +29,7 @@ def test_parses_every_kind() -> None:
         "IRIS_DATABASE_URL": "postgresql+asyncpg://iris@db/iris",
         "IRIS_SECRET_KEY": "s3cret",
         "IRIS_TOKEN_TTL_SECONDS": "60",
+        "IRIS_PASSWORD_HASH_PROFILE": "test",
         "IRIS_WORKFLOWS_DIR": "/srv/workflows",
         "IRIS_CODES_DIR": "/srv/codes",
         "IRIS_ROSTER_CACHE_SECONDS": "0.25",
@@ -41,6 +42,7 @@ def test_parses_every_kind() -> None:
     assert settings.secret_key == "s3cret"
     assert settings.signing_key() == "s3cret"
     assert settings.token_ttl_seconds == 60
+    assert settings.password_hash_profile == "test"
     assert settings.workflows_dir == Path("/srv/workflows")
     assert settings.codes_dir == Path("/srv/codes")
     assert settings.roster_cache_seconds == 0.25

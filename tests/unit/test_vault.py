@@ -128,6 +128,7 @@ def test_generate_key_is_accepted() -> None:
 SHORT = K1.split(":", 1)[1][:-4]
 
 
+# named cases: the keys are random, and pytest-xdist needs every worker to collect the same ids
 @pytest.mark.parametrize(("spec", "match"), [
     ("no-colon-here", "entry 1"),
     (f"{K1},justtext", "entry 2"),
@@ -140,7 +141,8 @@ SHORT = K1.split(":", 1)[1][:-4]
     ("k1:%%%not-base64%%%", "'k1'"),
     (f"k1:{K1.split(':', 1)[1]}AAAA", "'k1'"),
     (f"{K1},{generate_key('k1')}", "twice"),
-])
+], ids=["no-colon", "junk-second-entry", "space-in-id", "dot-in-id", "id-too-long", "empty-id",
+        "key-too-short", "empty-key", "not-base64", "key-too-long", "id-twice"])
 def test_parse_keys_errors(spec: str, match: str) -> None:
     """A malformed IRIS_DATA_KEYS is a configuration error naming the entry or key."""
     with pytest.raises(ConfigurationError, match=match):

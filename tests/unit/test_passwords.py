@@ -12,11 +12,13 @@ from iris_engine.people import PASSWORD_HASH_PROFILES, People, password_hasher
 from iris_engine.settings import Settings
 
 PASSWORD = "correct horse battery"
+#: the account roles do not matter to hashing
+ROLES = ("recruiter",)
 
 
 @pytest.mark.parametrize("profile", sorted(PASSWORD_HASH_PROFILES))
 async def test_the_profile_sets_the_parameters_of_new_hashes(profile: str) -> None:
-    made = await People(password_hasher(profile)).hash_password(PASSWORD)
+    made = await People(ROLES, password_hasher(profile)).hash_password(PASSWORD)
     assert extract_parameters(made) == PASSWORD_HASH_PROFILES[profile]
 
 
@@ -28,8 +30,8 @@ def test_the_default_profile_is_argon2_cffis_default() -> None:
 
 @pytest.mark.parametrize(("before", "after"), [("rfc9106", "test"), ("test", "rfc9106")])
 async def test_a_hash_made_under_one_profile_verifies_under_another(before: str, after: str) -> None:
-    stored = await People(password_hasher(before)).hash_password(PASSWORD)
-    people = People(password_hasher(after))
+    stored = await People(ROLES, password_hasher(before)).hash_password(PASSWORD)
+    people = People(ROLES, password_hasher(after))
     assert people.password_matches(stored, PASSWORD)
     assert not people.password_matches(stored, "wrong horse battery")
 
@@ -51,7 +53,7 @@ class _RecordingHasher(PasswordHasher):
 
 def test_an_unknown_user_costs_a_check_against_a_hash_of_the_configured_cost() -> None:
     hasher = _RecordingHasher()
-    people = People(hasher)
+    people = People(ROLES, hasher)
     # even the dummy's own password does not let an unknown user in
     assert not people.password_matches(None, "not a password")
     assert not people.password_matches(None, PASSWORD)

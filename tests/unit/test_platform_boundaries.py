@@ -74,3 +74,23 @@ def test_the_engine_names_no_workflow() -> None:
 def test_every_workflow_file_has_a_domain_that_serves_it() -> None:
     served = {api.workflow for d in DOMAINS for api in d.cases}
     assert set(WorkflowCatalog.from_dir(REPO / "workflows").names()) == served
+
+
+def test_every_table_is_declared_once_by_a_domain_or_the_platform() -> None:
+    """What Alembic sees (importing the domains) is exactly what the declarations name: each
+    domain its workflows' detail tables and its other tables, the platform the rest."""
+    from sqlmodel import SQLModel
+
+    import iris_engine.disclosure.models
+    import iris_engine.roster.models
+    import iris_engine.store.models
+
+    platform = {obj.__tablename__ for module in (iris_engine.store.models, iris_engine.roster.models,
+                                                 iris_engine.disclosure.models)
+                for obj in vars(module).values()
+                if isinstance(obj, type) and getattr(obj, "__table__", None) is not None}
+    declared = [model.__tablename__ for d in DOMAINS
+                for model in (*(api.service.detail_model for api in d.cases), *d.tables)]
+    assert len(declared) == len(set(declared))
+    assert platform.isdisjoint(declared)
+    assert set(SQLModel.metadata.tables) == platform | set(declared)

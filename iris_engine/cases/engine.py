@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from iris_engine.timers import TimerBook
     from iris_engine.timers.book import NewDeadline
 
-__all__ = ["CaseEngine", "Refusal", "TransitionOutcome", "utcnow"]
+__all__ = ["SYSTEM", "CaseEngine", "TransitionOutcome", "utcnow"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,27 +39,24 @@ def test_the_domain_packages_are_found() -> None:
     assert DOMAIN_PACKAGES == ["accreditation", "grievances", "referrals"]
 
 
+def _imports_of(package: str, targets: list[str]) -> set[str]:
+    """Where a module of ``package`` imports one of the ``targets`` packages."""
+    return {
+        f"{path.relative_to(REPO)} imports {module}"
+        for path in (PACKAGE / package).rglob("*.py") for module in _imports(path)
+        if any(module == f"iris_engine.{t}" or module.startswith(f"iris_engine.{t}.")
+               for t in targets)
+    }
+
+
 @pytest.mark.parametrize("domain", DOMAIN_PACKAGES)
 def test_a_domain_imports_no_other_domain(domain: str) -> None:
-    others = [d for d in DOMAIN_PACKAGES if d != domain]
-    offending = {
-        f"{path.relative_to(REPO)} imports {module}"
-        for path in (PACKAGE / domain).rglob("*.py") for module in _imports(path)
-        if any(module == f"iris_engine.{o}" or module.startswith(f"iris_engine.{o}.")
-               for o in others)
-    }
-    assert offending == set()
+    assert _imports_of(domain, [d for d in DOMAIN_PACKAGES if d != domain]) == set()
 
 
 @pytest.mark.parametrize("package", PLATFORM)
 def test_the_platform_imports_no_domain(package: str) -> None:
-    offending = {
-        f"{path.relative_to(REPO)} imports {module}"
-        for path in (PACKAGE / package).rglob("*.py") for module in _imports(path)
-        if any(module == f"iris_engine.{d}" or module.startswith(f"iris_engine.{d}.")
-               for d in DOMAIN_PACKAGES)
-    }
-    assert offending == set()
+    assert _imports_of(package, DOMAIN_PACKAGES) == set()
 
 
 def test_the_engine_names_no_workflow() -> None:

@@ -283,6 +283,32 @@ async def test_an_authority_sees_only_its_referrals_and_the_data_consented(
     await chains_verify(world)
 
 
+async def test_a_referral_follows_its_grievance_to_a_new_caseworker_as_an_audited_event(
+        world: World, gcast: GrievanceCast) -> None:
+    """Assignment belongs to the engine: the grievance's `assign` sets its caseworker and
+    records it, and each live referral is moved by its own `reassign` event, caused by it."""
+    filing, referral_id = await referred(world, gcast, gcast.glaa_id)
+    assert (await gcast.caseworker.get(f"/api/v1/referrals/{referral_id}/history")).json()[0][
+        "data"]["assignee_id"] == gcast.caseworker.user_id  # the opening records who holds it
+
+    view = await walk(gcast.supervisor, filing.case_id,
+                      ("assign", {"data": {"caseworker_id": gcast.other_caseworker.user_id}}))
+    assert view["assignee_id"] == gcast.other_caseworker.user_id
+
+    history = (await gcast.supervisor.get(f"/api/v1/referrals/{referral_id}/history")).json()
+    reassign = history[-1]
+    assert (reassign["event"], reassign["actor_role"]) == ("reassign", "system")
+    assert reassign["data"]["outcome"] == {"assignee_id": gcast.other_caseworker.user_id}
+    assert reassign["data"]["cause"]["grievance"]["case_id"] == filing.case_id
+    grievance_events = (await gcast.supervisor.get(f"{CASES}/{filing.case_id}/history")).json()
+    assert grievance_events[-1]["data"]["outcome"] == {
+        "assignee_id": gcast.other_caseworker.user_id, "referrals_reassigned": [referral_id]}
+    # the referral is now in the new caseworker's queue, and no longer in the old one's
+    assert (await gcast.other_caseworker.get(f"/api/v1/referrals/{referral_id}")).status_code == 200
+    assert (await gcast.caseworker.get(f"/api/v1/referrals/{referral_id}")).status_code == 403
+    await chains_verify(world)
+
+
 async def test_referral_lifecycle_and_an_unacknowledged_referral_escalates(
         world: World, gcast: GrievanceCast) -> None:
     _, rid = await referred(world, gcast, gcast.glaa_id)

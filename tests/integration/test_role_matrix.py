@@ -95,9 +95,11 @@ def read_rows(app_id: int, grievance_id: int, referral_id: int, last_tier_id: in
         ("GET", g, None, g_case),
         ("GET", f"{g}/transitions", None, g_case),
         ("GET", f"{g}/history", None, g_case),
+        ("GET", f"{g}/narrative?purpose=test", None, g_case),
         ("GET", g3, None, g_last),
         ("GET", f"{g3}/transitions", None, g_last),
         ("GET", f"{g3}/history", None, g_last),
+        ("GET", f"{g3}/narrative?purpose=test", None, g_last),
         ("GET", f"{g3}/messages", None, g_handler),
         ("GET", f"{g}/messages", None, g_handler),
         ("GET", f"{g}/identity?purpose=test", None, expect("caseworker")),  # assigned one only
@@ -225,7 +227,7 @@ async def test_every_role_against_every_read_endpoint(
     for actor, path in [("caseworker", f"{g}/identity?purpose=test"), ("glaa", f"{ref}/identity")]:
         assert (await s.call(actor, "GET", path)).json()["email"] == "sita.gurung@mail.example"
     # an admin reads neither a grievance's narrative nor a referral's packet
-    assert (await s.call("admin", "GET", g)).status_code == 403
+    assert (await s.call("admin", "GET", f"{g}/narrative?purpose=test")).status_code == 403
     assert (await s.call("admin", "GET", ref)).status_code == 403
 
 

@@ -95,7 +95,7 @@ class Access:
 
     async def within(self, session: AsyncSession, role: str, case: Case) -> bool:
         """Whether the named scope ``role`` has on the case's workflow selects this case, by
-        the same condition that filters lists (flushing first, so it sees this transaction)."""
+        the same condition that filters lists (autoflush lets it see this transaction)."""
         clause = self._named.get((case.workflow, role))
         if clause is None:
             return False

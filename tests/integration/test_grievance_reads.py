@@ -56,9 +56,13 @@ async def walk(actor: Actor, case_id: int, *steps: tuple[str, dict[str, Any]]) -
 
 
 async def closed(gcast: GrievanceCast, case_id: int) -> None:
+    """Investigated, found unsubstantiated and closed: the only note is the findings', which
+    stay on the recruiter's record and are no one's personal account."""
     await walk(gcast.caseworker, case_id, ("acknowledge", {}),
-               ("triage", {"data": {"severity": "medium"}}), ("signpost", SIGNPOST),
-               ("close", {"reason_code": "other_mechanism"}))
+               ("triage", {"data": {"severity": "medium"}}), ("start_investigation", {}),
+               ("record_findings", {"note": "No fee was charged.",
+                                    "data": {"substantiated": False}}),
+               ("close", {"reason_code": "resolved"}))
 
 
 async def assert_out_of_reach(actor: Actor, case_id: int, like: Response) -> None:
@@ -189,7 +193,7 @@ async def test_reading_what_the_complainant_wrote_elsewhere_is_recorded(
     filing = await file_grievance(world)
     case = f"{CASES}/{filing.case_id}"
     await closed(gcast, filing.case_id)
-    # staff notes only so far: the history opens nothing of theirs
+    # the findings' note only so far: the history opens nothing of theirs
     assert (await gcast.supervisor.get(f"{case}/history")).status_code == 200
     assert await reads_of(world, filing.case_id) == []
 

@@ -20,7 +20,7 @@ from iris_engine.outbox import enqueue
 from iris_engine.settings import Settings
 from iris_engine.store.models import Case, CaseEvent, Organisation, User
 from iris_engine.timers.book import NewDeadline
-from iris_engine.workflow import TimerSpec, TransitionSpec, WorkflowSpec
+from iris_engine.workflow import NamedScope, TimerSpec, TransitionSpec, WorkflowSpec
 
 __all__ = ["Notifier", "recipients"]
 
@@ -39,6 +39,8 @@ async def recipients(session: AsyncSession, access: Access, case: Case,
         scope = access.scope(role, case.workflow)
         if scope is Scope.QUEUE:  # the assignee, or the whole queue while nobody holds it
             scope = Scope.ALL if case.assignee_id is None else Scope.ASSIGNED
+        elif isinstance(scope, NamedScope):  # everyone in the role, if it reaches this case
+            scope = Scope.ALL if await access.within(session, role, case) else Scope.NONE
         stmt = select(User).where(col(User.active))
         if scope is Scope.ORGANISATION:
             stmt = stmt.where(col(User.organisation_id) == case.organisation_id)

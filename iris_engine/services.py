@@ -111,5 +111,20 @@ def build_services(settings: Settings, *, clock: Clock = utcnow,
     if missing_workflows:
         raise WorkflowDefinitionError(str(settings.workflows_dir), "", "no workflow file for: "
                                       + ", ".join(missing_workflows))
+    _check_named_scopes(catalog, hooks, services.cases)
     resources.add(*services.provided.values())
     return services
+
+
+def _check_named_scopes(catalog: WorkflowCatalog, hooks: HookRegistry,
+                        cases: dict[str, CaseService]) -> None:
+    """A named scope reads one detail table: a workflow may give it only if that table is its
+    own (another's would quietly reach none of its cases)."""
+    for workflow, service in cases.items():
+        spec = catalog.machine(workflow).spec
+        for role, name in spec.access.items():
+            scope = hooks.scopes.get(name)
+            if scope is not None and scope.table is not service.detail_model:
+                raise WorkflowDefinitionError(
+                    spec.source, f"access.{role}", f"scope {name!r} reads the table "
+                    f"{scope.table.__tablename__}, not this workflow's detail table")

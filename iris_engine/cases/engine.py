@@ -78,7 +78,7 @@ class CaseEngine:
         notifier: Notifier | None = None,
     ) -> None:
         self.catalog = catalog
-        self.access = Access(catalog)
+        self.access = Access(catalog, hooks.scopes)
         self.hooks = hooks
         self.clock = clock
         self.resources = resources or Resources()
@@ -94,6 +94,12 @@ class CaseEngine:
     # -- reading -------------------------------------------------------------------------
     async def get_visible(self, session: AsyncSession, case_id: int, principal: Principal,
                           workflow: str, *, for_update: bool = False) -> Case:
+        return (await self.reach(session, case_id, principal, workflow,
+                                 for_update=for_update))[0]
+
+    async def reach(self, session: AsyncSession, case_id: int, principal: Principal,
+                    workflow: str, *, for_update: bool = False) -> tuple[Case, list[str]]:
+        """The case, with the caller's roles that reach it (refused when none does)."""
         if not 0 < case_id <= MAX_ID:  # no such id: and the driver would overflow on it
             raise NotFound(f"no {workflow} case {case_id}")
         stmt = select(Case).where(col(Case.id) == case_id, col(Case.workflow) == workflow)
@@ -102,12 +108,14 @@ class CaseEngine:
         case = (await session.scalars(stmt.execution_options(populate_existing=True))).first()
         if case is None:
             raise NotFound(f"no {workflow} case {case_id}")
-        return self._visible(case, principal)
+        return case, await self._roles_reaching(session, case, principal)
 
-    def _visible(self, case: Case, principal: Principal) -> Case:
-        if not self.access.roles_in_scope(principal, case):
+    async def _roles_reaching(self, session: AsyncSession, case: Case,
+                              principal: Principal) -> list[str]:
+        roles = await self.access.roles_in_scope(session, principal, case)
+        if not roles:
             raise Forbidden(f"{case.workflow} case {case.id} is not yours to see or act on")
-        return case
+        return roles
 
     async def lock(self, session: AsyncSession, case_id: int) -> Case | None:
         """Lock a case for this transaction (before any other row of it: one lock order)."""
@@ -126,7 +134,7 @@ class CaseEngine:
                         principal: Principal) -> list[dict[str, Any]]:
         """Events the caller may fire now, with any guard that currently blocks each."""
         machine = self.catalog.machine(case.workflow, case.workflow_version)
-        roles = set(self.access.roles_in_scope(principal, case))
+        roles = set(await self.access.roles_in_scope(session, principal, case))
         out = []
         detail = await self._load_detail(session, case)
         for event in machine.allowed_events(case.state):
@@ -191,9 +199,9 @@ class CaseEngine:
         recorded in the audit event beside the validated input; ``locked`` is the case when
         this transaction already holds it through ``lock``."""
         if locked is not None and locked.id == case_id and locked.workflow == workflow:
-            case = self._visible(locked, principal)
+            case, roles = locked, await self._roles_reaching(session, locked, principal)
         else:
-            case = await self.get_visible(session, case_id, principal, workflow, for_update=True)
+            case, roles = await self.reach(session, case_id, principal, workflow, for_update=True)
         machine = self.catalog.machine(case.workflow, case.workflow_version)
         spec_any = [t for t in machine.spec.transitions if t.event == request.event]
         if not spec_any:
@@ -202,7 +210,6 @@ class CaseEngine:
                 errors=[FieldError("/event", "unknown event; known: "
                                    + ", ".join(sorted(machine.spec.events())))],
             )
-        roles = self.access.roles_in_scope(principal, case)
         if not any(r in t.roles for t in spec_any for r in roles):
             allowed = sorted({r for t in spec_any for r in t.roles})
             raise Forbidden(f"{request.event!r} may be fired only by: {', '.join(allowed)}")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlmodel import col
 
 from iris_engine.cases import SYSTEM, Refusal, TransitionContext
 from iris_engine.disclosure.models import Authority
@@ -24,6 +28,14 @@ hooks = HookRegistry()
 TIER_REVIEWERS = {2: "supervisor", 3: "scheme_manager"}
 
 
+def _max_tier(settings: Mapping[str, Any]) -> int:
+    return int(settings.get("max_tier", 3))
+
+
+@hooks.scope("last_tier", table=Grievance)
+def last_tier(settings: Mapping[str, Any]) -> Any:
+    """Grievances appealed to the last tier (``settings.max_tier``): the scheme manager's."""
+    return col(Grievance.tier) >= _max_tier(settings)
 
 
 @hooks.anchor("retention_end")
@@ -113,7 +125,7 @@ async def appeal_window_open(ctx: TransitionContext) -> None:
 
 @hooks.guard("next_tier_exists")
 async def next_tier_exists(ctx: TransitionContext) -> None:
-    if ctx.detail.tier >= int(ctx.workflow_settings.get("max_tier", 3)):
+    if ctx.detail.tier >= _max_tier(ctx.workflow_settings):
         raise Refusal("the grievance was already reviewed at the highest tier")
 
 

@@ -122,7 +122,8 @@ class WorkflowSpec:
     timers: Mapping[str, TimerSpec] = field(default_factory=dict)
     #: roles told when a case opens
     notify_on_open: tuple[str, ...] = ()
-    #: role -> scope (one of SCOPES): who reaches which cases; an unlisted role reaches none
+    #: role -> scope (one of SCOPES, or a scope a domain registers by name): who reaches which
+    #: cases; an unlisted role reaches none
     access: Mapping[str, str] = field(default_factory=dict)
 
     @property

@@ -82,6 +82,7 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
                                    "(32+ random bytes), or tokens from one worker fail on another")
     if settings.is_sqlite:
         upgrade(settings.database_url)
+        _seal_clear_notes(settings)
     if demo:
         _seed(settings, 300)
     click.echo(f"IRIS Engine on http://{host}:{port}  (API docs: http://{host}:{port}/schema, "
@@ -119,11 +120,22 @@ def db() -> None:
 @db.command("upgrade")
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
-    """Apply migrations up to REVISION (safe to repeat)."""
+    """Apply migrations up to REVISION (safe to repeat). At head, personal notes stored in
+    clear by an earlier version are then sealed with IRIS_DATA_KEYS (their cases' hash chains
+    verified, then re-hashed and recorded in chain_rewrite); exit 1 if a chain did not verify."""
     from iris_engine.migrations import upgrade
 
-    upgrade(_settings().database_url, revision)
+    settings = _settings()
+    upgrade(settings.database_url, revision)
     click.echo(f"database at {revision}")
+    if revision == "head" and not _seal_clear_notes(settings):
+        sys.exit(1)
+
+
+def _seal_clear_notes(settings: Settings) -> bool:
+    from iris_engine.cli_keys import seal_clear_notes
+
+    return seal_clear_notes(settings)
 
 
 @main.group()
@@ -240,10 +252,13 @@ def audit() -> None:
 
 @audit.command("verify")
 def audit_verify() -> None:
-    """Recompute every case's hash chain; exit 1 and name the first broken link."""
+    """Recompute every case's hash chain, and check each personal note still held against the
+    commitment its event hashes (with IRIS_DATA_KEYS); exit 1 and name the first broken link."""
     from iris_engine.cases.audit import verify_chains
+    from iris_engine.vault import Vault
 
-    cases, events, broken = _in_session(verify_chains)
+    vault = Vault(_settings().data_keys)
+    cases, events, broken = _in_session(lambda session: verify_chains(session, vault=vault))
     if broken is not None:
         click.echo(f"BROKEN: {broken}", err=True)
         sys.exit(1)

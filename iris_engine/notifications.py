@@ -3,6 +3,9 @@
 Who hears is data: a workflow names roles (``notify: [recruiter]`` on a transition or a timer)
 and each role reaches people through its scope, as access does: a recruiter role reaches the
 case's organisation, an auditor the assignee, a scheme manager every scheme manager.
+
+A personal note (``iris_engine.cases.notes``) is never copied into an e-mail: it says a note
+was written, and where to read it.
 """
 
 from __future__ import annotations
@@ -67,9 +70,18 @@ def _label(name: str) -> str:
 
 
 class Notifier:
-    def __init__(self, settings: Settings, access: Access) -> None:
+    def __init__(self, settings: Settings, access: Access,
+                 case_paths: dict[str, str] | None = None) -> None:
         self.settings = settings
         self.access = access
+        #: workflow -> the path of its case endpoints (``CaseApi.path``), for links to a case
+        self.case_paths = dict(case_paths or {})
+
+    def history_url(self, case: Case) -> str:
+        """Where the case's history is read (with the reader's credentials)."""
+        base = self.settings.public_url.rstrip("/")
+        path = self.case_paths.get(case.workflow)
+        return f"{base}{path}/{case.id}/history" if path else base
 
     async def on_transition(self, session: AsyncSession, case: Case, spec: WorkflowSpec,
                             transition: TransitionSpec, event: CaseEvent,
@@ -94,7 +106,10 @@ class Notifier:
                      f"{_label(event.to_state)} ({state.description})."]
             if event.reason_code:
                 lines.append(f"Reason: {spec.reason_codes.get(event.reason_code, event.reason_code)}")
-            if event.note:
+            if event.note_commitment is not None:  # personal: never in e-mail
+                lines.append("A note was written. It may hold personal data, so it is not "
+                             f"copied into e-mail: read it in the case's history, {self.history_url(case)}")
+            elif event.note:
                 lines.append(f"Note: {event.note}")
             if theirs:
                 lines += ["", "Deadlines:"]

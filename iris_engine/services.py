@@ -88,8 +88,10 @@ def build_services(settings: Settings, *, clock: Clock = utcnow,
     vault = Vault(settings.data_keys)
     roster = Roster(db, ttl=settings.roster_cache_seconds)
     resources = Resources(settings, codes, roster, vault)
-    engine = CaseEngine(catalog, hooks, clock=clock, resources=resources, timers=TimerBook(hooks))
-    notifier = engine.notifier = Notifier(settings, engine.access)
+    engine = CaseEngine(catalog, hooks, clock=clock, resources=resources, timers=TimerBook(hooks),
+                        vault=vault)
+    notifier = engine.notifier = Notifier(settings, engine.access, case_paths={
+        api.workflow: api.path for domain in domains for api in domain.cases})
     services = Services(
         settings=settings, clock=clock, db=db, catalog=catalog, codes=codes, engine=engine,
         roster=roster, notifier=notifier,

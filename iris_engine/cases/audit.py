@@ -1,7 +1,8 @@
 """The tamper-evident trail: each case's events form a SHA-256 hash chain.
 
 ``hash = sha256(prev_hash + canonical JSON of the event)``. Chains are per case, so cases
-never contend on one global row; ``verify_chains`` recomputes them all.
+never contend on one global row; ``verify_chains`` recomputes them all. A personal note is
+hashed through its commitment (``cases.notes``): erasing or re-sealing it changes no hash.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from iris_engine.cases.notes import EventNotes
 from iris_engine.store.models import Case, CaseEvent
+from iris_engine.vault import Vault
 
 __all__ = ["GENESIS", "BrokenLink", "chain_hash", "format_time", "verify_chains"]
 
@@ -44,6 +47,8 @@ def _canonical(event: CaseEvent) -> bytes:
         "data": event.data,
         "at": format_time(event.created_at),
     }
+    if event.note_commitment is not None:  # only then: events without one hash as they always did
+        body["note_commitment"] = event.note_commitment
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -81,8 +86,12 @@ async def _events_by_case(session: AsyncSession, batch: int = 5000) -> AsyncIter
         last = (rows[-1].case_id, rows[-1].seq)
 
 
-async def verify_chains(session: AsyncSession) -> tuple[int, int, BrokenLink | None]:
-    """Recompute every chain. Returns (cases checked, events checked, first broken link)."""
+async def verify_chains(session: AsyncSession, *, vault: Vault | None = None,
+                        ) -> tuple[int, int, BrokenLink | None]:
+    """Recompute every chain. Returns (cases checked, events checked, first broken link).
+    With the ``vault``, each personal note still held is opened and checked against the
+    commitment its event hashes."""
+    notes = EventNotes(vault) if vault is not None else None
     rows = await session.execute(select(col(Case.id), col(Case.head_hash)).order_by(col(Case.id)))
     heads = {case_id or 0: head for case_id, head in rows}  # a stored id is never NULL
     seen: dict[int, tuple[int, str]] = {}
@@ -99,6 +108,9 @@ async def verify_chains(session: AsyncSession) -> tuple[int, int, BrokenLink | N
         if chain_hash(prev_hash, ev) != ev.hash:
             return len(seen), events, BrokenLink(ev.case_id, ev.seq, ev.id,
                                                  "content does not match its hash (altered)")
+        defect = notes.defect(ev) if notes is not None else None
+        if defect is not None:
+            return len(seen), events, BrokenLink(ev.case_id, ev.seq, ev.id, defect)
         seen[ev.case_id] = (ev.seq, ev.hash)
     for case_id, head in heads.items():
         last = seen.get(case_id, (0, GENESIS))[1]

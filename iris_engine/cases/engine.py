@@ -3,8 +3,8 @@
 Inside one transaction, always in this order: load the case with a write lock -> authorize
 (role and scope) -> expected revision (409) -> event allowed from the state (409) -> required
 inputs (422) -> guards (422 naming each failed one) -> state change and effects -> audit event
--> start and cancel timers -> enqueue notifications -> commit (by the caller's transaction).
-Any exception rolls all of it back.
+(a personal note sealed, ``cases.notes``) -> start and cancel timers -> enqueue notifications
+-> commit (by the caller's transaction). Any exception rolls all of it back.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from sqlmodel import col
 from iris_engine.cases.access import Access, Principal
 from iris_engine.cases.audit import GENESIS, chain_hash
 from iris_engine.cases.context import TransitionContext
+from iris_engine.cases.notes import EventNotes, erase_notes
 from iris_engine.clock import Clock, utcnow
 from iris_engine.documents.codes import pointer_of
 from iris_engine.errors import (
@@ -35,6 +36,7 @@ from iris_engine.errors import (
     StaleRevision,
 )
 from iris_engine.store.models import MAX_ID, Case, CaseEvent
+from iris_engine.vault import Vault
 from iris_engine.workflow import (
     Actor,
     HookRegistry,
@@ -76,6 +78,7 @@ class CaseEngine:
         resources: Resources | None = None,
         timers: TimerBook | None = None,
         notifier: Notifier | None = None,
+        vault: Vault | None = None,
     ) -> None:
         self.catalog = catalog
         self.access = Access(catalog, hooks.scopes)
@@ -84,6 +87,8 @@ class CaseEngine:
         self.resources = resources or Resources()
         self.timers = timers
         self.notifier = notifier
+        #: seals and opens personal notes (the resources' vault unless one is given)
+        self.notes = EventNotes(vault or next(iter(self.resources.all(Vault)), None))
 
     def with_clock(self, clock: Clock) -> CaseEngine:
         """The same engine reading another clock (the demo seeder walks cases through the past)."""
@@ -124,6 +129,11 @@ class CaseEngine:
             .execution_options(populate_existing=True)
         )).first()
 
+    async def erase_personal_notes(self, session: AsyncSession, case_ids: list[int]) -> int:
+        """Erase the personal notes of these cases (a purge of personal data asks this through
+        its context); their chains still verify. Answers how many notes were erased."""
+        return await erase_notes(session, case_ids)
+
     async def history(self, session: AsyncSession, case: Case) -> list[CaseEvent]:
         rows = await session.scalars(
             select(CaseEvent).where(col(CaseEvent.case_id) == case.id).order_by(col(CaseEvent.seq))
@@ -153,6 +163,7 @@ class CaseEngine:
                 "as_role": role,
                 "reason_codes": list(spec.reason_codes),
                 "note_required": spec.note_required,
+                "personal_note": machine.spec.note_is_personal(spec, role),
                 "data_schema": spec.data_schema,
                 "blocked_by": unmet,
             })
@@ -252,7 +263,8 @@ class CaseEngine:
         if cause:
             data["cause"] = cause
         event = self._append(session, case, ctx.actor, request.event, source, dest,
-                             request.reason_code, request.note, data, ctx.now)
+                             request.reason_code, request.note, data, ctx.now,
+                             personal=machine.spec.note_is_personal(spec, role))
         deadlines = await self._after(ctx, machine.spec, spec, source, event)
         return TransitionOutcome(case, event, detail, deadlines)
 
@@ -342,13 +354,15 @@ class CaseEngine:
 
     def _append(self, session: AsyncSession, case: Case, actor: Actor, event: str,
                 source: str | None, dest: str, reason_code: str | None, note: str | None,
-                data: dict[str, Any], now: datetime) -> CaseEvent:
+                data: dict[str, Any], now: datetime, *, personal: bool = False) -> CaseEvent:
         case.revision += 1
         case.updated_at = now
         row = CaseEvent(case_id=case.id or 0, seq=case.revision, event=event, from_state=source,
                         to_state=dest, actor_id=actor.user_id, actor_role=actor.role,
                         reason_code=reason_code, note=note, data=data, created_at=now,
                         prev_hash=case.head_hash or GENESIS, hash="")
+        if personal and note is not None:
+            self.notes.seal_into(row, note)
         row.hash = chain_hash(row.prev_hash, row)
         case.head_hash = row.hash
         session.add(row)

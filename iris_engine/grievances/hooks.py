@@ -136,6 +136,16 @@ async def reviewer_of_this_tier(ctx: TransitionContext) -> None:
         raise Refusal(f"an appeal at tier {ctx.detail.tier} is decided by a {needed.replace('_', ' ')}")
 
 
+@hooks.guard("personal_data_kept")
+async def personal_data_kept(ctx: TransitionContext) -> None:
+    """Once the complainant's data is erased, nothing new is collected from them."""
+    purged_at = ctx.detail.purged_at
+    if purged_at is not None:
+        raise Refusal(f"the complainant's personal data was erased on {purged_at:%d %B %Y}, at "
+                      "the end of its retention period: the grievance takes nothing more from "
+                      "the complainant")
+
+
 @hooks.guard("no_legal_hold")
 async def no_legal_hold(ctx: TransitionContext) -> None:
     if ctx.detail.legal_hold:
@@ -258,7 +268,7 @@ async def next_tier(ctx: TransitionContext) -> None:
 
 @hooks.effect("purge_personal_data")
 async def purge_personal_data(ctx: TransitionContext) -> None:
-    ctx.outcome["purged"] = await purge(ctx.session, ctx.detail, ctx.now)
+    ctx.outcome["purged"] = await purge(ctx)
 
 
 @hooks.effect("place_legal_hold")
@@ -275,4 +285,4 @@ async def release_legal_hold(ctx: TransitionContext) -> None:
     grievance.legal_hold_reason = None
     end = await retention_end(ctx)
     if ctx.case.state == "closed" and end is not None and end <= ctx.now and grievance.purged_at is None:
-        ctx.outcome["purged"] = await purge(ctx.session, grievance, ctx.now)
+        ctx.outcome["purged"] = await purge(ctx)

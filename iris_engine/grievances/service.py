@@ -218,7 +218,7 @@ class GrievanceService(CaseService):
             updates.append(GrievanceUpdate(
                 at=event.created_at, event=event.event, state=event.to_state,
                 description=spec.states[event.to_state].description,
-                note=event.note if for_them else None, data=data or None))
+                note=self.engine.notes.read(event) if for_them else None, data=data or None))
         principal = _complainant(case_id)
         return ComplainantView(
             reference=grievance.reference, state=case.state,

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from iris_engine.cases import CaseEngine, Principal, TransitionOutcome, views
-from iris_engine.cases.access import Scope
 from iris_engine.cases.schemas import CaseEventView, TransitionRequest
 from iris_engine.cases.service import CaseService
 from iris_engine.disclosure.reads import record_read
@@ -262,7 +261,7 @@ class GrievanceService(CaseService):
             if theirs:
                 self._record_read(session, principal, case, roles[0], purpose="case history",
                                   fields=[f"event {seq} note" for seq in theirs])
-            return [views.event_view(e) for e in events]
+            return [views.event_view(e, self.engine.notes) for e in events]
 
     async def messages(self, principal: Principal, case_id: int) -> list[MessageView]:
         """Messages with the complainant; a read that shows theirs is recorded."""
@@ -349,10 +348,9 @@ class GrievanceService(CaseService):
         return case, role
 
     def _personal_note(self, event: CaseEvent) -> bool:
-        """Whether the event holds a note in the complainant's own words: its author acted in
-        a role that reaches only the case its credential opens (scope ``case``)."""
-        return bool(event.note) and (
-            self.engine.access.scope(event.actor_role, WORKFLOW) is Scope.CASE)
+        """Whether the event holds a personal note still on file (sealed: the complainant's own
+        words, or what the workflow marks as personal)."""
+        return event.note_sealed is not None
 
     def _record_read(self, session: AsyncSession, principal: Principal, case: Case, role: str, *,
                      purpose: str, fields: list[str]) -> str:

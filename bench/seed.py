@@ -35,6 +35,7 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from iris_engine.accreditation.hooks import add_years
+from iris_engine.names import look_alike_digest
 
 HERE = Path(__file__).resolve().parent
 
@@ -201,7 +202,8 @@ async def bulk_roster(services: Any, entries: int, *, seed: int = 100_000) -> di
                          "submitted_at": created, "lrn": lrn, "accredited_on": accredited_on,
                          "valid_until": valid_until})
             roster.append({"lrn": lrn, "case_id": case_id, "name": name,
-                           "name_key": name.casefold(), "country": home,
+                           "name_key": name.casefold(), "look_alike_key": look_alike_digest(name),
+                           "country": home,
                            "countries": " ".join(operate), "status": status,
                            "accredited_on": accredited_on, "valid_until": valid_until,
                            "status_since": status_since, "updated_at": now})

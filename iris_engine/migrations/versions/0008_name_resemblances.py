@@ -1,0 +1,70 @@
+"""Names that may pass for another recruiter's (issue #10, item 4)
+
+``roster_entry.look_alike_key`` indexes each roster name by its look-alike key (UTS #39
+skeleton, case-folded; ``iris_engine.names.look_alike_digest``), filled here for the entries
+already listed. ``name_resemblance`` keeps what was found when a recruiter registered or
+submitted an application, for the scheme manager.
+
+Revision ID: 0008
+Revises: 0004
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+from iris_engine.names import look_alike_digest
+
+revision = '0008'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('name_resemblance',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=True),
+    sa.Column('found_on', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('resembles_lrn', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('resembles_name', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+    sa.Column('detail', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+    sa.Column('found_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['case_file.id'], ),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('name_resemblance', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_name_resemblance_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_name_resemblance_organisation_id'), ['organisation_id'],
+                              unique=False)
+
+    with op.batch_alter_table('roster_entry', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('look_alike_key', sqlmodel.sql.sqltypes.AutoString(length=64),
+                                      nullable=True))
+    # the key comes from Python (the Unicode security data), one entry at a time
+    roster = sa.table('roster_entry', sa.column('lrn', sa.String()), sa.column('name', sa.String()),
+                      sa.column('look_alike_key', sa.String()))
+    connection = op.get_bind()
+    for lrn, name in connection.execute(sa.select(roster.c.lrn, roster.c.name)).all():
+        connection.execute(roster.update().where(roster.c.lrn == lrn)
+                           .values(look_alike_key=look_alike_digest(name)))
+    with op.batch_alter_table('roster_entry', schema=None) as batch_op:
+        batch_op.alter_column('look_alike_key', existing_type=sqlmodel.sql.sqltypes.AutoString(length=64),
+                              nullable=False)
+        batch_op.create_index(batch_op.f('ix_roster_entry_look_alike_key'), ['look_alike_key'],
+                              unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('roster_entry', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_roster_entry_look_alike_key'))
+        batch_op.drop_column('look_alike_key')
+    with op.batch_alter_table('name_resemblance', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_name_resemblance_organisation_id'))
+        batch_op.drop_index(batch_op.f('ix_name_resemblance_case_id'))
+    op.drop_table('name_resemblance')

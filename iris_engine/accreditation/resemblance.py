@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from iris_engine.accreditation.models import NameResemblance
-from iris_engine.names import look_alike_digest, mixed_script_words
+from iris_engine.names import look_alike_digests, mixed_script_words
 from iris_engine.roster.models import RosterEntry
 from iris_engine.store.models import Case, Organisation
 
@@ -46,10 +46,12 @@ async def resemblances(session: AsyncSession, *, organisation_id: int,
                        name: str) -> list[Resemblance]:
     """Roster entries of other organisations whose names look like ``name``, and the words of
     ``name`` that mix scripts."""
+    digests = look_alike_digests(name)
     rows = (await session.execute(
         select(col(RosterEntry.lrn), col(RosterEntry.name))
         .join(Case, col(Case.id) == col(RosterEntry.case_id))
-        .where(col(RosterEntry.look_alike_key) == look_alike_digest(name),
+        .where(or_(col(RosterEntry.skeleton_digest) == digests.exact,
+                   col(RosterEntry.folded_skeleton_digest) == digests.folded),
                col(Case.organisation_id) != organisation_id)
         .order_by(col(RosterEntry.lrn)))).all()
     found = [_look_alike(name, lrn, listed) for lrn, listed in rows]

@@ -1,10 +1,13 @@
 """When one name may pass for another: look-alike keys and words that mix scripts.
 
-Two names look alike when their keys are equal: the UTS #39 skeleton, case-folded, skeleton
-again (so ``LOTUS``, ``Lotus``, ``L0tus`` and ``Lоtus`` with a Cyrillic ``о`` meet), spaces
-collapsed. Names that only share words (``Lotus Manpower``, ``Lotus Global``) do not. A word
-whose letters come from scripts never written together (Latin and Cyrillic in ``Lоtus``) mixes
-scripts; a name may still use several scripts word by word (``Himalaya मानव संसाधन``).
+Two names look alike when one of their keys is equal. The first is the UTS #39 skeleton of the
+name as written (``Lоtus`` with a Cyrillic ``о`` meets ``Lotus``, ``SERVlCES`` meets
+``SERVICES``); the second the skeleton of the case-folded name, folded and skeletoned again
+(``LOTUS``, ``lotus`` and ``L0TUS`` meet ``Lotus``). One key cannot do both: a capital ``I``
+looks like a small ``l`` and is the capital of ``i``. Spaces are collapsed in both. Names that
+only share words (``Lotus Manpower``, ``Lotus Global``) do not meet. A word whose letters come
+from scripts never written together (Latin and Cyrillic in ``Lоtus``) mixes scripts; a name
+may still use several scripts word by word (``Himalaya मानव संसाधन``).
 """
 
 from __future__ import annotations
@@ -15,20 +18,39 @@ from dataclasses import dataclass
 
 from iris_engine.names.uts39 import ALL_SCRIPTS, resolved_script_set, script_extensions, script_name, skeleton
 
-__all__ = ["MixedWord", "look_alike_digest", "look_alike_key", "mixed_script_words"]
+__all__ = ["LookAlikeKeys", "MixedWord", "look_alike_digests", "look_alike_keys", "mixed_script_words"]
 
 _JOINERS = frozenset("\u200c\u200d")
 
 
-def look_alike_key(name: str) -> str:
-    """Equal for names that look alike (see the module's docstring)."""
-    return " ".join(skeleton(skeleton(name).casefold()).split())
+@dataclass(frozen=True, slots=True)
+class LookAlikeKeys:
+    """Two names look alike when either key is equal (see the module's docstring)."""
+
+    #: the UTS #39 skeleton of the name as written
+    exact: str
+    #: the skeleton of the case-folded name, folded and skeletoned again
+    folded: str
 
 
-def look_alike_digest(name: str) -> str:
-    """The look-alike key as a fixed-size digest, to store and index (a skeleton may be far
-    longer than its name: one ligature can stand for a phrase)."""
-    return hashlib.sha256(look_alike_key(name).encode("utf-8")).hexdigest()
+def _spaced(text: str) -> str:
+    return " ".join(text.split())
+
+
+def look_alike_keys(name: str) -> LookAlikeKeys:
+    return LookAlikeKeys(exact=_spaced(skeleton(name)),
+                         folded=_spaced(skeleton(skeleton(name.casefold()).casefold())))
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def look_alike_digests(name: str) -> LookAlikeKeys:
+    """The keys as fixed-size digests, to store and index (a skeleton may be far longer than
+    its name: one ligature can stand for a phrase)."""
+    keys = look_alike_keys(name)
+    return LookAlikeKeys(exact=_digest(keys.exact), folded=_digest(keys.folded))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,8 @@
 """Names that may pass for another recruiter's (issue #10, item 4)
 
-``roster_entry.look_alike_key`` indexes each roster name by its look-alike key (UTS #39
-skeleton, case-folded; ``iris_engine.names.look_alike_digest``), filled here for the entries
-already listed. ``name_resemblance`` keeps what was found when a recruiter registered or
+``roster_entry.skeleton_digest`` and ``folded_skeleton_digest`` index each roster name by its
+look-alike keys (UTS #39 skeletons; ``iris_engine.names.look_alike_digests``), filled here for
+the entries already listed. ``name_resemblance`` keeps what was found when a recruiter registered or
 submitted an application, for the scheme manager.
 
 Revision ID: 0008
@@ -14,12 +14,14 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-from iris_engine.names import look_alike_digest
+from iris_engine.names import look_alike_digests
 
 revision = '0008'
 down_revision = '0004'
 branch_labels = None
 depends_on = None
+
+_DIGESTS = ('skeleton_digest', 'folded_skeleton_digest')
 
 
 def upgrade() -> None:
@@ -44,26 +46,29 @@ def upgrade() -> None:
                               unique=False)
 
     with op.batch_alter_table('roster_entry', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('look_alike_key', sqlmodel.sql.sqltypes.AutoString(length=64),
-                                      nullable=True))
-    # the key comes from Python (the Unicode security data), one entry at a time
+        for column in _DIGESTS:
+            batch_op.add_column(sa.Column(column, sqlmodel.sql.sqltypes.AutoString(length=64),
+                                          nullable=True))
+    # the keys come from Python (the Unicode security data), one entry at a time
     roster = sa.table('roster_entry', sa.column('lrn', sa.String()), sa.column('name', sa.String()),
-                      sa.column('look_alike_key', sa.String()))
+                      *(sa.column(column, sa.String()) for column in _DIGESTS))
     connection = op.get_bind()
     for lrn, name in connection.execute(sa.select(roster.c.lrn, roster.c.name)).all():
-        connection.execute(roster.update().where(roster.c.lrn == lrn)
-                           .values(look_alike_key=look_alike_digest(name)))
+        digests = look_alike_digests(name)
+        connection.execute(roster.update().where(roster.c.lrn == lrn).values(
+            skeleton_digest=digests.exact, folded_skeleton_digest=digests.folded))
     with op.batch_alter_table('roster_entry', schema=None) as batch_op:
-        batch_op.alter_column('look_alike_key', existing_type=sqlmodel.sql.sqltypes.AutoString(length=64),
-                              nullable=False)
-        batch_op.create_index(batch_op.f('ix_roster_entry_look_alike_key'), ['look_alike_key'],
-                              unique=False)
+        for column in _DIGESTS:
+            batch_op.alter_column(column, existing_type=sqlmodel.sql.sqltypes.AutoString(length=64),
+                                  nullable=False)
+            batch_op.create_index(batch_op.f(f'ix_roster_entry_{column}'), [column], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('roster_entry', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_roster_entry_look_alike_key'))
-        batch_op.drop_column('look_alike_key')
+        for column in _DIGESTS:
+            batch_op.drop_index(batch_op.f(f'ix_roster_entry_{column}'))
+            batch_op.drop_column(column)
     with op.batch_alter_table('name_resemblance', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_name_resemblance_organisation_id'))
         batch_op.drop_index(batch_op.f('ix_name_resemblance_case_id'))

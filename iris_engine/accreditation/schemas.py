@@ -51,7 +51,7 @@ class NameResemblanceView(msgspec.Struct):
     scheme manager, who accepts such an application only with a note saying why."""
 
     #: look_alike: looks like a name on the roster (UTS #39 skeleton); mixed_script: a word of
-    #: it mixes scripts (e.g. a Cyrillic о among Latin letters)
+    #: it mixes scripts (e.g. a Cyrillic o among Latin letters)
     kind: str
     detail: str
     name: str

@@ -1,12 +1,12 @@
 """When one name may pass for another: look-alike keys and words that mix scripts.
 
 Two names look alike when one of their keys is equal. The first is the UTS #39 skeleton of the
-name as written (``Lоtus`` with a Cyrillic ``о`` meets ``Lotus``, ``SERVlCES`` meets
+name as written (``Lotus`` with a Cyrillic o, U+043E, meets ``Lotus``; ``SERVlCES`` meets
 ``SERVICES``); the second the skeleton of the case-folded name, folded and skeletoned again
 (``LOTUS``, ``lotus`` and ``L0TUS`` meet ``Lotus``). One key cannot do both: a capital ``I``
 looks like a small ``l`` and is the capital of ``i``. Spaces are collapsed in both. Names that
 only share words (``Lotus Manpower``, ``Lotus Global``) do not meet. A word whose letters come
-from scripts never written together (Latin and Cyrillic in ``Lоtus``) mixes scripts; a name
+from scripts never written together (Latin and that Cyrillic o) mixes scripts; a name
 may still use several scripts word by word (``Himalaya मानव संसाधन``).
 """
 

@@ -78,7 +78,7 @@ WRITTEN_AS_IS = {
     "Nepali": "सगरमाथा मानव संसाधन प्रा. लि.",
     "Nepali, half form (ZWJ after virama)": "क्\u200dष मानव संसाधन",
     "Arabic": "شركة الأمل للتوظيف",
-    "Persian (ZWNJ)": "کاریابی خانه\u200cهای ایران",
+    "Persian (ZWNJ)": "کاریابی خانه\u200cهای ایران",  # noqa: RUF001
     "Chinese": "华联劳务派遣有限公司",
     "Japanese": "ヤマト人材サービス株式会社",
     "Latin with two scripts word by word": "Himalaya मानव संसाधन Pvt. Ltd.",
@@ -199,7 +199,7 @@ async def test_a_recruiter_is_not_its_own_look_alike(world: World, cast: Cast) -
 
 
 async def test_mixed_scripts_are_flagged_without_a_roster_match(world: World, cast: Cast) -> None:
-    name = "Sunr\u0456se Staffing"  # a Ukrainian і among Latin letters
+    name = "Sunr\u0456se Staffing"  # a Ukrainian i among Latin letters
     case_id = await _apply(await _login_registered(world, await _register(world, name)))
     found = (await cast.manager.get(f"/api/v1/applications/{case_id}")).json()["name_resemblances"]
     assert {f["kind"] for f in found} == {"mixed_script"}

@@ -175,6 +175,7 @@ def users_add(email: str, name: str, roles: tuple[str, ...], organisation: str, 
     from sqlalchemy import select
     from sqlmodel import col
 
+    from iris_engine.names import clean_name
     from iris_engine.people import NewUser
     from iris_engine.store.models import Organisation
 
@@ -182,9 +183,11 @@ def users_add(email: str, name: str, roles: tuple[str, ...], organisation: str, 
 
     async def run() -> int:
         try:
+            # found by the name as it is stored (NFC, spaces collapsed)
+            stored_name = clean_name(organisation, "/organisation/name")
             async with services.db.write() as session:
                 org = (await session.scalars(select(Organisation).where(
-                    col(Organisation.name) == organisation))).first()
+                    col(Organisation.name) == stored_name))).first()
                 if org is None:
                     org = await services.people.add_organisation(session, kind=kind,
                                                                  name=organisation, country=country)

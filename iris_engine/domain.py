@@ -19,6 +19,7 @@ from iris_engine.workflow import HookRegistry
 if TYPE_CHECKING:
     from iris_engine.cases import Principal
     from iris_engine.cases.service import CaseService
+    from iris_engine.people.service import OrganisationAdded
     from iris_engine.services import Services
 
 __all__ = ["CaseApi", "DemoLogin", "DemoSeed", "Domain", "SealedColumn"]
@@ -104,3 +105,5 @@ class Domain:
     sealed: tuple[SealedColumn, ...] = ()
     #: adds its demo data; answers the accounts it made
     seed_demo: Callable[[DemoSeed], Awaitable[list[DemoLogin]]] | None = None
+    #: runs in the transaction that adds an organisation (self-registration, the command line)
+    organisation_added: OrganisationAdded | None = None

@@ -95,7 +95,9 @@ def build_services(settings: Settings, *, clock: Clock = utcnow,
     services = Services(
         settings=settings, clock=clock, db=db, catalog=catalog, codes=codes, engine=engine,
         roster=roster, notifier=notifier,
-        people=People(catalog.roles(), password_hasher(settings.password_hash_profile)),
+        people=People(catalog.roles(), password_hasher(settings.password_hash_profile),
+                      on_organisation_added=[d.organisation_added for d in domains
+                                             if d.organisation_added is not None]),
         subscriptions=Subscriptions(db, settings, clock, vault), vault=vault,
         failures=FailureCounter(db, clock, window_seconds=settings.access_code_lockout_seconds),
         authorities=Authorities(db, vault, settings, clock),

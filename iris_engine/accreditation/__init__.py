@@ -5,7 +5,8 @@ from __future__ import annotations
 from iris_engine.accreditation.controllers import ApplicationController
 from iris_engine.accreditation.demo import seed_demo
 from iris_engine.accreditation.hooks import hooks
-from iris_engine.accreditation.models import NonConformity
+from iris_engine.accreditation.models import NameResemblance, NonConformity
+from iris_engine.accreditation.resemblance import on_organisation_added
 from iris_engine.accreditation.schemas import ApplicationView
 from iris_engine.accreditation.service import WORKFLOW, AccreditationService
 from iris_engine.domain import CaseApi, Domain
@@ -20,6 +21,7 @@ DOMAIN = Domain(
                    audience="(a recruiter its own, an auditor those assigned to it)",
                    routes=(ApplicationController,)),),
     provides=lambda s: {"accreditation": AccreditationService(s.db, s.engine, s.codes)},
-    tables=(NonConformity,),
+    tables=(NonConformity, NameResemblance),
     seed_demo=seed_demo,
+    organisation_added=on_organisation_added,
 )

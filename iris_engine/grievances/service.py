@@ -24,7 +24,7 @@ from iris_engine.cases.service import CaseService
 from iris_engine.disclosure.reads import record_read
 from iris_engine.disclosure.referring import ReferralDesk
 from iris_engine.disclosure.schemas import IdentityView
-from iris_engine.errors import Conflict, Forbidden, NotFound
+from iris_engine.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from iris_engine.grievances.codes import (
     access_code_hash,
     canonical_reference,
@@ -48,6 +48,7 @@ from iris_engine.grievances.schemas import (
     StaffGrievanceView,
 )
 from iris_engine.grievances.sealing import sealed_place
+from iris_engine.names import checked_name
 from iris_engine.roster.models import RosterEntry
 from iris_engine.settings import Settings
 from iris_engine.store.db import Database
@@ -67,6 +68,8 @@ STATS_ROLES = frozenset({"caseworker", "supervisor", "scheme_manager", "admin"})
 NARRATIVE_READERS = frozenset({"caseworker", "supervisor", "scheme_manager"})
 #: roles that handle a grievance day to day: messages with the complainant, routing
 HANDLERS = frozenset({"caseworker", "supervisor"})
+#: a name in a filing: as long as the column the recruiter's is kept in (ShortText agrees)
+_NAME_MAX = Grievance.__table__.c.recruiter_name.type.length  # type: ignore[attr-defined]
 _MEDIUM = frozenset({"recruitment_fees", "document_retention", "contract_substitution",
                      "wage_theft", "deception", "unlicensed_recruitment"})
 
@@ -101,6 +104,7 @@ class GrievanceService(CaseService):
     # -- the complainant -----------------------------------------------------------------
     async def file(self, filing: GrievanceFiling) -> Filed:
         """Open a grievance; answers the reference and the access code (shown only now)."""
+        filing = _with_names_checked(filing)
         for attempt in range(3):
             reference, code = new_reference(), new_access_code()
             try:
@@ -427,6 +431,22 @@ def message_view(vault: Vault, message: GrievanceMessage) -> MessageView:
     body = (vault.open(message.body_sealed, place=sealed_place(message.case_id, "message"))
             if message.body_sealed else None)
     return MessageView(id=message.id or 0, author=message.author, body=body, at=message.created_at)
+
+
+def _with_names_checked(filing: GrievanceFiling) -> GrievanceFiling:
+    """The filing with the recruiter's and the complainant's names as stored (NFC; no control
+    or invisible characters), or ``InvalidInput`` naming each bad one."""
+    errors: list[FieldError] = []
+    recruiter, contact = filing.recruiter, filing.contact
+    if recruiter.name is not None:
+        recruiter = msgspec.structs.replace(recruiter, name=checked_name(
+            recruiter.name, "/recruiter/name", errors, max_length=_NAME_MAX))
+    if contact is not None and contact.name is not None:
+        contact = msgspec.structs.replace(contact, name=checked_name(
+            contact.name, "/contact/name", errors, max_length=_NAME_MAX))
+    if errors:
+        raise InvalidInput("a name in the grievance cannot be accepted as written", errors=errors)
+    return msgspec.structs.replace(filing, recruiter=recruiter, contact=contact)
 
 
 def _identity(filing: GrievanceFiling) -> dict[str, Any] | None:

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Response, get, post
+from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
@@ -25,6 +26,8 @@ __all__ = ["roster_handlers"]
 
 IfNoneMatch = Annotated[str | None, HeaderParameter(name="If-None-Match", required=False)]
 _PUBLIC = {"exclude_from_auth": True}
+#: roster reads may be cached briefly by anyone (the app's default is no-store)
+_CACHEABLE = CacheControlHeader(public=True, max_age=5)
 _FIELDS = ["lrn", "name", "country", "countries_of_operation", "status", "current",
            "accredited_on", "valid_until", "status_since"]
 
@@ -62,14 +65,14 @@ _NOT_MODIFIED = {304: ResponseSpec(data_container=None, description="Not modifie
 
 def _page_response(page: CachedPage, if_none_match: str | None) -> Response[Any]:
     # the body is the cached page's bytes, already encoded in the documented shape
-    headers = {"ETag": page.etag, "Cache-Control": "public, max-age=5"}
+    headers = {"ETag": page.etag}
     if if_none_match and page.etag in {t.strip() for t in if_none_match.split(",")}:
         return Response(b"", status_code=304, headers=headers)
     return Response(page.body, media_type="application/json", headers=headers)
 
 
 @get("/api/v1/roster", operation_id="searchRoster", tags=["roster"], opt=_PUBLIC,
-     responses={**problem_responses(422), **_NOT_MODIFIED})
+     cache_control=_CACHEABLE, responses={**problem_responses(422), **_NOT_MODIFIED})
 async def search_roster(
     roster: NamedDependency[Roster],
     if_none_match: IfNoneMatch = None,
@@ -91,7 +94,7 @@ async def search_roster(
 
 
 @get("/api/v1/roster/{lrn:str}", operation_id="getRosterEntry", tags=["roster"], opt=_PUBLIC,
-     responses={**problem_responses(404), **_NOT_MODIFIED})
+     cache_control=_CACHEABLE, responses={**problem_responses(404), **_NOT_MODIFIED})
 async def get_roster_entry(roster: NamedDependency[Roster], lrn: FromPath[str],
                            if_none_match: IfNoneMatch = None) -> Response[RosterEntryDocument]:
     """One recruiter's public entry by certificate number (LRN)."""

@@ -12,7 +12,7 @@ import json
 import logging
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any, cast
 
@@ -81,11 +81,6 @@ class _Outcome:
     final: bool = False
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
-
-
 class OutboxRelay:
     def __init__(self, services: Services, worker_id: str, *,
                  http: httpx.AsyncClient | None = None, rng: random.Random | None = None) -> None:
@@ -138,7 +133,7 @@ class OutboxRelay:
             return [_Claimed(m.id or 0, m.idempotency_key, m.channel, m.destination, m.topic,
                              dict(m.payload), m.attempts, self._secret(m, sub_secret, authority_secret),
                              m.subscription_id, verifying=sub_status == "pending",
-                             verify_by=_utc(verify_by))
+                             verify_by=verify_by)
                     for m, sub_secret, authority_secret, sub_status, verify_by in rows]
 
     def _secret(self, message: OutboxMessage, subscription: str | None,

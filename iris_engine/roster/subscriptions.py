@@ -8,7 +8,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -84,11 +84,6 @@ class NewSubscription:
     token: str | None
     #: signs webhook deliveries; given once
     secret: str | None
-
-
-def _utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _challenge(session: AsyncSession, sub: Subscription, entry: RosterEntry,
@@ -186,7 +181,7 @@ class Subscriptions:
             col(Subscription.id) == subscription_id).with_for_update())).first()
         if sub is None or sub.status != "pending" or sub.channel != "webhook":
             return
-        if answered and (sub.verify_by is None or now <= _utc(sub.verify_by)):
+        if answered and (sub.verify_by is None or now <= sub.verify_by):
             sub.status, sub.confirmed_at = "active", now
         else:
             sub.status = "expired"

@@ -10,7 +10,6 @@ from typing import Any
 from litestar import Litestar, Request
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from iris_engine import __version__
 from iris_engine.cases import Principal
@@ -22,6 +21,9 @@ from iris_engine.roster.controllers import roster_handlers
 from iris_engine.services import Services, build_services
 from iris_engine.settings import Settings
 from iris_engine.ticker import Ticker, start_scheduler
+from iris_engine.web import accesslog
+from iris_engine.web.apidocs import SwaggerPage
+from iris_engine.web.headers import NO_STORE, security_headers
 from iris_engine.web.openapi import refine
 from iris_engine.web.problems import exception_handlers
 from iris_engine.web.ratelimit import public_forms_limit
@@ -98,16 +100,20 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         on_app_init=[jwt_auth.on_app_init],
         after_response=reclaim_erasures,
         exception_handlers=exception_handlers,
+        before_send=[security_headers],
+        cache_control=NO_STORE,  # an answer the public may cache says so itself
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="IRIS Engine", version=__version__, path="/schema",
             description="Accreditation of labour recruiters against the IRIS Standard, the "
                         "public roster, grievances and their referral to authorities. Errors are "
                         "application/problem+json.",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[SwaggerPage()],
         ),
         debug=False,
     )
     app.state.services = services
+    app.state.log_mask = log_mask = accesslog.AccessLogMask.for_app(app)
+    accesslog.install(log_mask)
     refine(app.openapi_schema)  # written once here, served as refined
     return app

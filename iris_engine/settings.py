@@ -119,6 +119,14 @@ class Settings:
                   "default: anyone may subscribe, so the service must not be made to call "
                   "into its own network."},
     )
+    webhook_verify_hours: float = field(
+        default=24.0,
+        metadata={"doc": "How long a new webhook subscription has to answer its challenge (a "
+                  "signed webhook.verify POST whose data.challenge it must echo as "
+                  "{\"challenge\": ...}). The challenge is retried with the outbox back-off "
+                  "until then (or IRIS_OUTBOX_MAX_ATTEMPTS); unanswered, the subscription "
+                  "expires. Nothing is sent to a webhook before it answers."},
+    )
 
     data_keys: str = field(
         default="",

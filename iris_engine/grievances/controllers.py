@@ -23,6 +23,7 @@ from iris_engine.grievances.schemas import (
     RecruiterGrievanceStats,
 )
 from iris_engine.grievances.service import GrievanceService
+from iris_engine.web.accesslog import LOG_MASK_OPT, LogMask
 from iris_engine.web.problems import problem_responses
 
 __all__ = ["ComplainantController", "GrievanceCaseController", "grievance_stats"]
@@ -41,7 +42,8 @@ class ComplainantController(Controller):
 
     path = "/api/v1/grievances"
     tags = ["grievances (complainant)"]
-    opt = {"exclude_from_auth": True}
+    # the reference is half the complainant's credential: logs show neither it nor a query
+    opt = {"exclude_from_auth": True, LOG_MASK_OPT: LogMask(params=("reference",), query=True)}
 
     @post("/", operation_id="fileGrievance", status_code=201, opt={"rate_limit": "grievance"},
           responses=problem_responses(422, 429))
@@ -113,7 +115,7 @@ class GrievanceCaseController(Controller):
         return await grievances.send_message(principal, case_id, data.body)
 
     @get("/{case_id:int}/identity", operation_id="readComplainantIdentity",
-         responses=problem_responses(401, 403, 404, 422))
+         opt={LOG_MASK_OPT: LogMask(query=True)}, responses=problem_responses(401, 403, 404, 422))
     async def identity(
         self, case_id: FromPath[int], principal: NamedDependency[Principal],
         grievances: NamedDependency[GrievanceService],

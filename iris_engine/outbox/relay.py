@@ -8,38 +8,40 @@ message again when its claim lapses. That is why every message carries an idempo
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import urlsplit
 
 import aiosmtplib
 import httpx
 from sqlalchemy import or_, select, update
 from sqlmodel import col
 
-from iris_engine import __version__
 from iris_engine.disclosure.models import Authority
 from iris_engine.outbox.signing import SIGNATURE_HEADER, sign
 from iris_engine.outbox.store import authority_secret_place, subscription_secret_place
+from iris_engine.outbox.webhooks import (
+    VERIFY_TOPIC,
+    DeliveryError,
+    UndeliverableError,
+    post_webhook,
+    webhook_client,
+)
 from iris_engine.roster.models import Subscription
 from iris_engine.store.models import OutboxMessage
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import CursorResult
+
     from iris_engine.services import Services
 
-__all__ = ["DeliveryError", "OutboxRelay", "RelayReport", "check_public_host"]
+__all__ = ["DeliveryError", "OutboxRelay", "RelayReport"]
 
 log = logging.getLogger(__name__)
-
-
-class DeliveryError(Exception):
-    """The receiver did not take the message; it is tried again later."""
 
 
 @dataclass(slots=True)
@@ -66,20 +68,17 @@ class _Claimed:
     payload: dict[str, Any]
     attempts: int
     secret: str | None
+    subscription_id: int | None
+    #: for a webhook's challenge: whether its subscription still waits for it, and until when
+    verifying: bool = False
+    verify_by: datetime | None = None
 
 
-async def check_public_host(url: str) -> None:
-    """Refuse URLs that resolve to loopback, private, link-local or reserved addresses."""
-    host = urlsplit(url).hostname or ""
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, None)
-    except OSError as exc:
-        raise DeliveryError(f"cannot resolve {host!r}: {exc}") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise DeliveryError(f"{host!r} resolves to {address}, which is not a public address "
-                                "(IRIS_WEBHOOK_ALLOW_PRIVATE allows it)")
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    error: str | None = None
+    #: no later attempt can succeed: the message is dead at once
+    final: bool = False
 
 
 class OutboxRelay:
@@ -88,10 +87,7 @@ class OutboxRelay:
         self.services = services
         self.settings = services.settings
         self.worker_id = worker_id
-        self.http = http or httpx.AsyncClient(
-            timeout=self.settings.webhook_timeout_seconds, follow_redirects=False,
-            headers={"User-Agent": f"IRIS-Engine/{__version__} (webhook)"},
-        )
+        self.http = http or webhook_client(self.settings.webhook_timeout_seconds)
         self.rng = rng or random.Random()
         self._sending = asyncio.Semaphore(16)
 
@@ -128,14 +124,17 @@ class OutboxRelay:
             if not ids:
                 return []
             rows = (await session.execute(
-                select(OutboxMessage, col(Subscription.secret), col(Authority.webhook_secret_sealed))
+                select(OutboxMessage, col(Subscription.secret), col(Authority.webhook_secret_sealed),
+                       col(Subscription.status), col(Subscription.verify_by))
                 .outerjoin(Subscription, col(Subscription.id) == col(OutboxMessage.subscription_id))
                 .outerjoin(Authority, col(Authority.id) == col(OutboxMessage.authority_id))
                 .where(col(OutboxMessage.id).in_(ids)).order_by(col(OutboxMessage.id))
             )).all()
             return [_Claimed(m.id or 0, m.idempotency_key, m.channel, m.destination, m.topic,
-                             dict(m.payload), m.attempts, self._secret(m, sub_secret, authority_secret))
-                    for m, sub_secret, authority_secret in rows]
+                             dict(m.payload), m.attempts, self._secret(m, sub_secret, authority_secret),
+                             m.subscription_id, verifying=sub_status == "pending",
+                             verify_by=verify_by)
+                    for m, sub_secret, authority_secret, sub_status, verify_by in rows]
 
     def _secret(self, message: OutboxMessage, subscription: str | None,
                 authority: str | None) -> str | None:
@@ -157,20 +156,21 @@ class OutboxRelay:
         report = RelayReport(claimed=len(claimed))
         if not claimed:
             return report
-        errors = await asyncio.gather(*(self._deliver(m) for m in claimed))
+        outcomes = await asyncio.gather(*(self._deliver(m) for m in claimed))
         now = self.services.clock()
         async with self.services.db.write() as session:
-            for message, error in zip(claimed, errors, strict=True):
+            for message, outcome in zip(claimed, outcomes, strict=True):
                 mine = update(OutboxMessage).where(
                     col(OutboxMessage.id) == message.id, col(OutboxMessage.claimed_by) == self.worker_id,
                     col(OutboxMessage.status) == "pending",
                 )
                 attempts = message.attempts + 1
+                error = outcome.error
                 if error is None:
                     values: dict[str, Any] = {"status": "delivered", "delivered_at": now,
                                               "last_error": None}
                     report.delivered += 1
-                elif attempts >= self.settings.outbox_max_attempts:
+                elif outcome.final or attempts >= self.settings.outbox_max_attempts:
                     values = {"status": "dead", "last_error": error}
                     report.dead += 1
                     log.warning("outbox message %s is dead after %s attempts: %s",
@@ -178,41 +178,53 @@ class OutboxRelay:
                 else:
                     values = {"next_attempt_at": now + self.backoff(attempts), "last_error": error}
                     report.retrying += 1
-                await session.execute(mine.values(attempts=attempts, claimed_by=None,
-                                                  claimed_until=None, **values))
+                recorded = cast("CursorResult[Any]", await session.execute(mine.values(
+                    attempts=attempts, claimed_by=None, claimed_until=None, **values)))
+                settled = values.get("status")
+                if (message.topic == VERIFY_TOPIC and message.subscription_id is not None
+                        and settled is not None and recorded.rowcount == 1):
+                    # the subscription's owner turns the answer into active, or expired
+                    await self.services.subscriptions.settle_challenge(
+                        session, message.subscription_id, answered=settled == "delivered", now=now)
         return report
 
-    async def _deliver(self, message: _Claimed) -> str | None:
-        """Send one message; answers None when the receiver took it, else the error."""
+    async def _deliver(self, message: _Claimed) -> _Outcome:
+        """Send one message; answers no error when the receiver took it."""
         async with self._sending:
             try:
                 if message.channel == "webhook":
                     await self._post(message)
                 else:
                     await self._mail(message)
+            except UndeliverableError as exc:
+                return _Outcome(f"{type(exc).__name__}: {exc}"[:2000], final=True)
             except (DeliveryError, httpx.HTTPError, aiosmtplib.SMTPException, OSError) as exc:
-                return f"{type(exc).__name__}: {exc}"[:2000]
+                return _Outcome(f"{type(exc).__name__}: {exc}"[:2000])
             except Exception as exc:  # one bad message must not stall its batch
                 log.exception("outbox message %s could not be sent", message.id)
-                return f"{type(exc).__name__}: {exc}"[:2000]
-        return None
+                return _Outcome(f"{type(exc).__name__}: {exc}"[:2000])
+        return _Outcome()
 
     async def _post(self, message: _Claimed) -> None:
         if message.secret is None:
             raise DeliveryError("no signing secret for this webhook")
-        if not self.settings.webhook_allow_private:
-            await check_public_host(message.destination)
+        challenge = None
+        if message.topic == VERIFY_TOPIC:
+            if not message.verifying:
+                raise UndeliverableError("the subscription no longer waits for this challenge")
+            if message.verify_by is not None and self.services.clock() > message.verify_by:
+                raise UndeliverableError("the challenge expired unanswered")
+            challenge = str(message.payload["data"]["challenge"])
         body = json.dumps(message.payload, separators=(",", ":"), sort_keys=True).encode()
         timestamp = int(self.services.clock().timestamp())
-        response = await self.http.post(message.destination, content=body, headers={
+        await post_webhook(self.http, message.destination, body, {
             "Content-Type": "application/json",
             "Idempotency-Key": message.key,
             "IRIS-Topic": message.topic,
             "IRIS-Delivery-Attempt": str(message.attempts + 1),
             SIGNATURE_HEADER: sign(message.secret, timestamp, body),
-        })
-        if not response.is_success:
-            raise DeliveryError(f"HTTP {response.status_code} from {message.destination}")
+        }, allow_private=self.settings.webhook_allow_private,
+            timeout=self.settings.webhook_timeout_seconds, challenge=challenge)
 
     async def _mail(self, message: _Claimed) -> None:
         email = EmailMessage()

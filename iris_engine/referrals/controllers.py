@@ -9,6 +9,7 @@ from litestar.params import FromPath
 from iris_engine.cases import Principal
 from iris_engine.disclosure.schemas import IdentityView
 from iris_engine.referrals.service import ReferralService
+from iris_engine.web.accesslog import LOG_MASK_OPT, LogMask
 from iris_engine.web.problems import problem_responses
 
 __all__ = ["ReferralController"]
@@ -23,7 +24,7 @@ class ReferralController(Controller):
     security = [{"BearerToken": []}]
 
     @get("/{case_id:int}/identity", operation_id="readReferredIdentity",
-         responses=problem_responses(401, 403, 404))
+         opt={LOG_MASK_OPT: LogMask(query=True)}, responses=problem_responses(401, 403, 404))
     async def identity(self, case_id: FromPath[int], principal: NamedDependency[Principal],
                        referrals: NamedDependency[ReferralService]) -> IdentityView:
         """The complainant's identity, when they consented to its going to an authority."""

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Response, get, post
+from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
@@ -24,6 +25,8 @@ __all__ = ["roster_handlers"]
 
 IfNoneMatch = Annotated[str | None, HeaderParameter(name="If-None-Match", required=False)]
 _PUBLIC = {"exclude_from_auth": True}
+#: roster reads may be cached briefly by anyone (the app's default is no-store)
+_CACHEABLE = CacheControlHeader(public=True, max_age=5)
 _FIELDS = ["lrn", "name", "country", "countries_of_operation", "status", "current",
            "accredited_on", "valid_until", "status_since"]
 
@@ -61,14 +64,14 @@ _NOT_MODIFIED = {304: ResponseSpec(data_container=None, description="Not modifie
 
 def _page_response(page: CachedPage, if_none_match: str | None) -> Response[Any]:
     # the body is the cached page's bytes, already encoded in the documented shape
-    headers = {"ETag": page.etag, "Cache-Control": "public, max-age=5"}
+    headers = {"ETag": page.etag}
     if if_none_match and page.etag in {t.strip() for t in if_none_match.split(",")}:
         return Response(b"", status_code=304, headers=headers)
     return Response(page.body, media_type="application/json", headers=headers)
 
 
 @get("/api/v1/roster", operation_id="searchRoster", tags=["roster"], opt=_PUBLIC,
-     responses={**problem_responses(422), **_NOT_MODIFIED})
+     cache_control=_CACHEABLE, responses={**problem_responses(422), **_NOT_MODIFIED})
 async def search_roster(
     roster: NamedDependency[Roster],
     if_none_match: IfNoneMatch = None,
@@ -90,7 +93,7 @@ async def search_roster(
 
 
 @get("/api/v1/roster/{lrn:str}", operation_id="getRosterEntry", tags=["roster"], opt=_PUBLIC,
-     responses={**problem_responses(404), **_NOT_MODIFIED})
+     cache_control=_CACHEABLE, responses={**problem_responses(404), **_NOT_MODIFIED})
 async def get_roster_entry(roster: NamedDependency[Roster], lrn: FromPath[str],
                            if_none_match: IfNoneMatch = None) -> Response[RosterEntryDocument]:
     """One recruiter's public entry by certificate number (LRN)."""
@@ -177,6 +180,8 @@ class SubscriptionView(msgspec.Struct):
     created_at: datetime
     confirmed_at: datetime | None = None
     cancelled_at: datetime | None = None
+    #: webhook only: its challenge must be echoed by then, or the subscription expires
+    verify_by: datetime | None = None
     #: webhook only, shown once: keep it to cancel the subscription
     token: str | None = None
     #: webhook only, shown once: the key that signs every delivery (see IRIS-Signature)
@@ -191,7 +196,7 @@ class TokenBody(msgspec.Struct, forbid_unknown_fields=True):
 def _view(sub: Subscription, **extra: Any) -> SubscriptionView:
     return SubscriptionView(id=sub.id or 0, lrn=sub.lrn, channel=sub.channel, status=sub.status,
                             created_at=sub.created_at, confirmed_at=sub.confirmed_at,
-                            cancelled_at=sub.cancelled_at, **extra)
+                            cancelled_at=sub.cancelled_at, verify_by=sub.verify_by, **extra)
 
 
 @post("/api/v1/roster/{lrn:str}/subscriptions", operation_id="subscribe", tags=["roster"],
@@ -201,11 +206,16 @@ async def subscribe(subscriptions: NamedDependency[Subscriptions], lrn: FromPath
                     data: JSONBody[SubscriptionRequest]) -> SubscriptionView:
     """Hear of every status change of this recruiter.
 
-    A webhook is active at once; the answer holds its signing ``secret`` and a ``token`` to
-    cancel it, both shown only now. An e-mail address first receives a token to confirm with.
+    A webhook starts ``pending``: we POST it a signed ``webhook.verify`` message, and it must
+    answer 2xx with ``{"challenge": "<data.challenge>"}`` (before ``verify_by``, retried until
+    then) to become active; it receives nothing before. The answer holds its signing
+    ``secret`` and a ``token`` to cancel it, both shown only now. An e-mail address first
+    receives a token to confirm with.
     """
     new = await subscriptions.subscribe(lrn, channel=data.channel, url=data.url, email=data.email)
-    detail = ("active: every status change is POSTed to your URL, signed (IRIS-Signature)"
+    detail = ("pending: we POST a signed challenge to your URL; echo its data.challenge as "
+              '{"challenge": "..."} in a 2xx answer, and every status change follows, signed '
+              "(IRIS-Signature)"
               if data.channel == "webhook" else
               "pending: confirm with the token we have e-mailed to you")
     return _view(new.subscription, token=new.token, secret=new.secret, detail=detail)
@@ -215,7 +225,8 @@ async def subscribe(subscriptions: NamedDependency[Subscriptions], lrn: FromPath
       opt=_PUBLIC, status_code=200, responses=problem_responses(404, 409, 422))
 async def confirm_subscription(subscriptions: NamedDependency[Subscriptions],
                                data: JSONBody[TokenBody]) -> SubscriptionView:
-    """Confirm an e-mail subscription with the token from the confirmation e-mail."""
+    """Confirm an e-mail subscription with the token from the confirmation e-mail (a webhook is
+    confirmed by echoing its challenge instead: 409)."""
     return _view(await subscriptions.confirm(data.token))
 
 

@@ -80,7 +80,11 @@ class Subscription(SQLModel, table=True):
     secret: str | None = None
     #: sha256 of the token that confirms (e-mail) and cancels the subscription
     token_hash: str = Field(max_length=64, unique=True)
-    status: str = Field(max_length=10)  # pending | active | cancelled
+    #: pending (e-mail: unconfirmed; webhook: its challenge unanswered) | active | cancelled |
+    #: expired (a webhook that did not answer its challenge in time)
+    status: str = Field(max_length=10)
     created_at: datetime
     confirmed_at: datetime | None = None
     cancelled_at: datetime | None = None
+    #: a webhook's challenge must be answered by then
+    verify_by: datetime | None = None

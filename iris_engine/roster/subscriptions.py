@@ -1,5 +1,6 @@
 """Active Check: anyone who relies on a recruiter subscribes to its roster status and hears of
-every change, by signed webhook or by e-mail (confirmed first). Also the public change feed."""
+every change, by signed webhook (once it has echoed a challenge) or by e-mail (once confirmed).
+Also the public change feed."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +19,7 @@ from iris_engine.errors import Conflict, FieldError, InvalidInput, NotFound
 from iris_engine.outbox import enqueue
 from iris_engine.outbox.store import subscription_secret_place
 from iris_engine.outbox.urls import check_webhook_url
+from iris_engine.outbox.webhooks import VERIFY_TOPIC
 from iris_engine.roster.models import RosterChange, RosterEntry, Subscription
 from iris_engine.settings import Settings
 from iris_engine.store.db import Database
@@ -83,6 +86,16 @@ class NewSubscription:
     secret: str | None
 
 
+def _challenge(session: AsyncSession, sub: Subscription, entry: RosterEntry,
+               verify_by: datetime) -> None:
+    """Queue the signed challenge a new webhook must echo before it hears of anything."""
+    enqueue(session, channel="webhook", destination=sub.target, topic=VERIFY_TOPIC,
+            now=sub.created_at, subscription_id=sub.id, payload={"data": {
+                "challenge": secrets.token_urlsafe(32), "lrn": entry.lrn, "name": entry.name,
+                "verify_by": verify_by.isoformat(),
+                "answer": 'HTTP 2xx with the JSON body {"challenge": "<data.challenge>"}'}})
+
+
 class Subscriptions:
     def __init__(self, db: Database, settings: Settings, clock: Clock, vault: Vault) -> None:
         self.db = db
@@ -114,14 +127,15 @@ class Subscriptions:
             entry = await session.get(RosterEntry, lrn.strip().upper())
             if entry is None:
                 raise NotFound(f"no recruiter with certificate number {lrn!r} on the roster")
+            verify_by = now + timedelta(hours=self.settings.webhook_verify_hours)
             sub = Subscription(lrn=entry.lrn, channel=channel, target=target,
-                               token_hash=_hash(token),
-                               status="active" if channel == "webhook" else "pending",
-                               created_at=now, confirmed_at=now if channel == "webhook" else None)
+                               token_hash=_hash(token), status="pending", created_at=now,
+                               verify_by=verify_by if channel == "webhook" else None)
             session.add(sub)
             await session.flush()
             if secret is not None:  # sealed at rest, like every secret we must be able to read
                 sub.secret = self.vault.seal(secret, place=subscription_secret_place(sub.id or 0))
+                _challenge(session, sub, entry, verify_by)
             if channel == "email":
                 base = self.settings.public_url.rstrip("/")
                 enqueue(session, channel="email", destination=target, topic="subscription.confirm",
@@ -149,11 +163,28 @@ class Subscriptions:
     async def confirm(self, token: str) -> Subscription:
         async with self.db.write() as session:
             sub = await self._by_token(session, token)
+            if sub.channel == "webhook":
+                # the token is the subscriber's; only the receiver can answer the challenge
+                raise Conflict("a webhook is confirmed by echoing the challenge POSTed to it, "
+                               "not with its token")
             if sub.status == "cancelled":
                 raise Conflict("this subscription was cancelled; subscribe again")
             if sub.status == "pending":
                 sub.status, sub.confirmed_at = "active", self.clock()
             return sub
+
+    async def settle_challenge(self, session: AsyncSession, subscription_id: int, *,
+                               answered: bool, now: datetime) -> None:
+        """The relay's word on a webhook's challenge: echoed in time (the webhook becomes
+        active), or never (it expires). Called in the relay's transaction."""
+        sub = (await session.scalars(select(Subscription).where(
+            col(Subscription.id) == subscription_id).with_for_update())).first()
+        if sub is None or sub.status != "pending" or sub.channel != "webhook":
+            return
+        if answered and (sub.verify_by is None or now <= sub.verify_by):
+            sub.status, sub.confirmed_at = "active", now
+        else:
+            sub.status = "expired"
 
     async def cancel(self, token: str) -> Subscription:
         async with self.db.write() as session:

@@ -65,8 +65,9 @@ def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
 def _response(request: Request[Any, Any, Any], problem: Problem,
               headers: dict[str, str] | None = None) -> Response[Problem]:
     problem.instance = request.url.path
+    # an error answers one request (a wrong access code, a stale revision): never cache it
     return Response(problem, status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE,
-                    headers=headers)
+                    headers={"Cache-Control": "no-store", **(headers or {})})
 
 
 def _from_application_error(request: Request[Any, Any, Any], exc: ApplicationError) -> Response[Problem]:
@@ -132,7 +133,9 @@ def _from_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
 
 
 def _from_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    mask = request.app.state.get("log_mask")  # the access log's: no reference in our log either
+    path = mask.mask(request.url.path) if mask is not None else request.url.path
+    log.exception("unhandled error on %s %s", request.method, path, exc_info=exc)
     return _response(request, Problem(
         type=TYPE_BASE + "internal-error", title="Internal error", status=500,
         detail="something went wrong on our side; nothing was saved",

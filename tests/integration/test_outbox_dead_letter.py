@@ -48,7 +48,7 @@ async def test_dead_letter_listed_and_redriven(world: World, cast: Cast) -> None
         world.clock.advance(days=1)
         report = await world.tick()
         assert (report.outbox.claimed, report.outbox.retrying, report.outbox.dead) == (1, 0, 1)
-        [row] = await outbox_rows(world, channel="webhook")
+        [row] = await outbox_rows(world, topic="roster.status_changed")
         assert (row.status, row.attempts) == ("dead", 2)
         assert row.last_error == f"DeliveryError: HTTP 500 from {receiver.url}"
         # a dead message is left alone
@@ -67,7 +67,7 @@ async def test_dead_letter_listed_and_redriven(world: World, cast: Cast) -> None
         retried = await iris(world, "outbox", "retry", str(row.id))
         assert retried.exit_code == 0, retried.output
         assert f"re-driven: {row.id}" in retried.output
-        [row] = await outbox_rows(world, channel="webhook")
+        [row] = await outbox_rows(world, topic="roster.status_changed")
         assert (row.status, row.attempts, row.claimed_by) == ("pending", 0, None)
         listed = await iris(world, "outbox", "list", "--status", "dead")
         assert listed.exit_code == 0 and listed.output.strip() == "no messages dead"
@@ -85,7 +85,7 @@ async def test_dead_letter_listed_and_redriven(world: World, cast: Cast) -> None
             assert f"not dead (or unknown), left alone: {not_dead}" in again.stderr
         assert (await iris(world, "outbox", "retry")).exit_code == 2  # ids or --all-dead
 
-    [row] = await outbox_rows(world, channel="webhook")
+    [row] = await outbox_rows(world, topic="roster.status_changed")
     assert (row.status, row.attempts, row.last_error) == ("delivered", 1, None)
     [(key, attempts)] = receiver.by_key().items()
     assert key == row.idempotency_key

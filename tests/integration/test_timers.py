@@ -18,6 +18,7 @@ from iris_engine.roster.models import RosterChange, RosterEntry
 from iris_engine.store.models import Case, CaseEvent, OutboxMessage, Timer
 from iris_engine.ticker import Ticker
 from tests.integration.conftest import Cast, World, walk_to
+from tests.integration.test_outbox import WebhookReceiver, subscribe_webhook
 
 
 async def _timers(world: World, case_id: int) -> list[Timer]:
@@ -127,23 +128,21 @@ async def test_expiry_takes_the_recruiter_off_the_active_roster_and_tells_subscr
         detail = await session.get(Accreditation, case_id)
         assert detail is not None and detail.lrn and detail.valid_until
     lrn, valid_until = detail.lrn, detail.valid_until
-    r = await world.client.post(f"/api/v1/roster/{lrn}/subscriptions",
-                                json={"channel": "webhook", "url": "http://127.0.0.1:9/hook"})
-    assert r.status_code == 201, r.text
-    subscription_id = r.json()["id"]
+    async with WebhookReceiver(world.clock, fail_first=0) as receiver:
+        subscription_id = (await subscribe_webhook(world, lrn, receiver.url))["id"]
 
-    # 31 days before the end: the 180- and 90-day renewal reminders go out, nothing expires
-    start = world.clock()
-    world.clock.set(start.replace(hour=0) + (valid_until - start.date()) - timedelta(days=30))
-    report = await world.tick()
-    assert report.timers.fired == 0
-    assert (await _case(world, case_id)).state == "accredited"
-    reminders = [t for t in await _timers(world, case_id)
-                 if t.name == "certificate_expiry" and t.kind == "reminder"]
-    assert sorted(t.status for t in reminders) == ["done", "done", "pending"]
+        # 31 days before the end: the 180- and 90-day renewal reminders go out, nothing expires
+        start = world.clock()
+        world.clock.set(start.replace(hour=0) + (valid_until - start.date()) - timedelta(days=30))
+        report = await world.tick()
+        assert report.timers.fired == 0
+        assert (await _case(world, case_id)).state == "accredited"
+        reminders = [t for t in await _timers(world, case_id)
+                     if t.name == "certificate_expiry" and t.kind == "reminder"]
+        assert sorted(t.status for t in reminders) == ["done", "done", "pending"]
 
-    world.clock.advance(days=31)  # the day after valid_until
-    await world.tick()
+        world.clock.advance(days=31)  # the day after valid_until
+        await world.tick()
 
     assert (await _case(world, case_id)).state == "expired"
     entry = (await world.client.get(f"/api/v1/roster/{lrn}")).json()["entry"]
@@ -155,9 +154,10 @@ async def test_expiry_takes_the_recruiter_off_the_active_roster_and_tells_subscr
         (lrn, "accredited", None), (lrn, "expired", "accredited")]
     async with world.services.db.read() as session:
         sent = (await session.scalars(select(OutboxMessage).where(
-            OutboxMessage.subscription_id == subscription_id))).all()
-    assert [(m.topic, m.payload["data"]["status"]) for m in sent] == [
-        ("roster.status_changed", "expired")]
+            OutboxMessage.subscription_id == subscription_id,
+            OutboxMessage.topic == "roster.status_changed"))).all()
+    assert [(m.payload["data"]["status"], m.status) for m in sent] == [("expired", "delivered")]
+    assert [r.payload["data"]["status"] for r in receiver.requests] == ["expired"]
     last = (await _history(world, case_id))[-1]
     assert (last.event, last.actor_role) == ("expire", "system")
     await _chains_verify(world)

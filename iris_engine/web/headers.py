@@ -1,0 +1,49 @@
+"""Headers every answer carries, and the default that no answer may be stored by a cache.
+
+``security_headers`` is a before-send hook: it sees every response the app sends, errors and
+unrouted 404s included. ``NO_STORE`` is the app's default ``cache_control``: grievances,
+identities, tokens and filings, like everything else, are kept by no browser or proxy; an
+answer the public may cache says so itself (the roster sends ``public, max-age``, the API
+documentation's assets a day).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from litestar.datastructures import CacheControlHeader, MutableScopeHeaders
+
+if TYPE_CHECKING:
+    from litestar.types import Message, Scope
+
+__all__ = ["API_POLICY", "NO_STORE", "PAGE_POLICY", "security_headers"]
+
+NO_STORE = CacheControlHeader(no_store=True)
+
+_NOTHING_ELSE = "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+#: a JSON or CSV answer is data, never a document: it loads nothing and is framed nowhere
+API_POLICY = f"default-src 'none'; {_NOTHING_ELSE}"
+#: an HTML page (the API documentation) runs only this service's own script and style, and
+#: fetches only from it; no inline script, no eval
+PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+               f"font-src 'self'; connect-src 'self'; {_NOTHING_ELSE}")
+
+_ALWAYS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Permissions-Policy", "accelerometer=(), camera=(), geolocation=(), gyroscope=(), "
+                           "magnetometer=(), microphone=(), payment=(), usb=()"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+
+
+async def security_headers(message: Message, scope: Scope) -> None:
+    """Add the security headers to a response that does not set them itself."""
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    page = headers.get("content-type", "").startswith("text/html")
+    for name, value in (("Content-Security-Policy", PAGE_POLICY if page else API_POLICY), *_ALWAYS):
+        if name not in headers:
+            headers[name] = value

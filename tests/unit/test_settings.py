@@ -27,7 +27,7 @@ def test_defaults_without_variables() -> None:
 def test_parses_every_kind() -> None:
     settings = Settings.from_env({
         "IRIS_DATABASE_URL": "postgresql+asyncpg://iris@db/iris",
-        "IRIS_SECRET_KEY": "s3cret",
+        "IRIS_SECRET_KEY": "s3cret-of-at-least-thirty-two-bytes",
         "IRIS_TOKEN_TTL_SECONDS": "60",
         "IRIS_PASSWORD_HASH_PROFILE": "test",
         "IRIS_WORKFLOWS_DIR": "/srv/workflows",
@@ -39,8 +39,8 @@ def test_parses_every_kind() -> None:
     })
     assert settings.database_url == "postgresql+asyncpg://iris@db/iris"
     assert not settings.is_sqlite
-    assert settings.secret_key == "s3cret"
-    assert settings.signing_key() == "s3cret"
+    assert settings.secret_key == "s3cret-of-at-least-thirty-two-bytes"
+    assert settings.signing_key() == "s3cret-of-at-least-thirty-two-bytes"
     assert settings.token_ttl_seconds == 60
     assert settings.password_hash_profile == "test"
     assert settings.workflows_dir == Path("/srv/workflows")

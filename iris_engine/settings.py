@@ -168,10 +168,10 @@ class Settings:
     )
     login_max_failures: int = field(
         default=5,
-        metadata={"doc": "Failed log-ins allowed per account (and 4 times that per client "
-                  "address) before each further failure makes it wait, 1 second after the "
-                  "first and doubling up to IRIS_LOGIN_BACKOFF_MAX_SECONDS; log-ins meanwhile "
-                  "answer 429 with Retry-After. Counted whether or not the account exists."},
+        metadata={"doc": "Failed log-ins per account (and 4 times that per client address) "
+                  "after which each failure makes the next log-in wait, 1 second at first, "
+                  "doubling up to IRIS_LOGIN_BACKOFF_MAX_SECONDS; log-ins meanwhile answer 429 "
+                  "with Retry-After. Counted whether or not the account exists."},
     )
     login_backoff_max_seconds: int = field(
         default=900,

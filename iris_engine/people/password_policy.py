@@ -11,6 +11,7 @@ sent anywhere.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import cache
 
@@ -35,14 +36,15 @@ def _common() -> frozenset[str]:
 
 
 def _words(context: Iterable[str]) -> list[str]:
-    """The account's details as zxcvbn's user inputs: each value and each word in it."""
-    words: set[str] = set()
+    """The account's details as zxcvbn's user inputs: each value, each part of it (the
+    e-mail's local part and domain, words split at spaces, dots and hyphens), each word, and
+    the words run together."""
+    found: set[str] = set()
     for value in context:
-        value = value.strip().lower()
-        if value:
-            words.add(value)
-            words.update(w for w in value.replace("@", " ").replace(".", " ").split() if len(w) > 2)
-    return sorted(words)
+        for part in value.strip().lower().split("@"):
+            words = [w for w in re.split(r"[\s.\-_+]+", part) if len(w) > 2]
+            found.update((part, *part.split("."), *words, "".join(words)))
+    return sorted(w for w in found if w)
 
 
 def password_problem(password: str, *, context: Iterable[str] = ()) -> str | None:

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
-from litestar.stores.redis import RedisStore
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
+from iris_engine.errors import ConfigurationError
 from iris_engine.settings import Settings
 from iris_engine.store.db import Database
 from iris_engine.store.models import StoreEntry
@@ -105,6 +105,11 @@ class DatabaseStore(Store):
 def rate_limit_store(settings: Settings, db: Database) -> Store:
     """The store ``IRIS_RATE_LIMIT_STORE`` names (settings have checked the name)."""
     if settings.rate_limit_store == "redis":
+        try:
+            from litestar.stores.redis import RedisStore
+        except ImportError:
+            raise ConfigurationError("IRIS_RATE_LIMIT_STORE=redis needs the redis package: "
+                                     "pip install 'iris-engine[redis]'") from None
         return RedisStore.with_client(settings.redis_url, namespace="IRIS_RATE_LIMIT")
     if settings.rate_limit_store == "memory":
         return MemoryStore()

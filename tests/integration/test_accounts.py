@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 from httpx import ASGITransport, AsyncClient, Response
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
+from sqlmodel import col
 
 from iris_engine.app import create_app
 from iris_engine.services import build_services
@@ -53,10 +54,14 @@ async def _change(world: World, change: str, email: str, *args: Any) -> User:
 # -- item 6: a token is worth what its account is worth now ---------------------------------
 async def test_a_deactivated_accounts_token_stops_at_once(world: World, cast: Cast) -> None:
     assert (await cast.manager.get(ME)).status_code == 200
-    await _change(world, "deactivate", "manager@scheme.example")
+    # the flag alone is enough (the version is checked besides): as a direct UPDATE leaves it
+    async with world.services.db.write() as session:
+        await session.execute(update(User).where(col(User.email) == "manager@scheme.example")
+                              .values(active=False))
     for path in (ME, "/api/v1/applications"):
         body = _unauthorized(await cast.manager.get(path))
         assert "log in again" in body["detail"]
+    await _change(world, "deactivate", "manager@scheme.example")  # as `iris users deactivate`
     assert (await world.client.post(LOGIN, json={"email": "manager@scheme.example",
                                                  "password": PASSWORD})).status_code == 401
     await _change(world, "reactivate", "manager@scheme.example")

@@ -8,7 +8,7 @@ version 0 and confirmed. ``store_entry`` backs Litestar's store for the rate lim
 IRIS_RATE_LIMIT_STORE=database.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import sqlmodel
 from alembic import op
 
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

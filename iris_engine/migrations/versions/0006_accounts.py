@@ -8,7 +8,7 @@ version 0 and confirmed. ``store_entry`` backs Litestar's store for the rate lim
 IRIS_RATE_LIMIT_STORE=database.
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0009 (numbered 0006 by the plan of issue #10; it runs after 0009)
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import sqlmodel
 from alembic import op
 
 revision = '0006'
-down_revision = '0005'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

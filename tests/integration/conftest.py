@@ -116,11 +116,15 @@ class World:
             "user": {"email": email, "name": f"Owner of {name}", "password": PASSWORD},
         })
         assert r.status_code == 202, r.text
+        return await self.confirmed(email)
+
+    async def confirmed(self, email: str, password: str = PASSWORD) -> Actor:
+        """Confirm a registration with the token e-mailed to ``email``, then log in."""
         r = await self.client.post("/api/v1/recruiters/confirm",
                                    json={"token": await self.emailed_token(email)})
         assert r.status_code == 200, r.text
         await self._forget_emails(email, "account.confirm")
-        return await self.login(email)
+        return await self.login(email, password)
 
     async def _forget_emails(self, address: str, topic: str) -> None:
         """Drop e-mails of set-up (sent and read, as far as a test is concerned), so tests of

@@ -26,8 +26,9 @@ from iris_engine.web.apidocs import SwaggerPage
 from iris_engine.web.headers import NO_STORE, security_headers
 from iris_engine.web.openapi import refine
 from iris_engine.web.problems import exception_handlers
-from iris_engine.web.ratelimit import public_forms_limit
+from iris_engine.web.ratelimit import RATE_LIMIT_STORE, public_forms_limit
 from iris_engine.web.reference import reference_handlers
+from iris_engine.web.stores import rate_limit_store
 
 __all__ = ["create_app"]
 
@@ -51,7 +52,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     # APScheduler logs every run of the tick at INFO; our ticker logs what a tick did
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     services = services or build_services(settings)
-    jwt_auth = build_jwt_auth(settings)
+    jwt_auth = build_jwt_auth(settings, services.db)
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
@@ -84,10 +85,13 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         route_handlers=[*domain_routes, AuthorityController, *roster_handlers, *people_handlers,
                         *reference_handlers],
         middleware=[public_forms_limit(settings)],
+        stores={RATE_LIMIT_STORE: rate_limit_store(settings, services.db)},
         dependencies={
             "services": _constant(services),
             "db": _constant(services.db),
             "people": _constant(services.people),
+            "logins": _constant(services.logins),
+            "registrations": _constant(services.registrations),
             "roster": _constant(services.roster),
             "catalog": _constant(services.catalog),
             "codes": _constant(services.codes),

@@ -151,61 +151,6 @@ def demo_seed(recruiters: int) -> None:
 
 
 @main.group()
-def users() -> None:
-    """Staff accounts."""
-
-
-@users.command("add")
-@click.option("--email", required=True)
-@click.option("--name", required=True)
-@click.option("--role", "roles", multiple=True, required=True,
-              type=click.Choice(["recruiter", "auditor", "scheme_manager", "caseworker",
-                                 "supervisor", "authority", "admin"]),
-              help="Repeat for several roles.")
-@click.option("--organisation", required=True, help="Organisation name; created if new.")
-@click.option("--kind", default="scheme", show_default=True,
-              type=click.Choice(["recruiter", "audit_body", "scheme", "authority"]),
-              help="Kind of a new organisation.")
-@click.option("--country", default="CH", show_default=True, help="Country of a new organisation.")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="Prompted for when omitted (or piped on standard input).")
-def users_add(email: str, name: str, roles: tuple[str, ...], organisation: str, kind: str,
-              country: str, password: str) -> None:
-    """Create a user (auditors, scheme managers, admins; recruiters usually self-register)."""
-    from sqlalchemy import select
-    from sqlmodel import col
-
-    from iris_engine.names import clean_name
-    from iris_engine.people import NewUser
-    from iris_engine.store.models import Organisation
-
-    services = _services(_settings())
-
-    async def run() -> int:
-        try:
-            # found by the name as it is stored (NFC, spaces collapsed)
-            stored_name = clean_name(organisation, "/organisation/name")
-            async with services.db.write() as session:
-                org = (await session.scalars(select(Organisation).where(
-                    col(Organisation.name) == stored_name))).first()
-                if org is None:
-                    org = await services.people.add_organisation(session, kind=kind,
-                                                                 name=organisation, country=country)
-                user = await services.people.add_user(session, org,
-                                                      NewUser(email, name, password, roles))
-                return user.id or 0
-        finally:
-            await services.db.dispose()
-
-    try:
-        user_id = asyncio.run(run())
-    except ApplicationError as exc:
-        details = "; ".join(f"{e.pointer}: {e.message}" for e in exc.errors)
-        raise click.ClickException(exc.detail + (f" ({details})" if details else "")) from None
-    click.echo(f"user {user_id} created: {email} ({', '.join(roles)})")
-
-
-@main.group()
 def workflows() -> None:
     """Workflow definitions."""
 
@@ -388,9 +333,11 @@ def timers_list(status: str, case_id: int | None, limit: int) -> None:
 def _register() -> None:
     from iris_engine.cli_authorities import authorities
     from iris_engine.cli_keys import keys
+    from iris_engine.cli_users import users
 
     main.add_command(keys)
     main.add_command(authorities)
+    main.add_command(users)
 
 
 _register()

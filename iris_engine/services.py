@@ -16,6 +16,8 @@ from iris_engine.domain import Domain
 from iris_engine.errors import ConfigurationError, WorkflowDefinitionError
 from iris_engine.notifications import Notifier
 from iris_engine.people import People, password_hasher
+from iris_engine.people.login import Logins
+from iris_engine.people.registration import Registrations
 from iris_engine.roster.service import Roster
 from iris_engine.roster.subscriptions import Subscriptions
 from iris_engine.settings import Settings
@@ -40,6 +42,8 @@ class Services:
     engine: CaseEngine
     roster: Roster
     people: People
+    logins: Logins
+    registrations: Registrations
     notifier: Notifier
     subscriptions: Subscriptions
     vault: Vault
@@ -92,14 +96,17 @@ def build_services(settings: Settings, *, clock: Clock = utcnow,
                         vault=vault)
     notifier = engine.notifier = Notifier(settings, engine.access, case_paths={
         api.workflow: api.path for domain in domains for api in domain.cases})
+    people = People(catalog.roles(), password_hasher(settings.password_hash_profile),
+                    on_organisation_added=[d.organisation_added for d in domains
+                                           if d.organisation_added is not None])
+    failures = FailureCounter(db, clock)
     services = Services(
         settings=settings, clock=clock, db=db, catalog=catalog, codes=codes, engine=engine,
-        roster=roster, notifier=notifier,
-        people=People(catalog.roles(), password_hasher(settings.password_hash_profile),
-                      on_organisation_added=[d.organisation_added for d in domains
-                                             if d.organisation_added is not None]),
+        roster=roster, notifier=notifier, people=people,
+        logins=Logins(db, people, failures, settings),
+        registrations=Registrations(db, people, settings, clock),
         subscriptions=Subscriptions(db, settings, clock, vault), vault=vault,
-        failures=FailureCounter(db, clock, window_seconds=settings.access_code_lockout_seconds),
+        failures=failures,
         authorities=Authorities(db, vault, settings, clock),
         domains=tuple(domains),
     )

@@ -11,7 +11,11 @@ from pathlib import Path
 from iris_engine.errors import ConfigurationError
 from iris_engine.resources import default_codes_dir, default_workflows_dir
 
-__all__ = ["Settings"]
+__all__ = ["MIN_SECRET_KEY_BYTES", "RATE_LIMIT_STORES", "Settings"]
+
+#: HS256 keys shorter than the hash's output (RFC 7518, section 3.2) are refused
+MIN_SECRET_KEY_BYTES = 32
+RATE_LIMIT_STORES = ("database", "redis", "memory")
 
 
 def _default_database_url() -> str:
@@ -29,8 +33,11 @@ class Settings:
     )
     secret_key: str = field(
         default="",
-        metadata={"doc": "Key that signs access tokens (HS256). Empty: a random key per process, "
-                  "so tokens do not survive a restart. Set it in production."},
+        metadata={"doc": "Key that signs access tokens (HS256): at least 32 bytes, random "
+                  "(python -c 'import secrets; print(secrets.token_urlsafe(32))'); a shorter "
+                  "one is refused at start. Empty: a random key per process (a warning is "
+                  "logged), so tokens do not survive a restart and fail on other workers: "
+                  "only for development."},
     )
     token_ttl_seconds: int = field(
         default=3600, metadata={"doc": "Lifetime of an access token, in seconds."}
@@ -145,8 +152,42 @@ class Settings:
     public_rate_limit_per_minute: int = field(
         default=10,
         metadata={"doc": "Requests per minute one client address may make to each public form "
-                  "(grievance filing, registration, log-in, subscribing). Counted per process: "
-                  "behind several instances the effective limit is higher."},
+                  "(grievance filing, registration, log-in, subscribing), counted in "
+                  "IRIS_RATE_LIMIT_STORE."},
+    )
+    rate_limit_store: str = field(
+        default="database",
+        metadata={"doc": "Where the public forms' rate limits are counted. database: the "
+                  "configured database, shared by every instance. redis: IRIS_REDIS_URL, "
+                  "shared by every instance that uses it. memory: in each process (several "
+                  "instances or workers then allow more than the limit)."},
+    )
+    redis_url: str = field(
+        default="",
+        metadata={"doc": "Redis URL (redis://host:6379/0) for IRIS_RATE_LIMIT_STORE=redis."},
+    )
+    login_max_failures: int = field(
+        default=5,
+        metadata={"doc": "Failed log-ins per account (and 4 times that per client address) "
+                  "after which each failure makes the next log-in wait, 1 second at first, "
+                  "doubling up to IRIS_LOGIN_BACKOFF_MAX_SECONDS; log-ins meanwhile answer 429 "
+                  "with Retry-After. Counted whether or not the account exists."},
+    )
+    login_backoff_max_seconds: int = field(
+        default=900,
+        metadata={"doc": "Longest wait after failed log-ins: no one can lock an account for "
+                  "longer by failing on purpose."},
+    )
+    login_failure_window_seconds: int = field(
+        default=86400,
+        metadata={"doc": "How long failed log-ins are counted from the first one; a successful "
+                  "log-in clears the account's count."},
+    )
+    registration_confirm_seconds: int = field(
+        default=172800,
+        metadata={"doc": "How long a recruiter has to confirm its e-mail address after "
+                  "registering (the account cannot log in before); an unconfirmed "
+                  "registration may be made again after this."},
     )
     access_code_max_failures: int = field(
         default=5,
@@ -157,6 +198,18 @@ class Settings:
         default=900,
         metadata={"doc": "How long failures are counted, and the lock-out after too many."},
     )
+
+    def __post_init__(self) -> None:
+        if self.secret_key and len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES:
+            raise ConfigurationError(
+                f"IRIS_SECRET_KEY is {len(self.secret_key.encode())} bytes; it must be at least "
+                f"{MIN_SECRET_KEY_BYTES} random bytes (python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'), or empty for a development key per process")
+        if self.rate_limit_store not in RATE_LIMIT_STORES:
+            raise ConfigurationError(f"IRIS_RATE_LIMIT_STORE={self.rate_limit_store!r}; one of "
+                                     f"{', '.join(RATE_LIMIT_STORES)}")
+        if self.rate_limit_store == "redis" and not self.redis_url:
+            raise ConfigurationError("IRIS_RATE_LIMIT_STORE=redis needs IRIS_REDIS_URL")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

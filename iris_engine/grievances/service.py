@@ -53,7 +53,7 @@ from iris_engine.roster.models import RosterEntry
 from iris_engine.settings import Settings
 from iris_engine.store.db import Database
 from iris_engine.store.models import Case, CaseEvent, Timer
-from iris_engine.throttle import FailureCounter, throttle_key
+from iris_engine.throttle import FailureCounter, Limit, throttle_key
 from iris_engine.vault import Vault
 from iris_engine.workflow import Resources
 
@@ -192,8 +192,9 @@ class GrievanceService(CaseService):
         """The case a reference and access code open. A wrong code and an unknown reference
         answer the same 404, and both count towards the lock-out."""
         reference = canonical_reference(reference.strip())
-        limits = {throttle_key("reference", reference): self.settings.access_code_max_failures,
-                  throttle_key("client", client): 4 * self.settings.access_code_max_failures}
+        free, seconds = self.settings.access_code_max_failures, self.settings.access_code_lockout_seconds
+        limits = {throttle_key("reference", reference): Limit.lockout(free, seconds),
+                  throttle_key("client", client): Limit.lockout(4 * free, seconds)}
         async with self.db.read() as session:
             await self.failures.check(session, list(limits))
             row = (await session.execute(

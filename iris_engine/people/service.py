@@ -1,4 +1,5 @@
-"""Organisations and users: registration, staff accounts, password login."""
+"""Organisations and accounts: adding them, checking passwords, and the changes an
+administrator makes (deactivation, roles, password), each of which ends the account's tokens."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from iris_engine.cases import Principal, utcnow
-from iris_engine.errors import Conflict, FieldError, InvalidInput, NotAuthenticated
+from iris_engine.cases import utcnow
+from iris_engine.errors import Conflict, FieldError, InvalidInput, NotFound
 from iris_engine.names import checked_name
+from iris_engine.people.password_policy import password_problem
 from iris_engine.store.models import Organisation, User
 
-__all__ = ["ORGANISATION_KINDS", "NewUser", "OrganisationAdded", "People"]
+__all__ = ["ORGANISATION_KINDS", "NewUser", "OrganisationAdded", "People", "normalise_email"]
 
 ORGANISATION_KINDS = ("recruiter", "audit_body", "scheme", "authority")
 _ORGANISATION_NAME_MAX = Organisation.__table__.c.name.type.length  # type: ignore[attr-defined]
@@ -35,18 +37,29 @@ class NewUser:
     roles: tuple[str, ...]
 
 
-def _check_user(user: NewUser, base: str, roles: Sequence[str]) -> tuple[str, list[FieldError]]:
+def _check_user(user: NewUser, base: str, roles: Sequence[str],
+                context: Sequence[str]) -> tuple[str, list[FieldError]]:
     """The user's name as stored, and what is wrong with the rest."""
     errors: list[FieldError] = []
     if "@" not in user.email or user.email.startswith("@") or user.email.endswith("@"):
         errors.append(FieldError(f"{base}/email", "an e-mail address, e.g. name@agency.example"))
-    if len(user.password) < 10:
-        errors.append(FieldError(f"{base}/password", "at least 10 characters"))
     name = checked_name(user.name, f"{base}/name", errors, max_length=_USER_NAME_MAX)
-    bad = [r for r in user.roles if r not in roles]
-    if bad or not user.roles:
-        errors.append(FieldError(f"{base}/roles", f"roles among {', '.join(roles)}"))
+    problem = password_problem(user.password, context=(user.email, name, *context))
+    if problem:
+        errors.append(FieldError(f"{base}/password", problem))
+    errors.extend(_role_errors(user.roles, roles, f"{base}/roles"))
     return name, errors
+
+
+def _role_errors(given: Sequence[str], known: Sequence[str], pointer: str) -> list[FieldError]:
+    if not given or any(r not in known for r in given):
+        return [FieldError(pointer, f"roles among {', '.join(known)}")]
+    return []
+
+
+def normalise_email(email: str) -> str:
+    """The form an e-mail is stored and looked up in."""
+    return email.strip().lower()
 
 
 class People:
@@ -83,9 +96,10 @@ class People:
         except (VerifyMismatchError, InvalidHashError):
             return False
 
-    async def add_organisation(self, session: AsyncSession, *, kind: str, name: str,
-                               country: str) -> Organisation:
-        errors = []
+    def check_organisation(self, *, kind: str, name: str, country: str) -> str:
+        """The organisation's name as stored; refuses (422) an unknown kind, a missing or
+        deceiving name, or a malformed country."""
+        errors: list[FieldError] = []
         if kind not in ORGANISATION_KINDS:
             errors.append(FieldError("/organisation/kind", "one of " + ", ".join(ORGANISATION_KINDS)))
         name = checked_name(name, "/organisation/name", errors, max_length=_ORGANISATION_NAME_MAX)
@@ -94,22 +108,40 @@ class People:
                                      "a two-letter ISO 3166-1 code in capitals, e.g. NP"))
         if errors:
             raise InvalidInput("the organisation is incomplete or invalid", errors=errors)
+        return name
+
+    async def add_organisation(self, session: AsyncSession, *, kind: str, name: str,
+                               country: str) -> Organisation:
+        name = self.check_organisation(kind=kind, name=name, country=country)
         org = Organisation(kind=kind, name=name, country=country, created_at=utcnow())
         session.add(org)
         await session.flush()
-        for listener in self.on_organisation_added:
-            await listener(session, org)
+        await self.organisation_named(session, org)
         return org
 
-    async def add_user(self, session: AsyncSession, organisation: Organisation, user: NewUser,
-                       *, base_pointer: str = "") -> User:
-        name, errors = _check_user(user, base_pointer, self.roles)
+    async def organisation_named(self, session: AsyncSession, organisation: Organisation) -> None:
+        """Tell the domains an organisation was added, or took a new name."""
+        for listener in self.on_organisation_added:
+            await listener(session, organisation)
+
+    def check_user(self, user: NewUser, *, organisation_name: str = "",
+                   base_pointer: str = "") -> str:
+        """The user's name as stored; refuses (422) an incomplete user, a weak password or an
+        unknown role."""
+        name, errors = _check_user(user, base_pointer, self.roles, (organisation_name,))
         if errors:
             raise InvalidInput("the user is incomplete or invalid", errors=errors)
+        return name
+
+    async def add_user(self, session: AsyncSession, organisation: Organisation, user: NewUser,
+                       *, base_pointer: str = "", confirmation_hash: str | None = None) -> User:
+        """A new account. ``confirmation_hash``: it waits for its address to be confirmed."""
+        name = self.check_user(user, organisation_name=organisation.name, base_pointer=base_pointer)
         password_hash = await self.hash_password(user.password)
-        row = User(email=user.email.strip().lower(), name=name,
+        row = User(email=normalise_email(user.email), name=name,
                    password_hash=password_hash, organisation_id=organisation.id or 0,
-                   roles=" ".join(sorted(set(user.roles))), created_at=utcnow())
+                   roles=" ".join(sorted(set(user.roles))), token_version=0,
+                   confirmation_hash=confirmation_hash, created_at=utcnow())
         session.add(row)
         try:
             async with session.begin_nested():
@@ -119,18 +151,48 @@ class People:
                            errors=[FieldError(f"{base_pointer}/email", "already registered")]) from None
         return row
 
-    async def register_recruiter(self, session: AsyncSession, *, name: str, country: str,
-                                 user: NewUser) -> tuple[Organisation, User]:
-        """Self-registration: a recruiter organisation and its first user, together."""
-        org = await self.add_organisation(session, kind="recruiter", name=name, country=country)
-        first = await self.add_user(session, org, NewUser(user.email, user.name, user.password,
-                                                          ("recruiter",)), base_pointer="/user")
-        return org, first
+    # -- changes to an account: each ends the tokens issued before it ----------------------
+    async def account(self, session: AsyncSession, email: str) -> User:
+        """The account with this e-mail, locked for a change (404 if none)."""
+        row = (await session.scalars(select(User).where(
+            col(User.email) == normalise_email(email)).with_for_update())).first()
+        if row is None:
+            raise NotFound(f"no account has the e-mail {email.strip()!r}")
+        return row
 
-    async def authenticate(self, session: AsyncSession, email: str, password: str) -> Principal:
-        row = (await session.scalars(select(User).where(col(User.email) == email.strip().lower()))).first()
-        matches = await asyncio.to_thread(self.password_matches, row.password_hash if row else None,
-                                          password)
-        if row is None or not matches or not row.active:
-            raise NotAuthenticated("wrong e-mail or password")
-        return Principal(row.id or 0, row.organisation_id, row.role_set, row.email)
+    async def set_active(self, session: AsyncSession, email: str, active: bool) -> User:
+        """Deactivate (it can no longer log in, and its tokens stop working) or reactivate."""
+        row = await self.account(session, email)
+        row.active = active
+        return self._changed(row)
+
+    async def confirm(self, session: AsyncSession, email: str) -> User:
+        """Confirm a self-registered account's address on an administrator's word (as the
+        e-mailed token would)."""
+        row = await self.account(session, email)
+        row.confirmation_hash = None
+        return row
+
+    async def set_roles(self, session: AsyncSession, email: str, roles: Sequence[str]) -> User:
+        errors = _role_errors(roles, self.roles, "/roles")
+        if errors:
+            raise InvalidInput("unknown roles", errors=errors)
+        row = await self.account(session, email)
+        row.roles = " ".join(sorted(set(roles)))
+        return self._changed(row)
+
+    async def set_password(self, session: AsyncSession, row: User, password: str) -> User:
+        """Give ``row`` (loaded for update) a new password, checked like a new one."""
+        organisation = await session.get(Organisation, row.organisation_id)
+        problem = password_problem(password, context=(
+            row.email, row.name, organisation.name if organisation else ""))
+        if problem:
+            raise InvalidInput("the new password cannot be used",
+                               errors=[FieldError("/new_password", problem)])
+        row.password_hash = await self.hash_password(password)
+        return self._changed(row)
+
+    @staticmethod
+    def _changed(row: User) -> User:
+        row.token_version += 1
+        return row

@@ -16,13 +16,14 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Row, event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql.base import Executable
 
 from iris_engine.settings import Settings
 
@@ -157,6 +158,17 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncSession]:
         async with self._reader() as session, session.begin():
             yield session
+
+    async def fetch_one(self, statement: Executable) -> Row[Any] | None:
+        """The first row of one read statement. On PostgreSQL it runs outside a transaction (a
+        single statement is atomic alone, and BEGIN and COMMIT would cost a round trip each);
+        SQLite's BEGIN and COMMIT are in-process calls."""
+        if self.is_sqlite:
+            async with self.read() as session:
+                return (await session.execute(statement)).first()
+        async with self.read_engine.connect() as connection:
+            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            return (await connection.execute(statement)).first()
 
     async def dispose(self) -> None:
         await self.write_engine.dispose()

@@ -17,6 +17,7 @@ __all__ = [
     "Counter",
     "Organisation",
     "OutboxMessage",
+    "StoreEntry",
     "Throttle",
     "Timer",
     "User",
@@ -47,6 +48,12 @@ class User(SQLModel, table=True):
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     roles: str = Field(max_length=200)  # space-separated role names
     active: bool = True
+    #: bumped whenever who the account is changes (deactivated, roles, password): every token
+    #: carries the version it was issued under and dies when the two differ
+    token_version: int = 0
+    #: sha256 of the token that confirms a self-registered address; set while the account waits
+    #: for confirmation (it cannot log in), None once confirmed (or for accounts made by staff)
+    confirmation_hash: str | None = Field(default=None, max_length=64)
     created_at: datetime
 
     @property
@@ -201,3 +208,14 @@ class Throttle(SQLModel, table=True):
     window_start: datetime
     failures: int = 0
     blocked_until: datetime | None = None
+
+
+class StoreEntry(SQLModel, table=True):
+    """A Litestar store's key and value with its expiry (``iris_engine.web.stores``): rate
+    limits counted in the database are shared by every instance."""
+
+    __tablename__ = "store_entry"
+
+    key: str = Field(primary_key=True, max_length=300)
+    value: bytes
+    expires_at: datetime | None = Field(default=None, index=True)

@@ -16,10 +16,14 @@ from iris_engine.errors import ApplicationError, FieldError
 if TYPE_CHECKING:
     from litestar.types import ExceptionHandlersMap
 
-__all__ = ["PROBLEM_MEDIA_TYPE", "Problem", "ProblemField", "exception_handlers", "problem_responses"]
+__all__ = [
+    "BEARER_CHALLENGE", "PROBLEM_MEDIA_TYPE", "Problem", "ProblemField", "exception_handlers",
+    "problem_responses",
+]
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://iris-engine.org/problems/"
+BEARER_CHALLENGE = 'Bearer realm="iris-engine"'
 log = logging.getLogger("iris_engine")
 
 
@@ -65,6 +69,8 @@ def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
 def _response(request: Request[Any, Any, Any], problem: Problem,
               headers: dict[str, str] | None = None) -> Response[Problem]:
     problem.instance = request.url.path
+    if problem.status == 401:  # RFC 9110, 15.5.2: a 401 says how to authenticate
+        headers = {"WWW-Authenticate": BEARER_CHALLENGE, **(headers or {})}
     # an error answers one request (a wrong access code, a stale revision): never cache it
     return Response(problem, status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE,
                     headers={"Cache-Control": "no-store", **(headers or {})})

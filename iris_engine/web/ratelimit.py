@@ -1,5 +1,7 @@
 """Rate limits on the public forms: one Litestar ``RateLimitConfig`` for the app; a handler
-opts in with ``opt={"rate_limit": "<form>"}`` and each form counts per client address."""
+opts in with ``opt={"rate_limit": "<form>"}`` and each form counts per client address, in the
+app's store named ``RATE_LIMIT_STORE`` (``iris_engine.web.stores``: shared by every instance
+unless IRIS_RATE_LIMIT_STORE=memory)."""
 
 from __future__ import annotations
 
@@ -11,9 +13,10 @@ from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 
 from iris_engine.settings import Settings
 
-__all__ = ["RATE_LIMIT_OPT", "public_forms_limit"]
+__all__ = ["RATE_LIMIT_OPT", "RATE_LIMIT_STORE", "public_forms_limit"]
 
 RATE_LIMIT_OPT = "rate_limit"
+RATE_LIMIT_STORE = "rate_limit"
 
 
 def _form(request: Request[Any, Any, Any]) -> str | None:
@@ -25,4 +28,5 @@ def public_forms_limit(settings: Settings) -> DefineMiddleware:
         rate_limit=("minute", settings.public_rate_limit_per_minute),
         check_throttle_handler=lambda request: _form(request) is not None,
         identifier_for_request=lambda request: f"{_form(request)}:{get_remote_address(request)}",
+        store=RATE_LIMIT_STORE,
     ).middleware

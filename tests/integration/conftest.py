@@ -17,6 +17,7 @@ from iris_engine.clock import ManualClock, utcnow
 from iris_engine.people import NewUser
 from iris_engine.services import Services, build_services
 from iris_engine.settings import Settings
+from iris_engine.store.models import OutboxMessage
 from iris_engine.ticker import Ticker, TickReport
 from tests.conftest import REPO
 
@@ -107,13 +108,51 @@ class World:
         return await self.login(email)
 
     async def recruiter(self, name: str, country: str = "NP") -> Actor:
+        """A recruiter that registered, confirmed its address with the e-mailed token, and
+        logged in."""
         email = f"{name.lower().replace(' ', '.')}@agency.example"
         r = await self.client.post("/api/v1/recruiters", json={
             "organisation": {"name": name, "country": country},
             "user": {"email": email, "name": f"Owner of {name}", "password": PASSWORD},
         })
-        assert r.status_code == 201, r.text
-        return await self.login(email)
+        assert r.status_code == 202, r.text
+        return await self.confirmed(email)
+
+    async def confirmed(self, email: str, password: str = PASSWORD) -> Actor:
+        """Confirm a registration with the token e-mailed to ``email``, then log in."""
+        r = await self.client.post("/api/v1/recruiters/confirm",
+                                   json={"token": await self.emailed_token(email)})
+        assert r.status_code == 200, r.text
+        await self._forget_emails(email, "account.confirm")
+        return await self.login(email, password)
+
+    async def _forget_emails(self, address: str, topic: str) -> None:
+        """Drop e-mails of set-up (sent and read, as far as a test is concerned), so tests of
+        the outbox meet only the messages of their own story."""
+        from sqlalchemy import delete
+
+        async with self.services.db.write() as session:
+            await session.execute(delete(OutboxMessage).where(
+                OutboxMessage.destination == address, OutboxMessage.topic == topic))
+
+    async def emails_to(self, address: str) -> list[OutboxMessage]:
+        """The e-mails queued for ``address``, oldest first."""
+        from sqlalchemy import select
+
+        async with self.services.db.read() as session:
+            return list((await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.channel == "email",
+                                            OutboxMessage.destination == address)
+                .order_by(OutboxMessage.id))).all())
+
+    async def emailed_token(self, address: str) -> str:
+        """The token in the last registration e-mail to ``address`` (an indented line)."""
+        confirm = [m for m in await self.emails_to(address) if m.topic == "account.confirm"]
+        assert confirm, f"no confirmation e-mail to {address}"
+        lines = [line.strip() for line in confirm[-1].payload["text"].splitlines()
+                 if line.startswith("    ")]
+        assert len(lines) == 1, confirm[-1].payload
+        return lines[0]
 
 
 #: two keys, so tests can rotate: the first seals

@@ -27,8 +27,8 @@ async def _accredit_as(world: World, cast: Cast, name: str) -> str:
     r = await world.client.post("/api/v1/recruiters", json={
         "organisation": {"name": name, "country": "NP"},
         "user": {"email": email, "name": "Owner", "password": PASSWORD}})
-    assert r.status_code == 201, r.text
-    recruiter = await world.login(email)
+    assert r.status_code == 202, r.text
+    recruiter = await world.confirmed(email)
     case_id = await walk_to(Cast(recruiter, cast.manager, cast.auditor), "accredited")
     lrn: str = (await cast.manager.get(f"/api/v1/applications/{case_id}")).json()["lrn"]
     return lrn

@@ -59,6 +59,7 @@ PUBLIC_OPERATIONS = (
     "fileGrievance", "followGrievance", "messageCaseworker", "actOnGrievance",
     "searchRoster", "getRosterEntry", "rosterChanges", "exportRoster", "subscribe",
     "confirmSubscription", "cancelSubscription", "issueToken", "registerRecruiter",
+    "confirmRegistration",
     "listWorkflows", "getWorkflow", "getWorkflowDiagram", "listCodesOfConduct",
     "getCodeOfConductSchema", "validateSelfAssessment",
 )
@@ -130,6 +131,7 @@ def _server_env(db: Path) -> dict[str, str]:
         # (a locked-out client would answer 429 before the fuzzed input is even looked at)
         "IRIS_PUBLIC_RATE_LIMIT_PER_MINUTE": "100000000",
         "IRIS_ACCESS_CODE_MAX_FAILURES": "100000000",
+        "IRIS_LOGIN_MAX_FAILURES": "100000000",
         "IRIS_ROSTER_CACHE_SECONDS": "0",
         # the fuzzer logs in (issueToken) hundreds of times; the cost of a hash is not under test
         "IRIS_PASSWORD_HASH_PROFILE": "test",

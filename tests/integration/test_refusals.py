@@ -177,12 +177,8 @@ async def test_malformed_bodies_are_problems(world: World, cast: Cast) -> None:
     assert any("expected_revision" in (e["pointer"] + e["message"]) for e in r.json()["errors"])
 
 
-async def test_registration_rejects_duplicates_and_bad_input(world: World, cast: Cast) -> None:
-    r = await world.client.post("/api/v1/recruiters", json={
-        "organisation": {"name": "Copy", "country": "NP"},
-        "user": {"email": "everest.fair.recruitment@agency.example", "name": "x",
-                 "password": "long enough password"}})
-    assert r.status_code == 409
+async def test_registration_rejects_bad_input(world: World) -> None:
+    """(A taken address is not refused: see test_accounts, registration tells nothing.)"""
     r = await world.client.post("/api/v1/recruiters", json={
         "organisation": {"name": "", "country": "nepal"},
         "user": {"email": "nobody", "name": "x", "password": "short"}})

@@ -158,6 +158,11 @@ def write_rows(app_id: int, grievance_id: int, referral_id: int, app_rev: int, g
         ("POST", f"{ref}/transitions", fire("acknowledge", ref_rev), expect("glaa")),
         # the authorities directory: admins
         ("POST", "/api/v1/authorities", AUTHORITY_BODY, expect("admin", 201)),
+        # one's own password: anyone signed in (a wrong current password changes nothing,
+        # so every actor keeps its token)
+        ("POST", "/api/v1/me/password", {"current_password": "not the current one",
+                                         "new_password": "a brand new passphrase"},
+         expect(EVERYONE, 422)),
     ]
 
 

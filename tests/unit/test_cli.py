@@ -147,3 +147,11 @@ def test_unknown_setting_is_a_clean_error(clean_environ: None) -> None:
     assert result.exit_code != 0
     assert "IRIS_NO_SUCH_SETTING" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_short_secret_key_stops_the_command_line_cleanly(clean_environ: None) -> None:
+    result = CliRunner().invoke(main, ["workflows", "diagram", "accreditation"],
+                                env={"IRIS_SECRET_KEY": "too-short"})
+    assert result.exit_code != 0
+    assert "IRIS_SECRET_KEY" in result.output and "32" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

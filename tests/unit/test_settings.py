@@ -27,7 +27,7 @@ def test_defaults_without_variables() -> None:
 def test_parses_every_kind() -> None:
     settings = Settings.from_env({
         "IRIS_DATABASE_URL": "postgresql+asyncpg://iris@db/iris",
-        "IRIS_SECRET_KEY": "s3cret",
+        "IRIS_SECRET_KEY": "s3cret-of-at-least-thirty-two-bytes",
         "IRIS_TOKEN_TTL_SECONDS": "60",
         "IRIS_PASSWORD_HASH_PROFILE": "test",
         "IRIS_WORKFLOWS_DIR": "/srv/workflows",
@@ -39,8 +39,8 @@ def test_parses_every_kind() -> None:
     })
     assert settings.database_url == "postgresql+asyncpg://iris@db/iris"
     assert not settings.is_sqlite
-    assert settings.secret_key == "s3cret"
-    assert settings.signing_key() == "s3cret"
+    assert settings.secret_key == "s3cret-of-at-least-thirty-two-bytes"
+    assert settings.signing_key() == "s3cret-of-at-least-thirty-two-bytes"
     assert settings.token_ttl_seconds == 60
     assert settings.password_hash_profile == "test"
     assert settings.workflows_dir == Path("/srv/workflows")
@@ -116,3 +116,37 @@ def test_readme_mentions_every_setting() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     mentioned = set(re.findall(r"IRIS_[A-Z0-9_]+", readme))
     assert [v for v in VARIABLES if v not in mentioned] == []
+
+
+@pytest.mark.parametrize("key", ["s3cret", "x" * 31, "é" * 15 + "x"])  # 31 bytes at most
+def test_a_short_secret_key_is_refused(key: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env({"IRIS_SECRET_KEY": key})
+    assert "IRIS_SECRET_KEY" in caught.value.detail and "32" in caught.value.detail
+
+
+@pytest.mark.parametrize("key", ["x" * 32, "é" * 16, "k" * 64])  # bytes, not characters
+def test_a_secret_key_of_32_bytes_or_more_is_accepted(key: str) -> None:
+    assert Settings.from_env({"IRIS_SECRET_KEY": key}).signing_key() == key
+
+
+def test_the_development_signing_key_is_announced_loudly(caplog: pytest.LogCaptureFixture,
+                                                         tmp_path: Path) -> None:
+    """No IRIS_SECRET_KEY: the service still starts (iris serve --demo), with a warning."""
+    from iris_engine.app import create_app
+
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'iris.db'}")
+    with caplog.at_level("WARNING"):
+        create_app(settings)
+    assert any("IRIS_SECRET_KEY is not set" in r.getMessage() and r.levelname == "WARNING"
+               for r in caplog.records)
+
+
+@pytest.mark.parametrize(("env", "named"), [
+    ({"IRIS_RATE_LIMIT_STORE": "memcached"}, "IRIS_RATE_LIMIT_STORE"),
+    ({"IRIS_RATE_LIMIT_STORE": "redis"}, "IRIS_REDIS_URL"),
+])
+def test_a_rate_limit_store_must_be_known_and_reachable(env: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env(env)
+    assert named in caught.value.detail

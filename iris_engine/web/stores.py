@@ -1,0 +1,116 @@
+"""Where the rate limiter counts, chosen by ``IRIS_RATE_LIMIT_STORE``: Litestar's ``RedisStore``,
+its per-process ``MemoryStore``, or ``DatabaseStore``, a Litestar store over the configured
+database. Redis and the database are shared, so every instance counts against one limit."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+from litestar.stores.base import Store
+from litestar.stores.memory import MemoryStore
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col
+
+from iris_engine.errors import ConfigurationError
+from iris_engine.settings import Settings
+from iris_engine.store.db import Database
+from iris_engine.store.models import StoreEntry
+
+__all__ = ["DatabaseStore", "rate_limit_store"]
+
+_KEY_LENGTH = 300  # StoreEntry.key
+#: expired entries are swept once every this many writes, by whichever instance makes it
+_SWEEP_EVERY = 200
+
+
+def _now() -> datetime:
+    # the rate limiter's windows are wall-clock time (time.time()); so are the entries'
+    return datetime.now(UTC)
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class DatabaseStore(Store):
+    """A Litestar store in the ``store_entry`` table; ``namespace`` prefixes its keys."""
+
+    __slots__ = ("_db", "_namespace", "_writes")
+
+    def __init__(self, db: Database, namespace: str = "iris") -> None:
+        self._db = db
+        self._namespace = namespace
+        self._writes = 0
+
+    def _key(self, key: str) -> str:
+        full = f"{self._namespace}:{key}"
+        if len(full) <= _KEY_LENGTH:
+            return full
+        return f"{self._namespace}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+
+    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None
+                  ) -> None:
+        now = _now()
+        data = value.encode() if isinstance(value, str) else value
+        expires_at = now + timedelta(seconds=_seconds(expires_in)) if expires_in else None
+        async with self._db.write() as session:
+            insert = postgresql.insert if not self._db.is_sqlite else sqlite.insert
+            await session.execute(
+                insert(StoreEntry).values(key=self._key(key), value=data, expires_at=expires_at)
+                .on_conflict_do_update(index_elements=["key"],
+                                       set_={"value": data, "expires_at": expires_at}))
+            self._writes += 1
+            if self._writes % _SWEEP_EVERY == 0:
+                await session.execute(delete(StoreEntry).where(
+                    col(StoreEntry.expires_at) < now, col(StoreEntry.key).startswith(
+                        f"{self._namespace}:", autoescape=True)))
+
+    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        now = _now()
+        stored = self._key(key)
+        async with self._db.read() as session:
+            row = (await session.execute(select(col(StoreEntry.value), col(StoreEntry.expires_at))
+                                         .where(col(StoreEntry.key) == stored))).first()
+        if row is None or (row.expires_at is not None and row.expires_at <= now):
+            return None
+        if renew_for and row.expires_at is not None:
+            async with self._db.write() as session:
+                await session.execute(update(StoreEntry).where(col(StoreEntry.key) == stored)
+                                      .values(expires_at=now + timedelta(seconds=_seconds(renew_for))))
+        return bytes(row.value)
+
+    async def delete(self, key: str) -> None:
+        async with self._db.write() as session:
+            await session.execute(delete(StoreEntry).where(col(StoreEntry.key) == self._key(key)))
+
+    async def delete_all(self) -> None:
+        async with self._db.write() as session:
+            await session.execute(delete(StoreEntry).where(
+                col(StoreEntry.key).startswith(f"{self._namespace}:", autoescape=True)))
+
+    async def exists(self, key: str) -> bool:
+        return await self.get(key) is not None
+
+    async def expires_in(self, key: str) -> int | None:
+        async with self._db.read() as session:
+            expires_at = (await session.scalars(select(col(StoreEntry.expires_at)).where(
+                col(StoreEntry.key) == self._key(key)))).first()
+        if expires_at is None:
+            return None
+        return max(int((expires_at - _now()).total_seconds()), 0)
+
+
+def rate_limit_store(settings: Settings, db: Database) -> Store:
+    """The store ``IRIS_RATE_LIMIT_STORE`` names (settings have checked the name)."""
+    if settings.rate_limit_store == "redis":
+        try:
+            from litestar.stores.redis import RedisStore
+        except ImportError:
+            raise ConfigurationError("IRIS_RATE_LIMIT_STORE=redis needs the redis package: "
+                                     "pip install 'iris-engine[redis]'") from None
+        return RedisStore.with_client(settings.redis_url, namespace="IRIS_RATE_LIMIT")
+    if settings.rate_limit_store == "memory":
+        return MemoryStore()
+    return DatabaseStore(db, namespace="rate_limit")

@@ -6,6 +6,7 @@ from iris_engine.accreditation.controllers import ApplicationController
 from iris_engine.accreditation.demo import seed_demo
 from iris_engine.accreditation.hooks import hooks
 from iris_engine.accreditation.models import NonConformity
+from iris_engine.accreditation.roster_replay import RosterReplay
 from iris_engine.accreditation.schemas import ApplicationView
 from iris_engine.accreditation.service import WORKFLOW, AccreditationService
 from iris_engine.domain import CaseApi, Domain
@@ -21,5 +22,6 @@ DOMAIN = Domain(
                    routes=(ApplicationController,)),),
     provides=lambda s: {"accreditation": AccreditationService(s.db, s.engine, s.codes)},
     tables=(NonConformity,),
+    read_models=(lambda: RosterReplay(WORKFLOW),),
     seed_demo=seed_demo,
 )

@@ -37,7 +37,7 @@ from iris_engine.settings import Settings
 from iris_engine.store.db import Database
 from iris_engine.workflow import WorkflowCatalog
 
-__all__ = ["AnchorRefused", "AuditTrail"]
+__all__ = ["AnchorRace", "AnchorRefused", "AuditTrail"]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,10 @@ class AnchorRefused(Conflict):
                          f"({previous.taken_at}): {shown}",
                          extra={"anchor": previous.seq, "problems": list(problems)})
         self.problems = list(problems)
+
+
+class AnchorRace(AnchorError):
+    """Another process took the same anchor number at the same moment (it is recorded)."""
 
 
 def _anchor_of(row: AuditAnchor) -> Anchor:
@@ -121,8 +125,8 @@ class AuditTrail:
                 await session.flush()  # a process that took this number first: fails here
                 path = await asyncio.to_thread(self.folder.write, anchor)
         except IntegrityError:
-            raise AnchorError(f"anchor {anchor.seq} was taken by another process at the same "
-                              "moment; nothing was written") from None
+            raise AnchorRace(f"anchor {anchor.seq} was taken by another process at the same "
+                             "moment; this one wrote nothing") from None
         log.info("audit anchor %s", json.dumps(anchor.document(), sort_keys=True))
         return anchor, str(path)
 
@@ -152,6 +156,10 @@ class AuditTrail:
                 return None
         try:
             anchor, _ = await self.take_anchor()
+        except AnchorRace as exc:  # several processes tick: one anchors, as it should
+            log.info("%s", exc.detail)
+            self._next_try = None
+            return None
         except AnchorRefused as exc:
             log.critical("audit trail tampered with: %s", exc.detail)
         except (AnchorError, OSError) as exc:

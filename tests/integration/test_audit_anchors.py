@@ -197,3 +197,42 @@ async def test_an_anchor_file_written_is_the_anchor_read(world: World, cast: Cas
     assert read_anchor(world.settings.anchor_dir) == anchor
     assert Anchor.from_record(json.loads(Path(path).read_text()), path).check_signature(
         [PUBLIC_KEY]) == PUBLIC_KEY
+
+
+async def test_two_processes_due_at_once_take_one_anchor(
+        world: World, cast: Cast, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Every instance ticks: both read that anchor 1 is due, both sign it; one records it and
+    writes its file, the other fails on that row and writes nothing, quietly."""
+    import asyncio
+
+    from iris_engine.audit import AnchorSigner, AuditTrail
+    from iris_engine.audit import service as audit_service
+    from iris_engine.store.db import Database
+
+    await walk_to(cast, "submitted")
+    both_read = asyncio.Barrier(2)
+    read_heads = audit_service.current_heads
+
+    async def heads_when_both_have_read(session: AsyncSession) -> Any:
+        heads = await read_heads(session)
+        await both_read.wait()
+        return heads
+
+    monkeypatch.setattr(audit_service, "current_heads", heads_when_both_have_read)
+    other_db = Database(world.settings)
+    other = AuditTrail(other_db, world.settings, world.clock, world.services.catalog,
+                       world.services.domains, AnchorSigner(SIGNING_KEY))
+    try:
+        with caplog.at_level(logging.INFO, logger="iris_engine.audit.service"):
+            taken = await asyncio.gather(world.services.audit.anchor_if_due(),
+                                         other.anchor_if_due())
+    finally:
+        await other_db.dispose()
+    assert sorted(a is None for a in taken) == [False, True]
+    assert await anchors_recorded(world) == 1
+    assert len(list(world.settings.anchor_dir.glob("anchor-*.json"))) == 1
+    assert len((world.settings.anchor_dir / "anchors.jsonl").read_text().splitlines()) == 1
+    assert [r.levelno for r in caplog.records if "another process" in r.getMessage()] == [
+        logging.INFO]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

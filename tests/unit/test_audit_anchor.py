@@ -108,7 +108,8 @@ def test_without_a_key_the_development_key_signs_and_says_so() -> None:
     assert not AnchorSigner(SIGNING_KEY).is_development
 
 
-@pytest.mark.parametrize("setting", ["not base64!", "AAAA", SIGNING_KEY + "AAAA"])
+@pytest.mark.parametrize("setting", ["not base64!", "AAAA", SIGNING_KEY + "AAAA"],
+                         ids=["not-base64", "too-short", "too-long"])
 def test_a_malformed_signing_key_is_refused(setting: str) -> None:
     with pytest.raises(ConfigurationError, match="IRIS_ANCHOR_SIGNING_KEY"):
         AnchorSigner(setting)

@@ -217,6 +217,8 @@ async def test_a_tail_rewritten_after_the_anchor_is_caught(world: World, cast: C
     world.clock.advance(minutes=5)
     r = await cast.auditor.fire(case_id, "refer_for_decision")
     assert r.status_code == 200, r.text
+    r = await cast.manager.fire(case_id, "accredit")  # and the chain grows past the anchor
+    assert r.status_code == 200, r.text
     await assert_intact(world)
     result = await verify(world, "--anchor", str(world.settings.anchor_dir))
     assert result.exit_code == 1
@@ -244,8 +246,12 @@ async def test_a_case_deleted_whole_is_caught_against_the_anchor(world: World, c
 
 async def test_an_intact_trail_holds_its_anchor(world: World, cast: Cast) -> None:
     await walk_to(cast, "accredited")
+    grows = await walk_to(cast, "decision")
     await anchor(world)
-    await walk_to(cast, "submitted")  # the trail grows after the anchor: that is no loss
+    # the trail grows after the anchor (a chain goes on, a case is opened): that is no loss
+    r = await cast.manager.fire(grows, "accredit")
+    assert r.status_code == 200, r.text
+    await walk_to(cast, "submitted")
     result = await assert_intact(world, "--anchor", str(world.settings.anchor_dir),
                                  "--public-key", PUBLIC_KEY)
     assert "anchor 1 (" in result.output and "holds: nothing it remembers was removed" in (

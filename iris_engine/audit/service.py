@@ -4,7 +4,9 @@ Taking an anchor: read every case's head in one statement; refuse when the trail
 holds the last anchor in the folder (a tail cut or a case deleted since: signing the trail as
 it now is would launder that); sign; then, in one transaction, record it, queue it for the
 webhook subscribers, write its file and its log line before the commit. Two processes that
-take the same number at once: the second fails on the first's row and writes nothing.
+take the same number at once: the second fails on the first's row and writes nothing. (A
+commit that fails after the file is written leaves a file that is still a true statement of
+the trail; the next anchor takes the number again, under another file name.)
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ def _anchor_of(row: AuditAnchor) -> Anchor:
 
 
 class AuditTrail:
+    """Verifies the trail, takes its anchors, answers the latest (the services hold one)."""
+
     def __init__(self, db: Database, settings: Settings, clock: Clock, catalog: WorkflowCatalog,
                  domains: Sequence[Domain], signer: AnchorSigner) -> None:
         self.db = db

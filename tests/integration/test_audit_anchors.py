@@ -107,7 +107,13 @@ async def test_the_ticker_anchors_every_interval_and_publishes_each(world: World
         second = (await world.tick()).anchor
         assert second is not None and (second.seq, second.cases) == (2, 3)
         assert len(receiver.requests) == 2
-    assert len(list(world.settings.anchor_dir.glob("anchor-*.json"))) == 2
+
+        r = await world.client.post("/api/v1/subscriptions/cancel", json={"token": sub["token"]})
+        assert r.status_code == 200 and r.json()["status"] == "cancelled"
+        world.clock.advance(seconds=HOUR)
+        assert (await world.tick()).anchor is not None
+        assert len(receiver.requests) == 2  # no longer sent
+    assert len(list(world.settings.anchor_dir.glob("anchor-*.json"))) == 3
 
 
 async def test_the_ticker_refuses_to_anchor_over_a_deleted_case(

@@ -309,7 +309,7 @@ async def check(url: str, outcomes: dict[str, int]) -> dict[str, Any]:
 
 
 async def audit_chains(url: str) -> dict[str, Any]:
-    """What ``iris audit verify`` runs: recompute every case's hash chain."""
+    """Recompute every case's hash chain (the first check `iris audit verify` makes)."""
     from iris_engine.cases.audit import verify_chains
     from iris_engine.services import build_services
 

@@ -35,6 +35,7 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from iris_engine.accreditation.hooks import add_years
+from iris_engine.names import look_alike_digests
 
 HERE = Path(__file__).resolve().parent
 
@@ -178,6 +179,7 @@ async def bulk_roster(services: Any, entries: int, *, seed: int = 100_000) -> di
             dests = CORRIDORS[home][0]
             operate = sorted({home, *rng.sample(dests, rng.randint(1, min(3, len(dests))))})
             name = roster_name(rng, home)
+            look_alike = look_alike_digests(name)
             status = statuses[rng.randrange(len(statuses))]
             if status == "expired":
                 accredited_on = today - timedelta(days=rng.randint(1100, 1800))
@@ -201,7 +203,10 @@ async def bulk_roster(services: Any, entries: int, *, seed: int = 100_000) -> di
                          "submitted_at": created, "lrn": lrn, "accredited_on": accredited_on,
                          "valid_until": valid_until})
             roster.append({"lrn": lrn, "case_id": case_id, "name": name,
-                           "name_key": name.casefold(), "country": home,
+                           "name_key": name.casefold(),
+                           "skeleton_digest": look_alike.exact,
+                           "folded_skeleton_digest": look_alike.folded,
+                           "country": home,
                            "countries": " ".join(operate), "status": status,
                            "accredited_on": accredited_on, "valid_until": valid_until,
                            "status_since": status_since, "updated_at": now})

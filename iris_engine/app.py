@@ -66,6 +66,15 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                 await ticker.stop()
             await services.db.dispose()
 
+    async def reclaim_erasures(_request: Request[Any, Any, Any]) -> None:
+        """A request that erased personal data (e.g. a legal hold released past retention):
+        reclaim it on disk once the answer is sent (``Database.reclaim``)."""
+        if services.db.erasure_pending:
+            try:
+                await services.db.reclaim()
+            except Exception:  # committed already: the next reclaim (a tick) tries again
+                logging.getLogger(__name__).exception("reclaiming erased data on disk failed")
+
     domain_routes = [
         handler for domain in services.domains for handler in (
             *(case_router(api, services.cases[api.workflow]) for api in domain.cases),
@@ -89,6 +98,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             "principal": Provide(_principal, sync_to_thread=False),
         },
         on_app_init=[jwt_auth.on_app_init],
+        after_response=reclaim_erasures,
         exception_handlers=exception_handlers,
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(

@@ -82,6 +82,7 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
                                    "(32+ random bytes), or tokens from one worker fail on another")
     if settings.is_sqlite:
         upgrade(settings.database_url)
+        _seal_clear_notes(settings)
     if demo:
         _seed(settings, 300)
     click.echo(f"IRIS Engine on http://{host}:{port}  (API docs: http://{host}:{port}/schema, "
@@ -119,11 +120,22 @@ def db() -> None:
 @db.command("upgrade")
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
-    """Apply migrations up to REVISION (safe to repeat)."""
+    """Apply migrations up to REVISION (safe to repeat). At head, personal notes stored in
+    clear by an earlier version are then sealed with IRIS_DATA_KEYS (their cases' hash chains
+    verified, then re-hashed and recorded in chain_rewrite); exit 1 if a chain did not verify."""
     from iris_engine.migrations import upgrade
 
-    upgrade(_settings().database_url, revision)
+    settings = _settings()
+    upgrade(settings.database_url, revision)
     click.echo(f"database at {revision}")
+    if revision == "head" and not _seal_clear_notes(settings):
+        sys.exit(1)
+
+
+def _seal_clear_notes(settings: Settings) -> bool:
+    from iris_engine.cli_keys import seal_clear_notes
+
+    return seal_clear_notes(settings)
 
 
 @main.group()
@@ -163,6 +175,7 @@ def users_add(email: str, name: str, roles: tuple[str, ...], organisation: str, 
     from sqlalchemy import select
     from sqlmodel import col
 
+    from iris_engine.names import clean_name
     from iris_engine.people import NewUser
     from iris_engine.store.models import Organisation
 
@@ -170,9 +183,11 @@ def users_add(email: str, name: str, roles: tuple[str, ...], organisation: str, 
 
     async def run() -> int:
         try:
+            # found by the name as it is stored (NFC, spaces collapsed)
+            stored_name = clean_name(organisation, "/organisation/name")
             async with services.db.write() as session:
                 org = (await session.scalars(select(Organisation).where(
-                    col(Organisation.name) == organisation))).first()
+                    col(Organisation.name) == stored_name))).first()
                 if org is None:
                     org = await services.people.add_organisation(session, kind=kind,
                                                                  name=organisation, country=country)

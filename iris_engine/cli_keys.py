@@ -3,10 +3,43 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING, Any
 
 import click
 
-__all__ = ["keys"]
+if TYPE_CHECKING:
+    from iris_engine.settings import Settings
+
+__all__ = ["keys", "seal_clear_notes"]
+
+
+def _report_clear_notes(report: Any) -> None:
+    if report.sealed:
+        click.echo(f"sealed {report.sealed} personal notes stored in clear; the chains of "
+                   f"{len(report.cases)} cases were re-hashed (old and new heads in chain_rewrite)")
+    if report.broken:
+        click.echo("NOT sealed: the chains of cases " + ", ".join(map(str, report.broken))
+                   + " do not verify, so their notes were left as they are; run `iris audit "
+                   "verify`, resolve the tampering, and run this again", err=True)
+
+
+def seal_clear_notes(settings: Settings) -> bool:
+    """Seal personal notes stored in clear before sealing existed (a data step of the upgrade,
+    ``iris_engine.cases.clear_notes``); answers False when some chain did not verify."""
+    from iris_engine.cases.clear_notes import seal_clear_notes as step
+    from iris_engine.cli import _services
+
+    services = _services(settings)
+
+    async def run() -> Any:
+        try:
+            return await step(services.db, services.engine)
+        finally:
+            await services.db.dispose()
+
+    report = asyncio.run(run())
+    _report_clear_notes(report)
+    return not report.broken
 
 
 @click.group()
@@ -29,11 +62,14 @@ def keys_generate(key_id: str) -> None:
 @keys.command("rotate")
 def keys_rotate() -> None:
     """Re-seal every sealed value under the first key of IRIS_DATA_KEYS (safe to repeat).
-    When it reports nothing left to move, older keys can be dropped from IRIS_DATA_KEYS."""
+    When it reports nothing left to move, older keys can be dropped from IRIS_DATA_KEYS.
+    Personal notes still in clear (written before notes were sealed) are sealed first."""
     from iris_engine.cli import _services, _settings
     from iris_engine.rotation import rotate
 
-    services = _services(_settings())
+    settings = _settings()
+    notes_ok = seal_clear_notes(settings)
+    services = _services(settings)
 
     async def run() -> dict[str, int]:
         try:
@@ -45,3 +81,5 @@ def keys_rotate() -> None:
     for column, n in moved.items():
         click.echo(f"{column}: {n} re-sealed")
     click.echo(f"all sealed data is now under key {services.vault.current_id!r}")
+    if not notes_ok:
+        raise SystemExit(1)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from iris_engine.cases import Principal
     from iris_engine.cases.service import CaseService
+    from iris_engine.people.service import OrganisationAdded
     from iris_engine.services import Services
     from iris_engine.store.models import Case, CaseEvent
     from iris_engine.workflow import WorkflowSpec
@@ -132,3 +133,5 @@ class Domain:
     read_models: tuple[Callable[[], ReadModelReplay], ...] = ()
     #: adds its demo data; answers the accounts it made
     seed_demo: Callable[[DemoSeed], Awaitable[list[DemoLogin]]] | None = None
+    #: runs in the transaction that adds an organisation (self-registration, the command line)
+    organisation_added: OrganisationAdded | None = None

@@ -3,6 +3,9 @@
 Who hears is data: a workflow names roles (``notify: [recruiter]`` on a transition or a timer)
 and each role reaches people through its scope, as access does: a recruiter role reaches the
 case's organisation, an auditor the assignee, a scheme manager every scheme manager.
+
+A personal note (``iris_engine.cases.notes``) is never copied into an e-mail: it says a note
+was written, and where to read it.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from iris_engine.outbox import enqueue
 from iris_engine.settings import Settings
 from iris_engine.store.models import Case, CaseEvent, Organisation, User
 from iris_engine.timers.book import NewDeadline
-from iris_engine.workflow import TimerSpec, TransitionSpec, WorkflowSpec
+from iris_engine.workflow import NamedScope, TimerSpec, TransitionSpec, WorkflowSpec
 
 __all__ = ["Notifier", "recipients"]
 
@@ -39,6 +42,8 @@ async def recipients(session: AsyncSession, access: Access, case: Case,
         scope = access.scope(role, case.workflow)
         if scope is Scope.QUEUE:  # the assignee, or the whole queue while nobody holds it
             scope = Scope.ALL if case.assignee_id is None else Scope.ASSIGNED
+        elif isinstance(scope, NamedScope):  # everyone in the role, if it reaches this case
+            scope = Scope.ALL if await access.within(session, role, case) else Scope.NONE
         stmt = select(User).where(col(User.active))
         if scope is Scope.ORGANISATION:
             stmt = stmt.where(col(User.organisation_id) == case.organisation_id)
@@ -65,9 +70,18 @@ def _label(name: str) -> str:
 
 
 class Notifier:
-    def __init__(self, settings: Settings, access: Access) -> None:
+    def __init__(self, settings: Settings, access: Access,
+                 case_paths: dict[str, str] | None = None) -> None:
         self.settings = settings
         self.access = access
+        #: workflow -> the path of its case endpoints (``CaseApi.path``), for links to a case
+        self.case_paths = dict(case_paths or {})
+
+    def history_url(self, case: Case) -> str:
+        """Where the case's history is read (with the reader's credentials)."""
+        base = self.settings.public_url.rstrip("/")
+        path = self.case_paths.get(case.workflow)
+        return f"{base}{path}/{case.id}/history" if path else base
 
     async def on_transition(self, session: AsyncSession, case: Case, spec: WorkflowSpec,
                             transition: TransitionSpec, event: CaseEvent,
@@ -92,7 +106,10 @@ class Notifier:
                      f"{_label(event.to_state)} ({state.description})."]
             if event.reason_code:
                 lines.append(f"Reason: {spec.reason_codes.get(event.reason_code, event.reason_code)}")
-            if event.note:
+            if event.note_commitment is not None:  # personal: never in e-mail
+                lines.append("A note was written. It may hold personal data, so it is not "
+                             f"copied into e-mail: read it in the case's history, {self.history_url(case)}")
+            elif event.note:
                 lines.append(f"Note: {event.note}")
             if theirs:
                 lines += ["", "Deadlines:"]

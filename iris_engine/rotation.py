@@ -12,17 +12,21 @@ from typing import Any
 
 from sqlalchemy import select
 
+from iris_engine.cases.notes import note_place
 from iris_engine.disclosure.models import Authority
 from iris_engine.domain import Domain, SealedColumn
 from iris_engine.outbox.store import authority_secret_place, subscription_secret_place
 from iris_engine.roster.models import Subscription
 from iris_engine.store.db import Database
+from iris_engine.store.models import CaseEvent
 from iris_engine.vault import Vault
 
 __all__ = ["rotate", "sealed_columns"]
 
 #: sealed by the platform itself, whatever the domains
 _PLATFORM = (
+    # re-sealing keeps the salt, so the commitment the audit chain hashes stays true
+    SealedColumn(CaseEvent, "note_sealed", lambda row: note_place(row.case_id, row.seq)),
     SealedColumn(Authority, "webhook_secret_sealed", lambda row: authority_secret_place(row.id)),
     SealedColumn(Subscription, "secret", lambda row: subscription_secret_place(row.id),
                  plaintext_ok=True),
@@ -47,7 +51,8 @@ async def rotate(db: Database, vault: Vault, domains: Iterable[Domain], *,
         moved[name] = 0
         while True:
             async with db.write() as session:
-                stmt = select(sealed.model).where(column.is_not(None))
+                # locked: a purge erasing a row meanwhile waits, and is not undone by our write
+                stmt = select(sealed.model).where(column.is_not(None)).with_for_update()
                 if last is not None:
                     stmt = stmt.where(getattr(sealed.model, key) > last)
                 rows = (await session.scalars(stmt.order_by(getattr(sealed.model, key))

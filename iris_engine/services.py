@@ -91,17 +91,21 @@ def build_services(settings: Settings, *, clock: Clock = utcnow,
     vault = Vault(settings.data_keys)
     roster = Roster(db, ttl=settings.roster_cache_seconds)
     resources = Resources(settings, codes, roster, vault)
-    engine = CaseEngine(catalog, hooks, clock=clock, resources=resources, timers=TimerBook(hooks))
-    notifier = engine.notifier = Notifier(settings, engine.access)
+    engine = CaseEngine(catalog, hooks, clock=clock, resources=resources, timers=TimerBook(hooks),
+                        vault=vault)
+    notifier = engine.notifier = Notifier(settings, engine.access, case_paths={
+        api.workflow: api.path for domain in domains for api in domain.cases})
     services = Services(
         settings=settings, clock=clock, db=db, catalog=catalog, codes=codes, engine=engine,
         roster=roster, notifier=notifier,
-        people=People(catalog.roles(), password_hasher(settings.password_hash_profile)),
+        people=People(catalog.roles(), password_hasher(settings.password_hash_profile),
+                      on_organisation_added=[d.organisation_added for d in domains
+                                             if d.organisation_added is not None]),
         subscriptions=Subscriptions(db, settings, clock, vault), vault=vault,
         failures=FailureCounter(db, clock, window_seconds=settings.access_code_lockout_seconds),
         authorities=Authorities(db, vault, settings, clock),
         audit=AuditTrail(db, settings, clock, catalog, domains,
-                         AnchorSigner(settings.anchor_signing_key)),
+                         AnchorSigner(settings.anchor_signing_key), vault),
         domains=tuple(domains),
     )
     for domain in domains:
@@ -116,5 +120,20 @@ def build_services(settings: Settings, *, clock: Clock = utcnow,
     if missing_workflows:
         raise WorkflowDefinitionError(str(settings.workflows_dir), "", "no workflow file for: "
                                       + ", ".join(missing_workflows))
+    _check_named_scopes(catalog, hooks, services.cases)
     resources.add(*services.provided.values())
     return services
+
+
+def _check_named_scopes(catalog: WorkflowCatalog, hooks: HookRegistry,
+                        cases: dict[str, CaseService]) -> None:
+    """A named scope reads one detail table: a workflow may give it only if that table is its
+    own (another's would quietly reach none of its cases)."""
+    for workflow, service in cases.items():
+        spec = catalog.machine(workflow).spec
+        for role, name in spec.access.items():
+            scope = hooks.scopes.get(name)
+            if scope is not None and scope.table is not service.detail_model:
+                raise WorkflowDefinitionError(
+                    spec.source, f"access.{role}", f"scope {name!r} reads the table "
+                    f"{scope.table.__tablename__}, not this workflow's detail table")

@@ -135,8 +135,8 @@ class Settings:
     grievance_retention_days: int = field(
         default=730,
         metadata={"doc": "Days after a grievance closes before the complainant's personal data "
-                  "(identity, contact, narrative, messages) is purged, unless a legal hold is "
-                  "set. The rest stays for statistics."},
+                  "(identity, contact, narrative, messages, personal notes) is purged, unless a "
+                  "legal hold is set. The rest stays for statistics."},
     )
     public_rate_limit_per_minute: int = field(
         default=10,

@@ -69,11 +69,21 @@ class Ticker:
                         or self._stopping):
                     return
 
-        await drain(self.timers.sweep, report.timers)
+        await drain(self._sweep, report.timers)
         # before the outbox: the anchor's webhooks leave in the same tick
         report.anchor = await self.services.audit.anchor_if_due()
         await drain(self.outbox.run_once, report.outbox)
         return report
+
+    async def _sweep(self) -> SweepReport:
+        """One batch of timers, then what the batch erased (a retention purge) is reclaimed on
+        disk: SQLite's log checkpointed, PostgreSQL's tables vacuumed (``Database.reclaim``)."""
+        batch = await self.timers.sweep()
+        try:
+            await self.services.db.reclaim()
+        except Exception:  # the erasure itself has committed; reclaiming is tried again
+            log.exception("reclaiming erased data on disk failed; the next batch tries again")
+        return batch
 
     async def scheduled_tick(self) -> None:
         """The APScheduler job: one tick, its failures logged rather than raised."""

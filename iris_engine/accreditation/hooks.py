@@ -9,6 +9,7 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from iris_engine.accreditation import resemblance
 from iris_engine.accreditation.models import Accreditation, NonConformity
 from iris_engine.accreditation.roster import publish
 from iris_engine.cases import Refusal, TransitionContext
@@ -137,6 +138,20 @@ async def decision_maker_did_not_audit(ctx: TransitionContext) -> None:
         raise Refusal("the decision must be made by someone who did not audit this case")
 
 
+@hooks.guard("name_resemblance_explained")
+async def name_resemblance_explained(ctx: TransitionContext) -> None:
+    """A name found to pass for another recruiter's is accepted only with a note saying why.
+    It reads the note yet is no input guard on purpose: what may fire lists it as blocking, so
+    the scheme manager sees the resemblance before deciding."""
+    if (ctx.request.note or "").strip():
+        return
+    found = await resemblance.for_application(ctx.session, ctx.case, with_registration=False)
+    if found:
+        details = "; ".join(dict.fromkeys(r.detail for r in found))
+        raise Refusal(f"the organisation's name may pass for another recruiter's: {details}. "
+                      "Accept only with a note saying why this is not an imitation")
+
+
 @hooks.guard("validity_ended")
 async def validity_ended(ctx: TransitionContext) -> None:
     until = ctx.detail.valid_until
@@ -154,6 +169,19 @@ async def store_self_assessment(ctx: TransitionContext) -> None:
 @hooks.effect("record_submission")
 async def record_submission(ctx: TransitionContext) -> None:
     ctx.detail.submitted_at = ctx.now
+
+
+@hooks.effect("record_name_resemblances")
+async def record_name_resemblances(ctx: TransitionContext) -> None:
+    """Look at the organisation's name against the roster as it is now, and keep what is found
+    (in the audit event too)."""
+    organisation = await ctx.session.get(Organisation, ctx.case.organisation_id)
+    assert organisation is not None
+    found = await resemblance.record(ctx.session, organisation=organisation, case_id=ctx.case.id,
+                                     found_on=ctx.request.event, now=ctx.now)
+    if found:
+        ctx.outcome["name_resemblances"] = [
+            {"kind": r.kind, "detail": r.detail, "lrn": r.resembles_lrn} for r in found]
 
 
 @hooks.effect("record_non_conformities")

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
-__all__ = ["Accreditation", "NonConformity"]
+__all__ = ["Accreditation", "NameResemblance", "NonConformity"]
 
 
 class Accreditation(SQLModel, table=True):
@@ -40,3 +40,23 @@ class NonConformity(SQLModel, table=True):
     raised_by: int | None = None
     raised_at: datetime
     closed_at: datetime | None = None
+
+
+class NameResemblance(SQLModel, table=True):
+    """A recruiter's name that may pass for another's: it looks like a name on the roster (its
+    UTS #39 skeleton), or a word of it mixes scripts. Never a refusal (a real recruiter may be
+    called much like another); the scheme manager sees it and explains the decision."""
+
+    __tablename__ = "name_resemblance"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    #: the application it was found on; None when found as the organisation registered
+    case_id: int | None = Field(default=None, foreign_key="case_file.id", index=True)
+    found_on: str = Field(max_length=50)  # registration, or the event (submit, resubmit)
+    kind: str = Field(max_length=20)  # look_alike | mixed_script
+    name: str = Field(max_length=300)  # the organisation's name as checked
+    resembles_lrn: str | None = Field(default=None, max_length=20)
+    resembles_name: str | None = Field(default=None, max_length=300)
+    detail: str = Field(max_length=1000)
+    found_at: datetime

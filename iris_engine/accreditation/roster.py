@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from iris_engine.accreditation.models import Accreditation
+from iris_engine.names import look_alike_digests
 from iris_engine.roster.models import RosterChange, RosterCountry, RosterEntry, RosterMeta
 from iris_engine.store.models import Organisation
 
@@ -43,9 +44,12 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
     entry = await session.get(RosterEntry, detail.lrn)
     countries = _countries(detail, organisation)
     previous = entry.status if entry is not None else None
+    look_alike = look_alike_digests(organisation.name)
     if entry is None:
         entry = RosterEntry(lrn=detail.lrn, case_id=detail.case_id, name=organisation.name,
-                            name_key=organisation.name.casefold(), country=organisation.country,
+                            name_key=organisation.name.casefold(),
+                            skeleton_digest=look_alike.exact,
+                            folded_skeleton_digest=look_alike.folded, country=organisation.country,
                             countries=" ".join(countries), status=status,
                             accredited_on=detail.accredited_on, valid_until=detail.valid_until,
                             status_since=now.date(), updated_at=now)
@@ -55,6 +59,8 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
             entry.status_since = now.date()
         entry.status = status
         entry.name, entry.name_key = organisation.name, organisation.name.casefold()
+        entry.skeleton_digest = look_alike.exact
+        entry.folded_skeleton_digest = look_alike.folded
         entry.countries = " ".join(countries)
         entry.accredited_on, entry.valid_until = detail.accredited_on, detail.valid_until
         entry.updated_at = now

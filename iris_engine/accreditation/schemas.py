@@ -20,6 +20,7 @@ __all__ = [
     "AvailableTransition",
     "CaseEventView",
     "DeadlineView",
+    "NameResemblanceView",
     "NonConformityView",
     "TransitionRequest",
 ]
@@ -45,6 +46,22 @@ class NonConformityView(msgspec.Struct):
     closed_at: datetime | None
 
 
+class NameResemblanceView(msgspec.Struct):
+    """The organisation's name may pass for another recruiter's: not a refusal, a flag for the
+    scheme manager, who accepts such an application only with a note saying why."""
+
+    #: look_alike: looks like a name on the roster (UTS #39 skeleton); mixed_script: a word of
+    #: it mixes scripts (e.g. a Cyrillic o among Latin letters)
+    kind: str
+    detail: str
+    name: str
+    resembles_lrn: str | None
+    resembles_name: str | None
+    #: registration, or the event it was found on (submit, resubmit)
+    found_on: str
+    found_at: datetime
+
+
 class ApplicationView(msgspec.Struct):
     id: int
     state: str
@@ -65,3 +82,5 @@ class ApplicationView(msgspec.Struct):
     self_assessment: dict[str, Any] | None = None
     #: the case's deadlines, latest first (full view only)
     deadlines: list[DeadlineView] | None = None
+    #: found when the organisation registered and when it submitted (full view only)
+    name_resemblances: list[NameResemblanceView] | None = None

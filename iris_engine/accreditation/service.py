@@ -8,9 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from iris_engine.accreditation.models import Accreditation, NonConformity
+from iris_engine.accreditation import resemblance
+from iris_engine.accreditation.models import Accreditation, NameResemblance, NonConformity
 from iris_engine.accreditation.schemas import (
     ApplicationView,
+    NameResemblanceView,
     NonConformityView,
 )
 from iris_engine.cases import CaseEngine, Principal, views
@@ -73,4 +75,12 @@ class AccreditationService(CaseService):
             ) for n in ncs],
             self_assessment=detail.self_assessment if full else None,
             deadlines=await views.deadlines(self.engine, session, case) if full else None,
+            name_resemblances=[_resemblance_view(r) for r in
+                               await resemblance.for_application(session, case)] if full else None,
         )
+
+
+def _resemblance_view(r: NameResemblance) -> NameResemblanceView:
+    return NameResemblanceView(kind=r.kind, detail=r.detail, name=r.name,
+                               resembles_lrn=r.resembles_lrn, resembles_name=r.resembles_name,
+                               found_on=r.found_on, found_at=r.found_at)

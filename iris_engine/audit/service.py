@@ -30,6 +30,7 @@ from iris_engine.audit.models import AuditAnchor
 from iris_engine.audit.signing import AnchorSigner
 from iris_engine.audit.verify import TrailReport, verify_trail
 from iris_engine.cases.audit import format_time
+from iris_engine.cases.notes import EventNotes
 from iris_engine.clock import Clock
 from iris_engine.domain import Domain
 from iris_engine.errors import Conflict
@@ -37,6 +38,7 @@ from iris_engine.outbox import enqueue
 from iris_engine.roster.models import Subscription
 from iris_engine.settings import Settings
 from iris_engine.store.db import Database
+from iris_engine.vault import Vault
 from iris_engine.workflow import WorkflowCatalog
 
 __all__ = ["AnchorRace", "AnchorRefused", "AuditTrail"]
@@ -76,8 +78,9 @@ class AuditTrail:
     """Verifies the trail, takes its anchors, answers the latest (the services hold one)."""
 
     def __init__(self, db: Database, settings: Settings, clock: Clock, catalog: WorkflowCatalog,
-                 domains: Sequence[Domain], signer: AnchorSigner) -> None:
+                 domains: Sequence[Domain], signer: AnchorSigner, vault: Vault) -> None:
         self.db = db
+        self.notes = EventNotes(vault)
         self.clock = clock
         self.catalog = catalog
         self.domains = tuple(domains)
@@ -88,7 +91,8 @@ class AuditTrail:
 
     async def verify(self, anchor: Anchor | None = None) -> TrailReport:
         async with self.db.snapshot() as session:
-            return await verify_trail(session, self.catalog, self.domains, anchor=anchor)
+            return await verify_trail(session, self.catalog, self.domains, notes=self.notes,
+                                      anchor=anchor)
 
     async def _latest_row(self) -> AuditAnchor | None:
         async with self.db.read() as session:

@@ -1,6 +1,7 @@
 """``iris audit verify``: the whole trail, checked in one snapshot.
 
-1. every case's hash chain (an altered or missing event);
+1. every case's hash chain (an altered or missing event), and each personal note still held
+   against the commitment its event hashes;
 2. every case row against its chain (state, revision, head, assignee, workflow and version),
    and the chain against the workflow version (each event a transition it allows);
 3. every read model a domain declares, rebuilt from the events and compared with its table;
@@ -18,6 +19,7 @@ from iris_engine.audit.anchors import Anchor
 from iris_engine.audit.heads import anchor_departures
 from iris_engine.audit.replay import row_departures
 from iris_engine.cases.audit import case_histories, chain_break, orphan_event_cases
+from iris_engine.cases.notes import EventNotes
 from iris_engine.domain import Domain
 from iris_engine.errors import NotFound
 from iris_engine.workflow import WorkflowCatalog
@@ -61,9 +63,11 @@ class TrailReport:
 
 
 async def verify_trail(session: AsyncSession, catalog: WorkflowCatalog,
-                       domains: Sequence[Domain], *, anchor: Anchor | None = None,
-                       limit: int = 1000) -> TrailReport:
-    """Check everything above; read in ``Database.snapshot`` (the reads come in batches)."""
+                       domains: Sequence[Domain], *, notes: EventNotes | None = None,
+                       anchor: Anchor | None = None, limit: int = 1000) -> TrailReport:
+    """Check everything above; read in ``Database.snapshot`` (the reads come in batches).
+    With ``notes`` (the vault's), each personal note still held is checked against the
+    commitment its event hashes."""
     report = TrailReport(anchor=anchor, limit=limit)
     replays = [make() for domain in domains for make in domain.read_models]
     report.read_models = [r.name for r in replays]
@@ -71,7 +75,7 @@ async def verify_trail(session: AsyncSession, catalog: WorkflowCatalog,
         report.cases += 1
         report.events += len(events)
         case_id = case.id or 0
-        broken = chain_break(case_id, events)
+        broken = chain_break(case_id, events, notes)
         if broken is not None:
             report.add(f"case {case_id}" + (f", event #{broken.seq} (row id {broken.event_id})"
                                             if broken.seq is not None else ""), [broken.reason])

@@ -1,19 +1,24 @@
 """Who may see and act on which case: each workflow file's ``access`` section says which roles
 reach its cases and with what scope. Closed by default: a role a workflow does not list reaches
-none of its cases. This module names no workflow and no role but the system's."""
+none of its cases. A scope is built in (``all``, ``queue``, ...) or named by the workflow's
+domain (``NamedScope``: a condition on its detail table, e.g. appealed to the last tier). This
+module names no workflow and no role but the system's."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from iris_engine.errors import WorkflowDefinitionError
 from iris_engine.store.models import Case
-from iris_engine.workflow import WorkflowCatalog
-from iris_engine.workflow.spec import SYSTEM_ROLE
+from iris_engine.workflow import NamedScope, WorkflowCatalog
+from iris_engine.workflow.spec import SCOPES, SYSTEM_ROLE
 
 __all__ = ["Access", "Principal", "Scope"]
 
@@ -40,21 +45,45 @@ class Principal:
 
 
 class Access:
-    """The access sections of every workflow in a catalog, as scopes to check and query by."""
+    """The access sections of every workflow in a catalog, as scopes to check and query by.
+    ``scopes`` are the named scopes the domains registered (``HookRegistry.scopes``)."""
 
-    def __init__(self, catalog: WorkflowCatalog) -> None:
-        self._scopes: dict[str, dict[str, Scope]] = {
-            name: {role: Scope(scope) for role, scope in catalog.access(name).items()}
-            for name in catalog.names()
-        }
+    def __init__(self, catalog: WorkflowCatalog,
+                 scopes: Mapping[str, NamedScope] | None = None) -> None:
+        scopes = scopes or {}
+        self._scopes: dict[str, dict[str, Scope | NamedScope]] = {}
+        #: per workflow and role given a named scope: the cases it selects, as a condition on
+        #: ``Case`` (built once, from the settings of the workflow's latest version)
+        self._named: dict[tuple[str, str], ColumnElement[bool]] = {}
+        for name in catalog.names():
+            spec = catalog.machine(name).spec
+            self._scopes[name] = {}
+            for role, scope in spec.access.items():
+                if scope in SCOPES:
+                    self._scopes[name][role] = Scope(scope)
+                    continue
+                named = scopes.get(scope)
+                if named is None:  # closed by default: an unknown name never reaches anything
+                    raise WorkflowDefinitionError(
+                        spec.source, f"access.{role}", f"unknown scope {scope!r}; built in: "
+                        f"{', '.join(SCOPES)}; registered: {', '.join(sorted(scopes)) or 'none'}")
+                self._scopes[name][role] = named
+                self._named[(name, role)] = col(Case.id).in_(
+                    select(named.table.case_id).where(named.where(spec.settings)))
 
-    def scope(self, role: str, workflow: str) -> Scope:
+    def scope(self, role: str, workflow: str) -> Scope | NamedScope:
         """What ``role`` reaches of ``workflow``'s cases (NONE when the file does not list it)."""
         if role == SYSTEM_ROLE:  # timers fire as the platform itself
             return Scope.ALL
         return self._scopes.get(workflow, {}).get(role, Scope.NONE)
 
+    def scope_name(self, role: str, workflow: str) -> str:
+        """The scope's name as the workflow file gives it (the basis of a role's reach)."""
+        scope = self.scope(role, workflow)
+        return scope.name if isinstance(scope, NamedScope) else scope.value
+
     def _reaches(self, role: str, principal: Principal, case: Case) -> bool:
+        """Whether a built-in scope reaches the case (a named scope asks the database)."""
         scope = self.scope(role, case.workflow)
         return (
             scope is Scope.ALL
@@ -64,9 +93,22 @@ class Access:
             or (scope is Scope.CASE and case.id == principal.case_id)
         )
 
-    def roles_in_scope(self, principal: Principal, case: Case) -> list[str]:
+    async def within(self, session: AsyncSession, role: str, case: Case) -> bool:
+        """Whether the named scope ``role`` has on the case's workflow selects this case, by
+        the same condition that filters lists (autoflush lets it see this transaction)."""
+        clause = self._named.get((case.workflow, role))
+        if clause is None:
+            return False
+        found = await session.scalar(select(col(Case.id)).where(col(Case.id) == case.id, clause))
+        return found is not None
+
+    async def roles_in_scope(self, session: AsyncSession, principal: Principal,
+                             case: Case) -> list[str]:
         """The caller's roles that reach this case, in name order."""
-        return [role for role in sorted(principal.roles) if self._reaches(role, principal, case)]
+        return [role for role in sorted(principal.roles)
+                if self._reaches(role, principal, case)
+                or (isinstance(self.scope(role, case.workflow), NamedScope)
+                    and await self.within(session, role, case))]
 
     def reaches_workflow(self, principal: Principal, workflow: str) -> bool:
         """Whether any of the caller's roles gives access to some cases of ``workflow``."""
@@ -79,7 +121,9 @@ class Access:
             scope = self.scope(role, workflow)
             if scope is Scope.ALL:
                 return true()
-            if scope is Scope.ORGANISATION:
+            if isinstance(scope, NamedScope):
+                clauses.append(self._named[(workflow, role)])
+            elif scope is Scope.ORGANISATION:
                 clauses.append(col(Case.organisation_id) == principal.organisation_id)
             elif scope is Scope.ASSIGNED:
                 clauses.append(col(Case.assignee_id) == principal.user_id)

@@ -3,6 +3,8 @@
 ``hash = sha256(prev_hash + canonical JSON of the event)``. Chains are per case, so cases
 never contend on one global row; ``verify_chains`` recomputes them all (``iris_engine.audit``
 also replays them to the case rows and the read models, and holds them to the anchors).
+A personal note is hashed through its commitment (``cases.notes``): erasing or re-sealing
+it changes no hash.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from iris_engine.cases.notes import EventNotes
 from iris_engine.store.models import Case, CaseEvent
+from iris_engine.vault import Vault
 
 __all__ = [
     "GENESIS",
@@ -54,6 +58,8 @@ def _canonical(event: CaseEvent) -> bytes:
         "data": event.data,
         "at": format_time(event.created_at),
     }
+    if event.note_commitment is not None:  # only then: events without one hash as they always did
+        body["note_commitment"] = event.note_commitment
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -74,8 +80,11 @@ class BrokenLink:
         return f"{where}: {self.reason}"
 
 
-def chain_break(case_id: int, events: Sequence[CaseEvent]) -> BrokenLink | None:
-    """The first broken link of one case's chain (its events in ``seq`` order), or None."""
+def chain_break(case_id: int, events: Sequence[CaseEvent],
+                notes: EventNotes | None = None) -> BrokenLink | None:
+    """The first broken link of one case's chain (its events in ``seq`` order), or None.
+    With ``notes`` (the vault's), each personal note still held is checked against the
+    commitment its event hashes."""
     prev_seq, prev_hash = 0, GENESIS
     for ev in events:
         if ev.seq != prev_seq + 1:
@@ -85,6 +94,9 @@ def chain_break(case_id: int, events: Sequence[CaseEvent]) -> BrokenLink | None:
             return BrokenLink(case_id, ev.seq, ev.id, "prev_hash does not match the previous event")
         if chain_hash(prev_hash, ev) != ev.hash:
             return BrokenLink(case_id, ev.seq, ev.id, "content does not match its hash (altered)")
+        defect = notes.defect(ev) if notes is not None else None
+        if defect is not None:
+            return BrokenLink(case_id, ev.seq, ev.id, defect)
         prev_seq, prev_hash = ev.seq, ev.hash
     return None
 
@@ -121,13 +133,17 @@ async def orphan_event_cases(session: AsyncSession) -> list[int]:
     return list(rows.all())
 
 
-async def verify_chains(session: AsyncSession) -> tuple[int, int, BrokenLink | None]:
-    """Recompute every chain. Returns (cases checked, events checked, first broken link)."""
+async def verify_chains(session: AsyncSession, *, vault: Vault | None = None,
+                        ) -> tuple[int, int, BrokenLink | None]:
+    """Recompute every chain. Returns (cases checked, events checked, first broken link).
+    With the ``vault``, each personal note still held is opened and checked against the
+    commitment its event hashes."""
+    notes = EventNotes(vault) if vault is not None else None
     cases = events = 0
     async for case, history in case_histories(session):
         cases += 1
         events += len(history)
-        broken = chain_break(case.id or 0, history)
+        broken = chain_break(case.id or 0, history, notes)
         if broken is not None:
             return cases, events, broken
         if case.head_hash != (history[-1].hash if history else GENESIS):

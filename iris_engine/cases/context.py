@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from iris_engine.store.db import after_commit
+from iris_engine.store.db import after_commit, erased
 from iris_engine.workflow import Actor, Resources, TransitionInput
 
 if TYPE_CHECKING:
@@ -49,6 +49,11 @@ class TransitionContext:
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once this transaction has committed (never if it rolls back)."""
         after_commit(self.session, callback)
+
+    def erased(self, *tables: str) -> None:
+        """Personal data was erased from these tables (the hook's own): once this transaction
+        commits, what is left of it on disk is reclaimed (``Database.reclaim``)."""
+        erased(self.session, *tables)
 
     @property
     def engine(self) -> CaseEngine:

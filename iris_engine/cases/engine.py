@@ -3,8 +3,8 @@
 Inside one transaction, always in this order: load the case with a write lock -> authorize
 (role and scope) -> expected revision (409) -> event allowed from the state (409) -> required
 inputs (422) -> guards (422 naming each failed one) -> state change and effects -> audit event
--> start and cancel timers -> enqueue notifications -> commit (by the caller's transaction).
-Any exception rolls all of it back.
+(a personal note sealed, ``cases.notes``) -> start and cancel timers -> enqueue notifications
+-> commit (by the caller's transaction). Any exception rolls all of it back.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from sqlmodel import col
 from iris_engine.cases.access import Access, Principal
 from iris_engine.cases.audit import GENESIS, chain_hash
 from iris_engine.cases.context import TransitionContext
+from iris_engine.cases.notes import EventNotes, erase_notes
 from iris_engine.clock import Clock, utcnow
 from iris_engine.documents.codes import pointer_of
 from iris_engine.errors import (
@@ -35,6 +36,7 @@ from iris_engine.errors import (
     StaleRevision,
 )
 from iris_engine.store.models import MAX_ID, Case, CaseEvent
+from iris_engine.vault import Vault
 from iris_engine.workflow import (
     Actor,
     HookRegistry,
@@ -79,14 +81,17 @@ class CaseEngine:
         resources: Resources | None = None,
         timers: TimerBook | None = None,
         notifier: Notifier | None = None,
+        vault: Vault | None = None,
     ) -> None:
         self.catalog = catalog
-        self.access = Access(catalog)
+        self.access = Access(catalog, hooks.scopes)
         self.hooks = hooks
         self.clock = clock
         self.resources = resources or Resources()
         self.timers = timers
         self.notifier = notifier
+        #: seals and opens personal notes (the resources' vault unless one is given)
+        self.notes = EventNotes(vault or next(iter(self.resources.all(Vault)), None))
 
     def with_clock(self, clock: Clock) -> CaseEngine:
         """The same engine reading another clock (the demo seeder walks cases through the past)."""
@@ -97,6 +102,12 @@ class CaseEngine:
     # -- reading -------------------------------------------------------------------------
     async def get_visible(self, session: AsyncSession, case_id: int, principal: Principal,
                           workflow: str, *, for_update: bool = False) -> Case:
+        return (await self.reach(session, case_id, principal, workflow,
+                                 for_update=for_update))[0]
+
+    async def reach(self, session: AsyncSession, case_id: int, principal: Principal,
+                    workflow: str, *, for_update: bool = False) -> tuple[Case, list[str]]:
+        """The case, with the caller's roles that reach it (refused when none does)."""
         if not 0 < case_id <= MAX_ID:  # no such id: and the driver would overflow on it
             raise NotFound(f"no {workflow} case {case_id}")
         stmt = select(Case).where(col(Case.id) == case_id, col(Case.workflow) == workflow)
@@ -105,12 +116,14 @@ class CaseEngine:
         case = (await session.scalars(stmt.execution_options(populate_existing=True))).first()
         if case is None:
             raise NotFound(f"no {workflow} case {case_id}")
-        return self._visible(case, principal)
+        return case, await self._roles_reaching(session, case, principal)
 
-    def _visible(self, case: Case, principal: Principal) -> Case:
-        if not self.access.roles_in_scope(principal, case):
+    async def _roles_reaching(self, session: AsyncSession, case: Case,
+                              principal: Principal) -> list[str]:
+        roles = await self.access.roles_in_scope(session, principal, case)
+        if not roles:
             raise Forbidden(f"{case.workflow} case {case.id} is not yours to see or act on")
-        return case
+        return roles
 
     async def lock(self, session: AsyncSession, case_id: int) -> Case | None:
         """Lock a case for this transaction (before any other row of it: one lock order)."""
@@ -118,6 +131,11 @@ class CaseEngine:
             select(Case).where(col(Case.id) == case_id).with_for_update()
             .execution_options(populate_existing=True)
         )).first()
+
+    async def erase_personal_notes(self, session: AsyncSession, case_ids: list[int]) -> int:
+        """Erase the personal notes of these cases (a purge of personal data asks this through
+        its context); their chains still verify. Answers how many notes were erased."""
+        return await erase_notes(session, case_ids)
 
     async def history(self, session: AsyncSession, case: Case) -> list[CaseEvent]:
         rows = await session.scalars(
@@ -129,7 +147,7 @@ class CaseEngine:
                         principal: Principal) -> list[dict[str, Any]]:
         """Events the caller may fire now, with any guard that currently blocks each."""
         machine = self.catalog.machine(case.workflow, case.workflow_version)
-        roles = set(self.access.roles_in_scope(principal, case))
+        roles = set(await self.access.roles_in_scope(session, principal, case))
         out = []
         detail = await self._load_detail(session, case)
         for event in machine.allowed_events(case.state):
@@ -148,6 +166,7 @@ class CaseEngine:
                 "as_role": role,
                 "reason_codes": list(spec.reason_codes),
                 "note_required": spec.note_required,
+                "personal_note": machine.spec.note_is_personal(spec, role),
                 "data_schema": spec.data_schema,
                 "blocked_by": unmet,
             })
@@ -196,9 +215,9 @@ class CaseEngine:
         recorded in the audit event beside the validated input; ``locked`` is the case when
         this transaction already holds it through ``lock``."""
         if locked is not None and locked.id == case_id and locked.workflow == workflow:
-            case = self._visible(locked, principal)
+            case, roles = locked, await self._roles_reaching(session, locked, principal)
         else:
-            case = await self.get_visible(session, case_id, principal, workflow, for_update=True)
+            case, roles = await self.reach(session, case_id, principal, workflow, for_update=True)
         machine = self.catalog.machine(case.workflow, case.workflow_version)
         spec_any = [t for t in machine.spec.transitions if t.event == request.event]
         if not spec_any:
@@ -207,7 +226,6 @@ class CaseEngine:
                 errors=[FieldError("/event", "unknown event; known: "
                                    + ", ".join(sorted(machine.spec.events())))],
             )
-        roles = self.access.roles_in_scope(principal, case)
         if not any(r in t.roles for t in spec_any for r in roles):
             allowed = sorted({r for t in spec_any for r in t.roles})
             raise Forbidden(f"{request.event!r} may be fired only by: {', '.join(allowed)}")
@@ -250,7 +268,8 @@ class CaseEngine:
         if cause:
             data["cause"] = cause
         event = self._append(session, case, ctx.actor, request.event, source, dest,
-                             request.reason_code, request.note, data, ctx.now)
+                             request.reason_code, request.note, data, ctx.now,
+                             personal=machine.spec.note_is_personal(spec, role))
         deadlines = await self._after(ctx, machine.spec, spec, source, event)
         return TransitionOutcome(case, event, detail, deadlines)
 
@@ -340,13 +359,15 @@ class CaseEngine:
 
     def _append(self, session: AsyncSession, case: Case, actor: Actor, event: str,
                 source: str | None, dest: str, reason_code: str | None, note: str | None,
-                data: dict[str, Any], now: datetime) -> CaseEvent:
+                data: dict[str, Any], now: datetime, *, personal: bool = False) -> CaseEvent:
         case.revision += 1
         case.updated_at = now
         row = CaseEvent(case_id=case.id or 0, seq=case.revision, event=event, from_state=source,
                         to_state=dest, actor_id=actor.user_id, actor_role=actor.role,
                         reason_code=reason_code, note=note, data=data, created_at=now,
                         prev_hash=case.head_hash or GENESIS, hash="")
+        if personal and note is not None:
+            self.notes.seal_into(row, note)
         row.hash = chain_hash(row.prev_hash, row)
         case.head_hash = row.hash
         session.add(row)

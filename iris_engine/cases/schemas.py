@@ -38,11 +38,19 @@ class CaseEventView(msgspec.Struct):
     actor_id: int | None
     actor_role: str
     reason_code: str | None
+    #: a personal note shows here opened, to those who may read the case
     note: str | None
     data: dict[str, Any]
     at: datetime
     prev_hash: str
     hash: str
+    #: the note is personal data: sealed at rest, never copied into e-mail, erased by a purge
+    personal_note: bool = False
+    #: a personal note was written and has been erased (``note`` is null)
+    note_erased: bool = False
+    #: what the chain hashes in a personal note's stead: sha256(salt + note), the salt sealed
+    #: with the note
+    note_commitment: str | None = None
 
 
 class AvailableTransition(msgspec.Struct):
@@ -51,5 +59,7 @@ class AvailableTransition(msgspec.Struct):
     as_role: str
     reason_codes: list[str]
     note_required: bool
+    #: a note written now is personal data (sealed, never e-mailed, erased by a purge)
+    personal_note: bool
     data_schema: dict[str, Any] | None
     blocked_by: list[dict[str, str]]

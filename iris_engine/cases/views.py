@@ -8,21 +8,27 @@ from sqlmodel import col
 
 from iris_engine.cases.access import Principal
 from iris_engine.cases.engine import CaseEngine
+from iris_engine.cases.notes import EventNotes
 from iris_engine.cases.schemas import AvailableTransition, CaseEventView, DeadlineView
 from iris_engine.store.models import Case, CaseEvent, Timer
 
 __all__ = ["available", "deadlines", "event_view", "history"]
 
 
-def event_view(e: CaseEvent) -> CaseEventView:
+def event_view(e: CaseEvent, notes: EventNotes) -> CaseEventView:
+    """An event as the case's readers see it, a personal note opened (the caller checked they
+    may read the case)."""
+    personal = e.note_commitment is not None
     return CaseEventView(seq=e.seq, event=e.event, from_state=e.from_state, to_state=e.to_state,
                          actor_id=e.actor_id, actor_role=e.actor_role, reason_code=e.reason_code,
-                         note=e.note, data=e.data, at=e.created_at, prev_hash=e.prev_hash,
-                         hash=e.hash)
+                         note=notes.read(e), data=e.data, at=e.created_at, prev_hash=e.prev_hash,
+                         hash=e.hash, personal_note=personal,
+                         note_erased=personal and e.note_sealed is None,
+                         note_commitment=e.note_commitment)
 
 
 async def history(engine: CaseEngine, session: AsyncSession, case: Case) -> list[CaseEventView]:
-    return [event_view(e) for e in await engine.history(session, case)]
+    return [event_view(e, engine.notes) for e in await engine.history(session, case)]
 
 
 async def available(engine: CaseEngine, session: AsyncSession, case: Case,

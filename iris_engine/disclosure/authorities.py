@@ -12,6 +12,7 @@ from iris_engine.clock import Clock
 from iris_engine.disclosure.models import Authority
 from iris_engine.disclosure.schemas import AuthorityCreate, AuthorityView
 from iris_engine.errors import FieldError, Forbidden, InvalidInput
+from iris_engine.names import clean_name
 from iris_engine.outbox.store import authority_secret_place
 from iris_engine.outbox.urls import check_webhook_url
 from iris_engine.settings import Settings
@@ -20,6 +21,8 @@ from iris_engine.store.models import Organisation
 from iris_engine.vault import Vault
 
 __all__ = ["Authorities", "authority_view"]
+
+_NAME_MAX = Authority.__table__.c.name.type.length  # type: ignore[attr-defined]
 
 
 def authority_view(a: Authority, secret: str | None = None) -> AuthorityView:
@@ -39,6 +42,7 @@ class Authorities:
         """Add an authority and its organisation (admins; ``None``: the command line)."""
         if principal is not None and "admin" not in principal.roles:
             raise Forbidden("only an admin maintains the authorities directory")
+        name = clean_name(data.name, "/name", max_length=_NAME_MAX)
         if data.channel == "webhook":
             if not data.webhook_url:
                 raise InvalidInput("a webhook authority needs a URL",
@@ -50,11 +54,11 @@ class Authorities:
         now = self.clock()
         secret = secrets.token_urlsafe(32) if data.channel == "webhook" else None
         async with self.db.write() as session:
-            org = Organisation(kind="authority", name=data.name.strip(), country=data.countries[0],
+            org = Organisation(kind="authority", name=name, country=data.countries[0],
                                created_at=now)
             session.add(org)
             await session.flush()
-            row = Authority(organisation_id=org.id or 0, name=data.name.strip(),
+            row = Authority(organisation_id=org.id or 0, name=name,
                             countries=" ".join(dict.fromkeys(data.countries)),
                             remits=" ".join(dict.fromkeys(data.remits)), channel=data.channel,
                             webhook_url=data.webhook_url, created_at=now)

@@ -23,7 +23,8 @@ DOMAIN = Domain(
     hooks=hooks,
     cases=(CaseApi(GrievanceService, path="/api/v1/grievance-cases", tag="grievances (staff)",
                    noun="Grievance", plural="Grievances", view=StaffGrievanceView,
-                   audience="(a caseworker its own and unassigned ones, supervisors all)",
+                   audience="(a caseworker its own and unassigned ones, supervisors all, the scheme "
+                            "manager those appealed to the last tier)",
                    routes=(GrievanceCaseController,)),),
     provides=lambda s: {
         "grievances": GrievanceService(s.db, s.engine, s.vault, s.failures, s.settings,

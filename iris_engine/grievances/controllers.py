@@ -19,6 +19,7 @@ from iris_engine.grievances.schemas import (
     GrievanceFiling,
     MessageCreate,
     MessageView,
+    NarrativeView,
     RecruiterGrievanceStats,
 )
 from iris_engine.grievances.service import GrievanceService
@@ -78,17 +79,29 @@ class ComplainantController(Controller):
 
 class GrievanceCaseController(Controller):
     """Staff, beyond the case endpoints every workflow gets (``iris_engine.cases.http``):
-    messages, the complainant's identity, routing to an authority."""
+    the complainant's account, messages, their identity, routing to an authority."""
 
     path = "/"  # mounted under the case path (CaseApi.routes)
     tags = ["grievances (staff)"]
     security = [{"BearerToken": []}]
 
+    @get("/{case_id:int}/narrative", operation_id="readGrievanceNarrative",
+         responses=problem_responses(401, 403, 404, 422))
+    async def narrative(
+        self, case_id: FromPath[int], principal: NamedDependency[Principal],
+        grievances: NamedDependency[GrievanceService],
+        purpose: Annotated[str, QueryParameter(min_length=3, max_length=50,
+                                               description="Why you need it (recorded)")],
+    ) -> NarrativeView:
+        """What happened, in the complainant's words: for the staff who reach the grievance
+        (the scheme manager at the last appeal tier only); every read recorded."""
+        return await grievances.narrative(principal, case_id, purpose=purpose)
+
     @get("/{case_id:int}/messages", operation_id="listGrievanceMessages",
          responses=problem_responses(401, 403, 404))
     async def messages(self, case_id: FromPath[int], principal: NamedDependency[Principal],
                        grievances: NamedDependency[GrievanceService]) -> list[MessageView]:
-        """Messages with the complainant, oldest first."""
+        """Messages with the complainant, oldest first; a read that shows theirs is recorded."""
         return await grievances.messages(principal, case_id)
 
     @post("/{case_id:int}/messages", operation_id="messageComplainant", status_code=201,

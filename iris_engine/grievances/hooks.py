@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlmodel import col
 
 from iris_engine.cases import SYSTEM, Refusal, TransitionContext
 from iris_engine.disclosure.models import Authority
@@ -24,6 +28,14 @@ hooks = HookRegistry()
 TIER_REVIEWERS = {2: "supervisor", 3: "scheme_manager"}
 
 
+def _max_tier(settings: Mapping[str, Any]) -> int:
+    return int(settings.get("max_tier", 3))
+
+
+@hooks.scope("last_tier", table=Grievance)
+def last_tier(settings: Mapping[str, Any]) -> Any:
+    """Grievances appealed to the last tier (``settings.max_tier``): the scheme manager's."""
+    return col(Grievance.tier) >= _max_tier(settings)
 
 
 @hooks.anchor("retention_end")
@@ -113,7 +125,7 @@ async def appeal_window_open(ctx: TransitionContext) -> None:
 
 @hooks.guard("next_tier_exists")
 async def next_tier_exists(ctx: TransitionContext) -> None:
-    if ctx.detail.tier >= int(ctx.workflow_settings.get("max_tier", 3)):
+    if ctx.detail.tier >= _max_tier(ctx.workflow_settings):
         raise Refusal("the grievance was already reviewed at the highest tier")
 
 
@@ -122,6 +134,16 @@ async def reviewer_of_this_tier(ctx: TransitionContext) -> None:
     needed = TIER_REVIEWERS.get(ctx.detail.tier, "scheme_manager")
     if needed not in ctx.actor.roles:  # the user's roles: one may hold several
         raise Refusal(f"an appeal at tier {ctx.detail.tier} is decided by a {needed.replace('_', ' ')}")
+
+
+@hooks.guard("personal_data_kept")
+async def personal_data_kept(ctx: TransitionContext) -> None:
+    """Once the complainant's data is erased, nothing new is collected from them."""
+    purged_at = ctx.detail.purged_at
+    if purged_at is not None:
+        raise Refusal(f"the complainant's personal data was erased on {purged_at:%d %B %Y}, at "
+                      "the end of its retention period: the grievance takes nothing more from "
+                      "the complainant")
 
 
 @hooks.guard("no_legal_hold")
@@ -246,7 +268,7 @@ async def next_tier(ctx: TransitionContext) -> None:
 
 @hooks.effect("purge_personal_data")
 async def purge_personal_data(ctx: TransitionContext) -> None:
-    ctx.outcome["purged"] = await purge(ctx.session, ctx.detail, ctx.now)
+    ctx.outcome["purged"] = await purge(ctx)
 
 
 @hooks.effect("place_legal_hold")
@@ -263,4 +285,4 @@ async def release_legal_hold(ctx: TransitionContext) -> None:
     grievance.legal_hold_reason = None
     end = await retention_end(ctx)
     if ctx.case.state == "closed" and end is not None and end <= ctx.now and grievance.purged_at is None:
-        ctx.outcome["purged"] = await purge(ctx.session, grievance, ctx.now)
+        ctx.outcome["purged"] = await purge(ctx)

@@ -29,6 +29,7 @@ __all__ = [
     "MessageCreate",
     "MessageView",
     "NamedRecruiter",
+    "NarrativeView",
     "PrincipleCount",
     "RecruiterGrievanceStats",
     "StaffGrievanceView",
@@ -140,7 +141,8 @@ class ComplainantView(msgspec.Struct):
 
 
 class StaffGrievanceView(msgspec.Struct):
-    """What staff see: never the complainant's identity (see ``/identity``)."""
+    """What staff see: never the complainant's identity (``/identity``) nor their account
+    (``/narrative``), whose every read is recorded."""
 
     id: int
     reference: str
@@ -166,7 +168,8 @@ class StaffGrievanceView(msgspec.Struct):
     documents_retained: bool
     consents: Consents
     identity_on_file: bool
-    narrative: str | None
+    #: the complainant's account is held (``/narrative``); erased with the personal data
+    narrative_on_file: bool
     filed_at: datetime
     escalations: int
     substantiated: bool | None
@@ -179,6 +182,17 @@ class StaffGrievanceView(msgspec.Struct):
     purged_at: datetime | None
     referral_case_ids: list[int]
     deadlines: list[DeadlineView] | None = None
+
+
+class NarrativeView(msgspec.Struct):
+    """What happened, in the complainant's words; each read is recorded with its purpose."""
+
+    narrative: str
+    #: the language they wrote in (BCP 47)
+    language: str
+    filed_at: datetime
+    #: the access that let the reader in (``queue``, ``all``, ``last_tier``, ...)
+    basis: str
 
 
 class PrincipleCount(msgspec.Struct):

@@ -2,8 +2,9 @@
 
 The complainant holds a reference and an access code; the code is checked against its hash and
 wrong codes are counted (per reference and per client) so references cannot be probed. What
-identifies the complainant is sealed by the vault and opened only for the assigned caseworker,
-each read recorded.
+identifies the complainant is sealed by the vault and opened only for the assigned caseworker;
+what they wrote (the narrative, their notes, their messages) is opened for the staff who reach
+the grievance. Every such read is recorded, in the reader's transaction, before it is opened.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from iris_engine.cases import CaseEngine, Principal, TransitionOutcome, views
-from iris_engine.cases.schemas import TransitionRequest
+from iris_engine.cases.schemas import CaseEventView, TransitionRequest
 from iris_engine.cases.service import CaseService
+from iris_engine.disclosure.reads import record_read
 from iris_engine.disclosure.referring import ReferralDesk
 from iris_engine.disclosure.schemas import IdentityView
-from iris_engine.errors import Conflict, Forbidden, NotFound
+from iris_engine.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from iris_engine.grievances.codes import (
     access_code_hash,
     canonical_reference,
@@ -40,15 +42,17 @@ from iris_engine.grievances.schemas import (
     GrievanceFiling,
     GrievanceUpdate,
     MessageView,
+    NarrativeView,
     PrincipleCount,
     RecruiterGrievanceStats,
     StaffGrievanceView,
 )
 from iris_engine.grievances.sealing import sealed_place
+from iris_engine.names import checked_name
 from iris_engine.roster.models import RosterEntry
 from iris_engine.settings import Settings
 from iris_engine.store.db import Database
-from iris_engine.store.models import Case, Timer
+from iris_engine.store.models import Case, CaseEvent, Timer
 from iris_engine.throttle import FailureCounter, throttle_key
 from iris_engine.vault import Vault
 from iris_engine.workflow import Resources
@@ -59,6 +63,13 @@ WORKFLOW = "grievance"
 _NO_SUCH_CODE = access_code_hash("no grievance has this code")
 #: roles that see how many grievances name a recruiter
 STATS_ROLES = frozenset({"caseworker", "supervisor", "scheme_manager", "admin"})
+#: roles that read a complainant's account, on the grievances their access reaches (a
+#: caseworker its queue, supervisors all, the scheme manager those at the last tier)
+NARRATIVE_READERS = frozenset({"caseworker", "supervisor", "scheme_manager"})
+#: roles that handle a grievance day to day: messages with the complainant, routing
+HANDLERS = frozenset({"caseworker", "supervisor"})
+#: a name in a filing: as long as the column the recruiter's is kept in (ShortText agrees)
+_NAME_MAX = Grievance.__table__.c.recruiter_name.type.length  # type: ignore[attr-defined]
 _MEDIUM = frozenset({"recruitment_fees", "document_retention", "contract_substitution",
                      "wage_theft", "deception", "unlicensed_recruitment"})
 
@@ -93,6 +104,7 @@ class GrievanceService(CaseService):
     # -- the complainant -----------------------------------------------------------------
     async def file(self, filing: GrievanceFiling) -> Filed:
         """Open a grievance; answers the reference and the access code (shown only now)."""
+        filing = _with_names_checked(filing)
         for attempt in range(3):
             reference, code = new_reference(), new_access_code()
             try:
@@ -209,7 +221,7 @@ class GrievanceService(CaseService):
             updates.append(GrievanceUpdate(
                 at=event.created_at, event=event.event, state=event.to_state,
                 description=spec.states[event.to_state].description,
-                note=event.note if for_them else None, data=data or None))
+                note=self.engine.notes.read(event) if for_them else None, data=data or None))
         principal = _complainant(case_id)
         return ComplainantView(
             reference=grievance.reference, state=case.state,
@@ -222,14 +234,53 @@ class GrievanceService(CaseService):
         )
 
     # -- staff ---------------------------------------------------------------------------
+    async def narrative(self, principal: Principal, case_id: int, *,
+                        purpose: str) -> NarrativeView:
+        """The complainant's account, for the staff who reach the grievance; the read is
+        recorded in the same transaction, before anything is decrypted."""
+        async with self.db.write() as session:
+            case, roles = await self.engine.reach(session, case_id, principal, WORKFLOW)
+            role = next((r for r in roles if r in NARRATIVE_READERS), None)
+            if role is None:
+                raise Forbidden("only the grievance's caseworkers, supervisors and, at the last "
+                                "tier, the scheme manager read the complainant's account")
+            grievance = await session.get(Grievance, case_id)
+            assert grievance is not None
+            if grievance.narrative_sealed is None:
+                raise NotFound("the complainant's account was erased at the end of the "
+                               "retention period")
+            basis = self._record_read(session, principal, case, role, purpose=purpose,
+                                      fields=["narrative"])
+            return NarrativeView(
+                narrative=self.vault.open(grievance.narrative_sealed,
+                                          place=sealed_place(case_id, "narrative")),
+                language=grievance.language, filed_at=grievance.filed_at, basis=basis)
+
+    async def history(self, principal: Principal, case_id: int) -> list[CaseEventView]:
+        """The audit trail; a read that shows notes the complainant wrote is recorded."""
+        async with self.db.write() as session:
+            case, roles = await self.engine.reach(session, case_id, principal, WORKFLOW)
+            events = await self.engine.history(session, case)
+            theirs = [e.seq for e in events if self._personal_note(e)]
+            if theirs:
+                self._record_read(session, principal, case, roles[0], purpose="case history",
+                                  fields=[f"event {seq} note" for seq in theirs])
+            return [views.event_view(e, self.engine.notes) for e in events]
+
     async def messages(self, principal: Principal, case_id: int) -> list[MessageView]:
-        async with self.db.read() as session:
-            await self._case_for_handlers(session, principal, case_id)
-            return await self._messages(session, case_id)
+        """Messages with the complainant; a read that shows theirs is recorded."""
+        async with self.db.write() as session:
+            case, role = await self._case_for_handlers(session, principal, case_id)
+            rows = await self._message_rows(session, case_id)
+            theirs = [m.id for m in rows if m.author == "complainant" and m.body_sealed]
+            if theirs:
+                self._record_read(session, principal, case, role, purpose="messages",
+                                  fields=[f"message {i}" for i in theirs])
+            return [message_view(self.vault, m) for m in rows]
 
     async def send_message(self, principal: Principal, case_id: int, body: str) -> MessageView:
         async with self.db.write() as session:
-            case = await self._case_for_handlers(session, principal, case_id, lock=True)
+            case, _ = await self._case_for_handlers(session, principal, case_id, lock=True)
             return message_view(self.vault, await self._add_message(
                 session, case, "caseworker", principal.user_id, body))
 
@@ -290,13 +341,29 @@ class GrievanceService(CaseService):
         return sorted(out, key=lambda s: (-s.grievances, s.lrn or "", s.recruiter_name or ""))
 
     # -- shared --------------------------------------------------------------------------
-    async def _case_for_handlers(self, session: AsyncSession, principal: Principal, case_id: int, *,
-                       lock: bool = False) -> Case:
-        """The case, for a caseworker or supervisor who may handle it."""
-        case = await self.engine.get_visible(session, case_id, principal, WORKFLOW, for_update=lock)
-        if not principal.roles & {"caseworker", "supervisor"}:
+    async def _case_for_handlers(self, session: AsyncSession, principal: Principal, case_id: int,
+                                 *, lock: bool = False) -> tuple[Case, str]:
+        """The case, for a caseworker or supervisor who may handle it, with that role."""
+        case, roles = await self.engine.reach(session, case_id, principal, WORKFLOW,
+                                              for_update=lock)
+        role = next((r for r in roles if r in HANDLERS), None)
+        if role is None:
             raise Forbidden("messages and routing are for the caseworker and supervisors")
-        return case
+        return case, role
+
+    def _personal_note(self, event: CaseEvent) -> bool:
+        """Whether the event holds a personal note still on file (sealed: the complainant's own
+        words, or what the workflow marks as personal)."""
+        return event.note_sealed is not None
+
+    def _record_read(self, session: AsyncSession, principal: Principal, case: Case, role: str, *,
+                     purpose: str, fields: list[str]) -> str:
+        """Record a staff read of what the complainant wrote; answers its basis (the scope
+        through which ``role`` reaches the grievance)."""
+        basis = self.engine.access.scope_name(role, WORKFLOW)
+        record_read(session, case_id=case.id or 0, principal=principal, role=role,
+                    purpose=purpose, basis=basis, fields=fields, now=self.engine.clock())
+        return basis
 
     async def _add_message(self, session: AsyncSession, case: Case, author: str,
                            user_id: int | None, body: str) -> GrievanceMessage:
@@ -314,9 +381,12 @@ class GrievanceService(CaseService):
         return message
 
     async def _messages(self, session: AsyncSession, case_id: int) -> list[MessageView]:
-        rows = (await session.scalars(select(GrievanceMessage).where(
-            col(GrievanceMessage.case_id) == case_id).order_by(col(GrievanceMessage.id)))).all()
-        return [message_view(self.vault, m) for m in rows]
+        return [message_view(self.vault, m) for m in await self._message_rows(session, case_id)]
+
+    @staticmethod
+    async def _message_rows(session: AsyncSession, case_id: int) -> list[GrievanceMessage]:
+        return list((await session.scalars(select(GrievanceMessage).where(
+            col(GrievanceMessage.case_id) == case_id).order_by(col(GrievanceMessage.id)))).all())
 
     @staticmethod
     async def _next_deadline(session: AsyncSession, case_id: int) -> Any:
@@ -326,16 +396,13 @@ class GrievanceService(CaseService):
 
     async def view(self, session: AsyncSession, case: Case, grievance: Grievance | None,
                    *, full: bool) -> StaffGrievanceView:
-        """The grievance as staff see it: its classification and narrative, never who filed it."""
+        """The grievance as staff see it: its classification, never who filed it nor what they
+        wrote (each read on its own, and recorded)."""
         if grievance is None:
             grievance = await session.get(Grievance, case.id)
             assert grievance is not None
         referrals = [r.case_id for r in
                      await self.resources.get(ReferralDesk).of_case(session, case.id or 0)]
-        narrative = None
-        if full and grievance.narrative_sealed:
-            narrative = self.vault.open(grievance.narrative_sealed,
-                                        place=sealed_place(case.id or 0, "narrative"))
         return StaffGrievanceView(
             id=case.id or 0, reference=grievance.reference, state=case.state,
             revision=case.revision, workflow_version=case.workflow_version,
@@ -349,7 +416,8 @@ class GrievanceService(CaseService):
             in_danger=grievance.in_danger, fees_amount=grievance.fees_amount,
             fees_currency=grievance.fees_currency, documents_retained=grievance.documents_retained,
             consents=consents_of(grievance), identity_on_file=grievance.identity_sealed is not None,
-            narrative=narrative, filed_at=grievance.filed_at, escalations=grievance.escalations,
+            narrative_on_file=grievance.narrative_sealed is not None,
+            filed_at=grievance.filed_at, escalations=grievance.escalations,
             substantiated=grievance.substantiated, finding_principles=grievance.finding_principles,
             findings_summary=grievance.findings_summary, signposted_to=grievance.signposted_to,
             remedies=grievance.remedies, closed_at=grievance.closed_at,
@@ -363,6 +431,22 @@ def message_view(vault: Vault, message: GrievanceMessage) -> MessageView:
     body = (vault.open(message.body_sealed, place=sealed_place(message.case_id, "message"))
             if message.body_sealed else None)
     return MessageView(id=message.id or 0, author=message.author, body=body, at=message.created_at)
+
+
+def _with_names_checked(filing: GrievanceFiling) -> GrievanceFiling:
+    """The filing with the recruiter's and the complainant's names as stored (NFC; no control
+    or invisible characters), or ``InvalidInput`` naming each bad one."""
+    errors: list[FieldError] = []
+    recruiter, contact = filing.recruiter, filing.contact
+    if recruiter.name is not None:
+        recruiter = msgspec.structs.replace(recruiter, name=checked_name(
+            recruiter.name, "/recruiter/name", errors, max_length=_NAME_MAX))
+    if contact is not None and contact.name is not None:
+        contact = msgspec.structs.replace(contact, name=checked_name(
+            contact.name, "/contact/name", errors, max_length=_NAME_MAX))
+    if errors:
+        raise InvalidInput("a name in the grievance cannot be accepted as written", errors=errors)
+    return msgspec.structs.replace(filing, recruiter=recruiter, contact=contact)
 
 
 def _identity(filing: GrievanceFiling) -> dict[str, Any] | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -15,11 +15,16 @@ from sqlmodel import col
 
 from iris_engine.cases import Principal, utcnow
 from iris_engine.errors import Conflict, FieldError, InvalidInput, NotAuthenticated
+from iris_engine.names import checked_name
 from iris_engine.store.models import Organisation, User
 
-__all__ = ["ORGANISATION_KINDS", "NewUser", "People"]
+__all__ = ["ORGANISATION_KINDS", "NewUser", "OrganisationAdded", "People"]
 
 ORGANISATION_KINDS = ("recruiter", "audit_body", "scheme", "authority")
+_ORGANISATION_NAME_MAX = Organisation.__table__.c.name.type.length  # type: ignore[attr-defined]
+_USER_NAME_MAX = User.__table__.c.name.type.length  # type: ignore[attr-defined]
+#: told of each organisation added, in the transaction that adds it (a domain's declaration)
+OrganisationAdded = Callable[[AsyncSession, Organisation], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,27 +35,30 @@ class NewUser:
     roles: tuple[str, ...]
 
 
-def _check_user(user: NewUser, base: str, roles: Sequence[str]) -> list[FieldError]:
-    errors = []
+def _check_user(user: NewUser, base: str, roles: Sequence[str]) -> tuple[str, list[FieldError]]:
+    """The user's name as stored, and what is wrong with the rest."""
+    errors: list[FieldError] = []
     if "@" not in user.email or user.email.startswith("@") or user.email.endswith("@"):
         errors.append(FieldError(f"{base}/email", "an e-mail address, e.g. name@agency.example"))
     if len(user.password) < 10:
         errors.append(FieldError(f"{base}/password", "at least 10 characters"))
-    if not user.name.strip():
-        errors.append(FieldError(f"{base}/name", "the person's name"))
+    name = checked_name(user.name, f"{base}/name", errors, max_length=_USER_NAME_MAX)
     bad = [r for r in user.roles if r not in roles]
     if bad or not user.roles:
         errors.append(FieldError(f"{base}/roles", f"roles among {', '.join(roles)}"))
-    return errors
+    return name, errors
 
 
 class People:
     """``roles``: the roles an account may hold (those the workflows give access to);
-    ``hasher``: the password hasher of the configured profile."""
+    ``hasher``: the password hasher of the configured profile; ``on_organisation_added``: what
+    the domains do when an organisation is added (e.g. look for a name that imitates another)."""
 
-    def __init__(self, roles: Sequence[str], hasher: PasswordHasher) -> None:
+    def __init__(self, roles: Sequence[str], hasher: PasswordHasher, *,
+                 on_organisation_added: Sequence[OrganisationAdded] = ()) -> None:
         self.roles = tuple(roles)
         self._hasher = hasher
+        self.on_organisation_added = tuple(on_organisation_added)
         # verified against when the e-mail is unknown, so both answers take the same time; made
         # by this hasher, so it costs what a real user's hash costs, on first use (the
         # production profile costs ~100 ms and 64 MiB, too much to pay at start-up)
@@ -80,25 +88,26 @@ class People:
         errors = []
         if kind not in ORGANISATION_KINDS:
             errors.append(FieldError("/organisation/kind", "one of " + ", ".join(ORGANISATION_KINDS)))
-        if not name.strip():
-            errors.append(FieldError("/organisation/name", "the organisation's registered name"))
+        name = checked_name(name, "/organisation/name", errors, max_length=_ORGANISATION_NAME_MAX)
         if not (len(country) == 2 and country.isalpha() and country.isupper()):
             errors.append(FieldError("/organisation/country",
                                      "a two-letter ISO 3166-1 code in capitals, e.g. NP"))
         if errors:
             raise InvalidInput("the organisation is incomplete or invalid", errors=errors)
-        org = Organisation(kind=kind, name=name.strip(), country=country, created_at=utcnow())
+        org = Organisation(kind=kind, name=name, country=country, created_at=utcnow())
         session.add(org)
         await session.flush()
+        for listener in self.on_organisation_added:
+            await listener(session, org)
         return org
 
     async def add_user(self, session: AsyncSession, organisation: Organisation, user: NewUser,
                        *, base_pointer: str = "") -> User:
-        errors = _check_user(user, base_pointer, self.roles)
+        name, errors = _check_user(user, base_pointer, self.roles)
         if errors:
             raise InvalidInput("the user is incomplete or invalid", errors=errors)
         password_hash = await self.hash_password(user.password)
-        row = User(email=user.email.strip().lower(), name=user.name.strip(),
+        row = User(email=user.email.strip().lower(), name=name,
                    password_hash=password_hash, organisation_id=organisation.id or 0,
                    roles=" ".join(sorted(set(user.roles))), created_at=utcnow())
         session.add(row)

@@ -49,18 +49,21 @@ class ReferralService(CaseService):
 
     async def get(self, principal: Principal, case_id: int) -> ReferralView:
         """The referral with its packet. The authority's first read is the delivery receipt of
-        an inbox referral; its reads of the packet are recorded like identity reads."""
+        an inbox referral; every read of the packet (the authority's, or staff's on the
+        basis of their access) is recorded like identity reads."""
         async with self.db.write() as session:
-            case = await self.engine.get_visible(session, case_id, principal, WORKFLOW)
+            case, roles = await self.engine.reach(session, case_id, principal, WORKFLOW)
             referral = await session.get(Referral, case_id)
             assert referral is not None
+            now = self.engine.clock()
+            role, basis = roles[0], self.engine.access.scope_name(roles[0], WORKFLOW)
             if self._is_recipient(principal, case):
-                now = self.engine.clock()
+                role, basis = "authority", "referral"
                 if referral.received_at is None:
                     referral.received_at = now
-                record_read(session, case_id=referral.source_case_id, principal=principal,
-                            role="authority", purpose=f"referral {case_id}", basis="referral",
-                            fields=["narrative"], now=now)
+            record_read(session, case_id=referral.source_case_id, principal=principal,
+                        role=role, purpose=f"referral {case_id}", basis=basis,
+                        fields=["narrative"], now=now)
             return await self.view(session, case, referral, full=True)
 
     async def identity(self, principal: Principal, case_id: int) -> IdentityView:

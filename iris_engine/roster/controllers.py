@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import AsyncIterator
 from datetime import date, datetime
@@ -19,6 +17,7 @@ from litestar.response import Stream
 from iris_engine.roster.models import Subscription
 from iris_engine.roster.service import CachedPage, Roster, RosterQuery
 from iris_engine.roster.subscriptions import Subscriptions
+from iris_engine.web.csv_export import csv_chunks
 from iris_engine.web.problems import problem_responses
 
 __all__ = ["SubscriptionView", "roster_handlers", "subscription_view"]
@@ -102,26 +101,24 @@ async def get_roster_entry(roster: NamedDependency[Roster], lrn: FromPath[str],
      responses=problem_responses(422))
 async def export_roster(roster: NamedDependency[Roster],
                         format: FromQuery[Literal["csv", "json"]] = "csv") -> Stream:
-    """The whole roster as CSV or JSON (a time-stamped public snapshot)."""
+    """The whole roster as CSV or JSON (a time-stamped public snapshot).
+
+    In the CSV every cell is quoted, and a cell a spreadsheet would run as a formula (it starts
+    with ``= + - @``, a tab or a line break) or that starts with ``'`` gets a leading ``'``:
+    drop the first character of a cell that starts with ``'`` to read the value.
+    """
     entries = roster.export()
     if format == "json":
         return Stream(_json_lines(entries), media_type="application/json",
                       headers={"Content-Disposition": 'attachment; filename="iris-roster.json"'})
-    return Stream(_csv_lines(entries), media_type="text/csv",  # Litestar adds the charset
+    return Stream(csv_chunks(_FIELDS, _csv_rows(entries)),
+                  media_type="text/csv",  # Litestar adds the charset
                   headers={"Content-Disposition": 'attachment; filename="iris-roster.csv"'})
 
 
-async def _csv_lines(entries: AsyncIterator[dict[str, Any]]) -> AsyncIterator[str]:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=_FIELDS, lineterminator="\n")
-    writer.writeheader()
+async def _csv_rows(entries: AsyncIterator[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
     async for entry in entries:
-        writer.writerow({**entry, "countries_of_operation": " ".join(entry["countries_of_operation"])})
-        if buffer.tell() > 64_000:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+        yield {**entry, "countries_of_operation": " ".join(entry["countries_of_operation"])}
 
 
 async def _json_lines(entries: AsyncIterator[dict[str, Any]]) -> AsyncIterator[str]:

@@ -23,6 +23,9 @@ class RosterEntry(SQLModel, table=True):
     case_id: int = Field(foreign_key="case_file.id", unique=True)
     name: str = Field(max_length=300)
     name_key: str = Field(max_length=300)  # lower-cased name: search and sort key
+    #: names that look alike share one of these (``iris_engine.names.look_alike_digests``)
+    skeleton_digest: str = Field(max_length=64, index=True)
+    folded_skeleton_digest: str = Field(max_length=64, index=True)
     country: str = Field(max_length=2)
     countries: str = Field(max_length=400)  # space-separated ISO codes, for display
     status: str = Field(max_length=20)  # accredited | suspended | withdrawn | expired

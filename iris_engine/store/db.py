@@ -1,9 +1,17 @@
 """Engines and transactions. One request is one transaction; writes on SQLite take the lock
-up front (BEGIN IMMEDIATE) so a read-then-write never fails half-way with SQLITE_BUSY."""
+up front (BEGIN IMMEDIATE) so a read-then-write never fails half-way with SQLITE_BUSY.
+
+Erasure: a transaction that erases personal data says which tables it touched (``erased``);
+once it commits, ``Database.reclaim`` makes the erasure real on disk: SQLite overwrites what is
+deleted as it goes (``secure_delete``), and reclaim checkpoints the write-ahead log into the file
+and truncates it; PostgreSQL keeps dead row versions until VACUUM, which reclaim runs on those
+tables. The ticker reclaims after each batch of timers, the app after each response.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -18,14 +26,23 @@ from sqlalchemy.ext.asyncio import (
 
 from iris_engine.settings import Settings
 
-__all__ = ["Database", "after_commit"]
+__all__ = ["Database", "after_commit", "erased"]
+
+log = logging.getLogger(__name__)
 
 _AFTER_COMMIT = "iris_after_commit"
+_ERASED = "iris_erased_tables"
 
 
 def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
     """Run ``callback`` when ``session``'s write transaction (``Database.write``) has committed."""
     session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+def erased(session: AsyncSession, *tables: str) -> None:
+    """Personal data was erased from ``tables`` in this write transaction: once it commits,
+    ``Database.reclaim`` removes what is left of it on disk."""
+    session.info.setdefault(_ERASED, set()).update(tables)
 
 
 def _sqlite_engine(settings: Settings, begin: str) -> AsyncEngine:
@@ -40,6 +57,9 @@ def _sqlite_engine(settings: Settings, begin: str) -> AsyncEngine:
         cur.execute(f"PRAGMA busy_timeout={int(timeout)}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
+        # deleted and overwritten content is zeroed, not left in free space for a file copy
+        # to find (erasure of personal data); the WAL is checkpointed by Database.reclaim
+        cur.execute("PRAGMA secure_delete=ON")
         cur.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -78,6 +98,8 @@ class Database:
             self.read_engine if self.is_sqlite else self.read_engine.execution_options(
                 isolation_level="REPEATABLE READ", postgresql_readonly=True),
             expire_on_commit=False)
+        #: tables erased from by committed transactions, not yet reclaimed
+        self._erased: set[str] = set()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -88,8 +110,54 @@ class Database:
             session = await stack.enter_async_context(self._writer())
             async with session.begin():
                 yield session
+        self._erased.update(session.info.pop(_ERASED, ()))
         for callback in session.info.pop(_AFTER_COMMIT, []):
             callback()
+
+    @property
+    def erasure_pending(self) -> bool:
+        return bool(self._erased)
+
+    async def reclaim(self) -> list[str]:
+        """Make committed erasures real on disk; answers the tables reclaimed (none: nothing
+        was erased since the last call). SQLite: checkpoint the WAL into the file and truncate
+        it. PostgreSQL: VACUUM the tables, outside any transaction."""
+        tables = sorted(self._erased)
+        if not tables:
+            return []
+        self._erased.difference_update(tables)
+        done = False
+        try:
+            if self.is_sqlite:
+                done = await self._checkpoint()
+            else:
+                await self._vacuum(tables)
+                done = True
+        finally:
+            if not done:  # the next reclaim tries again
+                self._erased.update(tables)
+        return tables if done else []
+
+    async def _checkpoint(self) -> bool:
+        assert self._sqlite_writer_turn is not None
+        async with self._sqlite_writer_turn, self.write_engine.connect() as conn:
+            # the DBAPI connection itself: through SQLAlchemy the begin listener would open a
+            # transaction, inside which SQLite cannot checkpoint
+            raw = (await conn.get_raw_connection()).driver_connection
+            assert raw is not None
+            cursor = await raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, _log, _done = await cursor.fetchone()
+            await cursor.close()
+        if busy:
+            log.warning("after an erasure the SQLite log could not be checkpointed: a reader "
+                        "held it; the next reclaim tries again")
+        return not busy
+
+    async def _vacuum(self, tables: list[str]) -> None:
+        async with self.write_engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            quote = auto.dialect.identifier_preparer.quote
+            await auto.exec_driver_sql("VACUUM " + ", ".join(quote(t) for t in tables))
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

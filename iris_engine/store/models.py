@@ -13,6 +13,7 @@ __all__ = [
     "MAX_ID",
     "Case",
     "CaseEvent",
+    "ChainRewrite",
     "Counter",
     "Organisation",
     "OutboxMessage",
@@ -74,7 +75,11 @@ class Case(SQLModel, table=True):
 
 
 class CaseEvent(SQLModel, table=True):
-    """An append-only, hash-chained record of everything that happened to a case."""
+    """An append-only, hash-chained record of everything that happened to a case.
+
+    A personal note (``iris_engine.cases.notes``) is not in ``note``: it is sealed in
+    ``note_sealed`` (NULL once erased) and the chain hashes its ``note_commitment``.
+    """
 
     __tablename__ = "case_event"
     __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_event_seq"),)
@@ -89,10 +94,31 @@ class CaseEvent(SQLModel, table=True):
     actor_role: str = Field(max_length=30)
     reason_code: str | None = Field(default=None, max_length=50)
     note: str | None = None
+    #: a personal note and its salt, sealed by the vault; NULL when there is none or once erased
+    note_sealed: str | None = None
+    #: sha256(salt + personal note), hashed into the chain in the note's stead; kept after erasure
+    note_commitment: str | None = Field(default=None, max_length=64)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+class ChainRewrite(SQLModel, table=True):
+    """A case's hash chain recomputed from ``from_seq`` on, after it verified: the one time it
+    happens is when an upgrade seals personal notes stored in clear before sealing existed
+    (``iris_engine.cases.clear_notes``). Old and new heads link a copy of the old chain (a
+    backup, an anchor) to the new one."""
+
+    __tablename__ = "chain_rewrite"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
+    from_seq: int
+    old_head_hash: str = Field(max_length=64)
+    new_head_hash: str = Field(max_length=64)
+    reason: str = Field(max_length=200)
+    created_at: datetime
 
 
 class Counter(SQLModel, table=True):

@@ -39,6 +39,7 @@ async def get_workflow(catalog: NamedDependency[WorkflowCatalog],
         "transitions": [{"event": t.event, "from": list(t.sources), "to": t.dest,
                          "roles": sorted(t.roles), "guards": list(t.guards),
                          "reason_codes": list(t.reason_codes), "note_required": t.note_required,
+                         "personal_note": any(spec.note_is_personal(t, r) for r in t.roles),
                          "data_schema": t.data_schema} for t in spec.transitions],
     }
 

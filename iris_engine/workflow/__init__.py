@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from iris_engine.workflow.catalog import WorkflowCatalog
-from iris_engine.workflow.hooks import Actor, HookRegistry, Resources, TransitionInput
+from iris_engine.workflow.hooks import Actor, HookRegistry, NamedScope, Resources, TransitionInput
 from iris_engine.workflow.machine import WorkflowMachine
 from iris_engine.workflow.spec import (
     StateSpec,
@@ -16,6 +16,7 @@ from iris_engine.workflow.spec import (
 __all__ = [
     "Actor",
     "HookRegistry",
+    "NamedScope",
     "Resources",
     "StateSpec",
     "TimerSpec",

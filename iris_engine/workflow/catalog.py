@@ -8,7 +8,7 @@ from pathlib import Path
 from iris_engine.errors import NotFound, WorkflowDefinitionError
 from iris_engine.workflow.hooks import HookRegistry
 from iris_engine.workflow.machine import WorkflowMachine
-from iris_engine.workflow.spec import WorkflowSpec, load_workflow_file
+from iris_engine.workflow.spec import SCOPES, WorkflowSpec, load_workflow_file
 
 __all__ = ["WorkflowCatalog"]
 
@@ -59,10 +59,14 @@ class WorkflowCatalog:
                        if scope != "case"})
 
     def unresolved_hooks(self, hooks: HookRegistry) -> list[str]:
-        """Guard, effect and anchor names used by some workflow that no Python code registered."""
+        """Guard, effect, anchor and scope names used by some workflow that no Python code
+        registered."""
         missing = []
         for machine in self._machines.values():
             spec = machine.spec
+            missing += [f"{spec.source}: access.{role}: scope {scope!r}"
+                        for role, scope in spec.access.items()
+                        if scope not in SCOPES and scope not in hooks.scopes]
             for i, t in enumerate(spec.transitions):
                 missing += [
                     f"{spec.source}: transitions[{i}] ({t.event}): guard {g!r}"

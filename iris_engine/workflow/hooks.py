@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-__all__ = ["Actor", "HookRegistry", "Resources", "TransitionInput"]
+from iris_engine.workflow.spec import SCOPES
+
+__all__ = ["Actor", "HookRegistry", "NamedScope", "Resources", "TransitionInput"]
 
 T = TypeVar("T")
 
@@ -63,11 +65,26 @@ Effect = Callable[[Any], Awaitable[None]]
 DetailLoader = Callable[[Any, Any], Awaitable[Any]]
 #: answers the moment a timer is anchored to (e.g. the end of a certificate), or None
 Anchor = Callable[[Any], Awaitable[datetime | None]]
+#: the workflow's settings -> a SQL condition on the columns of a named scope's table
+ScopeCondition = Callable[[Mapping[str, Any]], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class NamedScope:
+    """A scope a domain defines over its workflow's detail table, named in a workflow file's
+    ``access`` section (``scheme_manager: last_tier``): a role given it reaches the cases whose
+    detail row meets ``where`` (built from the workflow's settings). The access layer uses the
+    one condition to filter lists and to check a single case, so the two cannot disagree."""
+
+    name: str
+    #: the detail table the condition reads; its ``case_id`` is the case's id
+    table: Any
+    where: ScopeCondition
 
 
 class HookRegistry:
-    """Named guards, effects, anchors and detail loaders. A guard answers nothing when its
-    condition holds and raises ``Refusal`` (``iris_engine.errors``) when it does not."""
+    """Named guards, effects, anchors, scopes and detail loaders. A guard answers nothing when
+    its condition holds and raises ``Refusal`` (``iris_engine.errors``) when it does not."""
 
     def __init__(self) -> None:
         self.guards: dict[str, Guard] = {}
@@ -78,6 +95,8 @@ class HookRegistry:
         self.details: dict[str, DetailLoader] = {}
         #: named moments a timer can be due at (``at:`` in a workflow file)
         self.anchors: dict[str, Anchor] = {}
+        #: named scopes a workflow's ``access`` section may give a role
+        self.scopes: dict[str, NamedScope] = {}
 
     def guard(self, name: str, *, reads_input: bool = False) -> Callable[[Guard], Guard]:
         file = _registrar(self.guards, "guard", name)
@@ -96,13 +115,25 @@ class HookRegistry:
     def anchor(self, name: str) -> Callable[[Anchor], Anchor]:
         return _registrar(self.anchors, "anchor", name)
 
+    def scope(self, name: str, *, table: Any) -> Callable[[ScopeCondition], ScopeCondition]:
+        """Register ``where`` (settings -> SQL condition on ``table``) as the scope ``name``."""
+        if name in SCOPES:
+            raise ValueError(f"scope {name!r} is built in; give the domain's scope its own name")
+        file = _registrar(self.scopes, "scope", name)
+
+        def register(where: ScopeCondition) -> ScopeCondition:
+            file(NamedScope(name, table, where))
+            return where
+
+        return register
+
     @classmethod
     def merged(cls, *registries: HookRegistry) -> HookRegistry:
         """One registry holding every hook of ``registries``; a name two of them use is refused."""
         out = cls()
         for registry in registries:
             for kind, table in (("guard", "guards"), ("effect", "effects"), ("anchor", "anchors"),
-                                ("detail loader", "details")):
+                                ("scope", "scopes"), ("detail loader", "details")):
                 for name, fn in getattr(registry, table).items():
                     _registrar(getattr(out, table), kind, name)(fn)
             out.input_guards |= registry.input_guards

@@ -68,6 +68,9 @@ class TransitionSpec:
     audience: tuple[str, ...] = ()
     #: the engine's change of assignee, if the transition makes one
     assign: Assignment | None = None
+    #: its note is personal data: sealed at rest, never copied into e-mail, erased by a purge
+    #: (a note by a role whose scope is ``case``, the person the case is about, always is)
+    personal_note: bool = False
 
     @property
     def requires_reason(self) -> bool:
@@ -122,7 +125,8 @@ class WorkflowSpec:
     timers: Mapping[str, TimerSpec] = field(default_factory=dict)
     #: roles told when a case opens
     notify_on_open: tuple[str, ...] = ()
-    #: role -> scope (one of SCOPES): who reaches which cases; an unlisted role reaches none
+    #: role -> scope (one of SCOPES, or a scope a domain registers by name): who reaches which
+    #: cases; an unlisted role reaches none
     access: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -140,6 +144,11 @@ class WorkflowSpec:
 
     def events(self) -> set[str]:
         return {t.event for t in self.transitions}
+
+    def note_is_personal(self, transition: TransitionSpec | None, role: str) -> bool:
+        """Whether a note ``role`` writes on ``transition`` is personal data: the file marks
+        the transition so, or the role's scope is the one case it is about (its person)."""
+        return (transition is not None and transition.personal_note) or self.access.get(role) == "case"
 
     @property
     def opening(self) -> TransitionSpec:
@@ -247,6 +256,7 @@ def build_workflow(raw: Any, *, source: str) -> WorkflowSpec:
                 notify=tuple(t.get("notify", ())),
                 audience=tuple(t.get("audience", ())),
                 assign=_assignment(source, where, t),
+                personal_note=bool(t.get("personal_note", raw.get("personal_notes", False))),
             )
         )
     timers = {

@@ -291,3 +291,34 @@ async def fire_grievance(actor: Actor, case_id: int, event: str, **body: Any) ->
     revision = (await actor.get(f"/api/v1/grievance-cases/{case_id}")).json().get("revision", 0)
     return await actor.post(f"/api/v1/grievance-cases/{case_id}/transitions",
                             {"event": event, "expected_revision": revision, **body})
+
+
+async def appeal(world: World, filing: Filing, note: str) -> Response:
+    """The complainant appeals, with their reference and access code."""
+    r = await world.client.get(f"/api/v1/grievances/{filing.reference}", headers=filing.headers)
+    assert r.status_code == 200, r.text
+    return await world.client.post(
+        f"/api/v1/grievances/{filing.reference}/transitions", headers=filing.headers,
+        json={"event": "appeal", "expected_revision": r.json()["revision"], "note": note})
+
+
+async def appealed_to_last_tier(world: World, gcast: GrievanceCast) -> Filing:
+    """A grievance signposted and closed by its caseworker, appealed, upheld by a supervisor
+    at tier 2 and appealed again: at tier 3, the last, where the scheme manager reviews it."""
+    filing = await file_grievance(world)
+    for actor, event, body in [
+        (gcast.caseworker, "acknowledge", {}),
+        (gcast.caseworker, "triage", {"data": {"severity": "medium"}}),
+        (gcast.caseworker, "signpost", {"reason_code": "other_mechanism",
+                                        "note": "The labour court handles wages.",
+                                        "data": {"signpost_to": "Labour court, Doha"}}),
+        (gcast.caseworker, "close", {"reason_code": "other_mechanism"}),
+        (None, "appeal", {"note": "Nobody listened to me."}),
+        (gcast.supervisor, "uphold", {"reason_code": "resolved", "note": "Signposted rightly."}),
+        (None, "appeal", {"note": "I still disagree: they kept my passport."}),
+    ]:
+        r = (await appeal(world, filing, body["note"]) if actor is None
+             else await fire_grievance(actor, filing.case_id, event, **body))
+        assert r.status_code == 200, (event, r.text)
+    assert (r.json()["state"], r.json()["tier"]) == ("appealed", 3)
+    return filing

@@ -228,7 +228,7 @@ async def test_two_processes_due_at_once_take_one_anchor(
     monkeypatch.setattr(audit_service, "current_heads", heads_when_both_have_read)
     other_db = Database(world.settings)
     other = AuditTrail(other_db, world.settings, world.clock, world.services.catalog,
-                       world.services.domains, AnchorSigner(SIGNING_KEY))
+                       world.services.domains, AnchorSigner(SIGNING_KEY), world.services.vault)
     try:
         with caplog.at_level(logging.INFO, logger="iris_engine.audit.service"):
             taken = await asyncio.gather(world.services.audit.anchor_if_due(),

@@ -17,7 +17,7 @@ from iris_engine.app import create_app
 from iris_engine.cases.audit import verify_chains
 from iris_engine.disclosure.models import PersonalDataRead
 from iris_engine.grievances.models import Grievance
-from iris_engine.store.models import Case, OutboxMessage
+from iris_engine.store.models import Case, CaseEvent, OutboxMessage
 from tests.integration.conftest import (
     Filing,
     GrievanceCast,
@@ -228,9 +228,33 @@ async def test_one_client_guessing_across_references_is_locked_out(world: World)
 
 
 # -- personal data ------------------------------------------------------------------------------
+async def _raw_cells(world: World, needles: tuple[str, ...]) -> dict[str, int]:
+    """Every cell of every table, read as raw rows: none may hold a needle. Answers the row
+    count per table."""
+    seen: dict[str, int] = {}
+    async with world.services.db.read_engine.connect() as conn:
+        for table in SQLModel.metadata.sorted_tables:
+            rows = (await conn.execute(table.select())).all()
+            seen[table.name] = len(rows)
+            for row in rows:
+                for column, value in zip(table.columns, row, strict=True):
+                    text = str(value).lower()
+                    leaked = [n for n in needles if n.lower() in text]
+                    assert not leaked, f"{table.name}.{column.name} holds {leaked}"
+    return seen
+
+
+async def _history(actor: Any, case_id: int) -> dict[str, dict[str, Any]]:
+    r = await actor.get(f"{STAFF}/{case_id}/history")
+    assert r.status_code == 200, r.text
+    return {e["event"]: e for e in r.json()}
+
+
 async def test_nothing_identifying_is_stored_in_the_clear(world: World, gcast: GrievanceCast) -> None:
-    """A database dump or an e-mail leak must not name the complainant or show what they wrote;
-    the assigned caseworker can still reach them, and that read is recorded."""
+    """A database dump or an e-mail leak must not name the complainant or show what they wrote
+    (their messages, and the notes they or staff write when they withdraw, close, appeal,
+    review), before or after the purge; the assigned caseworker can still reach them, and that
+    read is recorded; the case's readers see the notes in its history."""
     secret_message = "call me on +977 9812345678 after the night shift at the camp"
     f = await file_grievance(world)  # Sita Gurung, with e-mail and phone
     assert (await _say(world, f, secret_message)).status_code == 201
@@ -255,26 +279,102 @@ async def test_nothing_identifying_is_stored_in_the_clear(world: World, gcast: G
     assert [(p.case_id, p.reader_user_id, p.purpose, p.basis) for p in reads] == [
         (f.case_id, gcast.caseworker.user_id, "callback", "assigned_caseworker")]
 
-    # the caseworkers were told a message arrived, without its text
+    # the complainant withdraws, staff close, the complainant appeals, the supervisor upholds:
+    # each writes a note about the complainant
+    notes = {"withdraw": "Ramesh at the Doha camp threatened my brother in Pokhara",
+             "close": "Spoke to Sita at the Al Khor camp gate; she is safe for now",
+             "appeal": "They took my passport again after I withdrew, room 14 block C",
+             "uphold": "Her new passport complaint is a fresh grievance, not this one"}
+    assert (await _act(world, f, "withdraw", note=notes["withdraw"])).status_code == 200
+    r = await fire_grievance(gcast.caseworker, f.case_id, "close", reason_code="other",
+                             note=notes["close"])
+    assert r.status_code == 200, r.text
+    r = await _act(world, f, "appeal", note=notes["appeal"])
+    assert r.status_code == 200 and r.json()["state"] == "appealed", r.text
+    r = await fire_grievance(gcast.supervisor, f.case_id, "uphold", reason_code="resolved",
+                             note=notes["uphold"])
+    assert r.status_code == 200, r.text
+    # a grievance nobody holds yet: its withdrawal is mailed to every caseworker
+    unheld = await file_grievance(world, contact=None)
+    notes["unheld"] = "I am afraid of the agent Bikash who knows my village"
+    assert (await _act(world, unheld, "withdraw", note=notes["unheld"])).status_code == 200
+
+    # the caseworkers were told a message arrived, without its text; the caseworkers of each
+    # withdrawal and the supervisor of the appeal that a note was written, and where to read it
     mails = await _mails(world, f.case_id, "grievance.message")
     assert "case@scheme.example" in {m.destination for m in mails}
     assert all("night shift" not in str(m.payload) for m in mails)
+    told = {(m.destination, m.case_id): m.payload["text"]
+            for case_id in (f.case_id, unheld.case_id)
+            for m in await _mails(world, case_id, "case.transition")}
+    for who, case_id in [("case@scheme.example", f.case_id), ("super@scheme.example", f.case_id),
+                         ("case@scheme.example", unheld.case_id),
+                         ("case2@scheme.example", unheld.case_id)]:
+        text = told[(who, case_id)]
+        assert "A note was written" in text, text
+        assert f"{STAFF}/{case_id}/history" in text, text
+    assert not [t for t in told.values() for n in notes.values() if n in t]
+
+    # who may read the case reads the notes: staff in its history, the complainant their own
+    # and those meant for them
+    history = await _history(gcast.supervisor, f.case_id)
+    for event in ("withdraw", "close", "appeal", "uphold"):
+        assert history[event]["note"] == notes[event], history[event]
+        assert history[event]["personal_note"] is True and history[event]["note_erased"] is False
+    assert history["acknowledge"]["personal_note"] is False  # no note was written
+    view = (await _follow(world, f.reference, f.headers)).json()
+    assert {u["event"]: u["note"] for u in view["updates"]
+            if u["event"] in notes} == {e: notes[e] for e in ("withdraw", "close", "appeal", "uphold")}
+    _problem(await gcast.glaa.get(f"{STAFF}/{f.case_id}/history"), 403)
 
     # every cell of every table, read as raw rows
     needles = ("sita gurung", "sita.gurung@mail.example", "9812345678", "kept my passport",
-               "night shift", "we will phone")
-    seen: dict[str, int] = {}
-    async with world.services.db.read_engine.connect() as conn:
-        for table in SQLModel.metadata.sorted_tables:
-            rows = (await conn.execute(table.select())).all()
-            seen[table.name] = len(rows)
-            for row in rows:
-                for column, value in zip(table.columns, row, strict=True):
-                    text = str(value).lower()
-                    leaked = [n for n in needles if n in text]
-                    assert not leaked, f"{table.name}.{column.name} holds {leaked} in the clear"
-    assert seen["grievance"] == 1 and seen["grievance_message"] == 2, seen
-    assert seen["outbox_message"] > 0 and seen["case_event"] >= 2, seen
+               "night shift", "we will phone", *notes.values())
+    seen = await _raw_cells(world, needles)
+    assert seen["grievance"] == 2 and seen["grievance_message"] == 2, seen
+    assert seen["outbox_message"] > 0 and seen["case_event"] >= 8, seen
+    async with world.services.db.read() as session:  # what the purge must erase
+        sealed = [*(await session.scalars(select(CaseEvent.note_sealed).where(
+            CaseEvent.case_id == f.case_id, CaseEvent.note_sealed.is_not(None)))).all(),  # type: ignore[union-attr]
+            *(await session.execute(select(Grievance.narrative_sealed, Grievance.identity_sealed)
+                                    .where(Grievance.case_id == f.case_id))).one()]
+    assert len(sealed) == 4 + 2 and all(sealed), sealed
+
+    # the end of the retention period: what was sealed is gone, and the chain still holds
+    world.clock.advance(timedelta(days=world.settings.grievance_retention_days + 1))
+    await world.tick()
+    history = await _history(gcast.supervisor, f.case_id)
+    assert history["purge_personal_data"]["data"]["outcome"]["purged"]["notes"] == 4
+    for event in ("withdraw", "close", "appeal", "uphold"):
+        assert (history[event]["note"], history[event]["note_erased"]) == (None, True)
+        assert history[event]["note_commitment"], history[event]
+    view = (await _follow(world, f.reference, f.headers)).json()
+    assert all(u["note"] is None for u in view["updates"]), view["updates"]
+    await _raw_cells(world, (*needles, *sealed))
+    async with world.services.db.read() as session:
+        _, _, broken = await verify_chains(session, vault=world.services.vault)
+    assert broken is None, str(broken)
+
+
+@pytest.mark.parametrize("settings_overrides", [{"grievance_retention_days": 10}], indirect=True)
+async def test_an_erased_grievance_takes_no_appeal(world: World, gcast: GrievanceCast) -> None:
+    """Erased inside the appeal period (a short retention): the complainant cannot appeal, and
+    is told why, rather than write new personal data into a case whose data is gone."""
+    f = await file_grievance(world)
+    assert (await _act(world, f, "withdraw", note="I am going home")).status_code == 200
+    r = await fire_grievance(gcast.caseworker, f.case_id, "close", reason_code="other")
+    assert r.status_code == 200, r.text
+    assert "appeal" in (await _follow(world, f.reference, f.headers)).json()["may"]
+
+    world.clock.advance(timedelta(days=11))
+    await world.tick()
+    view = (await _follow(world, f.reference, f.headers)).json()
+    assert view["state"] == "closed" and view["may"] == []
+    body = _problem(await _act(world, f, "appeal", note="Please look at it again"), 422)
+    assert [g["guard"] for g in body["extra"]["guards"]] == ["personal_data_kept"]
+    assert "erased" in body["detail"]
+    r = await gcast.supervisor.get(f"{STAFF}/{f.case_id}")
+    assert (r.json()["state"], r.json()["revision"]) == ("closed", view["revision"])
 
 
 # -- messages and actions ------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from tests.integration.conftest import (
     Cast,
     GrievanceCast,
     World,
+    appealed_to_last_tier,
     assert_problem,
     file_grievance,
     fire_grievance,
@@ -50,6 +51,8 @@ class Scene:
     app_id: int
     grievance_id: int
     referral_id: int
+    #: a grievance appealed to the last tier (3), which the scheme manager reaches
+    last_tier_id: int
 
     async def call(self, actor: str, method: str, path: str, body: Any = None) -> Response:
         token = self.tokens[actor]
@@ -66,17 +69,20 @@ class Scene:
 Row = tuple[str, str, Any, dict[str, int]]
 
 
-def read_rows(app_id: int, grievance_id: int, referral_id: int) -> list[Row]:
+def read_rows(app_id: int, grievance_id: int, referral_id: int, last_tier_id: int) -> list[Row]:
     """Every read endpoint that needs a login, with who gets what."""
     app, g, ref = (f"/api/v1/applications/{app_id}", f"/api/v1/grievance-cases/{grievance_id}",
                    f"/api/v1/referrals/{referral_id}")
+    g3 = f"/api/v1/grievance-cases/{last_tier_id}"
     # accreditation: recruiter (own organisation), auditor (assigned only: this one is not yet),
     # scheme manager and admin (ALL); caseworkers, supervisors and authorities never
     app_list = expect("recruiter auditor manager admin")
     app_case = expect("recruiter manager admin")
-    # grievances: caseworker queue (own + unassigned), supervisor and manager ALL; an admin
-    # runs accounts and the directory and reaches accreditation only
-    g_case = expect("manager caseworker supervisor")
+    # grievances: caseworker queue (own + unassigned), supervisor ALL, the scheme manager
+    # those appealed to the last tier (3) only; an admin runs accounts and the directory and
+    # reaches accreditation only. Out of reach is 403, as for every case of every workflow
+    g_case = expect("caseworker supervisor")  # tier 1
+    g_last = expect("manager caseworker supervisor")  # tier 3
     g_handler = expect("caseworker supervisor")  # messages, routing: handlers only
     referral_case = expect("caseworker supervisor glaa")
     return [
@@ -89,6 +95,12 @@ def read_rows(app_id: int, grievance_id: int, referral_id: int) -> list[Row]:
         ("GET", g, None, g_case),
         ("GET", f"{g}/transitions", None, g_case),
         ("GET", f"{g}/history", None, g_case),
+        ("GET", f"{g}/narrative?purpose=test", None, g_case),
+        ("GET", g3, None, g_last),
+        ("GET", f"{g3}/transitions", None, g_last),
+        ("GET", f"{g3}/history", None, g_last),
+        ("GET", f"{g3}/narrative?purpose=test", None, g_last),
+        ("GET", f"{g3}/messages", None, g_handler),
         ("GET", f"{g}/messages", None, g_handler),
         ("GET", f"{g}/identity?purpose=test", None, expect("caseworker")),  # assigned one only
         ("GET", f"{g}/routing", None, g_handler),
@@ -133,10 +145,10 @@ def write_rows(app_id: int, grievance_id: int, referral_id: int, app_rev: int, g
         # escalate: the system only (the ticker)
         ("POST", f"{g}/transitions", fire("escalate", g_rev, reason_code="missed_acknowledgement",
                                           note="by hand"), expect("")),
-        # uphold: supervisor or scheme manager (a role check before the state check, so they
-        # get 409: it is no appeal)
+        # uphold: supervisor or scheme manager (a role check before the state check, so the
+        # supervisor gets 409: it is no appeal); the scheme manager does not reach tier 1
         ("POST", f"{g}/transitions", fire("uphold", g_rev, reason_code="resolved", note="n"),
-         expect("manager supervisor", 409)),
+         expect("supervisor", 409)),
         # a legal hold: supervisors only
         ("POST", f"{g}/transitions", fire("place_legal_hold", g_rev, note="court"),
          expect("supervisor")),
@@ -169,7 +181,8 @@ async def _scene(world: World, cast: Cast, gcast: GrievanceCast) -> Scene:
         "manager": cast.manager.token, "caseworker": gcast.caseworker.token,
         "other_caseworker": gcast.other_caseworker.token, "supervisor": gcast.supervisor.token,
         "admin": gcast.admin.token, "glaa": gcast.glaa.token, "police": gcast.police.token}
-    return Scene(world, tokens, app_id, filing.case_id, referral["id"])
+    last_tier = await appealed_to_last_tier(world, gcast)
+    return Scene(world, tokens, app_id, filing.case_id, referral["id"], last_tier.case_id)
 
 
 async def _check(scene: Scene, rows: list[Row],
@@ -192,14 +205,15 @@ async def test_every_role_against_every_read_endpoint(
         world: World, cast: Cast, gcast: GrievanceCast) -> None:
     s = await _scene(world, cast, gcast)
     g, ref = f"/api/v1/grievance-cases/{s.grievance_id}", f"/api/v1/referrals/{s.referral_id}"
-    rows = read_rows(s.app_id, s.grievance_id, s.referral_id)
+    rows = read_rows(s.app_id, s.grievance_id, s.referral_id, s.last_tier_id)
     mismatches: list[str] = []
     await _check(s, rows, mismatches)
 
     # the lists are scoped, not just allowed: who finds the case in them
     for path, case_id, seen_by in [
         ("/api/v1/applications", s.app_id, "recruiter manager admin"),
-        ("/api/v1/grievance-cases", s.grievance_id, "manager caseworker supervisor"),
+        ("/api/v1/grievance-cases", s.grievance_id, "caseworker supervisor"),
+        ("/api/v1/grievance-cases", s.last_tier_id, "manager caseworker supervisor"),
         ("/api/v1/referrals", s.referral_id, "caseworker supervisor glaa"),
     ]:
         for actor in ACTORS[1:]:
@@ -213,7 +227,7 @@ async def test_every_role_against_every_read_endpoint(
     for actor, path in [("caseworker", f"{g}/identity?purpose=test"), ("glaa", f"{ref}/identity")]:
         assert (await s.call(actor, "GET", path)).json()["email"] == "sita.gurung@mail.example"
     # an admin reads neither a grievance's narrative nor a referral's packet
-    assert (await s.call("admin", "GET", g)).status_code == 403
+    assert (await s.call("admin", "GET", f"{g}/narrative?purpose=test")).status_code == 403
     assert (await s.call("admin", "GET", ref)).status_code == 403
 
 
@@ -246,7 +260,7 @@ def test_every_operation_that_needs_a_login_has_a_row(tmp_path: Any) -> None:
             if isinstance(op, dict) and op.get("security"):
                 secured[(method.upper(), pattern)] = op["operationId"]
     covered = set()
-    for method, path, _body, _table in [*read_rows(1, 2, 3), *write_rows(1, 2, 3, 0, 0, 0)]:
+    for method, path, _body, _table in [*read_rows(1, 2, 3, 4), *write_rows(1, 2, 3, 0, 0, 0)]:
         path = path.split("?")[0].rstrip("/") or "/"
         covered |= {op for (m, pattern), op in secured.items()
                     if m == method and pattern.match(path)}

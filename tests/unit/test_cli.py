@@ -110,6 +110,16 @@ def test_workflows_check_reports_unresolved_hooks(runner: CliRunner,
     assert str(path) in result.stderr
 
 
+def test_workflows_check_reports_an_unknown_access_scope(runner: CliRunner,
+                                                       write_workflow: WriteWorkflow,
+                                                       workflow_data: dict[str, Any]) -> None:
+    workflow_data["access"]["manager"] = "no_such_scope"
+    path = write_workflow(workflow_data, "scoped/sample.yaml")
+    result = runner.invoke(main, ["workflows", "check", "--dir", str(path.parent)])
+    assert result.exit_code != 0
+    assert f"{path}: access.manager: scope 'no_such_scope'" in result.stderr
+
+
 def test_workflows_check_on_a_missing_folder(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(main, ["workflows", "check", "--dir", str(tmp_path / "absent")])
     assert result.exit_code != 0

@@ -21,7 +21,7 @@ DOMAIN_PACKAGES = sorted(
     if getattr(importlib.import_module(f"iris_engine.{p.parent.name}"), "DOMAIN", None) in DOMAINS)
 #: the platform: wiring and shared packages, which loop over the domains and name none
 PLATFORM = ["cases", "workflow", "timers", "outbox", "disclosure", "store", "web", "roster", "people",
-            "documents", "audit"]
+            "names", "documents", "audit"]
 
 
 def _imports(path: Path) -> set[str]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
@@ -17,9 +19,10 @@ from iris_engine.cases import CaseEngine, Principal
 from iris_engine.cases.audit import verify_chains
 from iris_engine.cases.service import one_row_detail
 from iris_engine.clock import ManualClock, utcnow
-from iris_engine.errors import Forbidden, GuardFailed, StaleRevision
+from iris_engine.errors import ConfigurationError, Forbidden, GuardFailed, StaleRevision
 from iris_engine.store.models import Timer
 from iris_engine.timers import TimerBook
+from iris_engine.vault import Vault
 from iris_engine.workflow import HookRegistry, TransitionInput, WorkflowCatalog, load_workflow_file
 from tests.sample_domain import WORKFLOW_FILE, Inquiry, SampleBase
 from tests.sample_domain.hooks import hooks as inquiry_hooks
@@ -110,3 +113,30 @@ async def test_a_guard_refuses_by_name_and_a_stale_revision_is_refused(
                           TransitionInput("answer", 2, note="late"))
     assert refused.value.extra["guards"] == [{"guard": "question_not_withdrawn",
                                               "message": "the recruiter withdrew the question"}]
+
+
+async def test_a_personal_note_is_never_stored_in_clear_even_without_a_vault(
+        session: AsyncSession, clock: ManualClock, tmp_path: Path) -> None:
+    """Closed by default: an engine built without the vault refuses a personal note rather
+    than store it in clear; with one, the clear column stays empty."""
+    inquiry = yaml.safe_load(WORKFLOW_FILE.read_text())
+    inquiry["personal_notes"] = True
+    path = tmp_path / "inquiry.yaml"
+    path.write_text(yaml.safe_dump(inquiry))
+    hooks = HookRegistry.merged(inquiry_hooks)
+    hooks.detail("inquiry")(one_row_detail(Inquiry))
+    catalog = WorkflowCatalog([load_workflow_file(path)])
+
+    engine = CaseEngine(catalog, hooks, clock=clock, timers=TimerBook(hooks))
+    case_id = await _ask(engine, session)
+    with pytest.raises(ConfigurationError):
+        await engine.fire(session, "inquiry", case_id, MANAGER,
+                          TransitionInput("answer", 1, note="Ask Mr Rai"))
+    await session.rollback()
+
+    engine = CaseEngine(catalog, hooks, clock=clock, timers=TimerBook(hooks), vault=Vault(""))
+    case_id = await _ask(engine, session)
+    outcome = await engine.fire(session, "inquiry", case_id, MANAGER,
+                                TransitionInput("answer", 1, note="Ask Mr Rai"))
+    assert outcome.event.note is None and outcome.event.note_sealed
+    assert engine.notes.read(outcome.event) == "Ask Mr Rai"

@@ -12,6 +12,7 @@ from iris_engine.domains import DOMAINS
 from iris_engine.errors import NotFound, WorkflowDefinitionError
 from iris_engine.services import build_hooks
 from iris_engine.workflow import HookRegistry, WorkflowCatalog, load_workflow_file
+from iris_engine.workflow.spec import SCOPES
 
 WriteWorkflow = Callable[..., Path]
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
@@ -47,9 +48,11 @@ def test_no_dead_hooks() -> None:
     used_guards = {g for s in specs for t in s.transitions for g in t.guards}
     used_effects = {e for s in specs for t in s.transitions for e in t.effects}
     used_anchors = {t.anchor for s in specs for t in s.timers.values() if t.anchor}
+    used_scopes = {scope for s in specs for scope in s.access.values()}
     assert set(HOOKS.guards) - used_guards == set()
     assert set(HOOKS.effects) - used_effects == set()
     assert set(HOOKS.anchors) - used_anchors == set()
+    assert set(HOOKS.scopes) - used_scopes == set()
 
 
 def test_input_guards_are_registered_guards() -> None:
@@ -75,6 +78,7 @@ def test_empty_registry_reports_every_name() -> None:
     specs = [catalog.machine(n, v).spec for n, v in catalog.versions()]
     uses = sum(len(t.guards) + len(t.effects) for s in specs for t in s.transitions)
     uses += sum(1 for s in specs for t in s.timers.values() if t.anchor)
+    uses += sum(1 for s in specs for scope in s.access.values() if scope not in SCOPES)
     assert uses > 0
     assert len(catalog.unresolved_hooks(HookRegistry())) == uses
 
@@ -153,3 +157,40 @@ def test_missing_folder_is_a_definition_error(tmp_path: Path) -> None:
     with pytest.raises(WorkflowDefinitionError) as caught:
         WorkflowCatalog.from_dir(tmp_path / "absent")
     assert caught.value.file == str(tmp_path / "absent")
+
+
+def test_an_unregistered_scope_is_reported_with_its_file_and_key_path(
+        write_workflow: WriteWorkflow, workflow_data: dict[str, Any]) -> None:
+    """An access scope is built in or named by a domain; a name nobody registered (a typo)
+    fails the check, and an engine built on it anyway refuses to start: closed by default."""
+    from iris_engine.cases.access import Access
+
+    workflow_data["access"]["manager"] = "last_teir"
+    path = write_workflow(workflow_data)
+    catalog = WorkflowCatalog.from_dir(path.parent)
+
+    assert catalog.unresolved_hooks(HOOKS) == [f"{path}: access.manager: scope 'last_teir'"]
+    with pytest.raises(WorkflowDefinitionError) as caught:
+        Access(catalog, HOOKS.scopes)
+    assert (caught.value.file, caught.value.key_path) == (str(path), "access.manager")
+    assert "last_teir" in caught.value.message and "last_tier" in caught.value.message
+
+
+def test_a_scope_name_must_be_an_identifier(write_workflow: WriteWorkflow,
+                                            workflow_data: dict[str, Any]) -> None:
+    workflow_data["access"]["manager"] = "Last Tier"
+    with pytest.raises(WorkflowDefinitionError) as caught:
+        load_workflow_file(write_workflow(workflow_data))
+    assert caught.value.key_path == "access.manager"
+
+
+def test_a_scope_cannot_take_a_built_in_name_or_be_registered_twice() -> None:
+    registry = HookRegistry()
+    registry.scope("last_tier", table=object)(lambda settings: None)
+    with pytest.raises(ValueError, match="last_tier"):
+        registry.scope("last_tier", table=object)(lambda settings: None)
+    for built_in in SCOPES:
+        with pytest.raises(ValueError, match="built in"):
+            registry.scope(built_in, table=object)
+    with pytest.raises(ValueError, match="last_tier"):
+        HookRegistry.merged(registry, registry)

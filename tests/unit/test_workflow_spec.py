@@ -214,3 +214,50 @@ def test_same_name_and_version_in_two_files(write_workflow: WriteWorkflow,
     assert error.file in files
     (other,) = files - {error.file}
     assert other in error.message  # names where the first definition is
+
+
+def test_notes_are_personal_where_the_file_says_or_by_the_person_the_case_is_about(
+        write_workflow: WriteWorkflow, workflow_data: dict[str, Any]) -> None:
+    """``personal_notes`` sets the default, ``personal_note`` on a transition overrides it, and
+    a role whose scope is the one case (its person) always writes personal notes."""
+    workflow_data["access"]["person"] = "case"
+    workflow_data["transitions"].append({"event": "comment", "from": "review", "roles": ["person"]})
+    spec = load_workflow_file(write_workflow(workflow_data))
+    assert [t.personal_note for t in spec.transitions] == [False] * 4
+    comment, close = spec.transition("comment", "review"), spec.transition("close", "review")
+    assert spec.note_is_personal(comment, "person") and spec.note_is_personal(None, "person")
+    assert not spec.note_is_personal(close, "manager")
+
+    workflow_data["personal_notes"] = True
+    workflow_data["transitions"][2]["personal_note"] = False  # close
+    spec = load_workflow_file(write_workflow(workflow_data))
+    assert {t.event: t.personal_note for t in spec.transitions} == {
+        "edit": True, "submit": True, "close": False, "comment": True}
+    assert spec.note_is_personal(spec.transition("edit", "open"), "owner")
+    assert not spec.note_is_personal(spec.transition("close", "open"), "manager")
+
+
+@pytest.mark.parametrize(("where", "key_path"), [
+    (lambda d: d.update(personal_notes="yes"), "personal_notes"),
+    (lambda d: d["transitions"][0].update(personal_note="sometimes"), "transitions[0].personal_note"),
+])
+def test_personal_note_flags_are_booleans(write_workflow: WriteWorkflow,
+                                          workflow_data: dict[str, Any], where: Any,
+                                          key_path: str) -> None:
+    where(workflow_data)
+    assert _error(write_workflow(workflow_data)).key_path == key_path
+
+
+def test_the_shipped_grievance_notes_are_personal_but_what_stays_on_record(repo: Path) -> None:
+    """Everything written in a grievance or its referrals is personal, except what is kept
+    after the complainant's data is erased (findings, legal holds) and the system's own text."""
+    catalog = WorkflowCatalog.from_dir(repo / "workflows")
+    grievance = catalog.machine("grievance").spec
+    clear = {t.event for t in grievance.transitions
+             if not any(grievance.note_is_personal(t, role) for role in t.roles)}
+    assert clear == {"record_findings", "escalate", "place_legal_hold", "release_legal_hold"}
+    assert grievance.note_is_personal(grievance.transition("appeal", "closed"), "complainant")
+    referral = catalog.machine("referral").spec
+    assert {t.event for t in referral.transitions if not t.personal_note} == {"escalate"}
+    accreditation = catalog.machine("accreditation").spec  # about organisations, not persons
+    assert not any(t.personal_note for t in accreditation.transitions)

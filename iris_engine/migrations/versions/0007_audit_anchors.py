@@ -6,7 +6,7 @@ anchors names no recruiter, so ``lrn`` may be empty. Existing subscriptions are 
 recruiter's status.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0008
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision = '0007'
-down_revision = '0004'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,76 @@
+"""Migration 0008 gives the recruiters already on the roster their look-alike digests, so a
+name registered after the upgrade is compared with them too."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from iris_engine.migrations import upgrade
+from iris_engine.names import look_alike_digests
+from tests.databases import PostgresServer, sqlite_url
+
+LISTED = {"LRN00000001": "L\u043etus Manpower", "LRN00000002": "Sunrise Staffing"}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path / "old.db")
+        return
+    base = os.environ.get("IRIS_TEST_DATABASE_URL")
+    if not base:
+        pytest.skip("PostgreSQL not configured: set IRIS_TEST_DATABASE_URL (.ci/run does)")
+    server = PostgresServer(base)
+    name = server.create("iris_mig")
+    try:
+        yield server.url(name)
+    finally:
+        server.drop(name)
+
+
+async def _run(url: str, *statements: tuple[str, dict[str, object]]) -> list[tuple[object, ...]]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            rows: list[tuple[object, ...]] = []
+            for sql, params in statements:
+                result = await conn.execute(text(sql), params)
+                rows = [tuple(r) for r in result.all()] if result.returns_rows else []
+            return rows
+    finally:
+        await engine.dispose()
+
+
+def test_the_roster_already_listed_gets_its_digests(empty_database: str) -> None:
+    upgrade(empty_database, "0004")
+    now, today = datetime.now(UTC), date.today()
+    statements: list[tuple[str, dict[str, object]]] = []
+    for i, (lrn, name) in enumerate(LISTED.items(), start=1):
+        statements += [
+            ("INSERT INTO organisation (id, kind, name, country, created_at) "
+             "VALUES (:i, 'recruiter', :name, 'NP', :now)", {"i": i, "name": name, "now": now}),
+            ("INSERT INTO case_file (id, workflow, workflow_version, state, revision, "
+             "organisation_id, head_hash, created_at, updated_at) VALUES (:i, 'accreditation', 1, "
+             "'accredited', 0, :i, '', :now, :now)", {"i": i, "now": now}),
+            ("INSERT INTO roster_entry (lrn, case_id, name, name_key, country, countries, status, "
+             "accredited_on, valid_until, status_since, updated_at) VALUES (:lrn, :i, :name, "
+             ":key, 'NP', 'NP', 'accredited', :today, :today, :today, :now)",
+             {"lrn": lrn, "i": i, "name": name, "key": name.casefold(), "today": today,
+              "now": now}),
+        ]
+    asyncio.run(_run(empty_database, *statements))
+
+    upgrade(empty_database)
+    rows = asyncio.run(_run(empty_database, (
+        "SELECT lrn, skeleton_digest, folded_skeleton_digest FROM roster_entry ORDER BY lrn", {})))
+    assert rows == [(lrn, look_alike_digests(name).exact, look_alike_digests(name).folded)
+                    for lrn, name in sorted(LISTED.items())]
+    assert look_alike_digests("Lotus Manpower").exact == rows[0][1]  # the Latin name meets it

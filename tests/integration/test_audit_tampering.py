@@ -162,14 +162,17 @@ async def test_a_change_dropped_from_the_feed_is_caught(world: World, cast: Cast
 
 async def test_a_roster_entry_for_a_recruiter_never_accredited_is_caught(
         world: World, cast: Cast) -> None:
+    from iris_engine.names import look_alike_digests
     from iris_engine.roster.models import RosterEntry
 
     case_id = await walk_to(cast, "decision")
     now = world.clock()
+    look_alike = look_alike_digests("Everest Fair Recruitment")
     async with world.services.db.write() as session:
         session.add(RosterEntry(
             lrn="LRN00099999", case_id=case_id, name="Everest Fair Recruitment",
-            name_key="everest fair recruitment", country="NP", countries="NP",
+            name_key="everest fair recruitment", skeleton_digest=look_alike.exact,
+            folded_skeleton_digest=look_alike.folded, country="NP", countries="NP",
             status="accredited", accredited_on=now.date(), valid_until=now.date(),
             status_since=now.date(), updated_at=now))
     result = await verify(world)

@@ -185,7 +185,8 @@ def iris_env(db: str, *, cache_seconds: float,
              extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("IRIS_")}
     env.update(IRIS_DATABASE_URL=seeding.database_url(db), IRIS_SECRET_KEY=seeding.BENCH_SECRET,
-               IRIS_ROSTER_CACHE_SECONDS=str(cache_seconds), **(extra or {}))
+               IRIS_ROSTER_CACHE_SECONDS=str(cache_seconds),
+               IRIS_ANCHOR_DIR=str(WORK / "anchors" / db), **(extra or {}))
     return env
 
 

@@ -11,8 +11,8 @@ For each database, on a database created for this run and dropped at the end (Po
    one active recruiter user each (the ``lapse`` notification finds a recipient and enqueues
    an e-mail, as in production), one scheme organisation and manager, ``--timers``
    accreditation cases in state ``deferred`` (workflow v1, revision 1) with a valid one-event
-   hash chain (``defer``, submitted -> deferred, prev_hash GENESIS, so ``iris audit verify``
-   passes), their accreditation rows and one ``deferral_lapse`` deadline timer each, pending,
+   hash chain (``defer``, submitted -> deferred, prev_hash GENESIS, so the chains verify),
+   their accreditation rows and one ``deferral_lapse`` deadline timer each, pending,
    due at distinct moments over the last 30 days; then ANALYZE (PostgreSQL: VACUUM ANALYZE).
 2. claim probe: the sweeper's real claim (200 rows) against the full backlog, alone, released
    after each try; its SQL is captured and EXPLAINed.
@@ -26,7 +26,7 @@ For each database, on a database created for this run and dropped at the end (Po
    timers = fires reported = lapsed cases, no failed/discarded/skipped outcome, no claim left,
    at least one e-mail enqueued per fire) and a bulk SQL reset to the full backlog for the next count.
 4. cProfile of ``--profile-fires`` fires through ``Ticker.tick()`` in one process.
-5. ``verify_chains`` (what ``iris audit verify`` runs) over every case, after the last run
+5. ``verify_chains`` (the chains ``iris audit verify`` recomputes) over every case, after the last run
    (its fires still in the database, before the reset).
 
 Prints a Markdown table; every number goes to bench/results/<stamp>-timers.json.
@@ -100,7 +100,9 @@ async def drop_database(url: str) -> None:
 def settings_for(url: str) -> Any:
     from iris_engine.settings import Settings
 
-    return Settings(database_url=url, secret_key=seeding.BENCH_SECRET, scheduler=False)
+    # the timers alone are measured: no audit anchor in the window
+    return Settings(database_url=url, secret_key=seeding.BENCH_SECRET, scheduler=False,
+                    anchor_interval_seconds=0)
 
 
 async def tidy(services: Any) -> None:
@@ -307,7 +309,7 @@ async def check(url: str, outcomes: dict[str, int]) -> dict[str, Any]:
 
 
 async def audit_chains(url: str) -> dict[str, Any]:
-    """What ``iris audit verify`` runs: recompute every case's hash chain."""
+    """Recompute every case's hash chain (the first check `iris audit verify` makes)."""
     from iris_engine.cases.audit import verify_chains
     from iris_engine.services import build_services
 

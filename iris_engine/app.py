@@ -12,6 +12,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
 from iris_engine import __version__
+from iris_engine.audit.controllers import audit_handlers
 from iris_engine.cases import Principal
 from iris_engine.cases.http import case_router
 from iris_engine.disclosure.controllers import AuthorityController
@@ -83,7 +84,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             *domain.routes)]
     app = Litestar(
         route_handlers=[*domain_routes, AuthorityController, *roster_handlers, *people_handlers,
-                        *reference_handlers],
+                        *audit_handlers, *reference_handlers],
         middleware=[public_forms_limit(settings)],
         stores={RATE_LIMIT_STORE: rate_limit_store(settings, services.db)},
         dependencies={
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             "codes": _constant(services.codes),
             "subscriptions": _constant(services.subscriptions),
             "authorities": _constant(services.authorities),
+            "audit_trail": _constant(services.audit),
             **{name: _constant(service) for name, service in services.provided.items()},
             "tokens": _constant(TokenIssuer(jwt_auth)),
             "principal": Provide(_principal, sync_to_thread=False),

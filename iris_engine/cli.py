@@ -193,26 +193,6 @@ def workflows_diagram(name: str, version: int | None) -> None:
         raise click.ClickException(exc.detail) from None
 
 
-@main.group()
-def audit() -> None:
-    """The tamper-evident audit trail."""
-
-
-@audit.command("verify")
-def audit_verify() -> None:
-    """Recompute every case's hash chain, and check each personal note still held against the
-    commitment its event hashes (with IRIS_DATA_KEYS); exit 1 and name the first broken link."""
-    from iris_engine.cases.audit import verify_chains
-    from iris_engine.vault import Vault
-
-    vault = Vault(_settings().data_keys)
-    cases, events, broken = _in_session(lambda session: verify_chains(session, vault=vault))
-    if broken is not None:
-        click.echo(f"BROKEN: {broken}", err=True)
-        sys.exit(1)
-    click.echo(f"ok: {events} events in {cases} cases verified")
-
-
 @main.command()
 @click.option("--once", is_flag=True, help="Run one tick (every due timer and message), print "
               "what it did and exit: for cron, or to catch up by hand.")
@@ -240,6 +220,9 @@ def worker(once: bool) -> None:
                            f"{report.timers.failed} failed")
                 click.echo(f"outbox: {report.outbox.claimed} claimed, {report.outbox.delivered} "
                            f"delivered, {report.outbox.retrying} to retry, {report.outbox.dead} dead")
+                if report.anchor is not None:
+                    click.echo(f"audit anchor {report.anchor.seq} taken: "
+                               f"{report.anchor.cases} cases, {report.anchor.events} events")
                 return
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
@@ -331,10 +314,12 @@ def timers_list(status: str, case_id: int | None, limit: int) -> None:
 
 
 def _register() -> None:
+    from iris_engine.cli_audit import audit
     from iris_engine.cli_authorities import authorities
     from iris_engine.cli_keys import keys
     from iris_engine.cli_users import users
 
+    main.add_command(audit)
     main.add_command(keys)
     main.add_command(authorities)
     main.add_command(users)

@@ -2,27 +2,32 @@
 
 A domain package (accreditation, grievances, referrals, ...) exports one ``Domain``: its
 workflows' case endpoints and detail tables, its named hooks, the services it provides, its
-own routes, its sealed columns and its demo seeder. The app, the services, key rotation, the
-workflow checks and the demo loop over the list; none of them names a domain.
+own routes, its sealed columns, the read models it projects from its events and its demo
+seeder. The app, the services, key rotation, the workflow checks, the audit verification and
+the demo loop over the list; none of them names a domain.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from iris_engine.workflow import HookRegistry
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from iris_engine.cases import Principal
     from iris_engine.cases.service import CaseService
     from iris_engine.people.service import OrganisationAdded
     from iris_engine.services import Services
+    from iris_engine.store.models import Case, CaseEvent
+    from iris_engine.workflow import WorkflowSpec
 
-__all__ = ["CaseApi", "DemoLogin", "DemoSeed", "Domain", "SealedColumn"]
+__all__ = ["CaseApi", "DemoLogin", "DemoSeed", "Domain", "ReadModelReplay", "SealedColumn"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +66,26 @@ class SealedColumn:
     place: Callable[[Any], str]
     #: values stored in clear before this column was sealed get sealed by rotation
     plaintext_ok: bool = False
+
+
+class ReadModelReplay(Protocol):
+    """A read model rebuilt from the audit trail by ``iris audit verify``: it is shown every
+    case of its workflows with the case's events (in order, their chain checked apart), then
+    compares what they add up to with the table the model is served from.
+
+    A read model is written in the transaction of the event that changes it, so a row that
+    differs from its replay was changed behind the engine's back (a status set by hand)."""
+
+    #: what the verifier's report calls it
+    name: str
+    #: the workflows whose cases it is built from
+    workflows: frozenset[str]
+
+    def replay(self, case: Case, events: Sequence[CaseEvent], spec: WorkflowSpec) -> None:
+        """Take in one case; ``spec`` is the workflow version the case runs on."""
+
+    async def differences(self, session: AsyncSession) -> list[str]:
+        """Where the table departs from the replay, one sentence each (naming the row)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +128,9 @@ class Domain:
     #: tables it owns that are no workflow's detail (messages, findings, ...)
     tables: tuple[type[Any], ...] = ()
     sealed: tuple[SealedColumn, ...] = ()
+    #: read models it projects from its cases' events: each makes a fresh replay, which
+    #: ``iris audit verify`` feeds and compares with the model's table
+    read_models: tuple[Callable[[], ReadModelReplay], ...] = ()
     #: adds its demo data; answers the accounts it made
     seed_demo: Callable[[DemoSeed], Awaitable[list[DemoLogin]]] | None = None
     #: runs in the transaction that adds an organisation (self-registration, the command line)

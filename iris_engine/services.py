@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from iris_engine.audit import AnchorSigner, AuditTrail
 from iris_engine.cases import CaseEngine
 from iris_engine.cases.service import CaseService, one_row_detail
 from iris_engine.clock import Clock, utcnow
@@ -49,6 +50,8 @@ class Services:
     vault: Vault
     failures: FailureCounter
     authorities: Authorities
+    #: verifies the audit trail and takes its anchors
+    audit: AuditTrail
     domains: tuple[Domain, ...]
     #: what the domains provide, by the dependency name their handlers ask for
     provided: dict[str, object] = field(default_factory=dict)
@@ -108,6 +111,8 @@ def build_services(settings: Settings, *, clock: Clock = utcnow,
         subscriptions=Subscriptions(db, settings, clock, vault), vault=vault,
         failures=failures,
         authorities=Authorities(db, vault, settings, clock),
+        audit=AuditTrail(db, settings, clock, catalog, domains,
+                         AnchorSigner(settings.anchor_signing_key), vault),
         domains=tuple(domains),
     )
     for domain in domains:

@@ -22,6 +22,10 @@ def _default_database_url() -> str:
     return "sqlite+aiosqlite:///" + str(Path("iris.db").resolve())
 
 
+def _default_anchor_dir() -> Path:
+    return Path("anchors").resolve()
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Runtime configuration; every field maps to ``IRIS_<FIELD NAME IN CAPITALS>``."""
@@ -197,6 +201,30 @@ class Settings:
     access_code_lockout_seconds: int = field(
         default=900,
         metadata={"doc": "How long failures are counted, and the lock-out after too many."},
+    )
+
+    anchor_signing_key: str = field(
+        default="",
+        metadata={"doc": "Ed25519 private key that signs audit anchors (base64url, 32 bytes); "
+                  "a verifier needs only its public key (`iris audit public-key`, "
+                  "GET /api/v1/audit/anchors/key). `iris audit generate-key` makes one. Empty: "
+                  "a built-in development key (a warning is logged) whose signatures anyone "
+                  "can forge: never in production."},
+    )
+    anchor_dir: Path = field(
+        default_factory=_default_anchor_dir,
+        metadata={"doc": "Folder the audit anchors are written to: one file per anchor (every "
+                  "case's chain head) and anchors.jsonl (one line per anchor). Keep it out of "
+                  "reach of whoever can write to the database (another disk or host, a "
+                  "write-once bucket); `iris audit verify --anchor` checks the trail against "
+                  "it."},
+    )
+    anchor_interval_seconds: float = field(
+        default=3600.0,
+        metadata={"doc": "How often the ticker takes an audit anchor (a signed digest of every "
+                  "case's chain head). Deleting events or cases after an anchor shows against "
+                  "it; what happens between two anchors is protected by the hash chains only. "
+                  "0: no periodic anchor (`iris audit anchor` still takes one)."},
     )
 
     def __post_init__(self) -> None:

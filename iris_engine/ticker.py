@@ -1,4 +1,5 @@
-"""The ticker: APScheduler only says "now"; the work is claiming due rows from our own tables.
+"""The ticker: APScheduler only says "now"; the work is claiming due rows from our own tables
+(and, every IRIS_ANCHOR_INTERVAL_SECONDS, taking the audit anchor).
 
 ``iris serve`` runs a ticker in its lifespan (IRIS_SCHEDULER=false turns it off) and
 ``iris worker`` runs one alone. Any number may tick against one PostgreSQL database: rows are
@@ -22,6 +23,7 @@ from typing import Any
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from iris_engine.audit import Anchor
 from iris_engine.outbox import OutboxRelay, RelayReport
 from iris_engine.services import Services
 from iris_engine.timers import SweepReport, TimerSweeper
@@ -35,6 +37,8 @@ log = logging.getLogger(__name__)
 class TickReport:
     timers: SweepReport = field(default_factory=SweepReport)
     outbox: RelayReport = field(default_factory=RelayReport)
+    #: the audit anchor this tick took, when one was due
+    anchor: Anchor | None = None
 
 
 class Ticker:
@@ -48,8 +52,9 @@ class Ticker:
         self._stopping = False
 
     async def tick(self, *, budget_seconds: float | None = None) -> TickReport:
-        """Fire every due timer, then deliver every due message, batch after batch, until none
-        is left or the time budget is spent (the rest waits for the next tick)."""
+        """Fire every due timer, take the audit anchor when one is due, then deliver every due
+        message, batch after batch, until none is left or the time budget is spent (the rest
+        waits for the next tick)."""
         settings = self.services.settings
         budget = settings.tick_seconds * 4 if budget_seconds is None else budget_seconds
         started = time.monotonic()
@@ -65,6 +70,8 @@ class Ticker:
                     return
 
         await drain(self._sweep, report.timers)
+        # before the outbox: the anchor's webhooks leave in the same tick
+        report.anchor = await self.services.audit.anchor_if_due()
         await drain(self.outbox.run_once, report.outbox)
         return report
 

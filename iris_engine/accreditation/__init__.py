@@ -7,6 +7,7 @@ from iris_engine.accreditation.demo import seed_demo
 from iris_engine.accreditation.hooks import hooks
 from iris_engine.accreditation.models import NameResemblance, NonConformity
 from iris_engine.accreditation.resemblance import on_organisation_added
+from iris_engine.accreditation.roster_replay import RosterReplay
 from iris_engine.accreditation.schemas import ApplicationView
 from iris_engine.accreditation.service import WORKFLOW, AccreditationService
 from iris_engine.domain import CaseApi, Domain
@@ -22,6 +23,7 @@ DOMAIN = Domain(
                    routes=(ApplicationController,)),),
     provides=lambda s: {"accreditation": AccreditationService(s.db, s.engine, s.codes)},
     tables=(NonConformity, NameResemblance),
+    read_models=(lambda: RosterReplay(WORKFLOW),),
     seed_demo=seed_demo,
     organisation_added=on_organisation_added,
 )

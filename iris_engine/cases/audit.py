@@ -1,15 +1,17 @@
 """The tamper-evident trail: each case's events form a SHA-256 hash chain.
 
 ``hash = sha256(prev_hash + canonical JSON of the event)``. Chains are per case, so cases
-never contend on one global row; ``verify_chains`` recomputes them all. A personal note is
-hashed through its commitment (``cases.notes``): erasing or re-sealing it changes no hash.
+never contend on one global row; ``verify_chains`` recomputes them all (``iris_engine.audit``
+also replays them to the case rows and the read models, and holds them to the anchors).
+A personal note is hashed through its commitment (``cases.notes``): erasing or re-sealing
+it changes no hash.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -21,7 +23,16 @@ from iris_engine.cases.notes import EventNotes
 from iris_engine.store.models import Case, CaseEvent
 from iris_engine.vault import Vault
 
-__all__ = ["GENESIS", "BrokenLink", "chain_hash", "format_time", "verify_chains"]
+__all__ = [
+    "GENESIS",
+    "BrokenLink",
+    "case_histories",
+    "chain_break",
+    "chain_hash",
+    "format_time",
+    "orphan_event_cases",
+    "verify_chains",
+]
 
 GENESIS = "0" * 64
 
@@ -69,21 +80,57 @@ class BrokenLink:
         return f"{where}: {self.reason}"
 
 
-async def _events_by_case(session: AsyncSession, batch: int = 5000) -> AsyncIterator[CaseEvent]:
-    last = (0, 0)
+def chain_break(case_id: int, events: Sequence[CaseEvent],
+                notes: EventNotes | None = None) -> BrokenLink | None:
+    """The first broken link of one case's chain (its events in ``seq`` order), or None.
+    With ``notes`` (the vault's), each personal note still held is checked against the
+    commitment its event hashes."""
+    prev_seq, prev_hash = 0, GENESIS
+    for ev in events:
+        if ev.seq != prev_seq + 1:
+            return BrokenLink(case_id, ev.seq, ev.id,
+                              f"expected event #{prev_seq + 1}; a row is missing")
+        if ev.prev_hash != prev_hash:
+            return BrokenLink(case_id, ev.seq, ev.id, "prev_hash does not match the previous event")
+        if chain_hash(prev_hash, ev) != ev.hash:
+            return BrokenLink(case_id, ev.seq, ev.id, "content does not match its hash (altered)")
+        defect = notes.defect(ev) if notes is not None else None
+        if defect is not None:
+            return BrokenLink(case_id, ev.seq, ev.id, defect)
+        prev_seq, prev_hash = ev.seq, ev.hash
+    return None
+
+
+async def case_histories(session: AsyncSession, *,
+                         batch: int = 500) -> AsyncIterator[tuple[Case, list[CaseEvent]]]:
+    """Every case, in id order, with its events in ``seq`` order, read a batch of cases at a
+    time. The rows are detached from ``session`` after each batch, so memory stays flat; read
+    in ``Database.snapshot`` so that a batch never sees a write the one before did not."""
+    after = 0
     while True:
-        rows = (await session.scalars(
-            select(CaseEvent)
-            .where((col(CaseEvent.case_id) > last[0]) |
-                   ((col(CaseEvent.case_id) == last[0]) & (col(CaseEvent.seq) > last[1])))
-            .order_by(col(CaseEvent.case_id), col(CaseEvent.seq))
-            .limit(batch)
-        )).all()
-        if not rows:
+        cases = list((await session.scalars(
+            select(Case).where(col(Case.id) > after).order_by(col(Case.id)).limit(batch))).all())
+        if not cases:
             return
-        for row in rows:
-            yield row
-        last = (rows[-1].case_id, rows[-1].seq)
+        ids = [c.id for c in cases]
+        events: dict[int, list[CaseEvent]] = {case_id or 0: [] for case_id in ids}
+        for ev in (await session.scalars(
+                select(CaseEvent).where(col(CaseEvent.case_id).in_(ids))
+                .order_by(col(CaseEvent.case_id), col(CaseEvent.seq)))).all():
+            events[ev.case_id].append(ev)
+        session.expunge_all()
+        for case in cases:
+            yield case, events[case.id or 0]
+        after = cases[-1].id or 0
+
+
+async def orphan_event_cases(session: AsyncSession) -> list[int]:
+    """Case ids that events name but no case row has (the row was deleted under them)."""
+    rows = await session.scalars(
+        select(col(CaseEvent.case_id)).distinct()
+        .where(~select(col(Case.id)).where(col(Case.id) == col(CaseEvent.case_id)).exists())
+        .order_by(col(CaseEvent.case_id)))
+    return list(rows.all())
 
 
 async def verify_chains(session: AsyncSession, *, vault: Vault | None = None,
@@ -92,32 +139,15 @@ async def verify_chains(session: AsyncSession, *, vault: Vault | None = None,
     With the ``vault``, each personal note still held is opened and checked against the
     commitment its event hashes."""
     notes = EventNotes(vault) if vault is not None else None
-    rows = await session.execute(select(col(Case.id), col(Case.head_hash)).order_by(col(Case.id)))
-    heads = {case_id or 0: head for case_id, head in rows}  # a stored id is never NULL
-    seen: dict[int, tuple[int, str]] = {}
-    events = 0
-    async for ev in _events_by_case(session):
-        events += 1
-        prev_seq, prev_hash = seen.get(ev.case_id, (0, GENESIS))
-        if ev.seq != prev_seq + 1:
-            return len(seen), events, BrokenLink(ev.case_id, ev.seq, ev.id,
-                                                 f"expected event #{prev_seq + 1}; a row is missing")
-        if ev.prev_hash != prev_hash:
-            return len(seen), events, BrokenLink(ev.case_id, ev.seq, ev.id,
-                                                 "prev_hash does not match the previous event")
-        if chain_hash(prev_hash, ev) != ev.hash:
-            return len(seen), events, BrokenLink(ev.case_id, ev.seq, ev.id,
-                                                 "content does not match its hash (altered)")
-        defect = notes.defect(ev) if notes is not None else None
-        if defect is not None:
-            return len(seen), events, BrokenLink(ev.case_id, ev.seq, ev.id, defect)
-        seen[ev.case_id] = (ev.seq, ev.hash)
-    for case_id, head in heads.items():
-        last = seen.get(case_id, (0, GENESIS))[1]
-        if head != last:
-            return len(seen), events, BrokenLink(case_id, None, None,
-                                                 "the case's head hash is not its last event "
-                                                 "(events removed or the head altered)")
-    return len(heads), events, None
-
-
+    cases = events = 0
+    async for case, history in case_histories(session):
+        cases += 1
+        events += len(history)
+        broken = chain_break(case.id or 0, history, notes)
+        if broken is not None:
+            return cases, events, broken
+        if case.head_hash != (history[-1].hash if history else GENESIS):
+            return cases, events, BrokenLink(case.id or 0, None, None,
+                                             "the case's head hash is not its last event "
+                                             "(events removed or the head altered)")
+    return cases, events, None

@@ -53,7 +53,10 @@ if TYPE_CHECKING:
     from iris_engine.timers import TimerBook
     from iris_engine.timers.book import NewDeadline
 
-__all__ = ["SYSTEM", "CaseEngine", "TransitionOutcome", "utcnow"]
+__all__ = ["OPENED_ON", "SYSTEM", "CaseEngine", "TransitionOutcome", "utcnow"]
+
+#: the member of an opening event's data that names the workflow and version the case runs on
+OPENED_ON = "workflow"
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +188,8 @@ class CaseEngine:
         data = dict(data or {})
         if assignee_id is not None:
             data["assignee_id"] = assignee_id
+        # the chain pins what the case row says it runs on (``iris audit verify`` compares)
+        data[OPENED_ON] = {"name": workflow, "version": machine.spec.version}
         session.add(case)
         await session.flush()
         row = detail(case) if detail is not None else None

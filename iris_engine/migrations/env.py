@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
+import iris_engine.audit.models  # the platform's tables that no domain imports
 import iris_engine.domains  # noqa: F401  (importing the domains registers every table)
 
 config = context.config

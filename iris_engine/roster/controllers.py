@@ -21,7 +21,7 @@ from iris_engine.roster.subscriptions import Subscriptions
 from iris_engine.web.csv_export import csv_chunks
 from iris_engine.web.problems import problem_responses
 
-__all__ = ["roster_handlers"]
+__all__ = ["SubscriptionView", "roster_handlers", "subscription_view"]
 
 IfNoneMatch = Annotated[str | None, HeaderParameter(name="If-None-Match", required=False)]
 _PUBLIC = {"exclude_from_auth": True}
@@ -174,10 +174,12 @@ class SubscriptionRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 class SubscriptionView(msgspec.Struct):
     id: int
-    lrn: str
+    #: roster.status_changed (of the recruiter ``lrn``) or audit.anchor
+    topic: str
     channel: str
     status: str
     created_at: datetime
+    lrn: str | None = None
     confirmed_at: datetime | None = None
     cancelled_at: datetime | None = None
     #: webhook only: its challenge must be echoed by then, or the subscription expires
@@ -193,10 +195,11 @@ class TokenBody(msgspec.Struct, forbid_unknown_fields=True):
     token: str
 
 
-def _view(sub: Subscription, **extra: Any) -> SubscriptionView:
-    return SubscriptionView(id=sub.id or 0, lrn=sub.lrn, channel=sub.channel, status=sub.status,
-                            created_at=sub.created_at, confirmed_at=sub.confirmed_at,
-                            cancelled_at=sub.cancelled_at, verify_by=sub.verify_by, **extra)
+def subscription_view(sub: Subscription, **extra: Any) -> SubscriptionView:
+    return SubscriptionView(id=sub.id or 0, topic=sub.topic, lrn=sub.lrn, channel=sub.channel,
+                            status=sub.status, created_at=sub.created_at,
+                            confirmed_at=sub.confirmed_at, cancelled_at=sub.cancelled_at,
+                            verify_by=sub.verify_by, **extra)
 
 
 @post("/api/v1/roster/{lrn:str}/subscriptions", operation_id="subscribe", tags=["roster"],
@@ -218,7 +221,7 @@ async def subscribe(subscriptions: NamedDependency[Subscriptions], lrn: FromPath
               "(IRIS-Signature)"
               if data.channel == "webhook" else
               "pending: confirm with the token we have e-mailed to you")
-    return _view(new.subscription, token=new.token, secret=new.secret, detail=detail)
+    return subscription_view(new.subscription, token=new.token, secret=new.secret, detail=detail)
 
 
 @post("/api/v1/subscriptions/confirm", operation_id="confirmSubscription", tags=["roster"],
@@ -227,7 +230,7 @@ async def confirm_subscription(subscriptions: NamedDependency[Subscriptions],
                                data: JSONBody[TokenBody]) -> SubscriptionView:
     """Confirm an e-mail subscription with the token from the confirmation e-mail (a webhook is
     confirmed by echoing its challenge instead: 409)."""
-    return _view(await subscriptions.confirm(data.token))
+    return subscription_view(await subscriptions.confirm(data.token))
 
 
 @post("/api/v1/subscriptions/cancel", operation_id="cancelSubscription", tags=["roster"],
@@ -235,7 +238,7 @@ async def confirm_subscription(subscriptions: NamedDependency[Subscriptions],
 async def cancel_subscription(subscriptions: NamedDependency[Subscriptions],
                               data: JSONBody[TokenBody]) -> SubscriptionView:
     """Stop a subscription (its token came with the webhook answer or the e-mail)."""
-    return _view(await subscriptions.cancel(data.token))
+    return subscription_view(await subscriptions.cancel(data.token))
 
 
 roster_handlers = [search_roster, roster_changes, get_roster_entry, export_roster, subscribe,

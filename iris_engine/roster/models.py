@@ -68,12 +68,16 @@ class RosterChange(SQLModel, table=True):
 
 
 class Subscription(SQLModel, table=True):
-    """Someone who relies on a recruiter and wants to hear when its roster status changes."""
+    """Someone who wants to hear of a topic: a recruiter's roster status changes (``lrn``
+    names it), or another topic the platform publishes (the audit anchors)."""
 
     __tablename__ = "subscription"
 
     id: int | None = Field(default=None, primary_key=True)
-    lrn: str = Field(foreign_key="roster_entry.lrn", index=True, max_length=20)
+    topic: str = Field(default="roster.status_changed", index=True, max_length=50)
+    #: the recruiter whose status changes are sent (the roster topic only)
+    lrn: str | None = Field(default=None, foreign_key="roster_entry.lrn", index=True,
+                            max_length=20)
     channel: str = Field(max_length=10)  # email | webhook
     target: str = Field(max_length=2000)  # e-mail address or URL
     #: HMAC key that signs webhook deliveries (shown once, when subscribing), sealed by the vault

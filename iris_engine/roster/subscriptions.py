@@ -26,9 +26,12 @@ from iris_engine.store.db import Database
 from iris_engine.store.models import MAX_ID
 from iris_engine.vault import Vault
 
-__all__ = ["CHANNELS", "NewSubscription", "Subscriptions", "announce", "change_document"]
+__all__ = ["CHANNELS", "ROSTER_TOPIC", "NewSubscription", "Subscriptions", "announce",
+           "change_document"]
 
 CHANNELS = ("webhook", "email")
+#: a recruiter's roster status changed (a subscription to it names the recruiter)
+ROSTER_TOPIC = "roster.status_changed"
 #: one plain address (no display name, no list, no quoting, no address literal)
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
@@ -56,12 +59,12 @@ async def announce(session: AsyncSession, change: RosterChange, settings: Settin
     for sub in subs:
         if sub.channel == "webhook":
             enqueue(session, channel="webhook", destination=sub.target,
-                    topic="roster.status_changed", payload={"data": document},
+                    topic=ROSTER_TOPIC, payload={"data": document},
                     now=change.changed_at, subscription_id=sub.id)
         else:
             was = f" (was {change.previous_status})" if change.previous_status else ""
             enqueue(session, channel="email", destination=sub.target,
-                    topic="roster.status_changed", now=change.changed_at, subscription_id=sub.id,
+                    topic=ROSTER_TOPIC, now=change.changed_at, subscription_id=sub.id,
                     payload={
                         "subject": f"[IRIS roster] {change.name} ({change.lrn}) is now {change.status}",
                         "text": "\n".join([
@@ -86,12 +89,13 @@ class NewSubscription:
     secret: str | None
 
 
-def _challenge(session: AsyncSession, sub: Subscription, entry: RosterEntry,
+def _challenge(session: AsyncSession, sub: Subscription, entry: RosterEntry | None,
                verify_by: datetime) -> None:
     """Queue the signed challenge a new webhook must echo before it hears of anything."""
+    about = {"lrn": entry.lrn, "name": entry.name} if entry else {}
     enqueue(session, channel="webhook", destination=sub.target, topic=VERIFY_TOPIC,
             now=sub.created_at, subscription_id=sub.id, payload={"data": {
-                "challenge": secrets.token_urlsafe(32), "lrn": entry.lrn, "name": entry.name,
+                "challenge": secrets.token_urlsafe(32), "topic": sub.topic, **about,
                 "verify_by": verify_by.isoformat(),
                 "answer": 'HTTP 2xx with the JSON body {"challenge": "<data.challenge>"}'}})
 
@@ -117,19 +121,28 @@ class Subscriptions:
                 FieldError("/url", "an https URL that accepts POST (and no email)")])
         return check_webhook_url(url, self.settings)
 
-    async def subscribe(self, lrn: str, *, channel: str, url: str | None = None,
-                        email: str | None = None) -> NewSubscription:
+    async def subscribe(self, lrn: str | None, *, channel: str, url: str | None = None,
+                        email: str | None = None, topic: str = ROSTER_TOPIC) -> NewSubscription:
+        """Subscribe to the status changes of the recruiter ``lrn``, or (``lrn`` None) to
+        another ``topic`` the platform publishes, by webhook only."""
+        assert (lrn is None) == (topic != ROSTER_TOPIC), "an lrn goes with the roster topic"
+        if lrn is None and channel != "webhook":
+            raise InvalidInput(f"{topic} is sent to webhooks only", errors=[FieldError(
+                "/channel", "webhook")])
         target = self._check_target(channel, url, email)
         now = self.clock()
         token = secrets.token_urlsafe(32)
         secret = secrets.token_urlsafe(32) if channel == "webhook" else None
         async with self.db.write() as session:
-            entry = await session.get(RosterEntry, lrn.strip().upper())
-            if entry is None:
-                raise NotFound(f"no recruiter with certificate number {lrn!r} on the roster")
+            entry = None
+            if lrn is not None:
+                entry = await session.get(RosterEntry, lrn.strip().upper())
+                if entry is None:
+                    raise NotFound(f"no recruiter with certificate number {lrn!r} on the roster")
             verify_by = now + timedelta(hours=self.settings.webhook_verify_hours)
-            sub = Subscription(lrn=entry.lrn, channel=channel, target=target,
-                               token_hash=_hash(token), status="pending", created_at=now,
+            sub = Subscription(topic=topic, lrn=entry.lrn if entry else None, channel=channel,
+                               target=target, token_hash=_hash(token), status="pending",
+                               created_at=now,
                                verify_by=verify_by if channel == "webhook" else None)
             session.add(sub)
             await session.flush()
@@ -137,6 +150,7 @@ class Subscriptions:
                 sub.secret = self.vault.seal(secret, place=subscription_secret_place(sub.id or 0))
                 _challenge(session, sub, entry, verify_by)
             if channel == "email":
+                assert entry is not None
                 base = self.settings.public_url.rstrip("/")
                 enqueue(session, channel="email", destination=target, topic="subscription.confirm",
                         now=now, subscription_id=sub.id, payload={

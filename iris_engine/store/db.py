@@ -93,6 +93,12 @@ class Database:
         # collapses throughput under load); other processes still meet busy_timeout.
         self._sqlite_writer_turn = asyncio.Lock() if self.is_sqlite else None
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        # SQLite's read transaction already sees one moment throughout; PostgreSQL's default
+        # (READ COMMITTED) takes a new snapshot per statement
+        self._snapshot_reader = async_sessionmaker(
+            self.read_engine if self.is_sqlite else self.read_engine.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True),
+            expire_on_commit=False)
         #: tables erased from by committed transactions, not yet reclaimed
         self._erased: set[str] = set()
 
@@ -169,6 +175,13 @@ class Database:
         async with self.read_engine.connect() as connection:
             connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
             return (await connection.execute(statement)).first()
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncSession]:
+        """A read-only transaction that sees one moment throughout, however many statements it
+        runs (a verification that reads in batches must not see a write land half-way)."""
+        async with self._snapshot_reader() as session, session.begin():
+            yield session
 
     async def dispose(self) -> None:
         await self.write_engine.dispose()

@@ -7,6 +7,7 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -171,6 +172,8 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
         # tests log in and file many times from one address; rate-limit tests lower it
         "public_rate_limit_per_minute": 100_000,
         "data_keys": TEST_DATA_KEYS,
+        # audit anchors only where a test takes them (into the world's own folder)
+        "anchor_interval_seconds": 0,
     }
     values.update(overrides)
     return Settings(**values)
@@ -183,8 +186,10 @@ def settings_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-async def world(database_url: str, settings_overrides: dict[str, Any]) -> AsyncIterator[World]:
-    settings = test_settings(database_url, **settings_overrides)
+async def world(database_url: str, settings_overrides: dict[str, Any],
+                tmp_path: Path) -> AsyncIterator[World]:
+    settings = test_settings(database_url, **{"anchor_dir": tmp_path / "anchors",
+                                              **settings_overrides})
     clock = ManualClock(utcnow())
     services = build_services(settings, clock=clock)
     app = create_app(settings, services=services)

@@ -61,12 +61,14 @@ PUBLIC_OPERATIONS = (
     "confirmSubscription", "cancelSubscription", "issueToken", "registerRecruiter",
     "confirmRegistration",
     "listWorkflows", "getWorkflow", "getWorkflowDiagram", "listCodesOfConduct",
-    "getCodeOfConductSchema", "validateSelfAssessment",
+    "getCodeOfConductSchema", "validateSelfAssessment", "getLatestAuditAnchor",
+    "getAuditAnchorKey", "subscribeToAuditAnchors",
 )
 #: operations whose parameters and body admit no schema-invalid value (any string is a valid
 #: path segment, every header is optional or free text): negative generation is unsatisfiable
 NOTHING_TO_NEGATE = {"getRosterEntry", "listWorkflows", "getWorkflow", "getWorkflowDiagram",
-                     "listCodesOfConduct", "getCodeOfConductSchema"}
+                     "listCodesOfConduct", "getCodeOfConductSchema", "getLatestAuditAnchor",
+                     "getAuditAnchorKey"}
 #: operations also fuzzed with real path parameters / headers (see the ``known`` fixture)
 WITH_KNOWN_RESOURCE = ("followGrievance", "messageCaseworker", "actOnGrievance",
                        "getRosterEntry", "subscribe", "getCodeOfConductSchema",

@@ -375,7 +375,8 @@ async def test_a_worker_process_killed_mid_batch_loses_nothing_and_doubles_nothi
     n = 300
     case_ids = await _seed_deferred_cases(world, n, due_in=timedelta(minutes=-1))
     env = {**os.environ, "IRIS_DATABASE_URL": database_url, "IRIS_TICK_SECONDS": "0.2",
-           "IRIS_TICK_BATCH": str(n), "IRIS_CLAIM_SECONDS": "600"}
+           "IRIS_TICK_BATCH": str(n), "IRIS_CLAIM_SECONDS": "600",
+           "IRIS_ANCHOR_DIR": str(world.settings.anchor_dir)}
     env = {k: v for k, v in env.items() if not k.startswith("IRIS_TEST_")}
     worker = subprocess.Popen([sys.executable, "-c", "from iris_engine.cli import main; main()",
                                "worker"], env=env, stdout=subprocess.DEVNULL,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select
 
 from iris_engine.accreditation.models import Accreditation
+from iris_engine.cases.audit import GENESIS, chain_hash
 from iris_engine.cli import main
 from iris_engine.settings import Settings
 from iris_engine.store.db import Database
@@ -18,8 +20,10 @@ from iris_engine.store.models import Case, CaseEvent, Organisation, OutboxMessag
 
 
 @pytest.fixture
-def iris(clean_environ: None, database_url: str) -> Any:
-    runner = CliRunner(env={"IRIS_DATABASE_URL": database_url})
+def iris(clean_environ: None, database_url: str, tmp_path: Path) -> Any:
+    # a worker's tick takes an audit anchor when one is due: into the test's own folder
+    runner = CliRunner(env={"IRIS_DATABASE_URL": database_url,
+                            "IRIS_ANCHOR_DIR": str(tmp_path / "anchors")})
 
     def invoke(*args: str) -> Result:
         return runner.invoke(main, list(args))
@@ -120,8 +124,14 @@ def test_timers_help(iris: Any) -> None:
 
 
 # -- a deferred case whose deadline has passed --------------------------------------------
+#: the history of a deferred application: (event, from, to)
+DEFERRED = [("open", None, "draft"), ("submit", "draft", "submitted"),
+            ("defer", "submitted", "deferred")]
+
+
 def _seed_deferred_case(database_url: str, *, due: datetime) -> tuple[int, int]:
-    """An organisation, a deferred accreditation case (no events yet) and its due deadline."""
+    """An organisation, a deferred accreditation case (its three events chained, as the engine
+    writes them) and its due deadline."""
 
     async def work(session: Any) -> tuple[int, int]:
         created = due - timedelta(days=60)
@@ -129,11 +139,19 @@ def _seed_deferred_case(database_url: str, *, due: datetime) -> tuple[int, int]:
                            created_at=created)
         session.add(org)
         await session.flush()
-        case = Case(workflow="accreditation", workflow_version=1, state="deferred", revision=0,
-                    organisation_id=org.id or 0, head_hash="", created_at=created,
-                    updated_at=created)
+        case = Case(workflow="accreditation", workflow_version=1, state="deferred",
+                    revision=len(DEFERRED), organisation_id=org.id or 0, head_hash="",
+                    created_at=created, updated_at=created)
         session.add(case)
         await session.flush()
+        prev = GENESIS
+        for seq, (name, source, dest) in enumerate(DEFERRED, start=1):
+            event = CaseEvent(case_id=case.id or 0, seq=seq, event=name, from_state=source,
+                              to_state=dest, actor_role="recruiter", data={},
+                              created_at=created, prev_hash=prev, hash="")
+            event.hash = prev = chain_hash(prev, event)
+            session.add(event)
+        case.head_hash = prev
         session.add(Accreditation(case_id=case.id or 0, code_of_conduct="iris-standard/1.2"))
         timer = Timer(case_id=case.id or 0, name="deferral_lapse", kind="deadline", due_at=due,
                       deadline_at=due, status="pending", created_at=created)
@@ -174,8 +192,8 @@ def test_worker_fires_a_due_deadline(iris: Any, database_url: str) -> None:
 
     case, events, timer = _case_and_events(database_url, case_id)
     assert case.state == "lapsed"
-    assert case.revision == 1
-    assert [e.event for e in events] == ["lapse"]
+    assert case.revision == 4
+    assert [e.event for e in events] == ["open", "submit", "defer", "lapse"]
     last = events[-1]
     assert last.actor_role == "system"
     assert last.actor_id is None
@@ -186,12 +204,12 @@ def test_worker_fires_a_due_deadline(iris: Any, database_url: str) -> None:
     assert last.data["cause"]["timer"]["id"] == timer_id
     assert case.head_hash == last.hash
     assert (timer.id, timer.status) == (timer_id, "done")
-    assert timer.outcome == "fired lapse: case event 1"
+    assert timer.outcome == "fired lapse: case event 4"
     assert timer.claimed_by is None and timer.finished_at is not None
 
     verified = iris("audit", "verify")
     assert verified.exit_code == 0, verified.output
-    assert "ok: 1 events in 1 cases verified" in verified.output
+    assert "ok: 4 events in 1 cases verified" in verified.output
 
     done = iris("timers", "list", "--status", "done")
     assert done.exit_code == 0, done.output
@@ -212,7 +230,8 @@ def test_worker_leaves_a_deadline_not_yet_due(iris: Any, database_url: str) -> N
     assert result.exit_code == 0, result.output
     assert "timers: 0 claimed, 0 fired" in result.output
     case, events, timer = _case_and_events(database_url, case_id)
-    assert case.state == "deferred" and events == [] and timer.status == "pending"
+    assert case.state == "deferred" and timer.status == "pending"
+    assert [e.event for e in events] == ["open", "submit", "defer"]
 
 
 def test_audit_verify_catches_an_altered_event(iris: Any, database_url: str) -> None:
@@ -221,7 +240,8 @@ def test_audit_verify_catches_an_altered_event(iris: Any, database_url: str) -> 
 
     async def tamper(session: Any) -> None:
         event = (await session.scalars(
-            select(CaseEvent).where(CaseEvent.case_id == case_id)  # type: ignore[arg-type]
+            select(CaseEvent).where(CaseEvent.case_id == case_id,  # type: ignore[arg-type]
+                                    CaseEvent.event == "lapse")  # type: ignore[arg-type]
         )).one()
         event.note = "Someone rewrote history."
 

@@ -21,8 +21,7 @@ DOMAIN_PACKAGES = sorted(
     if getattr(importlib.import_module(f"iris_engine.{p.parent.name}"), "DOMAIN", None) in DOMAINS)
 #: the platform: wiring and shared packages, which loop over the domains and name none
 PLATFORM = ["cases", "workflow", "timers", "outbox", "disclosure", "store", "web", "roster", "people",
-            "names",
-            "documents"]
+            "names", "documents", "audit"]
 
 
 def _imports(path: Path) -> set[str]:
@@ -79,12 +78,14 @@ def test_every_table_is_declared_once_by_a_domain_or_the_platform() -> None:
     domain its workflows' detail tables and its other tables, the platform the rest."""
     from sqlmodel import SQLModel
 
+    import iris_engine.audit.models
     import iris_engine.disclosure.models
     import iris_engine.roster.models
     import iris_engine.store.models
 
     platform = {obj.__tablename__ for module in (iris_engine.store.models, iris_engine.roster.models,
-                                                 iris_engine.disclosure.models)
+                                                 iris_engine.disclosure.models,
+                                                 iris_engine.audit.models)
                 for obj in vars(module).values()
                 if isinstance(obj, type) and getattr(obj, "__table__", None) is not None}
     declared = [model.__tablename__ for d in DOMAINS

@@ -1,0 +1,82 @@
+"""Anchors kept outside the database: a folder of one file per anchor, plus ``anchors.jsonl``
+with one line (the public document) per anchor.
+
+A file per anchor, written whole and renamed into place, is never seen half-written and
+suits write-once storage (an object-locked bucket takes objects, not appends); the log line
+is what a log shipper forwards. Old anchor files may be pruned: the latest one is what a
+verification holds the trail to, and the ticker takes no new anchor over a trail that no
+longer holds the last one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+from iris_engine.audit.anchors import Anchor, AnchorError
+
+__all__ = ["AnchorFolder", "read_anchor"]
+
+LOG_NAME = "anchors.jsonl"
+_FILE = re.compile(r"anchor-(\d{8,})-[0-9a-f]{12}\.json")
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_anchor(path: Path) -> Anchor:
+    """The anchor in file ``path``, or the latest in folder ``path``."""
+    if path.is_dir():
+        latest = AnchorFolder(path).latest()
+        if latest is None:
+            raise AnchorError(f"{path}: no anchor file (anchor-*.json) in this folder")
+        return latest
+    try:
+        data = json.loads(path.read_bytes())
+    except OSError as exc:
+        raise AnchorError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except ValueError:
+        raise AnchorError(f"{path}: not JSON (a truncated or altered anchor file?)") from None
+    return Anchor.from_record(data, str(path))
+
+
+class AnchorFolder:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def write(self, anchor: Anchor) -> Path:
+        """Write the anchor's file (whole, then renamed into place) and append its line to the
+        log; both reach the disk before this returns."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        target = self.path / f"anchor-{anchor.seq:08d}-{anchor.heads_digest[:12]}.json"
+        partial = target.with_name(f".{target.name}.partial")
+        with partial.open("wb") as out:
+            out.write(json.dumps(anchor.record(), separators=(",", ":")).encode())
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, target)
+        with (self.path / LOG_NAME).open("ab") as log:
+            log.write(json.dumps(anchor.document(), sort_keys=True).encode() + b"\n")
+            log.flush()
+            os.fsync(log.fileno())
+        _fsync_dir(self.path)
+        return target
+
+    def latest(self) -> Anchor | None:
+        """The anchor with the highest number (the later of two that share one), or None."""
+        if not self.path.is_dir():
+            return None
+        numbered = [(int(m.group(1)), p) for p in self.path.iterdir()
+                    if (m := _FILE.fullmatch(p.name))]
+        if not numbered:
+            return None
+        top = max(seq for seq, _ in numbered)
+        found = [read_anchor(p) for seq, p in numbered if seq == top]
+        return max(found, key=lambda a: a.taken_at)

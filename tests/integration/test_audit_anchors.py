@@ -1,0 +1,244 @@
+"""Audit anchors: taken by the ticker every interval, kept in files outside the database,
+published at an endpoint and to webhook subscribers, refused over a trail that lost what the
+last one remembers; and verification loops over the read models the domains declare."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from iris_engine.audit import generate_signing_key, verify_trail
+from iris_engine.audit.anchors import Anchor
+from iris_engine.audit.models import AuditAnchor
+from iris_engine.audit.signing import signature_holds
+from iris_engine.domain import Domain
+from iris_engine.store.models import Case, CaseEvent
+from iris_engine.workflow import HookRegistry, WorkflowSpec
+from tests.integration.conftest import Cast, World, assert_problem, walk_to
+from tests.integration.test_audit_tampering import delete_case_whole
+from tests.integration.test_outbox import WebhookReceiver
+
+SIGNING_KEY, PUBLIC_KEY = generate_signing_key()
+HOUR = 3600
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {"anchor_signing_key": SIGNING_KEY, "anchor_interval_seconds": HOUR}
+
+
+async def anchors_recorded(world: World) -> int:
+    async with world.services.db.read() as session:
+        return int(await session.scalar(select(func.count()).select_from(AuditAnchor)) or 0)
+
+
+async def test_the_anchor_endpoint_is_documented_with_the_one_error_shape(world: World) -> None:
+    schema = (await world.client.get("/schema/openapi.json")).json()
+    latest = schema["paths"]["/api/v1/audit/anchors/latest"]["get"]
+    assert latest["operationId"] == "getLatestAuditAnchor"
+    assert "security" not in latest  # public: no token
+    assert list(latest["responses"]["404"]["content"]) == ["application/problem+json"]
+    document = latest["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    fields = schema["components"]["schemas"][document.rsplit("/", 1)[1]]["properties"]
+    assert set(fields) == {"format", "seq", "taken_at", "cases", "events", "heads_digest",
+                           "algorithm", "key_id", "signature"}  # no heads, nothing personal
+    assert "/api/v1/audit/anchors/key" in schema["paths"]
+    subscribe = schema["paths"]["/api/v1/audit/anchors/subscriptions"]["post"]
+    assert list(subscribe["responses"]["422"]["content"]) == ["application/problem+json"]
+
+    none_yet = await world.client.get("/api/v1/audit/anchors/latest")
+    assert none_yet.status_code == 404
+    assert_problem(none_yet)
+    bad = await world.client.post("/api/v1/audit/anchors/subscriptions",
+                                  json={"url": "ftp://anchors.example/in"})
+    assert bad.status_code == 422
+    assert_problem(bad)
+    assert [e["pointer"] for e in bad.json()["errors"]] == ["/url"]
+
+
+async def test_the_ticker_anchors_every_interval_and_publishes_each(world: World,
+                                                                    cast: Cast) -> None:
+    await walk_to(cast, "accredited")
+    await walk_to(cast, "submitted")
+    async with WebhookReceiver(world.clock, fail_first=0) as receiver:
+        r = await world.client.post("/api/v1/audit/anchors/subscriptions",
+                                    json={"url": receiver.url})
+        assert r.status_code == 201, r.text
+        sub = r.json()
+        assert (sub["topic"], sub["lrn"], sub["status"]) == ("audit.anchor", None, "active")
+        receiver.secret = sub["secret"]
+
+        report = await world.tick()
+        assert report.anchor is not None and report.anchor.seq == 1
+        assert report.anchor.cases == 2
+        assert report.outbox.delivered == 1
+        [delivery] = receiver.requests
+        assert delivery.signature_valid and delivery.headers["iris-topic"] == "audit.anchor"
+
+        r = await world.client.get("/api/v1/audit/anchors/latest")
+        assert r.status_code == 200 and r.headers["cache-control"] == "public, max-age=60"
+        latest = r.json()
+        assert delivery.payload["data"] == latest == report.anchor.document()
+        key = (await world.client.get("/api/v1/audit/anchors/key")).json()
+        assert key == {"algorithm": "Ed25519", "key_id": report.anchor.key_id,
+                       "public_key": PUBLIC_KEY, "development": False}
+        signed = json.dumps({k: v for k, v in latest.items() if k != "signature"},
+                            sort_keys=True, separators=(",", ":")).encode()
+        assert signature_holds(key["public_key"], signed, latest["signature"])
+
+        # outside the database: the anchor's file (with the heads) and its log line
+        [path] = world.settings.anchor_dir.glob("anchor-*.json")
+        record = json.loads(path.read_text())
+        assert record["heads"] == [[h.case_id, h.seq, h.hash] for h in report.anchor.heads]
+        log = (world.settings.anchor_dir / "anchors.jsonl").read_text().splitlines()
+        assert [json.loads(line) for line in log] == [latest]
+
+        world.clock.advance(seconds=HOUR - 1)
+        assert (await world.tick()).anchor is None  # not due yet
+        await walk_to(cast, "submitted")
+        world.clock.advance(seconds=1)
+        second = (await world.tick()).anchor
+        assert second is not None and (second.seq, second.cases) == (2, 3)
+        assert len(receiver.requests) == 2
+
+        r = await world.client.post("/api/v1/subscriptions/cancel", json={"token": sub["token"]})
+        assert r.status_code == 200 and r.json()["status"] == "cancelled"
+        world.clock.advance(seconds=HOUR)
+        assert (await world.tick()).anchor is not None
+        assert len(receiver.requests) == 2  # no longer sent
+    assert len(list(world.settings.anchor_dir.glob("anchor-*.json"))) == 3
+
+
+async def test_the_ticker_refuses_to_anchor_over_a_deleted_case(
+        world: World, cast: Cast, caplog: pytest.LogCaptureFixture) -> None:
+    """Signing the trail as it is after a deletion would launder it: the next anchor would
+    no longer remember the case. The ticker refuses, loudly, at every try."""
+    await walk_to(cast, "accredited")
+    gone = await walk_to(cast, "submitted")
+    first = (await world.tick()).anchor
+    assert first is not None
+    async with world.services.db.write() as session:
+        await delete_case_whole(session, gone)
+    world.clock.advance(seconds=HOUR)
+    with caplog.at_level(logging.CRITICAL, logger="iris_engine.audit.service"):
+        assert (await world.tick()).anchor is None
+    assert await anchors_recorded(world) == 1
+    [alarm] = [r for r in caplog.records if r.levelno == logging.CRITICAL]
+    assert "audit trail tampered with" in alarm.getMessage()
+    assert f"case {gone} (anchored at event #" in alarm.getMessage()
+    latest = (await world.client.get("/api/v1/audit/anchors/latest")).json()
+    assert latest["seq"] == 1  # the public sees the anchors stop
+
+    caplog.clear()
+    world.clock.advance(seconds=HOUR)
+    with caplog.at_level(logging.CRITICAL, logger="iris_engine.audit.service"):
+        assert (await world.tick()).anchor is None
+    assert [r.levelno for r in caplog.records] == [logging.CRITICAL]
+
+    # after the investigation, an operator may anchor anyway: the first file still shows it
+    anchor, _ = await world.services.audit.take_anchor(force=True)
+    assert (anchor.seq, anchor.cases) == (2, 1)
+    assert len(list(world.settings.anchor_dir.glob("anchor-*.json"))) == 2
+
+
+async def test_the_ticker_refuses_when_anchor_rows_were_removed(world: World,
+                                                                cast: Cast) -> None:
+    await walk_to(cast, "submitted")
+    assert (await world.tick()).anchor is not None
+    async with world.services.db.write() as session:
+        await session.execute(AuditAnchor.__table__.delete())  # type: ignore[attr-defined]
+    world.clock.advance(seconds=HOUR)
+    assert (await world.tick()).anchor is None
+    assert await anchors_recorded(world) == 0
+
+
+# -- read models are the domains' to declare -------------------------------------------------
+class ProbeReplay:
+    """A read model of a domain the platform has never heard of."""
+
+    name = "probe"
+
+    def __init__(self) -> None:
+        self.workflows = frozenset({"accreditation"})
+        self.seen: list[tuple[int, list[str], str]] = []
+
+    def replay(self, case: Case, events: Sequence[CaseEvent], spec: WorkflowSpec) -> None:
+        self.seen.append((case.id or 0, [e.event for e in events], spec.name))
+
+    async def differences(self, session: AsyncSession) -> list[str]:
+        return [f"saw {len(self.seen)} cases"]
+
+
+async def test_verify_rebuilds_every_read_model_a_domain_declares(world: World,
+                                                                  cast: Cast) -> None:
+    case_id = await walk_to(cast, "submitted")
+    probes: list[ProbeReplay] = []
+
+    def make() -> ProbeReplay:
+        probes.append(ProbeReplay())
+        return probes[-1]
+
+    probe = Domain(name="probe", hooks=HookRegistry(), read_models=(make,))
+    async with world.services.db.snapshot() as session:
+        report = await verify_trail(session, world.services.catalog,
+                                    (*world.services.domains, probe))
+    assert report.read_models == ["roster", "probe"]
+    [replay] = probes
+    assert replay.seen == [(case_id, ["open", "submit"], "accreditation")]
+    assert [str(f) for f in report.findings] == ["read model probe: saw 1 cases"]
+
+
+async def test_an_anchor_file_written_is_the_anchor_read(world: World, cast: Cast) -> None:
+    from iris_engine.audit import read_anchor
+
+    await walk_to(cast, "accredited")
+    anchor, path = await world.services.audit.take_anchor()
+    assert read_anchor(world.settings.anchor_dir) == anchor
+    assert Anchor.from_record(json.loads(Path(path).read_text()), path).check_signature(
+        [PUBLIC_KEY]) == PUBLIC_KEY
+
+
+async def test_two_processes_due_at_once_take_one_anchor(
+        world: World, cast: Cast, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Every instance ticks: both read that anchor 1 is due, both sign it; one records it and
+    writes its file, the other fails on that row and writes nothing, quietly."""
+    import asyncio
+
+    from iris_engine.audit import AnchorSigner, AuditTrail
+    from iris_engine.audit import service as audit_service
+    from iris_engine.store.db import Database
+
+    await walk_to(cast, "submitted")
+    both_read = asyncio.Barrier(2)
+    read_heads = audit_service.current_heads
+
+    async def heads_when_both_have_read(session: AsyncSession) -> Any:
+        heads = await read_heads(session)
+        await both_read.wait()
+        return heads
+
+    monkeypatch.setattr(audit_service, "current_heads", heads_when_both_have_read)
+    other_db = Database(world.settings)
+    other = AuditTrail(other_db, world.settings, world.clock, world.services.catalog,
+                       world.services.domains, AnchorSigner(SIGNING_KEY), world.services.vault)
+    try:
+        with caplog.at_level(logging.INFO, logger="iris_engine.audit.service"):
+            taken = await asyncio.gather(world.services.audit.anchor_if_due(),
+                                         other.anchor_if_due())
+    finally:
+        await other_db.dispose()
+    assert sorted(a is None for a in taken) == [False, True]
+    assert await anchors_recorded(world) == 1
+    assert len(list(world.settings.anchor_dir.glob("anchor-*.json"))) == 1
+    assert len((world.settings.anchor_dir / "anchors.jsonl").read_text().splitlines()) == 1
+    assert [r.levelno for r in caplog.records if "another process" in r.getMessage()] == [
+        logging.INFO]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

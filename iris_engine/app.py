@@ -22,6 +22,7 @@ from iris_engine.roster.controllers import roster_handlers
 from iris_engine.services import Services, build_services
 from iris_engine.settings import Settings
 from iris_engine.ticker import Ticker, start_scheduler
+from iris_engine.web.edge import edge
 from iris_engine.web.openapi import refine
 from iris_engine.web.problems import exception_handlers
 from iris_engine.web.ratelimit import public_forms_limit
@@ -72,7 +73,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app = Litestar(
         route_handlers=[*domain_routes, AuthorityController, *roster_handlers, *people_handlers,
                         *reference_handlers],
-        middleware=[public_forms_limit(settings)],
+        middleware=[edge(), public_forms_limit(settings)],
         dependencies={
             "services": _constant(services),
             "db": _constant(services.db),
@@ -99,5 +100,5 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         debug=False,
     )
     app.state.services = services
-    refine(app.openapi_schema)  # written once here, served as refined
+    refine(app)  # written once here, served as refined
     return app

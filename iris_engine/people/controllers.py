@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
+from msgspec import Meta
 
+from iris_engine import bounds
 from iris_engine.cases import Principal
 from iris_engine.people.service import NewUser, People
 from iris_engine.people.tokens import TokenIssuer
@@ -21,8 +23,8 @@ _PUBLIC = {"exclude_from_auth": True}
 
 
 class TokenRequest(msgspec.Struct, forbid_unknown_fields=True):
-    email: str
-    password: str
+    email: Annotated[str, Meta(min_length=1, max_length=bounds.EMAIL)]
+    password: bounds.Password
 
 
 class TokenResponse(msgspec.Struct):
@@ -35,14 +37,14 @@ class TokenResponse(msgspec.Struct):
 
 
 class RegistrationUser(msgspec.Struct, forbid_unknown_fields=True):
-    email: str
-    name: str
-    password: str
+    email: bounds.Email
+    name: bounds.PersonName
+    password: Annotated[str, Meta(min_length=10, max_length=bounds.PASSWORD)]
 
 
 class RegistrationOrganisation(msgspec.Struct, forbid_unknown_fields=True):
-    name: str
-    country: str
+    name: bounds.OrganisationName
+    country: bounds.CountryCode
 
 
 class Registration(msgspec.Struct, forbid_unknown_fields=True):

@@ -7,6 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
+from iris_engine import bounds
+
 __all__ = ["RosterChange", "RosterCountry", "RosterEntry", "RosterMeta", "Subscription"]
 
 
@@ -19,10 +21,10 @@ class RosterEntry(SQLModel, table=True):
         Index("ix_roster_status_sort", "status", "name_key", "lrn"),
     )
 
-    lrn: str = Field(primary_key=True, max_length=20)
+    lrn: str = Field(primary_key=True, max_length=bounds.LRN)
     case_id: int = Field(foreign_key="case_file.id", unique=True)
-    name: str = Field(max_length=300)
-    name_key: str = Field(max_length=300)  # lower-cased name: search and sort key
+    name: str = Field(max_length=bounds.ORGANISATION_NAME)
+    name_key: str = Field(max_length=bounds.ORGANISATION_NAME)  # lower-cased name: search and sort key
     country: str = Field(max_length=2)
     countries: str = Field(max_length=400)  # space-separated ISO codes, for display
     status: str = Field(max_length=20)  # accredited | suspended | withdrawn | expired
@@ -36,7 +38,7 @@ class RosterCountry(SQLModel, table=True):
     __tablename__ = "roster_country"
     __table_args__ = (Index("ix_roster_country_lookup", "country", "lrn"),)
 
-    lrn: str = Field(foreign_key="roster_entry.lrn", primary_key=True, max_length=20)
+    lrn: str = Field(foreign_key="roster_entry.lrn", primary_key=True, max_length=bounds.LRN)
     country: str = Field(primary_key=True, max_length=2)
 
 
@@ -56,8 +58,8 @@ class RosterChange(SQLModel, table=True):
     __tablename__ = "roster_change"
 
     seq: int = Field(primary_key=True)
-    lrn: str = Field(foreign_key="roster_entry.lrn", index=True, max_length=20)
-    name: str = Field(max_length=300)
+    lrn: str = Field(foreign_key="roster_entry.lrn", index=True, max_length=bounds.LRN)
+    name: str = Field(max_length=bounds.ORGANISATION_NAME)
     status: str = Field(max_length=20)
     previous_status: str | None = Field(default=None, max_length=20)
     valid_until: date
@@ -72,7 +74,7 @@ class Subscription(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     lrn: str = Field(foreign_key="roster_entry.lrn", index=True, max_length=20)
     channel: str = Field(max_length=10)  # email | webhook
-    target: str = Field(max_length=2000)  # e-mail address or URL
+    target: str = Field(max_length=bounds.URL)  # e-mail address or URL
     #: HMAC key that signs webhook deliveries (shown once, when subscribing), sealed by the vault
     secret: str | None = None
     #: sha256 of the token that confirms (e-mail) and cancels the subscription

@@ -16,7 +16,7 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import and_, select, tuple_
 from sqlmodel import col
@@ -25,9 +25,10 @@ from iris_engine.errors import FieldError, InvalidInput, NotFound
 from iris_engine.roster.models import RosterCountry, RosterEntry, RosterMeta
 from iris_engine.store.db import Database
 
-__all__ = ["PUBLIC_STATUSES", "CachedPage", "Roster", "RosterQuery"]
+__all__ = ["PUBLIC_STATUSES", "CachedPage", "PublicStatus", "Roster", "RosterQuery"]
 
-PUBLIC_STATUSES = ("accredited", "suspended", "withdrawn", "expired")
+PublicStatus = Literal["accredited", "suspended", "withdrawn", "expired"]
+PUBLIC_STATUSES: tuple[str, ...] = get_args(PublicStatus)
 _COLUMNS = (col(RosterEntry.lrn), col(RosterEntry.name), col(RosterEntry.country),
             col(RosterEntry.countries), col(RosterEntry.status), col(RosterEntry.accredited_on),
             col(RosterEntry.valid_until), col(RosterEntry.status_since))
@@ -46,12 +47,12 @@ class RosterQuery:
         errors = []
         bad = [s for s in self.status if s not in PUBLIC_STATUSES]
         if bad:
-            errors.append(FieldError("/status", f"unknown status {', '.join(bad)}; one of "
+            errors.append(FieldError("/query/status", f"unknown status {', '.join(bad)}; one of "
                                      + ", ".join(PUBLIC_STATUSES)))
         if self.country is not None and not (len(self.country) == 2 and self.country.isalpha()):
-            errors.append(FieldError("/country", "a two-letter ISO 3166-1 country code, e.g. NP"))
+            errors.append(FieldError("/query/country", "a two-letter ISO 3166-1 country code, e.g. NP"))
         if not 1 <= self.limit <= 200:
-            errors.append(FieldError("/limit", "between 1 and 200"))
+            errors.append(FieldError("/query/limit", "between 1 and 200"))
         if errors:
             raise InvalidInput("the roster query is invalid", errors=errors)
         return RosterQuery(
@@ -93,7 +94,7 @@ def _decode_cursor(cursor: str) -> tuple[str, str]:
     except (binascii.Error, ValueError, TypeError, RecursionError):
         pass
     raise InvalidInput("the cursor is not one this roster issued",
-                       errors=[FieldError("/cursor", "use next_cursor from a previous page")])
+                       errors=[FieldError("/query/cursor", "use next_cursor from a previous page")])
 
 
 def _like(text: str) -> str:

@@ -47,17 +47,17 @@ def test_checked_is_idempotent() -> None:
 
 @pytest.mark.parametrize("status", [("pending",), ("accredited", "draft"), ("Accredited",)])
 def test_unknown_status(status: tuple[str, ...]) -> None:
-    assert _pointers(RosterQuery(status=status)) == ["/status"]
+    assert _pointers(RosterQuery(status=status)) == ["/query/status"]
 
 
 @pytest.mark.parametrize("country", ["NPL", "N", "", "N1", "1P"])
 def test_bad_country(country: str) -> None:
-    assert _pointers(RosterQuery(country=country)) == ["/country"]
+    assert _pointers(RosterQuery(country=country)) == ["/query/country"]
 
 
 @pytest.mark.parametrize("limit", [0, -1, 201])
 def test_limit_out_of_range(limit: int) -> None:
-    assert _pointers(RosterQuery(limit=limit)) == ["/limit"]
+    assert _pointers(RosterQuery(limit=limit)) == ["/query/limit"]
 
 
 @pytest.mark.parametrize("limit", [1, 200])
@@ -67,7 +67,7 @@ def test_limit_bounds_are_accepted(limit: int) -> None:
 
 def test_every_bad_field_is_reported_at_once() -> None:
     assert sorted(_pointers(RosterQuery(status=("x",), country="xyz", limit=0))) == [
-        "/country", "/limit", "/status",
+        "/query/country", "/query/limit", "/query/status",
     ]
 
 
@@ -107,7 +107,7 @@ def _b64(raw: bytes) -> str:
 def test_garbage_cursor_is_invalid_input(cursor: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         _decode_cursor(cursor)
-    assert [e.pointer for e in caught.value.errors] == ["/cursor"]
+    assert [e.pointer for e in caught.value.errors] == ["/query/cursor"]
 
 
 def test_deeply_nested_cursor_is_invalid_input() -> None:

@@ -9,27 +9,32 @@ is bounded here too, so that no request can make the database hold an arbitrary 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from msgspec import Meta
 
 __all__ = [
     "ACCESS_CODE",
     "AMOUNT",
+    "BLANK",
     "CODE_OF_CONDUCT",
     "CONTACT_OTHER",
     "COUNTRY",
     "CURRENCY",
-    "CURSOR",
+    "DOCUMENT_KEY",
+    "DOCUMENT_TEXT",
     "EMAIL",
     "ENTITY_TAG",
     "LANGUAGE_TAG",
     "LRN",
+    "MAX_DEPTH",
     "MAX_ID",
     "MESSAGE",
     "NAME",
+    "NAME_PATTERN",
     "NARRATIVE",
     "NOTE",
+    "NO_NUL",
     "ORGANISATION_NAME",
     "PASSWORD",
     "PERSON_NAME",
@@ -38,11 +43,13 @@ __all__ = [
     "REFERENCE",
     "SCHEMA_FILE",
     "SEARCH",
+    "SOME_TEXT",
     "TOKEN",
     "URL",
     "AccessCode",
     "CountryCode",
     "Email",
+    "JsonObject",
     "Name",
     "OrganisationName",
     "Password",
@@ -81,8 +88,6 @@ PASSWORD = 1024
 ACCESS_CODE = 64
 #: a subscription's confirm/cancel token
 TOKEN = 100
-#: a roster page cursor (ours are far shorter)
-CURSOR = 1024
 #: a free-text roster search
 SEARCH = 300
 #: an If-None-Match header: a few entity tags
@@ -95,6 +100,12 @@ NOTE = 5000
 MESSAGE = 10000
 #: a grievance's narrative
 NARRATIVE = 20000
+#: any string in a JSON document a request carries (a self-assessment, a transition's data)
+DOCUMENT_TEXT = 20000
+#: a member name in such a document
+DOCUMENT_KEY = 200
+#: how deeply a JSON body may nest (our deepest document, a self-assessment, needs about 6)
+MAX_DEPTH = 32
 #: a phone number as written, e.g. +977 9812345678
 PHONE = 40
 #: another way to reach a complainant (an app, an address)
@@ -104,22 +115,42 @@ AMOUNT = 20
 #: ISO 4217
 CURRENCY = 3
 
+#: text PostgreSQL can store: no NUL (the request gate refuses it anywhere, and says so here)
+NO_NUL = r"^[^\x00]*$"
+#: inside a character class: white space and control characters, the same set for Python's
+#: ``re`` (the server) and ECMA-262 (the OpenAPI's readers), whose ``\s`` differ at the edges
+BLANK = r"\s\x00-\x20\x7f-\x9f\ufeff"
+#: a name: storable, and more than white space
+SOME_TEXT = rf"^[^\x00]*[^{BLANK}][^\x00]*$"
+#: a workflow's, state's, event's or code's name: letters, digits, ``_``, ``.``, ``-``
+NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
+
 CountryCode = Annotated[str, Meta(min_length=COUNTRY, max_length=COUNTRY, pattern=r"^[A-Z]{2}$",
                                   description="ISO 3166-1 alpha-2, e.g. NP")]
-Email = Annotated[str, Meta(min_length=3, max_length=EMAIL, pattern=r"^[^@\s]+@[^@\s]+$",
+Email = Annotated[str, Meta(min_length=3, max_length=EMAIL, pattern=rf"^[^@{BLANK}]+@[^@{BLANK}]+$",
                             description="An e-mail address")]
 #: a name is more than white space
-PersonName = Annotated[str, Meta(min_length=1, max_length=PERSON_NAME, pattern=r"\S")]
-OrganisationName = Annotated[str, Meta(min_length=1, max_length=ORGANISATION_NAME, pattern=r"\S")]
-Name = Annotated[str, Meta(min_length=1, max_length=NAME)]
-Password = Annotated[str, Meta(min_length=1, max_length=PASSWORD)]
-AccessCode = Annotated[str, Meta(min_length=1, max_length=ACCESS_CODE)]
+PersonName = Annotated[str, Meta(min_length=1, max_length=PERSON_NAME, pattern=SOME_TEXT)]
+OrganisationName = Annotated[str, Meta(min_length=1, max_length=ORGANISATION_NAME,
+                                        pattern=SOME_TEXT)]
+Name = Annotated[str, Meta(min_length=1, max_length=NAME, pattern=NAME_PATTERN)]
+Password = Annotated[str, Meta(min_length=1, max_length=PASSWORD, pattern=NO_NUL)]
+AccessCode = Annotated[str, Meta(min_length=1, max_length=ACCESS_CODE, pattern=NO_NUL)]
 #: an http(s) URL with a host, an optional port (1-65535) and no credentials; the server's
 #: setting IRIS_WEBHOOK_ALLOW_PRIVATE says whether plain http and private hosts are taken too
 Url = Annotated[str, Meta(
     min_length=1, max_length=URL,
     pattern=r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
             r"(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}"
-            r"|[1-9][0-9]{0,3}))?(?:[/?#]\S*)?$",
+            r"|[1-9][0-9]{0,3}))?(?:[/?#][^" + BLANK + "]*)?$",
     description="An https URL that accepts POST, whose host is a public address (a server "
                 "set with IRIS_WEBHOOK_ALLOW_PRIVATE also takes http and private hosts)")]
+
+#: what JSON documents in a request hold (a self-assessment, a transition's data, checked by the
+#: request gate): JSON Schema can state it only for the first level, so it is said in words
+_DOCUMENT = (f"A JSON object. No string or member name in it, at any depth, contains NUL; "
+             f"strings hold at most {DOCUMENT_TEXT} characters, member names {DOCUMENT_KEY}; "
+             f"the request nests at most {MAX_DEPTH} levels deep.")
+#: a JSON object carried in a request, within the limits above
+JsonObject = Annotated[dict[str, Any], Meta(description=_DOCUMENT, extra_json_schema={
+    "propertyNames": {"maxLength": DOCUMENT_KEY, "pattern": NO_NUL}})]

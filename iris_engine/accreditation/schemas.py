@@ -30,8 +30,9 @@ __all__ = [
 class ApplicationCreate(msgspec.Struct, forbid_unknown_fields=True):
     """A new application in draft; the self-assessment may follow later."""
 
-    self_assessment: dict[str, Any] | None = None
-    code_of_conduct: Annotated[str, Meta(min_length=1, max_length=bounds.CODE_OF_CONDUCT)] = (
+    self_assessment: bounds.JsonObject | None = None
+    code_of_conduct: Annotated[str, Meta(min_length=1, max_length=bounds.CODE_OF_CONDUCT,
+                                                pattern=bounds.NO_NUL)] = (
         "iris-standard/1.2")
 
 

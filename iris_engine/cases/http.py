@@ -46,7 +46,8 @@ def case_router(api: CaseApi, cases: CaseService) -> Router:
 
     async def list_cases(
         principal: NamedDependency[Principal],
-        in_state: Annotated[str | None, QueryParameter(name="state", max_length=bounds.NAME)] = None,
+        in_state: Annotated[str | None, QueryParameter(
+            name="state", max_length=bounds.NAME, pattern=bounds.NAME_PATTERN)] = None,
         after: Annotated[int, QueryParameter(
             ge=0, le=bounds.MAX_ID, description="The last id of the previous page")] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,

@@ -17,8 +17,8 @@ class TransitionRequest(msgspec.Struct, forbid_unknown_fields=True):
     event: bounds.Name
     expected_revision: Annotated[int, Meta(ge=0, le=bounds.MAX_ID)]
     reason_code: bounds.Name | None = None
-    note: Annotated[str, Meta(max_length=bounds.NOTE)] | None = None
-    data: dict[str, Any] = msgspec.field(default_factory=dict)
+    note: Annotated[str, Meta(max_length=bounds.NOTE, pattern=bounds.NO_NUL)] | None = None
+    data: bounds.JsonObject = msgspec.field(default_factory=dict)
 
 
 class DeadlineView(msgspec.Struct):

@@ -29,9 +29,9 @@ from iris_engine.web.problems import problem_responses
 __all__ = ["ComplainantController", "GrievanceCaseController", "grievance_stats"]
 
 AccessCode = Annotated[str, HeaderParameter(
-    name="IRIS-Access-Code", min_length=1, max_length=bounds.ACCESS_CODE,
+    name="IRIS-Access-Code", min_length=1, max_length=bounds.ACCESS_CODE, pattern=bounds.NO_NUL,
     description="The access code given when the grievance was filed")]
-Reference = Annotated[str, PathParameter(min_length=1, max_length=bounds.REFERENCE,
+Reference = Annotated[str, PathParameter(min_length=1, max_length=bounds.REFERENCE, pattern=bounds.NO_NUL,
                                          description="The grievance's reference, e.g. GRV-7K3QD-M2P8X")]
 
 
@@ -109,7 +109,7 @@ class GrievanceCaseController(Controller):
     async def identity(
         self, case_id: CaseId, principal: NamedDependency[Principal],
         grievances: NamedDependency[GrievanceService],
-        purpose: Annotated[str, QueryParameter(min_length=3, max_length=bounds.PURPOSE,
+        purpose: Annotated[str, QueryParameter(min_length=3, max_length=bounds.PURPOSE, pattern=bounds.NO_NUL,
                                                description="Why you need it (recorded)")],
     ) -> IdentityView:
         """Who filed it and how to reach them: the assigned caseworker only; every read recorded."""
@@ -127,7 +127,8 @@ class GrievanceCaseController(Controller):
      security=[{"BearerToken": []}], responses=problem_responses(401, 403))
 async def grievance_stats(principal: NamedDependency[Principal],
                           grievances: NamedDependency[GrievanceService],
-                          lrn: Annotated[str | None, QueryParameter(max_length=bounds.LRN)] = None,
+                          lrn: Annotated[str | None, QueryParameter(max_length=bounds.LRN,
+                                                                     pattern=bounds.NO_NUL)] = None,
                           ) -> list[RecruiterGrievanceStats]:
     """How many grievances name each recruiter and which principles; never who complained."""
     return await grievances.stats(principal, lrn)

@@ -69,9 +69,10 @@ class Contact(msgspec.Struct, forbid_unknown_fields=True):
     """Who the complainant is and how to reach them: sealed at rest, never shown to the public."""
 
     name: bounds.PersonName | None = None
-    email: Annotated[str, Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=bounds.EMAIL)] | None = None
+    email: Annotated[str, Meta(pattern=rf"^[^@{bounds.BLANK}]+@[^@{bounds.BLANK}]+\.[^@{bounds.BLANK}]+$",
+                               max_length=bounds.EMAIL)] | None = None
     phone: Annotated[str, Meta(max_length=bounds.PHONE, pattern=r"^\+?[0-9 ()-]{6,30}$")] | None = None
-    other: Annotated[str, Meta(min_length=1, max_length=bounds.CONTACT_OTHER,
+    other: Annotated[str, Meta(min_length=1, max_length=bounds.CONTACT_OTHER, pattern=bounds.NO_NUL,
                                description="Another way to reach them (app, address)")] | None = None
     preferred_channel: Literal["email", "phone", "other", "messages"] | None = None
 
@@ -84,7 +85,7 @@ class GrievanceFiling(msgspec.Struct, forbid_unknown_fields=True):
                                   description="BCP 47 language tag, e.g. ne, en, hi")]
     corridor: Corridor
     recruiter: NamedRecruiter
-    narrative: Annotated[str, Meta(min_length=1, max_length=bounds.NARRATIVE)]
+    narrative: Annotated[str, Meta(min_length=1, max_length=bounds.NARRATIVE, pattern=bounds.NO_NUL)]
     allegations: Annotated[list[Allegation], Meta(max_length=11)] = msgspec.field(default_factory=list)
     principles: Annotated[list[Principle], Meta(max_length=7)] = msgspec.field(default_factory=list)
     fees_paid: Fees | None = None
@@ -116,7 +117,7 @@ class GrievanceUpdate(msgspec.Struct):
 
 
 class MessageCreate(msgspec.Struct, forbid_unknown_fields=True):
-    body: Annotated[str, Meta(min_length=1, max_length=bounds.MESSAGE)]
+    body: Annotated[str, Meta(min_length=1, max_length=bounds.MESSAGE, pattern=bounds.NO_NUL)]
 
 
 class MessageView(msgspec.Struct):

@@ -23,7 +23,7 @@ _PUBLIC = {"exclude_from_auth": True}
 
 
 class TokenRequest(msgspec.Struct, forbid_unknown_fields=True):
-    email: Annotated[str, Meta(min_length=1, max_length=bounds.EMAIL)]
+    email: Annotated[str, Meta(min_length=1, max_length=bounds.EMAIL, pattern=bounds.NO_NUL)]
     password: bounds.Password
 
 
@@ -39,7 +39,7 @@ class TokenResponse(msgspec.Struct):
 class RegistrationUser(msgspec.Struct, forbid_unknown_fields=True):
     email: bounds.Email
     name: bounds.PersonName
-    password: Annotated[str, Meta(min_length=10, max_length=bounds.PASSWORD)]
+    password: Annotated[str, Meta(min_length=10, max_length=bounds.PASSWORD, pattern=bounds.NO_NUL)]
 
 
 class RegistrationOrganisation(msgspec.Struct, forbid_unknown_fields=True):

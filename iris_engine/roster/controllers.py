@@ -26,8 +26,9 @@ from iris_engine.web.problems import problem_responses
 __all__ = ["roster_handlers"]
 
 IfNoneMatch = Annotated[str | None, HeaderParameter(name="If-None-Match", required=False,
-                                                     max_length=bounds.ENTITY_TAG)]
-Lrn = Annotated[str, PathParameter(min_length=1, max_length=bounds.LRN,
+                                                     max_length=bounds.ENTITY_TAG,
+                                                     pattern=bounds.NO_NUL)]
+Lrn = Annotated[str, PathParameter(min_length=1, max_length=bounds.LRN, pattern=bounds.NO_NUL,
                                    description="Certificate number, e.g. IRIS000123")]
 _PUBLIC = {"exclude_from_auth": True}
 _FIELDS = ["lrn", "name", "country", "countries_of_operation", "status", "current",
@@ -50,7 +51,7 @@ class RosterItem(msgspec.Struct):
 
 class RosterPage(msgspec.Struct):
     items: list[RosterItem]
-    #: pass as ``cursor`` for the next page; None on the last
+    #: pass as ``cursor`` for the next page (the LRN of this page's last entry); None on the last
     next_cursor: str | None
     roster_version: int
 
@@ -74,17 +75,19 @@ def _page_response(page: CachedPage, if_none_match: str | None) -> Response[Any]
 
 
 @get("/api/v1/roster", operation_id="searchRoster", tags=["roster"], opt=_PUBLIC,
-     responses={**problem_responses(422), **_NOT_MODIFIED})
+     responses={**problem_responses(404, 422), **_NOT_MODIFIED})
 async def search_roster(
     roster: NamedDependency[Roster],
     if_none_match: IfNoneMatch = None,
-    q: Annotated[str | None, QueryParameter(max_length=bounds.SEARCH)] = None,
-    lrn: Annotated[str | None, QueryParameter(max_length=bounds.LRN)] = None,
+    q: Annotated[str | None, QueryParameter(max_length=bounds.SEARCH, pattern=bounds.NO_NUL)] = None,
+    lrn: Annotated[str | None, QueryParameter(max_length=bounds.LRN, pattern=bounds.NO_NUL)] = None,
     country: Annotated[str | None, QueryParameter(
         min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$",
         description="ISO 3166-1 alpha-2, e.g. NP")] = None,
     status: FromQuery[list[PublicStatus] | None] = None,
-    cursor: Annotated[str | None, QueryParameter(max_length=bounds.CURSOR)] = None,
+    cursor: Annotated[str | None, QueryParameter(
+        max_length=bounds.LRN, pattern=bounds.NO_NUL,
+        description="next_cursor of the previous page (the LRN of its last entry)")] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=200)] = 20,
 ) -> Response[RosterPage]:
     """Search accredited, suspended, withdrawn and expired recruiters, ordered by name.
@@ -208,7 +211,7 @@ class SubscriptionView(msgspec.Struct):
 
 
 class TokenBody(msgspec.Struct, forbid_unknown_fields=True):
-    token: Annotated[str, Meta(min_length=1, max_length=bounds.TOKEN)]
+    token: Annotated[str, Meta(min_length=1, max_length=bounds.TOKEN, pattern=bounds.NO_NUL)]
 
 
 def _view(sub: Subscription, **extra: Any) -> SubscriptionView:

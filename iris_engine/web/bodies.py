@@ -3,7 +3,8 @@
 The check is the JSON Schema msgspec writes for the body's type (the one the OpenAPI publishes,
 see ``iris_engine.web.openapi``), so what the document promises and what the server accepts
 are one thing. msgspec alone stops at the first problem, and Litestar converts leniently
-(``"true"`` for a boolean); after the schema, msgspec converts strictly as a last word.
+(``"true"`` for a boolean); once the schema holds, Litestar's conversion only builds the value
+(``1.0``, an integer in JSON Schema, becomes ``1``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from iris_engine.errors import FieldError
-from iris_engine.web.problems import msgspec_error_field
 
 __all__ = ["body_errors"]
 
@@ -35,9 +35,9 @@ def _pointer(path: Any) -> str:
 
 @cache
 def _validator(body_type: Any) -> Draft202012Validator:
-    (schema,), definitions = msgspec.json.schema_components([body_type],
-                                                            ref_template="#/$defs/{name}")
-    return Draft202012Validator({**schema, "$defs": definitions})
+    (schema,), definitions = msgspec.json.schema_components(
+        [body_type], ref_template="#/components/schemas/{name}")
+    return Draft202012Validator({**schema, "components": {"schemas": definitions}})
 
 
 def _words(error: ValidationError) -> str:
@@ -95,10 +95,4 @@ def body_errors(document: Any, body_type: Any) -> list[FieldError]:
     for error in _validator(body_type).iter_errors(document):
         for field in _fields(error):
             found.setdefault(field.pointer, field)
-    if found:
-        return sorted(found.values(), key=lambda f: f.pointer)
-    try:
-        msgspec.convert(document, body_type, strict=True)
-    except msgspec.ValidationError as exc:
-        return [msgspec_error_field(str(exc))]
-    return []
+    return sorted(found.values(), key=lambda f: f.pointer)

@@ -34,6 +34,7 @@ from litestar.exceptions import SerializationException
 from litestar.middleware import DefineMiddleware
 from litestar.params import BodyKwarg, QueryParameter
 
+from iris_engine.bounds import DOCUMENT_KEY, DOCUMENT_TEXT, MAX_DEPTH
 from iris_engine.errors import FieldError, InvalidInput, MalformedRequest, UnsupportedMediaType
 from iris_engine.web.bodies import body_errors
 
@@ -44,8 +45,6 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_DEPTH", "edge", "request_body_types"]
 
-#: how deeply a JSON body may nest (our deepest document, a self-assessment, needs about 6)
-MAX_DEPTH = 32
 #: what PostgreSQL cannot store in text: NUL, and lone surrogates (not valid UTF-8)
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _UNSTORABLE_MESSAGE = "contains a NUL character or an unpaired surrogate, which cannot be stored"
@@ -124,6 +123,8 @@ def _walk(value: Any, pointer: str, depth: int, errors: list[FieldError]) -> Non
     """Every string and member name of a decoded JSON document, and how deep it nests."""
     if isinstance(value, str):
         _check_text(value, pointer or "/", errors)
+        if len(value) > DOCUMENT_TEXT:
+            errors.append(FieldError(pointer or "/", f"at most {DOCUMENT_TEXT} characters"))
         return
     if not isinstance(value, dict | list):
         return
@@ -134,6 +135,8 @@ def _walk(value: Any, pointer: str, depth: int, errors: list[FieldError]) -> Non
         for key, item in value.items():
             child = f"{pointer}/{_escape(key)}"
             _check_text(key, child, errors)
+            if len(key) > DOCUMENT_KEY:
+                errors.append(FieldError(child, f"a member name of at most {DOCUMENT_KEY} characters"))
             _walk(item, child, depth + 1, errors)
     else:
         for index, item in enumerate(value):
@@ -175,6 +178,7 @@ class _Edge:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self._expects: dict[int, _Expects] = {}
+        self._allow: dict[str, str] | None = None
 
     def _for(self, handler: HTTPRouteHandler) -> _Expects:
         found = self._expects.get(id(handler))
@@ -188,7 +192,10 @@ class _Edge:
             await self.app(scope, receive, send)
             return
         if method == "OPTIONS":
-            await self.app(scope, receive, _allowing(scope, send))
+            if self._allow is None:
+                self._allow = _allowed_methods(scope["app"])
+            methods = self._allow.get(scope.get("path_template", ""))
+            await self.app(scope, receive, _allowing(methods, send))
             return
         expects = self._for(scope["route_handler"])  # type: ignore[arg-type]
         _check_parameters(scope, expects)
@@ -197,14 +204,17 @@ class _Edge:
         await self.app(scope, receive, send)
 
 
-def _allowing(scope: Scope, send: Send) -> Send:
-    """``send`` with the ``Allow`` header of an OPTIONS answer listing every method of the path."""
-    app: Litestar = scope["app"]
-    handlers = app.route_handler_method_map.get(scope.get("path_template", ""), {})
-    methods = ", ".join(sorted({*handlers, "OPTIONS"}))
+def _allowed_methods(app: Litestar) -> dict[str, str]:
+    """The ``Allow`` value of every path, by its template as routing reports it."""
+    return {_TYPED_PARAMETER.sub(r"{\1}", path): ", ".join(sorted({*handlers, "OPTIONS"}))
+            for path, handlers in app.route_handler_method_map.items()}
+
+
+def _allowing(methods: str | None, send: Send) -> Send:
+    """``send`` with the ``Allow`` header of an OPTIONS answer set to ``methods``."""
 
     async def send_with_allow(message: Message) -> None:
-        if message["type"] == "http.response.start" and handlers:
+        if message["type"] == "http.response.start" and methods:
             headers = MutableScopeHeaders.from_message(message)
             if "allow" in headers:
                 headers["Allow"] = methods

@@ -17,11 +17,15 @@ from iris_engine.workflow import WorkflowCatalog
 __all__ = ["reference_handlers"]
 
 _PUBLIC = {"exclude_from_auth": True}
-WorkflowName = Annotated[str, PathParameter(min_length=1, max_length=bounds.NAME)]
+WorkflowName = Annotated[str, PathParameter(min_length=1, max_length=bounds.NAME,
+                                            pattern=bounds.NAME_PATTERN)]
 #: a code of conduct's name and version (together ``iris-standard/1.2``) and a schema file
-CodeName = Annotated[str, PathParameter(min_length=1, max_length=bounds.NAME)]
-CodeVersion = Annotated[str, PathParameter(min_length=1, max_length=bounds.NAME)]
-SchemaFile = Annotated[str, PathParameter(min_length=1, max_length=bounds.SCHEMA_FILE)]
+CodeName = Annotated[str, PathParameter(min_length=1, max_length=bounds.NAME,
+                                        pattern=bounds.NAME_PATTERN)]
+CodeVersion = Annotated[str, PathParameter(min_length=1, max_length=bounds.NAME,
+                                           pattern=bounds.NAME_PATTERN)]
+SchemaFile = Annotated[str, PathParameter(min_length=1, max_length=bounds.SCHEMA_FILE,
+                                          pattern=bounds.NAME_PATTERN)]
 
 
 @get("/api/v1/workflows", operation_id="listWorkflows", tags=["reference"], opt=_PUBLIC)
@@ -82,7 +86,7 @@ async def get_code_schema(codes: NamedDependency[CodeLibrary], code: CodeName,
       responses=problem_responses(404, 422))
 async def validate_document(codes: NamedDependency[CodeLibrary], code: CodeName,
                             version: CodeVersion,
-                            data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
+                            data: JSONBody[bounds.JsonObject]) -> dict[str, Any]:
     """Check a self-assessment without submitting it: every problem, by principle and pointer."""
     errors = codes.get(f"{code}/{version}").validate(data)
     return {"valid": not errors,

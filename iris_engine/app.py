@@ -21,7 +21,7 @@ from iris_engine.people.tokens import TokenIssuer, build_jwt_auth
 from iris_engine.roster.controllers import roster_handlers
 from iris_engine.services import Services, build_services
 from iris_engine.settings import Settings
-from iris_engine.ticker import Ticker, start_scheduler
+from iris_engine.ticker import Ticker, start_scheduler, stop_ticking
 from iris_engine.web.edge import edge
 from iris_engine.web.openapi import refine
 from iris_engine.web.problems import exception_handlers
@@ -62,8 +62,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             yield
         finally:
             if scheduler is not None and ticker is not None:
-                scheduler.shutdown(wait=False)
-                await ticker.stop()
+                await stop_ticking(scheduler, ticker)
             await services.db.dispose()
 
     domain_routes = [

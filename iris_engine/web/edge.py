@@ -6,8 +6,9 @@ does is checked here, once, for every route:
 - no NUL (U+0000) or lone surrogate in the path, the query, a header or any string (or member
   name) of a JSON body: PostgreSQL refuses to store them, so they would fail deep inside as a
   500 where SQLite stores them quietly;
-- a query parameter that takes one value is given once (``?limit=1&limit=2`` is refused, not
-  read as either value);
+- a query parameter is one the operation takes (a misspelt filter is refused, not ignored),
+  and one that takes one value is given once (``?limit=1&limit=2`` is refused, not read as
+  either value);
 - a body is ``application/json`` (or ``+json``): anything else is refused with 415;
 - a JSON body nests at most ``MAX_DEPTH`` levels (msgspec recurses, and a body nested ~1000
   deep would otherwise end in a RecursionError);
@@ -57,22 +58,25 @@ def _escape(segment: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Expects:
-    """What a handler reads: the query parameters that take one value, and its body's type."""
+    """What a handler reads: its query parameters, those that take one value, its body's type."""
 
+    query: frozenset[str]
     single_query: frozenset[str]
     body: Any  # the ``data`` parameter's type, or None
 
 
 def _expects(handler: HTTPRouteHandler) -> _Expects:
-    single = set()
+    query, single = set(), set()
     body = None
     for name, field in handler.parsed_fn_signature.parameters.items():
         kwarg = field.kwarg_definition
-        if isinstance(kwarg, QueryParameter) and not field.is_non_string_sequence:
-            single.add(kwarg.name or name)
+        if isinstance(kwarg, QueryParameter):
+            query.add(kwarg.name or name)
+            if not field.is_non_string_sequence:
+                single.add(kwarg.name or name)
         elif isinstance(kwarg, BodyKwarg) or name == "data":
             body = field.annotation
-    return _Expects(frozenset(single), body)
+    return _Expects(frozenset(query), frozenset(single), body)
 
 
 _TYPED_PARAMETER = re.compile(r"\{(\w+):\w+\}")
@@ -109,7 +113,9 @@ def _check_parameters(scope: Scope, expects: _Expects) -> None:
         values = query.getall(name)
         for value in values:
             _check_text(value, pointer, errors)
-        if len(values) > 1 and name in expects.single_query:
+        if name not in expects.query:
+            errors.append(FieldError(pointer, "not a parameter of this operation"))
+        elif len(values) > 1 and name in expects.single_query:
             errors.append(FieldError(pointer, "give this parameter once; it takes one value"))
     for raw_name, raw_value in scope["headers"]:
         if b"\x00" in raw_value:

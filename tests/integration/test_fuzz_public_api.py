@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -102,6 +103,8 @@ class Server:
     process: subprocess.Popen[bytes]
     #: operation id -> fixed path parameters and headers that reach an existing resource
     known: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    #: role -> a bearer token of a demo user with that role
+    tokens: dict[str, str] = field(default_factory=dict)
 
     def log_text(self, start: int = 0) -> str:
         return self.log.read_text(errors="replace")[start:]
@@ -120,10 +123,10 @@ def _iris(*args: str) -> list[str]:
     return [sys.executable, "-c", "from iris_engine.cli import main; main()", *args]
 
 
-def _server_env(db: Path) -> dict[str, str]:
+def _server_env(database_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("IRIS_")}
     env.update({
-        "IRIS_DATABASE_URL": f"sqlite+aiosqlite:///{db}",
+        "IRIS_DATABASE_URL": database_url,
         "IRIS_SCHEDULER": "false",
         "IRIS_SECRET_KEY": "fuzz-secret-key-of-at-least-32-bytes-long!",
         # the fuzzer sends thousands of requests from one address: no rate limit, no lock-out
@@ -133,24 +136,30 @@ def _server_env(db: Path) -> dict[str, str]:
         "IRIS_ROSTER_CACHE_SECONDS": "0",
         # the fuzzer logs in (issueToken) hundreds of times; the cost of a hash is not under test
         "IRIS_PASSWORD_HASH_PROFILE": "test",
+        # webhook URLs the fuzzer draws are taken (http, private hosts): nothing is delivered
+        "IRIS_WEBHOOK_ALLOW_PRIVATE": "true",
     })
     return env
 
 
-def _run(cmd: list[str], env: dict[str, str], log: Path) -> None:
+def _run(cmd: list[str], env: dict[str, str], log: Path) -> str:
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     with log.open("a") as fp:
         fp.write(f"$ {' '.join(cmd)}\n{done.stdout}{done.stderr}\n")
     assert done.returncode == 0, f"{' '.join(cmd)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("fuzz")
-    env = _server_env(tmp / "iris.db")
+#: a demo log-in as ``iris demo seed`` prints it: role, e-mail, password
+_LOGIN = re.compile(r"^\s+(\w+)\s+(\S+@\S+)\s+(\S+)", re.MULTILINE)
+
+
+def start_server(tmp: Path, database_url: str) -> Server:
+    """``iris serve`` on a migrated database seeded with the demo, its demo users logged in."""
+    env = _server_env(database_url)
     log = tmp / "server.log"
     _run(_iris("db", "upgrade"), env, log)
-    _run(_iris("demo", "seed", "--recruiters", "5"), env, log)
+    seeded = _run(_iris("demo", "seed", "--recruiters", "5"), env, log)
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     with log.open("ab") as out:
@@ -160,14 +169,35 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     try:
         _wait_until_up(running)
         running.known = _known_resources(base_url)
+        with httpx.Client(base_url=base_url, timeout=30) as c:
+            for role, email, password in _LOGIN.findall(seeded):
+                if role not in running.tokens:
+                    r = c.post("/api/v1/auth/token", json={"email": email, "password": password})
+                    assert r.status_code == 200, r.text
+                    running.tokens[role] = r.json()["access_token"]
+    except BaseException:
+        stop_server(running)
+        raise
+    return running
+
+
+def stop_server(running: Server) -> None:
+    running.process.terminate()
+    try:
+        running.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        running.process.kill()
+        running.process.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("fuzz")
+    running = start_server(tmp, f"sqlite+aiosqlite:///{tmp / 'iris.db'}")
+    try:
         yield running
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+        stop_server(running)
 
 
 def _wait_until_up(running: Server) -> None:

@@ -182,6 +182,8 @@ async def test_booleans_and_integers_are_strict(world: World, cast: Cast) -> Non
 async def test_a_single_valued_parameter_given_twice_is_refused(world: World, cast: Cast) -> None:
     _refused(await cast.manager.get("/api/v1/applications?limit=1&limit=2"), "/query/limit")
     _refused(await world.client.get("/api/v1/roster?limit=1&limit=2"), "/query/limit")
+    # a parameter the operation does not take is refused, not ignored
+    _refused(await world.client.get("/api/v1/roster?stauts=accredited"), "/query/stauts")
     # a list parameter may repeat
     r = await world.client.get("/api/v1/roster?status=accredited&status=suspended")
     assert r.status_code == 200, r.text

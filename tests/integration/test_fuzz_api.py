@@ -18,9 +18,7 @@ resources (a filed grievance and its access code, a roster entry).
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -31,15 +29,14 @@ schemathesis = pytest.importorskip(
     "schemathesis", reason="schemathesis is not installed: pip install -e '.[test]' (it is a "
                            "declared test dependency, so CI runs this file)")
 
-from schemathesis.checks import CHECKS, load_all_checks  # noqa: E402
 from schemathesis.config import SchemathesisConfig  # noqa: E402
-from schemathesis.specs.openapi import checks as openapi_checks  # noqa: E402
 
 from iris_engine.app import create_app  # noqa: E402
 from iris_engine.settings import Settings  # noqa: E402
 from tests.conftest import PG_ENV, REPO  # noqa: E402
 from tests.databases import PostgresServer  # noqa: E402
 from tests.integration.test_fuzz_public_api import (  # noqa: E402
+    ALL_CHECKS,
     PUBLIC_OPERATIONS,
     check_content_type_parameters,
     check_problem_details,
@@ -50,13 +47,6 @@ from tests.integration.test_fuzz_public_api import (  # noqa: E402
 #: fuzzed examples per operation, on top of the coverage phase's deterministic cases
 MAX_EXAMPLES = 6
 SEED = 20261202
-#: operations that fire an event on a case
-FIRING = re.compile(r"^(fire\w+Transition|actOnGrievance)$")
-#: where a request carries a free-form JSON document (a transition's data, a self-assessment)
-DOCUMENTS = ("/data/", "/self_assessment/")
-NUL_MESSAGE = "contains a NUL character"
-
-
 def _document() -> dict[str, Any]:
     """The OpenAPI as the server writes it (built in-process at collection, no database)."""
     settings = Settings(database_url="sqlite+aiosqlite:////nonexistent/iris.db",
@@ -80,49 +70,6 @@ STAFF_OPERATIONS = sorted(
     and op["operationId"] != "health")
 PUBLIC = SCHEMA.include(operation_id=list(PUBLIC_OPERATIONS))
 STAFF = SCHEMA.include(operation_id=STAFF_OPERATIONS)
-
-
-def _schema_cannot_say_it(case: Any, response: Any) -> bool:
-    """A schema-valid request refused for a reason its JSON Schema cannot state:
-
-    * a NUL inside a free-form JSON document (refused at any depth; the schema says so in words,
-      and for member names as ``propertyNames``, which generators do not follow; a recursive
-      schema that says it for every level breaks them);
-    * on an operation that fires an event, an event, reason code, note or data that this case
-      does not take now, or a guard that is not met: what a case takes depends on the workflow
-      version it pinned and on its state, and ``GET .../transitions`` lists it per case.
-    """
-    if response.status_code != 422:
-        return False
-    body = json.loads(response.content)
-    errors = body.get("errors") or []
-    if FIRING.match(case.operation.definition.raw.get("operationId", "")) and (
-            body["type"].endswith("/guard-failed") or (errors and all(
-                e["pointer"].split("/")[1] in {"event", "reason_code", "note", "data"}
-                for e in errors))):
-        return True
-    whole_document = case.operation.definition.raw.get("operationId") == "validateSelfAssessment"
-    return bool(errors) and all(
-        NUL_MESSAGE in e["message"]
-        and (whole_document or any(e["pointer"].startswith(d) for d in DOCUMENTS))
-        for e in errors)
-
-
-def positive_data_acceptance(ctx: Any, response: Any, case: Any) -> bool | None:
-    """schemathesis's own check, but for what ``_schema_cannot_say_it`` describes."""
-    try:
-        return openapi_checks.positive_data_acceptance(ctx, response, case)
-    except Exception:
-        if _schema_cannot_say_it(case, response):
-            return None
-        raise
-
-
-load_all_checks()
-CHECKS_RUN = [check for check in CHECKS.get_all()
-              if callable(check) and not isinstance(check, type)
-              and check is not openapi_checks.positive_data_acceptance]
-CHECKS_RUN.append(positive_data_acceptance)
 
 
 #: who fuzzes the staff operations on each database: both roles, each on one database, keep
@@ -163,7 +110,7 @@ def _check(case: Any, response: Any) -> None:
     reproduce = case.as_curl_command()
     check_problem_details(response, reproduce)
     check_content_type_parameters(response, reproduce)
-    case.validate_response(response, checks=CHECKS_RUN)
+    case.validate_response(response, checks=ALL_CHECKS)
 
 
 @PUBLIC.parametrize()

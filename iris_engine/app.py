@@ -21,9 +21,10 @@ from iris_engine.people.tokens import TokenIssuer, build_jwt_auth
 from iris_engine.roster.controllers import roster_handlers
 from iris_engine.services import Services, build_services
 from iris_engine.settings import Settings
-from iris_engine.ticker import Ticker, start_scheduler
+from iris_engine.ticker import Ticker, start_scheduler, stop_ticking
 from iris_engine.web import accesslog
 from iris_engine.web.apidocs import SwaggerPage
+from iris_engine.web.edge import edge
 from iris_engine.web.headers import NO_STORE, security_headers
 from iris_engine.web.openapi import refine
 from iris_engine.web.problems import exception_handlers
@@ -65,8 +66,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             yield
         finally:
             if scheduler is not None and ticker is not None:
-                scheduler.shutdown(wait=False)
-                await ticker.stop()
+                await stop_ticking(scheduler, ticker)
             await services.db.dispose()
 
     async def reclaim_erasures(_request: Request[Any, Any, Any]) -> None:
@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app = Litestar(
         route_handlers=[*domain_routes, AuthorityController, *roster_handlers, *people_handlers,
                         *audit_handlers, *reference_handlers],
-        middleware=[public_forms_limit(settings)],
+        middleware=[edge(), public_forms_limit(settings)],
         stores={RATE_LIMIT_STORE: rate_limit_store(settings, services.db)},
         dependencies={
             "services": _constant(services),
@@ -121,5 +121,5 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.state.services = services
     app.state.log_mask = log_mask = accesslog.AccessLogMask.for_app(app)
     accesslog.install(log_mask)
-    refine(app.openapi_schema)  # written once here, served as refined
+    refine(app)  # written once here, served as refined
     return app

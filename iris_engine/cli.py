@@ -201,17 +201,28 @@ def worker(once: bool) -> None:
 
     Run as many as you like against one PostgreSQL database (they claim rows, never share
     them). Run `iris serve` with IRIS_SCHEDULER=false when workers do the ticking.
+    SIGTERM or Ctrl-C stops it cleanly: the batch in hand is finished and recorded (up to 30 s),
+    then it exits 0; what it had not reached waits for the next worker.
     """
     import logging
     import signal
 
-    from iris_engine.ticker import Ticker, start_scheduler
+    from iris_engine.ticker import Ticker, start_scheduler, stop_ticking
 
     settings = _settings()
     services = _services(settings)
 
     async def run() -> None:
         ticker = Ticker(services)
+        stop = asyncio.Event()
+
+        def stopping() -> None:  # SIGTERM or Ctrl-C: finish the batch in hand, record it, exit 0
+            ticker.finish_soon()
+            stop.set()
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stopping)
         try:
             if once:
                 report = await ticker.tick(budget_seconds=float("inf"))
@@ -224,15 +235,11 @@ def worker(once: bool) -> None:
                     click.echo(f"audit anchor {report.anchor.seq} taken: "
                                f"{report.anchor.cases} cases, {report.anchor.events} events")
                 return
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
             scheduler = start_scheduler(ticker)
             click.echo(f"worker {ticker.worker_id} ticking every {settings.tick_seconds:g} s; "
                        "Ctrl-C stops it")
             await stop.wait()
-            scheduler.shutdown(wait=False)
+            await stop_ticking(scheduler, ticker)
         finally:
             await ticker.stop()
             await services.db.dispose()

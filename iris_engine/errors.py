@@ -15,11 +15,13 @@ __all__ = [
     "Forbidden",
     "GuardFailed",
     "InvalidInput",
+    "MalformedRequest",
     "NotAuthenticated",
     "NotFound",
     "Refusal",
     "StaleRevision",
     "TooManyAttempts",
+    "UnsupportedMediaType",
     "WorkflowDefinitionError",
 ]
 
@@ -72,6 +74,22 @@ class WorkflowDefinitionError(ApplicationError):
         self.file = file
         self.key_path = key_path
         self.message = message
+
+
+class MalformedRequest(ApplicationError):
+    """The request cannot be read at all (e.g. a body nested beyond any reason)."""
+
+    status = 400
+    title = "Bad request"
+    slug = "bad-request"
+
+
+class UnsupportedMediaType(ApplicationError):
+    """A body in a format the endpoint does not take (it takes JSON)."""
+
+    status = 415
+    title = "Unsupported media type"
+    slug = "unsupported-media-type"
 
 
 class NotAuthenticated(ApplicationError):

@@ -28,7 +28,7 @@ from iris_engine.outbox import OutboxRelay, RelayReport
 from iris_engine.services import Services
 from iris_engine.timers import SweepReport, TimerSweeper
 
-__all__ = ["TickReport", "Ticker", "start_scheduler"]
+__all__ = ["TickReport", "Ticker", "start_scheduler", "stop_ticking"]
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,10 @@ class Ticker:
         if report.timers.claimed or report.outbox.claimed:
             log.info("tick: timers %s, outbox %s", report.timers, report.outbox)
 
+    def finish_soon(self) -> None:
+        """Start no new batch: a running tick ends once its current batch is done and recorded."""
+        self._stopping = True
+
     async def stop(self, timeout: float = 30.0) -> None:
         """Let a running tick finish its batch (claims it did not reach lapse and are retried
         elsewhere), then close the HTTP client."""
@@ -117,3 +121,12 @@ def start_scheduler(ticker: Ticker) -> AsyncIOScheduler:
                       coalesce=True, next_run_time=datetime.now(UTC))
     scheduler.start()
     return scheduler
+
+
+async def stop_ticking(scheduler: AsyncIOScheduler, ticker: Ticker) -> None:
+    """Stop cleanly: no new tick, the running one finishes its batch and records it, then the
+    scheduler goes. (Shutting the scheduler down first would cancel the running tick mid-send,
+    leaving its messages claimed until the claim lapses.)"""
+    scheduler.pause()
+    await ticker.stop()
+    scheduler.shutdown(wait=False)

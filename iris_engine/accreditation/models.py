@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
+from iris_engine import bounds
+
 __all__ = ["Accreditation", "NameResemblance", "NonConformity"]
 
 
@@ -17,10 +19,10 @@ class Accreditation(SQLModel, table=True):
     __tablename__ = "accreditation"
 
     case_id: int = Field(foreign_key="case_file.id", primary_key=True)
-    code_of_conduct: str = Field(max_length=50)  # e.g. iris-standard/1.2
+    code_of_conduct: str = Field(max_length=bounds.CODE_OF_CONDUCT)  # e.g. iris-standard/1.2
     self_assessment: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     submitted_at: datetime | None = None
-    lrn: str | None = Field(default=None, max_length=20, unique=True)
+    lrn: str | None = Field(default=None, max_length=bounds.LRN, unique=True)
     accredited_on: date | None = None
     valid_until: date | None = None
 
@@ -56,7 +58,7 @@ class NameResemblance(SQLModel, table=True):
     found_on: str = Field(max_length=50)  # registration, or the event (submit, resubmit)
     kind: str = Field(max_length=20)  # look_alike | mixed_script
     name: str = Field(max_length=300)  # the organisation's name as checked
-    resembles_lrn: str | None = Field(default=None, max_length=20)
+    resembles_lrn: str | None = Field(default=None, max_length=bounds.LRN)
     resembles_name: str | None = Field(default=None, max_length=300)
     detail: str = Field(max_length=1000)
     found_at: datetime

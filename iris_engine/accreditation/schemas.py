@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
+from msgspec import Meta
 
+from iris_engine import bounds
 from iris_engine.cases.schemas import (
     AvailableTransition,
     CaseEventView,
@@ -29,8 +31,10 @@ __all__ = [
 class ApplicationCreate(msgspec.Struct, forbid_unknown_fields=True):
     """A new application in draft; the self-assessment may follow later."""
 
-    self_assessment: dict[str, Any] | None = None
-    code_of_conduct: str = "iris-standard/1.2"
+    self_assessment: bounds.JsonObject | None = None
+    code_of_conduct: Annotated[str, Meta(min_length=1, max_length=bounds.CODE_OF_CONDUCT,
+                                                pattern=bounds.NO_NUL)] = (
+        "iris-standard/1.2")
 
 
 class NonConformityView(msgspec.Struct):

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 from litestar import Router, get, post
 from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
+from iris_engine import bounds
 from iris_engine.cases.access import Principal
 from iris_engine.cases.schemas import AvailableTransition, CaseEventView, TransitionRequest
 from iris_engine.cases.service import CaseService
@@ -22,11 +23,13 @@ from iris_engine.web.problems import problem_responses
 if TYPE_CHECKING:
     from iris_engine.domain import CaseApi
 
-__all__ = ["case_router"]
+__all__ = ["MAX_PAGE", "CaseId", "case_router"]
 
 _BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
 #: how many cases one page of a list holds at most
 MAX_PAGE = 200
+#: a case's id in a path
+CaseId = Annotated[int, PathParameter(ge=1, le=bounds.MAX_ID)]
 
 
 def _answering(returns: Any, handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -43,30 +46,32 @@ def case_router(api: CaseApi, cases: CaseService) -> Router:
 
     async def list_cases(
         principal: NamedDependency[Principal],
-        in_state: Annotated[str | None, QueryParameter(name="state")] = None,
-        after: FromQuery[int] = 0, limit: FromQuery[int] = 50,
+        in_state: Annotated[str | None, QueryParameter(
+            name="state", max_length=bounds.NAME, pattern=bounds.NAME_PATTERN)] = None,
+        after: Annotated[int, QueryParameter(
+            ge=0, le=bounds.MAX_ID, description="The last id of the previous page")] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
     ) -> Any:
-        return await cases.list(principal, state=in_state, after=after,
-                                          limit=max(1, min(limit, MAX_PAGE)))
+        return await cases.list(principal, state=in_state, after=after, limit=limit)
 
-    async def get_case(case_id: FromPath[int], principal: NamedDependency[Principal]) -> Any:
+    async def get_case(case_id: CaseId, principal: NamedDependency[Principal]) -> Any:
         return await cases.get(principal, case_id)
 
-    async def transitions(case_id: FromPath[int], principal: NamedDependency[Principal],
+    async def transitions(case_id: CaseId, principal: NamedDependency[Principal],
                           ) -> list[AvailableTransition]:
         return await cases.available(principal, case_id)
 
-    async def fire(case_id: FromPath[int], data: JSONBody[TransitionRequest],
+    async def fire(case_id: CaseId, data: JSONBody[TransitionRequest],
                    principal: NamedDependency[Principal]) -> Any:
         return await cases.fire(principal, case_id, data)
 
-    async def history(case_id: FromPath[int], principal: NamedDependency[Principal],
+    async def history(case_id: CaseId, principal: NamedDependency[Principal],
                       ) -> list[CaseEventView]:
         return await cases.history(principal, case_id)
 
     common: dict[str, Any] = {"tags": [api.tag], "security": _BEARER}
     handlers: list[HTTPRouteHandler] = [
-        get("/", operation_id=f"list{api.plural}", responses=problem_responses(401, 403),
+        get("/", operation_id=f"list{api.plural}", responses=problem_responses(401, 403, 422),
             summary=f"List {api.plural.lower()}",
             description=f"The {noun} cases the caller may see{scope}, oldest first; page with "
                         "``after`` (the last id seen).", **common)(

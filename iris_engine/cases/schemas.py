@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
+from msgspec import Meta
+
+from iris_engine import bounds
 
 __all__ = ["AvailableTransition", "CaseEventView", "DeadlineView", "TransitionRequest"]
 
 
 class TransitionRequest(msgspec.Struct, forbid_unknown_fields=True):
-    event: str
-    expected_revision: int
-    reason_code: str | None = None
-    note: str | None = None
-    data: dict[str, Any] = msgspec.field(default_factory=dict)
+    event: bounds.Name
+    expected_revision: Annotated[int, Meta(ge=0, le=bounds.MAX_ID)]
+    reason_code: bounds.Name | None = None
+    note: Annotated[str, Meta(max_length=bounds.NOTE, pattern=bounds.NO_NUL)] | None = None
+    data: bounds.JsonObject = msgspec.field(default_factory=dict)
 
 
 class DeadlineView(msgspec.Struct):

@@ -7,6 +7,8 @@ from datetime import datetime
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
+from iris_engine import bounds
+
 __all__ = ["Authority", "PersonalDataRead"]
 
 
@@ -17,11 +19,11 @@ class Authority(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", unique=True)
-    name: str = Field(max_length=300)
+    name: str = Field(max_length=bounds.ORGANISATION_NAME)
     countries: str = Field(max_length=400)  # space-separated ISO codes of its jurisdiction
     remits: str = Field(max_length=400)  # space-separated, e.g. trafficking licensing
     channel: str = Field(max_length=10)  # inbox | webhook
-    webhook_url: str | None = Field(default=None, max_length=2000)
+    webhook_url: str | None = Field(default=None, max_length=bounds.URL)
     webhook_secret_sealed: str | None = None
     active: bool = True
     created_at: datetime
@@ -37,7 +39,7 @@ class PersonalDataRead(SQLModel, table=True):
     case_id: int = Field(foreign_key="case_file.id", index=True)
     reader_user_id: int | None = Field(default=None, foreign_key="app_user.id")
     reader_role: str = Field(max_length=30)
-    purpose: str = Field(max_length=50)
+    purpose: str = Field(max_length=bounds.PURPOSE)
     basis: str = Field(max_length=50)  # assigned_caseworker | consent_refer | ...
     fields: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     at: datetime

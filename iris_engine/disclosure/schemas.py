@@ -8,10 +8,12 @@ from typing import Annotated, Literal, get_args
 import msgspec
 from msgspec import Meta
 
+from iris_engine import bounds
+
 __all__ = ["REMITS", "AuthorityCreate", "AuthorityView", "Consents", "Country", "IdentityView",
            "ReferralPacket", "Remit"]
 
-Country = Annotated[str, Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. NP")]
+Country = bounds.CountryCode
 #: what an authority can act on
 Remit = Literal["trafficking", "labour_exploitation", "child_protection", "licensing", "wages",
                 "immigration", "data_protection"]
@@ -21,12 +23,12 @@ REMITS: tuple[str, ...] = get_args(Remit)
 class AuthorityCreate(msgspec.Struct, forbid_unknown_fields=True):
     """An authority cases can be referred to; its users sign in with role ``authority``."""
 
-    name: Annotated[str, Meta(min_length=1, max_length=300)]
+    name: bounds.OrganisationName
     countries: Annotated[list[Country], Meta(min_length=1, max_length=60,
                                              description="Jurisdiction, ISO 3166-1 alpha-2")]
     remits: Annotated[list[Remit], Meta(min_length=1)]
     channel: Literal["inbox", "webhook"] = "inbox"
-    webhook_url: str | None = None
+    webhook_url: bounds.Url | None = None
 
 
 class AuthorityView(msgspec.Struct):

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
+from iris_engine import bounds
+
 __all__ = ["Grievance", "GrievanceMessage"]
 
 
@@ -19,15 +21,15 @@ class Grievance(SQLModel, table=True):
     __tablename__ = "grievance"
 
     case_id: int = Field(foreign_key="case_file.id", primary_key=True)
-    reference: str = Field(max_length=20, unique=True)
+    reference: str = Field(max_length=bounds.REFERENCE, unique=True)
     #: sha256 of the access code (a random 100-bit code: a slow hash adds nothing)
     access_code_hash: str = Field(max_length=64)
     complainant_role: str = Field(max_length=30)
-    language: str = Field(max_length=35)
+    language: str = Field(max_length=bounds.LANGUAGE_TAG)
     origin_country: str = Field(max_length=2)
     destination_country: str = Field(max_length=2)
-    recruiter_lrn: str | None = Field(default=None, max_length=20, index=True)
-    recruiter_name: str | None = Field(default=None, max_length=300)
+    recruiter_lrn: str | None = Field(default=None, max_length=bounds.LRN, index=True)
+    recruiter_name: str | None = Field(default=None, max_length=bounds.ORGANISATION_NAME)
     #: the accreditation case of the recruiter named by LRN, when there is one
     recruiter_case_id: int | None = Field(default=None, foreign_key="case_file.id", index=True)
     allegations: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal, get_args
 import msgspec
 from msgspec import Meta
 
+from iris_engine import bounds
 from iris_engine.cases.schemas import DeadlineView
 from iris_engine.disclosure.schemas import Consents, Country
 
@@ -44,7 +45,6 @@ ALLEGATIONS: tuple[str, ...] = get_args(Allegation)
 CRIMINAL_ALLEGATIONS = frozenset(ALLEGATIONS[:3])
 ComplainantRole = Literal["worker", "job_seeker", "family_member", "representative",
                           "civil_society", "other"]
-ShortText = Annotated[str, Meta(min_length=1, max_length=300)]
 
 
 class Corridor(msgspec.Struct, forbid_unknown_fields=True):
@@ -55,23 +55,25 @@ class Corridor(msgspec.Struct, forbid_unknown_fields=True):
 class NamedRecruiter(msgspec.Struct, forbid_unknown_fields=True):
     """The recruiter complained about: its LRN from the roster, or its name as known."""
 
-    lrn: Annotated[str, Meta(pattern=r"^[A-Z]{2,5}[0-9]{4,12}$")] | None = None
-    name: ShortText | None = None
+    lrn: Annotated[str, Meta(max_length=bounds.LRN, pattern=r"^[A-Z]{2,5}[0-9]{4,12}$")] | None = None
+    name: bounds.OrganisationName | None = None
 
 
 class Fees(msgspec.Struct, forbid_unknown_fields=True):
-    amount: Annotated[str, Meta(pattern=r"^[0-9]{1,12}(\.[0-9]{1,2})?$",
+    amount: Annotated[str, Meta(max_length=bounds.AMOUNT, pattern=r"^[0-9]{1,12}(\.[0-9]{1,2})?$",
                                 description="Decimal amount, e.g. 1500.00")]
-    currency: Annotated[str, Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. NPR")]
+    currency: Annotated[str, Meta(max_length=bounds.CURRENCY, pattern=r"^[A-Z]{3}$",
+                                  description="ISO 4217, e.g. NPR")]
 
 
 class Contact(msgspec.Struct, forbid_unknown_fields=True):
     """Who the complainant is and how to reach them: sealed at rest, never shown to the public."""
 
-    name: ShortText | None = None
-    email: Annotated[str, Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)] | None = None
-    phone: Annotated[str, Meta(pattern=r"^\+?[0-9 ()-]{6,30}$")] | None = None
-    other: Annotated[str, Meta(min_length=1, max_length=500,
+    name: bounds.PersonName | None = None
+    email: Annotated[str, Meta(pattern=rf"^[^@{bounds.BLANK}]+@[^@{bounds.BLANK}]+\.[^@{bounds.BLANK}]+$",
+                               max_length=bounds.EMAIL)] | None = None
+    phone: Annotated[str, Meta(max_length=bounds.PHONE, pattern=r"^\+?[0-9 ()-]{6,30}$")] | None = None
+    other: Annotated[str, Meta(min_length=1, max_length=bounds.CONTACT_OTHER, pattern=bounds.NO_NUL,
                                description="Another way to reach them (app, address)")] | None = None
     preferred_channel: Literal["email", "phone", "other", "messages"] | None = None
 
@@ -80,11 +82,11 @@ class GrievanceFiling(msgspec.Struct, forbid_unknown_fields=True):
     """A grievance, anonymous unless ``contact`` is given."""
 
     complainant_role: ComplainantRole
-    language: Annotated[str, Meta(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+    language: Annotated[str, Meta(max_length=bounds.LANGUAGE_TAG, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
                                   description="BCP 47 language tag, e.g. ne, en, hi")]
     corridor: Corridor
     recruiter: NamedRecruiter
-    narrative: Annotated[str, Meta(min_length=1, max_length=20000)]
+    narrative: Annotated[str, Meta(min_length=1, max_length=bounds.NARRATIVE, pattern=bounds.NO_NUL)]
     allegations: Annotated[list[Allegation], Meta(max_length=11)] = msgspec.field(default_factory=list)
     principles: Annotated[list[Principle], Meta(max_length=7)] = msgspec.field(default_factory=list)
     fees_paid: Fees | None = None
@@ -116,7 +118,7 @@ class GrievanceUpdate(msgspec.Struct):
 
 
 class MessageCreate(msgspec.Struct, forbid_unknown_fields=True):
-    body: Annotated[str, Meta(min_length=1, max_length=10000)]
+    body: Annotated[str, Meta(min_length=1, max_length=bounds.MESSAGE, pattern=bounds.NO_NUL)]
 
 
 class MessageView(msgspec.Struct):

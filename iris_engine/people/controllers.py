@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
+from msgspec import Meta
 
+from iris_engine import bounds
 from iris_engine.cases import Principal
 from iris_engine.people.login import Logins
 from iris_engine.people.registration import Registrations
@@ -23,8 +25,8 @@ _PUBLIC = {"exclude_from_auth": True}
 
 
 class TokenRequest(msgspec.Struct, forbid_unknown_fields=True):
-    email: str
-    password: str
+    email: Annotated[str, Meta(min_length=1, max_length=bounds.EMAIL, pattern=bounds.NO_NUL)]
+    password: bounds.Password
 
 
 class TokenResponse(msgspec.Struct):
@@ -37,14 +39,14 @@ class TokenResponse(msgspec.Struct):
 
 
 class RegistrationUser(msgspec.Struct, forbid_unknown_fields=True):
-    email: str
-    name: str
-    password: str
+    email: bounds.Email
+    name: bounds.PersonName
+    password: Annotated[str, Meta(min_length=10, max_length=bounds.PASSWORD, pattern=bounds.NO_NUL)]
 
 
 class RegistrationOrganisation(msgspec.Struct, forbid_unknown_fields=True):
-    name: str
-    country: str
+    name: bounds.OrganisationName
+    country: bounds.CountryCode
 
 
 class Registration(msgspec.Struct, forbid_unknown_fields=True):

@@ -12,18 +12,24 @@ from litestar import Response, get, post
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
+from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 from litestar.response import Stream
+from msgspec import Meta
 
+from iris_engine import bounds
 from iris_engine.roster.models import Subscription
-from iris_engine.roster.service import CachedPage, Roster, RosterQuery
-from iris_engine.roster.subscriptions import Subscriptions
+from iris_engine.roster.service import CachedPage, PublicStatus, Roster, RosterQuery
+from iris_engine.roster.subscriptions import EMAIL_PATTERN, Subscriptions
 from iris_engine.web.csv_export import csv_chunks
 from iris_engine.web.problems import problem_responses
 
 __all__ = ["SubscriptionView", "roster_handlers", "subscription_view"]
 
-IfNoneMatch = Annotated[str | None, HeaderParameter(name="If-None-Match", required=False)]
+IfNoneMatch = Annotated[str | None, HeaderParameter(name="If-None-Match", required=False,
+                                                     max_length=bounds.ENTITY_TAG,
+                                                     pattern=bounds.NO_NUL)]
+Lrn = Annotated[str, PathParameter(min_length=1, max_length=bounds.LRN, pattern=bounds.NO_NUL,
+                                   description="Certificate number, e.g. IRIS000123")]
 _PUBLIC = {"exclude_from_auth": True}
 #: roster reads may be cached briefly by anyone (the app's default is no-store)
 _CACHEABLE = CacheControlHeader(public=True, max_age=5)
@@ -38,7 +44,7 @@ class RosterItem(msgspec.Struct):
     name: str
     country: str
     countries_of_operation: list[str]
-    status: Literal["accredited", "suspended", "withdrawn", "expired"]
+    status: PublicStatus
     current: bool
     accredited_on: date
     valid_until: date
@@ -47,7 +53,7 @@ class RosterItem(msgspec.Struct):
 
 class RosterPage(msgspec.Struct):
     items: list[RosterItem]
-    #: pass as ``cursor`` for the next page; None on the last
+    #: pass as ``cursor`` for the next page (the LRN of this page's last entry); None on the last
     next_cursor: str | None
     roster_version: int
 
@@ -71,16 +77,20 @@ def _page_response(page: CachedPage, if_none_match: str | None) -> Response[Any]
 
 
 @get("/api/v1/roster", operation_id="searchRoster", tags=["roster"], opt=_PUBLIC,
-     cache_control=_CACHEABLE, responses={**problem_responses(422), **_NOT_MODIFIED})
+     cache_control=_CACHEABLE, responses={**problem_responses(404, 422), **_NOT_MODIFIED})
 async def search_roster(
     roster: NamedDependency[Roster],
     if_none_match: IfNoneMatch = None,
-    q: FromQuery[str | None] = None,
-    lrn: FromQuery[str | None] = None,
-    country: FromQuery[str | None] = None,
-    status: FromQuery[list[str] | None] = None,
-    cursor: FromQuery[str | None] = None,
-    limit: FromQuery[int] = 20,
+    q: Annotated[str | None, QueryParameter(max_length=bounds.SEARCH, pattern=bounds.NO_NUL)] = None,
+    lrn: Annotated[str | None, QueryParameter(max_length=bounds.LRN, pattern=bounds.NO_NUL)] = None,
+    country: Annotated[str | None, QueryParameter(
+        min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$",
+        description="ISO 3166-1 alpha-2, e.g. NP")] = None,
+    status: FromQuery[list[PublicStatus] | None] = None,
+    cursor: Annotated[str | None, QueryParameter(
+        max_length=bounds.LRN, pattern=bounds.NO_NUL,
+        description="next_cursor of the previous page (the LRN of its last entry)")] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=200)] = 20,
 ) -> Response[RosterPage]:
     """Search accredited, suspended, withdrawn and expired recruiters, ordered by name.
 
@@ -94,7 +104,7 @@ async def search_roster(
 
 @get("/api/v1/roster/{lrn:str}", operation_id="getRosterEntry", tags=["roster"], opt=_PUBLIC,
      cache_control=_CACHEABLE, responses={**problem_responses(404), **_NOT_MODIFIED})
-async def get_roster_entry(roster: NamedDependency[Roster], lrn: FromPath[str],
+async def get_roster_entry(roster: NamedDependency[Roster], lrn: Lrn,
                            if_none_match: IfNoneMatch = None) -> Response[RosterEntryDocument]:
     """One recruiter's public entry by certificate number (LRN)."""
     return _page_response(await roster.entry(lrn), if_none_match)
@@ -152,8 +162,11 @@ class RosterChanges(msgspec.Struct):
 
 @get("/api/v1/roster/changes", operation_id="rosterChanges", tags=["roster"], opt=_PUBLIC,
      responses=problem_responses(422))
-async def roster_changes(subscriptions: NamedDependency[Subscriptions], since: FromQuery[int] = 0,
-                         limit: FromQuery[int] = 100) -> RosterChanges:
+async def roster_changes(
+    subscriptions: NamedDependency[Subscriptions],
+    since: Annotated[int, QueryParameter(ge=0, le=bounds.MAX_ID)] = 0,
+    limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+) -> RosterChanges:
     """Status changes on the roster, oldest first, after change number ``since``.
 
     Poll with the last ``next_since``; numbers only grow, and a change is listed once it is
@@ -164,12 +177,22 @@ async def roster_changes(subscriptions: NamedDependency[Subscriptions], since: F
                          next_since=int(rows[-1]["seq"]) if rows else since)  # type: ignore[call-overload]
 
 
-class SubscriptionRequest(msgspec.Struct, forbid_unknown_fields=True):
-    """``channel: webhook`` with an https ``url``, or ``channel: email`` with an ``email``."""
+class WebhookSubscription(msgspec.Struct, forbid_unknown_fields=True, tag_field="channel",
+                          tag="webhook"):
+    """Every change POSTed to ``url``, signed."""
 
-    channel: Literal["webhook", "email"]
-    url: str | None = None
-    email: str | None = None
+    url: bounds.Url
+
+
+class EmailSubscription(msgspec.Struct, forbid_unknown_fields=True, tag_field="channel",
+                        tag="email"):
+    """Every change e-mailed to ``email``, once the address is confirmed."""
+
+    email: Annotated[str, Meta(max_length=bounds.EMAIL, pattern=EMAIL_PATTERN)]
+
+
+#: ``channel: webhook`` with an https ``url``, or ``channel: email`` with an ``email``
+SubscriptionRequest = WebhookSubscription | EmailSubscription
 
 
 class SubscriptionView(msgspec.Struct):
@@ -192,7 +215,7 @@ class SubscriptionView(msgspec.Struct):
 
 
 class TokenBody(msgspec.Struct, forbid_unknown_fields=True):
-    token: str
+    token: Annotated[str, Meta(min_length=1, max_length=bounds.TOKEN, pattern=bounds.NO_NUL)]
 
 
 def subscription_view(sub: Subscription, **extra: Any) -> SubscriptionView:
@@ -205,7 +228,7 @@ def subscription_view(sub: Subscription, **extra: Any) -> SubscriptionView:
 @post("/api/v1/roster/{lrn:str}/subscriptions", operation_id="subscribe", tags=["roster"],
       opt={**_PUBLIC, "rate_limit": "subscription"}, status_code=201,
       responses=problem_responses(404, 422, 429))
-async def subscribe(subscriptions: NamedDependency[Subscriptions], lrn: FromPath[str],
+async def subscribe(subscriptions: NamedDependency[Subscriptions], lrn: Lrn,
                     data: JSONBody[SubscriptionRequest]) -> SubscriptionView:
     """Hear of every status change of this recruiter.
 
@@ -215,12 +238,14 @@ async def subscribe(subscriptions: NamedDependency[Subscriptions], lrn: FromPath
     ``secret`` and a ``token`` to cancel it, both shown only now. An e-mail address first
     receives a token to confirm with.
     """
-    new = await subscriptions.subscribe(lrn, channel=data.channel, url=data.url, email=data.email)
-    detail = ("pending: we POST a signed challenge to your URL; echo its data.challenge as "
-              '{"challenge": "..."} in a 2xx answer, and every status change follows, signed '
-              "(IRIS-Signature)"
-              if data.channel == "webhook" else
-              "pending: confirm with the token we have e-mailed to you")
+    if isinstance(data, WebhookSubscription):
+        new = await subscriptions.subscribe(lrn, channel="webhook", url=data.url)
+        detail = ("pending: we POST a signed challenge to your URL; echo its data.challenge as "
+                  '{"challenge": "..."} in a 2xx answer, and every status change follows, '
+                  "signed (IRIS-Signature)")
+    else:
+        new = await subscriptions.subscribe(lrn, channel="email", email=data.email)
+        detail = "pending: confirm with the token we have e-mailed to you"
     return subscription_view(new.subscription, token=new.token, secret=new.secret, detail=detail)
 
 

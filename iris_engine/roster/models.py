@@ -7,6 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
+from iris_engine import bounds
+
 __all__ = ["RosterChange", "RosterCountry", "RosterEntry", "RosterMeta", "Subscription"]
 
 
@@ -19,10 +21,10 @@ class RosterEntry(SQLModel, table=True):
         Index("ix_roster_status_sort", "status", "name_key", "lrn"),
     )
 
-    lrn: str = Field(primary_key=True, max_length=20)
+    lrn: str = Field(primary_key=True, max_length=bounds.LRN)
     case_id: int = Field(foreign_key="case_file.id", unique=True)
-    name: str = Field(max_length=300)
-    name_key: str = Field(max_length=300)  # lower-cased name: search and sort key
+    name: str = Field(max_length=bounds.ORGANISATION_NAME)
+    name_key: str = Field(max_length=bounds.ORGANISATION_NAME)  # lower-cased: search, sort key
     #: names that look alike share one of these (``iris_engine.names.look_alike_digests``)
     skeleton_digest: str = Field(max_length=64, index=True)
     folded_skeleton_digest: str = Field(max_length=64, index=True)
@@ -39,7 +41,7 @@ class RosterCountry(SQLModel, table=True):
     __tablename__ = "roster_country"
     __table_args__ = (Index("ix_roster_country_lookup", "country", "lrn"),)
 
-    lrn: str = Field(foreign_key="roster_entry.lrn", primary_key=True, max_length=20)
+    lrn: str = Field(foreign_key="roster_entry.lrn", primary_key=True, max_length=bounds.LRN)
     country: str = Field(primary_key=True, max_length=2)
 
 
@@ -59,8 +61,8 @@ class RosterChange(SQLModel, table=True):
     __tablename__ = "roster_change"
 
     seq: int = Field(primary_key=True)
-    lrn: str = Field(foreign_key="roster_entry.lrn", index=True, max_length=20)
-    name: str = Field(max_length=300)
+    lrn: str = Field(foreign_key="roster_entry.lrn", index=True, max_length=bounds.LRN)
+    name: str = Field(max_length=bounds.ORGANISATION_NAME)
     status: str = Field(max_length=20)
     previous_status: str | None = Field(default=None, max_length=20)
     valid_until: date
@@ -77,9 +79,9 @@ class Subscription(SQLModel, table=True):
     topic: str = Field(default="roster.status_changed", index=True, max_length=50)
     #: the recruiter whose status changes are sent (the roster topic only)
     lrn: str | None = Field(default=None, foreign_key="roster_entry.lrn", index=True,
-                            max_length=20)
+                            max_length=bounds.LRN)
     channel: str = Field(max_length=10)  # email | webhook
-    target: str = Field(max_length=2000)  # e-mail address or URL
+    target: str = Field(max_length=bounds.URL)  # e-mail address or URL
     #: HMAC key that signs webhook deliveries (shown once, when subscribing), sealed by the vault
     secret: str | None = None
     #: sha256 of the token that confirms (e-mail) and cancels the subscription

@@ -26,15 +26,16 @@ from iris_engine.store.db import Database
 from iris_engine.store.models import MAX_ID
 from iris_engine.vault import Vault
 
-__all__ = ["CHANNELS", "ROSTER_TOPIC", "NewSubscription", "Subscriptions", "announce",
-           "change_document"]
+__all__ = ["CHANNELS", "EMAIL_PATTERN", "ROSTER_TOPIC", "NewSubscription", "Subscriptions",
+           "announce", "change_document"]
 
 CHANNELS = ("webhook", "email")
 #: a recruiter's roster status changed (a subscription to it names the recruiter)
 ROSTER_TOPIC = "roster.status_changed"
 #: one plain address (no display name, no list, no quoting, no address literal)
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+EMAIL_PATTERN = (r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                 r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(EMAIL_PATTERN)
 
 
 def _hash(token: str) -> str:
@@ -210,10 +211,10 @@ class Subscriptions:
     async def changes(self, since: int, limit: int) -> list[dict[str, object]]:
         errors = []
         if not 0 <= since <= MAX_ID:
-            errors.append(FieldError("/since", "a change number: next_since from the last page, "
+            errors.append(FieldError("/query/since", "a change number: next_since from the last page, "
                                      "or 0"))
         if not 1 <= limit <= 500:
-            errors.append(FieldError("/limit", "between 1 and 500"))
+            errors.append(FieldError("/query/limit", "between 1 and 500"))
         if errors:
             raise InvalidInput("the change-feed query is invalid", errors=errors)
         async with self.db.read() as session:

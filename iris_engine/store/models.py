@@ -9,6 +9,9 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from iris_engine import bounds
+from iris_engine.bounds import MAX_ID
+
 __all__ = [
     "MAX_ID",
     "Case",
@@ -24,17 +27,13 @@ __all__ = [
 ]
 
 
-#: the largest id or sequence number a column holds on every database (PostgreSQL INTEGER)
-MAX_ID = 2**31 - 1
-
-
 class Organisation(SQLModel, table=True):
     __tablename__ = "organisation"
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(index=True, max_length=20)  # recruiter | audit_body | scheme | authority
-    name: str = Field(max_length=300)
-    country: str = Field(max_length=2)
+    name: str = Field(max_length=bounds.ORGANISATION_NAME)
+    country: str = Field(max_length=bounds.COUNTRY)
     created_at: datetime
 
 
@@ -42,8 +41,8 @@ class User(SQLModel, table=True):
     __tablename__ = "app_user"
 
     id: int | None = Field(default=None, primary_key=True)
-    email: str = Field(max_length=320, unique=True)
-    name: str = Field(max_length=200)
+    email: str = Field(max_length=bounds.EMAIL, unique=True)
+    name: str = Field(max_length=bounds.PERSON_NAME)
     password_hash: str = Field(max_length=200)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     roles: str = Field(max_length=200)  # space-separated role names
@@ -68,9 +67,9 @@ class Case(SQLModel, table=True):
     __table_args__ = (Index("ix_case_workflow_state", "workflow", "state"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    workflow: str = Field(max_length=50)
+    workflow: str = Field(max_length=bounds.NAME)
     workflow_version: int
-    state: str = Field(max_length=50)
+    state: str = Field(max_length=bounds.NAME)
     revision: int = 0
     #: the organisation the case is about (a recruiter's application, an authority's
     #: referral); None for a grievance, which belongs to no organisation
@@ -94,12 +93,12 @@ class CaseEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case_file.id")
     seq: int
-    event: str = Field(max_length=50)
-    from_state: str | None = Field(default=None, max_length=50)
-    to_state: str = Field(max_length=50)
+    event: str = Field(max_length=bounds.NAME)
+    from_state: str | None = Field(default=None, max_length=bounds.NAME)
+    to_state: str = Field(max_length=bounds.NAME)
     actor_id: int | None = Field(default=None)
     actor_role: str = Field(max_length=30)
-    reason_code: str | None = Field(default=None, max_length=50)
+    reason_code: str | None = Field(default=None, max_length=bounds.NAME)
     note: str | None = None
     #: a personal note and its salt, sealed by the vault; NULL when there is none or once erased
     note_sealed: str | None = None
@@ -182,7 +181,7 @@ class OutboxMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=64, unique=True)
     channel: str = Field(max_length=10)  # email | webhook
-    destination: str = Field(max_length=2000)  # e-mail address or URL
+    destination: str = Field(max_length=bounds.URL)  # e-mail address or URL
     topic: str = Field(max_length=50)  # e.g. roster.status_changed, case.transition
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     subscription_id: int | None = Field(default=None, foreign_key="subscription.id", index=True)

@@ -1,42 +1,108 @@
 """What Litestar 2 does not say about our API, said once after it writes the OpenAPI document.
 
-- Request bodies refuse unknown members (``forbid_unknown_fields``): their schemas say
-  ``additionalProperties: false``, so clients and fuzzers know.
+- Request bodies are documented with msgspec's own JSON Schema of their types: the same types
+  that decode and validate them, so the document states every constraint the server enforces
+  (Litestar's generator drops some: constraints on list items, tagged unions, closed objects).
 - Authentication is declared per operation (every staff controller names BearerToken); the
   JWT plugin's document-wide requirement would mark the public forms and the roster as
   needing a token, which they do not.
+- What the request gate (``iris_engine.web.edge``) refuses: any operation that takes input may
+  answer 422 (e.g. a NUL character, a repeated parameter), and one that takes a body 415 (not
+  JSON). A query parameter that takes one value says it must be given once.
 - The roster export answers CSV or JSON (``format``), one handler with two media types.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import copy
+from typing import TYPE_CHECKING, Any
 
 import msgspec
-from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, Schema
+from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIResponse, Schema
 from litestar.openapi.spec.enums import OpenAPIType
+
+from iris_engine.web.edge import request_body_types
+from iris_engine.web.problems import PROBLEM_MEDIA_TYPE, describe
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+    from litestar.openapi.spec import Operation, PathItem
 
 __all__ = ["refine"]
 
-
-def _closed_structs(base: type[msgspec.Struct] = msgspec.Struct) -> set[str]:
-    names: set[str] = set()
-    for cls in base.__subclasses__():
-        if getattr(cls, "__struct_config__", None) and cls.__struct_config__.forbid_unknown_fields:
-            names.add(cls.__name__)
-        names |= _closed_structs(cls)
-    return names
+_REF = "#/components/schemas/{name}"
+_METHODS = ("get", "put", "post", "delete", "patch")
+_ONCE = "Give it once: repeated, it is refused (422)."
 
 
-def refine(document: OpenAPI) -> OpenAPI:
-    closed = _closed_structs()
-    for name, schema in (document.components.schemas or {}).items():
-        if name in closed and isinstance(schema, Schema):
-            schema.additional_properties = False
+def _operations(document: OpenAPI) -> dict[tuple[str, str], Operation]:
+    found: dict[tuple[str, str], Operation] = {}
+    for path, item in (document.paths or {}).items():
+        for method in _METHODS:
+            operation = getattr(item, method, None)
+            if operation is not None:
+                found[(path, method)] = operation
+    return found
+
+
+def _document_bodies(app: Litestar, document: OpenAPI) -> None:
+    """Each request body, and the components it refers to, as msgspec's JSON Schema."""
+    bodies = request_body_types(app)
+    if not bodies:
+        return
+    types = list(dict.fromkeys(bodies.values()))
+    schemas, components = msgspec.json.schema_components(types, ref_template=_REF)
+    by_type = dict(zip(types, schemas, strict=True))
+    if document.components.schemas is None:
+        document.components.schemas = {}
+    document.components.schemas.update(components)
+    operations = _operations(document)
+    for (path, method), body_type in bodies.items():
+        operation = operations.get((path, method))
+        if operation is None or operation.request_body is None:
+            continue
+        request_body: Any = operation.request_body
+        for media in (request_body.content or {}).values():
+            media.schema = by_type[body_type]
+
+
+def _problem(document: OpenAPI, status: int) -> OpenAPIResponse | None:
+    """A problem+json response for ``status``, shaped like the ones Litestar documented."""
+    for operation in _operations(document).values():
+        for response in (operation.responses or {}).values():
+            if isinstance(response, OpenAPIResponse) and PROBLEM_MEDIA_TYPE in (response.content or {}):
+                return OpenAPIResponse(description=describe(status),
+                                       content=copy.deepcopy(response.content))
+    return None
+
+
+def _document_refusals(document: OpenAPI) -> None:
+    unprocessable, unsupported = _problem(document, 422), _problem(document, 415)
+    for operation in _operations(document).values():
+        responses = operation.responses if operation.responses is not None else {}
+        parameters: list[Any] = list(operation.parameters or [])
+        if (parameters or operation.request_body is not None) and unprocessable is not None:
+            responses.setdefault("422", unprocessable)
+        if operation.request_body is not None and unsupported is not None:
+            responses.setdefault("415", unsupported)
+        for parameter in parameters:
+            schema = parameter.schema
+            many = isinstance(schema, Schema) and (
+                schema.type == OpenAPIType.ARRAY
+                or any(isinstance(s, Schema) and s.type == OpenAPIType.ARRAY
+                       for s in schema.one_of or []))
+            if parameter.param_in == "query" and not many:
+                parameter.description = f"{parameter.description or ''} {_ONCE}".strip()
+
+
+def refine(app: Litestar) -> OpenAPI:
+    document = app.openapi_schema
+    _document_bodies(app, document)
+    _document_refusals(document)
     document.security = None
-    export: Any = document.paths.get("/api/v1/roster/export") if document.paths else None
+    export: PathItem | None = document.paths.get("/api/v1/roster/export") if document.paths else None
     if export is not None and export.get is not None:
-        ok = export.get.responses["200"]
+        ok: Any = (export.get.responses or {})["200"]
         ok.description = "The roster: CSV (format=csv, the default) or JSON (format=json)"
         ok.content = {
             "text/csv": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING)),

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from litestar.types import ExceptionHandlersMap
 
 __all__ = [
-    "BEARER_CHALLENGE", "PROBLEM_MEDIA_TYPE", "Problem", "ProblemField", "exception_handlers",
-    "problem_responses",
+    "BEARER_CHALLENGE", "PROBLEM_MEDIA_TYPE", "Problem", "ProblemField", "describe",
+    "exception_handlers", "msgspec_error_field", "problem_responses",
 ]
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -51,10 +51,16 @@ _DESCRIPTIONS = {
     403: "Your role or organisation may not do this",
     404: "Not found",
     409: "Conflict: stale revision or event not allowed in the current state",
+    415: "The body is not JSON (send Content-Type: application/json)",
     422: "Invalid input or an unmet condition; errors[] locates each problem by JSON pointer",
     429: "Too many requests",
     500: "Internal error",
 }
+
+
+def describe(status: int) -> str:
+    """What a problem answer with this status means, as the OpenAPI says it."""
+    return _DESCRIPTIONS.get(status, "Error")
 
 
 def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
@@ -108,12 +114,24 @@ def _body_pointer(exc: ValidationException, key: str, message: str) -> str:
     return "".join(f"/{_escape(s)}" for s in segments)
 
 
+def msgspec_error_field(message: str) -> FieldError:
+    """A msgspec validation error (``Expected `int`, got `str` - at `$.a[0]```) as a field error
+    whose pointer locates the value in the document that was validated."""
+    found = _PATH.search(message)
+    segments = [a or b for a, b in _SEGMENT.findall(found.group(1))] if found else []
+    text = message[:found.start()] if found else message
+    named = _NAMED_FIELD.match(text)
+    if named:  # the error is about a member of the object at the path
+        segments.append(named.group(1))
+    return FieldError("".join(f"/{_escape(s)}" for s in segments) or "/", text)
+
+
 def _from_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
     fields = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
             key = str(item.get("key") or "")
-            source = item.get("source")
+            source = getattr(item.get("source"), "value", item.get("source"))  # a ParamType
             message = str(item.get("message", "invalid"))
             if source == "body":
                 fields.append(FieldError(_body_pointer(exc, key, message) or "/", message))

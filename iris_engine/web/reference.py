@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import MediaType, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody, PathParameter
 
+from iris_engine import bounds
 from iris_engine.documents import CodeLibrary
 from iris_engine.errors import NotFound
 from iris_engine.web.problems import ProblemField, problem_responses
@@ -16,6 +17,15 @@ from iris_engine.workflow import WorkflowCatalog
 __all__ = ["reference_handlers"]
 
 _PUBLIC = {"exclude_from_auth": True}
+WorkflowName = Annotated[str, PathParameter(min_length=1, max_length=bounds.NAME,
+                                            pattern=bounds.NAME_PATTERN)]
+#: a code of conduct's name and version (together ``iris-standard/1.2``) and a schema file
+CodeName = Annotated[str, PathParameter(min_length=1, max_length=bounds.NAME,
+                                        pattern=bounds.NAME_PATTERN)]
+CodeVersion = Annotated[str, PathParameter(min_length=1, max_length=bounds.NAME,
+                                           pattern=bounds.NAME_PATTERN)]
+SchemaFile = Annotated[str, PathParameter(min_length=1, max_length=bounds.SCHEMA_FILE,
+                                          pattern=bounds.NAME_PATTERN)]
 
 
 @get("/api/v1/workflows", operation_id="listWorkflows", tags=["reference"], opt=_PUBLIC)
@@ -28,7 +38,7 @@ async def list_workflows(catalog: NamedDependency[WorkflowCatalog]) -> list[dict
 @get("/api/v1/workflows/{name:str}", operation_id="getWorkflow", tags=["reference"],
      opt=_PUBLIC, responses=problem_responses(404))
 async def get_workflow(catalog: NamedDependency[WorkflowCatalog],
-                       name: FromPath[str]) -> dict[str, Any]:
+                       name: WorkflowName) -> dict[str, Any]:
     """The latest version of a workflow: states, transitions, roles, reason codes."""
     spec = catalog.machine(name).spec
     return {
@@ -48,7 +58,7 @@ async def get_workflow(catalog: NamedDependency[WorkflowCatalog],
      tags=["reference"], opt=_PUBLIC, media_type=MediaType.TEXT,
      responses=problem_responses(404))
 async def get_workflow_diagram(catalog: NamedDependency[WorkflowCatalog],
-                               name: FromPath[str]) -> str:
+                               name: WorkflowName) -> str:
     """A Mermaid state diagram of the latest version."""
     return catalog.machine(name).mermaid()
 
@@ -63,8 +73,8 @@ async def list_codes(codes: NamedDependency[CodeLibrary]) -> list[dict[str, Any]
 @get("/api/v1/codes-of-conduct/{code:str}/{version:str}/schemas/{file:str}",
      operation_id="getCodeOfConductSchema", tags=["reference"], opt=_PUBLIC,
      media_type="application/schema+json", responses=problem_responses(404))
-async def get_code_schema(codes: NamedDependency[CodeLibrary], code: FromPath[str],
-                          version: FromPath[str], file: FromPath[str]) -> dict[str, Any]:
+async def get_code_schema(codes: NamedDependency[CodeLibrary], code: CodeName,
+                          version: CodeVersion, file: SchemaFile) -> dict[str, Any]:
     """One JSON Schema (the envelope or a principle) of a code of conduct."""
     found = codes.get(f"{code}/{version}")
     if file not in found.schemas:
@@ -75,9 +85,9 @@ async def get_code_schema(codes: NamedDependency[CodeLibrary], code: FromPath[st
 @post("/api/v1/codes-of-conduct/{code:str}/{version:str}/validate",
       operation_id="validateSelfAssessment", tags=["reference"], opt=_PUBLIC, status_code=200,
       responses=problem_responses(404, 422))
-async def validate_document(codes: NamedDependency[CodeLibrary], code: FromPath[str],
-                            version: FromPath[str],
-                            data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
+async def validate_document(codes: NamedDependency[CodeLibrary], code: CodeName,
+                            version: CodeVersion,
+                            data: JSONBody[bounds.JsonObject]) -> dict[str, Any]:
     """Check a self-assessment without submitting it: every problem, by principle and pointer."""
     errors = codes.get(f"{code}/{version}").validate(data)
     return {"valid": not errors,

@@ -484,11 +484,11 @@ async def test_subscription_validation_writes_nothing(world: World, cast: Cast) 
         ({"channel": "webhook", "url": ""}, "/url"),
         ({"channel": "webhook", "url": "ftp://hooks.example.org/x"}, "/url"),
         ({"channel": "webhook", "url": "https://user:pw@hooks.example.org/x"}, "/url"),
-        ({"channel": "webhook", "url": "https://hooks.example.org/x", "email": "a@b.org"}, "/url"),
+        ({"channel": "webhook", "url": "https://hooks.example.org/x", "email": "a@b.org"}, "/email"),
         ({"channel": "email", "email": "not-an-address"}, "/email"),
         ({"channel": "email", "email": "two@@example.org"}, "/email"),
         ({"channel": "email"}, "/email"),
-        ({"channel": "email", "email": "a@b.org", "url": "https://hooks.example.org/x"}, "/email"),
+        ({"channel": "email", "email": "a@b.org", "url": "https://hooks.example.org/x"}, "/url"),
         ({"channel": "ftp", "url": "ftp://hooks.example.org/x"}, "/channel"),
     ]
     for body, pointer in bad:
@@ -633,8 +633,8 @@ async def test_change_feed(world: World, cast: Cast) -> None:
     r = await world.client.get("/api/v1/roster/changes", params={"since": seqs[-1]})
     assert r.status_code == 200 and r.json() == {"changes": [], "next_since": seqs[-1]}
 
-    for params, pointer in (({"since": -1}, "/since"), ({"limit": 0}, "/limit"),
-                            ({"limit": 501}, "/limit")):
+    for params, pointer in (({"since": -1}, "/query/since"), ({"limit": 0}, "/query/limit"),
+                            ({"limit": 501}, "/query/limit")):
         r = await world.client.get("/api/v1/roster/changes", params=params)
         assert r.status_code == 422, params
         assert r.headers["content-type"].startswith("application/problem+json")

@@ -41,6 +41,9 @@ async def test_search_filters_and_pagination(world: World, cast: Cast) -> None:
         if cursor is None:
             break
     assert sorted(seen) == sorted([*lrns, other_lrn]) and len(set(seen)) == 4
+    # a cursor names the last entry seen; one that names no entry is refused, not ignored
+    r = await roster.get("/api/v1/roster", params={"limit": 1, "cursor": "LRN99999999"})
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
     names = [(await roster.get(f"/api/v1/roster/{lrn}")).json()["entry"]["name"] for lrn in seen]
     assert names == sorted(names, key=str.casefold)
 
@@ -70,8 +73,10 @@ async def test_status_filter_and_history_entries(world: World, cast: Cast) -> No
 
 
 async def test_invalid_queries_are_422(world: World) -> None:
+    # a cursor naming no entry is a 404 (see test_search_filters_and_pages); one too long for an
+    # LRN is malformed
     for params in ({"status": "pending"}, {"country": "Nepal"}, {"limit": 0}, {"limit": 201},
-                   {"cursor": "garbage!!"}):
+                   {"cursor": "g" * 21}):
         r = await world.client.get("/api/v1/roster", params=params)
         assert r.status_code == 422, params
         assert r.headers["content-type"].startswith("application/problem+json")

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Response, get, post
+from litestar import get, post
+from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
+from iris_engine import bounds
 from iris_engine.audit.anchors import ANCHOR_TOPIC
 from iris_engine.audit.service import AuditTrail
 from iris_engine.audit.signing import ALGORITHM
@@ -58,12 +60,13 @@ class AuditAnchorKey(msgspec.Struct):
 class AnchorSubscriptionRequest(msgspec.Struct, forbid_unknown_fields=True):
     """An https ``url`` that accepts POST."""
 
-    url: str
+    url: bounds.Url
 
 
 @get("/api/v1/audit/anchors/latest", operation_id="getLatestAuditAnchor", tags=["audit"],
-     opt=_PUBLIC, responses=problem_responses(404))
-async def latest_anchor(audit_trail: NamedDependency[AuditTrail]) -> Response[AuditAnchorDocument]:
+     opt=_PUBLIC, cache_control=CacheControlHeader(public=True, max_age=60),
+     responses=problem_responses(404))
+async def latest_anchor(audit_trail: NamedDependency[AuditTrail]) -> AuditAnchorDocument:
     """The latest audit anchor: a signed digest of every case's chain head and the case count.
 
     Taken every IRIS_ANCHOR_INTERVAL_SECONDS; 404 until the first is taken.
@@ -71,8 +74,7 @@ async def latest_anchor(audit_trail: NamedDependency[AuditTrail]) -> Response[Au
     anchor = await audit_trail.latest_anchor()
     if anchor is None:
         raise NotFound("no audit anchor has been taken yet")
-    return Response(AuditAnchorDocument(**anchor.document()),
-                    headers={"Cache-Control": "public, max-age=60"})
+    return AuditAnchorDocument(**anchor.document())
 
 
 @get("/api/v1/audit/anchors/key", operation_id="getAuditAnchorKey", tags=["audit"], opt=_PUBLIC)

@@ -62,7 +62,7 @@ class RegistrationReceived(msgspec.Struct):
 
 
 class RegistrationConfirmation(msgspec.Struct, forbid_unknown_fields=True):
-    token: str
+    token: Annotated[str, Meta(min_length=1, max_length=bounds.TOKEN, pattern=bounds.NO_NUL)]
 
 
 class Registered(msgspec.Struct):
@@ -71,8 +71,8 @@ class Registered(msgspec.Struct):
 
 
 class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
-    current_password: str
-    new_password: str
+    current_password: bounds.Password
+    new_password: bounds.Password
 
 
 class Me(msgspec.Struct):

@@ -72,8 +72,12 @@ async def test_the_ticker_anchors_every_interval_and_publishes_each(world: World
                                     json={"url": receiver.url})
         assert r.status_code == 201, r.text
         sub = r.json()
-        assert (sub["topic"], sub["lrn"], sub["status"]) == ("audit.anchor", None, "active")
+        assert (sub["topic"], sub["lrn"], sub["status"]) == ("audit.anchor", None, "pending")
         receiver.secret = sub["secret"]
+        # like every webhook, it hears of nothing before it has echoed its challenge
+        challenged = await world.ticker.outbox.run_once()
+        assert challenged.delivered == 1 and len(receiver.challenges) == 1
+        assert receiver.challenges[0].payload["data"]["topic"] == "audit.anchor"
 
         report = await world.tick()
         assert report.anchor is not None and report.anchor.seq == 1

@@ -87,7 +87,7 @@ async def test_the_ticker_anchors_every_interval_and_publishes_each(world: World
         assert delivery.signature_valid and delivery.headers["iris-topic"] == "audit.anchor"
 
         r = await world.client.get("/api/v1/audit/anchors/latest")
-        assert r.status_code == 200 and r.headers["cache-control"] == "public, max-age=60"
+        assert r.status_code == 200 and r.headers["cache-control"] == "max-age=60, public"
         latest = r.json()
         assert delivery.payload["data"] == latest == report.anchor.document()
         key = (await world.client.get("/api/v1/audit/anchors/key")).json()

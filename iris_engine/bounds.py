@@ -33,10 +33,13 @@ __all__ = [
     "NAME",
     "NAME_PATTERN",
     "NARRATIVE",
+    "NEW_PASSWORD_MAX",
+    "NEW_PASSWORD_MIN",
     "NOTE",
     "NO_NUL",
     "ORGANISATION_NAME",
     "PASSWORD",
+    "PATTERN_WORDS",
     "PERSON_NAME",
     "PHONE",
     "PURPOSE",
@@ -51,6 +54,7 @@ __all__ = [
     "Email",
     "JsonObject",
     "Name",
+    "NewPassword",
     "OrganisationName",
     "Password",
     "PersonName",
@@ -84,6 +88,10 @@ CODE_OF_CONDUCT = 50
 SCHEMA_FILE = 100
 #: a password (argon2 hashes any length; this bounds the work a log-in can cost)
 PASSWORD = 1024
+#: a password being chosen: long enough to resist guessing, short enough for any passphrase
+#: (ASVS 2.1.1, 2.1.2); people.password_policy also refuses common and guessable ones
+NEW_PASSWORD_MIN = 10
+NEW_PASSWORD_MAX = 128
 #: the grievance access code given at filing, e.g. 20H6K-CBBQR-7BN5P-DGX63
 ACCESS_CODE = 64
 #: a subscription's confirm/cancel token
@@ -124,6 +132,13 @@ BLANK = r"\s\x00-\x20\x7f-\x9f\ufeff"
 SOME_TEXT = rf"^[^\x00]*[^{BLANK}][^\x00]*$"
 #: a workflow's, state's, event's or code's name: letters, digits, ``_``, ``.``, ``-``
 NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
+#: what each pattern above means, in words a person can act on (a refusal says this, not the
+#: regular expression)
+PATTERN_WORDS = {
+    NO_NUL: "must not contain a NUL character",
+    SOME_TEXT: "has no visible character",
+    NAME_PATTERN: "letters, digits, _, . or - only",
+}
 
 CountryCode = Annotated[str, Meta(min_length=COUNTRY, max_length=COUNTRY, pattern=r"^[A-Z]{2}$",
                                   description="ISO 3166-1 alpha-2, e.g. NP")]
@@ -135,12 +150,14 @@ OrganisationName = Annotated[str, Meta(min_length=1, max_length=ORGANISATION_NAM
                                         pattern=SOME_TEXT)]
 Name = Annotated[str, Meta(min_length=1, max_length=NAME, pattern=NAME_PATTERN)]
 Password = Annotated[str, Meta(min_length=1, max_length=PASSWORD, pattern=NO_NUL)]
+NewPassword = Annotated[str, Meta(min_length=NEW_PASSWORD_MIN, max_length=NEW_PASSWORD_MAX,
+                                  pattern=NO_NUL)]
 AccessCode = Annotated[str, Meta(min_length=1, max_length=ACCESS_CODE, pattern=NO_NUL)]
 #: an http(s) URL with a host, an optional port (1-65535) and no credentials; the server's
 #: setting IRIS_WEBHOOK_ALLOW_PRIVATE says whether plain http and private hosts are taken too
 Url = Annotated[str, Meta(
     min_length=1, max_length=URL,
-    pattern=r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
+    pattern=r"^https?://(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]{2,45}\])"
             r"(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}"
             r"|[1-9][0-9]{0,3}))?(?:[/?#][^" + BLANK + "]*)?$",
     description="An https URL that accepts POST, whose host is a public address (a server "

@@ -41,7 +41,7 @@ class TokenResponse(msgspec.Struct):
 class RegistrationUser(msgspec.Struct, forbid_unknown_fields=True):
     email: bounds.Email
     name: bounds.PersonName
-    password: Annotated[str, Meta(min_length=10, max_length=bounds.PASSWORD, pattern=bounds.NO_NUL)]
+    password: bounds.NewPassword
 
 
 class RegistrationOrganisation(msgspec.Struct, forbid_unknown_fields=True):
@@ -72,7 +72,7 @@ class Registered(msgspec.Struct):
 
 class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
     current_password: bounds.Password
-    new_password: bounds.Password
+    new_password: bounds.NewPassword
 
 
 class Me(msgspec.Struct):

@@ -18,11 +18,12 @@ from functools import cache
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
+from iris_engine import bounds
+
 __all__ = ["MAX_PASSWORD_LENGTH", "MIN_PASSWORD_LENGTH", "password_problem"]
 
-MIN_PASSWORD_LENGTH = 10
-#: long enough for any passphrase; bounds the work hashing costs (ASVS 2.1.2)
-MAX_PASSWORD_LENGTH = 128
+MIN_PASSWORD_LENGTH = bounds.NEW_PASSWORD_MIN
+MAX_PASSWORD_LENGTH = bounds.NEW_PASSWORD_MAX
 #: zxcvbn's score 3: about 10^8 guesses or more, "safely unguessable" online and a fair
 #: defence against an offline attack on a slow hash
 _MIN_SCORE = 3

@@ -17,6 +17,7 @@ import msgspec
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from iris_engine import bounds
 from iris_engine.errors import FieldError
 
 __all__ = ["body_errors"]
@@ -46,7 +47,7 @@ def _words(error: ValidationError) -> str:
     return {
         "maxLength": f"at most {value} characters",
         "minLength": f"at least {value} characters" if value != 1 else "must not be empty",
-        "pattern": f"must match the pattern {value}",
+        "pattern": bounds.PATTERN_WORDS.get(str(value), f"must match the pattern {value}"),
         "type": f"must be of type {value}",
         "enum": "one of: " + ", ".join(map(str, value)) if isinstance(value, list) else "",
         "const": f"must be {value!r}",

@@ -78,7 +78,10 @@ async def test_every_answer_carries_the_security_headers(world: World, cast: Cas
         await c.get("/api/v1/grievances/GRV-00000-00000", headers={"IRIS-Access-Code": "x"}),
         await c.get("/api/v1/me"),  # 401 from the auth middleware
         await c.delete("/api/v1/roster"),  # 405
-        await c.post("/api/v1/auth/token", content=b"{not json"),  # 400
+        await c.post("/api/v1/auth/token", content=b"{not json",
+                     headers={"Content-Type": "application/json"}),  # 400
+        await c.post("/api/v1/auth/token", content=b"email=x",
+                     headers={"Content-Type": "text/plain"}),  # 415 from the request gate
         await c.post("/api/v1/auth/token", json={"email": "x@example.org"}),  # 422
         await cast.recruiter.get("/api/v1/authorities"),  # 403
         await c.options("/api/v1/roster"),
@@ -89,7 +92,7 @@ async def test_every_answer_carries_the_security_headers(world: World, cast: Cas
         await c.get("/schema/nowhere"),  # Litestar's HTML 404 for the docs
     ]
     statuses = {r.status_code for r in answers}
-    assert statuses >= {200, 201, 204, 304, 400, 401, 403, 404, 405, 422}, statuses
+    assert statuses >= {200, 201, 204, 304, 400, 401, 403, 404, 405, 415, 422}, statuses
     for r in answers:
         assert_secured(r)
 

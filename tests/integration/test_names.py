@@ -62,7 +62,8 @@ HIDDEN = {
 @pytest.mark.parametrize("name", list(HIDDEN.values()), ids=list(HIDDEN))
 async def test_hidden_or_reordering_characters_are_refused(world: World, name: str) -> None:
     message = _refused_at(await _register(world, name), "/organisation/name")
-    assert "no visible character" in message or "remove U+" in message
+    # a NUL is refused by the request gate before any rule reads the name
+    assert any(words in message for words in ("no visible character", "remove U+", "NUL"))
     # the same rules hold for the person's name, and nothing was written
     _refused_at(await _register(world, "Lotus Manpower", person=name), "/user/name")
     assert (await world.client.get("/api/v1/roster")).json()["items"] == []

@@ -85,7 +85,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app = Litestar(
         route_handlers=[*domain_routes, AuthorityController, *roster_handlers, *people_handlers,
                         *audit_handlers, *reference_handlers],
-        middleware=[edge(), public_forms_limit(settings)],
+        # the limit first: a refused flood costs no parsing
+        middleware=[public_forms_limit(settings), edge()],
         stores={RATE_LIMIT_STORE: rate_limit_store(settings, services.db)},
         dependencies={
             "services": _constant(services),

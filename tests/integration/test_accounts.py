@@ -20,7 +20,7 @@ from sqlmodel import col
 
 from iris_engine.app import create_app
 from iris_engine.services import build_services
-from iris_engine.store.models import Organisation, OutboxMessage, User
+from iris_engine.store.models import Organisation, OutboxMessage, StoreEntry, User
 from tests.integration.conftest import PASSWORD, Actor, Cast, World, assert_problem
 
 ME = "/api/v1/me"
@@ -362,11 +362,15 @@ async def _two_instances_count_one_limit(world: World, host: str) -> list[int]:
     {"public_rate_limit_per_minute": 3, "rate_limit_store": "memory"},
 ], indirect=True, ids=["database", "memory"])
 async def test_instances_over_one_database_share_the_rate_limit(world: World) -> None:
-    codes = await _two_instances_count_one_limit(world, f"2001:db8::{secrets.token_hex(2)}")
+    address = f"2001:db8::{secrets.token_hex(2)}"
+    codes = await _two_instances_count_one_limit(world, address)
     if world.settings.rate_limit_store == "memory":  # each process counts alone
         assert codes == [401] * 5, codes
     else:
         assert codes == [401, 401, 401, 429, 429], codes
+        async with world.services.db.read() as session:
+            keys = list(await session.scalars(select(StoreEntry.key)))
+        assert keys and not [k for k in keys if address in k]  # no client address in clear
 
 
 def _redis_url() -> str:

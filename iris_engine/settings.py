@@ -135,7 +135,7 @@ class Settings:
         metadata={"doc": "How long a new webhook subscription has to answer its challenge (a "
                   "signed webhook.verify POST whose data.challenge it must echo as "
                   "{\"challenge\": ...}). The challenge is retried with the outbox back-off "
-                  "until then (or IRIS_OUTBOX_MAX_ATTEMPTS); unanswered, the subscription "
+                  "until then, beyond IRIS_OUTBOX_MAX_ATTEMPTS; unanswered, the subscription "
                   "expires. Nothing is sent to a webhook before it answers."},
     )
 

@@ -166,17 +166,26 @@ class OutboxRelay:
                 )
                 attempts = message.attempts + 1
                 error = outcome.error
+                # a webhook's challenge is retried until its verify_by (the subscriber was
+                # promised that long), however many attempts that takes; it expires only then
+                challenge_until = (message.verify_by if message.topic == VERIFY_TOPIC
+                                   and message.verify_by is not None
+                                   and now < message.verify_by else None)
                 if error is None:
                     values: dict[str, Any] = {"status": "delivered", "delivered_at": now,
                                               "last_error": None}
                     report.delivered += 1
-                elif outcome.final or attempts >= self.settings.outbox_max_attempts:
+                elif outcome.final or (attempts >= self.settings.outbox_max_attempts
+                                       and challenge_until is None):
                     values = {"status": "dead", "last_error": error}
                     report.dead += 1
                     log.warning("outbox message %s is dead after %s attempts: %s",
                                 message.id, attempts, error)
                 else:
-                    values = {"next_attempt_at": now + self.backoff(attempts), "last_error": error}
+                    retry_at = now + self.backoff(attempts)
+                    if challenge_until is not None:  # one last try when the window closes
+                        retry_at = min(retry_at, challenge_until + timedelta(seconds=1))
+                    values = {"next_attempt_at": retry_at, "last_error": error}
                     report.retrying += 1
                 recorded = cast("CursorResult[Any]", await session.execute(mine.values(
                     attempts=attempts, claimed_by=None, claimed_until=None, **values)))

@@ -403,16 +403,26 @@ async def test_a_cancelled_pending_webhook_is_not_challenged(world: World, cast:
 
 
 @pytest.mark.parametrize("settings_overrides", [{"outbox_max_attempts": 2}], indirect=True)
-async def test_a_challenge_out_of_attempts_expires_its_subscription(
+async def test_a_challenge_outlives_the_outbox_attempt_limit_until_its_window_closes(
         world: World, cast: Cast) -> None:
+    """The subscriber was promised until ``verify_by``: a receiver down for a few hours must
+    not lose its subscription because the outbox's attempt limit ran out first."""
     _, lrn = await accredited_lrn(cast)
+    limit = world.settings.outbox_max_attempts
     async with WebhookReceiver(world.clock, fail_first=0, answer_challenges=False) as receiver:
         r = await world.client.post(f"/api/v1/roster/{lrn}/subscriptions",
                                     json={"channel": "webhook", "url": receiver.url})
         sub = r.json()
-        for _ in range(3):
+        for _ in range(limit + 2):
             await world.tick()
-            world.clock.advance(minutes=10)
-    assert len(receiver.challenges) == 2
-    assert await subscription_status(world, sub["id"]) == "expired"
+            world.clock.advance(hours=1)
+        assert len(receiver.challenges) > limit
+        assert await subscription_status(world, sub["id"]) == "pending"
+        receiver.answer_challenges = True  # back in time: the next retry makes it active
+        for _ in range(12):
+            world.clock.advance(hours=2)
+            await world.tick()
+            if await subscription_status(world, sub["id"]) == "active":
+                break
+    assert await subscription_status(world, sub["id"]) == "active"
 

@@ -23,7 +23,13 @@ __all__ = [
     "TooManyAttempts",
     "UnsupportedMediaType",
     "WorkflowDefinitionError",
+    "pointer_segment",
 ]
+
+
+def pointer_segment(segment: object) -> str:
+    """One reference token of a JSON pointer, escaped (RFC 6901: ``~`` and ``/``)."""
+    return str(segment).replace("~", "~0").replace("/", "~1")
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from iris_engine import bounds
-from iris_engine.errors import FieldError
+from iris_engine.errors import FieldError, pointer_segment
 
 __all__ = ["body_errors"]
 
@@ -26,12 +26,8 @@ _BRANCHING = frozenset({"anyOf", "oneOf"})
 _SELECTORS = frozenset({"const", "enum"})
 
 
-def _escape(segment: object) -> str:
-    return str(segment).replace("~", "~0").replace("/", "~1")
-
-
 def _pointer(path: Any) -> str:
-    return "".join(f"/{_escape(s)}" for s in path)
+    return "".join(f"/{pointer_segment(s)}" for s in path)
 
 
 @cache
@@ -81,11 +77,11 @@ def _fields(error: ValidationError) -> list[FieldError]:
             return [field for sub in chosen for field in _fields(sub)]
     if error.validator == "required" and isinstance(error.instance, dict):
         required: list[str] = list(error.validator_value)  # type: ignore[arg-type]
-        return [FieldError(f"{base}/{_escape(name)}", "required")
+        return [FieldError(f"{base}/{pointer_segment(name)}", "required")
                 for name in required if name not in error.instance]
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         known = set(error.schema.get("properties", {})) if isinstance(error.schema, dict) else set()
-        return [FieldError(f"{base}/{_escape(name)}", "not a member of this object")
+        return [FieldError(f"{base}/{pointer_segment(name)}", "not a member of this object")
                 for name in error.instance if name not in known]
     return [FieldError(base or "/", _words(error))]
 

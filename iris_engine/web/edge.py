@@ -36,7 +36,13 @@ from litestar.middleware import DefineMiddleware
 from litestar.params import BodyKwarg, QueryParameter
 
 from iris_engine.bounds import DOCUMENT_KEY, DOCUMENT_TEXT, MAX_DEPTH
-from iris_engine.errors import FieldError, InvalidInput, MalformedRequest, UnsupportedMediaType
+from iris_engine.errors import (
+    FieldError,
+    InvalidInput,
+    MalformedRequest,
+    UnsupportedMediaType,
+    pointer_segment,
+)
 from iris_engine.web.bodies import body_errors
 
 if TYPE_CHECKING:
@@ -50,10 +56,6 @@ __all__ = ["MAX_DEPTH", "edge", "request_body_types"]
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _UNSTORABLE_MESSAGE = "contains a NUL character or an unpaired surrogate, which cannot be stored"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-
-
-def _escape(segment: str) -> str:
-    return segment.replace("~", "~0").replace("/", "~1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,12 +105,12 @@ def _check_parameters(scope: Scope, expects: _Expects) -> None:
     connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
     for name, value in (scope.get("path_params") or {}).items():
         if isinstance(value, str):
-            _check_text(value, f"/path/{_escape(name)}", errors)
+            _check_text(value, f"/path/{pointer_segment(name)}", errors)
     if not errors and "\x00" in scope["path"]:  # in a part of the path that is no parameter
         errors.append(FieldError("/path", _UNSTORABLE_MESSAGE))
     query = connection.query_params
     for name in query:
-        pointer = f"/query/{_escape(name)}"
+        pointer = f"/query/{pointer_segment(name)}"
         _check_text(name, pointer, errors)
         values = query.getall(name)
         for value in values:
@@ -119,7 +121,7 @@ def _check_parameters(scope: Scope, expects: _Expects) -> None:
             errors.append(FieldError(pointer, "give this parameter once; it takes one value"))
     for raw_name, raw_value in scope["headers"]:
         if b"\x00" in raw_value:
-            errors.append(FieldError(f"/header/{_escape(raw_name.decode('latin-1').lower())}",
+            errors.append(FieldError(f"/header/{pointer_segment(raw_name.decode('latin-1').lower())}",
                                      _UNSTORABLE_MESSAGE))
     if errors:
         raise InvalidInput("the request's parameters cannot be accepted", errors=errors)
@@ -139,7 +141,7 @@ def _walk(value: Any, pointer: str, depth: int, errors: list[FieldError]) -> Non
         return
     if isinstance(value, dict):
         for key, item in value.items():
-            child = f"{pointer}/{_escape(key)}"
+            child = f"{pointer}/{pointer_segment(key)}"
             _check_text(key, child, errors)
             if len(key) > DOCUMENT_KEY:
                 errors.append(FieldError(child, f"a member name of at most {DOCUMENT_KEY} characters"))

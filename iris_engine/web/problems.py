@@ -11,7 +11,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
-from iris_engine.errors import ApplicationError, FieldError
+from iris_engine.errors import ApplicationError, FieldError, pointer_segment
 
 if TYPE_CHECKING:
     from litestar.types import ExceptionHandlersMap
@@ -95,10 +95,6 @@ _SEGMENT = re.compile(r"\.([^.\[`]+)|\[(\d+)\]")
 _NAMED_FIELD = re.compile(r"^Object (?:missing required|contains unknown) field `([^`]+)`")
 
 
-def _escape(segment: str) -> str:
-    return segment.replace("~", "~0").replace("/", "~1")
-
-
 def _body_pointer(exc: ValidationException, key: str, message: str) -> str:
     """An RFC 6901 pointer into the request body. msgspec's own path (the exception's cause,
     e.g. ``$.data.corridor.origin`` where ``data`` is the handler's parameter) is exact; the
@@ -111,7 +107,7 @@ def _body_pointer(exc: ValidationException, key: str, message: str) -> str:
     named = _NAMED_FIELD.match(message)
     if named:  # the error is about a member of the object at the path
         segments.append(named.group(1))
-    return "".join(f"/{_escape(s)}" for s in segments)
+    return "".join(f"/{pointer_segment(s)}" for s in segments)
 
 
 def msgspec_error_field(message: str) -> FieldError:
@@ -123,7 +119,7 @@ def msgspec_error_field(message: str) -> FieldError:
     named = _NAMED_FIELD.match(text)
     if named:  # the error is about a member of the object at the path
         segments.append(named.group(1))
-    return FieldError("".join(f"/{_escape(s)}" for s in segments) or "/", text)
+    return FieldError("".join(f"/{pointer_segment(s)}" for s in segments) or "/", text)
 
 
 def _from_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:

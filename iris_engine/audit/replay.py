@@ -45,7 +45,7 @@ def _opening(case: Case, first: CaseEvent, spec: WorkflowSpec) -> list[str]:
 def _transitions(events: Sequence[CaseEvent], spec: WorkflowSpec) -> list[str]:
     """Each event after the opening must be a transition of the case's workflow version, from
     the state the one before left."""
-    for before, event in pairwise(events):
+    for k, (before, event) in enumerate(pairwise(events), start=1):
         if event.from_state != before.to_state:
             return [f"event #{event.seq} {event.event!r} starts from {event.from_state!r}, but "
                     f"event #{before.seq} left the case in {before.to_state!r}"]
@@ -53,10 +53,22 @@ def _transitions(events: Sequence[CaseEvent], spec: WorkflowSpec) -> list[str]:
         if transition is None:
             return [f"event #{event.seq} {event.event!r} from {event.from_state!r} is no "
                     f"transition of {spec.name} v{spec.version}"]
-        if (transition.dest or event.from_state) != event.to_state:
+        expected = (_state_before(events[:k], transition.back_from)
+                    if transition.back_from else transition.dest or event.from_state)
+        if expected != event.to_state:
             return [f"event #{event.seq} {event.event!r} leads to "
-                    f"{transition.dest or event.from_state!r}, not {event.to_state!r}"]
+                    f"{expected!r}, not {event.to_state!r}"]
     return []
+
+
+def _state_before(events: Sequence[CaseEvent], states: frozenset[str]) -> str | None:
+    """Where the case was before the last of ``events`` that brought it into ``states``
+    (what a ``to: {back_from: [...]}`` transition returns to)."""
+    for event in reversed(events):
+        if event.to_state in states and event.from_state is not None \
+                and event.from_state not in states:
+            return event.from_state
+    return None
 
 
 def _assignee(events: Sequence[CaseEvent]) -> int | None:

@@ -143,6 +143,34 @@ class CaseEngine:
         )
         return list(rows.all())
 
+    async def entered(self, session: AsyncSession, case: Case,
+                      states: frozenset[str]) -> CaseEvent | None:
+        """The latest event that brought the case into ``states`` from outside them (its
+        ``from_state`` is where the case was before): read from the hash-chained events."""
+        return (await session.scalars(
+            select(CaseEvent).where(col(CaseEvent.case_id) == case.id,
+                                    col(CaseEvent.to_state).in_(states),
+                                    ~col(CaseEvent.from_state).in_(states))
+            .order_by(col(CaseEvent.seq).desc()).limit(1)
+        )).first()
+
+    async def destination(self, session: AsyncSession, case: Case,
+                          spec: TransitionSpec) -> str:
+        """Where ``spec`` takes the case now: its ``to``, the state it stays in, or for
+        ``to: {back_from: [...]}`` the state it was in before it entered those states."""
+        if not spec.back_from:
+            return spec.dest or case.state
+        entering = await self.entered(session, case, spec.back_from)
+        before = entering.from_state if entering is not None else None
+        if before not in spec.back_to:  # a history the definition cannot produce
+            raise EventNotAllowed(
+                f"{spec.event!r} goes back to the state before {', '.join(sorted(spec.back_from))}, "
+                f"but case {case.id}'s history does not show one it may return to "
+                f"(found {before!r}; one of {', '.join(spec.back_to)})",
+                extra={"state": case.state})
+        assert before is not None
+        return before
+
     async def available(self, session: AsyncSession, case: Case,
                         principal: Principal) -> list[dict[str, Any]]:
         """Events the caller may fire now, with any guard that currently blocks each."""
@@ -156,13 +184,14 @@ class CaseEngine:
             role = next((r for r in sorted(roles) if r in spec.roles), None)
             if role is None:
                 continue
+            dest = await self.destination(session, case, spec)
             ctx = self._context(session, case, detail, principal, role, spec,
-                                TransitionInput(event, case.revision))
+                                TransitionInput(event, case.revision), dest)
             unmet = [{"guard": name, "message": msg} for name, msg, _ in
                      await self._run_guards(ctx, spec, pre_check=True)]
             out.append({
                 "event": event,
-                "to": spec.dest or case.state,
+                "to": dest,
                 "as_role": role,
                 "reason_codes": list(spec.reason_codes),
                 "note_required": spec.note_required,
@@ -247,7 +276,8 @@ class CaseEngine:
                             + ", ".join(sorted(spec.roles)))
         self._check_inputs(spec, request, machine.spec.reason_codes)
         detail = await self._load_detail(session, case)
-        ctx = self._context(session, case, detail, principal, role, spec, request)
+        dest = await self.destination(session, case, spec)
+        ctx = self._context(session, case, detail, principal, role, spec, request, dest)
         failed = await self._run_guards(ctx, spec)
         if failed:
             raise GuardFailed(
@@ -256,7 +286,8 @@ class CaseEngine:
                 extra={"guards": [{"guard": n, "message": m} for n, m, _ in failed]},
             )
         source = case.state
-        dest = machine.fire(source, request.event)
+        if not spec.back_from:
+            dest = machine.fire(source, request.event)
         case.state = dest
         if spec.assign is not None:
             self._assign(ctx, spec.assign)
@@ -279,7 +310,8 @@ class CaseEngine:
         """Timers, then notifications: the last steps before the caller commits."""
         deadlines = []
         if self.timers is not None:
-            deadlines = await self.timers.on_transition(ctx, workflow, source, event.to_state)
+            deadlines = await self.timers.on_transition(ctx, workflow, source, event.to_state,
+                                                        event=event.event)
         if self.notifier is not None:
             await self.notifier.on_transition(ctx.session, ctx.case, workflow, spec, event,
                                               deadlines)
@@ -301,12 +333,13 @@ class CaseEngine:
             ctx.outcome["assignee_id"] = assignee
 
     def _context(self, session: AsyncSession, case: Case, detail: Any, principal: Principal,
-                 role: str, spec: TransitionSpec, request: TransitionInput) -> TransitionContext:
+                 role: str, spec: TransitionSpec, request: TransitionInput,
+                 dest: str) -> TransitionContext:
         machine = self.catalog.machine(case.workflow, case.workflow_version)
         actor = Actor(principal.user_id or None, role, principal.organisation_id, principal.roles)
         return TransitionContext(
             case=case, detail=detail, actor=actor, request=request, source=case.state,
-            dest=spec.dest or case.state, now=self.clock(), session=session,
+            dest=dest, now=self.clock(), session=session,
             workflow_settings=dict(machine.spec.settings), resources=self.resources, cases=self,
             timers=self.timers,
         )

@@ -40,14 +40,26 @@ class TimerBook:
         self.hooks = hooks
 
     async def on_transition(self, ctx: TransitionContext, spec: WorkflowSpec,
-                            source: str | None, dest: str) -> list[NewDeadline]:
+                            source: str | None, dest: str, *,
+                            event: str | None = None) -> list[NewDeadline]:
         """Cancel the timers the case leaves, start those it enters; answer the new deadlines.
 
         A move inside a timer's states (e.g. accredited -> surveillance for the certificate
-        expiry) neither stops nor restarts it.
+        expiry) neither stops nor restarts it, unless the timer names the event in
+        ``restart_on``: then its pending rows are cancelled and it is set anew.
         """
         if not spec.timers:
             return []
+        restarting = {t.name for t in spec.timers.values()
+                      if event in t.restart_on and dest in t.states and not t.starts(source, dest)}
+        if restarting:
+            await ctx.session.execute(
+                update(Timer)
+                .where(col(Timer.case_id) == ctx.case.id, col(Timer.status) == "pending",
+                       col(Timer.name).in_(restarting))
+                .values(status="cancelled", finished_at=ctx.now,
+                        outcome=f"re-armed by {event}")
+            )
         stopping = [t.name for t in spec.timers.values() if t.stops(source, dest)]
         if stopping:
             await ctx.session.execute(
@@ -59,7 +71,7 @@ class TimerBook:
             )
         started: list[NewDeadline] = []
         for timer in spec.timers.values():
-            if not timer.starts(source, dest):
+            if not (timer.starts(source, dest) or timer.name in restarting):
                 continue
             due = await self.deadline(ctx, timer)
             if due is None:

@@ -46,7 +46,8 @@ async def get_workflow(catalog: NamedDependency[WorkflowCatalog],
         "states": [{"name": s.name, "description": s.description, "final": s.final}
                    for s in spec.states.values()],
         "reason_codes": dict(spec.reason_codes),
-        "transitions": [{"event": t.event, "from": list(t.sources), "to": t.dest,
+        "transitions": [{"event": t.event, "from": list(t.sources), "to": ({"back_from": sorted(t.back_from), "may_return_to": list(t.back_to)}
+                                if t.back_from else t.dest),
                          "roles": sorted(t.roles), "guards": list(t.guards),
                          "reason_codes": list(t.reason_codes), "note_required": t.note_required,
                          "personal_note": any(spec.note_is_personal(t, r) for r in t.roles),

@@ -27,17 +27,21 @@ class WorkflowMachine:
         self._machine = Machine(
             model=None,
             states=list(spec.states),
-            transitions=self._transition_dicts(),
+            transitions=self._transition_dicts(drawing=False),
             initial=spec.initial,
             auto_transitions=False,
             ignore_invalid_triggers=False,
         )
 
-    def _transition_dicts(self) -> list[dict[str, object]]:
-        return [
-            {"trigger": t.event, "source": list(t.sources), "dest": t.dest}
-            for t in self.spec.transitions
-        ]
+    def _transition_dicts(self, *, drawing: bool) -> list[dict[str, object]]:
+        """A ``back_from`` transition has no fixed destination: the machine that fires keeps
+        the state (the engine reads where to go back to from the case's events), the diagram
+        draws an edge to every state it may return to."""
+        out: list[dict[str, object]] = []
+        for t in self.spec.transitions:
+            dests = t.back_to if t.back_from and drawing else (t.dest,)
+            out += [{"trigger": t.event, "source": list(t.sources), "dest": d} for d in dests]
+        return out
 
     def allowed_events(self, state: str) -> list[str]:
         """Events defined from ``state``, in definition order."""
@@ -48,7 +52,8 @@ class WorkflowMachine:
         return ev is not None and state in ev.transitions
 
     def fire(self, state: str, event: str) -> str:
-        """Return the state ``event`` leads to from ``state``; the caller checked ``can_fire``."""
+        """Return the state ``event`` leads to from ``state``; the caller checked ``can_fire``
+        (for a ``back_from`` transition: ``state`` itself, the engine knows where it goes)."""
         token = _Token(state)
         self._machine.events[event].trigger(token)
         return token.state
@@ -59,7 +64,7 @@ class WorkflowMachine:
         GraphMachine(
             model=holder,
             states=list(self.spec.states),
-            transitions=self._transition_dicts(),
+            transitions=self._transition_dicts(drawing=True),
             initial=self.spec.initial,
             auto_transitions=False,
             graph_engine="mermaid",

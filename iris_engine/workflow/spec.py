@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -52,7 +52,8 @@ class TransitionSpec:
 
     event: str
     sources: tuple[str, ...]
-    #: None: the case stays in the state it is in (the event is still recorded)
+    #: None: the case stays in the state it is in (the event is still recorded), or, with
+    #: ``back_from``, goes back where it came from
     dest: str | None
     roles: frozenset[str]
     guards: tuple[str, ...] = ()
@@ -71,10 +72,23 @@ class TransitionSpec:
     #: its note is personal data: sealed at rest, never copied into e-mail, erased by a purge
     #: (a note by a role whose scope is ``case``, the person the case is about, always is)
     personal_note: bool = False
+    #: ``to: {back_from: [...]}``: the case returns to the state it was in before it entered
+    #: these states (its events say which); empty for a transition with a fixed ``dest``
+    back_from: frozenset[str] = frozenset()
+    #: the states it may return to, computed at load: the sources of the transitions that
+    #: enter ``back_from`` from outside it (the diagram draws them, the engine checks them)
+    back_to: tuple[str, ...] = ()
 
     @property
     def requires_reason(self) -> bool:
         return bool(self.reason_codes)
+
+    @property
+    def destinations(self) -> tuple[str, ...]:
+        """Every state this transition may lead to (its sources, when it stays)."""
+        if self.back_from:
+            return self.back_to
+        return (self.dest,) if self.dest is not None else self.sources
 
 
 #: an ISO 8601 duration as isodate parses it: a timedelta, or a Duration for years and months
@@ -103,6 +117,8 @@ class TimerSpec:
     remind_before: tuple[Duration, ...] = ()
     notify: tuple[str, ...] = ()
     description: str = ""
+    #: events that re-arm it where they fire in ``states`` (e.g. new licences move the anchor)
+    restart_on: tuple[str, ...] = ()
 
     def starts(self, source: str | None, dest: str) -> bool:
         return dest in self.states and (source is None or source not in self.states)
@@ -223,7 +239,18 @@ def build_workflow(raw: Any, *, source: str) -> WorkflowSpec:
             seen[(t["event"], s)] = i
             if states[s].final:
                 raise WorkflowDefinitionError(source, from_path, f"state {s!r} is final")
-        if "to" in t:
+        back_from: frozenset[str] = frozenset()
+        if isinstance(t.get("to"), Mapping):
+            for j, s in enumerate(t["to"]["back_from"]):
+                known_state(s, f"{where}.to.back_from[{j}]")
+            back_from = frozenset(t["to"]["back_from"])
+            outside = [s for s in sources if s not in back_from]
+            if outside:
+                raise WorkflowDefinitionError(
+                    source, f"{where}.to.back_from",
+                    f"the case must be in the states it goes back from; {', '.join(outside)} "
+                    "of `from` is not among them")
+        elif "to" in t:
             known_state(t["to"], f"{where}.to")
         for j, code in enumerate(t.get("reason_codes", [])):
             if code not in reason_codes:
@@ -244,7 +271,7 @@ def build_workflow(raw: Any, *, source: str) -> WorkflowSpec:
             TransitionSpec(
                 event=t["event"],
                 sources=sources,
-                dest=t.get("to"),
+                dest=t.get("to") if isinstance(t.get("to"), str) else None,
                 roles=frozenset(t["roles"]),
                 guards=tuple(t.get("guards", ())),
                 effects=tuple(t.get("effects", ())),
@@ -257,10 +284,13 @@ def build_workflow(raw: Any, *, source: str) -> WorkflowSpec:
                 audience=tuple(t.get("audience", ())),
                 assign=_assignment(source, where, t),
                 personal_note=bool(t.get("personal_note", raw.get("personal_notes", False))),
+                back_from=back_from,
             )
         )
+    transitions = _resolve_back_transitions(source, transitions, list(states))
+    settings = dict(raw.get("settings") or {})
     timers = {
-        name: _build_timer(source, name, body, states, transitions)
+        name: _build_timer(source, name, body, states, transitions, settings)
         for name, body in (raw.get("timers") or {}).items()
     }
     access = dict(raw["access"])
@@ -273,12 +303,44 @@ def build_workflow(raw: Any, *, source: str) -> WorkflowSpec:
         states=states,
         transitions=tuple(transitions),
         reason_codes=reason_codes,
-        settings=dict(raw.get("settings") or {}),
+        settings=settings,
         source=source,
         timers=timers,
         notify_on_open=tuple(raw.get("notify_on_open", ())),
         access=access,
     )
+
+
+def _resolve_back_transitions(source: str, transitions: list[TransitionSpec],
+                              order: list[str]) -> list[TransitionSpec]:
+    """Give each ``back_from`` transition the states it may return to: the sources of the
+    transitions that enter its set from outside (a back transition entering it counts with
+    the states it may return to, hence the fixed point). None at all is a definition error."""
+    back_to: dict[int, set[str]] = {i: set() for i, t in enumerate(transitions) if t.back_from}
+    changed = True
+    while changed:
+        changed = False
+        for i in back_to:
+            into = transitions[i].back_from
+            for j, t in enumerate(transitions):
+                dests = back_to[j] if j in back_to else {t.dest} if t.dest else set()
+                if not dests & into:
+                    continue
+                new = {s for s in t.sources if s not in into} - back_to[i]
+                if new:
+                    back_to[i] |= new
+                    changed = True
+    resolved = list(transitions)
+    for i, found in back_to.items():
+        t = transitions[i]
+        if not found:
+            raise WorkflowDefinitionError(
+                source, f"transitions[{i}].to.back_from",
+                f"no transition enters {', '.join(sorted(t.back_from))} from another state, so "
+                f"{t.event!r} has nowhere to go back to")
+        # in the order the states are declared: a stable diagram and listing
+        resolved[i] = replace(t, back_to=tuple(sorted(found, key=order.index)))
+    return resolved
 
 
 def _assignment(source: str, where: str, raw: Mapping[str, Any]) -> Assignment | None:
@@ -335,8 +397,15 @@ def _duration(source: str, key_path: str, text: str) -> Duration:
 
 
 def _build_timer(source: str, name: str, body: Mapping[str, Any], states: Mapping[str, StateSpec],
-                 transitions: list[TransitionSpec]) -> TimerSpec:
+                 transitions: list[TransitionSpec], settings: Mapping[str, Any]) -> TimerSpec:
     where = f"timers.{name}"
+    for j, restart in enumerate(body.get("restart_on", ())):
+        if not any(t.event == restart and set(t.sources) & set(body["states"])
+                   for t in transitions):
+            raise WorkflowDefinitionError(
+                source, f"{where}.restart_on[{j}]",
+                f"event {restart!r} is not defined from any state of this timer "
+                f"({', '.join(body['states'])}), so it could never re-arm it")
     for j, state in enumerate(body["states"]):
         if state not in states:
             raise WorkflowDefinitionError(source, f"{where}.states[{j}]", f"unknown state {state!r}")
@@ -372,6 +441,11 @@ def _build_timer(source: str, name: str, body: Mapping[str, Any], states: Mappin
     if "offset" in body and "at" not in body:
         raise WorkflowDefinitionError(source, f"{where}.offset", "offset moves an `at` anchor")
     after = body.get("after")
+    if isinstance(after, str) and not after.startswith("P"):  # the name of a setting
+        if not isinstance(settings.get(after), str):
+            raise WorkflowDefinitionError(source, f"{where}.after",
+                                          f"no setting {after!r} holding a duration (e.g. P30D)")
+        after = settings[after]
     by = dict(after) if isinstance(after, Mapping) else {}
     by_field = by.pop("by", None)
     return TimerSpec(
@@ -390,4 +464,5 @@ def _build_timer(source: str, name: str, body: Mapping[str, Any], states: Mappin
                             for j, d in enumerate(body.get("remind_before", ()))),
         notify=tuple(body.get("notify", ())),
         description=body.get("description", ""),
+        restart_on=tuple(body.get("restart_on", ())),
     )

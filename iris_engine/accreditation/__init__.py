@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# the appeals and licences hooks register on the same registry as they are imported
+from iris_engine.accreditation import appeals, licences  # noqa: F401
 from iris_engine.accreditation.controllers import ApplicationController
 from iris_engine.accreditation.demo import seed_demo
 from iris_engine.accreditation.hooks import hooks

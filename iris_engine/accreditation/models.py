@@ -25,6 +25,8 @@ class Accreditation(SQLModel, table=True):
     lrn: str | None = Field(default=None, max_length=bounds.LRN, unique=True)
     accredited_on: date | None = None
     valid_until: date | None = None
+    #: the answer to the scheme manager's request for information is due by then
+    information_due: date | None = None
 
 
 class NonConformity(SQLModel, table=True):

@@ -14,7 +14,7 @@ from iris_engine.names import look_alike_digests
 from iris_engine.roster.models import RosterChange, RosterCountry, RosterEntry, RosterMeta
 from iris_engine.store.models import Organisation
 
-__all__ = ["PUBLIC_STATUS", "publish"]
+__all__ = ["PUBLIC_STATUS", "UNDER_APPEAL", "publish"]
 
 #: workflow state -> what the public sees. States not listed never reach the roster.
 PUBLIC_STATUS = {
@@ -24,7 +24,14 @@ PUBLIC_STATUS = {
     "suspended": "suspended",
     "withdrawn": "withdrawn",
     "expired": "expired",
+    # appeals and licences: what the public needs to know, never why
+    "licence_review": "accredited",  # still accredited until the review period ends
+    "suspension_appeal": "suspended",
+    "withdrawal_appeal": "withdrawn",
+    "withdrawn_final": "withdrawn",
 }
+#: states whose public status is under appeal ("suspended, under appeal")
+UNDER_APPEAL = frozenset({"suspension_appeal", "withdrawal_appeal"})
 
 
 def _countries(detail: Accreditation, organisation: Organisation) -> list[str]:
@@ -40,10 +47,12 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
     """Upsert the entry for this accreditation and move the roster version on; answers the
     change-feed row when the public status changed (None when it did not)."""
     status = PUBLIC_STATUS[state]
+    under_appeal = state in UNDER_APPEAL
     assert detail.lrn and detail.accredited_on and detail.valid_until
     entry = await session.get(RosterEntry, detail.lrn)
     countries = _countries(detail, organisation)
     previous = entry.status if entry is not None else None
+    was_under_appeal = entry.under_appeal if entry is not None else False
     look_alike = look_alike_digests(organisation.name)
     if entry is None:
         entry = RosterEntry(lrn=detail.lrn, case_id=detail.case_id, name=organisation.name,
@@ -51,13 +60,15 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
                             skeleton_digest=look_alike.exact,
                             folded_skeleton_digest=look_alike.folded, country=organisation.country,
                             countries=" ".join(countries), status=status,
-                            accredited_on=detail.accredited_on, valid_until=detail.valid_until,
+                            under_appeal=under_appeal, accredited_on=detail.accredited_on,
+                            valid_until=detail.valid_until,
                             status_since=now.date(), updated_at=now)
         session.add(entry)
     else:
         if entry.status != status:
             entry.status_since = now.date()
         entry.status = status
+        entry.under_appeal = under_appeal
         entry.name, entry.name_key = organisation.name, organisation.name.casefold()
         entry.skeleton_digest = look_alike.exact
         entry.folded_skeleton_digest = look_alike.folded
@@ -72,10 +83,10 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
     version = await session.scalar(update(RosterMeta).where(col(RosterMeta.id) == 1)
                                    .values(version=col(RosterMeta.version) + 1)
                                    .returning(col(RosterMeta.version)))
-    if previous == status:
+    if previous == status and was_under_appeal == under_appeal:
         return None
     change = RosterChange(seq=int(version or 0), lrn=detail.lrn, name=organisation.name,
-                          status=status, previous_status=previous,
+                          status=status, previous_status=previous, under_appeal=under_appeal,
                           valid_until=detail.valid_until, changed_at=now)
     session.add(change)
     return change

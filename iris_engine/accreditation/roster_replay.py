@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from iris_engine.accreditation.roster import PUBLIC_STATUS
+from iris_engine.accreditation.roster import PUBLIC_STATUS, UNDER_APPEAL
 from iris_engine.roster.models import RosterChange, RosterEntry
 from iris_engine.store.models import Case, CaseEvent
 from iris_engine.workflow import WorkflowSpec
@@ -45,6 +45,7 @@ class _Entry:
     valid_until: date | None = None
     status: str | None = None
     status_since: date | None = None
+    under_appeal: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,7 @@ class _Change:
     lrn: str | None
     status: str
     previous_status: str | None
+    under_appeal: bool
 
 
 class RosterReplay:
@@ -82,12 +84,13 @@ class RosterReplay:
                 entry.accredited_on = _day(event.created_at)
             if SYNC_ROSTER in transition.effects and event.to_state in PUBLIC_STATUS:
                 status = PUBLIC_STATUS[event.to_state]
+                under_appeal = event.to_state in UNDER_APPEAL
                 if status != entry.status:
                     entry.status_since = _day(event.created_at)
                 if isinstance(outcome, dict) and "roster_change" in outcome:
                     self._changes[int(outcome["roster_change"])] = _Change(
-                        case.id or 0, event.seq, entry.lrn, status, entry.status)
-                entry.status = status
+                        case.id or 0, event.seq, entry.lrn, status, entry.status, under_appeal)
+                entry.status, entry.under_appeal = status, under_appeal
         if entry.status is not None:
             self._entries[entry.case_id] = entry
 
@@ -101,7 +104,8 @@ class RosterReplay:
                 problems.append(f"entry {row.lrn} (case {row.case_id}, {row.status}) follows "
                                 "from no accreditation event: it was added behind the engine")
                 continue
-            for name in ("lrn", "status", "status_since", "accredited_on", "valid_until"):
+            for name in ("lrn", "status", "under_appeal", "status_since", "accredited_on",
+                         "valid_until"):
                 stored, replayed = getattr(row, name), getattr(entry, name)
                 if stored != replayed:
                     problems.append(f"entry {row.lrn} (case {row.case_id}): {name} is "
@@ -117,17 +121,21 @@ class RosterReplay:
             if made is None:
                 problems.append(f"change-feed entry {change.seq} ({change.lrn} -> "
                                 f"{change.status}) was made by no accreditation event")
-            elif (made.lrn, made.status, made.previous_status) != (
-                    change.lrn, change.status, change.previous_status):
+            elif (made.lrn, made.status, made.previous_status, made.under_appeal) != (
+                    change.lrn, change.status, change.previous_status, change.under_appeal):
                 problems.append(
                     f"change-feed entry {change.seq} says {change.lrn} went from "
-                    f"{_show(change.previous_status)} to {change.status}; event #{made.event_seq} "
-                    f"of case {made.case_id} says {made.lrn} went from "
-                    f"{_show(made.previous_status)} to {made.status}")
+                    f"{_show(change.previous_status)} to {_status(change.status, change.under_appeal)}; "
+                    f"event #{made.event_seq} of case {made.case_id} says {made.lrn} went from "
+                    f"{_show(made.previous_status)} to {_status(made.status, made.under_appeal)}")
         for seq, made in sorted(claimed.items()):
             problems.append(f"change-feed entry {seq} ({made.lrn} -> {made.status}, event "
                             f"#{made.event_seq} of case {made.case_id}) is missing")
         return problems
+
+
+def _status(status: str, under_appeal: bool) -> str:
+    return f"{status} (under appeal)" if under_appeal else status
 
 
 def _show(value: object) -> str:

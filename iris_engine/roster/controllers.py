@@ -34,7 +34,7 @@ _PUBLIC = {"exclude_from_auth": True}
 #: roster reads may be cached briefly by anyone (the app's default is no-store)
 _CACHEABLE = CacheControlHeader(public=True, max_age=5)
 _FIELDS = ["lrn", "name", "country", "countries_of_operation", "status", "current",
-           "accredited_on", "valid_until", "status_since"]
+           "under_appeal", "accredited_on", "valid_until", "status_since"]
 
 
 class RosterItem(msgspec.Struct):
@@ -46,6 +46,8 @@ class RosterItem(msgspec.Struct):
     countries_of_operation: list[str]
     status: PublicStatus
     current: bool
+    #: the recruiter appealed this suspension or withdrawal and the appeal is undecided
+    under_appeal: bool
     accredited_on: date
     valid_until: date
     status_since: date
@@ -149,6 +151,8 @@ class RosterChangeView(msgspec.Struct):
     name: str
     status: str
     previous_status: str | None
+    #: the new status is under appeal (a change of this alone is listed too)
+    under_appeal: bool
     valid_until: str
     changed_at: str
     entry_url: str

@@ -31,6 +31,8 @@ class RosterEntry(SQLModel, table=True):
     country: str = Field(max_length=2)
     countries: str = Field(max_length=400)  # space-separated ISO codes, for display
     status: str = Field(max_length=20)  # accredited | suspended | withdrawn | expired
+    #: the recruiter appealed the suspension or withdrawal the status shows; undecided yet
+    under_appeal: bool = False
     accredited_on: date
     valid_until: date
     status_since: date
@@ -65,6 +67,8 @@ class RosterChange(SQLModel, table=True):
     name: str = Field(max_length=bounds.ORGANISATION_NAME)
     status: str = Field(max_length=20)
     previous_status: str | None = Field(default=None, max_length=20)
+    #: the status is under appeal (a change of this alone is a change too)
+    under_appeal: bool = False
     valid_until: date
     changed_at: datetime
 

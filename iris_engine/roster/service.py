@@ -29,7 +29,8 @@ PublicStatus = Literal["accredited", "suspended", "withdrawn", "expired"]
 PUBLIC_STATUSES: tuple[str, ...] = get_args(PublicStatus)
 _COLUMNS = (col(RosterEntry.lrn), col(RosterEntry.name), col(RosterEntry.country),
             col(RosterEntry.countries), col(RosterEntry.status), col(RosterEntry.accredited_on),
-            col(RosterEntry.valid_until), col(RosterEntry.status_since))
+            col(RosterEntry.valid_until), col(RosterEntry.status_since),
+            col(RosterEntry.under_appeal))
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,8 @@ def _row(r: Any) -> dict[str, Any]:
     return {
         "lrn": r.lrn, "name": r.name, "country": r.country,
         "countries_of_operation": r.countries.split(), "status": r.status,
-        "current": r.status == "accredited", "accredited_on": r.accredited_on.isoformat(),
+        "current": r.status == "accredited", "under_appeal": bool(r.under_appeal),
+        "accredited_on": r.accredited_on.isoformat(),
         "valid_until": r.valid_until.isoformat(), "status_since": r.status_since.isoformat(),
     }
 

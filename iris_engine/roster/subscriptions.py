@@ -46,7 +46,8 @@ def change_document(change: RosterChange, public_url: str) -> dict[str, object]:
     """A change as the feed and the webhooks show it."""
     return {
         "seq": change.seq, "lrn": change.lrn, "name": change.name, "status": change.status,
-        "previous_status": change.previous_status, "valid_until": change.valid_until.isoformat(),
+        "previous_status": change.previous_status, "under_appeal": change.under_appeal,
+        "valid_until": change.valid_until.isoformat(),
         "changed_at": change.changed_at.isoformat(),
         "entry_url": f"{public_url.rstrip('/')}/api/v1/roster/{change.lrn}",
     }
@@ -64,12 +65,13 @@ async def announce(session: AsyncSession, change: RosterChange, settings: Settin
                     now=change.changed_at, subscription_id=sub.id)
         else:
             was = f" (was {change.previous_status})" if change.previous_status else ""
+            status = f"{change.status}, under appeal" if change.under_appeal else change.status
             enqueue(session, channel="email", destination=sub.target,
                     topic=ROSTER_TOPIC, now=change.changed_at, subscription_id=sub.id,
                     payload={
-                        "subject": f"[IRIS roster] {change.name} ({change.lrn}) is now {change.status}",
+                        "subject": f"[IRIS roster] {change.name} ({change.lrn}) is now {status}",
                         "text": "\n".join([
-                            f"{change.name}, certificate {change.lrn}, is now {change.status}{was} "
+                            f"{change.name}, certificate {change.lrn}, is now {status}{was} "
                             f"on the IRIS roster, since {change.changed_at:%d %B %Y %H:%M} UTC.",
                             f"Certificate valid until {change.valid_until:%d %B %Y}.", "",
                             f"Check it at the source: {document['entry_url']}", "",

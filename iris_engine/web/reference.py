@@ -12,7 +12,7 @@ from iris_engine import bounds
 from iris_engine.documents import CodeLibrary
 from iris_engine.errors import NotFound
 from iris_engine.web.problems import ProblemField, problem_responses
-from iris_engine.workflow import WorkflowCatalog
+from iris_engine.workflow import TransitionSpec, WorkflowCatalog
 
 __all__ = ["reference_handlers"]
 
@@ -46,13 +46,19 @@ async def get_workflow(catalog: NamedDependency[WorkflowCatalog],
         "states": [{"name": s.name, "description": s.description, "final": s.final}
                    for s in spec.states.values()],
         "reason_codes": dict(spec.reason_codes),
-        "transitions": [{"event": t.event, "from": list(t.sources), "to": ({"back_from": sorted(t.back_from), "may_return_to": list(t.back_to)}
-                                if t.back_from else t.dest),
+        "transitions": [{"event": t.event, "from": list(t.sources), "to": _to(t),
                          "roles": sorted(t.roles), "guards": list(t.guards),
                          "reason_codes": list(t.reason_codes), "note_required": t.note_required,
                          "personal_note": any(spec.note_is_personal(t, r) for r in t.roles),
                          "data_schema": t.data_schema} for t in spec.transitions],
     }
+
+
+def _to(t: TransitionSpec) -> str | dict[str, list[str]] | None:
+    """A transition's destination; for ``back_from`` the set and where it may return to."""
+    if t.back_from:
+        return {"back_from": sorted(t.back_from), "may_return_to": list(t.back_to)}
+    return t.dest
 
 
 @get("/api/v1/workflows/{name:str}/diagram", operation_id="getWorkflowDiagram",

@@ -323,7 +323,7 @@ def _resolve_back_transitions(source: str, transitions: list[TransitionSpec],
         for i in back_to:
             into = transitions[i].back_from
             for j, t in enumerate(transitions):
-                dests = back_to[j] if j in back_to else {t.dest} if t.dest else set()
+                dests = back_to.get(j, {t.dest} if t.dest else set())
                 if not dests & into:
                     continue
                 new = {s for s in t.sources if s not in into} - back_to[i]

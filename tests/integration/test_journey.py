@@ -116,4 +116,4 @@ async def test_rejected_application_never_reaches_the_roster(world: World, cast:
     assert r.status_code == 200 and r.json()["state"] == "rejected"
     assert (await world.client.get("/api/v1/roster")).json()["items"] == []
     r = await cast.recruiter.fire(case_id, "submit")
-    assert r.status_code == 409  # rejected is final: a new application is needed
+    assert r.status_code == 409  # a rejected application is not resubmitted: appealed, or anew

@@ -63,6 +63,7 @@ async def test_etag_and_304(world: World, cast: Cast) -> None:
 async def test_status_filter_and_history_entries(world: World, cast: Cast) -> None:
     case_id = await walk_to(cast, "accredited")
     await cast.manager.fire(case_id, "withdraw", reason_code="licence_lost", note="Revoked")
+    await cast.manager.fire(case_id, "confirm_withdrawal", note="No representations")
     await walk_to(cast, "accredited")
     current = (await world.client.get("/api/v1/roster",
                                       params={"status": "accredited"})).json()["items"]

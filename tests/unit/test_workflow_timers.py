@@ -84,14 +84,16 @@ def test_years_and_months_are_calendar_durations(accreditation_timers: dict[str,
 
     overdue = accreditation_timers["surveillance_overdue"]
     # a review opened by a grievance does not restart the surveillance cycle
-    assert overdue.states == frozenset({"accredited", "under_review"})
+    assert overdue.states == frozenset({"accredited", "under_review", "licence_review",
+                                        "withdrawal_notice"})
     assert overdue.after == isodate.Duration(years=1, days=60)
     assert overdue.event is None
 
     suspension = accreditation_timers["suspension_limit"]
-    assert suspension.states == frozenset({"suspended"})
+    # an appeal does not stop the six months
+    assert suspension.states == frozenset({"suspended", "suspension_appeal"})
     assert suspension.after == isodate.Duration(months=6)
-    assert (suspension.event, suspension.reason_code) == ("withdraw", "suspension_limit")
+    assert (suspension.event, suspension.reason_code) == ("withdraw_immediately", "suspension_limit")
     assert suspension.remind_before == (timedelta(days=30),)
 
 

@@ -15,6 +15,7 @@ from iris_engine.cases.engine import OPENED_ON
 from iris_engine.errors import NotFound
 from iris_engine.store.models import Case, CaseEvent
 from iris_engine.workflow import WorkflowCatalog, WorkflowSpec
+from iris_engine.workflow.history import entering_index
 
 __all__ = ["row_departures"]
 
@@ -53,7 +54,7 @@ def _transitions(events: Sequence[CaseEvent], spec: WorkflowSpec) -> list[str]:
         if transition is None:
             return [f"event #{event.seq} {event.event!r} from {event.from_state!r} is no "
                     f"transition of {spec.name} v{spec.version}"]
-        expected = (_state_before(events[:k], transition.back_from)
+        expected = (_state_before(events[:k], transition.back_from, spec)
                     if transition.back_from else transition.dest or event.from_state)
         if expected != event.to_state:
             return [f"event #{event.seq} {event.event!r} leads to "
@@ -61,14 +62,12 @@ def _transitions(events: Sequence[CaseEvent], spec: WorkflowSpec) -> list[str]:
     return []
 
 
-def _state_before(events: Sequence[CaseEvent], states: frozenset[str]) -> str | None:
-    """Where the case was before the last of ``events`` that brought it into ``states``
-    (what a ``to: {back_from: [...]}`` transition returns to)."""
-    for event in reversed(events):
-        if event.to_state in states and event.from_state is not None \
-                and event.from_state not in states:
-            return event.from_state
-    return None
+def _state_before(events: Sequence[CaseEvent], states: frozenset[str],
+                  spec: WorkflowSpec) -> str | None:
+    """Where the case was before its stay in ``states`` began (what a ``to: {back_from:
+    [...]}`` transition returns to)."""
+    found = entering_index(events, states, spec)
+    return events[found].from_state if found is not None else None
 
 
 def _assignee(events: Sequence[CaseEvent]) -> int | None:

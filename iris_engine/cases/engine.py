@@ -46,6 +46,7 @@ from iris_engine.workflow import (
     WorkflowCatalog,
     WorkflowSpec,
 )
+from iris_engine.workflow.history import entering_index
 from iris_engine.workflow.spec import SYSTEM_ROLE, Assignment
 
 if TYPE_CHECKING:
@@ -145,14 +146,13 @@ class CaseEngine:
 
     async def entered(self, session: AsyncSession, case: Case,
                       states: frozenset[str]) -> CaseEvent | None:
-        """The latest event that brought the case into ``states`` from outside them (its
-        ``from_state`` is where the case was before): read from the hash-chained events."""
-        return (await session.scalars(
-            select(CaseEvent).where(col(CaseEvent.case_id) == case.id,
-                                    col(CaseEvent.to_state).in_(states),
-                                    ~col(CaseEvent.from_state).in_(states))
-            .order_by(col(CaseEvent.seq).desc()).limit(1)
-        )).first()
+        """The event that began the case's current stay in ``states`` (its ``from_state`` is
+        where the case was before), read from the hash-chained events; a return into them
+        (``back_from``) resumes an earlier stay and is looked through."""
+        events = await self.history(session, case)
+        spec = self.catalog.machine(case.workflow, case.workflow_version).spec
+        found = entering_index(events, states, spec)
+        return events[found] if found is not None else None
 
     async def destination(self, session: AsyncSession, case: Case,
                           spec: TransitionSpec) -> str:

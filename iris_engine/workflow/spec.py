@@ -314,25 +314,15 @@ def build_workflow(raw: Any, *, source: str) -> WorkflowSpec:
 def _resolve_back_transitions(source: str, transitions: list[TransitionSpec],
                               order: list[str]) -> list[TransitionSpec]:
     """Give each ``back_from`` transition the states it may return to: the sources of the
-    transitions that enter its set from outside (a back transition entering it counts with
-    the states it may return to, hence the fixed point). None at all is a definition error."""
-    back_to: dict[int, set[str]] = {i: set() for i, t in enumerate(transitions) if t.back_from}
-    changed = True
-    while changed:
-        changed = False
-        for i in back_to:
-            into = transitions[i].back_from
-            for j, t in enumerate(transitions):
-                dests = back_to.get(j, {t.dest} if t.dest else set())
-                if not dests & into:
-                    continue
-                new = {s for s in t.sources if s not in into} - back_to[i]
-                if new:
-                    back_to[i] |= new
-                    changed = True
+    transitions with a fixed ``to`` that enter its set from outside (another return into the
+    set resumes a stay begun by one of those: ``workflow.history``). None is a definition
+    error."""
     resolved = list(transitions)
-    for i, found in back_to.items():
-        t = transitions[i]
+    for i, t in enumerate(transitions):
+        if not t.back_from:
+            continue
+        found = {s for other in transitions if other.dest in t.back_from
+                 for s in other.sources if s not in t.back_from}
         if not found:
             raise WorkflowDefinitionError(
                 source, f"transitions[{i}].to.back_from",

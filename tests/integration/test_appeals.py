@@ -168,6 +168,14 @@ async def test_a_rescinded_withdrawal_returns_where_the_case_was(world: World, c
     r = await cast.manager.fire(case_id, "rescind_withdrawal", note="Factual error corrected")
     assert r.status_code == 200 and r.json()["state"] == "suspended", r.text
     assert (await _entry(world, cast.manager, case_id))["status"] == "suspended"
+    # the rescission resumed the suspension: an upheld appeal undoes the suspension itself
+    judge = await world.staff("judge@scheme.example", "scheme_manager",
+                              organisation="Scheme", kind="scheme")
+    assert (await cast.recruiter.fire(case_id, "appeal", note=GROUNDS)).status_code == 200
+    listed = (await judge.get(f"/api/v1/applications/{case_id}/transitions")).json()
+    assert next(t for t in listed if t["event"] == "uphold_appeal")["to"] == "accredited"
+    r = await judge.fire(case_id, "uphold_appeal", note="No grounds for the suspension")
+    assert r.status_code == 200 and r.json()["state"] == "accredited", r.text
 
 
 async def test_immediate_withdrawal_only_for_immediate_reasons(world: World, cast: Cast) -> None:

@@ -140,6 +140,17 @@ def write_rows(app_id: int, grievance_id: int, referral_id: int, app_rev: int, g
          expect("recruiter", 201)),
         # accept_application: the scheme manager only
         ("POST", f"{app}/transitions", fire("accept_application", app_rev), expect("manager")),
+        # appeals and licences: who may fire them (a role check first; the one role allowed
+        # then meets the revision the acceptance moved on: 409)
+        ("POST", f"{app}/transitions", fire("appeal", app_rev, note="grounds"),
+         expect("recruiter", 409)),
+        ("POST", f"{app}/transitions", fire("uphold_appeal", app_rev, note="n"),
+         expect("manager", 409)),
+        ("POST", f"{app}/transitions", fire("update_licences", app_rev, data={"licences": []}),
+         expect("recruiter", 409)),
+        ("POST", f"{app}/transitions", fire("request_information", app_rev, note="n",
+                                            data={"respond_by": "2099-01-01"}),
+         expect("manager", 409)),
         # withdraw: the complainant only (with their access code), never staff
         ("POST", f"{g}/transitions", fire("withdraw", g_rev), expect("")),
         # escalate: the system only (the ticker)

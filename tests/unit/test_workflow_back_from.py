@@ -4,6 +4,7 @@ when nowhere, drawn in the diagram; ``restart_on`` and a timer timed by a named 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from iris_engine.errors import WorkflowDefinitionError
 from iris_engine.workflow import load_workflow_file
+from iris_engine.workflow.history import entering_index
 from iris_engine.workflow.machine import WorkflowMachine
 
 WriteWorkflow = Callable[..., Path]
@@ -45,29 +47,46 @@ def test_back_from_computes_where_it_may_return(write_workflow: WriteWorkflow,
     assert release.destinations == ("open", "review")
 
 
-def test_a_back_transition_entering_the_set_counts_with_its_own_destinations(
-        write_workflow: WriteWorkflow, workflow_data: dict[str, Any]) -> None:
+def test_a_return_into_the_set_is_no_way_in(write_workflow: WriteWorkflow,
+                                            workflow_data: dict[str, Any]) -> None:
+    """A return (another back_from transition landing in the set) resumes a stay that began
+    by a transition with a fixed ``to``: only those count."""
     data = _with_hold(workflow_data)
     data["states"]["paused"] = {}
     data["transitions"] += [
         {"event": "pause", "from": "on_hold", "to": "paused", "roles": ["manager"]},
-        # back from paused lands in on_hold only; release from on_hold still reaches open/review
         {"event": "resume", "from": "paused", "to": {"back_from": ["paused"]}, "roles": ["manager"]},
         {"event": "rehold", "from": "paused", "to": {"back_from": ["paused", "review"]},
          "roles": ["manager"]},
     ]
     spec = load_workflow_file(write_workflow(data))
-    # into paused by pause (from on_hold), or by release (from on_hold or held_longer: it may
-    # return to paused when resume put the case on hold)
-    assert spec.transition("resume", "paused").back_to == (  # type: ignore[union-attr]
-        "on_hold", "held_longer")
-    # resume may land in on_hold, so release may go back to paused as well
-    assert spec.transition("release", "on_hold").back_to == (  # type: ignore[union-attr]
-        "open", "review", "paused")
-    # into review by submit (from open), into paused by pause (from on_hold), and into review
-    # by release (from on_hold or held_longer, a back transition that may land there)
+    assert spec.transition("resume", "paused").back_to == ("on_hold",)  # type: ignore[union-attr]
+    assert spec.transition("release", "on_hold").back_to == ("open", "review")  # type: ignore[union-attr]
+    # into review by submit (from open), into paused by pause (from on_hold); release may
+    # land in review, but only back into a stay begun by submit
     assert spec.transition("rehold", "paused").back_to == (  # type: ignore[union-attr]
-        "open", "on_hold", "held_longer")
+        "open", "on_hold")
+
+
+@dataclass(frozen=True)
+class _Event:
+    event: str
+    from_state: str | None
+    to_state: str
+
+
+def test_the_stay_a_return_resumes_began_before_it(write_workflow: WriteWorkflow,
+                                                   workflow_data: dict[str, Any]) -> None:
+    """review -> hold -> release (back to review) -> hold -> release: the second release
+    goes back to review, and review's stay began with submit, from open."""
+    spec = load_workflow_file(write_workflow(_with_hold(workflow_data)))
+    events = [_Event("open", None, "open"), _Event("submit", "open", "review"),
+              _Event("hold", "review", "on_hold"), _Event("release", "on_hold", "review"),
+              _Event("hold", "review", "on_hold"), _Event("prolong", "on_hold", "held_longer")]
+    assert entering_index(events, frozenset({"on_hold", "held_longer"}), spec) == 4
+    # the stay in review: the return at #3 resumed the one submit began at #1
+    assert entering_index(events[:4], frozenset({"review"}), spec) == 1
+    assert entering_index(events[:1], frozenset({"review"}), spec) is None
 
 
 def test_back_from_with_no_way_in_is_refused(write_workflow: WriteWorkflow,

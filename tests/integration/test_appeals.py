@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from click.testing import CliRunner
+from sqlalchemy import text
 
 from iris_engine.cli import main
 from tests.integration.conftest import (
@@ -211,3 +212,14 @@ async def test_a_rejection_appeal_upheld_returns_to_the_decision_and_one_may_wai
     r = await cast.recruiter.fire(case_id, "waive_appeal")
     assert r.status_code == 200 and r.json()["state"] == "rejected_final", r.text
     assert (await world.client.get("/api/v1/roster")).json()["items"] == []
+
+
+async def test_an_appeal_flag_changed_by_hand_is_caught_by_audit_verify(
+        world: World, cast: Cast, database_url: str) -> None:
+    case_id = await walk_to(cast, "accredited")
+    await cast.manager.fire(case_id, "suspend", reason_code="other", note="Checks")
+    assert (await cast.recruiter.fire(case_id, "appeal", note=GROUNDS)).status_code == 200
+    async with world.services.db.write() as session:
+        await session.execute(text("UPDATE roster_entry SET under_appeal = :v"), {"v": False})
+    code, output = await asyncio.to_thread(_verify, database_url)
+    assert code != 0 and "under_appeal is False, but the case's events make it True" in output, output

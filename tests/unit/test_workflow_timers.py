@@ -27,6 +27,9 @@ def test_bundled_timers_are_all_there(accreditation_timers: dict[str, TimerSpec]
     assert set(accreditation_timers) == {
         "review_due", "deferral_lapse", "corrective_action_due", "surveillance_due",
         "surveillance_overdue", "suspension_limit", "certificate_expiry", "complaint_review_due",
+        # appeals and licences
+        "representation_period", "appeal_period", "appeal_decision_due", "licence_expiry",
+        "licence_review_due", "information_request_due",
     }
     for name, timer in accreditation_timers.items():
         assert timer.name == name

@@ -93,7 +93,10 @@ def build_services(settings: Settings, *, clock: Clock = utcnow,
     codes = CodeLibrary(settings.codes_dir)
     db = Database(settings)
     vault = Vault(settings.data_keys)
-    roster = Roster(db, ttl=settings.roster_cache_seconds)
+    # the sectors any workflow lets a scope name (a setting): the roster refuses a search by another
+    roster = Roster(db, ttl=settings.roster_cache_seconds, sectors=frozenset(
+        sector for name, version in catalog.versions()
+        for sector in catalog.machine(name, version).spec.settings.get("sectors", ())) or None)
     resources = Resources(settings, codes, roster, vault)
     engine = CaseEngine(catalog, hooks, clock=clock, resources=resources, timers=TimerBook(hooks),
                         vault=vault)

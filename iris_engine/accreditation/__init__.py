@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from iris_engine.accreditation import scope_hooks as _scope_hooks  # registers on ``hooks``
 from iris_engine.accreditation.controllers import ApplicationController
 from iris_engine.accreditation.demo import seed_demo
 from iris_engine.accreditation.hooks import hooks
-from iris_engine.accreditation.models import NameResemblance, NonConformity
+from iris_engine.accreditation.models import AccreditationScope, NameResemblance, NonConformity
 from iris_engine.accreditation.resemblance import on_organisation_added
 from iris_engine.accreditation.roster_replay import RosterReplay
 from iris_engine.accreditation.schemas import ApplicationView
+from iris_engine.accreditation.scope_replay import RosterScopeReplay
 from iris_engine.accreditation.service import WORKFLOW, AccreditationService
 from iris_engine.domain import CaseApi, Domain
 
 __all__ = ["DOMAIN", "WORKFLOW", "AccreditationService"]
+
+del _scope_hooks
 
 DOMAIN = Domain(
     name="accreditation",
@@ -22,8 +26,8 @@ DOMAIN = Domain(
                    audience="(a recruiter its own, an auditor those assigned to it)",
                    routes=(ApplicationController,)),),
     provides=lambda s: {"accreditation": AccreditationService(s.db, s.engine, s.codes)},
-    tables=(NonConformity, NameResemblance),
-    read_models=(lambda: RosterReplay(WORKFLOW),),
+    tables=(NonConformity, NameResemblance, AccreditationScope),
+    read_models=(lambda: RosterReplay(WORKFLOW), lambda: RosterScopeReplay(WORKFLOW)),
     seed_demo=seed_demo,
     organisation_added=on_organisation_added,
 )

@@ -37,6 +37,9 @@ _WORDS = ["Global", "Horizon", "Sunrise", "Bridge", "Fair", "Summit", "Harbour",
           "Lotus", "Everest", "Meridian", "Unity", "Trust", "Pioneer", "Crescent", "Atlas"]
 _KINDS = ["Manpower", "Recruitment", "Overseas Employment", "Staffing", "Placement", "HR Services"]
 
+_SECTORS = ["construction", "domestic_work", "hospitality", "health_care", "agriculture",
+            "manufacturing", "transport_logistics", "cleaning_security"]
+
 # final state -> share of demo recruiters
 _PLAN = [("accredited", 62), ("suspended", 8), ("withdrawn", 7), ("expired", 6),
          ("submitted", 6), ("audit_planned", 4), ("corrective_action", 3), ("rejected", 4)]
@@ -107,6 +110,10 @@ async def _walk(services: Services, session: Any, clock: ManualClock, recruiter:
                           TransitionInput(event, case.revision, **kw))
 
     await fire(recruiter, "update_self_assessment", data={"self_assessment": document})
+    home, *abroad = document["principles"]["A"]["countries_of_operation"]
+    await fire(recruiter, "update_scope", data={
+        "corridors": [{"origin": home, "destination": country} for country in abroad],
+        "sectors": rng.sample(_SECTORS, rng.randint(1, 3))})
     await fire(recruiter, "submit")
     if target == "submitted":
         return

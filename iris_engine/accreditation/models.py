@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from iris_engine import bounds
 
-__all__ = ["Accreditation", "NameResemblance", "NonConformity"]
+__all__ = ["Accreditation", "AccreditationScope", "NameResemblance", "NonConformity"]
 
 
 class Accreditation(SQLModel, table=True):
@@ -62,3 +62,21 @@ class NameResemblance(SQLModel, table=True):
     resembles_name: str | None = Field(default=None, max_length=300)
     detail: str = Field(max_length=1000)
     found_at: datetime
+
+
+class AccreditationScope(SQLModel, table=True):
+    """What an accreditation covers: its corridors (origin -> destination countries) and
+    sectors, stated by the recruiter before submission (``update_scope``) and granted with the
+    certificate, grown only by an extension a scheme manager grants; and an extension asked
+    for and not yet decided. Scopes are canonical (``accreditation.scope.canonical``)."""
+
+    __tablename__ = "accreditation_scope"
+
+    case_id: int = Field(foreign_key="case_file.id", primary_key=True)
+    #: [{"origin": "NP", "destination": "QA"}, ...], sorted, each once
+    corridors: list[dict[str, str]] = Field(sa_column=Column(JSON, nullable=False))
+    #: sector identifiers from the workflow's ``sectors`` setting, sorted, each once
+    sectors: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    #: {"corridors": [...], "sectors": [...]} asked for by ``request_scope_extension``
+    extension: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    extension_requested_at: datetime | None = None

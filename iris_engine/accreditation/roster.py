@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from iris_engine.accreditation.models import Accreditation
+from iris_engine.accreditation.roster_scope import corridor_countries
 from iris_engine.names import look_alike_digests
 from iris_engine.roster.models import RosterChange, RosterCountry, RosterEntry, RosterMeta
 from iris_engine.store.models import Organisation
@@ -42,7 +43,9 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
     status = PUBLIC_STATUS[state]
     assert detail.lrn and detail.accredited_on and detail.valid_until
     entry = await session.get(RosterEntry, detail.lrn)
-    countries = _countries(detail, organisation)
+    # the countries the recruiter says it operates in, and those its scope's corridors cover
+    countries = sorted({*_countries(detail, organisation),
+                        *await corridor_countries(session, detail.case_id)})
     previous = entry.status if entry is not None else None
     look_alike = look_alike_digests(organisation.name)
     if entry is None:

@@ -193,9 +193,9 @@ async def test_verify_rebuilds_every_read_model_a_domain_declares(world: World,
     async with world.services.db.snapshot() as session:
         report = await verify_trail(session, world.services.catalog,
                                     (*world.services.domains, probe))
-    assert report.read_models == ["roster", "probe"]
+    assert report.read_models == ["roster", "roster scope", "probe"]
     [replay] = probes
-    assert replay.seen == [(case_id, ["open", "submit"], "accreditation")]
+    assert replay.seen == [(case_id, ["open", "update_scope", "submit"], "accreditation")]
     assert [str(f) for f in report.findings] == ["read model probe: saw 1 cases"]
 
 

@@ -19,6 +19,7 @@ from tests.integration.conftest import (
     World,
     assert_problem,
     grievance_filing,
+    state_scope,
     valid_self_assessment,
     walk_to,
 )
@@ -115,6 +116,7 @@ async def _apply(recruiter: Actor) -> int:
     r = await recruiter.post("/api/v1/applications", {"self_assessment": valid_self_assessment()})
     assert r.status_code == 201, r.text
     case_id: int = r.json()["id"]
+    await state_scope(recruiter, case_id)
     assert (await recruiter.fire(case_id, "submit")).status_code == 200
     return case_id
 

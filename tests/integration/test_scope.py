@@ -319,7 +319,7 @@ async def test_a_scope_added_to_the_roster_behind_the_engine_is_caught(
     assert result.exit_code == 1
     assert (f"entry {lrn}: the roster shows the scope NP>QA, NP>SA; construction, hospitality, "
             f"but event #") in result.stderr
-    assert f"makes it NP>QA; construction, hospitality" in result.stderr
+    assert "makes it NP>QA; construction, hospitality" in result.stderr
 
 
 async def test_the_openapi_documents_the_scope(world: World) -> None:

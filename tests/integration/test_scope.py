@@ -4,6 +4,7 @@ an audited transition that a scheme manager who did not audit the case decides."
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from typing import Any
@@ -335,3 +336,27 @@ async def test_the_openapi_documents_the_scope(world: World) -> None:
     assert {"corridors", "sectors"} <= set(item.get("required", []))
     view = next(v for k, v in components.items() if k.endswith("ApplicationView"))
     assert {"scope", "scope_extension"} <= set(view["properties"])
+
+
+async def test_a_grant_and_a_refusal_at_once_exactly_one_decides(world: World,
+                                                                   cast: Cast) -> None:
+    other = await world.staff("manager2@scheme.example", "scheme_manager", organisation="Scheme",
+                              kind="scheme")
+    case_id = await walk_to(cast, "accredited")
+    lrn = await _lrn(cast, case_id)
+    r = await cast.recruiter.fire(case_id, "request_scope_extension", data=EXTENSION)
+    revision = r.json()["revision"]
+    results = await asyncio.gather(
+        cast.manager.fire(case_id, "extend_scope", revision=revision),
+        other.fire(case_id, "refuse_scope_extension", revision=revision,
+                   reason_code="scope_not_evidenced", note="No UAE licence"))
+    assert sorted(r.status_code for r in results) == [200, 409], [r.text for r in results]
+    winner = next(r for r in results if r.status_code == 200).json()
+    granted = "domestic_work" in winner["scope"]["sectors"]
+    assert await _search(world, sector="domestic_work") == ([lrn] if granted else [])
+    history = (await cast.manager.get(f"/api/v1/applications/{case_id}/history")).json()
+    assert history[-1]["event"] == ("extend_scope" if granted else "refuse_scope_extension")
+    assert history[-2]["event"] == "request_scope_extension"
+    async with world.services.db.snapshot() as session:
+        report = await verify_trail(session, world.services.catalog, world.services.domains)
+    assert not report.findings

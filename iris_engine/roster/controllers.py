@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Response, get, post
+from litestar import Litestar, Response, get, post
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
@@ -91,7 +91,13 @@ def _page_response(page: CachedPage, if_none_match: str | None) -> Response[Any]
     return Response(page.body, media_type="application/json", headers=headers)
 
 
-@get("/api/v1/roster", operation_id="searchRoster", tags=["roster"], opt=_PUBLIC,
+def _sectors(app: Litestar) -> list[str]:
+    """The sectors a search may name, for the OpenAPI document (the check reads the same)."""
+    return sorted(app.state.services.roster.sectors or ())
+
+
+@get("/api/v1/roster", operation_id="searchRoster", tags=["roster"],
+     opt={**_PUBLIC, "query_values": {"sector": _sectors}},
      cache_control=_CACHEABLE, responses={**problem_responses(404, 422), **_NOT_MODIFIED})
 async def search_roster(
     roster: NamedDependency[Roster],
@@ -104,9 +110,8 @@ async def search_roster(
     destination: CountryFilter = None,
     sector: Annotated[str | None, QueryParameter(
         min_length=1, max_length=bounds.NAME, pattern=bounds.NAME_PATTERN,
-        description="A sector the accreditation covers, e.g. construction (the list: the "
-                    "accreditation workflow's update_scope data schema, GET "
-                    "/api/v1/workflows/accreditation)")] = None,
+        description="A sector the accreditation covers, e.g. construction (from the "
+                    "accreditation workflow's sectors setting)")] = None,
     cursor: Annotated[str | None, QueryParameter(
         max_length=bounds.LRN, pattern=bounds.NO_NUL,
         description="next_cursor of the previous page (the LRN of its last entry)")] = None,

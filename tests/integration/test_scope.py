@@ -328,8 +328,17 @@ async def test_the_openapi_documents_the_scope(world: World) -> None:
     search = schema["paths"]["/api/v1/roster"]["get"]
     params = {p["name"]: p for p in search["parameters"]}
     assert {"origin", "destination", "sector"} <= set(params)
-    assert params["origin"]["schema"].get("pattern") or any(
-        s.get("pattern") for s in params["origin"]["schema"].get("oneOf", []))
+    def options(name: str) -> list[dict[str, Any]]:
+        schema = params[name]["schema"]
+        return [schema, *schema.get("oneOf", [])]
+
+    assert any(o.get("pattern") == "^[A-Za-z]{2}$" for o in options("origin"))
+    assert any(o.get("pattern") == "^[A-Za-z]{2}$" for o in options("destination"))
+    # the sectors the server takes, from the workflow file, and no others
+    workflow = (await world.client.get("/api/v1/workflows/accreditation")).json()
+    update_scope = next(t for t in workflow["transitions"] if t["event"] == "update_scope")
+    sectors = update_scope["data_schema"]["properties"]["sectors"]["items"]["enum"]
+    assert [o["enum"] for o in options("sector") if "enum" in o] == [sorted(sectors)]
     components = schema["components"]["schemas"]
     item = next(v for k, v in components.items() if k.endswith("RosterItem"))
     assert {"corridors", "sectors"} <= set(item["properties"])

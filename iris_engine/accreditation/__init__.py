@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from iris_engine.accreditation import scope_hooks as _scope_hooks  # registers on ``hooks``
+from iris_engine.accreditation import scope_hooks  # noqa: F401  (registers on ``hooks``)
 from iris_engine.accreditation.controllers import ApplicationController
 from iris_engine.accreditation.demo import seed_demo
 from iris_engine.accreditation.hooks import hooks
@@ -15,8 +15,6 @@ from iris_engine.accreditation.service import WORKFLOW, AccreditationService
 from iris_engine.domain import CaseApi, Domain
 
 __all__ = ["DOMAIN", "WORKFLOW", "AccreditationService"]
-
-del _scope_hooks
 
 DOMAIN = Domain(
     name="accreditation",

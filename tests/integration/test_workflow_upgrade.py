@@ -19,7 +19,7 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy import delete, select, text
 
 from iris_engine.app import create_app
-from iris_engine.cases import TransitionContext
+from iris_engine.cases import Principal, TransitionContext
 from iris_engine.cases.upgrade import UpgradeReport, WorkflowUpgrade
 from iris_engine.clock import ManualClock, utcnow
 from iris_engine.domain import Domain
@@ -27,7 +27,7 @@ from iris_engine.domains import DOMAINS
 from iris_engine.services import Services, build_services
 from iris_engine.store.models import Case, CaseEvent, Timer
 from iris_engine.ticker import Ticker
-from iris_engine.workflow import HookRegistry
+from iris_engine.workflow import HookRegistry, TransitionInput
 from tests import sample_domain
 from tests.conftest import REPO
 from tests.integration import conftest
@@ -42,6 +42,17 @@ anchors = HookRegistry()
 @anchors.anchor("inquiry_asked")
 async def inquiry_asked(ctx: TransitionContext) -> datetime:
     return ctx.case.created_at
+
+
+#: a test sets these to hold an upgrade inside its transaction (the case locked)
+GATE: dict[str, asyncio.Event] = {}
+
+
+@anchors.anchor("behind_a_gate")
+async def behind_a_gate(ctx: TransitionContext) -> datetime:
+    GATE["inside"].set()
+    await GATE["open"].wait()
+    return ctx.case.created_at + timedelta(days=20)
 
 
 ANCHORS = Domain(name="inquiry-anchors", hooks=anchors)
@@ -422,4 +433,53 @@ async def test_an_upgrade_and_a_transition_at_once_serialise_on_the_case(
             assert move.verdict == "refused" and "closed" in move.reason
             assert (case.workflow_version, case.state) == (1, "answered")
             assert {s for s, _ in (await inquiries.timers(case_id)).values()} == {"cancelled"}
+    await assert_trail_intact(release)
+
+
+async def test_a_transition_holding_the_case_goes_first(inquiries: Inquiries) -> None:
+    case_id = await inquiries.ask()
+    release = await inquiries.deploy(v2())
+    manager = inquiries.manager
+    as_manager = Principal(manager.user_id, manager.organisation_id,
+                           frozenset({"scheme_manager"}))
+    services = inquiries.world.services
+    async with services.db.write() as session:  # the answer, in its transaction: case locked
+        await services.engine.fire(session, "inquiry", case_id, as_manager,
+                                   TransitionInput("answer", 1, note="Answered."))
+        upgrade = asyncio.create_task(release.run(case_ids=[case_id]))
+        await asyncio.sleep(0.5)
+        assert not upgrade.done()  # it waits for the case
+    [move] = (await upgrade).moves
+
+    assert (move.verdict, move.reason) == ("refused", "it is closed ('answered' is final in "
+                                           "v1): a closed case stays on the version it closed on")
+    assert (await inquiries.case(case_id)).workflow_version == 1
+    await assert_trail_intact(release)
+
+
+async def test_an_upgrade_holding_the_case_goes_first(inquiries: Inquiries) -> None:
+    case_id = await inquiries.ask()
+    gated = v2()
+    gated["timers"]["reply_due"] = {"states": ["asked"], "at": "behind_a_gate",
+                                    "notify": ["scheme_manager"]}
+    release = await inquiries.deploy(gated)
+    GATE.update(inside=asyncio.Event(), open=asyncio.Event())
+    upgrade = asyncio.create_task(release.run(case_ids=[case_id]))
+    await GATE["inside"].wait()  # the upgrade holds the case, in its transaction
+    answer = asyncio.create_task(release.client.post(
+        f"/api/v1/inquiries/{case_id}/transitions", headers=inquiries.manager.headers,
+        json={"event": "answer", "expected_revision": 1, "note": "Answered."}))
+    await asyncio.sleep(0.5)
+    assert not answer.done()  # it waits for the case
+    GATE["open"].set()
+    [move] = (await upgrade).moves
+    r = await answer
+
+    assert (move.verdict, move.event_seq) == ("move", 2)
+    assert r.status_code == 409, r.text  # the case moved on under it: reload and try again
+    assert "is at revision 2, not 1" in r.json()["detail"]
+    r = await release.client.post(
+        f"/api/v1/inquiries/{case_id}/transitions", headers=inquiries.manager.headers,
+        json={"event": "answer", "expected_revision": 2, "note": "Answered."})
+    assert r.status_code == 200, r.text
     await assert_trail_intact(release)

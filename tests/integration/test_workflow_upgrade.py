@@ -483,3 +483,19 @@ async def test_an_upgrade_holding_the_case_goes_first(inquiries: Inquiries) -> N
         json={"event": "answer", "expected_revision": 2, "note": "Answered."})
     assert r.status_code == 200, r.text
     await assert_trail_intact(release)
+
+
+async def test_a_deadline_the_detail_cannot_say_is_refused(inquiries: Inquiries) -> None:
+    """v2's deadline depends on a detail value the case does not have: no half-set timers."""
+    case_id = await inquiries.ask()
+    by_field = v2()
+    by_field["timers"]["reply_due"]["after"] = {"by": "withdrawn", "yes": "P1D"}
+    release = await inquiries.deploy(by_field)
+
+    [move] = (await release.run()).moves
+
+    assert (move.verdict, move.reason) == (
+        "refused", "timer 'reply_due' has no duration for withdrawn=False (known: yes)")
+    case = await inquiries.case(case_id)
+    assert (case.workflow_version, case.revision) == (1, 1)
+    assert (await inquiries.timers(case_id))["answer_due"][0] == "pending"

@@ -152,7 +152,12 @@ def demo_seed(recruiters: int) -> None:
 
 @main.group()
 def workflows() -> None:
-    """Workflow definitions."""
+    """Workflow definitions, and moving live cases to a later version of one.
+
+    Files are read from IRIS_WORKFLOWS_DIR and its sub-folders: a case runs on the version it
+    started on, so an older version stays (in a sub-folder) while cases run on it, until
+    `iris workflows upgrade NAME --to VERSION` moves them on.
+    """
 
 
 @workflows.command("check")
@@ -324,7 +329,10 @@ def _register() -> None:
     from iris_engine.cli_audit import audit
     from iris_engine.cli_authorities import authorities
     from iris_engine.cli_keys import keys
+    from iris_engine.cli_upgrade import upgrade
     from iris_engine.cli_users import users
+
+    workflows.add_command(upgrade)
 
     main.add_command(audit)
     main.add_command(keys)

@@ -81,8 +81,10 @@ class ReadModelReplay(Protocol):
     #: the workflows whose cases it is built from
     workflows: frozenset[str]
 
-    def replay(self, case: Case, events: Sequence[CaseEvent], spec: WorkflowSpec) -> None:
-        """Take in one case; ``spec`` is the workflow version the case runs on."""
+    def replay(self, case: Case, events: Sequence[CaseEvent],
+               specs: Sequence[WorkflowSpec]) -> None:
+        """Take in one case; ``specs[i]`` is the workflow version ``events[i]`` ran on (they
+        differ only after an upgrade event, ``iris_engine.cases.upgrade``)."""
 
     async def differences(self, session: AsyncSession) -> list[str]:
         """Where the table departs from the replay, one sentence each (naming the row)."""

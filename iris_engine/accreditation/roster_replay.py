@@ -65,9 +65,10 @@ class RosterReplay:
         self._changes: dict[int, _Change] = {}
         self._problems: list[str] = []
 
-    def replay(self, case: Case, events: Sequence[CaseEvent], spec: WorkflowSpec) -> None:
+    def replay(self, case: Case, events: Sequence[CaseEvent],
+               specs: Sequence[WorkflowSpec]) -> None:
         entry = _Entry(case.id or 0)
-        for event in events[1:]:
+        for event, spec in zip(events[1:], specs[1:], strict=True):
             transition = spec.transition(event.event, event.from_state or "")
             if transition is None:  # the case row's replay reports it
                 continue

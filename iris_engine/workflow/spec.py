@@ -21,13 +21,18 @@ from jsonschema.exceptions import best_match
 
 from iris_engine.errors import WorkflowDefinitionError
 
-__all__ = ["SCOPES", "SYSTEM_ROLE", "Assignment", "Duration", "StateSpec", "TimerSpec", "TransitionSpec",
-           "WorkflowSpec", "load_workflow_file"]
+__all__ = ["ENGINE_EVENTS", "SCOPES", "SYSTEM_ROLE", "UPGRADE_EVENT", "Assignment", "Duration",
+           "StateSpec", "TimerSpec", "TransitionSpec", "WorkflowSpec", "load_workflow_file"]
 
 #: the role timers fire as: the platform itself, which reaches every case of every workflow
 SYSTEM_ROLE = "system"
 #: what a role may reach of a workflow's cases (``access:`` in a workflow file)
 SCOPES = ("all", "organisation", "assigned", "queue", "case")
+#: the event that moves a live case to a later version of its workflow (``cases.upgrade``)
+UPGRADE_EVENT = "upgrade"
+#: events the engine records itself; no workflow file may name a transition so, or the audit
+#: replay could not tell the two apart
+ENGINE_EVENTS = ("open", UPGRADE_EVENT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +215,10 @@ def build_workflow(raw: Any, *, source: str) -> WorkflowSpec:
     seen: dict[tuple[str, str], int] = {}
     for i, t in enumerate(raw["transitions"]):
         where = f"transitions[{i}]"
+        if t["event"] in ENGINE_EVENTS:
+            raise WorkflowDefinitionError(source, f"{where}.event", f"{t['event']!r} is an event "
+                                          "the engine records itself; give the transition "
+                                          "another name")
         sources = (t["from"],) if isinstance(t["from"], str) else tuple(t["from"])
         for j, s in enumerate(sources):
             from_path = f"{where}.from" + ("" if isinstance(t["from"], str) else f"[{j}]")

@@ -173,8 +173,9 @@ class ProbeReplay:
         self.workflows = frozenset({"accreditation"})
         self.seen: list[tuple[int, list[str], str]] = []
 
-    def replay(self, case: Case, events: Sequence[CaseEvent], spec: WorkflowSpec) -> None:
-        self.seen.append((case.id or 0, [e.event for e in events], spec.name))
+    def replay(self, case: Case, events: Sequence[CaseEvent],
+               specs: Sequence[WorkflowSpec]) -> None:
+        self.seen.append((case.id or 0, [e.event for e in events], specs[-1].name))
 
     async def differences(self, session: AsyncSession) -> list[str]:
         return [f"saw {len(self.seen)} cases"]

@@ -97,7 +97,8 @@ async def test_a_case_state_changed_by_hand_is_caught(world: World, cast: Cast) 
     ("UPDATE case_file SET assignee_id = :manager WHERE id = :c",
      "it is assigned to user {manager}, but its events assign it to {auditor}"),
     ("UPDATE case_file SET workflow_version = 2 WHERE id = :c",
-     "no workflow 'accreditation' version 2 exists to replay its events on"),
+     "the row says accreditation v2, but its events leave it on v1 (a version changes only "
+     "by an 'upgrade' event)"),
     ("UPDATE case_file SET head_hash = :fake WHERE id = :c",
      "the case's head hash is not its last event's hash"),
 ], ids=["revision", "assignee", "workflow-version", "head"])

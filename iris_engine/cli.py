@@ -328,6 +328,7 @@ def timers_list(status: str, case_id: int | None, limit: int) -> None:
 def _register() -> None:
     from iris_engine.cli_audit import audit
     from iris_engine.cli_authorities import authorities
+    from iris_engine.cli_codes import codes
     from iris_engine.cli_keys import keys
     from iris_engine.cli_upgrade import upgrade
     from iris_engine.cli_users import users
@@ -337,6 +338,7 @@ def _register() -> None:
     main.add_command(audit)
     main.add_command(keys)
     main.add_command(authorities)
+    main.add_command(codes)
     main.add_command(users)
 
 

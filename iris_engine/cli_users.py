@@ -93,16 +93,15 @@ def users_list(role: str | None, organisation_id: int | None, inactive: bool,
         click.echo("no accounts" if not (role or organisation_id or inactive)
                    else "no accounts match")
         return
-    click.echo(f"{'id':>6}  {'name':24} {'e-mail':32} {'roles':16} {'organisation':28} "
-               f"{'status':11} current assignments")
+    click.echo(f"{'id':>6}  {'name':24} {'e-mail':32} {'roles':16} {'org':>5} "
+               f"{'organisation':26} {'status':11} current assignments")
     for a in accounts:
         work_in_hand = ", ".join(
             f"case {c.case_id} ({c.state}{', ' + c.planned_on.isoformat() if c.planned_on else ''})"
             for c in a.current_assignments) or "-"
-        organisation = f"{a.organisation_name} ({a.organisation_id})"
         click.echo(f"{a.id:>6}  {_cut(a.name, 24)} {_cut(a.email, 32)} "
-                   f"{_cut(','.join(a.roles), 16)} {_cut(organisation, 28)} "
-                   f"{a.status:11} {work_in_hand}")
+                   f"{_cut(','.join(a.roles), 16)} {a.organisation_id:>5} "
+                   f"{_cut(a.organisation_name, 26)} {a.status:11} {work_in_hand}")
 
 
 def _cut(text: str, width: int) -> str:

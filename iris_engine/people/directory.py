@@ -98,12 +98,14 @@ class StaffDirectory:
     def _reach(self, principal: Principal) -> Reach:
         return lambda workflow: self._access.scope_clause(principal, workflow)
 
-    async def list_for(self, principal: Principal, **query: Any) -> list[AccountView]:
+    async def list_for(self, principal: Principal, *, role: str | None, organisation_id: int | None,
+                       active: bool, after: int, limit: int) -> list[AccountView]:
         """``list`` for a caller over HTTP: scheme managers and admins only (403 for anyone
-        else); assignments only on cases the caller may see."""
+        else, before any filter is read); assignments only on cases the caller may see."""
         if not principal.roles & DIRECTORY_ROLES:
             raise Forbidden("the staff directory is for scheme managers and administrators")
-        return await self.list(reach=self._reach(principal), **query)
+        return await self.list(role=role, organisation_id=organisation_id, active=active,
+                               after=after, limit=limit, reach=self._reach(principal))
 
     async def list(self, *, role: str | None = None, organisation_id: int | None = None,
                    active: bool = True, after: int = 0, limit: int = 50,

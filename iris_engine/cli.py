@@ -106,9 +106,14 @@ def _seed(settings: Settings, recruiters: int) -> None:
         click.echo("Database already has data; demo not re-seeded.")
         return
     click.echo("Demo data seeded.")
-    click.echo("Demo log-ins (POST /api/v1/auth/token with e-mail and password):")
+    click.echo("Demo log-ins (POST /api/v1/auth/token with e-mail and password). A user id is "
+               "what auditor_id takes;\nas a scheme manager, GET /api/v1/users?role=auditor "
+               "lists the auditors with their current assignments.")
+    click.echo(f"  {'role':15} {'e-mail':36} {'password':22} {'user id':>7}")
     for login in logins:
-        click.echo(f"  {login.role:15} {login.email:36} {login.password}  {login.note}".rstrip())
+        user_id = "" if login.user_id is None else str(login.user_id)
+        click.echo(f"  {login.role:15} {login.email:36} {login.password:22} {user_id:>7}  "
+                   f"{login.note}".rstrip())
     click.echo("File a grievance without logging in: POST /api/v1/grievances (see /schema).")
 
 

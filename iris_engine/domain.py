@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from iris_engine.cases import Principal
     from iris_engine.cases.service import CaseService
+    from iris_engine.people.directory import CurrentAssignments
     from iris_engine.people.service import OrganisationAdded
     from iris_engine.services import Services
     from iris_engine.store.models import Case, CaseEvent
@@ -98,6 +99,8 @@ class DemoLogin:
     email: str
     password: str
     note: str = ""
+    #: the account's id (what ``auditor_id`` and other data fields that name a user take)
+    user_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -137,3 +140,6 @@ class Domain:
     seed_demo: Callable[[DemoSeed], Awaitable[list[DemoLogin]]] | None = None
     #: runs in the transaction that adds an organisation (self-registration, the command line)
     organisation_added: OrganisationAdded | None = None
+    #: the cases of its workflows assigned to staff in which they still have a part, shown in
+    #: the staff directory (``iris_engine.people.directory``)
+    current_assignments: CurrentAssignments | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from iris_engine.accreditation.assignments import current_assignments
 from iris_engine.accreditation.controllers import ApplicationController
 from iris_engine.accreditation.demo import seed_demo
 from iris_engine.accreditation.hooks import hooks
@@ -26,4 +27,5 @@ DOMAIN = Domain(
     read_models=(lambda: RosterReplay(WORKFLOW),),
     seed_demo=seed_demo,
     organisation_added=on_organisation_added,
+    current_assignments=current_assignments,
 )

@@ -23,6 +23,8 @@ from iris_engine.workflow import HookRegistry
 __all__ = ["add_years", "hooks", "valid_licences"]
 
 hooks = HookRegistry()
+#: where a scheme manager finds a valid ``auditor_id`` (the staff directory)
+AUDITORS_LISTED = "GET /api/v1/users?role=auditor lists the auditors, with their current assignments"
 
 
 
@@ -82,8 +84,11 @@ async def licence_valid_today(ctx: TransitionContext) -> None:
 @hooks.guard("auditor_eligible", reads_input=True)
 async def auditor_eligible(ctx: TransitionContext) -> None:
     auditor = await ctx.session.get(User, ctx.request.data.get("auditor_id"))
-    if auditor is None or not auditor.active or "auditor" not in auditor.role_set:
-        raise Refusal(f"user {ctx.request.data.get('auditor_id')} is not an active auditor")
+    # active as the staff directory lists it: not deactivated, address confirmed
+    if (auditor is None or not auditor.active or auditor.confirmation_hash is not None
+            or "auditor" not in auditor.role_set):
+        raise Refusal(f"user {ctx.request.data.get('auditor_id')} is not an active auditor; "
+                      f"{AUDITORS_LISTED}")
     if auditor.organisation_id == ctx.case.organisation_id:
         raise Refusal("an auditor cannot audit their own organisation")
 

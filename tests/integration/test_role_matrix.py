@@ -115,6 +115,10 @@ def read_rows(app_id: int, grievance_id: int, referral_id: int, last_tier_id: in
         ("GET", "/api/v1/authorities", None, expect("manager caseworker other_caseworker "
                                                     "supervisor admin")),
         ("GET", "/api/v1/me", None, expect(EVERYONE)),
+        # the staff directory: those who plan audits and run accounts; a recruiter, an
+        # auditor or an authority never lists accounts
+        ("GET", "/api/v1/users", None, expect("manager admin")),
+        ("GET", "/api/v1/users?role=auditor", None, expect("manager admin")),
         # an id of another workflow is no case of this one: 404 for everyone signed in
         ("GET", f"/api/v1/applications/{grievance_id}", None, expect(EVERYONE, 404)),
         ("GET", f"/api/v1/grievance-cases/{referral_id}", None, expect(EVERYONE, 404)),

@@ -44,22 +44,26 @@ class TimerBook:
         """Cancel the timers the case leaves, start those it enters; answer the new deadlines.
 
         A move inside a timer's states (e.g. accredited -> surveillance for the certificate
-        expiry) neither stops nor restarts it.
+        expiry) neither stops nor restarts it, unless its event is one the timer names in
+        ``restart_on`` (a renewal that moves the certificate's end).
         """
         if not spec.timers:
             return []
+        event = ctx.request.event
         stopping = [t.name for t in spec.timers.values() if t.stops(source, dest)]
-        if stopping:
-            await ctx.session.execute(
-                update(Timer)
-                .where(col(Timer.case_id) == ctx.case.id, col(Timer.status) == "pending",
-                       col(Timer.name).in_(stopping))
-                .values(status="cancelled", finished_at=ctx.now,
-                        outcome=f"the case moved from {source} to {dest}")
-            )
+        restarting = [t.name for t in spec.timers.values() if t.restarts(event, source, dest)]
+        for names, why in ((stopping, f"the case moved from {source} to {dest}"),
+                           (restarting, f"started afresh by {event}")):
+            if names:
+                await ctx.session.execute(
+                    update(Timer)
+                    .where(col(Timer.case_id) == ctx.case.id, col(Timer.status) == "pending",
+                           col(Timer.name).in_(names))
+                    .values(status="cancelled", finished_at=ctx.now, outcome=why)
+                )
         started: list[NewDeadline] = []
         for timer in spec.timers.values():
-            if not timer.starts(source, dest):
+            if not (timer.starts(source, dest) or timer.name in restarting):
                 continue
             due = await self.deadline(ctx, timer)
             if due is None:

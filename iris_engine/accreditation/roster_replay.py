@@ -64,9 +64,11 @@ class _Step:
     change_seq: int | None = None
 
     @property
-    def order(self) -> tuple[datetime, int, int]:
-        moment = self.at if self.at.tzinfo is not None else self.at.replace(tzinfo=UTC)
-        return (moment, self.case_id, self.event_seq)
+    def order(self) -> tuple[int, int]:
+        """An organisation's cases follow each other (a new one opens only once the last is
+        final, so a later case has a larger id): by case, then by event. Not by the events'
+        times, which a clock set back (the demo's past) could misorder."""
+        return (self.case_id, self.event_seq)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +82,9 @@ class _Change:
 
 class RosterReplay:
     """One entry per LRN: the steps of every case that carries it are taken in the order
-    they happened (an organisation has one live case at a time, so its cases follow each
-    other: a renewal and a restoration inside one case, a new application after a withdrawal
-    in the next), and the change feed's previous status runs across them."""
+    they happened (``_Step.order``: a renewal and a restoration inside one case, a new
+    application after a withdrawal in the next), and the change feed's previous status runs
+    across them."""
 
     name = "roster"
 

@@ -1,39 +1,19 @@
 """The certification cycle after the first accreditation: recertification in the last part of
 a certificate's validity, restoration within a period after it expired (ISO/IEC 17021-1), both
 keeping the organisation's LRN. The windows are the workflow's settings
-(``recertification_window``, ``restoration_period``)."""
+(``recertification_window``, ``restoration_period``; ``windows``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date, timedelta
-from typing import Any
-
-import isodate
+from datetime import date
 
 from iris_engine.accreditation.hooks import add_years, hooks
 from iris_engine.accreditation.models import Accreditation
+from iris_engine.accreditation.windows import recertification_opens, restoration_ends
 from iris_engine.cases import Refusal, TransitionContext
 
-__all__ = ["recertification_opens", "restoration_ends"]
-
-
-def _period(settings: Mapping[str, Any], name: str, default: str) -> Any:
-    return isodate.parse_duration(str(settings.get(name, default)))
-
-
-def recertification_opens(valid_until: date, settings: Mapping[str, Any]) -> date:
-    """The first day a renewal may be applied for: ``recertification_window`` before the end."""
-    opens: date = valid_until - _period(settings, "recertification_window", "P1Y")
-    return opens
-
-
-def restoration_ends(valid_until: date, settings: Mapping[str, Any]) -> date:
-    """The last day a restoration may be applied for: ``restoration_period`` after the
-    certificate ended (it ended the day after ``valid_until``)."""
-    first_day_after: date = (valid_until + timedelta(days=1)
-                             + _period(settings, "restoration_period", "P6M"))
-    return first_day_after - timedelta(days=1)
+__all__ = ["extend_validity", "in_recertification_window", "restoration_period_over",
+           "within_restoration_period"]
 
 
 def _valid_until(ctx: TransitionContext) -> date:

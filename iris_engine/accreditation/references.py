@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from iris_engine.accreditation.models import Accreditation, RecruiterReference
+from iris_engine.accreditation.windows import recertification_opens, restoration_ends
 from iris_engine.errors import Conflict
 from iris_engine.store.models import Case, Counter, Organisation
 
@@ -79,10 +80,9 @@ async def refuse_second_application(session: AsyncSession, catalog: WorkflowCata
 
 def _what_to_do_instead(spec: WorkflowSpec, state: str, detail: Accreditation | None,
                         today: date) -> str:
-    from iris_engine.accreditation.lifecycle import recertification_opens, restoration_ends
-
     until = detail.valid_until if detail is not None else None
-    events = [t.event for t in spec.transitions_from(state) if "recruiter" in t.roles]
+    events = list(dict.fromkeys(t.event for t in spec.transitions_from(state)
+                                if "recruiter" in t.roles))
     if "apply_for_renewal" in events and until is not None:
         opens = recertification_opens(until, spec.settings)
         when = "now" if opens <= today else f"from {opens.isoformat()}"
@@ -92,9 +92,12 @@ def _what_to_do_instead(spec: WorkflowSpec, state: str, detail: Accreditation | 
         ends = restoration_ends(until, spec.settings)
         return (f"To restore the expired certificate, fire apply_for_restoration on that "
                 f"application, until {ends.isoformat()}.")
-    if events:
-        return f"Carry on with that application (you may fire: {', '.join(dict.fromkeys(events))})."
-    return "Wait for the scheme's decision on that application."
+    what = (f"you may fire there: {', '.join(events)}" if events
+            else "the scheme acts next there")
+    if until is not None:
+        return (f"Carry on with that application ({what}); its certificate is valid until "
+                f"{until.isoformat()}.")
+    return f"Carry on with that application ({what})."
 
 
 async def reference_for(session: AsyncSession, case: Case, settings: Mapping[str, Any],

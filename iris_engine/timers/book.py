@@ -44,16 +44,21 @@ class TimerBook:
         """Cancel the timers the case leaves, start those it enters; answer the new deadlines.
 
         A move inside a timer's states (e.g. accredited -> surveillance for the certificate
-        expiry) neither stops nor restarts it.
+        expiry) neither stops nor restarts it, unless its event is one the timer names in
+        ``restart_on`` (a renewal that moves the certificate's end).
         """
         if not spec.timers:
             return []
+        event = ctx.request.event
         stopping = [t.name for t in spec.timers.values() if t.stops(source, dest)]
-        if stopping:
-            await self.cancel(ctx, stopping, reason=f"the case moved from {source} to {dest}")
+        restarting = [t.name for t in spec.timers.values() if t.restarts(event, source, dest)]
+        for names, why in ((stopping, f"the case moved from {source} to {dest}"),
+                           (restarting, f"started afresh by {event}")):
+            if names:
+                await self.cancel(ctx, names, reason=why)
         started: list[NewDeadline] = []
         for timer in spec.timers.values():
-            if not timer.starts(source, dest):
+            if not (timer.starts(source, dest) or timer.name in restarting):
                 continue
             due = await self.deadline(ctx, timer)
             if due is None:

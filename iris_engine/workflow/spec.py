@@ -108,9 +108,16 @@ class TimerSpec:
     remind_before: tuple[Duration, ...] = ()
     notify: tuple[str, ...] = ()
     description: str = ""
+    #: events that cancel the running timer and start it afresh when the case stays in its
+    #: states (a move inside them otherwise neither stops nor restarts it)
+    restart_on: frozenset[str] = frozenset()
 
     def starts(self, source: str | None, dest: str) -> bool:
         return dest in self.states and (source is None or source not in self.states)
+
+    def restarts(self, event: str, source: str | None, dest: str) -> bool:
+        return (event in self.restart_on and source is not None and source in self.states
+                and dest in self.states)
 
     def stops(self, source: str | None, dest: str) -> bool:
         return source is not None and source in self.states and dest not in self.states
@@ -375,6 +382,11 @@ def _build_timer(source: str, name: str, body: Mapping[str, Any], states: Mappin
             if spec.data_validator is not None and not spec.data_validator.is_valid({}):
                 raise WorkflowDefinitionError(source, f"{where}.fire.event",
                                               f"{event!r} needs data, which a timer cannot give")
+    known_events = {t.event for t in transitions}
+    for j, restart in enumerate(body.get("restart_on", ())):
+        if restart not in known_events:
+            raise WorkflowDefinitionError(source, f"{where}.restart_on[{j}]",
+                                          f"unknown event {restart!r}")
     if body.get("remind_before") and not body.get("notify"):
         raise WorkflowDefinitionError(source, f"{where}.remind_before",
                                       "reminders need someone to remind: add notify")
@@ -399,4 +411,5 @@ def _build_timer(source: str, name: str, body: Mapping[str, Any], states: Mappin
                             for j, d in enumerate(body.get("remind_before", ()))),
         notify=tuple(body.get("notify", ())),
         description=body.get("description", ""),
+        restart_on=frozenset(body.get("restart_on", ())),
     )

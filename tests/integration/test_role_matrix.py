@@ -139,9 +139,11 @@ def write_rows(app_id: int, grievance_id: int, referral_id: int, app_rev: int, g
     # current, and where some role may act, the same body is accepted from it. Actors run in
     # ACTORS order; those after an accepted write are refused before the revision is checked.
     return [
-        # recruiters open applications, for their own organisation; nobody else does
+        # recruiters open applications, for their own organisation; nobody else does. The
+        # recruiter passes the role check and meets its organisation's application under way
+        # (the scene's): one at a time (test_lifecycle_cycle opens one)
         ("POST", "/api/v1/applications", {"self_assessment": valid_self_assessment()},
-         expect("recruiter", 201)),
+         expect("recruiter", 409)),
         # accept_application: the scheme manager only
         ("POST", f"{app}/transitions", fire("accept_application", app_rev), expect("manager")),
         # withdraw: the complainant only (with their access code), never staff

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from iris_engine.accreditation import lifecycle as _lifecycle  # noqa: F401  (registers its hooks)
 from iris_engine.accreditation import scope_hooks  # noqa: F401  (registers on ``hooks``)
+from iris_engine.accreditation.assignments import current_assignments
 from iris_engine.accreditation.controllers import ApplicationController
 from iris_engine.accreditation.demo import seed_demo
 from iris_engine.accreditation.hooks import hooks
-from iris_engine.accreditation.models import AccreditationScope, NameResemblance, NonConformity
+from iris_engine.accreditation.models import (
+    AccreditationScope,
+    NameResemblance,
+    NonConformity,
+    RecruiterReference,
+)
 from iris_engine.accreditation.resemblance import on_organisation_added
 from iris_engine.accreditation.roster_replay import RosterReplay
 from iris_engine.accreditation.schemas import ApplicationView
@@ -24,8 +31,9 @@ DOMAIN = Domain(
                    audience="(a recruiter its own, an auditor those assigned to it)",
                    routes=(ApplicationController,)),),
     provides=lambda s: {"accreditation": AccreditationService(s.db, s.engine, s.codes)},
-    tables=(NonConformity, NameResemblance, AccreditationScope),
+    tables=(NonConformity, NameResemblance, RecruiterReference, AccreditationScope),
     read_models=(lambda: RosterReplay(WORKFLOW), lambda: RosterScopeReplay(WORKFLOW)),
     seed_demo=seed_demo,
     organisation_added=on_organisation_added,
+    current_assignments=current_assignments,
 )

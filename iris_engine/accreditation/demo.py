@@ -65,6 +65,7 @@ async def seed_demo(seed: DemoSeed) -> list[DemoLogin]:
     manager = seed.staff_with("scheme_manager")[0]
     auditors = seed.staff_with("auditor")
     shared_hash = await services.people.hash_password(DEMO_RECRUITER_PASSWORD)
+    first_recruiter_id = None
     states = [s for s, share in _PLAN for _ in range(share)]
     batch = 50
     for start in range(0, recruiters, batch):
@@ -80,6 +81,7 @@ async def seed_demo(seed: DemoSeed) -> list[DemoLogin]:
                             organisation_id=org.id or 0, roles="recruiter", created_at=real_now)
                 session.add(user)
                 await session.flush()
+                first_recruiter_id = first_recruiter_id or user.id
                 recruiter = Principal(user.id or 0, org.id or 0, frozenset({"recruiter"}), user.email)
                 target = states[i % len(states)]
                 # expired certificates were granted more than three years ago
@@ -88,7 +90,7 @@ async def seed_demo(seed: DemoSeed) -> list[DemoLogin]:
                 await _walk(services, session, clock, recruiter, manager, auditors[i % len(auditors)],
                             _self_assessment(services, countries, real_now), target, real_now, rng)
     return [DemoLogin("recruiter", "recruiter001@demo.iris.example", DEMO_RECRUITER_PASSWORD,
-                      f"(001 to {recruiters:03d})")]
+                      f"(001 to {recruiters:03d})", user_id=first_recruiter_id)]
 
 
 async def _walk(services: Services, session: Any, clock: ManualClock, recruiter: Principal,

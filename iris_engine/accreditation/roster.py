@@ -25,6 +25,19 @@ PUBLIC_STATUS = {
     "suspended": "suspended",
     "withdrawn": "withdrawn",
     "expired": "expired",
+    # lifecycle-cycle: a renewal or a restoration under way changes nothing the public sees
+    # until its decision (which is the transition that syncs the roster)
+    "recertification": "accredited",
+    "recertification_review": "accredited",
+    "recertification_audit": "accredited",
+    "recertification_audited": "accredited",
+    "recertification_decision": "accredited",
+    "restoration": "expired",
+    "restoration_review": "expired",
+    "restoration_audit": "expired",
+    "restoration_audited": "expired",
+    "restoration_decision": "expired",
+    "ended": "expired",
 }
 
 
@@ -39,7 +52,8 @@ def _countries(detail: Accreditation, organisation: Organisation) -> list[str]:
 async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
                   organisation: Organisation, now: datetime) -> RosterChange | None:
     """Upsert the entry for this accreditation and move the roster version on; answers the
-    change-feed row when the public status changed (None when it did not)."""
+    change-feed row when the public status changed (None when it did not). The entry is the
+    organisation's, keyed by its one LRN: it follows the case that last changed it."""
     status = PUBLIC_STATUS[state]
     assert detail.lrn and detail.accredited_on and detail.valid_until
     entry = await session.get(RosterEntry, detail.lrn)
@@ -61,6 +75,7 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
         if entry.status != status:
             entry.status_since = now.date()
         entry.status = status
+        entry.case_id = detail.case_id
         entry.name, entry.name_key = organisation.name, organisation.name.casefold()
         entry.skeleton_digest = look_alike.exact
         entry.folded_skeleton_digest = look_alike.folded

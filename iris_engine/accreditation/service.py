@@ -15,6 +15,7 @@ from iris_engine.accreditation.models import (
     NameResemblance,
     NonConformity,
 )
+from iris_engine.accreditation.references import lock_organisation, refuse_second_application
 from iris_engine.accreditation.schemas import (
     ApplicationView,
     CorridorView,
@@ -49,6 +50,11 @@ class AccreditationService(CaseService):
             raise Forbidden("only a recruiter opens an application, for its own organisation")
         self.codes.get(code_of_conduct)  # 404 for an unknown code, before anything is written
         async with self.db.write() as session:
+            # one live application per organisation: the organisation's row is held until
+            # commit, so of two opens at once the second sees the first's case and is refused
+            await lock_organisation(session, principal.organisation_id)
+            await refuse_second_application(session, self.engine.catalog, WORKFLOW,
+                                            principal.organisation_id, self.engine.clock().date())
             data: dict[str, Any] = {"code_of_conduct": code_of_conduct}
             if self_assessment is not None:
                 data["self_assessment"] = self_assessment

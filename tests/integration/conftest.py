@@ -230,6 +230,18 @@ async def state_scope(recruiter: Actor, case_id: int, scope: dict[str, Any] | No
     assert r.status_code == 200, r.text
 
 
+#: names of further recruiters, none looking like another (their skeletons differ)
+OTHER_RECRUITERS = ("Kathmandu Placement", "Lumbini Overseas", "Pokhara Manpower", "Chitwan Staffing",
+                    "Janakpur Employment", "Biratnagar Careers", "Dharan Workforce",
+                    "Butwal Recruiting", "Hetauda Jobs", "Nepalgunj Talent")
+
+
+async def newcomer(world: World, cast: Cast, n: int) -> Cast:
+    """The cast with the ``n``-th other recruiter organisation (``OTHER_RECRUITERS``): a test
+    that needs several live applications needs several organisations (one each at a time)."""
+    return Cast(await world.recruiter(OTHER_RECRUITERS[n]), cast.manager, cast.auditor)
+
+
 async def walk_to(cast: Cast, target: str, *, findings: list[dict[str, Any]] | None = None) -> int:
     """Create an application and walk it to ``target`` through HTTP; returns its id."""
     r = await cast.recruiter.post("/api/v1/applications",

@@ -7,7 +7,7 @@ recruiters may ask for an extension). ``roster_entry.countries`` grows to hold e
 two-letter code (the corridors' countries join those of the self-assessment).
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0010
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import sqlmodel
 from alembic import op
 
 revision = '0012'
-down_revision = '0007'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -24,7 +24,9 @@ from tests.integration.test_fuzz_public_api import _free_port, _iris
 WALKS = ("## Walk an application through", "### Grievances: filing, following, deadlines, referral")
 #: where the quick start serves; the test serves on a free port instead
 QUICK_START_URL = "http://127.0.0.1:8000"
-STATES = ["draft", "submitted", "accepted", "audit_planned", "audited", "decision", "accredited"]
+#: the state after each event the walk fires (self-assessment, scope, submit, ...)
+STATES = ["draft", "draft", "submitted", "accepted", "audit_planned", "audited", "decision",
+          "accredited"]
 SEPARATOR = "=== next walk ==="
 
 

@@ -15,7 +15,10 @@ def test_an_auditor_is_current_from_the_planned_audit_to_the_referral() -> None:
     spec = WorkflowCatalog.from_dir(REPO / "workflows").machine("accreditation").spec
     assert states_awaiting(spec, ASSIGNEE_ROLE) == {
         "audit_planned", "audited", "corrective_action", "corrective_action_review",
-        "surveillance"}
+        "surveillance",
+        # recertification and restoration: their audit, and its corrective-action loop
+        "recertification_audit", "recertification_audited",
+        "restoration_audit", "restoration_audited"}
 
 
 def _spec(transitions: list[dict[str, Any]]) -> Any:

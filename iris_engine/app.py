@@ -17,6 +17,7 @@ from iris_engine.cases import Principal
 from iris_engine.cases.http import case_router
 from iris_engine.disclosure.controllers import AuthorityController
 from iris_engine.people.controllers import people_handlers
+from iris_engine.people.directory_http import directory_handlers
 from iris_engine.people.tokens import TokenIssuer, build_jwt_auth
 from iris_engine.roster.controllers import roster_handlers
 from iris_engine.services import Services, build_services
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             *domain.routes)]
     app = Litestar(
         route_handlers=[*domain_routes, AuthorityController, *roster_handlers, *people_handlers,
-                        *audit_handlers, *reference_handlers],
+                        *directory_handlers(services.people.roles), *audit_handlers, *reference_handlers],
         # the limit first: a refused flood costs no parsing
         middleware=[public_forms_limit(settings), edge()],
         stores={RATE_LIMIT_STORE: rate_limit_store(settings, services.db)},
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             "services": _constant(services),
             "db": _constant(services.db),
             "people": _constant(services.people),
+            "directory": _constant(services.directory),
             "logins": _constant(services.logins),
             "registrations": _constant(services.registrations),
             "roster": _constant(services.roster),

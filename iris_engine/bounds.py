@@ -19,6 +19,7 @@ __all__ = [
     "BLANK",
     "CODE_OF_CONDUCT",
     "CONTACT_OTHER",
+    "COUNTRIES_TEXT",
     "COUNTRY",
     "CURRENCY",
     "DOCUMENT_KEY",
@@ -45,6 +46,8 @@ __all__ = [
     "PURPOSE",
     "REFERENCE",
     "SCHEMA_FILE",
+    "SCOPE_CORRIDORS",
+    "SCOPE_SECTORS",
     "SEARCH",
     "SOME_TEXT",
     "TOKEN",
@@ -66,6 +69,8 @@ __all__ = [
 MAX_ID = 2**31 - 1
 #: ISO 3166-1 alpha-2
 COUNTRY = 2
+#: every two-letter code once, space-separated (the roster's countries of operation, shown)
+COUNTRIES_TEXT = 26 * 26 * (COUNTRY + 1) - 1
 #: an e-mail address: RFC 5321's limit on a forward path
 EMAIL = 320
 #: a person's name
@@ -122,6 +127,10 @@ CONTACT_OTHER = 500
 AMOUNT = 20
 #: ISO 4217
 CURRENCY = 3
+#: corridors (origin -> destination) in one accreditation's scope, extensions included
+SCOPE_CORRIDORS = 100
+#: sectors in one accreditation's scope (each once, from the workflow's list)
+SCOPE_SECTORS = 30
 
 #: text PostgreSQL can store: no NUL (the request gate refuses it anywhere, and says so here)
 NO_NUL = r"^[^\x00]*$"

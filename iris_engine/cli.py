@@ -106,9 +106,14 @@ def _seed(settings: Settings, recruiters: int) -> None:
         click.echo("Database already has data; demo not re-seeded.")
         return
     click.echo("Demo data seeded.")
-    click.echo("Demo log-ins (POST /api/v1/auth/token with e-mail and password):")
+    click.echo("Demo log-ins (POST /api/v1/auth/token with e-mail and password). A user id is "
+               "what auditor_id takes;\nas a scheme manager, GET /api/v1/users?role=auditor "
+               "lists the auditors with their current assignments.")
+    click.echo(f"  {'role':15} {'e-mail':36} {'password':22} {'user id':>7}")
     for login in logins:
-        click.echo(f"  {login.role:15} {login.email:36} {login.password}  {login.note}".rstrip())
+        user_id = "" if login.user_id is None else str(login.user_id)
+        click.echo(f"  {login.role:15} {login.email:36} {login.password:22} {user_id:>7}  "
+                   f"{login.note}".rstrip())
     click.echo("File a grievance without logging in: POST /api/v1/grievances (see /schema).")
 
 
@@ -152,7 +157,12 @@ def demo_seed(recruiters: int) -> None:
 
 @main.group()
 def workflows() -> None:
-    """Workflow definitions."""
+    """Workflow definitions, and moving live cases to a later version of one.
+
+    Files are read from IRIS_WORKFLOWS_DIR and its sub-folders: a case runs on the version it
+    started on, so an older version stays (in a sub-folder) while cases run on it, until
+    `iris workflows upgrade NAME --to VERSION` moves them on.
+    """
 
 
 @workflows.command("check")
@@ -323,12 +333,17 @@ def timers_list(status: str, case_id: int | None, limit: int) -> None:
 def _register() -> None:
     from iris_engine.cli_audit import audit
     from iris_engine.cli_authorities import authorities
+    from iris_engine.cli_codes import codes
     from iris_engine.cli_keys import keys
+    from iris_engine.cli_upgrade import upgrade
     from iris_engine.cli_users import users
+
+    workflows.add_command(upgrade)
 
     main.add_command(audit)
     main.add_command(keys)
     main.add_command(authorities)
+    main.add_command(codes)
     main.add_command(users)
 
 

@@ -14,9 +14,10 @@ __all__ = ["users"]
 ROLES = ["recruiter", "auditor", "scheme_manager", "caseworker", "supervisor", "authority", "admin"]
 
 
-def _run(work: Callable[[Any, Any], Awaitable[Any]]) -> Any:
-    """``work(services, session)`` in one write transaction; application errors become a clean
-    message and exit status 1."""
+def _run(work: Callable[[Any, Any], Awaitable[Any]], *, write: bool = True) -> Any:
+    """``work(services, session)`` in one write transaction (``write=False``: no transaction,
+    ``session`` is None: the work reads through the services); application errors become a
+    clean message and exit status 1."""
     from iris_engine.cli import _services, _settings
     from iris_engine.errors import ApplicationError
 
@@ -24,6 +25,8 @@ def _run(work: Callable[[Any, Any], Awaitable[Any]]) -> Any:
 
     async def run() -> Any:
         try:
+            if not write:
+                return await work(services, None)
             async with services.db.write() as session:
                 return await work(services, session)
         finally:
@@ -51,9 +54,59 @@ _PASSWORD = click.option(
 
 @click.group()
 def users() -> None:
-    """Accounts: add staff; deactivate, reactivate, change roles or password; confirm a
-    registration. Deactivating, changing roles or password ends the account's access tokens at
-    once: it must log in again."""
+    """Accounts: list them; add staff; deactivate, reactivate, change roles or password;
+    confirm a registration. Deactivating, changing roles or password ends the account's access
+    tokens at once: it must log in again."""
+
+
+@users.command("list")
+@click.option("--role", type=click.Choice(ROLES), default=None, help="Only accounts holding it.")
+@click.option("--organisation", "organisation_id", type=click.IntRange(1, 2**31 - 1),
+              default=None, help="Only accounts of the organisation with this id.")
+@click.option("--inactive", is_flag=True,
+              help="The accounts that may not log in (deactivated, or a self-registration whose "
+                   "address is not confirmed) instead of those that may.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, as GET /api/v1/users "
+              "answers it, instead of a table.")
+def users_list(role: str | None, organisation_id: int | None, inactive: bool,
+               as_json: bool) -> None:
+    """List accounts by id: name, e-mail, roles, organisation, status, and the cases each
+    still has a part in (an auditor's current assignments: the ID to give as auditor_id is
+    the first column)."""
+    import msgspec
+
+    async def work(services: Any, _session: Any) -> list[Any]:
+        found: list[Any] = []
+        while True:  # every page
+            page = await services.directory.list(role=role, organisation_id=organisation_id,
+                                                 active=not inactive,
+                                                 after=found[-1].id if found else 0, limit=200)
+            found += page
+            if len(page) < 200:
+                return found
+
+    accounts = _run(work, write=False)
+    if as_json:
+        click.echo(msgspec.json.encode(accounts).decode())
+        return
+    if not accounts:
+        click.echo("no accounts" if not (role or organisation_id or inactive)
+                   else "no accounts match")
+        return
+    click.echo(f"{'id':>6}  {'name':24} {'e-mail':32} {'roles':16} {'org':>5} "
+               f"{'organisation':26} {'status':11} current assignments")
+    for a in accounts:
+        work_in_hand = ", ".join(
+            f"case {c.case_id} ({c.state}{', ' + c.planned_on.isoformat() if c.planned_on else ''})"
+            for c in a.current_assignments) or "-"
+        click.echo(f"{a.id:>6}  {_cut(a.name, 24)} {_cut(a.email, 32)} "
+                   f"{_cut(','.join(a.roles), 16)} {a.organisation_id:>5} "
+                   f"{_cut(a.organisation_name, 26)} {a.status:11} {work_in_hand}")
+
+
+def _cut(text: str, width: int) -> str:
+    """``text`` in a column ``width`` wide: padded, or cut with an ellipsis."""
+    return text.ljust(width) if len(text) <= width else text[:width - 1] + "…"
 
 
 @users.command("add")

@@ -50,7 +50,7 @@ async def seed_demo(services: Services, *, seed: int = 2026,
                                                                country="CH")
             user = await people.add_user(session, orgs[org_name], NewUser(email, name, password, roles))
             demo.staff[email] = Principal(user.id or 0, user.organisation_id, frozenset(roles), email)
-            logins.append(DemoLogin(", ".join(roles), email, password))
+            logins.append(DemoLogin(", ".join(roles), email, password, user_id=user.id))
     for domain in services.domains:
         if domain.seed_demo is not None:
             logins += await domain.seed_demo(demo)

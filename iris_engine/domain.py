@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from iris_engine.cases import Principal
     from iris_engine.cases.service import CaseService
+    from iris_engine.people.directory import CurrentAssignments
     from iris_engine.people.service import OrganisationAdded
     from iris_engine.services import Services
     from iris_engine.store.models import Case, CaseEvent
@@ -81,8 +82,10 @@ class ReadModelReplay(Protocol):
     #: the workflows whose cases it is built from
     workflows: frozenset[str]
 
-    def replay(self, case: Case, events: Sequence[CaseEvent], spec: WorkflowSpec) -> None:
-        """Take in one case; ``spec`` is the workflow version the case runs on."""
+    def replay(self, case: Case, events: Sequence[CaseEvent],
+               specs: Sequence[WorkflowSpec]) -> None:
+        """Take in one case; ``specs[i]`` is the workflow version ``events[i]`` ran on (they
+        differ only after an upgrade event, ``iris_engine.cases.upgrade``)."""
 
     async def differences(self, session: AsyncSession) -> list[str]:
         """Where the table departs from the replay, one sentence each (naming the row)."""
@@ -96,6 +99,8 @@ class DemoLogin:
     email: str
     password: str
     note: str = ""
+    #: the account's id (what ``auditor_id`` and other data fields that name a user take)
+    user_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -135,3 +140,6 @@ class Domain:
     seed_demo: Callable[[DemoSeed], Awaitable[list[DemoLogin]]] | None = None
     #: runs in the transaction that adds an organisation (self-registration, the command line)
     organisation_added: OrganisationAdded | None = None
+    #: the cases of its workflows assigned to staff in which they still have a part, shown in
+    #: the staff directory (``iris_engine.people.directory``)
+    current_assignments: CurrentAssignments | None = None

@@ -17,6 +17,7 @@ from iris_engine.domain import Domain
 from iris_engine.errors import ConfigurationError, WorkflowDefinitionError
 from iris_engine.notifications import Notifier
 from iris_engine.people import People, password_hasher
+from iris_engine.people.directory import StaffDirectory
 from iris_engine.people.login import Logins
 from iris_engine.people.registration import Registrations
 from iris_engine.roster.service import Roster
@@ -52,6 +53,8 @@ class Services:
     authorities: Authorities
     #: verifies the audit trail and takes its anchors
     audit: AuditTrail
+    #: who holds an account, and auditors' current assignments
+    directory: StaffDirectory
     domains: tuple[Domain, ...]
     #: what the domains provide, by the dependency name their handlers ask for
     provided: dict[str, object] = field(default_factory=dict)
@@ -93,7 +96,10 @@ def build_services(settings: Settings, *, clock: Clock = utcnow,
     codes = CodeLibrary(settings.codes_dir)
     db = Database(settings)
     vault = Vault(settings.data_keys)
-    roster = Roster(db, ttl=settings.roster_cache_seconds)
+    # the sectors any workflow lets a scope name (a setting): the roster refuses a search by another
+    roster = Roster(db, ttl=settings.roster_cache_seconds, sectors=frozenset(
+        sector for name, version in catalog.versions()
+        for sector in catalog.machine(name, version).spec.settings.get("sectors", ())) or None)
     resources = Resources(settings, codes, roster, vault)
     engine = CaseEngine(catalog, hooks, clock=clock, resources=resources, timers=TimerBook(hooks),
                         vault=vault)
@@ -113,6 +119,8 @@ def build_services(settings: Settings, *, clock: Clock = utcnow,
         authorities=Authorities(db, vault, settings, clock),
         audit=AuditTrail(db, settings, clock, catalog, domains,
                          AnchorSigner(settings.anchor_signing_key), vault),
+        directory=StaffDirectory(db, catalog, engine.access, people.roles, [
+            d.current_assignments for d in domains if d.current_assignments is not None]),
         domains=tuple(domains),
     )
     for domain in domains:

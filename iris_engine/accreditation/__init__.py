@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
-# the appeals and licences hooks register on the same registry as they are imported
-from iris_engine.accreditation import appeals, licences  # noqa: F401
+# these modules' guards and effects register on ``hooks`` as they are imported
+from iris_engine.accreditation import (  # noqa: F401
+    appeals,
+    licences,
+    lifecycle,
+    scope_hooks,
+)
+from iris_engine.accreditation.assignments import current_assignments
 from iris_engine.accreditation.controllers import ApplicationController
 from iris_engine.accreditation.demo import seed_demo
 from iris_engine.accreditation.hooks import hooks
-from iris_engine.accreditation.models import NameResemblance, NonConformity
+from iris_engine.accreditation.models import (
+    AccreditationScope,
+    NameResemblance,
+    NonConformity,
+    RecruiterReference,
+)
 from iris_engine.accreditation.resemblance import on_organisation_added
 from iris_engine.accreditation.roster_replay import RosterReplay
 from iris_engine.accreditation.schemas import ApplicationView
+from iris_engine.accreditation.scope_replay import RosterScopeReplay
 from iris_engine.accreditation.service import WORKFLOW, AccreditationService
 from iris_engine.domain import CaseApi, Domain
 
@@ -24,8 +36,9 @@ DOMAIN = Domain(
                    audience="(a recruiter its own, an auditor those assigned to it)",
                    routes=(ApplicationController,)),),
     provides=lambda s: {"accreditation": AccreditationService(s.db, s.engine, s.codes)},
-    tables=(NonConformity, NameResemblance),
-    read_models=(lambda: RosterReplay(WORKFLOW),),
+    tables=(NonConformity, NameResemblance, RecruiterReference, AccreditationScope),
+    read_models=(lambda: RosterReplay(WORKFLOW), lambda: RosterScopeReplay(WORKFLOW)),
     seed_demo=seed_demo,
     organisation_added=on_organisation_added,
+    current_assignments=current_assignments,
 )

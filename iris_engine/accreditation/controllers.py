@@ -21,9 +21,11 @@ class ApplicationController(Controller):
     security = [{"BearerToken": []}]
 
     @post("/", operation_id="createApplication", status_code=201,
-          responses=problem_responses(401, 403, 404, 422))
+          responses=problem_responses(401, 403, 404, 409, 422))
     async def create(self, data: JSONBody[ApplicationCreate], principal: NamedDependency[Principal],
                      accreditation: NamedDependency[AccreditationService]) -> ApplicationView:
-        """Open an application in draft for the caller's organisation (recruiters)."""
+        """Open an application in draft for the caller's organisation (recruiters). An
+        organisation has one application at a time: 409, with a link to it, while one is not
+        in a final state."""
         return await accreditation.create(principal, self_assessment=data.self_assessment,
                                           code_of_conduct=data.code_of_conduct)

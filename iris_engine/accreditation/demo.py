@@ -37,6 +37,9 @@ _WORDS = ["Global", "Horizon", "Sunrise", "Bridge", "Fair", "Summit", "Harbour",
           "Lotus", "Everest", "Meridian", "Unity", "Trust", "Pioneer", "Crescent", "Atlas"]
 _KINDS = ["Manpower", "Recruitment", "Overseas Employment", "Staffing", "Placement", "HR Services"]
 
+_SECTORS = ["construction", "domestic_work", "hospitality", "health_care", "agriculture",
+            "manufacturing", "transport_logistics", "cleaning_security"]
+
 # final state -> share of demo recruiters
 _PLAN = [("accredited", 62), ("suspended", 8), ("withdrawn", 7), ("expired", 6),
          ("submitted", 6), ("audit_planned", 4), ("corrective_action", 3), ("rejected", 4)]
@@ -62,6 +65,7 @@ async def seed_demo(seed: DemoSeed) -> list[DemoLogin]:
     manager = seed.staff_with("scheme_manager")[0]
     auditors = seed.staff_with("auditor")
     shared_hash = await services.people.hash_password(DEMO_RECRUITER_PASSWORD)
+    first_recruiter_id = None
     states = [s for s, share in _PLAN for _ in range(share)]
     batch = 50
     for start in range(0, recruiters, batch):
@@ -77,6 +81,7 @@ async def seed_demo(seed: DemoSeed) -> list[DemoLogin]:
                             organisation_id=org.id or 0, roles="recruiter", created_at=real_now)
                 session.add(user)
                 await session.flush()
+                first_recruiter_id = first_recruiter_id or user.id
                 recruiter = Principal(user.id or 0, org.id or 0, frozenset({"recruiter"}), user.email)
                 target = states[i % len(states)]
                 # expired certificates were granted more than three years ago
@@ -85,7 +90,7 @@ async def seed_demo(seed: DemoSeed) -> list[DemoLogin]:
                 await _walk(services, session, clock, recruiter, manager, auditors[i % len(auditors)],
                             _self_assessment(services, countries, real_now), target, real_now, rng)
     return [DemoLogin("recruiter", "recruiter001@demo.iris.example", DEMO_RECRUITER_PASSWORD,
-                      f"(001 to {recruiters:03d})")]
+                      f"(001 to {recruiters:03d})", user_id=first_recruiter_id)]
 
 
 async def _walk(services: Services, session: Any, clock: ManualClock, recruiter: Principal,
@@ -107,6 +112,10 @@ async def _walk(services: Services, session: Any, clock: ManualClock, recruiter:
                           TransitionInput(event, case.revision, **kw))
 
     await fire(recruiter, "update_self_assessment", data={"self_assessment": document})
+    home, *abroad = document["principles"]["A"]["countries_of_operation"]
+    await fire(recruiter, "update_scope", data={
+        "corridors": [{"origin": home, "destination": country} for country in abroad],
+        "sectors": rng.sample(_SECTORS, rng.randint(1, 3))})
     await fire(recruiter, "submit")
     if target == "submitted":
         return

@@ -6,25 +6,25 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import exists, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from iris_engine.accreditation import resemblance
 from iris_engine.accreditation.models import Accreditation, NonConformity
+from iris_engine.accreditation.references import reference_for
 from iris_engine.accreditation.roster import publish
 from iris_engine.cases import Refusal, TransitionContext
 from iris_engine.documents import CodeLibrary
 from iris_engine.roster.service import Roster
 from iris_engine.roster.subscriptions import announce
 from iris_engine.settings import Settings
-from iris_engine.store.models import CaseEvent, Counter, Organisation, User
+from iris_engine.store.models import CaseEvent, Organisation, User
 from iris_engine.workflow import HookRegistry
 
 __all__ = ["add_years", "hooks", "valid_licences"]
 
 hooks = HookRegistry()
-
-
+#: where a scheme manager finds a valid ``auditor_id`` (the staff directory)
+AUDITORS_LISTED = "GET /api/v1/users?role=auditor lists the auditors, with their current assignments"
 
 
 def valid_licences(document: Any, on: date) -> list[dict[str, Any]]:
@@ -82,8 +82,11 @@ async def licence_valid_today(ctx: TransitionContext) -> None:
 @hooks.guard("auditor_eligible", reads_input=True)
 async def auditor_eligible(ctx: TransitionContext) -> None:
     auditor = await ctx.session.get(User, ctx.request.data.get("auditor_id"))
-    if auditor is None or not auditor.active or "auditor" not in auditor.role_set:
-        raise Refusal(f"user {ctx.request.data.get('auditor_id')} is not an active auditor")
+    # active as the staff directory lists it: not deactivated, address confirmed
+    if (auditor is None or not auditor.active or auditor.confirmation_hash is not None
+            or "auditor" not in auditor.role_set):
+        raise Refusal(f"user {ctx.request.data.get('auditor_id')} is not an active auditor; "
+                      f"{AUDITORS_LISTED}")
     if auditor.organisation_id == ctx.case.organisation_id:
         raise Refusal("an auditor cannot audit their own organisation")
 
@@ -228,11 +231,10 @@ async def reopen_non_conformities(ctx: TransitionContext) -> None:
 
 @hooks.effect("assign_lrn")
 async def assign_lrn(ctx: TransitionContext) -> None:
+    """The organisation's LRN (drawn on its first accreditation, then kept) and a new cycle."""
     detail: Accreditation = ctx.detail
     settings = ctx.workflow_settings
-    if detail.lrn is None:
-        number = await next_counter(ctx.session, "lrn", start=int(settings.get("lrn_start", 12200)))
-        detail.lrn = f"{settings.get('lrn_prefix', 'LRN')}{number:0{int(settings.get('lrn_digits', 8))}d}"
+    detail.lrn = await reference_for(ctx.session, ctx.case, settings, ctx.now)
     detail.accredited_on = ctx.now.date()
     detail.valid_until = add_years(ctx.now.date(), int(settings.get("validity_years", 3)))
     ctx.outcome.update(lrn=detail.lrn, valid_until=detail.valid_until.isoformat())
@@ -259,16 +261,3 @@ async def certificate_end(ctx: TransitionContext) -> datetime | None:
     if until is None:
         return None
     return datetime.combine(until + timedelta(days=1), time(0), tzinfo=UTC)
-
-
-async def next_counter(session: AsyncSession, name: str, *, start: int) -> int:
-    """Atomically take the next number of a named sequence (the row is locked until commit)."""
-    value = await session.scalar(
-        update(Counter).where(col(Counter.name) == name)
-        .values(value=col(Counter.value) + 1).returning(col(Counter.value))
-    )
-    if value is None:
-        session.add(Counter(name=name, value=start + 1))
-        await session.flush()
-        return start + 1
-    return int(value)

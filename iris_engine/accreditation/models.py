@@ -10,7 +10,8 @@ from sqlmodel import Field, SQLModel
 
 from iris_engine import bounds
 
-__all__ = ["Accreditation", "NameResemblance", "NonConformity"]
+__all__ = ["Accreditation", "AccreditationScope", "NameResemblance", "NonConformity",
+           "RecruiterReference"]
 
 
 class Accreditation(SQLModel, table=True):
@@ -22,11 +23,26 @@ class Accreditation(SQLModel, table=True):
     code_of_conduct: str = Field(max_length=bounds.CODE_OF_CONDUCT)  # e.g. iris-standard/1.2
     self_assessment: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     submitted_at: datetime | None = None
-    lrn: str | None = Field(default=None, max_length=bounds.LRN, unique=True)
+    #: the organisation's reference (``RecruiterReference``), copied when the case earns or
+    #: keeps it: every case of one organisation that was accredited carries the same LRN
+    lrn: str | None = Field(default=None, max_length=bounds.LRN, index=True)
     accredited_on: date | None = None
     valid_until: date | None = None
     #: the answer to the scheme manager's request for information is due by then
     information_due: date | None = None
+
+
+class RecruiterReference(SQLModel, table=True):
+    """An organisation's reference number (LRN), drawn once and kept for good: a renewal, a
+    restoration and a new application after a withdrawal all carry it (DOMAIN.md)."""
+
+    __tablename__ = "recruiter_reference"
+
+    organisation_id: int = Field(foreign_key="organisation.id", primary_key=True)
+    lrn: str = Field(max_length=bounds.LRN, unique=True)
+    issued_at: datetime
+    #: the accreditation case that earned it
+    case_id: int = Field(foreign_key="case_file.id")
 
 
 class NonConformity(SQLModel, table=True):
@@ -64,3 +80,21 @@ class NameResemblance(SQLModel, table=True):
     resembles_name: str | None = Field(default=None, max_length=300)
     detail: str = Field(max_length=1000)
     found_at: datetime
+
+
+class AccreditationScope(SQLModel, table=True):
+    """What an accreditation covers: its corridors (origin -> destination countries) and
+    sectors, stated by the recruiter before submission (``update_scope``) and granted with the
+    certificate, grown only by an extension a scheme manager grants; and an extension asked
+    for and not yet decided. Scopes are canonical (``accreditation.scope.canonical``)."""
+
+    __tablename__ = "accreditation_scope"
+
+    case_id: int = Field(foreign_key="case_file.id", primary_key=True)
+    #: [{"origin": "NP", "destination": "QA"}, ...], sorted, each once
+    corridors: list[dict[str, str]] = Field(sa_column=Column(JSON, nullable=False))
+    #: sector identifiers from the workflow's ``sectors`` setting, sorted, each once
+    sectors: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    #: {"corridors": [...], "sectors": [...]} asked for by ``request_scope_extension``
+    extension: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    extension_requested_at: datetime | None = None

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from iris_engine.accreditation.models import Accreditation
+from iris_engine.accreditation.roster_scope import corridor_countries
 from iris_engine.names import look_alike_digests
 from iris_engine.roster.models import RosterChange, RosterCountry, RosterEntry, RosterMeta
 from iris_engine.store.models import Organisation
@@ -29,6 +30,19 @@ PUBLIC_STATUS = {
     "suspension_appeal": "suspended",
     "withdrawal_appeal": "withdrawn",
     "withdrawn_final": "withdrawn",
+    # lifecycle-cycle: a renewal or a restoration under way changes nothing the public sees
+    # until its decision (which is the transition that syncs the roster)
+    "recertification": "accredited",
+    "recertification_review": "accredited",
+    "recertification_audit": "accredited",
+    "recertification_audited": "accredited",
+    "recertification_decision": "accredited",
+    "restoration": "expired",
+    "restoration_review": "expired",
+    "restoration_audit": "expired",
+    "restoration_audited": "expired",
+    "restoration_decision": "expired",
+    "ended": "expired",
 }
 #: states whose public status is under appeal ("suspended, under appeal")
 UNDER_APPEAL = frozenset({"suspension_appeal", "withdrawal_appeal"})
@@ -45,12 +59,15 @@ def _countries(detail: Accreditation, organisation: Organisation) -> list[str]:
 async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
                   organisation: Organisation, now: datetime) -> RosterChange | None:
     """Upsert the entry for this accreditation and move the roster version on; answers the
-    change-feed row when the public status changed (None when it did not)."""
+    change-feed row when the public status changed (None when it did not). The entry is the
+    organisation's, keyed by its one LRN: it follows the case that last changed it."""
     status = PUBLIC_STATUS[state]
     under_appeal = state in UNDER_APPEAL
     assert detail.lrn and detail.accredited_on and detail.valid_until
     entry = await session.get(RosterEntry, detail.lrn)
-    countries = _countries(detail, organisation)
+    # the countries the recruiter says it operates in, and those its scope's corridors cover
+    countries = sorted({*_countries(detail, organisation),
+                        *await corridor_countries(session, detail.case_id)})
     previous = entry.status if entry is not None else None
     was_under_appeal = entry.under_appeal if entry is not None else False
     look_alike = look_alike_digests(organisation.name)
@@ -69,6 +86,7 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
             entry.status_since = now.date()
         entry.status = status
         entry.under_appeal = under_appeal
+        entry.case_id = detail.case_id
         entry.name, entry.name_key = organisation.name, organisation.name.casefold()
         entry.skeleton_digest = look_alike.exact
         entry.folded_skeleton_digest = look_alike.folded

@@ -2,9 +2,10 @@
 
 ``roster.publish`` writes an entry in the transaction of each transition whose effects include
 ``sync_roster``; the events of those transitions say everything it wrote that the public
-relies on: the certificate (``assign_lrn``'s outcome), the status (the state reached) and the
-change-feed number. Replaying them gives the roster as it must be; a status set by hand, an
-entry added for a recruiter never accredited, or a change dropped from the feed shows.
+relies on: the certificate (``assign_lrn``'s outcome, or ``extend_validity``'s), the status
+(the state reached) and the change-feed number. Replaying them gives the roster as it must
+be; a status set by hand, an entry added for a recruiter never accredited, or a change
+dropped from the feed shows.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ __all__ = ["RosterReplay"]
 
 #: the effects (workflows/accreditation.yaml) whose results the roster shows
 ASSIGN_LRN = "assign_lrn"
+EXTEND_VALIDITY = "extend_validity"
 SYNC_ROSTER = "sync_roster"
 
 
@@ -37,15 +39,38 @@ def _day(moment: datetime) -> date:
 
 @dataclass(slots=True)
 class _Entry:
-    """An entry as a case's events make it."""
+    """An organisation's entry (its one LRN) as the events of its cases make it."""
 
-    case_id: int
-    lrn: str | None = None
+    lrn: str
+    case_id: int = 0
     accredited_on: date | None = None
     valid_until: date | None = None
     status: str | None = None
     status_since: date | None = None
     under_appeal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """What one event did to the roster: a certificate (``accredited_on`` set when one was
+    granted, else extended), then a status published (``status``), in that order."""
+
+    at: datetime
+    case_id: int
+    event_seq: int
+    lrn: str
+    valid_until: date | None = None
+    accredited_on: date | None = None
+    status: str | None = None
+    under_appeal: bool = False
+    change_seq: int | None = None
+
+    @property
+    def order(self) -> tuple[int, int]:
+        """An organisation's cases follow each other (a new one opens only once the last is
+        final, so a later case has a larger id): by case, then by event. Not by the events'
+        times, which a clock set back (the demo's past) could misorder."""
+        return (self.case_id, self.event_seq)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,52 +84,81 @@ class _Change:
 
 
 class RosterReplay:
+    """One entry per LRN: the steps of every case that carries it are taken in the order
+    they happened (``_Step.order``: a renewal and a restoration inside one case, a new
+    application after a withdrawal in the next), and the change feed's previous status runs
+    across them."""
+
     name = "roster"
 
     def __init__(self, workflow: str) -> None:
         self.workflows = frozenset({workflow})
-        self._entries: dict[int, _Entry] = {}
-        self._changes: dict[int, _Change] = {}
+        self._steps: list[_Step] = []
         self._problems: list[str] = []
 
-    def replay(self, case: Case, events: Sequence[CaseEvent], spec: WorkflowSpec) -> None:
-        entry = _Entry(case.id or 0)
-        for event in events[1:]:
+    def replay(self, case: Case, events: Sequence[CaseEvent],
+               specs: Sequence[WorkflowSpec]) -> None:
+        case_id, lrn = case.id or 0, None
+        for event, spec in zip(events[1:], specs[1:], strict=True):
             transition = spec.transition(event.event, event.from_state or "")
             if transition is None:  # the case row's replay reports it
                 continue
             outcome: Any = event.data.get("outcome") or {}
-            if ASSIGN_LRN in transition.effects:
+            certificate = {}
+            granted = ASSIGN_LRN in transition.effects
+            if granted or EXTEND_VALIDITY in transition.effects:
                 try:
-                    entry.lrn = str(outcome["lrn"])
-                    entry.valid_until = date.fromisoformat(outcome["valid_until"])
+                    lrn = str(outcome["lrn"])
+                    certificate["valid_until"] = date.fromisoformat(outcome["valid_until"])
                 except (KeyError, TypeError, ValueError):
                     self._problems.append(f"case {case.id}, event #{event.seq}: its outcome "
                                           "does not hold the certificate it assigned")
-                entry.accredited_on = _day(event.created_at)
+                if granted:
+                    certificate["accredited_on"] = _day(event.created_at)
+            status, under_appeal = None, False
+            change_seq = None
             if SYNC_ROSTER in transition.effects and event.to_state in PUBLIC_STATUS:
                 status = PUBLIC_STATUS[event.to_state]
                 under_appeal = event.to_state in UNDER_APPEAL
-                if status != entry.status:
-                    entry.status_since = _day(event.created_at)
                 if isinstance(outcome, dict) and "roster_change" in outcome:
-                    self._changes[int(outcome["roster_change"])] = _Change(
-                        case.id or 0, event.seq, entry.lrn, status, entry.status, under_appeal)
-                entry.status, entry.under_appeal = status, under_appeal
-        if entry.status is not None:
-            self._entries[entry.case_id] = entry
+                    change_seq = int(outcome["roster_change"])
+            if lrn is None or not (certificate or status):
+                continue
+            self._steps.append(_Step(event.created_at, case_id, event.seq, lrn, status=status,
+                                     under_appeal=under_appeal, change_seq=change_seq,
+                                     **certificate))
+
+    def _entries(self) -> tuple[dict[str, _Entry], dict[int, _Change]]:
+        entries: dict[str, _Entry] = {}
+        changes: dict[int, _Change] = {}
+        for step in sorted(self._steps, key=lambda s: s.order):
+            entry = entries.setdefault(step.lrn, _Entry(step.lrn))
+            if step.valid_until is not None:
+                entry.valid_until = step.valid_until
+            if step.accredited_on is not None:
+                entry.accredited_on = step.accredited_on
+            if step.status is None:
+                continue
+            if step.status != entry.status:
+                entry.status_since = _day(step.at)
+            if step.change_seq is not None:
+                changes[step.change_seq] = _Change(step.case_id, step.event_seq, step.lrn,
+                                                   step.status, entry.status, step.under_appeal)
+            entry.status, entry.case_id = step.status, step.case_id
+            entry.under_appeal = step.under_appeal
+        return {lrn: e for lrn, e in entries.items() if e.status is not None}, changes
 
     async def differences(self, session: AsyncSession) -> list[str]:
         problems = list(self._problems)
+        expected, claimed = self._entries()
         rows = (await session.scalars(select(RosterEntry).order_by(col(RosterEntry.lrn)))).all()
-        expected = dict(self._entries)
         for row in rows:
-            entry = expected.pop(row.case_id, None)
+            entry = expected.pop(row.lrn, None)
             if entry is None:
                 problems.append(f"entry {row.lrn} (case {row.case_id}, {row.status}) follows "
                                 "from no accreditation event: it was added behind the engine")
                 continue
-            for name in ("lrn", "status", "under_appeal", "status_since", "accredited_on",
+            for name in ("case_id", "status", "under_appeal", "status_since", "accredited_on",
                          "valid_until"):
                 stored, replayed = getattr(row, name), getattr(entry, name)
                 if stored != replayed:
@@ -114,7 +168,6 @@ class RosterReplay:
         for entry in expected.values():
             problems.append(f"case {entry.case_id}'s events put {entry.lrn} on it as "
                             f"{entry.status}, but it has no entry for it (removed)")
-        claimed = dict(self._changes)
         for change in (await session.scalars(
                 select(RosterChange).order_by(col(RosterChange.seq)))).all():
             made = claimed.pop(change.seq, None)

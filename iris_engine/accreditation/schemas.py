@@ -21,9 +21,11 @@ __all__ = [
     "ApplicationView",
     "AvailableTransition",
     "CaseEventView",
+    "CorridorView",
     "DeadlineView",
     "NameResemblanceView",
     "NonConformityView",
+    "ScopeView",
     "TransitionRequest",
 ]
 
@@ -66,6 +68,21 @@ class NameResemblanceView(msgspec.Struct):
     found_at: datetime
 
 
+class CorridorView(msgspec.Struct):
+    #: ISO 3166-1 alpha-2: where workers are recruited, and where they are placed
+    origin: str
+    destination: str
+
+
+class ScopeView(msgspec.Struct):
+    """What an accreditation covers: corridors and sectors (update_scope; extended after
+    accreditation by request_scope_extension and extend_scope)."""
+
+    corridors: list[CorridorView]
+    #: identifiers from the workflow's ``sectors`` setting
+    sectors: list[str]
+
+
 class ApplicationView(msgspec.Struct):
     id: int
     state: str
@@ -88,3 +105,8 @@ class ApplicationView(msgspec.Struct):
     deadlines: list[DeadlineView] | None = None
     #: found when the organisation registered and when it submitted (full view only)
     name_resemblances: list[NameResemblanceView] | None = None
+    #: the corridors and sectors stated (before accreditation) or granted (after); empty until
+    #: update_scope is fired
+    scope: ScopeView | None = None
+    #: an extension of the scope asked for and not yet decided
+    scope_extension: ScopeView | None = None

@@ -9,11 +9,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from iris_engine.accreditation import resemblance
-from iris_engine.accreditation.models import Accreditation, NameResemblance, NonConformity
+from iris_engine.accreditation.models import (
+    Accreditation,
+    AccreditationScope,
+    NameResemblance,
+    NonConformity,
+)
+from iris_engine.accreditation.references import lock_organisation, refuse_second_application
 from iris_engine.accreditation.schemas import (
     ApplicationView,
+    CorridorView,
     NameResemblanceView,
     NonConformityView,
+    ScopeView,
 )
 from iris_engine.cases import CaseEngine, Principal, views
 from iris_engine.cases.service import CaseService
@@ -42,6 +50,11 @@ class AccreditationService(CaseService):
             raise Forbidden("only a recruiter opens an application, for its own organisation")
         self.codes.get(code_of_conduct)  # 404 for an unknown code, before anything is written
         async with self.db.write() as session:
+            # one live application per organisation: the organisation's row is held until
+            # commit, so of two opens at once the second sees the first's case and is refused
+            await lock_organisation(session, principal.organisation_id)
+            await refuse_second_application(session, self.engine.catalog, WORKFLOW,
+                                            principal.organisation_id, self.engine.clock().date())
             data: dict[str, Any] = {"code_of_conduct": code_of_conduct}
             if self_assessment is not None:
                 data["self_assessment"] = self_assessment
@@ -58,6 +71,7 @@ class AccreditationService(CaseService):
             detail = await session.get(Accreditation, case.id)
             assert detail is not None
         org = await session.get(Organisation, case.organisation_id)
+        scope = await session.get(AccreditationScope, case.id)
         ncs = (await session.scalars(select(NonConformity).where(
             col(NonConformity.case_id) == case.id).order_by(col(NonConformity.id)))).all()
         return ApplicationView(
@@ -77,6 +91,9 @@ class AccreditationService(CaseService):
             deadlines=await views.deadlines(self.engine, session, case) if full else None,
             name_resemblances=[_resemblance_view(r) for r in
                                await resemblance.for_application(session, case)] if full else None,
+            scope=_scope_view(scope.corridors, scope.sectors) if scope else _scope_view([], []),
+            scope_extension=_scope_view(scope.extension["corridors"], scope.extension["sectors"])
+            if scope is not None and scope.extension is not None else None,
         )
 
 
@@ -84,3 +101,8 @@ def _resemblance_view(r: NameResemblance) -> NameResemblanceView:
     return NameResemblanceView(kind=r.kind, detail=r.detail, name=r.name,
                                resembles_lrn=r.resembles_lrn, resembles_name=r.resembles_name,
                                found_on=r.found_on, found_at=r.found_at)
+
+
+def _scope_view(corridors: list[dict[str, str]], sectors: list[str]) -> ScopeView:
+    return ScopeView(corridors=[CorridorView(c["origin"], c["destination"]) for c in corridors],
+                     sectors=list(sectors))

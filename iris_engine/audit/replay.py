@@ -2,8 +2,12 @@
 
 The chain proves the events were not altered; the row is what the service acts on (its state
 decides what may fire, its assignee who may see it). A row changed behind the engine's back
-(a state set by hand, a head rewound with the events it stood for) no longer follows from
-its events, and this says where.
+(a state set by hand, a head rewound with the events it stood for, a workflow version changed
+without an upgrade) no longer follows from its events, and this says where.
+
+A case runs on the version its opening records until an ``upgrade`` event moves it on
+(``iris_engine.cases.upgrade``): each event is replayed on the version in force when it
+happened.
 """
 
 from __future__ import annotations
@@ -16,15 +20,67 @@ from iris_engine.errors import NotFound
 from iris_engine.store.models import Case, CaseEvent
 from iris_engine.workflow import WorkflowCatalog, WorkflowSpec
 from iris_engine.workflow.history import entering_index
+from iris_engine.workflow.spec import SYSTEM_ROLE, UPGRADE_EVENT
 
-__all__ = ["row_departures"]
+__all__ = ["event_versions", "row_departures"]
 
 
-def _spec(case: Case, catalog: WorkflowCatalog) -> WorkflowSpec | None:
-    try:
-        return catalog.machine(case.workflow, case.workflow_version).spec
-    except NotFound:
-        return None
+def _opened_version(case: Case, events: Sequence[CaseEvent]) -> int:
+    """The version a case opened on: its opening's record, or for a case opened before the
+    opening recorded it, the version its first upgrade left (or else the row's)."""
+    opened_on = events[0].data.get(OPENED_ON)
+    if isinstance(opened_on, dict) and isinstance(opened_on.get("version"), int):
+        return int(opened_on["version"])
+    upgrade = next((e for e in events[1:] if e.event == UPGRADE_EVENT), None)
+    if upgrade is not None and isinstance(upgrade.data.get("from_version"), int):
+        return int(upgrade.data["from_version"])
+    return case.workflow_version
+
+
+def _upgrade_defect(event: CaseEvent, version: int) -> str | None:
+    """What is wrong with an upgrade event that finds the case on ``version``, if anything."""
+    moved_from, moved_to = event.data.get("from_version"), event.data.get("to_version")
+    where = f"event #{event.seq} {UPGRADE_EVENT!r}"
+    if moved_from != version:
+        return f"{where} says the case left v{moved_from}, but it ran on v{version}"
+    if not isinstance(moved_to, int) or moved_to <= version:
+        return f"{where} moves the case from v{version} to v{moved_to}: only to a later version"
+    if event.from_state != event.to_state:
+        return f"{where} changes the state ({event.from_state!r} -> {event.to_state!r})"
+    if event.actor_role != SYSTEM_ROLE:
+        return f"{where} was made by {event.actor_role!r}: only the system moves a case"
+    return None
+
+
+def event_versions(case: Case, events: Sequence[CaseEvent],
+                   catalog: WorkflowCatalog) -> tuple[list[WorkflowSpec] | None, list[str]]:
+    """The workflow version each event ran on (the opening's, then each upgrade's target),
+    and what in the chain or the row contradicts it. No list when some version is unknown
+    or an upgrade is malformed (the problems say which)."""
+    if not events:
+        return None, []
+    version = _opened_version(case, events)
+    specs: list[WorkflowSpec] = []
+    for event in events:
+        if event.event == UPGRADE_EVENT and event.seq != 1:
+            defect = _upgrade_defect(event, version)
+            if defect is not None:
+                return None, [defect]
+            version = int(event.data["to_version"])
+        try:
+            spec = catalog.machine(case.workflow, version).spec
+        except NotFound:
+            return None, [f"no workflow {case.workflow!r} version {version} exists to replay "
+                          f"its event #{event.seq} on"]
+        if event.event == UPGRADE_EVENT and event.to_state not in spec.states:
+            return None, [f"event #{event.seq} {UPGRADE_EVENT!r} moved the case to v{version}, "
+                          f"which has no state {event.to_state!r}"]
+        specs.append(spec)
+    if version != case.workflow_version:
+        return specs, [f"the row says {case.workflow} v{case.workflow_version}, but its events "
+                       f"leave it on v{version} (a version changes only by an "
+                       f"{UPGRADE_EVENT!r} event)"]
+    return specs, []
 
 
 def _opening(case: Case, first: CaseEvent, spec: WorkflowSpec) -> list[str]:
@@ -36,20 +92,23 @@ def _opening(case: Case, first: CaseEvent, spec: WorkflowSpec) -> list[str]:
                         f"v{spec.version} opens in {spec.initial!r}")
     opened_on = first.data.get(OPENED_ON)
     # cases opened before the opening recorded its workflow have only the replay to go by
-    if opened_on is not None and opened_on != {"name": case.workflow,
-                                               "version": case.workflow_version}:
+    # (its version is where the replay starts: ``event_versions`` holds the row to the last)
+    if opened_on is not None and opened_on != {"name": case.workflow, "version": spec.version}:
         problems.append(f"the row says {case.workflow} v{case.workflow_version}; its opening "
                         f"event says {opened_on}")
     return problems
 
 
-def _transitions(events: Sequence[CaseEvent], spec: WorkflowSpec) -> list[str]:
-    """Each event after the opening must be a transition of the case's workflow version, from
-    the state the one before left."""
-    for k, (before, event) in enumerate(pairwise(events), start=1):
+def _transitions(events: Sequence[CaseEvent], specs: Sequence[WorkflowSpec]) -> list[str]:
+    """Each event after the opening must be a transition of the workflow version in force,
+    from the state the one before left (an upgrade keeps the state: checked above)."""
+    for k, ((before, event), spec) in enumerate(zip(pairwise(events), specs[1:], strict=True),
+                                                start=1):
         if event.from_state != before.to_state:
             return [f"event #{event.seq} {event.event!r} starts from {event.from_state!r}, but "
                     f"event #{before.seq} left the case in {before.to_state!r}"]
+        if event.event == UPGRADE_EVENT:
+            continue
         transition = spec.transition(event.event, event.from_state or "")
         if transition is None:
             return [f"event #{event.seq} {event.event!r} from {event.from_state!r} is no "
@@ -101,9 +160,8 @@ def row_departures(case: Case, events: Sequence[CaseEvent],
     if case.assignee_id != assignee:
         problems.append(f"it is assigned to user {case.assignee_id}, but its events assign it "
                         f"to {assignee if assignee is not None else 'nobody'}")
-    spec = _spec(case, catalog)
-    if spec is None:
-        problems.append(f"no workflow {case.workflow!r} version {case.workflow_version} exists "
-                        "to replay its events on")
+    specs, version_problems = event_versions(case, events, catalog)
+    problems += version_problems
+    if specs is None:
         return problems
-    return problems + _opening(case, events[0], spec) + _transitions(events, spec)
+    return problems + _opening(case, events[0], specs[0]) + _transitions(events, specs)

@@ -3,7 +3,8 @@
 1. every case's hash chain (an altered or missing event), and each personal note still held
    against the commitment its event hashes;
 2. every case row against its chain (state, revision, head, assignee, workflow and version),
-   and the chain against the workflow version (each event a transition it allows);
+   and the chain against the workflow versions (each event a transition the version in force
+   allows: the opening's, then each upgrade's);
 3. every read model a domain declares, rebuilt from the events and compared with its table;
 4. with an anchor, that every case and event it remembers is still there.
 """
@@ -17,11 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from iris_engine.audit.anchors import Anchor
 from iris_engine.audit.heads import anchor_departures
-from iris_engine.audit.replay import row_departures
+from iris_engine.audit.replay import event_versions, row_departures
 from iris_engine.cases.audit import case_histories, chain_break, orphan_event_cases
 from iris_engine.cases.notes import EventNotes
 from iris_engine.domain import Domain
-from iris_engine.errors import NotFound
 from iris_engine.workflow import WorkflowCatalog
 
 __all__ = ["Finding", "TrailReport", "verify_trail"]
@@ -80,13 +80,12 @@ async def verify_trail(session: AsyncSession, catalog: WorkflowCatalog,
             report.add(f"case {case_id}" + (f", event #{broken.seq} (row id {broken.event_id})"
                                             if broken.seq is not None else ""), [broken.reason])
         report.add(f"case {case_id}", row_departures(case, events, catalog))
-        try:
-            spec = catalog.machine(case.workflow, case.workflow_version).spec
-        except NotFound:  # reported by row_departures
+        specs, _ = event_versions(case, events, catalog)
+        if specs is None:  # an unknown version: reported by row_departures
             continue
         for replay in replays:
             if case.workflow in replay.workflows:
-                replay.replay(case, events, spec)
+                replay.replay(case, events, specs)
     for case_id in await orphan_event_cases(session):
         report.add(f"case {case_id}", ["its events remain but its case row was deleted"])
     for replay in replays:

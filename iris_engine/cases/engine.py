@@ -47,7 +47,7 @@ from iris_engine.workflow import (
     WorkflowSpec,
 )
 from iris_engine.workflow.history import entering_index
-from iris_engine.workflow.spec import SYSTEM_ROLE, Assignment
+from iris_engine.workflow.spec import SYSTEM_ROLE, UPGRADE_EVENT, Assignment
 
 if TYPE_CHECKING:
     from iris_engine.notifications import Notifier
@@ -389,6 +389,22 @@ class CaseEngine:
     async def _load_detail(self, session: AsyncSession, case: Case) -> Any:
         loader = self.hooks.details.get(case.workflow)
         return await loader(session, case) if loader else None
+
+    async def load_detail(self, session: AsyncSession, case: Case) -> Any:
+        """The case's detail row, as its hooks are handed it (None for a workflow without)."""
+        return await self._load_detail(session, case)
+
+    def record_upgrade(self, session: AsyncSession, case: Case, to: WorkflowSpec,
+                       now: datetime, outcome: dict[str, Any]) -> CaseEvent:
+        """Move a case this transaction locked to version ``to`` of its workflow, as an
+        ``upgrade`` event of its chain: same state, the system as actor, the two versions in
+        its data (``iris audit verify`` replays the events after it on ``to``). The caller
+        (``cases.upgrade``) checked the move is sound and sets the case's timers."""
+        data = {"from_version": case.workflow_version, "to_version": to.version,
+                "outcome": outcome}
+        case.workflow_version = to.version
+        return self._append(session, case, Actor(None, SYSTEM_ROLE), UPGRADE_EVENT, case.state,
+                            case.state, None, None, data, now)
 
     def _append(self, session: AsyncSession, case: Case, actor: Actor, event: str,
                 source: str | None, dest: str, reason_code: str | None, note: str | None,

@@ -3,5 +3,7 @@
 from __future__ import annotations
 
 from iris_engine.documents.codes import CodeLibrary, CodeOfConduct, pointer_of
+from iris_engine.documents.examples import dated_example, example_names, examples_as_of
 
-__all__ = ["CodeLibrary", "CodeOfConduct", "pointer_of"]
+__all__ = ["CodeLibrary", "CodeOfConduct", "dated_example", "example_names", "examples_as_of",
+           "pointer_of"]

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlmodel import col
 
 from iris_engine.cases import SYSTEM, Refusal, TransitionContext
@@ -16,6 +17,7 @@ from iris_engine.grievances.models import Grievance
 from iris_engine.grievances.retention import purge
 from iris_engine.grievances.routing import remits_for
 from iris_engine.grievances.schemas import CRIMINAL_ALLEGATIONS
+from iris_engine.roster.models import RosterEntry
 from iris_engine.settings import Settings
 from iris_engine.store.models import User
 from iris_engine.workflow import HookRegistry, TransitionInput
@@ -211,12 +213,24 @@ async def record_findings(ctx: TransitionContext) -> None:
         await _tell_accreditation(ctx, grievance)
 
 
+async def _recruiter_case_now(ctx: TransitionContext, grievance: Grievance) -> int:
+    """The recruiter's accreditation case as the roster shows it now: the entry of its one LRN
+    follows the organisation's current case (a renewal, or a new application after a
+    withdrawal), so a finding reaches the live case, not the one the grievance was filed on."""
+    assert grievance.recruiter_case_id is not None, "called only for a grievance against a recruiter"
+    if grievance.recruiter_lrn:
+        current = await ctx.session.scalar(select(col(RosterEntry.case_id)).where(
+            col(RosterEntry.lrn) == grievance.recruiter_lrn))
+        if current is not None:
+            return int(current)
+    return grievance.recruiter_case_id
+
+
 async def _tell_accreditation(ctx: TransitionContext, grievance: Grievance) -> None:
     """A substantiated breach enters the recruiter's accreditation case: a review opens (or is
     recorded on the case under way). The roster does not move: only a decision there does."""
     engine = ctx.engine
-    case_id = grievance.recruiter_case_id
-    assert case_id is not None, "called only for a grievance against an accredited recruiter"
+    case_id = await _recruiter_case_now(ctx, grievance)
     case = await engine.lock(ctx.session, case_id)
     if case is None or not engine.catalog.machine(case.workflow, case.workflow_version).can_fire(
             case.state, "substantiated_complaint"):

@@ -32,7 +32,7 @@ async def seed_demo(seed: DemoSeed) -> list[DemoLogin]:
         await directory.add(None, AuthorityCreate(name=name, countries=countries, remits=remits))
         async with seed.services.db.write() as session:
             org = (await session.scalars(select(Organisation).where(col(Organisation.name) == name))).one()
-            await seed.services.people.add_user(session, org, NewUser(
+            user = await seed.services.people.add_user(session, org, NewUser(
                 email, f"Officer, {name}", DEMO_AUTHORITY_PASSWORD, ("authority",)))
-        logins.append(DemoLogin("authority", email, DEMO_AUTHORITY_PASSWORD))
+        logins.append(DemoLogin("authority", email, DEMO_AUTHORITY_PASSWORD, user_id=user.id))
     return logins

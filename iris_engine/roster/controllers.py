@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Response, get, post
+from litestar import Litestar, Response, get, post
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
@@ -34,11 +34,24 @@ _PUBLIC = {"exclude_from_auth": True}
 #: roster reads may be cached briefly by anyone (the app's default is no-store)
 _CACHEABLE = CacheControlHeader(public=True, max_age=5)
 _FIELDS = ["lrn", "name", "country", "countries_of_operation", "status", "current",
-           "under_appeal", "accredited_on", "valid_until", "status_since"]
+           "under_appeal", "accredited_on", "valid_until", "status_since", "corridors",
+           "sectors"]
+CountryFilter = Annotated[str | None, QueryParameter(
+    min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2, e.g. NP")]
+
+
+class Corridor(msgspec.Struct):
+    """Workers recruited in ``origin`` for work in ``destination`` (ISO 3166-1 alpha-2)."""
+
+    origin: str
+    destination: str
 
 
 class RosterItem(msgspec.Struct):
-    """A recruiter on the public roster (``current``: may recruit now)."""
+    """A recruiter on the public roster (``current``: may recruit now). ``corridors`` and
+    ``sectors`` are the scope its accreditation covers (empty for one granted before scopes
+    were recorded); ``countries_of_operation`` are those its self-assessment declares and those
+    its corridors name."""
 
     lrn: str
     name: str
@@ -51,6 +64,9 @@ class RosterItem(msgspec.Struct):
     accredited_on: date
     valid_until: date
     status_since: date
+    corridors: list[Corridor]
+    #: identifiers from the accreditation workflow's ``sectors`` setting
+    sectors: list[str]
 
 
 class RosterPage(msgspec.Struct):
@@ -78,17 +94,27 @@ def _page_response(page: CachedPage, if_none_match: str | None) -> Response[Any]
     return Response(page.body, media_type="application/json", headers=headers)
 
 
-@get("/api/v1/roster", operation_id="searchRoster", tags=["roster"], opt=_PUBLIC,
+def _sectors(app: Litestar) -> list[str]:
+    """The sectors a search may name, for the OpenAPI document (the check reads the same)."""
+    return sorted(app.state.services.roster.sectors or ())
+
+
+@get("/api/v1/roster", operation_id="searchRoster", tags=["roster"],
+     opt={**_PUBLIC, "query_values": {"sector": _sectors}},
      cache_control=_CACHEABLE, responses={**problem_responses(404, 422), **_NOT_MODIFIED})
 async def search_roster(
     roster: NamedDependency[Roster],
     if_none_match: IfNoneMatch = None,
     q: Annotated[str | None, QueryParameter(max_length=bounds.SEARCH, pattern=bounds.NO_NUL)] = None,
     lrn: Annotated[str | None, QueryParameter(max_length=bounds.LRN, pattern=bounds.NO_NUL)] = None,
-    country: Annotated[str | None, QueryParameter(
-        min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$",
-        description="ISO 3166-1 alpha-2, e.g. NP")] = None,
+    country: CountryFilter = None,
     status: FromQuery[list[PublicStatus] | None] = None,
+    origin: CountryFilter = None,
+    destination: CountryFilter = None,
+    sector: Annotated[str | None, QueryParameter(
+        min_length=1, max_length=bounds.NAME, pattern=bounds.NAME_PATTERN,
+        description="A sector the accreditation covers, e.g. construction (from the "
+                    "accreditation workflow's sectors setting)")] = None,
     cursor: Annotated[str | None, QueryParameter(
         max_length=bounds.LRN, pattern=bounds.NO_NUL,
         description="next_cursor of the previous page (the LRN of its last entry)")] = None,
@@ -97,10 +123,12 @@ async def search_roster(
     """Search accredited, suspended, withdrawn and expired recruiters, ordered by name.
 
     ``q`` matches part of the name, ``lrn`` a certificate number or its start, ``country`` a
-    country of operation; ``status`` may repeat. Follow ``next_cursor`` for the next page.
+    country of operation; ``status`` may repeat. ``origin`` and ``destination`` find the
+    recruiters whose scope covers a corridor from, to, or (both given) between two countries,
+    ``sector`` those whose scope covers the sector. Follow ``next_cursor`` for the next page.
     """
     query = RosterQuery(q=q, lrn=lrn, country=country, status=tuple(status or ()), cursor=cursor,
-                        limit=limit)
+                        limit=limit, origin=origin, destination=destination, sector=sector)
     return _page_response(await roster.search(query), if_none_match)
 
 
@@ -118,9 +146,10 @@ async def export_roster(roster: NamedDependency[Roster],
                         format: FromQuery[Literal["csv", "json"]] = "csv") -> Stream:
     """The whole roster as CSV or JSON (a time-stamped public snapshot).
 
-    In the CSV every cell is quoted, and a cell a spreadsheet would run as a formula (it starts
-    with ``= + - @``, a tab or a line break) or that starts with ``'`` gets a leading ``'``:
-    drop the first character of a cell that starts with ``'`` to read the value.
+    In the CSV, corridors read ``NP>QA NP>AE`` and sectors are space-separated. Every cell is
+    quoted, and a cell a spreadsheet would run as a formula (it starts with ``= + - @``, a tab
+    or a line break) or that starts with ``'`` gets a leading ``'``: drop the first character
+    of a cell that starts with ``'`` to read the value.
     """
     entries = roster.export()
     if format == "json":
@@ -133,7 +162,9 @@ async def export_roster(roster: NamedDependency[Roster],
 
 async def _csv_rows(entries: AsyncIterator[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
     async for entry in entries:
-        yield {**entry, "countries_of_operation": " ".join(entry["countries_of_operation"])}
+        yield {**entry, "countries_of_operation": " ".join(entry["countries_of_operation"]),
+               "corridors": " ".join(f"{c['origin']}>{c['destination']}" for c in entry["corridors"]),
+               "sectors": " ".join(entry["sectors"])}
 
 
 async def _json_lines(entries: AsyncIterator[dict[str, Any]]) -> AsyncIterator[str]:

@@ -9,7 +9,8 @@ from sqlmodel import Field, SQLModel
 
 from iris_engine import bounds
 
-__all__ = ["RosterChange", "RosterCountry", "RosterEntry", "RosterMeta", "Subscription"]
+__all__ = ["RosterChange", "RosterCorridor", "RosterCountry", "RosterEntry", "RosterMeta",
+           "RosterSector", "Subscription"]
 
 
 class RosterEntry(SQLModel, table=True):
@@ -29,7 +30,7 @@ class RosterEntry(SQLModel, table=True):
     skeleton_digest: str = Field(max_length=64, index=True)
     folded_skeleton_digest: str = Field(max_length=64, index=True)
     country: str = Field(max_length=2)
-    countries: str = Field(max_length=400)  # space-separated ISO codes, for display
+    countries: str = Field(max_length=bounds.COUNTRIES_TEXT)  # space-separated ISO codes, shown
     status: str = Field(max_length=20)  # accredited | suspended | withdrawn | expired
     #: the recruiter appealed the suspension or withdrawal the status shows; undecided yet
     under_appeal: bool = False
@@ -45,6 +46,29 @@ class RosterCountry(SQLModel, table=True):
 
     lrn: str = Field(foreign_key="roster_entry.lrn", primary_key=True, max_length=bounds.LRN)
     country: str = Field(primary_key=True, max_length=2)
+
+
+class RosterCorridor(SQLModel, table=True):
+    """A corridor (origin -> destination country) the accreditation covers: searchable by
+    origin, by destination or both, each from an index."""
+
+    __tablename__ = "roster_corridor"
+    __table_args__ = (Index("ix_roster_corridor_origin", "origin", "destination", "lrn"),
+                      Index("ix_roster_corridor_destination", "destination", "lrn"))
+
+    lrn: str = Field(foreign_key="roster_entry.lrn", primary_key=True, max_length=bounds.LRN)
+    origin: str = Field(primary_key=True, max_length=bounds.COUNTRY)
+    destination: str = Field(primary_key=True, max_length=bounds.COUNTRY)
+
+
+class RosterSector(SQLModel, table=True):
+    """A sector the accreditation covers (an identifier from the workflow's ``sectors``)."""
+
+    __tablename__ = "roster_sector"
+    __table_args__ = (Index("ix_roster_sector_lookup", "sector", "lrn"),)
+
+    lrn: str = Field(foreign_key="roster_entry.lrn", primary_key=True, max_length=bounds.LRN)
+    sector: str = Field(primary_key=True, max_length=bounds.NAME)
 
 
 class RosterMeta(SQLModel, table=True):

@@ -16,11 +16,18 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from sqlalchemy import and_, select, tuple_
+from sqlalchemy import and_, exists, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from iris_engine.errors import FieldError, InvalidInput, NotFound
-from iris_engine.roster.models import RosterCountry, RosterEntry, RosterMeta
+from iris_engine.roster.models import (
+    RosterCorridor,
+    RosterCountry,
+    RosterEntry,
+    RosterMeta,
+    RosterSector,
+)
 from iris_engine.store.db import Database
 
 __all__ = ["PUBLIC_STATUSES", "CachedPage", "PublicStatus", "Roster", "RosterQuery"]
@@ -33,6 +40,10 @@ _COLUMNS = (col(RosterEntry.lrn), col(RosterEntry.name), col(RosterEntry.country
             col(RosterEntry.under_appeal))
 
 
+def _is_code(value: str) -> bool:
+    return len(value) == 2 and value.isascii() and value.isalpha()
+
+
 @dataclass(frozen=True, slots=True)
 class RosterQuery:
     q: str | None = None
@@ -41,15 +52,27 @@ class RosterQuery:
     status: tuple[str, ...] = ()
     cursor: str | None = None
     limit: int = 20
+    #: a corridor of the scope: from ``origin``, to ``destination``, or both
+    origin: str | None = None
+    destination: str | None = None
+    sector: str | None = None
 
-    def checked(self) -> RosterQuery:
+    def checked(self, sectors: frozenset[str] | None = None) -> RosterQuery:
+        """The query normalised, or refused with a pointer per bad field; ``sectors`` are
+        those a scope may name (None: any)."""
         errors = []
         bad = [s for s in self.status if s not in PUBLIC_STATUSES]
         if bad:
             errors.append(FieldError("/query/status", f"unknown status {', '.join(bad)}; one of "
                                      + ", ".join(PUBLIC_STATUSES)))
-        if self.country is not None and not (len(self.country) == 2 and self.country.isalpha()):
-            errors.append(FieldError("/query/country", "a two-letter ISO 3166-1 country code, e.g. NP"))
+        for name in ("country", "origin", "destination"):
+            value = getattr(self, name)
+            if value is not None and not _is_code(value):
+                errors.append(FieldError(f"/query/{name}",
+                                         "a two-letter ISO 3166-1 country code, e.g. NP"))
+        if self.sector is not None and sectors is not None and self.sector not in sectors:
+            errors.append(FieldError("/query/sector", f"unknown sector {self.sector!r}; one of "
+                                     + ", ".join(sorted(sectors))))
         if not 1 <= self.limit <= 200:
             errors.append(FieldError("/query/limit", "between 1 and 200"))
         if errors:
@@ -60,6 +83,9 @@ class RosterQuery:
             country=self.country.upper() if self.country else None,
             status=tuple(sorted(set(self.status))) or PUBLIC_STATUSES,
             cursor=self.cursor, limit=self.limit,
+            origin=self.origin.upper() if self.origin else None,
+            destination=self.destination.upper() if self.destination else None,
+            sector=self.sector,
         )
 
 
@@ -69,14 +95,36 @@ class CachedPage:
     etag: str
 
 
-def _row(r: Any) -> dict[str, Any]:
+def _row(r: Any, scope: tuple[list[dict[str, str]], list[str]] = ([], [])) -> dict[str, Any]:
     return {
         "lrn": r.lrn, "name": r.name, "country": r.country,
         "countries_of_operation": r.countries.split(), "status": r.status,
         "current": r.status == "accredited", "under_appeal": bool(r.under_appeal),
         "accredited_on": r.accredited_on.isoformat(),
         "valid_until": r.valid_until.isoformat(), "status_since": r.status_since.isoformat(),
+        "corridors": scope[0], "sectors": scope[1],
     }
+
+
+async def _scopes(session: AsyncSession,
+                  lrns: list[str]) -> dict[str, tuple[list[dict[str, str]], list[str]]]:
+    """The corridors and sectors of these entries (two indexed reads for a page)."""
+    found: dict[str, tuple[list[dict[str, str]], list[str]]] = {lrn: ([], []) for lrn in lrns}
+    if not lrns:
+        return found
+    for lrn, origin, destination in (await session.execute(
+            select(col(RosterCorridor.lrn), col(RosterCorridor.origin),
+                   col(RosterCorridor.destination))
+            .where(col(RosterCorridor.lrn).in_(lrns))
+            .order_by(col(RosterCorridor.lrn), col(RosterCorridor.origin),
+                      col(RosterCorridor.destination)))).all():
+        found[lrn][0].append({"origin": origin, "destination": destination})
+    for lrn, sector in (await session.execute(
+            select(col(RosterSector.lrn), col(RosterSector.sector))
+            .where(col(RosterSector.lrn).in_(lrns))
+            .order_by(col(RosterSector.lrn), col(RosterSector.sector)))).all():
+        found[lrn][1].append(sector)
+    return found
 
 
 def _like(text: str) -> str:
@@ -84,8 +132,12 @@ def _like(text: str) -> str:
 
 
 class Roster:
-    def __init__(self, db: Database, *, ttl: float, max_entries: int = 2048) -> None:
+    def __init__(self, db: Database, *, ttl: float, max_entries: int = 2048,
+                 sectors: frozenset[str] | None = None) -> None:
         self.db = db
+        #: the sectors a scope may name (the workflows' ``sectors`` setting): a search by
+        #: another is refused, not answered with nothing
+        self.sectors = sectors
         self.ttl = ttl
         self.max_entries = max_entries
         self._pages: OrderedDict[Any, CachedPage] = OrderedDict()
@@ -140,7 +192,7 @@ class Roster:
         return page
 
     async def search(self, query: RosterQuery) -> CachedPage:
-        q = query.checked()
+        q = query.checked(self.sectors)  # the cache key: every filter, normalised
         return await self._cached(("search", q), lambda: self._search(q))
 
     async def entry(self, lrn: str) -> CachedPage:
@@ -149,10 +201,11 @@ class Roster:
         async def build() -> dict[str, Any]:
             async with self.db.read() as session:
                 row = (await session.execute(select(*_COLUMNS).where(col(RosterEntry.lrn) == key))).first()
-            if row is None:
-                raise NotFound(f"no roster entry {key}; only accredited recruiters and their "
-                               "history are listed")
-            return {"entry": _row(row)}
+                if row is None:
+                    raise NotFound(f"no roster entry {key}; only accredited recruiters and their "
+                                   "history are listed")
+                scope = await _scopes(session, [key])
+            return {"entry": _row(row, scope[key])}
 
         return await self._cached(("entry", key), build)
 
@@ -161,6 +214,16 @@ class Roster:
         if q.country:
             stmt = stmt.join(RosterCountry, and_(col(RosterCountry.lrn) == col(RosterEntry.lrn),
                                                  col(RosterCountry.country) == q.country))
+        if q.origin or q.destination:  # semi-joins, each answered from an index of its table
+            corridor = [col(RosterCorridor.lrn) == col(RosterEntry.lrn)]
+            if q.origin:
+                corridor.append(col(RosterCorridor.origin) == q.origin)
+            if q.destination:
+                corridor.append(col(RosterCorridor.destination) == q.destination)
+            stmt = stmt.where(exists().where(*corridor))
+        if q.sector:
+            stmt = stmt.where(exists().where(col(RosterSector.lrn) == col(RosterEntry.lrn),
+                                             col(RosterSector.sector) == q.sector))
         if q.q:
             stmt = stmt.where(col(RosterEntry.name_key).like(_like(q.q), escape="\\"))
         if q.lrn:
@@ -178,10 +241,11 @@ class Roster:
                 stmt = stmt.where(tuple_(col(RosterEntry.name_key), col(RosterEntry.lrn))
                                   > (after, q.cursor))
             rows = (await session.execute(stmt)).all()
-        more = len(rows) > q.limit
-        rows = rows[: q.limit]
+            more = len(rows) > q.limit
+            rows = rows[: q.limit]
+            scopes = await _scopes(session, [r.lrn for r in rows])
         return {
-            "items": [_row(r) for r in rows],
+            "items": [_row(r, scopes[r.lrn]) for r in rows],
             "next_cursor": rows[-1].lrn if more else None,
         }
 
@@ -196,8 +260,9 @@ class Roster:
             stmt = stmt.order_by(col(RosterEntry.name_key), col(RosterEntry.lrn)).limit(batch)
             async with self.db.read() as session:
                 rows = (await session.execute(stmt)).all()
+                scopes = await _scopes(session, [r.lrn for r in rows])
             for r in rows:
-                yield _row(r)
+                yield _row(r, scopes[r.lrn])
             if len(rows) < batch:
                 return
             last = (rows[-1].name_key, rows[-1].lrn)

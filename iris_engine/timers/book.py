@@ -45,30 +45,18 @@ class TimerBook:
         """Cancel the timers the case leaves, start those it enters; answer the new deadlines.
 
         A move inside a timer's states (e.g. accredited -> surveillance for the certificate
-        expiry) neither stops nor restarts it, unless the timer names the event in
-        ``restart_on``: then its pending rows are cancelled and it is set anew.
+        expiry) neither stops nor restarts it, unless its event is one the timer names in
+        ``restart_on`` (a renewal that moves the certificate's end).
         """
         if not spec.timers:
             return []
-        restarting = {t.name for t in spec.timers.values()
-                      if event in t.restart_on and dest in t.states and not t.starts(source, dest)}
-        if restarting:
-            await ctx.session.execute(
-                update(Timer)
-                .where(col(Timer.case_id) == ctx.case.id, col(Timer.status) == "pending",
-                       col(Timer.name).in_(restarting))
-                .values(status="cancelled", finished_at=ctx.now,
-                        outcome=f"re-armed by {event}")
-            )
+        event = event or ctx.request.event
         stopping = [t.name for t in spec.timers.values() if t.stops(source, dest)]
-        if stopping:
-            await ctx.session.execute(
-                update(Timer)
-                .where(col(Timer.case_id) == ctx.case.id, col(Timer.status) == "pending",
-                       col(Timer.name).in_(stopping))
-                .values(status="cancelled", finished_at=ctx.now,
-                        outcome=f"the case moved from {source} to {dest}")
-            )
+        restarting = [t.name for t in spec.timers.values() if t.restarts(event, source, dest)]
+        for names, why in ((stopping, f"the case moved from {source} to {dest}"),
+                           (restarting, f"started afresh by {event}")):
+            if names:
+                await self.cancel(ctx, names, reason=why)
         started: list[NewDeadline] = []
         for timer in spec.timers.values():
             if not (timer.starts(source, dest) or timer.name in restarting):
@@ -78,16 +66,29 @@ class TimerBook:
                 log.warning("case %s: timer %s has no %s to count from; not set",
                             ctx.case.id, timer.name, timer.anchor)
                 continue
-            rows = [Timer(case_id=ctx.case.id or 0, name=timer.name, kind="deadline", due_at=due,
-                          deadline_at=due, created_at=ctx.now)]
-            for before in timer.remind_before:
-                at = due - before
-                if at > ctx.now:  # a reminder of a deadline already that close is no use
-                    rows.append(Timer(case_id=ctx.case.id or 0, name=timer.name, kind="reminder",
-                                      due_at=at, deadline_at=due, created_at=ctx.now))
-            ctx.session.add_all(rows)
-            started.append(NewDeadline(timer, due))
+            started.append(self.set(ctx, timer, due))
         return started
+
+    def set(self, ctx: TransitionContext, timer: TimerSpec, due: datetime) -> NewDeadline:
+        """Write the case's deadline ``due`` of ``timer`` and its reminders still to come."""
+        rows = [Timer(case_id=ctx.case.id or 0, name=timer.name, kind="deadline", due_at=due,
+                      deadline_at=due, created_at=ctx.now)]
+        for before in timer.remind_before:
+            at = due - before
+            if at > ctx.now:  # a reminder of a deadline already that close is no use
+                rows.append(Timer(case_id=ctx.case.id or 0, name=timer.name, kind="reminder",
+                                  due_at=at, deadline_at=due, created_at=ctx.now))
+        ctx.session.add_all(rows)
+        return NewDeadline(timer, due)
+
+    async def cancel(self, ctx: TransitionContext, names: list[str], *, reason: str) -> None:
+        """Cancel the case's pending deadlines and reminders of the timers ``names``."""
+        await ctx.session.execute(
+            update(Timer)
+            .where(col(Timer.case_id) == ctx.case.id, col(Timer.status) == "pending",
+                   col(Timer.name).in_(names))
+            .values(status="cancelled", finished_at=ctx.now, outcome=reason)
+        )
 
     async def postpone(self, ctx: TransitionContext, due: datetime, *, reason: str) -> int:
         """Move the case's pending deadlines to ``due``; their reminders, now of another date,

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from litestar.handlers import HTTPRouteHandler
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["MAX_DEPTH", "edge", "request_body_types"]
+__all__ = ["MAX_DEPTH", "edge", "openapi_path", "request_body_types"]
 
 #: what PostgreSQL cannot store in text: NUL, and lone surrogates (not valid UTF-8)
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -84,6 +84,11 @@ def _expects(handler: HTTPRouteHandler) -> _Expects:
 _TYPED_PARAMETER = re.compile(r"\{(\w+):\w+\}")
 
 
+def openapi_path(path: str) -> str:
+    """A route's path as the OpenAPI document writes it (``{lrn:str}`` -> ``{lrn}``)."""
+    return _TYPED_PARAMETER.sub(r"{\1}", path)
+
+
 def request_body_types(app: Litestar) -> dict[tuple[str, str], Any]:
     """The type of every JSON body the app reads, by OpenAPI path and lower-case method."""
     found = {}
@@ -91,7 +96,7 @@ def request_body_types(app: Litestar) -> dict[tuple[str, str], Any]:
         for method, handler in handlers.items():
             body = _expects(handler).body  # type: ignore[arg-type]
             if body is not None:
-                found[(_TYPED_PARAMETER.sub(r"{\1}", path), method.lower())] = body
+                found[(openapi_path(path), method.lower())] = body
     return found
 
 

@@ -10,6 +10,9 @@
   answer 422 (e.g. a NUL character, a repeated parameter), and one that takes a body 415 (not
   JSON). A query parameter that takes one value says it must be given once.
 - The roster export answers CSV or JSON (``format``), one handler with two media types.
+- A query parameter whose values are data (the sectors a workflow file lists) states them as
+  an ``enum``: its handler's ``opt["query_values"]`` maps the parameter to a function of the
+  app that answers them, so the document and the server's check read the same list.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import msgspec
 from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIResponse, Schema
 from litestar.openapi.spec.enums import OpenAPIType
 
-from iris_engine.web.edge import request_body_types
+from iris_engine.web.edge import openapi_path, request_body_types
 from iris_engine.web.problems import PROBLEM_MEDIA_TYPE, describe
 
 if TYPE_CHECKING:
@@ -95,10 +98,33 @@ def _document_refusals(document: OpenAPI) -> None:
                 parameter.description = f"{parameter.description or ''} {_ONCE}".strip()
 
 
+def _document_query_values(app: Litestar, document: OpenAPI) -> None:
+    operations = _operations(document)
+    for path, handlers in app.route_handler_method_map.items():
+        for method, handler in handlers.items():
+            values_of = handler.opt.get("query_values") or {}
+            operation = operations.get((openapi_path(path), method.lower()))
+            if not values_of or operation is None:
+                continue
+            for parameter in operation.parameters or []:
+                answer = values_of.get(getattr(parameter, "name", None))
+                if answer is None or not isinstance(parameter.schema, Schema):  # type: ignore[union-attr]
+                    continue
+                values = list(answer(app))
+                if not values:
+                    continue
+                schema: Schema = parameter.schema  # type: ignore[union-attr]
+                for option in [schema, *(schema.one_of or [])]:
+                    if isinstance(option, Schema) and option.type == OpenAPIType.STRING:
+                        option.enum = values
+                        option.pattern = None
+
+
 def refine(app: Litestar) -> OpenAPI:
     document = app.openapi_schema
     _document_bodies(app, document)
     _document_refusals(document)
+    _document_query_values(app, document)
     document.security = None
     export: PathItem | None = document.paths.get("/api/v1/roster/export") if document.paths else None
     if export is not None and export.get is not None:

@@ -50,7 +50,8 @@ _DESCRIPTIONS = {
     401: "Missing, expired or invalid access token",
     403: "Your role or organisation may not do this",
     404: "Not found",
-    409: "Conflict: stale revision or event not allowed in the current state",
+    409: ("Conflict: stale revision, event not allowed in the current state, or an application "
+          "already under way"),
     415: "The body is not JSON (send Content-Type: application/json)",
     422: "Invalid input or an unmet condition; errors[] locates each problem by JSON pointer",
     429: "Too many requests",

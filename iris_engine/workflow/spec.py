@@ -21,13 +21,18 @@ from jsonschema.exceptions import best_match
 
 from iris_engine.errors import WorkflowDefinitionError
 
-__all__ = ["SCOPES", "SYSTEM_ROLE", "Assignment", "Duration", "StateSpec", "TimerSpec", "TransitionSpec",
-           "WorkflowSpec", "load_workflow_file"]
+__all__ = ["ENGINE_EVENTS", "SCOPES", "SYSTEM_ROLE", "UPGRADE_EVENT", "Assignment", "Duration",
+           "StateSpec", "TimerSpec", "TransitionSpec", "WorkflowSpec", "load_workflow_file"]
 
 #: the role timers fire as: the platform itself, which reaches every case of every workflow
 SYSTEM_ROLE = "system"
 #: what a role may reach of a workflow's cases (``access:`` in a workflow file)
 SCOPES = ("all", "organisation", "assigned", "queue", "case")
+#: the event that moves a live case to a later version of its workflow (``cases.upgrade``)
+UPGRADE_EVENT = "upgrade"
+#: events the engine records itself; no workflow file may name a transition so, or the audit
+#: replay could not tell the two apart
+ENGINE_EVENTS = ("open", UPGRADE_EVENT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +122,16 @@ class TimerSpec:
     remind_before: tuple[Duration, ...] = ()
     notify: tuple[str, ...] = ()
     description: str = ""
-    #: events that re-arm it where they fire in ``states`` (e.g. new licences move the anchor)
-    restart_on: tuple[str, ...] = ()
+    #: events that cancel the running timer and start it afresh when the case stays in its
+    #: states (a move inside them otherwise neither stops nor restarts it)
+    restart_on: frozenset[str] = frozenset()
 
     def starts(self, source: str | None, dest: str) -> bool:
         return dest in self.states and (source is None or source not in self.states)
+
+    def restarts(self, event: str, source: str | None, dest: str) -> bool:
+        return (event in self.restart_on and source is not None and source in self.states
+                and dest in self.states)
 
     def stops(self, source: str | None, dest: str) -> bool:
         return source is not None and source in self.states and dest not in self.states
@@ -226,6 +236,10 @@ def build_workflow(raw: Any, *, source: str) -> WorkflowSpec:
     seen: dict[tuple[str, str], int] = {}
     for i, t in enumerate(raw["transitions"]):
         where = f"transitions[{i}]"
+        if t["event"] in ENGINE_EVENTS:
+            raise WorkflowDefinitionError(source, f"{where}.event", f"{t['event']!r} is an event "
+                                          "the engine records itself; give the transition "
+                                          "another name")
         sources = (t["from"],) if isinstance(t["from"], str) else tuple(t["from"])
         for j, s in enumerate(sources):
             from_path = f"{where}.from" + ("" if isinstance(t["from"], str) else f"[{j}]")
@@ -389,7 +403,11 @@ def _duration(source: str, key_path: str, text: str) -> Duration:
 def _build_timer(source: str, name: str, body: Mapping[str, Any], states: Mapping[str, StateSpec],
                  transitions: list[TransitionSpec], settings: Mapping[str, Any]) -> TimerSpec:
     where = f"timers.{name}"
+    known_events = {t.event for t in transitions}
     for j, restart in enumerate(body.get("restart_on", ())):
+        if restart not in known_events:
+            raise WorkflowDefinitionError(source, f"{where}.restart_on[{j}]",
+                                          f"unknown event {restart!r}")
         if not any(t.event == restart and set(t.sources) & set(body["states"])
                    for t in transitions):
             raise WorkflowDefinitionError(
@@ -454,5 +472,5 @@ def _build_timer(source: str, name: str, body: Mapping[str, Any], states: Mappin
                             for j, d in enumerate(body.get("remind_before", ()))),
         notify=tuple(body.get("notify", ())),
         description=body.get("description", ""),
-        restart_on=tuple(body.get("restart_on", ())),
+        restart_on=frozenset(body.get("restart_on", ())),
     )

@@ -36,6 +36,11 @@ def assert_problem(r: Response) -> None:
         assert set(e) >= {"pointer", "message"} and e["pointer"].startswith("/")
 
 
+#: a scope within the countries of ``valid_self_assessment()``'s default (NP, QA)
+SCOPE: dict[str, Any] = {"corridors": [{"origin": "NP", "destination": "QA"}],
+                         "sectors": ["construction", "hospitality"]}
+
+
 def valid_self_assessment(countries: tuple[str, ...] = ("NP", "QA")) -> dict[str, Any]:
     path = REPO / "codes_of_conduct/iris-standard/1.2/examples/valid/minimal-complete.json"
     doc = copy.deepcopy(json.loads(path.read_text()))
@@ -219,6 +224,24 @@ async def cast(world: World) -> Cast:
     )
 
 
+async def state_scope(recruiter: Actor, case_id: int, scope: dict[str, Any] | None = None) -> None:
+    """The recruiter states the application's scope (``SCOPE`` unless given)."""
+    r = await recruiter.fire(case_id, "update_scope", data=scope or SCOPE)
+    assert r.status_code == 200, r.text
+
+
+#: names of further recruiters, none looking like another (their skeletons differ)
+OTHER_RECRUITERS = ("Kathmandu Placement", "Lumbini Overseas", "Pokhara Manpower", "Chitwan Staffing",
+                    "Janakpur Employment", "Biratnagar Careers", "Dharan Workforce",
+                    "Butwal Recruiting", "Hetauda Jobs", "Nepalgunj Talent")
+
+
+async def newcomer(world: World, cast: Cast, n: int) -> Cast:
+    """The cast with the ``n``-th other recruiter organisation (``OTHER_RECRUITERS``): a test
+    that needs several live applications needs several organisations (one each at a time)."""
+    return Cast(await world.recruiter(OTHER_RECRUITERS[n]), cast.manager, cast.auditor)
+
+
 async def walk_to(cast: Cast, target: str, *, findings: list[dict[str, Any]] | None = None) -> int:
     """Create an application and walk it to ``target`` through HTTP; returns its id."""
     r = await cast.recruiter.post("/api/v1/applications",
@@ -226,6 +249,7 @@ async def walk_to(cast: Cast, target: str, *, findings: list[dict[str, Any]] | N
     assert r.status_code == 201, r.text
     case_id: int = r.json()["id"]
     steps: list[tuple[Actor, str, dict[str, Any]]] = [
+        (cast.recruiter, "update_scope", {"data": SCOPE}),
         (cast.recruiter, "submit", {}),
         (cast.manager, "accept_application", {}),
         (cast.manager, "plan_audit", {"data": {"auditor_id": cast.auditor.user_id,
@@ -234,7 +258,7 @@ async def walk_to(cast: Cast, target: str, *, findings: list[dict[str, Any]] | N
         (cast.auditor, "refer_for_decision", {}),
         (cast.manager, "accredit", {}),
     ]
-    states = ["submitted", "accepted", "audit_planned", "audited", "decision", "accredited"]
+    states = ["draft", "submitted", "accepted", "audit_planned", "audited", "decision", "accredited"]
     for (actor, event, body), state in zip(steps, states, strict=True):
         r = await actor.fire(case_id, event, **body)
         assert r.status_code == 200, r.text

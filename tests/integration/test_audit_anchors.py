@@ -21,7 +21,7 @@ from iris_engine.audit.signing import signature_holds
 from iris_engine.domain import Domain
 from iris_engine.store.models import Case, CaseEvent
 from iris_engine.workflow import HookRegistry, WorkflowSpec
-from tests.integration.conftest import Cast, World, assert_problem, walk_to
+from tests.integration.conftest import Cast, World, assert_problem, newcomer, walk_to
 from tests.integration.test_audit_tampering import delete_case_whole
 from tests.integration.test_outbox import WebhookReceiver
 
@@ -66,7 +66,7 @@ async def test_the_anchor_endpoint_is_documented_with_the_one_error_shape(world:
 async def test_the_ticker_anchors_every_interval_and_publishes_each(world: World,
                                                                     cast: Cast) -> None:
     await walk_to(cast, "accredited")
-    await walk_to(cast, "submitted")
+    await walk_to(await newcomer(world, cast, 0), "submitted")
     async with WebhookReceiver(world.clock, fail_first=0) as receiver:
         r = await world.client.post("/api/v1/audit/anchors/subscriptions",
                                     json={"url": receiver.url})
@@ -106,7 +106,7 @@ async def test_the_ticker_anchors_every_interval_and_publishes_each(world: World
 
         world.clock.advance(seconds=HOUR - 1)
         assert (await world.tick()).anchor is None  # not due yet
-        await walk_to(cast, "submitted")
+        await walk_to(await newcomer(world, cast, 1), "submitted")
         world.clock.advance(seconds=1)
         second = (await world.tick()).anchor
         assert second is not None and (second.seq, second.cases) == (2, 3)
@@ -125,7 +125,7 @@ async def test_the_ticker_refuses_to_anchor_over_a_deleted_case(
     """Signing the trail as it is after a deletion would launder it: the next anchor would
     no longer remember the case. The ticker refuses, loudly, at every try."""
     await walk_to(cast, "accredited")
-    gone = await walk_to(cast, "submitted")
+    gone = await walk_to(await newcomer(world, cast, 0), "submitted")
     first = (await world.tick()).anchor
     assert first is not None
     async with world.services.db.write() as session:
@@ -173,8 +173,9 @@ class ProbeReplay:
         self.workflows = frozenset({"accreditation"})
         self.seen: list[tuple[int, list[str], str]] = []
 
-    def replay(self, case: Case, events: Sequence[CaseEvent], spec: WorkflowSpec) -> None:
-        self.seen.append((case.id or 0, [e.event for e in events], spec.name))
+    def replay(self, case: Case, events: Sequence[CaseEvent],
+               specs: Sequence[WorkflowSpec]) -> None:
+        self.seen.append((case.id or 0, [e.event for e in events], specs[-1].name))
 
     async def differences(self, session: AsyncSession) -> list[str]:
         return [f"saw {len(self.seen)} cases"]
@@ -193,9 +194,9 @@ async def test_verify_rebuilds_every_read_model_a_domain_declares(world: World,
     async with world.services.db.snapshot() as session:
         report = await verify_trail(session, world.services.catalog,
                                     (*world.services.domains, probe))
-    assert report.read_models == ["roster", "probe"]
+    assert report.read_models == ["roster", "roster scope", "probe"]
     [replay] = probes
-    assert replay.seen == [(case_id, ["open", "submit"], "accreditation")]
+    assert replay.seen == [(case_id, ["open", "update_scope", "submit"], "accreditation")]
     assert [str(f) for f in report.findings] == ["read model probe: saw 1 cases"]
 
 

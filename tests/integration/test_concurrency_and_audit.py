@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from iris_engine.cases.audit import verify_chains
 from iris_engine.cli import main
-from tests.integration.conftest import Cast, World, walk_to
+from tests.integration.conftest import Cast, World, newcomer, walk_to
 
 
 async def test_conflicting_transitions_exactly_one_wins(world: World, cast: Cast) -> None:
@@ -38,7 +38,8 @@ async def suspend_again(cast: Cast, case_id: int, revision: int):  # type: ignor
 
 
 async def test_many_cases_in_parallel_all_succeed(world: World, cast: Cast) -> None:
-    ids = [await walk_to(cast, "accredited") for _ in range(4)]
+    casts = [cast, *[await newcomer(world, cast, n) for n in range(3)]]
+    ids = [await walk_to(c, "accredited") for c in casts]
     results = await asyncio.gather(*(cast.manager.fire(i, "suspend", reason_code="other",
                                                        note="Parallel") for i in ids))
     assert [r.status_code for r in results] == [200] * 4

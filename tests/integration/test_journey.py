@@ -7,7 +7,7 @@ import itertools
 from datetime import date
 
 from iris_engine.cases.audit import verify_chains
-from tests.integration.conftest import Cast, World, valid_self_assessment
+from tests.integration.conftest import SCOPE, Cast, World, state_scope, valid_self_assessment
 
 
 async def test_registration_to_roster_and_back(world: World, cast: Cast) -> None:
@@ -23,7 +23,15 @@ async def test_registration_to_roster_and_back(world: World, cast: Cast) -> None
     assert r.status_code == 200, r.text
     events = [t["event"] for t in (await recruiter.get(
         f"/api/v1/applications/{case_id}/transitions")).json()]
-    assert events == ["update_self_assessment", "submit"]
+    assert events == ["update_self_assessment", "submit", "update_scope"]
+    # submit needs the scope: the refusal says what to send
+    r = await recruiter.fire(case_id, "submit")
+    assert r.status_code == 422
+    assert [g["guard"] for g in r.json()["extra"]["guards"]] == ["scope_stated"]
+    assert '"event": "update_scope"' in r.json()["detail"]
+    scope = {"corridors": [{"origin": "NP", "destination": "QA"},
+                           {"origin": "NP", "destination": "AE"}], "sectors": ["construction"]}
+    await state_scope(recruiter, case_id, scope)
     assert (await recruiter.fire(case_id, "submit")).json()["state"] == "submitted"
 
     # an applicant is never on the roster
@@ -110,6 +118,7 @@ async def test_rejected_application_never_reaches_the_roster(world: World, cast:
     r = await cast.recruiter.post("/api/v1/applications",
                                   {"self_assessment": valid_self_assessment()})
     case_id = r.json()["id"]
+    await state_scope(cast.recruiter, case_id, SCOPE)
     assert (await cast.recruiter.fire(case_id, "submit")).status_code == 200
     r = await cast.manager.fire(case_id, "reject_application", reason_code="not_eligible",
                                 note="Not a labour recruiter")

@@ -6,7 +6,14 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.integration.conftest import Cast, World, valid_self_assessment, walk_to
+from tests.integration.conftest import (
+    Cast,
+    World,
+    newcomer,
+    state_scope,
+    valid_self_assessment,
+    walk_to,
+)
 
 
 async def _snapshot(actor, case_id):  # type: ignore[no-untyped-def]
@@ -66,6 +73,7 @@ async def test_invalid_documents_are_422_with_pointers(cast: Cast) -> None:
     del doc["principles"]["A"]["licences"][0]["issuer"]
     r = await cast.recruiter.post("/api/v1/applications", {"self_assessment": doc})
     case_id = r.json()["id"]
+    await state_scope(cast.recruiter, case_id)
     before = await _snapshot(cast.recruiter, case_id)
     r = await cast.recruiter.fire(case_id, "submit")
     assert r.status_code == 422
@@ -84,6 +92,7 @@ async def test_expired_licence_fails_the_named_guard(cast: Cast) -> None:
         date.today() - timedelta(days=1)).isoformat()
     case_id = (await cast.recruiter.post("/api/v1/applications",
                                          {"self_assessment": doc})).json()["id"]
+    await state_scope(cast.recruiter, case_id)
     r = await cast.recruiter.fire(case_id, "submit")
     assert r.status_code == 422
     assert [g["guard"] for g in r.json()["extra"]["guards"]] == ["licence_valid_today"]
@@ -95,8 +104,8 @@ async def test_decision_maker_who_audited_is_refused(world: World, cast: Cast) -
     case_id = await walk_to(cast, "audit_planned")
     r = await cast.manager.fire(case_id, "plan_audit", revision=None, data={})
     assert r.status_code == 409  # already planned
-    # re-plan on a fresh case with the dual-role user as auditor
-    case_id = await walk_to(cast, "accepted")
+    # re-plan on a fresh case (another organisation's) with the dual-role user as auditor
+    case_id = await walk_to(await newcomer(world, cast, 0), "accepted")
     r = await cast.manager.fire(case_id, "plan_audit", data={
         "auditor_id": both.user_id, "planned_on": date.today().isoformat()})
     assert r.status_code == 200

@@ -115,6 +115,10 @@ def read_rows(app_id: int, grievance_id: int, referral_id: int, last_tier_id: in
         ("GET", "/api/v1/authorities", None, expect("manager caseworker other_caseworker "
                                                     "supervisor admin")),
         ("GET", "/api/v1/me", None, expect(EVERYONE)),
+        # the staff directory: those who plan audits and run accounts; a recruiter, an
+        # auditor or an authority never lists accounts
+        ("GET", "/api/v1/users", None, expect("manager admin")),
+        ("GET", "/api/v1/users?role=auditor", None, expect("manager admin")),
         # an id of another workflow is no case of this one: 404 for everyone signed in
         ("GET", f"/api/v1/applications/{grievance_id}", None, expect(EVERYONE, 404)),
         ("GET", f"/api/v1/grievance-cases/{referral_id}", None, expect(EVERYONE, 404)),
@@ -135,9 +139,11 @@ def write_rows(app_id: int, grievance_id: int, referral_id: int, app_rev: int, g
     # current, and where some role may act, the same body is accepted from it. Actors run in
     # ACTORS order; those after an accepted write are refused before the revision is checked.
     return [
-        # recruiters open applications, for their own organisation; nobody else does
+        # recruiters open applications, for their own organisation; nobody else does. The
+        # recruiter passes the role check and meets its organisation's application under way
+        # (the scene's): one at a time (test_lifecycle_cycle opens one)
         ("POST", "/api/v1/applications", {"self_assessment": valid_self_assessment()},
-         expect("recruiter", 201)),
+         expect("recruiter", 409)),
         # accept_application: the scheme manager only
         ("POST", f"{app}/transitions", fire("accept_application", app_rev), expect("manager")),
         # appeals and licences: who may fire them (a role check first; the one role allowed

@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 import io
 
-from tests.integration.conftest import Cast, World, walk_to
+from tests.integration.conftest import Cast, World, newcomer, walk_to
 
 
 async def _accredit(world: World, cast: Cast, n: int) -> list[str]:
+    """``n`` organisations accredited: the cast's recruiter, then newcomers (an organisation
+    has one application, and one roster entry)."""
     lrns = []
-    for _ in range(n):
-        case_id = await walk_to(cast, "accredited")
+    for i in range(n):
+        case_id = await walk_to(cast if i == 0 else await newcomer(world, cast, i), "accredited")
         lrns.append((await cast.manager.get(f"/api/v1/applications/{case_id}")).json()["lrn"])
     return lrns
 
@@ -54,7 +56,7 @@ async def test_etag_and_304(world: World, cast: Cast) -> None:
     etag = first.headers["etag"]
     again = await world.client.get("/api/v1/roster", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.content == b""
-    case_id = await walk_to(cast, "accredited")
+    case_id = await walk_to(await newcomer(world, cast, 0), "accredited")
     assert case_id
     changed = await world.client.get("/api/v1/roster", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["etag"] != etag
@@ -64,7 +66,7 @@ async def test_status_filter_and_history_entries(world: World, cast: Cast) -> No
     case_id = await walk_to(cast, "accredited")
     await cast.manager.fire(case_id, "withdraw", reason_code="licence_lost", note="Revoked")
     await cast.manager.fire(case_id, "confirm_withdrawal", note="No representations")
-    await walk_to(cast, "accredited")
+    await walk_to(await newcomer(world, cast, 0), "accredited")
     current = (await world.client.get("/api/v1/roster",
                                       params={"status": "accredited"})).json()["items"]
     history = (await world.client.get("/api/v1/roster",

@@ -17,7 +17,7 @@ from iris_engine.clock import utcnow
 from iris_engine.roster.models import RosterChange, RosterEntry
 from iris_engine.store.models import Case, CaseEvent, OutboxMessage, Timer
 from iris_engine.ticker import Ticker
-from tests.integration.conftest import Cast, World, walk_to
+from tests.integration.conftest import Cast, World, newcomer, walk_to
 from tests.integration.test_outbox import WebhookReceiver, subscribe_webhook
 
 
@@ -217,7 +217,7 @@ async def test_a_timer_whose_guard_now_refuses_is_discarded(world: World, cast: 
 
 async def test_a_ticker_killed_mid_batch_leaves_claims_that_are_retried_never_doubled(
         world: World, cast: Cast) -> None:
-    ids = [await _defer(cast) for _ in range(8)]
+    ids = [await _defer(cast if i == 0 else await newcomer(world, cast, i)) for i in range(8)]
     world.clock.advance(days=58)
     await world.tick()  # the reminders, out of the way
     world.clock.advance(days=3)

@@ -41,7 +41,7 @@ def runner(clean_environ: None) -> CliRunner:
 def test_the_tree_has_the_expected_commands() -> None:
     names = {" ".join(path) for path, _ in COMMANDS}
     assert {"settings", "serve", "db upgrade", "demo seed", "users add", "workflows check",
-            "workflows diagram", "audit verify"} <= names
+            "workflows diagram", "workflows upgrade", "audit verify"} <= names
 
 
 def test_main_help_lists_every_command(runner: CliRunner) -> None:

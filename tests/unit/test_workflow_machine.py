@@ -70,7 +70,7 @@ def test_mermaid_shows_every_state_and_event(machine: WorkflowMachine) -> None:
 
 def test_real_accreditation_machine(repo: Path) -> None:
     machine = WorkflowMachine(load_workflow_file(repo / "workflows" / "accreditation.yaml"))
-    assert machine.allowed_events("draft") == ["update_self_assessment", "submit"]
+    assert machine.allowed_events("draft") == ["update_self_assessment", "submit", "update_scope"]
     assert machine.fire("decision", "accredit") == "accredited"
     assert not machine.can_fire("rejected", "resubmit")
     for state, body in machine.spec.states.items():

@@ -30,6 +30,8 @@ def test_bundled_timers_are_all_there(accreditation_timers: dict[str, TimerSpec]
         # appeals and licences
         "representation_period", "appeal_period", "appeal_decision_due", "licence_expiry",
         "licence_review_due", "information_request_due",
+        # renewal and restoration
+        "restoration_period",
     }
     for name, timer in accreditation_timers.items():
         assert timer.name == name
@@ -68,7 +70,12 @@ def test_corrective_action_due(accreditation_timers: dict[str, TimerSpec]) -> No
 def test_certificate_expiry_counts_from_an_anchor(accreditation_timers: dict[str, TimerSpec]
                                                   ) -> None:
     timer = accreditation_timers["certificate_expiry"]
-    assert timer.states == frozenset({"accredited", "surveillance", "under_review", "suspended"})
+    # it runs on through a renewal under way, and a renewal granted starts it afresh
+    assert timer.states == frozenset({"accredited", "surveillance", "under_review", "suspended",
+                                      "recertification", "recertification_review",
+                                      "recertification_audit", "recertification_audited",
+                                      "recertification_decision"})
+    assert timer.restart_on == frozenset({"recertify"})
     assert timer.anchor == "certificate_end"
     assert timer.after is None and timer.offset is None
     assert timer.event == "expire"

@@ -5,7 +5,7 @@ information a scheme manager asked for is due
 Existing roster entries and changes are not under appeal (no appeal existed before).
 
 Revision ID: 0011
-Revises: 0007 (the lead re-chains at merge)
+Revises: 0012 (the lead re-chains at merge)
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0011'
-down_revision = '0007'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

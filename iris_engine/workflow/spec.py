@@ -407,7 +407,8 @@ def _build_timer(source: str, name: str, body: Mapping[str, Any], states: Mappin
     for j, restart in enumerate(body.get("restart_on", ())):
         if restart not in known_events:
             raise WorkflowDefinitionError(source, f"{where}.restart_on[{j}]",
-                                          f"unknown event {restart!r}")
+                                          f"unknown event {restart!r}: it could never re-arm "
+                                          "this timer")
         if not any(t.event == restart and set(t.sources) & set(body["states"])
                    for t in transitions):
             raise WorkflowDefinitionError(

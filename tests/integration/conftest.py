@@ -385,3 +385,13 @@ async def appealed_to_last_tier(world: World, gcast: GrievanceCast) -> Filing:
         assert r.status_code == 200, (event, r.text)
     assert (r.json()["state"], r.json()["tier"]) == ("appealed", 3)
     return filing
+
+
+async def licensed_for_years(recruiter: Actor, case_id: int) -> None:
+    """The recruiter sends a licence valid beyond the certificate, so the licence watch
+    (``licence_expiry``) stays out of a story about the certificate's own end."""
+    today = date.today()
+    r = await recruiter.fire(case_id, "update_licences", data={"licences": [
+        {"number": "DOFE-1", "issuer": "Department of Foreign Employment", "country": "NP",
+         "valid_from": today.isoformat(), "valid_until": (today + timedelta(days=2000)).isoformat()}]})
+    assert r.status_code == 200, r.text

@@ -23,6 +23,7 @@ from tests.integration.conftest import (
     World,
     assert_problem,
     file_grievance,
+    licensed_for_years,
     valid_self_assessment,
     walk_to,
 )
@@ -262,6 +263,7 @@ async def test_no_recertification_decision_in_time_means_expiry(
 # -- restoration ------------------------------------------------------------------------------
 async def _expired(world: World, cast: Cast) -> tuple[int, str, date]:
     case_id = await walk_to(cast, "accredited")
+    await licensed_for_years(cast.recruiter, case_id)
     detail = await view(cast.recruiter, case_id)
     end = date.fromisoformat(detail["valid_until"])
     world.clock.set(midnight(end + timedelta(days=1)))
@@ -342,4 +344,5 @@ async def test_a_substantiated_grievance_reaches_the_organisations_current_case(
 
     await walk(gcast.caseworker, filed.case_id, ACK, triage(), INVESTIGATE, findings(True, ["1"]))
     assert (await view(cast.manager, second))["state"] == "under_review"
-    assert (await view(cast.manager, first))["state"] == "withdrawn"
+    # a voluntary withdrawal is final at once: nobody appeals their own request
+    assert (await view(cast.manager, first))["state"] == "withdrawn_final"

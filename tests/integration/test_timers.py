@@ -5,7 +5,7 @@ world's ManualClock; no test sleeps to wait for a deadline."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ from iris_engine.clock import utcnow
 from iris_engine.roster.models import RosterChange, RosterEntry
 from iris_engine.store.models import Case, CaseEvent, OutboxMessage, Timer
 from iris_engine.ticker import Ticker
-from tests.integration.conftest import Cast, World, newcomer, walk_to
+from tests.integration.conftest import Cast, World, licensed_for_years, newcomer, walk_to
 from tests.integration.test_outbox import WebhookReceiver, subscribe_webhook
 
 
@@ -121,19 +121,10 @@ async def test_a_refused_transition_leaves_no_timer_behind(world: World, cast: C
     assert not [t for t in await _timers(world, case_id) if t.name == "deferral_lapse"]
 
 
-async def _licensed_for_years(cast: Cast, case_id: int) -> None:
-    """A licence valid beyond the certificate, so the licence watch stays out of the story."""
-    today = date.today()
-    r = await cast.recruiter.fire(case_id, "update_licences", data={"licences": [
-        {"number": "DOFE-1", "issuer": "Department of Foreign Employment", "country": "NP",
-         "valid_from": today.isoformat(), "valid_until": (today + timedelta(days=2000)).isoformat()}]})
-    assert r.status_code == 200, r.text
-
-
 async def test_expiry_takes_the_recruiter_off_the_active_roster_and_tells_subscribers(
         world: World, cast: Cast) -> None:
     case_id = await walk_to(cast, "accredited")
-    await _licensed_for_years(cast, case_id)
+    await licensed_for_years(cast.recruiter, case_id)
     async with world.services.db.read() as session:
         detail = await session.get(Accreditation, case_id)
         assert detail is not None and detail.lrn and detail.valid_until
@@ -197,7 +188,7 @@ async def test_a_timer_whose_case_moved_on_is_discarded_and_the_discard_recorded
 
 async def test_a_timer_whose_guard_now_refuses_is_discarded(world: World, cast: Cast) -> None:
     case_id = await walk_to(cast, "accredited")
-    await _licensed_for_years(cast, case_id)
+    await licensed_for_years(cast.recruiter, case_id)
     async with world.services.db.write() as session:  # a certificate extended after the fact
         detail = await session.get(Accreditation, case_id)
         assert detail is not None and detail.valid_until

@@ -143,7 +143,7 @@ def test_restart_on_and_setting_durations(write_workflow: WriteWorkflow,
                                               "restart_on": ["close"], "notify": ["manager"]}}
     timer = load_workflow_file(write_workflow(workflow_data)).timers["review_due"]
     assert timer.after is not None and timer.after.days == 9
-    assert timer.restart_on == ("close",)
+    assert timer.restart_on == frozenset({"close"})
 
 
 @pytest.mark.parametrize(("timer", "key_path", "words"), [

@@ -1,32 +1,57 @@
-"""`iris workflows upgrade` on the accreditation workflow, as the next release will use it:
-v1 kept in a sub-folder, v2 beside it, live applications moved, and `iris audit verify` still
-rebuilding the public roster from events of both versions."""
+"""`iris workflows upgrade` on the accreditation workflow as released: cases opened while only
+version 1 was served (`workflows/accreditation/accreditation-v1.yaml`) move to version 2
+(`workflows/accreditation.yaml`: renewal, restoration, appeals, licences, scope), and
+`iris audit verify` still rebuilds the public roster from events of both versions."""
 
 from __future__ import annotations
 
 import asyncio
 import shutil
+from datetime import date
 from pathlib import Path
+from typing import Any
 
+import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import select
+from sqlmodel import col
 
 from iris_engine.cli import main
+from iris_engine.store.models import Case, Timer
 from tests.conftest import REPO
-from tests.integration.conftest import TEST_DATA_KEYS, Cast, World, walk_to
+from tests.integration.conftest import TEST_DATA_KEYS, Cast, World, valid_self_assessment
+
+RELEASED = REPO / "workflows"
 
 
-def next_release(folder: Path) -> Path:
-    """The workflows folder with accreditation v1 in a sub-folder and a v2 beside it whose
-    certificate event has another name: replayed on v2, v1's events would lose the roster."""
-    shutil.copytree(REPO / "workflows", folder)
-    (folder / "accreditation").mkdir()
-    v1 = folder / "accreditation.yaml"
-    v1.rename(folder / "accreditation" / "accreditation-v1.yaml")
-    text = (REPO / "workflows" / "accreditation.yaml").read_text()
-    assert text.count("\nversion: 1\n") == 1 and text.count("- event: accredit\n") == 1
-    v1.write_text(text.replace("\nversion: 1\n", "\nversion: 2\n")
-                  .replace("- event: accredit\n", "- event: grant_accreditation\n"))
-    return folder
+@pytest.fixture
+def settings_overrides(tmp_path: Path) -> dict[str, Any]:
+    """The release before: accreditation v1 as the only accreditation file."""
+    before = tmp_path / "release-1"
+    shutil.copytree(RELEASED, before)
+    shutil.rmtree(before / "accreditation")
+    shutil.copy(RELEASED / "accreditation" / "accreditation-v1.yaml", before / "accreditation.yaml")
+    return {"workflows_dir": before}
+
+
+async def walk_v1(cast: Cast, target: str) -> int:
+    """An application walked on version 1 (no scope to state there)."""
+    r = await cast.recruiter.post("/api/v1/applications",
+                                  {"self_assessment": valid_self_assessment()})
+    assert r.status_code == 201, r.text
+    case_id: int = r.json()["id"]
+    assert r.json()["workflow_version"] == 1
+    steps = [(cast.recruiter, "submit", {}), (cast.manager, "accept_application", {}),
+             (cast.manager, "plan_audit", {"data": {"auditor_id": cast.auditor.user_id,
+                                                    "planned_on": date.today().isoformat()}}),
+             (cast.auditor, "complete_audit", {"data": {"non_conformities": []}}),
+             (cast.auditor, "refer_for_decision", {}), (cast.manager, "accredit", {})]
+    for actor, event, body in steps:
+        r = await actor.fire(case_id, event, **body)
+        assert r.status_code == 200, r.text
+        if r.json()["state"] == target:
+            break
+    return case_id
 
 
 async def iris(world: World, folder: Path, *args: str) -> Result:
@@ -35,12 +60,17 @@ async def iris(world: World, folder: Path, *args: str) -> Result:
     return await asyncio.to_thread(CliRunner().invoke, main, list(args), env=env)
 
 
-async def test_live_applications_move_and_the_roster_still_verifies(world: World, cast: Cast,
-                                                                     tmp_path: Path) -> None:
-    accredited = await walk_to(cast, "accredited")
+async def test_live_applications_move_and_the_roster_still_verifies(world: World,
+                                                                     cast: Cast) -> None:
+    accredited = await walk_v1(cast, "accredited")
     other = Cast(await world.recruiter("Kathmandu Fair Jobs"), cast.manager, cast.auditor)
-    submitted = await walk_to(other, "submitted")
-    folder = next_release(tmp_path / "workflows")
+    submitted = await walk_v1(other, "submitted")
+    third = Cast(await world.recruiter("Lumbini Overseas"), cast.manager, cast.auditor)
+    rejected = await walk_v1(third, "submitted")
+    r = await cast.manager.fire(rejected, "reject_application", reason_code="not_eligible",
+                                note="Not a recruiter")
+    assert r.status_code == 200 and r.json()["state"] == "rejected", r.text
+    folder = RELEASED
 
     dry = await iris(world, folder, "workflows", "upgrade", "accreditation", "--to", "2",
                      "--dry-run")
@@ -48,25 +78,39 @@ async def test_live_applications_move_and_the_roster_still_verifies(world: World
     assert f"would move  case {accredited} (accredited): v1 -> v2; keeps " in dry.stdout
     assert f"would move  case {submitted} (submitted): v1 -> v2; keeps review_due" in dry.stdout
     assert dry.stdout.splitlines()[-1] == ("dry run, nothing written: 2 would move to "
-                                           "accreditation v2, 0 refused, 0 already there")
+                                           "accreditation v2, 0 refused, 0 already there; "
+                                           "1 closed left on their version")
 
     moved = await iris(world, folder, "workflows", "upgrade", "accreditation", "--to", "2")
     assert moved.exit_code == 0, moved.output
     assert f"moved       case {accredited} (accredited): v1 -> v2, event #" in moved.stdout
     assert moved.stdout.splitlines()[-1] == ("2 moved to accreditation v2, 0 refused, "
-                                             "0 already there")
+                                             "0 already there; 1 closed left on their version")
 
     verify = await iris(world, folder, "audit", "verify")
     assert verify.exit_code == 0, verify.output
     assert "read models rebuilt from the events and equal: roster" in verify.output
 
+    async with world.services.db.read() as session:
+        cases = {c.id: c for c in (await session.scalars(select(Case))).all()}
+        watched = (await session.scalars(select(Timer).where(
+            col(Timer.case_id) == accredited, col(Timer.name) == "licence_expiry",
+            col(Timer.kind) == "deadline", col(Timer.status) == "pending"))).all()
+    assert (cases[accredited].workflow_version, cases[submitted].workflow_version) == (2, 2)
+    # v2 watches the accredited recruiter's licence from the upgrade on
+    assert len(watched) == 1
+    # a rejection was final on v1 and stays so: v2's appeal period is not given to it after
+    # the fact, and the organisation may apply again
+    assert (cases[rejected].workflow_version, cases[rejected].state) == (1, "rejected")
+
     again = await iris(world, folder, "workflows", "upgrade", "accreditation", "--to", "2")
     assert (again.exit_code, again.stdout.splitlines()[-1]) == (
-        0, "0 moved to accreditation v2, 0 refused, 0 already there")
+        0, "0 moved to accreditation v2, 0 refused, 0 already there; "
+        "1 closed left on their version")
 
 
-async def test_it_exits_1_when_a_case_cannot_move(world: World, tmp_path: Path) -> None:
-    folder = next_release(tmp_path / "workflows")
+async def test_it_exits_1_when_a_case_cannot_move(world: World) -> None:
+    folder = RELEASED
     result = await iris(world, folder, "workflows", "upgrade", "accreditation", "--to", "2",
                         "--case", "999999")
     assert result.exit_code == 1

@@ -184,7 +184,10 @@ class CaseEngine:
             role = next((r for r in sorted(roles) if r in spec.roles), None)
             if role is None:
                 continue
-            dest = await self.destination(session, case, spec)
+            try:
+                dest = await self.destination(session, case, spec)
+            except EventNotAllowed:  # no state to go back to: it cannot fire; list the rest
+                continue
             ctx = self._context(session, case, detail, principal, role, spec,
                                 TransitionInput(event, case.revision), dest)
             unmet = [{"guard": name, "message": msg} for name, msg, _ in

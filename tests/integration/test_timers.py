@@ -279,7 +279,7 @@ async def test_suspension_limit_withdraws_and_the_roster_follows(world: World, c
     last = (await _history(world, case_id))[-1]
     # the six months are the limit: the withdrawal takes effect at once (no notice period)
     assert (last.event, last.reason_code, last.actor_role) == (
-        "withdraw_immediately", "suspension_limit", "system")
+        "withdraw_at_suspension_limit", "suspension_limit", "system")
     async with world.services.db.read() as session:
         entry = (await session.scalars(select(RosterEntry).where(RosterEntry.case_id == case_id))).one()
         statuses = (await session.scalars(select(RosterChange.status).where(

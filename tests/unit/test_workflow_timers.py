@@ -70,9 +70,11 @@ def test_corrective_action_due(accreditation_timers: dict[str, TimerSpec]) -> No
 def test_certificate_expiry_counts_from_an_anchor(accreditation_timers: dict[str, TimerSpec]
                                                   ) -> None:
     timer = accreditation_timers["certificate_expiry"]
-    # it runs on through a renewal under way, and a renewal granted starts it afresh
+    # it runs on through a renewal under way, a licence review and a withdrawal notice (the
+    # certificate ends whatever is under way), and a renewal granted starts it afresh
     assert timer.states == frozenset({"accredited", "surveillance", "under_review", "suspended",
-                                      "recertification", "recertification_review",
+                                      "licence_review", "withdrawal_notice", "recertification",
+                                      "recertification_review",
                                       "recertification_audit", "recertification_audited",
                                       "recertification_decision"})
     assert timer.restart_on == frozenset({"recertify"})
@@ -100,10 +102,11 @@ def test_years_and_months_are_calendar_durations(accreditation_timers: dict[str,
     assert overdue.event is None
 
     suspension = accreditation_timers["suspension_limit"]
-    # an appeal does not stop the six months
-    assert suspension.states == frozenset({"suspended", "suspension_appeal"})
+    # neither an appeal nor a withdrawal notice stops (or, rescinded, restarts) the six months
+    assert suspension.states == frozenset({"suspended", "suspension_appeal", "withdrawal_notice"})
     assert suspension.after == isodate.Duration(months=6)
-    assert (suspension.event, suspension.reason_code) == ("withdraw_immediately", "suspension_limit")
+    assert (suspension.event, suspension.reason_code) == (
+        "withdraw_at_suspension_limit", "suspension_limit")
     assert suspension.remind_before == (timedelta(days=30),)
 
 

@@ -1,0 +1,128 @@
+"""Edges of the accreditation cycle found in review, through HTTP on both databases: the
+suspension limit is the system's alone and neither a notice nor a rescission restarts it, the
+certificate ends whatever review runs, licences are watched during a renewal, a suspended
+recruiter cannot leave before the decision, information may be asked for at submission, and
+the recruiter's answer is sealed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from iris_engine.store.models import CaseEvent, OutboxMessage, Timer
+from tests.integration.conftest import Cast, World, licensed_for_years, walk_to
+
+
+def _licence(valid_until: date) -> dict[str, Any]:
+    return {"number": "DOFE-7", "issuer": "Department of Foreign Employment", "country": "NP",
+            "valid_from": "2020-01-01",
+            "valid_until": valid_until.isoformat()}
+
+
+async def _state(cast: Cast, case_id: int) -> str:
+    return str((await cast.manager.get(f"/api/v1/applications/{case_id}")).json()["state"])
+
+
+async def _deadlines(world: World, case_id: int, name: str) -> list[Timer]:
+    async with world.services.db.read() as session:
+        return list((await session.scalars(select(Timer).where(
+            Timer.case_id == case_id, Timer.name == name, Timer.status == "pending",
+            Timer.kind == "deadline"))).all())
+
+
+async def _ok(actor: Any, case_id: int, event: str, **body: Any) -> dict[str, Any]:
+    r = await actor.fire(case_id, event, **body)
+    assert r.status_code == 200, r.text
+    answer: dict[str, Any] = r.json()
+    return answer
+
+
+async def test_only_the_system_withdraws_at_the_suspension_limit(world: World, cast: Cast) -> None:
+    case_id = await walk_to(cast, "accredited")
+    # a manager cannot skip the representation period by naming the limit
+    r = await cast.manager.fire(case_id, "withdraw_immediately", reason_code="suspension_limit",
+                                note="The limit")
+    assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/reason_code", r.text
+    await _ok(cast.manager, case_id, "suspend", reason_code="audit_refused", note="Refused")
+    r = await cast.manager.fire(case_id, "withdraw_at_suspension_limit",
+                                reason_code="suspension_limit", note="The limit")
+    assert r.status_code == 403, r.text
+
+
+async def test_a_rescinded_withdrawal_does_not_restart_the_six_months(world: World,
+                                                                      cast: Cast) -> None:
+    case_id = await walk_to(cast, "accredited")
+    await licensed_for_years(cast.recruiter, case_id)
+    await _ok(cast.manager, case_id, "suspend", reason_code="audit_refused", note="Refused")
+    [limit] = await _deadlines(world, case_id, "suspension_limit")
+    world.clock.advance(days=100)
+    await _ok(cast.manager, case_id, "withdraw", reason_code="audit_refused", note="Still refused")
+    await _ok(cast.manager, case_id, "rescind_withdrawal", note="The audit is now booked")
+    assert await _state(cast, case_id) == "suspended"
+    [still] = await _deadlines(world, case_id, "suspension_limit")
+    assert (still.id, still.due_at) == (limit.id, limit.due_at)
+
+    world.clock.set(limit.due_at + timedelta(minutes=1))
+    await world.tick()
+    assert await _state(cast, case_id) == "withdrawn"
+
+
+async def test_the_certificate_ends_during_a_licence_review(world: World, cast: Cast) -> None:
+    case_id = await walk_to(cast, "accredited")
+    until = date.fromisoformat(
+        (await cast.manager.get(f"/api/v1/applications/{case_id}")).json()["valid_until"])
+    # the licence ends ten days before the certificate: the review is still open when it ends
+    await _ok(cast.recruiter, case_id, "update_licences",
+              data={"licences": [_licence(until - timedelta(days=10))]})
+    world.clock.set(datetime.combine(until - timedelta(days=5), time(), tzinfo=world.clock().tzinfo))
+    await world.tick()
+    assert await _state(cast, case_id) == "licence_review"
+    world.clock.set(datetime.combine(until + timedelta(days=1), time(1),
+                                     tzinfo=world.clock().tzinfo))
+    await world.tick()
+    assert await _state(cast, case_id) == "expired"
+
+
+async def test_licences_are_watched_during_a_renewal(world: World, cast: Cast) -> None:
+    case_id = await walk_to(cast, "accredited")
+    until = date.fromisoformat(
+        (await cast.manager.get(f"/api/v1/applications/{case_id}")).json()["valid_until"])
+    world.clock.set(datetime.combine(until - timedelta(days=200), time(),
+                                     tzinfo=world.clock().tzinfo))
+    await _ok(cast.recruiter, case_id, "update_licences",
+              data={"licences": [_licence(world.clock().date() + timedelta(days=30))]})
+    await _ok(cast.recruiter, case_id, "apply_for_renewal")
+    assert await _deadlines(world, case_id, "licence_expiry")  # still watched in the renewal
+    world.clock.advance(days=32)
+    await world.tick()
+    assert await _state(cast, case_id) == "licence_review"
+    answer = await _ok(cast.recruiter, case_id, "update_licences",
+                       data={"licences": [_licence(world.clock().date() + timedelta(days=900))]})
+    assert answer["state"] == "recertification"  # back where the renewal was
+
+
+async def test_a_suspended_recruiter_cannot_leave_before_the_decision(world: World,
+                                                                     cast: Cast) -> None:
+    case_id = await walk_to(cast, "accredited")
+    await _ok(cast.manager, case_id, "suspend", reason_code="audit_refused", note="Refused")
+    r = await cast.recruiter.fire(case_id, "withdraw_voluntarily", reason_code="voluntary")
+    assert r.status_code == 409, r.text
+
+
+async def test_information_asked_at_submission_returns_there_and_the_answer_is_sealed(
+        world: World, cast: Cast) -> None:
+    case_id = await walk_to(cast, "submitted")
+    respond_by = (world.clock().date() + timedelta(days=20)).isoformat()
+    await _ok(cast.manager, case_id, "request_information", note="Send the fee receipt",
+              data={"respond_by": respond_by})
+    answer_text = "Receipt attached; our clerk Sita Gurung can confirm"
+    answer = await _ok(cast.recruiter, case_id, "answer_information_request", note=answer_text)
+    assert answer["state"] == "submitted"
+    async with world.services.db.read() as session:
+        notes = (await session.scalars(select(CaseEvent.note).where(
+            CaseEvent.case_id == case_id))).all()
+        outgoing = (await session.scalars(select(OutboxMessage))).all()
+    assert answer_text not in notes  # sealed at rest, like representations and appeals
+    assert outgoing and not [m for m in outgoing if "Sita Gurung" in str(m.payload)]

@@ -259,8 +259,8 @@ def test_the_shipped_grievance_notes_are_personal_but_what_stays_on_record(repo:
     assert grievance.note_is_personal(grievance.transition("appeal", "closed"), "complainant")
     referral = catalog.machine("referral").spec
     assert {t.event for t in referral.transitions if not t.personal_note} == {"escalate"}
-    # about organisations, not persons: but a recruiter's representations and grounds of
-    # appeal answer findings that often name workers, so they are sealed
+    # about organisations, not persons: but a recruiter's representations, grounds of appeal,
+    # answers to a request and reasons for a wider scope often name workers or staff: sealed
     accreditation = catalog.machine("accreditation").spec
     assert {t.event for t in accreditation.transitions if t.personal_note} == {
-        "make_representations", "appeal"}
+        "make_representations", "appeal", "answer_information_request", "request_scope_extension"}

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import isodate
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlmodel import col
 
-from iris_engine.accreditation.hooks import hooks
+from iris_engine.accreditation.hooks import audited_by, hooks
 from iris_engine.cases import Refusal, TransitionContext
 from iris_engine.store.models import CaseEvent
-from iris_engine.workflow.spec import Duration
+from iris_engine.workflow.spec import Duration, duration_setting
 
 __all__ = ["appeal_until"]
 
@@ -25,7 +24,7 @@ _DECIDING_ROLES = ("scheme_manager",)
 
 
 def _period(ctx: TransitionContext, name: str) -> Duration:
-    return isodate.parse_duration(str(ctx.workflow_settings[name]))
+    return duration_setting(ctx.workflow_settings, name)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -85,9 +84,6 @@ async def appeal_decider_impartial(ctx: TransitionContext) -> None:
     if took_part is not None:
         raise Refusal(f"you took part in the decision appealed (event #{took_part}); the appeal "
                       "must be decided by a scheme manager who did not")
-    audited = await ctx.session.scalar(select(exists().where(
-        col(CaseEvent.case_id) == ctx.case.id, col(CaseEvent.actor_id) == user,
-        col(CaseEvent.actor_role) == "auditor")))
-    if audited or ctx.case.assignee_id == user:
+    if await audited_by(ctx, user):
         raise Refusal("you audited this case; the appeal must be decided by a scheme manager "
                       "who took no part in the audit")

@@ -20,27 +20,32 @@ from iris_engine.settings import Settings
 from iris_engine.store.models import CaseEvent, Organisation, User
 from iris_engine.workflow import HookRegistry
 
-__all__ = ["add_years", "hooks", "valid_licences"]
+__all__ = ["add_years", "audited_by", "day_after", "hooks", "licences_in", "valid_licences"]
 
 hooks = HookRegistry()
 #: where a scheme manager finds a valid ``auditor_id`` (the staff directory)
 AUDITORS_LISTED = "GET /api/v1/users?role=auditor lists the auditors, with their current assignments"
 
 
-def valid_licences(document: Any, on: date) -> list[dict[str, Any]]:
-    """Licences in a self-assessment valid on ``on`` (dates are ISO strings)."""
+def licences_in(document: Any) -> list[dict[str, Any]]:
+    """The licences a self-assessment lists under principle A (a draft may hold anything)."""
     try:
         licences = document["principles"]["A"]["licences"]
     except (KeyError, TypeError):
         return []
-    if not isinstance(licences, list):  # a draft may hold anything
-        return []
+    return [lic for lic in licences if isinstance(lic, dict)] if isinstance(licences, list) else []
+
+
+def valid_licences(document: Any, on: date) -> list[dict[str, Any]]:
+    """Licences in a self-assessment valid on ``on`` (dates are ISO strings)."""
     day = on.isoformat()
-    return [
-        lic for lic in licences
-        if isinstance(lic, dict) and str(lic.get("valid_from", "0000")) <= day
-        <= str(lic.get("valid_until", ""))
-    ]
+    return [lic for lic in licences_in(document)
+            if str(lic.get("valid_from", "0000")) <= day <= str(lic.get("valid_until", ""))]
+
+
+def day_after(day: date) -> datetime:
+    """The first moment (UTC) after ``day``: when something valid until ``day`` ends."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
 
 
 def add_years(day: date, years: int) -> date:
@@ -129,15 +134,20 @@ async def plans_cover_open_non_conformities(ctx: TransitionContext) -> None:
         raise Refusal("; ".join(problems))
 
 
+async def audited_by(ctx: TransitionContext, user_id: int) -> bool:
+    """Whether ``user_id`` audited this case (acted on it as auditor) or holds it now."""
+    audited = await ctx.session.scalar(select(exists().where(
+        col(CaseEvent.case_id) == ctx.case.id, col(CaseEvent.actor_id) == user_id,
+        col(CaseEvent.actor_role) == "auditor",
+    )))
+    return bool(audited) or ctx.case.assignee_id == user_id
+
+
 @hooks.guard("decision_maker_did_not_audit")
 async def decision_maker_did_not_audit(ctx: TransitionContext) -> None:
     if ctx.actor.user_id is None:
         return
-    audited = await ctx.session.scalar(select(exists().where(
-        col(CaseEvent.case_id) == ctx.case.id, col(CaseEvent.actor_id) == ctx.actor.user_id,
-        col(CaseEvent.actor_role) == "auditor",
-    )))
-    if audited or ctx.case.assignee_id == ctx.actor.user_id:
+    if await audited_by(ctx, ctx.actor.user_id):
         raise Refusal("the decision must be made by someone who did not audit this case")
 
 
@@ -260,4 +270,4 @@ async def certificate_end(ctx: TransitionContext) -> datetime | None:
     until = ctx.detail.valid_until if ctx.detail is not None else None
     if until is None:
         return None
-    return datetime.combine(until + timedelta(days=1), time(0), tzinfo=UTC)
+    return day_after(until)

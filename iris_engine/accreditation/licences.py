@@ -13,13 +13,12 @@ import copy
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import isodate
-
-from iris_engine.accreditation.hooks import hooks, valid_licences
+from iris_engine.accreditation.hooks import day_after, hooks, licences_in, valid_licences
 from iris_engine.accreditation.models import Accreditation
 from iris_engine.cases import Refusal, TransitionContext
 from iris_engine.documents import CodeLibrary
 from iris_engine.errors import FieldError
+from iris_engine.workflow.spec import duration_setting
 
 __all__ = ["covered_until", "with_licences"]
 
@@ -54,21 +53,13 @@ def covered_until(document: Any, on: date) -> date | None:
 def _periods(document: Any) -> list[tuple[date, date]]:
     """(valid_from, valid_until) of every well-formed licence, whenever it is valid."""
     out = []
-    for lic in _all(document):
+    for lic in licences_in(document):
         try:
             out.append((date.fromisoformat(str(lic.get("valid_from", "0001-01-01"))),
                         date.fromisoformat(str(lic["valid_until"]))))
         except (KeyError, ValueError):
             continue
     return out
-
-
-def _all(document: Any) -> list[dict[str, Any]]:
-    try:
-        licences = document["principles"]["A"]["licences"]
-    except (KeyError, TypeError):
-        return []
-    return [lic for lic in licences if isinstance(lic, dict)] if isinstance(licences, list) else []
 
 
 @hooks.guard("licences_meet_code", reads_input=True)
@@ -103,7 +94,7 @@ async def respond_by_within_limit(ctx: TransitionContext) -> None:
     respond_by = date.fromisoformat(ctx.request.data["respond_by"])
     today = ctx.now.date()
     latest = (datetime.combine(today, time(0), tzinfo=UTC)
-              + isodate.parse_duration(str(ctx.workflow_settings["information_request_max"]))
+              + duration_setting(ctx.workflow_settings, "information_request_max")
               ).date()
     if not today < respond_by <= latest:
         raise Refusal(f"respond_by must fall after today and by {latest.isoformat()}",
@@ -129,21 +120,17 @@ async def record_information_answered(ctx: TransitionContext) -> None:
     ctx.detail.information_due = None
 
 
-def _day_after(day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
-
-
 @hooks.anchor("licence_end")
 async def licence_end(ctx: TransitionContext) -> datetime | None:
     """The first moment no licence is valid: now, when none is today."""
     if ctx.detail is None:
         return None
     until = covered_until(ctx.detail.self_assessment, ctx.now.date())
-    return ctx.now if until is None else _day_after(until)
+    return ctx.now if until is None else day_after(until)
 
 
 @hooks.anchor("information_due")
 async def information_due(ctx: TransitionContext) -> datetime | None:
     """The request lapses the day after ``respond_by``."""
     due = ctx.detail.information_due if ctx.detail is not None else None
-    return _day_after(due) if due is not None else None
+    return day_after(due) if due is not None else None

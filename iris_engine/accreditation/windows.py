@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-import isodate
+from iris_engine.workflow.spec import duration_setting
 
 __all__ = ["recertification_opens", "restoration_ends"]
 
 
 def _period(settings: Mapping[str, Any], name: str, default: str) -> Any:
-    return isodate.parse_duration(str(settings.get(name, default)))
+    return duration_setting(settings, name, default)
 
 
 def recertification_opens(valid_until: date, settings: Mapping[str, Any]) -> date:

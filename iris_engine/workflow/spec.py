@@ -21,8 +21,20 @@ from jsonschema.exceptions import best_match
 
 from iris_engine.errors import WorkflowDefinitionError
 
-__all__ = ["ENGINE_EVENTS", "SCOPES", "SYSTEM_ROLE", "UPGRADE_EVENT", "Assignment", "Duration",
-           "StateSpec", "TimerSpec", "TransitionSpec", "WorkflowSpec", "load_workflow_file"]
+__all__ = [
+    "ENGINE_EVENTS",
+    "SCOPES",
+    "SYSTEM_ROLE",
+    "UPGRADE_EVENT",
+    "Assignment",
+    "Duration",
+    "StateSpec",
+    "TimerSpec",
+    "TransitionSpec",
+    "WorkflowSpec",
+    "duration_setting",
+    "load_workflow_file",
+]
 
 #: the role timers fire as: the platform itself, which reaches every case of every workflow
 SYSTEM_ROLE = "system"
@@ -378,6 +390,14 @@ def _check_roles_reach(source: str, raw: Mapping[str, Any], access: Mapping[str,
             raise WorkflowDefinitionError(
                 source, key_path, f"role {role!r} has no access to this workflow's cases; "
                 f"add it under access (roles with access: {', '.join(sorted(access))})")
+
+
+def duration_setting(settings: Mapping[str, Any], name: str,
+                     default: str | None = None) -> Duration:
+    """A workflow setting that holds an ISO 8601 duration (``appeal_period: P30D``), for the
+    hooks that count with it; ``default`` when the file does not set it."""
+    text = settings[name] if default is None else settings.get(name, default)
+    return isodate.parse_duration(str(text))
 
 
 #: durations are checked against a late start so none overflows when a case reaches it

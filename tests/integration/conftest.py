@@ -12,13 +12,14 @@ from typing import Any
 
 import pytest
 from httpx import ASGITransport, AsyncClient, Response
+from sqlalchemy import select
 
 from iris_engine.app import create_app
 from iris_engine.clock import ManualClock, utcnow
 from iris_engine.people import NewUser
 from iris_engine.services import Services, build_services
 from iris_engine.settings import Settings
-from iris_engine.store.models import OutboxMessage
+from iris_engine.store.models import OutboxMessage, Timer
 from iris_engine.ticker import Ticker, TickReport
 from tests.conftest import REPO
 
@@ -242,8 +243,10 @@ async def newcomer(world: World, cast: Cast, n: int) -> Cast:
     return Cast(await world.recruiter(OTHER_RECRUITERS[n]), cast.manager, cast.auditor)
 
 
-async def walk_to(cast: Cast, target: str, *, findings: list[dict[str, Any]] | None = None) -> int:
-    """Create an application and walk it to ``target`` through HTTP; returns its id."""
+async def walk_to(cast: Cast, target: str, *, findings: list[dict[str, Any]] | None = None,
+                  scope: bool = True) -> int:
+    """Create an application and walk it to ``target`` through HTTP; returns its id.
+    ``scope=False`` skips stating the scope (accreditation version 1 has no such step)."""
     r = await cast.recruiter.post("/api/v1/applications",
                                   {"self_assessment": valid_self_assessment()})
     assert r.status_code == 201, r.text
@@ -259,6 +262,8 @@ async def walk_to(cast: Cast, target: str, *, findings: list[dict[str, Any]] | N
         (cast.manager, "accredit", {}),
     ]
     states = ["draft", "submitted", "accepted", "audit_planned", "audited", "decision", "accredited"]
+    if not scope:
+        steps, states = steps[1:], states[1:]
     for (actor, event, body), state in zip(steps, states, strict=True):
         r = await actor.fire(case_id, event, **body)
         assert r.status_code == 200, r.text
@@ -387,11 +392,32 @@ async def appealed_to_last_tier(world: World, gcast: GrievanceCast) -> Filing:
     return filing
 
 
+def licence(valid_until: date, number: str = "DOFE-2291",
+            valid_from: date | None = None) -> dict[str, Any]:
+    """An operating licence as principle A lists it (from 700 days before its end unless
+    ``valid_from`` is given)."""
+    start = valid_from if valid_from is not None else valid_until - timedelta(days=700)
+    return {"number": number, "issuer": "Department of Foreign Employment", "country": "NP",
+            "valid_from": start.isoformat(), "valid_until": valid_until.isoformat()}
+
+
 async def licensed_for_years(recruiter: Actor, case_id: int) -> None:
     """The recruiter sends a licence valid beyond the certificate, so the licence watch
     (``licence_expiry``) stays out of a story about the certificate's own end."""
     today = date.today()
     r = await recruiter.fire(case_id, "update_licences", data={"licences": [
-        {"number": "DOFE-1", "issuer": "Department of Foreign Employment", "country": "NP",
-         "valid_from": today.isoformat(), "valid_until": (today + timedelta(days=2000)).isoformat()}]})
+        licence(today + timedelta(days=2000), "DOFE-1", valid_from=today)]})
     assert r.status_code == 200, r.text
+
+
+async def case_state(cast: Cast, case_id: int) -> str:
+    """The application's state, as the scheme manager reads it."""
+    return str((await cast.manager.get(f"/api/v1/applications/{case_id}")).json()["state"])
+
+
+async def pending_deadlines(world: World, case_id: int, name: str) -> list[Timer]:
+    """The case's pending deadline rows of timer ``name`` (reminders left out)."""
+    async with world.services.db.read() as session:
+        return list((await session.scalars(select(Timer).where(
+            Timer.case_id == case_id, Timer.name == name, Timer.status == "pending",
+            Timer.kind == "deadline"))).all())

@@ -4,30 +4,17 @@ arrives; the scheme manager asks for information from ``decision`` and the case 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Any
+from datetime import timedelta
 
-from sqlalchemy import select
-
-from iris_engine.store.models import Timer
-from tests.integration.conftest import Cast, World, assert_problem, walk_to
-
-
-def _licence(valid_until: date, number: str = "DOFE-2291") -> dict[str, Any]:
-    return {"number": number, "issuer": "Department of Foreign Employment", "country": "NP",
-            "valid_from": (valid_until - timedelta(days=700)).isoformat(),
-            "valid_until": valid_until.isoformat()}
-
-
-async def _state(cast: Cast, case_id: int) -> str:
-    return str((await cast.manager.get(f"/api/v1/applications/{case_id}")).json()["state"])
-
-
-async def _pending(world: World, case_id: int, name: str) -> list[Timer]:
-    async with world.services.db.read() as session:
-        return list((await session.scalars(select(Timer).where(
-            Timer.case_id == case_id, Timer.name == name, Timer.status == "pending",
-            Timer.kind == "deadline"))).all())
+from tests.integration.conftest import (
+    Cast,
+    World,
+    assert_problem,
+    case_state,
+    licence,
+    pending_deadlines,
+    walk_to,
+)
 
 
 async def test_a_licence_ending_leads_to_review_then_suspension(world: World, cast: Cast) -> None:
@@ -35,21 +22,21 @@ async def test_a_licence_ending_leads_to_review_then_suspension(world: World, ca
     today = world.clock().date()
     # the licence sent now ends in 20 days: the watch is re-armed on that date
     r = await cast.recruiter.fire(case_id, "update_licences",
-                                  data={"licences": [_licence(today + timedelta(days=20))]})
+                                  data={"licences": [licence(today + timedelta(days=20))]})
     assert r.status_code == 200 and r.json()["state"] == "accredited", r.text
-    [watch] = await _pending(world, case_id, "licence_expiry")
+    [watch] = await pending_deadlines(world, case_id, "licence_expiry")
     assert watch.due_at.date() == today + timedelta(days=21)
 
     world.clock.advance(days=22)
     await world.tick()
-    assert await _state(cast, case_id) == "licence_review"
+    assert await case_state(cast, case_id) == "licence_review"
     lrn = (await cast.manager.get(f"/api/v1/applications/{case_id}")).json()["lrn"]
     entry = (await world.client.get(f"/api/v1/roster/{lrn}")).json()["entry"]
     assert entry["status"] == "accredited"  # still accredited while the review runs
 
     world.clock.advance(days=31)
     await world.tick()
-    assert await _state(cast, case_id) == "suspended"
+    assert await case_state(cast, case_id) == "suspended"
     last = (await cast.manager.get(f"/api/v1/applications/{case_id}/history")).json()[-1]
     assert (last["event"], last["reason_code"], last["actor_role"]) == (
         "suspend", "licence_lost", "system")
@@ -62,31 +49,31 @@ async def test_an_updated_licence_ends_the_review_where_the_case_was(world: Worl
     case_id = await walk_to(cast, "accredited")
     today = world.clock().date()
     await cast.recruiter.fire(case_id, "update_licences",
-                              data={"licences": [_licence(today + timedelta(days=5))]})
+                              data={"licences": [licence(today + timedelta(days=5))]})
     world.clock.advance(days=6)
     await world.tick()
-    assert await _state(cast, case_id) == "licence_review"
+    assert await case_state(cast, case_id) == "licence_review"
 
-    expired = [_licence(today + timedelta(days=5))]
+    expired = [licence(today + timedelta(days=5))]
     r = await cast.recruiter.fire(case_id, "update_licences", data={"licences": expired})
     assert r.status_code == 422, r.text
     assert r.json()["extra"]["guards"][0]["guard"] == "licence_sent_valid_today"
 
     renewed = world.clock().date() + timedelta(days=365)
     r = await cast.recruiter.fire(case_id, "update_licences",
-                                  data={"licences": [_licence(renewed, "DOFE-3001")]})
+                                  data={"licences": [licence(renewed, "DOFE-3001")]})
     assert r.status_code == 200 and r.json()["state"] == "accredited", r.text
-    assert await _pending(world, case_id, "licence_review_due") == []
-    [watch] = await _pending(world, case_id, "licence_expiry")
+    assert await pending_deadlines(world, case_id, "licence_review_due") == []
+    [watch] = await pending_deadlines(world, case_id, "licence_expiry")
     assert watch.due_at.date() == renewed + timedelta(days=1)
     world.clock.advance(days=40)
     await world.tick()
-    assert await _state(cast, case_id) == "accredited"  # no suspension follows
+    assert await case_state(cast, case_id) == "accredited"  # no suspension follows
 
 
 async def test_licences_are_checked_against_the_code_of_conduct(world: World, cast: Cast) -> None:
     case_id = await walk_to(cast, "accredited")
-    bad = _licence(world.clock().date() + timedelta(days=90))
+    bad = licence(world.clock().date() + timedelta(days=90))
     del bad["issuer"]
     bad["country"] = "nepal"
     r = await cast.recruiter.fire(case_id, "update_licences", data={"licences": [bad]})
@@ -108,7 +95,7 @@ async def test_a_licence_that_lapses_during_the_decision_can_be_replaced(world: 
 
     renewed = world.clock().date() + timedelta(days=365)
     r = await cast.recruiter.fire(case_id, "update_licences",
-                                  data={"licences": [_licence(renewed)]})
+                                  data={"licences": [licence(renewed)]})
     assert r.status_code == 200 and r.json()["state"] == "decision", r.text
     r = await cast.manager.fire(case_id, "accredit")
     assert r.status_code == 200 and r.json()["state"] == "accredited", r.text
@@ -132,16 +119,16 @@ async def test_an_information_request_from_decision_round_trip_and_lapse(world: 
     r = await cast.recruiter.fire(case_id, "answer_information_request",
                                   note="Ledger uploaded as ledger-2026.pdf")
     assert r.status_code == 200 and r.json()["state"] == "decision", r.text
-    assert await _pending(world, case_id, "information_request_due") == []
+    assert await pending_deadlines(world, case_id, "information_request_due") == []
 
     r = await cast.manager.fire(case_id, "request_information", note="And the contracts",
                                 data={"respond_by": (today + timedelta(days=7)).isoformat()})
     assert r.status_code == 200, r.text
     world.clock.advance(days=7)
     await world.tick()
-    assert await _state(cast, case_id) == "information_requested"  # due by the end of that day
+    assert await case_state(cast, case_id) == "information_requested"  # due by the end of that day
     world.clock.advance(days=1)
     await world.tick()
-    assert await _state(cast, case_id) == "lapsed"
+    assert await case_state(cast, case_id) == "lapsed"
     last = (await cast.manager.get(f"/api/v1/applications/{case_id}/history")).json()[-1]
     assert (last["event"], last["reason_code"]) == ("lapse", "information_request_lapsed")

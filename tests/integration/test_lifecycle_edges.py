@@ -11,26 +11,19 @@ from typing import Any
 
 from sqlalchemy import select
 
-from iris_engine.store.models import CaseEvent, OutboxMessage, Timer
-from tests.integration.conftest import Cast, World, licensed_for_years, walk_to
+from iris_engine.store.models import CaseEvent, OutboxMessage
+from tests.integration.conftest import (
+    Cast,
+    World,
+    case_state,
+    licence,
+    licensed_for_years,
+    pending_deadlines,
+    walk_to,
+)
 
-
-def _licence(valid_until: date) -> dict[str, Any]:
-    return {"number": "DOFE-7", "issuer": "Department of Foreign Employment", "country": "NP",
-            "valid_from": "2020-01-01",
-            "valid_until": valid_until.isoformat()}
-
-
-async def _state(cast: Cast, case_id: int) -> str:
-    return str((await cast.manager.get(f"/api/v1/applications/{case_id}")).json()["state"])
-
-
-async def _deadlines(world: World, case_id: int, name: str) -> list[Timer]:
-    async with world.services.db.read() as session:
-        return list((await session.scalars(select(Timer).where(
-            Timer.case_id == case_id, Timer.name == name, Timer.status == "pending",
-            Timer.kind == "deadline"))).all())
-
+#: licences valid from long before the story, so only their end matters
+SINCE = date(2020, 1, 1)
 
 async def _ok(actor: Any, case_id: int, event: str, **body: Any) -> dict[str, Any]:
     r = await actor.fire(case_id, event, **body)
@@ -56,17 +49,17 @@ async def test_a_rescinded_withdrawal_does_not_restart_the_six_months(world: Wor
     case_id = await walk_to(cast, "accredited")
     await licensed_for_years(cast.recruiter, case_id)
     await _ok(cast.manager, case_id, "suspend", reason_code="audit_refused", note="Refused")
-    [limit] = await _deadlines(world, case_id, "suspension_limit")
+    [limit] = await pending_deadlines(world, case_id, "suspension_limit")
     world.clock.advance(days=100)
     await _ok(cast.manager, case_id, "withdraw", reason_code="audit_refused", note="Still refused")
     await _ok(cast.manager, case_id, "rescind_withdrawal", note="The audit is now booked")
-    assert await _state(cast, case_id) == "suspended"
-    [still] = await _deadlines(world, case_id, "suspension_limit")
+    assert await case_state(cast, case_id) == "suspended"
+    [still] = await pending_deadlines(world, case_id, "suspension_limit")
     assert (still.id, still.due_at) == (limit.id, limit.due_at)
 
     world.clock.set(limit.due_at + timedelta(minutes=1))
     await world.tick()
-    assert await _state(cast, case_id) == "withdrawn"
+    assert await case_state(cast, case_id) == "withdrawn"
 
 
 async def test_the_certificate_ends_during_a_licence_review(world: World, cast: Cast) -> None:
@@ -75,14 +68,14 @@ async def test_the_certificate_ends_during_a_licence_review(world: World, cast: 
         (await cast.manager.get(f"/api/v1/applications/{case_id}")).json()["valid_until"])
     # the licence ends ten days before the certificate: the review is still open when it ends
     await _ok(cast.recruiter, case_id, "update_licences",
-              data={"licences": [_licence(until - timedelta(days=10))]})
+              data={"licences": [licence(until - timedelta(days=10), valid_from=SINCE)]})
     world.clock.set(datetime.combine(until - timedelta(days=5), time(), tzinfo=world.clock().tzinfo))
     await world.tick()
-    assert await _state(cast, case_id) == "licence_review"
+    assert await case_state(cast, case_id) == "licence_review"
     world.clock.set(datetime.combine(until + timedelta(days=1), time(1),
                                      tzinfo=world.clock().tzinfo))
     await world.tick()
-    assert await _state(cast, case_id) == "expired"
+    assert await case_state(cast, case_id) == "expired"
 
 
 async def test_licences_are_watched_during_a_renewal(world: World, cast: Cast) -> None:
@@ -92,14 +85,16 @@ async def test_licences_are_watched_during_a_renewal(world: World, cast: Cast) -
     world.clock.set(datetime.combine(until - timedelta(days=200), time(),
                                      tzinfo=world.clock().tzinfo))
     await _ok(cast.recruiter, case_id, "update_licences",
-              data={"licences": [_licence(world.clock().date() + timedelta(days=30))]})
+              data={"licences": [licence(world.clock().date() + timedelta(days=30),
+                                         valid_from=SINCE)]})
     await _ok(cast.recruiter, case_id, "apply_for_renewal")
-    assert await _deadlines(world, case_id, "licence_expiry")  # still watched in the renewal
+    assert await pending_deadlines(world, case_id, "licence_expiry")  # still watched in the renewal
     world.clock.advance(days=32)
     await world.tick()
-    assert await _state(cast, case_id) == "licence_review"
+    assert await case_state(cast, case_id) == "licence_review"
     answer = await _ok(cast.recruiter, case_id, "update_licences",
-                       data={"licences": [_licence(world.clock().date() + timedelta(days=900))]})
+                       data={"licences": [licence(world.clock().date() + timedelta(days=900),
+                                                valid_from=SINCE)]})
     assert answer["state"] == "recertification"  # back where the renewal was
 
 

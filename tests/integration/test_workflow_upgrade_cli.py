@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from sqlmodel import col
 from iris_engine.cli import main
 from iris_engine.store.models import Case, Timer
 from tests.conftest import REPO
-from tests.integration.conftest import TEST_DATA_KEYS, Cast, World, valid_self_assessment
+from tests.integration.conftest import TEST_DATA_KEYS, Cast, World, walk_to
 
 RELEASED = REPO / "workflows"
 
@@ -36,21 +35,9 @@ def settings_overrides(tmp_path: Path) -> dict[str, Any]:
 
 async def walk_v1(cast: Cast, target: str) -> int:
     """An application walked on version 1 (no scope to state there)."""
-    r = await cast.recruiter.post("/api/v1/applications",
-                                  {"self_assessment": valid_self_assessment()})
-    assert r.status_code == 201, r.text
-    case_id: int = r.json()["id"]
-    assert r.json()["workflow_version"] == 1
-    steps = [(cast.recruiter, "submit", {}), (cast.manager, "accept_application", {}),
-             (cast.manager, "plan_audit", {"data": {"auditor_id": cast.auditor.user_id,
-                                                    "planned_on": date.today().isoformat()}}),
-             (cast.auditor, "complete_audit", {"data": {"non_conformities": []}}),
-             (cast.auditor, "refer_for_decision", {}), (cast.manager, "accredit", {})]
-    for actor, event, body in steps:
-        r = await actor.fire(case_id, event, **body)
-        assert r.status_code == 200, r.text
-        if r.json()["state"] == target:
-            break
+    case_id = await walk_to(cast, target, scope=False)
+    assert (await cast.recruiter.get(f"/api/v1/applications/{case_id}")).json()[
+        "workflow_version"] == 1
     return case_id
 
 

@@ -42,7 +42,7 @@ def covered_until(document: Any, on: date) -> date | None:
     everything = _periods(document)
     end = max(date.fromisoformat(str(lic["valid_until"])) for lic in licences)
     moved = True
-    while moved:  # a licence that starts by the day after the cover ends extends it
+    while moved and end < date.max:  # a licence that starts by the day after the cover ends extends it
         moved = False
         for start, until in everything:
             if start <= end + timedelta(days=1) and until > end:
@@ -122,11 +122,14 @@ async def record_information_answered(ctx: TransitionContext) -> None:
 
 @hooks.anchor("licence_end")
 async def licence_end(ctx: TransitionContext) -> datetime | None:
-    """The first moment no licence is valid: now, when none is today."""
+    """The first moment no licence is valid: now, when none is today; none to watch for when
+    the cover runs to the last day a date can hold (9999-12-31)."""
     if ctx.detail is None:
         return None
     until = covered_until(ctx.detail.self_assessment, ctx.now.date())
-    return ctx.now if until is None else day_after(until)
+    if until is None:
+        return ctx.now
+    return None if until >= date.max else day_after(until)
 
 
 @hooks.anchor("information_due")

@@ -121,3 +121,12 @@ async def test_information_asked_at_submission_returns_there_and_the_answer_is_s
         outgoing = (await session.scalars(select(OutboxMessage))).all()
     assert answer_text not in notes  # sealed at rest, like representations and appeals
     assert outgoing and not [m for m in outgoing if "Sita Gurung" in str(m.payload)]
+
+
+async def test_a_licence_valid_to_the_last_possible_day_is_accepted_and_not_watched(
+        world: World, cast: Cast) -> None:
+    case_id = await walk_to(cast, "accredited")
+    answer = await _ok(cast.recruiter, case_id, "update_licences",
+                       data={"licences": [licence(date.max, valid_from=SINCE)]})
+    assert answer["state"] == "accredited"
+    assert not await pending_deadlines(world, case_id, "licence_expiry")

@@ -42,10 +42,11 @@ def covered_until(document: Any, on: date) -> date | None:
     everything = _periods(document)
     end = max(date.fromisoformat(str(lic["valid_until"])) for lic in licences)
     moved = True
-    while moved and end < date.max:  # a licence that starts by the day after the cover ends extends it
+    while moved:  # a licence that starts by the day after the cover ends extends it
         moved = False
         for start, until in everything:
-            if start <= end + timedelta(days=1) and until > end:
+            # ``until > end`` first: at date.max there is no day after to compute
+            if until > end and start <= end + timedelta(days=1):
                 end, moved = until, True
     return end
 

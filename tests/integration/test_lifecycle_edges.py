@@ -127,6 +127,10 @@ async def test_a_licence_valid_to_the_last_possible_day_is_accepted_and_not_watc
         world: World, cast: Cast) -> None:
     case_id = await walk_to(cast, "accredited")
     answer = await _ok(cast.recruiter, case_id, "update_licences",
-                       data={"licences": [licence(date.max, valid_from=SINCE)]})
+                       data={"licences": [
+                           licence(date(2099, 1, 1), valid_from=SINCE),
+                           # renewed before the first ends, to the last day a date can hold
+                           licence(date.max, "DOFE-8", valid_from=date(2098, 6, 1)),
+                           licence(date(2025, 1, 1), "DOFE-3", valid_from=SINCE)]})
     assert answer["state"] == "accredited"
     assert not await pending_deadlines(world, case_id, "licence_expiry")

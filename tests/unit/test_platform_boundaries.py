@@ -36,7 +36,7 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_the_domain_packages_are_found() -> None:
-    assert DOMAIN_PACKAGES == ["accreditation", "grievances", "referrals"]
+    assert DOMAIN_PACKAGES == ["accreditation", "grievances", "referrals", "training"]
 
 
 def _imports_of(package: str, targets: list[str]) -> set[str]:

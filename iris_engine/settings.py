@@ -227,6 +227,26 @@ class Settings:
                   "0: no periodic anchor (`iris audit anchor` still takes one)."},
     )
 
+    cpd_provider_reference: str = field(
+        default="",
+        metadata={"doc": "The training provider's CPD accreditation reference, printed on every "
+                  "certificate issued from now on (and in its signed credential). Empty: "
+                  "certificates say the provider has none."},
+    )
+    credential_issuer_name: str = field(
+        default="IRIS Engine training",
+        metadata={"doc": "The issuer's name in the signed certificates (verifiable credentials) "
+                  "and on the printed ones: the organisation that delivers the training."},
+    )
+    credential_signing_key: str = field(
+        default="",
+        metadata={"doc": "Ed25519 private key that signs training certificates as verifiable "
+                  "credentials and their status list (base64url, 32 bytes); its public key is "
+                  "published at /.well-known/jwks.json. `iris keys generate-credential-key` "
+                  "makes one. Empty: a built-in development key (a warning is logged) whose "
+                  "signatures anyone can forge: never in production."},
+    )
+
     def __post_init__(self) -> None:
         if self.secret_key and len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES:
             raise ConfigurationError(

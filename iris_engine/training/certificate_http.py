@@ -27,8 +27,9 @@ _TAG = "certificates"
 _PUBLIC = {"exclude_from_auth": True}
 #: the learner's link token, or an access token, or both; neither reaches nothing
 _HOLDER = {OPTIONAL_AUTH_OPT: True}
-#: what a typed number may be: long enough for spaces and hyphens, short enough for any store
-_TYPED = 64
+#: what a typed number may be: room for spaces, hyphens and a stray word (answered
+#: ``unknown``, with a hint), little enough to refuse a flood before reading it
+_TYPED = 100
 
 Number = Annotated[str, PathParameter(
     min_length=1, max_length=_TYPED, pattern=bounds.NO_NUL,

@@ -7,14 +7,19 @@ Hindi, Arabic, Urdu or Bangla prints as its bearer writes it. The fonts are subs
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 import segno
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 
-__all__ = ["FONTS", "PrintedCertificate", "render_certificate"]
+__all__ = ["FONTS", "PrintedCertificate", "render_certificate", "unprintable"]
+
+log = logging.getLogger(__name__)
 
 FONTS = Path(__file__).parent / "fonts"
 _LATIN = "NotoSans"
@@ -25,6 +30,21 @@ _FALLBACKS = {"NotoSansDevanagari": "NotoSansDevanagari-Regular.ttf",
 _INK = (33, 37, 41)
 _MUTED = (90, 98, 104)
 _ALERT = (176, 0, 32)
+
+
+@cache
+def _covered() -> frozenset[int]:
+    """Every code point some vendored font has a glyph for."""
+    points: set[int] = set()
+    for file in FONTS.glob("*.ttf"):
+        points.update(TTFont(file).getBestCmap())
+    return frozenset(points)
+
+
+def unprintable(text: str) -> set[str]:
+    """The characters of ``text`` no vendored font draws (they would print as empty boxes)."""
+    covered = _covered()
+    return {c for c in text if c.isprintable() and not c.isspace() and ord(c) not in covered}
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +100,11 @@ def _qr_png(url: str) -> io.BytesIO:
 def render_certificate(certificate: PrintedCertificate) -> bytes:
     """The certificate as a PDF file."""
     c = certificate
+    if c.learner_name is not None and unprintable(c.learner_name):
+        # never the name itself: only the code points a font is missing for
+        points = sorted(f"U+{ord(ch):04X}" for ch in unprintable(c.learner_name))[:5]
+        log.warning("certificate %s: the name has characters no vendored font draws (%s...); "
+                    "they print as empty boxes", c.number, ", ".join(points))
     pdf = _document(f"Certificate {c.number}: {c.course_title}")
     pdf.set_draw_color(*_MUTED)
     pdf.set_line_width(0.8)

@@ -18,7 +18,7 @@ from iris_engine.app import create_app
 from iris_engine.clock import ManualClock, utcnow
 from iris_engine.domains import DOMAINS
 from iris_engine.services import build_services
-from iris_engine.store.models import Case, Organisation
+from iris_engine.store.models import Case
 from iris_engine.ticker import Ticker
 from iris_engine.training.certificate_http import CERTIFICATE_ROUTES
 from iris_engine.training.certificates import (
@@ -34,6 +34,12 @@ from tests.integration import conftest
 from tests.integration.conftest import World
 
 PROVIDER_REFERENCE = "CPD-UK-123456"
+#: who calls the certificate endpoints (test_certificate_role_matrix.py): no credentials; a
+#: learner's link token (theirs, another's); accounts by role
+ACTORS = ("anonymous", "learner", "other_learner", "training_coordinator", "trainer",
+          "organisation_coordinator", "other_organisation_coordinator", "recruiter", "auditor",
+          "scheme_manager", "caseworker", "supervisor", "admin")
+_HOLDERS = {"learner", "training_coordinator", "organisation_coordinator"}
 #: gives the training roles access to something, so that accounts may hold them, until the
 #: training workflows (another part of issue #12) are in workflows/
 ROLES_WORKFLOW = """\
@@ -69,6 +75,19 @@ def _training_domain() -> Any:
                    if all((s.model, s.column) != (t.model, t.column) for t in base.sealed))
     return dataclasses.replace(base, provides=provides, routes=(*base.routes, *routes),
                                sealed=(*base.sealed, *sealed))
+
+
+def rows(number: str) -> list[tuple[str, dict[str, int]]]:
+    """Every certificate endpoint (all GET), with the status each actor gets."""
+    public = dict.fromkeys(ACTORS, 200)
+    holders = {a: 200 if a in _HOLDERS else 404 for a in ACTORS}
+    return [
+        ("/.well-known/jwks.json", public),
+        ("/api/v1/certificates/status-list", public),
+        (f"/api/v1/certificates/{number}/verification", public),
+        (f"/api/v1/certificates/{number}/credential", holders),
+        (f"/api/v1/certificates/{number}.pdf", holders),
+    ]
 
 
 async def certificate_world(database_url: str, tmp_path: Path,
@@ -179,10 +198,3 @@ async def erase_name(world: World, issued: Issued) -> None:
         row.learner_name_sealed = None
         learner.name_sealed = learner.email_sealed = learner.link_token_hash = None
         learner.erased_at = world.clock()
-
-
-async def organisation_name(world: World, organisation_id: int) -> str:
-    async with world.services.db.read() as session:
-        org = await session.get(Organisation, organisation_id)
-        assert org is not None
-        return org.name

@@ -243,3 +243,21 @@ async def test_the_verification_is_rate_limited(database_url: str, tmp_path: Pat
         codes = [(await world.client.get(
             f"/api/v1/certificates/{issued.number}/verification")).status_code for _ in range(4)]
         assert codes == [200, 200, 200, 429]
+
+
+async def test_rotating_the_data_keys_reseals_the_name_on_a_certificate(world: World) -> None:
+    from iris_engine.rotation import rotate
+    from iris_engine.training.certificates import certificate_name_place
+    from iris_engine.training.models import Certificate
+    from iris_engine.vault import Vault
+    from tests.integration.conftest import TEST_DATA_KEYS
+
+    issued = await issue(world, await course(world))
+    newer = Vault("k3:" + "C" * 42 + "Q," + TEST_DATA_KEYS)
+    moved = await rotate(world.services.db, newer, world.services.domains)
+    assert moved["training_certificate.learner_name_sealed"] == 1
+    async with world.services.db.read() as session:
+        row = await session.get(Certificate, issued.number)
+    assert row is not None and row.learner_name_sealed is not None
+    assert newer.key_id(row.learner_name_sealed) == "k3"
+    assert newer.open(row.learner_name_sealed, place=certificate_name_place(issued.number)) == issued.name

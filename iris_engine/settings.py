@@ -156,7 +156,8 @@ class Settings:
     public_rate_limit_per_minute: int = field(
         default=10,
         metadata={"doc": "Requests per minute one client address may make to each public form "
-                  "(grievance filing, registration, log-in, subscribing), counted in "
+                  "(grievance filing, registration, log-in, subscribing, verifying a training "
+                  "certificate), counted in "
                   "IRIS_RATE_LIMIT_STORE."},
     )
     rate_limit_store: str = field(

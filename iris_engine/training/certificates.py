@@ -21,7 +21,13 @@ from sqlmodel import col
 from iris_engine.domain import SealedColumn
 from iris_engine.errors import NotFound
 from iris_engine.training.certificate_schemas import CertificateVerification
-from iris_engine.training.credentials import CredentialSigner, Issuer, credential_of, urls_of
+from iris_engine.training.credentials import (
+    CredentialSigner,
+    Issuer,
+    credential_of,
+    status_list_url,
+    verification_url,
+)
 from iris_engine.training.models import Certificate, Course, Learner
 from iris_engine.training.numbers import PREFIX, is_well_formed, normalise
 from iris_engine.training.pdf import PrintedCertificate, render_certificate
@@ -136,7 +142,7 @@ class Certificates:
         async with self.db.read() as session:
             revoked = (await session.scalars(select(col(Certificate.status_index)).where(
                 col(Certificate.revoked_at).is_not(None)))).all()
-        url = urls_of(self.settings.public_url, "-").status_list_url
+        url = status_list_url(self.settings.public_url)
         return self.signer.sign(status_list_credential(url, revoked, self.issuer, self.clock()))
 
     async def credential(self, typed: str, holder: Holder) -> str:
@@ -156,7 +162,7 @@ class Certificates:
             course_title=certificate.course_title, topics=tuple(certificate.topics),
             awarded_on=certificate.awarded_on, cpd_hours=certificate.cpd_hours,
             provider_reference=certificate.provider_reference,
-            verification_url=urls_of(self.settings.public_url, certificate.id).verification_url,
+            verification_url=verification_url(self.settings.public_url, certificate.id),
             issuer_name=self.issuer.name, valid_until=certificate.valid_until,
             revoked_on=_day(certificate.revoked_at) if certificate.revoked_at else None,
             superseded_by=certificate.superseded_by))

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from iris_engine.settings import Settings
     from iris_engine.training.models import Certificate, Course
 
-__all__ = ["CONTEXT", "MEDIA_TYPE", "CertificateFacts", "CredentialSigner", "Issuer",
-           "credential_of", "urls_of", "utc_text"]
+__all__ = ["CONTEXT", "MEDIA_TYPE", "CredentialSigner", "Issuer", "credential_of",
+           "status_list_url", "utc_text", "verification_url"]
 
 #: the W3C VC 2.0 context, then Open Badges 3.0's
 CONTEXT = ["https://www.w3.org/ns/credentials/v2",
@@ -45,19 +45,14 @@ class Issuer:
         return {"id": self.id, "type": ["Profile"], "name": self.name}
 
 
-@dataclass(frozen=True, slots=True)
-class CertificateFacts:
-    """Where a certificate is read: the verification URL (the credential's id, the QR code)
-    and its entry in the published status list."""
-
-    verification_url: str
-    status_list_url: str
+def verification_url(public_url: str, number: str) -> str:
+    """Where anyone checks a certificate: the credential's id, the PDF's QR code."""
+    return f"{public_url.rstrip('/')}/api/v1/certificates/{number}/verification"
 
 
-def urls_of(public_url: str, number: str) -> CertificateFacts:
-    base = public_url.rstrip("/")
-    return CertificateFacts(f"{base}/api/v1/certificates/{number}/verification",
-                            f"{base}/api/v1/certificates/status-list")
+def status_list_url(public_url: str) -> str:
+    """Where the signed revocation list is published."""
+    return f"{public_url.rstrip('/')}/api/v1/certificates/status-list"
 
 
 def utc_text(moment: datetime) -> str:
@@ -84,7 +79,7 @@ def credential_of(certificate: Certificate, course: Course | None, learner_name:
                   issuer: Issuer, public_url: str) -> dict[str, Any]:
     """The certificate as an OpenBadgeCredential. ``learner_name`` is None once erased: the
     credential then still says what was certified, to whom no longer."""
-    urls = urls_of(public_url, certificate.id)
+    status_list = status_list_url(public_url)
     hours = f"{certificate.cpd_hours:g}"
     reference = certificate.provider_reference or "none"
     achievement: dict[str, Any] = {
@@ -110,7 +105,7 @@ def credential_of(certificate: Certificate, course: Course | None, learner_name:
                                   "hashed": False, "identityHash": learner_name}]
     credential: dict[str, Any] = {
         "@context": CONTEXT,
-        "id": urls.verification_url,
+        "id": verification_url(public_url, certificate.id),
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": certificate.course_title,
         "issuer": issuer.profile(),
@@ -118,11 +113,11 @@ def credential_of(certificate: Certificate, course: Course | None, learner_name:
         "awardedDate": _moment(certificate.awarded_on, time(0, 0)),
         "credentialSubject": subject,
         "credentialStatus": {
-            "id": f"{urls.status_list_url}#{certificate.status_index}",
+            "id": f"{status_list}#{certificate.status_index}",
             "type": "BitstringStatusListEntry",
             "statusPurpose": "revocation",
             "statusListIndex": str(certificate.status_index),
-            "statusListCredential": urls.status_list_url,
+            "statusListCredential": status_list,
         },
     }
     if certificate.valid_until is not None:

@@ -247,6 +247,14 @@ class Settings:
                   "makes one. Empty: a built-in development key (a warning is logged) whose "
                   "signatures anyone can forge: never in production."},
     )
+    credential_retired_public_keys: str = field(
+        default="",
+        metadata={"doc": "Public keys (base64url, comma-separated) of credential signing keys "
+                  "replaced since: still published at /.well-known/jwks.json, so certificates "
+                  "signed before a key rotation keep verifying. Add the old key's public half "
+                  "(printed by `iris keys generate-credential-key`) when you replace "
+                  "IRIS_CREDENTIAL_SIGNING_KEY."},
+    )
 
     def __post_init__(self) -> None:
         if self.secret_key and len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES:

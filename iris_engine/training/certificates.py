@@ -196,4 +196,5 @@ def provide_certificates(services: Services) -> dict[str, object]:
     """What the training DOMAIN adds to ``provides``: the service its handlers ask for."""
     return {SERVICE_NAME: Certificates(
         services.db, services.vault, services.settings, services.clock,
-        CredentialSigner(services.settings.credential_signing_key))}
+        CredentialSigner(services.settings.credential_signing_key,
+                         services.settings.credential_retired_public_keys))}

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 
-from iris_engine.signing_keys import load_signing_key
+from iris_engine.errors import ConfigurationError
+from iris_engine.signing_keys import b64decode, key_id_of, load_signing_key
 
 if TYPE_CHECKING:
     from iris_engine.settings import Settings
@@ -128,11 +129,22 @@ def credential_of(certificate: Certificate, course: Course | None, learner_name:
 class CredentialSigner:
     """Secures credentials as JWTs with the credential signing key and publishes its JWKS."""
 
-    def __init__(self, setting: str) -> None:
+    def __init__(self, setting: str, retired: str = "") -> None:
         self._key = load_signing_key(setting, variable="IRIS_CREDENTIAL_SIGNING_KEY",
                                      make_one="iris keys generate-credential-key")
         self.key_id = self._key.key_id
         self.is_development = self._key.is_development
+        #: public keys that signed before a rotation: verifiers still need them
+        self._retired = [key for key in (k.strip() for k in retired.split(","))
+                         if key and key != self._key.public_key]
+        for key in self._retired:
+            try:
+                raw = b64decode(key)
+            except ValueError:
+                raw = b""
+            if len(raw) != 32:
+                raise ConfigurationError("IRIS_CREDENTIAL_RETIRED_PUBLIC_KEYS holds a value that "
+                                         "is not a base64url Ed25519 public key of 32 bytes")
 
     def sign(self, credential: dict[str, Any]) -> str:
         """The compact JWS of ``credential``: the payload is the credential itself, with
@@ -146,5 +158,6 @@ class CredentialSigner:
 
     def jwks(self) -> dict[str, Any]:
         """The public key set verifiers fetch (RFC 7517; OKP keys, RFC 8037)."""
-        return {"keys": [{"kty": "OKP", "crv": "Ed25519", "x": self._key.public_key,
-                          "kid": self.key_id, "use": "sig", "alg": _ALGORITHM}]}
+        return {"keys": [{"kty": "OKP", "crv": "Ed25519", "x": key, "kid": key_id_of(key),
+                          "use": "sig", "alg": _ALGORITHM}
+                         for key in (self._key.public_key, *self._retired)]}

@@ -261,3 +261,16 @@ async def test_rotating_the_data_keys_reseals_the_name_on_a_certificate(world: W
     assert row is not None and row.learner_name_sealed is not None
     assert newer.key_id(row.learner_name_sealed) == "k3"
     assert newer.open(row.learner_name_sealed, place=certificate_name_place(issued.number)) == issued.name
+
+
+async def test_a_certificate_past_its_validity_verifies_as_expired(world: World) -> None:
+    from datetime import timedelta
+
+    issued = await issue(world, await course(world),
+                         valid_until=world.clock().date() + timedelta(days=1))
+    path = f"/api/v1/certificates/{issued.number}/verification"
+    assert (await world.client.get(path)).json()["status"] == "valid"
+    world.clock.advance(days=2)
+    body = (await world.client.get(path)).json()
+    assert body["status"] == "expired" and body["learner_name"] == issued.name
+    assert body["valid_until"] == (world.clock().date() - timedelta(days=1)).isoformat()

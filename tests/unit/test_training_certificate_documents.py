@@ -117,6 +117,23 @@ def test_the_credential_key_is_loaded_like_the_anchor_key(caplog: pytest.LogCapt
         assert "IRIS_CREDENTIAL_SIGNING_KEY" in caught.value.detail
 
 
+def test_after_a_rotation_the_old_key_is_still_published_and_its_credentials_verify() -> None:
+    old = CredentialSigner(SEED)
+    token = old.sign({"id": URL, "issuer": {"id": "https://iris.example"}})
+    old_public = old.jwks()["keys"][0]["x"]
+    new_private = CliRunner().invoke(main, ["keys", "generate-credential-key"]).output.split(
+        "IRIS_CREDENTIAL_SIGNING_KEY=")[1].split()[0]
+    new = CredentialSigner(new_private, f" {old_public} ,")
+    published = new.jwks()["keys"]
+    assert [k["kid"] for k in published] == [new.key_id, old.key_id]
+    keys = jwk.JWKSet.from_json(json.dumps(new.jwks()))
+    assert json.loads(jwt.JWT(jwt=token, key=keys, algs=["EdDSA"]).claims)["id"] == URL
+    with pytest.raises(ConfigurationError):
+        CredentialSigner(new_private, "not-a-key")
+    # the current key listed as retired too is published once
+    assert len(CredentialSigner(SEED, old_public).jwks()["keys"]) == 1
+
+
 def test_a_generated_credential_key_signs_what_its_printed_public_key_verifies() -> None:
     result = CliRunner().invoke(main, ["keys", "generate-credential-key"])
     assert result.exit_code == 0, result.output

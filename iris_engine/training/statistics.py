@@ -190,7 +190,7 @@ class TrainingStatistics:
             sessions_stmt = enrolments(
                 col(Course.key), func.count(distinct(col(TrainingSession.case_id)))
             ).where(confirmed).group_by(col(Course.key))
-        sessions_held = dict((await session.execute(sessions_stmt)).tuples().all())
+        sessions_held: dict[str, int] = {key: n for key, n in (await session.execute(sessions_stmt)).all()}
 
         sectors = (await session.execute(enrolments(
             col(Learner.sector), func.count(distinct(col(Learner.id))),

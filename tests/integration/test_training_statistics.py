@@ -181,7 +181,9 @@ async def test_the_range_and_the_course_narrow_the_figures(world: World) -> None
     r = await scene.coordinator.get(STATS, params={"from": "2026-05-01", "to": "2026-04-01"})
     assert r.status_code == 422
     assert_problem(r)
-    for bad in ({"from": "2026-13-01"}, {"course": "x\u0000"}, {"organisation_id": "0"},
+    r = await scene.coordinator.get(STATS, params={"from": "2026-02-30"})
+    assert r.status_code == 422 and [e["pointer"] for e in r.json()["errors"]] == ["/query/from"]
+    for bad in ({"from": "2026-13-01"}, {"to": "2026-1-1"}, {"course": "x\u0000"}, {"organisation_id": "0"},
                 {"to": "yesterday"}, {"course": "k" * 51}, {"colour": "red"}):
         r = await scene.coordinator.get(STATS, params=bad)
         assert 400 <= r.status_code < 500, (bad, r.text)

@@ -7,7 +7,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from iris_engine.training.courses import CourseCatalogue
-from iris_engine.training.courses_http import CourseController, public_courses
+from iris_engine.training.courses_http import (
+    CourseController,
+    course_schema_document,
+    public_courses,
+)
 from iris_engine.training.statistics import TrainingStatistics
 from iris_engine.training.statistics_http import training_statistics
 
@@ -17,7 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["CATALOGUE_ROUTES", "catalogue_services"]
 
 #: the handlers: the public list first (a static path before the course keys)
-CATALOGUE_ROUTES = (public_courses, CourseController, training_statistics)
+CATALOGUE_ROUTES = (public_courses, course_schema_document, CourseController, training_statistics)
 
 
 def catalogue_services(services: Services) -> dict[str, object]:

@@ -29,6 +29,7 @@ __all__ = [
     "TOPICS",
     "CourseFacts",
     "check_course",
+    "course_schema",
     "cpd_hours",
     "topic_labels",
     "valid_until",
@@ -46,6 +47,12 @@ def _schema() -> dict[str, Any]:
     schema: dict[str, Any] = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
     return schema
+
+
+def course_schema() -> dict[str, Any]:
+    """The course JSON Schema, as published (a copy: callers may not change the one in use)."""
+    copied: dict[str, Any] = json.loads(json.dumps(_schema()))
+    return copied
 
 
 @cache

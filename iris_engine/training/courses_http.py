@@ -4,7 +4,7 @@ every version, and anyone reads the courses offered now. Each handler calls one 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, get, post
 from litestar.datastructures import CacheControlHeader
@@ -13,6 +13,7 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from iris_engine import bounds
 from iris_engine.cases import Principal
+from iris_engine.training.course_document import course_schema
 from iris_engine.training.courses import (
     CourseCatalogue,
     CoursePublic,
@@ -21,16 +22,17 @@ from iris_engine.training.courses import (
 )
 from iris_engine.web.problems import problem_responses
 
-__all__ = ["CourseController", "public_courses"]
+__all__ = ["CourseController", "course_schema_document", "public_courses"]
 
 CourseKey = Annotated[str, PathParameter(
     min_length=1, max_length=bounds.NAME, pattern=bounds.NAME_PATTERN,
     description="The course's key, e.g. trafficking-awareness-frontline")]
 #: a course document (``iris_engine/training/schemas/course.schema.json``)
 CourseDocument = JSONBody[bounds.JsonObject]
-_SCHEMA = ("The body is a course as the JSON Schema iris_engine/training/schemas/course.schema.json "
-           "describes it; CPD hours are derived from active_minutes (1 an hour, rounded down to "
-           "the quarter hour), and a cpd_hours that disagrees is refused.")
+_SCHEMA = ("The body is a course as the JSON Schema at GET /api/v1/training/course-schema "
+           "describes it (examples: iris_engine/training/courses/*.json); CPD hours are derived "
+           "from active_minutes (1 an hour, rounded down to the quarter hour), and a cpd_hours "
+           "that disagrees is refused.")
 
 
 class CourseController(Controller):
@@ -85,3 +87,12 @@ class CourseController(Controller):
 async def public_courses(course_catalogue: NamedDependency[CourseCatalogue]) -> list[CoursePublic]:
     """The courses offered now: titles, topics, audiences and CPD hours (no personal data)."""
     return await course_catalogue.public()
+
+
+@get("/api/v1/training/course-schema", operation_id="getCourseSchema",
+     tags=["training: courses"], opt={"exclude_from_auth": True},
+     media_type="application/schema+json",
+     cache_control=CacheControlHeader(public=True, max_age=3600), responses=problem_responses())
+async def course_schema_document() -> dict[str, Any]:
+    """The JSON Schema (Draft 2020-12) a course document is checked against."""
+    return course_schema()

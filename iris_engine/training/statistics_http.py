@@ -22,7 +22,7 @@ from iris_engine.web.problems import problem_responses
 __all__ = ["training_statistics"]
 
 #: a calendar day as written in a query (its maximum length is in the OpenAPI, as for any string)
-_DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_DAY = r"^[1-9][0-9]{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$"
 
 
 def _day(value: str | None, name: str) -> date | None:

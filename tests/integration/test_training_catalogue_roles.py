@@ -22,7 +22,8 @@ ACTORS = ("anonymous", "coordinator", "trainer", "org_coordinator", "recruiter",
           "admin")
 KEY = "trafficking-awareness-frontline"
 #: the paths these rows cover (a new operation under them needs a row)
-PREFIXES = ("/api/v1/training/courses", "/api/v1/training/statistics")
+PREFIXES = ("/api/v1/training/courses", "/api/v1/training/course-schema",
+            "/api/v1/training/statistics")
 
 Row = tuple[str, str, Any, dict[str, int]]
 
@@ -51,6 +52,7 @@ def catalogue_rows(key: str = KEY) -> list[Row]:
         ("GET", f"{course}/versions", None, readers),
         # anyone, signed in or not: the courses offered now
         ("GET", "/api/v1/training/courses/public", None, expect(" ".join(ACTORS))),
+        ("GET", "/api/v1/training/course-schema", None, expect(" ".join(ACTORS))),
         # training coordinators write; the role is checked before the body
         ("POST", "/api/v1/training/courses", _document(key="another-course"),
          expect("coordinator", 201)),
@@ -108,7 +110,7 @@ async def test_every_catalogue_operation_has_a_row(world: World) -> None:
         for method, op in item.items():
             if isinstance(op, dict) and "operationId" in op:
                 operations[(method.upper(), pattern)] = op["operationId"]
-    assert len(operations) == 7, operations
+    assert len(operations) == 8, operations
     covered = set()
     for method, path, _body, _table in catalogue_rows():
         path = path.split("?")[0]

@@ -193,3 +193,12 @@ async def test_simultaneous_additions_of_one_key_make_one_course(world: World,
     for r in results:
         if r.status_code == 409:
             assert_problem(r)
+
+
+async def test_the_schema_is_published(world: World) -> None:
+    r = await world.client.get("/api/v1/training/course-schema")
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/schema+json")
+    schema = r.json()
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert "active_minutes" in schema["required"]

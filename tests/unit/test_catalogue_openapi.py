@@ -41,12 +41,13 @@ def test_request_strings_are_bounded(document: dict[str, Any]) -> None:
 def test_the_operations_and_who_needs_a_token(document: dict[str, Any]) -> None:
     operations = _operations(document)
     assert {"addCourse", "listCourses", "getCourse", "listCourseVersions", "reviseCourse",
-            "listPublicCourses", "trainingStatistics"} <= set(operations)
+            "listPublicCourses", "getCourseSchema", "trainingStatistics"} <= set(operations)
     for name in ("addCourse", "listCourses", "getCourse", "listCourseVersions", "reviseCourse",
                  "trainingStatistics"):
         assert operations[name].get("security"), name
         assert {"401", "403"} <= set(operations[name]["responses"]), name
     assert not operations["listPublicCourses"].get("security")
+    assert not operations["getCourseSchema"].get("security")
 
 
 def test_errors_are_documented_as_problems(document: dict[str, Any]) -> None:

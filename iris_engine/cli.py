@@ -50,7 +50,8 @@ def _in_session(work: Callable[[Any], Awaitable[Any]], *, write: bool = False) -
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
-    """IRIS Engine: accreditation of labour recruiters, the public roster, and grievances.
+    """IRIS Engine: accreditation of labour recruiters, the public roster, grievances and CPD
+    training.
 
     Configuration comes from IRIS_* environment variables (see `iris settings`). With none
     set, data lives in ./iris.db (SQLite).

@@ -234,6 +234,17 @@ class CourseCatalogue:
             raise NotFound(f"no course {key!r}" + (f" at version {version}" if version else ""))
         return _view(row)
 
+    async def add_demo_courses(self, principal: Principal) -> list[CourseView]:
+        """Add the demo courses (``demo_course_documents``) that are not there yet, as
+        ``principal`` (a training coordinator); answers those added."""
+        added = []
+        async with self.db.read() as session:
+            present = {row.key for row in await latest_versions(session)}
+        for document in demo_course_documents():
+            if document["key"] not in present:
+                added.append(await self.add(principal, document))
+        return added
+
     async def public(self) -> list[CoursePublic]:
         """The courses offered now (the latest version of each, unless it retired the course)."""
         async with self.db.read() as session:

@@ -202,3 +202,18 @@ async def test_the_schema_is_published(world: World) -> None:
     schema = r.json()
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert "active_minutes" in schema["required"]
+
+
+async def test_the_demo_courses_are_added_once(world: World, coordinator: Actor) -> None:
+    from iris_engine.cases import Principal
+    from iris_engine.training.courses import CourseCatalogue
+
+    catalogue = CourseCatalogue(world.services.db, world.services.clock)
+    who = Principal(coordinator.user_id, coordinator.organisation_id,
+                    frozenset({"training_coordinator"}))
+    added = await catalogue.add_demo_courses(who)
+    assert sorted(c.key for c in added) == ["iris-ethical-recruitment-foundations",
+                                            "trafficking-awareness-frontline"]
+    assert await catalogue.add_demo_courses(who) == []
+    assert {c.key: c.cpd_hours for c in await catalogue.public()} == {
+        "iris-ethical-recruitment-foundations": 3.5, "trafficking-awareness-frontline": 3.0}

@@ -165,7 +165,8 @@ def demo_course_documents() -> list[dict[str, Any]]:
 
 def _require(principal: Principal, roles: frozenset[str], what: str) -> None:
     if not principal.roles & roles:
-        raise Forbidden(f"{what} is for {' and '.join(sorted(r.replace('_', ' ') for r in roles))}s")
+        who = " and ".join(sorted(role.replace("_", " ") + "s" for role in roles))
+        raise Forbidden(f"{what} is for {who}")
 
 
 class CourseCatalogue:

@@ -22,7 +22,11 @@ from iris_engine.training.courses import (
 )
 from iris_engine.web.problems import problem_responses
 
-__all__ = ["CourseController", "course_schema_document", "public_courses"]
+__all__ = ["MAX_COURSE_BYTES", "CourseController", "course_schema_document", "public_courses"]
+
+#: the largest course document taken: every string in the schema is bounded, and the largest
+#: a valid course can be is under 10 KiB (a whole-body limit answers 413 before any parsing)
+MAX_COURSE_BYTES = 64 * 1024
 
 CourseKey = Annotated[str, PathParameter(
     min_length=1, max_length=bounds.NAME, pattern=bounds.NAME_PATTERN,
@@ -42,8 +46,8 @@ class CourseController(Controller):
     tags = ("training: courses",)
     security = ({"BearerToken": []},)
 
-    @post("/", operation_id="addCourse", status_code=201,
-          responses=problem_responses(401, 403, 409, 422), description=_SCHEMA)
+    @post("/", operation_id="addCourse", status_code=201, request_max_body_size=MAX_COURSE_BYTES,
+          responses=problem_responses(401, 403, 409, 413, 422), description=_SCHEMA)
     async def add(self, data: CourseDocument, principal: NamedDependency[Principal],
                   course_catalogue: NamedDependency[CourseCatalogue]) -> CourseView:
         """Add a course as version 1 (a training coordinator)."""
@@ -72,7 +76,8 @@ class CourseController(Controller):
         return await course_catalogue.versions(principal, key)
 
     @post("/{key:str}/versions", operation_id="reviseCourse", status_code=201,
-          responses=problem_responses(401, 403, 404, 409, 422), description=_SCHEMA)
+          request_max_body_size=MAX_COURSE_BYTES,
+          responses=problem_responses(401, 403, 404, 409, 413, 422), description=_SCHEMA)
     async def revise(self, key: CourseKey, data: CourseDocument,
                      principal: NamedDependency[Principal],
                      course_catalogue: NamedDependency[CourseCatalogue]) -> CourseView:

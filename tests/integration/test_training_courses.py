@@ -133,6 +133,9 @@ async def test_malformed_requests_are_problems(world: World, coordinator: Actor)
         await coordinator.client.post(COURSES, content=b"key=x", headers={
             **coordinator.headers, "content-type": "application/x-www-form-urlencoded"}),
         await coordinator.post(COURSES, [frontline()]),
+        await coordinator.post(COURSES, frontline() | {"summary": "x" * 70_000}),
+        await coordinator.post(f"{COURSES}/trafficking-awareness-frontline/versions",
+                               frontline() | {"other_topics": ["y" * 1000] * 100}),
         await coordinator.client.post(COURSES, content=deep, headers={
             **coordinator.headers, "content-type": "application/json"}),
         await coordinator.get(f"{COURSES}/trafficking-awareness-frontline", params={"version": "0"}),
@@ -143,6 +146,10 @@ async def test_malformed_requests_are_problems(world: World, coordinator: Actor)
     ]:
         assert 400 <= r.status_code < 500, r.text
         assert_problem(r)
+    # a body beyond any course's size is refused before it is read
+    r = await coordinator.post(COURSES, frontline() | {"summary": "x" * 70_000})
+    assert r.status_code == 413
+    assert_problem(r)
 
 
 async def test_the_public_list_shows_active_courses_only(world: World, coordinator: Actor) -> None:

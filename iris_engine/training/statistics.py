@@ -21,7 +21,6 @@ are, as grievance statistics show them: the figures carry no name, sector is the
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -146,81 +145,96 @@ class TrainingStatistics:
 
     async def _figures(self, session: AsyncSession, query: StatisticsQuery,
                        organisation: int | None) -> TrainingStatisticsView:
-        session_case = aliased(Case)
-        enrolment_case = aliased(Case)
-        held: list[ColumnElement[bool]] = [col(session_case.state).in_(HELD)]
-        if query.course:
-            held.append(col(Course.key) == query.course)
-        if query.from_:
-            held.append(col(TrainingSession.starts_at) >= _start(query.from_))
-        if query.to:
-            held.append(col(TrainingSession.starts_at) < _start(query.to + timedelta(days=1)))
-        confirmed = col(enrolment_case.state).notin_(NOT_CONFIRMED)
-        attended = and_(confirmed, col(Enrolment.minutes_present) > 0,
-                        col(enrolment_case.state) != "no_show")
-        certified = exists().where(col(Certificate.enrolment_case_id) == col(Enrolment.case_id))
-
-        def enrolments(*columns: Any) -> Any:
-            stmt = (select(*columns)
-                    .select_from(Enrolment)
-                    .join(enrolment_case, col(enrolment_case.id) == col(Enrolment.case_id))
-                    .join(TrainingSession, col(TrainingSession.case_id) == col(Enrolment.session_case_id))
-                    .join(session_case, col(session_case.id) == col(TrainingSession.case_id))
-                    .join(Course, col(Course.id) == col(TrainingSession.course_id))
-                    .join(Learner, col(Learner.id) == col(Enrolment.learner_id))
-                    .where(*held))
-            if organisation is not None:
-                stmt = stmt.where(col(Learner.organisation_id) == organisation)
-            return stmt
-
-        def one(condition: Any) -> Any:
-            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-        counts = await session.execute(enrolments(
-            col(Course.key), one(confirmed), one(attended), one(and_(attended, certified)),
-        ).group_by(col(Course.key)))
-        per_course: dict[str, list[int]] = {key: [c, a, p] for key, c, a, p in counts.all()}
-
-        sessions_stmt = (select(col(Course.key), func.count(distinct(col(TrainingSession.case_id))))
-                         .select_from(TrainingSession)
-                         .join(session_case, col(session_case.id) == col(TrainingSession.case_id))
-                         .join(Course, col(Course.id) == col(TrainingSession.course_id))
-                         .where(*held).group_by(col(Course.key)))
-        if organisation is not None:  # the sessions its staff were confirmed in
-            sessions_stmt = enrolments(
-                col(Course.key), func.count(distinct(col(TrainingSession.case_id)))
-            ).where(confirmed).group_by(col(Course.key))
-        sessions_held: dict[str, int] = {key: n for key, n in (await session.execute(sessions_stmt)).all()}
-
-        sectors = (await session.execute(enrolments(
-            col(Learner.sector), func.count(distinct(col(Learner.id))),
-        ).where(confirmed).group_by(col(Learner.sector)).order_by(col(Learner.sector)))).all()
-
-        hours_stmt = enrolments(col(Course.key), func.coalesce(func.sum(col(Certificate.cpd_hours)), 0)
-                                ).join(Certificate, col(Certificate.enrolment_case_id)
-                                       == col(Enrolment.case_id)).where(
-            confirmed, col(Certificate.superseded_by).is_(None)).group_by(col(Course.key))
-        hours: dict[str, float] = defaultdict(float)
-        for key, total in (await session.execute(hours_stmt)).all():
-            hours[key] = float(total)
-
-        keys = sorted(set(per_course) | set(sessions_held))
+        tables = _Tables(query, organisation)
+        counts = {key: (c, a, p) for key, c, a, p in (await session.execute(
+            tables.enrolment_counts())).all()}
+        sessions_held: dict[str, int] = {
+            key: n for key, n in (await session.execute(tables.sessions_held())).all()}
+        hours = {key: float(total) for key, total in (await session.execute(tables.hours())).all()}
+        sectors = (await session.execute(tables.learners_by_sector())).all()
+        keys = sorted(set(counts) | set(sessions_held))
         titles = {row.key: row.title for row in await latest_versions(session, keys)}
         by_course = []
         for key in keys:
-            c, a, p = per_course.get(key, [0, 0, 0])
+            c, a, p = counts.get(key, (0, 0, 0))
             by_course.append(CourseFigures(
                 course_key=key, title=titles.get(key, key), sessions_held=sessions_held.get(key, 0),
                 confirmed=c, attended=a, certified=p, attendance_rate=_rate(a, c),
-                pass_rate=_rate(p, a), cpd_hours_delivered=hours[key]))
-        total_c, total_a, total_p = (sum(f.confirmed for f in by_course),
-                                     sum(f.attended for f in by_course),
-                                     sum(f.certified for f in by_course))
+                pass_rate=_rate(p, a), cpd_hours_delivered=hours.get(key, 0.0)))
+        confirmed, attended, certified = (sum(f.confirmed for f in by_course),
+                                          sum(f.attended for f in by_course),
+                                          sum(f.certified for f in by_course))
         return TrainingStatisticsView(
             from_=query.from_, to=query.to, course=query.course, organisation_id=organisation,
-            sessions_held=sum(f.sessions_held for f in by_course), confirmed=total_c,
-            attended=total_a, certified=total_p, attendance_rate=_rate(total_a, total_c),
-            pass_rate=_rate(total_p, total_a),
+            sessions_held=sum(f.sessions_held for f in by_course), confirmed=confirmed,
+            attended=attended, certified=certified, attendance_rate=_rate(attended, confirmed),
+            pass_rate=_rate(certified, attended),
             cpd_hours_delivered=sum(f.cpd_hours_delivered for f in by_course),
             learners_by_sector=[SectorCount(sector, n) for sector, n in sectors],
             by_course=by_course)
+
+
+def _count(condition: ColumnElement[bool]) -> Any:
+    """How many rows meet ``condition`` (0 when none)."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+class _Tables:
+    """The statements behind the figures, each grouped by course key (or sector): held
+    sessions in the range, their enrolments, of one organisation's staff when asked."""
+
+    def __init__(self, query: StatisticsQuery, organisation: int | None) -> None:
+        self.session_case = aliased(Case)
+        self.enrolment_case = aliased(Case)
+        self.organisation = organisation
+        self.held: list[ColumnElement[bool]] = [col(self.session_case.state).in_(HELD)]
+        if query.course:
+            self.held.append(col(Course.key) == query.course)
+        if query.from_:
+            self.held.append(col(TrainingSession.starts_at) >= _start(query.from_))
+        if query.to:
+            self.held.append(col(TrainingSession.starts_at) < _start(query.to + timedelta(days=1)))
+        state = col(self.enrolment_case.state)
+        self.confirmed = state.notin_(NOT_CONFIRMED)
+        self.attended = and_(self.confirmed, col(Enrolment.minutes_present) > 0, state != "no_show")
+        self.certified = exists().where(col(Certificate.enrolment_case_id) == col(Enrolment.case_id))
+
+    def _enrolments(self, *columns: Any) -> Any:
+        """``columns`` over the enrolments of held sessions (of the organisation's staff)."""
+        stmt = (select(*columns).select_from(Enrolment)
+                .join(self.enrolment_case, col(self.enrolment_case.id) == col(Enrolment.case_id))
+                .join(TrainingSession, col(TrainingSession.case_id) == col(Enrolment.session_case_id))
+                .join(self.session_case, col(self.session_case.id) == col(TrainingSession.case_id))
+                .join(Course, col(Course.id) == col(TrainingSession.course_id))
+                .join(Learner, col(Learner.id) == col(Enrolment.learner_id))
+                .where(*self.held))
+        if self.organisation is not None:
+            stmt = stmt.where(col(Learner.organisation_id) == self.organisation)
+        return stmt
+
+    def enrolment_counts(self) -> Any:
+        return self._enrolments(
+            col(Course.key), _count(self.confirmed), _count(self.attended),
+            _count(and_(self.attended, self.certified)),
+        ).group_by(col(Course.key))
+
+    def sessions_held(self) -> Any:
+        sessions = func.count(distinct(col(TrainingSession.case_id)))
+        if self.organisation is not None:  # the sessions its staff were confirmed in
+            return self._enrolments(col(Course.key), sessions).where(self.confirmed).group_by(
+                col(Course.key))
+        return (select(col(Course.key), sessions).select_from(TrainingSession)
+                .join(self.session_case, col(self.session_case.id) == col(TrainingSession.case_id))
+                .join(Course, col(Course.id) == col(TrainingSession.course_id))
+                .where(*self.held).group_by(col(Course.key)))
+
+    def learners_by_sector(self) -> Any:
+        return self._enrolments(col(Learner.sector), func.count(distinct(col(Learner.id)))).where(
+            self.confirmed).group_by(col(Learner.sector)).order_by(col(Learner.sector))
+
+    def hours(self) -> Any:
+        """CPD hours of the certificates issued, a reissue's predecessor left out."""
+        return self._enrolments(col(Course.key), func.coalesce(func.sum(col(Certificate.cpd_hours)), 0)
+                                ).join(Certificate, col(Certificate.enrolment_case_id)
+                                       == col(Enrolment.case_id)).where(
+            self.confirmed, col(Certificate.superseded_by).is_(None)).group_by(col(Course.key))

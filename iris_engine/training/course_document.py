@@ -10,7 +10,6 @@ hours, 195 are 3.25.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -25,6 +24,7 @@ from iris_engine.errors import FieldError, InvalidInput
 
 __all__ = [
     "AUDIENCES",
+    "RESERVED_KEYS",
     "SCHEMA_FILE",
     "TOPICS",
     "CourseFacts",
@@ -72,7 +72,7 @@ AUDIENCES: dict[str, str] = _labels("audience")
 
 def cpd_hours(active_minutes: int) -> float:
     """CPD hours for so many minutes of active learning: 1 an hour, down to the quarter hour."""
-    return math.floor(active_minutes / 15) / 4
+    return (active_minutes // 15) / 4
 
 
 def topic_labels(topics: list[str], other_topics: list[str] | None = None) -> list[str]:

@@ -68,7 +68,8 @@ import seed as seeding  # noqa: E402  (bench/seed.py)
 
 MANAGER = ("manager@demo.iris.example", "demo-manager-2026")
 TARGETS = {"roster": 0.5, "transitions": 0.10, "grievances": 0.10}
-IRIS_SCENARIOS = ["roster", "roster_ttl0", "roster_miss", "transitions", "grievances"]
+IRIS_SCENARIOS = ["roster", "roster_ttl0", "roster_miss", "transitions", "grievances",
+                  "enrolments"]
 # grievances: a fixed AES-256-GCM data key (id:base64url of 32 random bytes, made once with
 # `iris keys generate`'s format), so every run seals with the same key and the server does not
 # fall back to the development key. A benchmark key: never use it for real data
@@ -475,7 +476,19 @@ GRIEVANCE_COUNTS = {
 }
 
 
-async def _grievance_counts(url: str) -> dict[str, int]:
+#: what one public self-enrolment writes: a learner, an enrolment case with its detail, one
+#: audit event, the confirmation's lapse timer, the confirmation e-mail
+ENROLMENT_COUNTS = {
+    "enrolment": "SELECT count(*) FROM training_enrolment",
+    "enrolment_cases": "SELECT count(*) FROM case_file WHERE workflow = 'enrolment'",
+    "enrolment_events": "SELECT count(*) FROM case_event e JOIN case_file c ON c.id = e.case_id "
+                        "WHERE c.workflow = 'enrolment'",
+    "learners": "SELECT count(*) FROM training_learner",
+    "outbox_messages": "SELECT count(*) FROM outbox_message",
+}
+
+
+async def _counts(url: str, queries: dict[str, str]) -> dict[str, int]:
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -483,14 +496,42 @@ async def _grievance_counts(url: str) -> dict[str, int]:
     try:
         async with engine.connect() as conn:
             return {k: int((await conn.execute(text(q))).scalar_one())
-                    for k, q in GRIEVANCE_COUNTS.items()}
+                    for k, q in queries.items()}
     finally:
         await engine.dispose()
 
 
+def enrolment_counts(db: str) -> dict[str, int]:
+    return asyncio.run(_counts(seeding.database_url(db), ENROLMENT_COUNTS))
+
+
+def enrolment_check(before: dict[str, int], after: dict[str, int], result: dict[str, Any],
+                    connections: int) -> dict[str, Any]:
+    """Every response a 202, and each counted enrolment (warm-up included, plus at most one
+    abandoned request per connection per wrk run) wrote one case, one detail row, one learner
+    and one audit event."""
+    warm = result.get("warmup", {"requests": 0, "counters": {}, "errors": {}})
+    counted = result["ok"] + warm["counters"].get("ok", 0)
+    responses = result["requests"] + warm["requests"]
+    wrk_runs = result["runs"] + (1 if result.get("warmup") else 0)
+    grown = {k: after[k] - before[k] for k in before}
+    abandoned = grown["enrolment"] - counted
+    problems = []
+    if responses - counted:
+        problems.append(f"{responses - counted} responses were not 202 (counters: "
+                        f"{result['counters']}, warm-up {warm['counters']})")
+    if not 0 <= abandoned <= connections * wrk_runs:
+        problems.append(f"enrolment rows grew by {grown['enrolment']}, wrk counted {counted}")
+    for k in ("enrolment_cases", "enrolment_events", "learners"):
+        if grown[k] != grown["enrolment"]:
+            problems.append(f"{k} grew by {grown[k]}, enrolments by {grown['enrolment']}")
+    return {"ok": not problems, "problems": problems, "responses": responses,
+            "counted_202": counted, "rows_grown": grown, "abandoned_committed": abandoned}
+
+
 def grievance_counts(db: str) -> dict[str, int]:
     """Rows of the grievance table and what each filing writes beside it, read from the DB."""
-    return asyncio.run(_grievance_counts(seeding.database_url(db)))
+    return asyncio.run(_counts(seeding.database_url(db), GRIEVANCE_COUNTS))
 
 
 def grievance_check(before: dict[str, int], after: dict[str, int], result: dict[str, Any],
@@ -563,6 +604,16 @@ def bench_database(db: str, load: Load, rounds: int, stamp: str,
                 if name == "grievances":
                     path = "/api/v1/grievances"
                     counts_before = grievance_counts(db)
+                elif name == "enrolments":
+                    sessions = http_json(server.url("/api/v1/training/sessions/open"))
+                    ids = [str(x["id"]) for x in sessions]
+                    if not ids:
+                        raise SystemExit("enrolments: the seed has no session open for "
+                                         "registration")
+                    env["BENCH_SESSIONS"] = ",".join(ids)
+                    extra["sessions"] = len(ids)
+                    path = "/api/v1/training/sessions"
+                    counts_before = enrolment_counts(db)
                 elif paths_file is not None:
                     if prepare:
                         paths_file.write_text("\n".join(prepare(server)) + "\n")
@@ -597,6 +648,16 @@ def bench_database(db: str, load: Load, rounds: int, stamp: str,
                         f"{check['counted_201']} 201s counted, grievance rows +"
                         f"{check['rows_grown']['grievance']}, non-201 {check['non_201']}"
                         + "".join(f"; {x}" for x in check["problems"]))
+                elif name == "enrolments":
+                    wait_idle(server.pid)
+                    check = enrolment_check(counts_before, enrolment_counts(db), result["iris"],
+                                            load.connections)
+                    extra.update(enrolments=result["iris"]["ok"],
+                                 enrolments_per_s=result["iris"]["ok_per_s"], check=check)
+                    log(f"{db}: enrolments check {'ok' if check['ok'] else 'FAILED'}: "
+                        f"{check['counted_202']} 202s counted, enrolment rows +"
+                        f"{check['rows_grown']['enrolment']}"
+                        + "".join(f"; {x}" for x in check["problems"]))
                 elif paths_file is None:
                     wait_idle(server.pid)
                     end = write_cases(db, WORK / f"{stamp}-{db}-cases-after.txt")
@@ -618,8 +679,9 @@ def bench_database(db: str, load: Load, rounds: int, stamp: str,
         scenario("roster_miss", 1.0, "roster", miss_file, lambda _server: roster_miss_paths())
         scenario("transitions", 1.0, "transitions", None)
         scenario("grievances", 1.0, "grievances", None, server_env=GRIEVANCE_ENV)
+        scenario("enrolments", 1.0, "enrolments", None, server_env=GRIEVANCE_ENV)
     # every hash chain, after the scenarios that append to them
-    writers = [n for n in ("transitions", "grievances") if n in runs]
+    writers = [n for n in ("transitions", "grievances", "enrolments") if n in runs]
     if writers:
         runs[writers[-1]]["audit_verify"] = audit_verify(db)
     return {"ratios": {k: v["ratio"] for k, v in runs.items()}, "runs": runs, "bare": bare}
@@ -632,9 +694,11 @@ LABELS = {
     "roster_miss": "roster, 6,000 queries (cache misses)",
     "transitions": "transitions/s (suspend/reinstate)",
     "grievances": "grievance filings/s (201s)",
+    "enrolments": "public self-enrolments/s (202s)",
 }
 TARGET_OF = {"roster": TARGETS["roster"], "roster_ttl0": None, "roster_miss": None,
-             "transitions": TARGETS["transitions"], "grievances": TARGETS["grievances"]}
+             "transitions": TARGETS["transitions"], "grievances": TARGETS["grievances"],
+             "enrolments": None}
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -665,7 +729,8 @@ def markdown(result: dict[str, Any]) -> str:
             f"{max(b['peak_rss_mb'] for b in bare_runs):.0f} |")
     lines.append("")
     for db, data in result["databases"].items():
-        verified = next((data["runs"][n]["audit_verify"] for n in ("grievances", "transitions")
+        verified = next((data["runs"][n]["audit_verify"]
+                         for n in ("enrolments", "grievances", "transitions")
                          if "audit_verify" in data["runs"].get(n, {})), None)
         if "grievances" in data["runs"]:
             g = data["runs"]["grievances"]
@@ -681,6 +746,15 @@ def markdown(result: dict[str, Any]) -> str:
                 f"+{ch['rows_grown']['outbox_messages']}); {ch['abandoned_committed']} committed "
                 f"after wrk abandoned them (allowed {ch['abandoned_allowed']}); server CPU "
                 f"{g['server_cpu_ms_per_request']:.2f} ms per request"
+                + "".join(f"; {x}" for x in ch["problems"]))
+        if "enrolments" in data["runs"]:
+            e = data["runs"]["enrolments"]
+            ch = e["check"]
+            lines.append(
+                f"- {db} enrolments: {'check ok' if ch['ok'] else '**CHECK FAILED**'}: "
+                f"{ch['counted_202']} 202s counted into {e['sessions']} open sessions; rows "
+                f"grown {ch['rows_grown']}; server CPU "
+                f"{e['server_cpu_ms_per_request']:.2f} ms per request"
                 + "".join(f"; {x}" for x in ch["problems"]))
         if "transitions" not in data["runs"]:
             if verified:

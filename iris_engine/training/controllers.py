@@ -13,6 +13,7 @@ from litestar.params import HeaderParameter, JSONBody, QueryParameter
 from iris_engine import bounds
 from iris_engine.cases import Principal
 from iris_engine.cases.http import CaseId
+from iris_engine.errors import FieldError, InvalidInput
 from iris_engine.training.bulk import MAX_BYTES
 from iris_engine.training.enrolling import Enrolling
 from iris_engine.training.enrolments import EnrolmentService
@@ -31,7 +32,6 @@ from iris_engine.training.schemas import (
     SessionView,
 )
 from iris_engine.training.sessions import SessionService
-from iris_engine.errors import FieldError, InvalidInput
 from iris_engine.web.openapi import RAW_BODY_OPT, RawBody
 from iris_engine.web.problems import problem_responses
 

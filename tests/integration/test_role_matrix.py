@@ -282,7 +282,10 @@ def test_every_operation_that_needs_a_login_has_a_row(tmp_path: Any) -> None:
             if isinstance(op, dict) and op.get("security"):
                 secured[(method.upper(), pattern)] = op["operationId"]
     covered = set()
-    for method, path, _body, _table in [*read_rows(1, 2, 3, 4), *write_rows(1, 2, 3, 0, 0, 0)]:
+    from tests.integration.test_training_role_matrix import training_rows
+
+    rows = [*read_rows(1, 2, 3, 4), *write_rows(1, 2, 3, 0, 0, 0), *training_rows(5, 6)]
+    for method, path, _body, _table in rows:
         path = path.split("?")[0].rstrip("/") or "/"
         covered |= {op for (m, pattern), op in secured.items()
                     if m == method and pattern.match(path)}

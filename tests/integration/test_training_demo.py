@@ -18,7 +18,7 @@ from tests.integration.conftest import World
 async def test_the_demo_has_learners_at_every_stage(world: World) -> None:
     logins = await seed_demo(world.services, sizes={"recruiters": 1})
     assert logins is not None
-    assert {"training_coordinator", "trainer", "organisation_coordinator"} <= {l.role for l in logins}
+    assert {"training_coordinator", "trainer", "organisation_coordinator"} <= {login.role for login in logins}
     async with world.services.db.read() as session:
         states = dict((await session.execute(
             select(Case.workflow + ":" + Case.state, func.count()).where(

@@ -18,6 +18,7 @@ from iris_engine.training.learner_record import LearnerDesk
 from iris_engine.training.learners import LearnerBook
 from iris_engine.training.mail import LearnerMail
 from iris_engine.training.models import Certificate, Course, Learner
+from iris_engine.training.qualifications import TrainingRecords
 from iris_engine.training.schemas import EnrolmentView, SessionView
 from iris_engine.training.sealing import SEALED
 from iris_engine.training.sessions import SESSIONS_PATH, SessionService
@@ -38,6 +39,7 @@ def _provides(s: Services) -> dict[str, object]:
         "training_enrolling": Enrolling(s.db, s.engine, learners, mail),
         "training_learners": LearnerDesk(s.db, s.engine, learners),
         "training_mail": mail,
+        "training_records": TrainingRecords(s.clock),
     }
 
 

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 from iris_engine.domain import CaseApi, Domain
 from iris_engine.training import enrolment_hooks, session_hooks
+from iris_engine.training.certificate_http import CERTIFICATE_ROUTES
+from iris_engine.training.certificates import provide_certificates
 from iris_engine.training.controllers import (
     EnrolmentCaseController,
     LearnerController,
@@ -40,6 +42,7 @@ def _provides(s: Services) -> dict[str, object]:
         "training_learners": LearnerDesk(s.db, s.engine, learners),
         "training_mail": mail,
         "training_records": TrainingRecords(s.clock),
+        **provide_certificates(s),
     }
 
 
@@ -58,7 +61,7 @@ DOMAIN = Domain(
                 routes=(EnrolmentCaseController,)),
     ),
     provides=_provides,
-    routes=(LearnerController,),
+    routes=(LearnerController, *CERTIFICATE_ROUTES),
     tables=(Course, Learner, Certificate),
     sealed=SEALED,
     seed_demo=seed_demo,

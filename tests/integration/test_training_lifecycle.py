@@ -114,3 +114,29 @@ async def test_a_new_trainer_takes_the_enrolments_with_the_session(world: World)
     assert history[-1]["event"] == "follow_trainer"
     async with world.services.db.read() as session:
         assert (await session.scalars(select(Certificate))).all() == []
+
+
+async def test_a_certificate_from_the_flow_verifies_then_shows_revoked(world: World) -> None:
+    tc = await training_cast(world)
+    session_id = await open_session(tc, starts_in=timedelta(hours=1))
+    confirmed = (await confirm(world, await self_enrol(world, session_id, "Mira Sen",
+                                                       "mira@council.example"))).json()
+    world.clock.advance(hours=5)
+    r = await fire(tc.trainer, ENROLMENTS, confirmed["enrolment_id"], "record_attendance",
+                   data={"minutes_present": 180})
+    [issued] = r.json()["certificates"]
+    check = await world.client.get(f"/api/v1/certificates/{issued['number']}/verification")
+    assert check.status_code == 200, check.text
+    assert (check.json()["status"], check.json()["learner_name"]) == ("valid", "Mira Sen")
+    assert "mira@" not in check.text
+    # the learner's link token opens their credential and PDF
+    pdf = await world.client.get(f"/api/v1/certificates/{issued['number']}.pdf",
+                                 headers={"X-Learner-Token": confirmed["link_token"]})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+    revoked = await fire(tc.coordinator, ENROLMENTS, confirmed["enrolment_id"], "revoke",
+                         reason_code="issued_in_error", note="Recorded against the wrong learner")
+    assert revoked.status_code == 200, revoked.text
+    check = (await world.client.get(f"/api/v1/certificates/{issued['number']}/verification")).json()
+    assert check["status"] == "revoked" and check["revoked_on"] == world.clock().date().isoformat()
+    assert "wrong learner" not in str(check)

@@ -74,6 +74,9 @@ async def test_retention_erases_name_and_email_from_every_table(world: World) ->
     gone = await world.client.get("/api/v1/training/me",
                                   headers={"X-Learner-Token": confirmed["link_token"]})
     assert gone.status_code == 401
+    check = (await world.client.get(f"/api/v1/certificates/{certificate['number']}/verification")).json()
+    assert check["learner_name_erased"] is True and "learner_name" not in check
+    assert check["course_key"] == "trafficking-awareness-frontline"
     view = (await tc.coordinator.get(f"{ENROLMENTS}/{confirmed['enrolment_id']}")).json()
     assert view["learner_name"] is None and view["state"] == "certified"
     report = await world.services.audit.verify()

@@ -58,7 +58,7 @@ PUBLIC_OPERATIONS = (
     "getCodeOfConductSchema", "validateSelfAssessment", "getLatestAuditAnchor",
     "getAuditAnchorKey", "subscribeToAuditAnchors",
     "listOpenTrainingSessions", "enrolInTrainingSession", "confirmEnrolment", "getLearnerRecord",
-    "cancelMyEnrolment",
+    "cancelMyEnrolment", "verifyCertificate", "getCredentialKeys", "getCertificateStatusList",
 )
 #: operations also fuzzed with real path parameters / headers (see the ``known`` fixture)
 WITH_KNOWN_RESOURCE = ("followGrievance", "messageCaseworker", "actOnGrievance",

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from iris_engine.domain import CaseApi, Domain
 from iris_engine.training import enrolment_hooks, session_hooks
+from iris_engine.training.catalogue import CATALOGUE_ROUTES, catalogue_services
 from iris_engine.training.certificate_http import CERTIFICATE_ROUTES
 from iris_engine.training.certificates import provide_certificates
 from iris_engine.training.controllers import (
@@ -43,6 +44,7 @@ def _provides(s: Services) -> dict[str, object]:
         "training_mail": mail,
         "training_records": TrainingRecords(s.clock),
         **provide_certificates(s),
+        **catalogue_services(s),
     }
 
 
@@ -61,7 +63,7 @@ DOMAIN = Domain(
                 routes=(EnrolmentCaseController,)),
     ),
     provides=_provides,
-    routes=(LearnerController, *CERTIFICATE_ROUTES),
+    routes=(LearnerController, *CERTIFICATE_ROUTES, *CATALOGUE_ROUTES),
     tables=(Course, Learner, Certificate),
     sealed=SEALED,
     seed_demo=seed_demo,

@@ -17,6 +17,7 @@ from iris_engine.training.staffing import (
     PREREQUISITE,
     TrainingDesk,
     certify_organisation_staff,
+    course_of,
     ensure_course,
 )
 
@@ -54,9 +55,9 @@ async def _session(seed: DemoSeed, coordinator: Principal, trainer: Principal, c
     planned_at = min(starts, seed.now) - timedelta(days=21)
     desk = TrainingDesk(seed.services, planned_at)
     course_id = await ensure_course(seed.services, course, planned_at)
+    duration = (await course_of(seed.services, course_id)).duration_minutes
     view = await desk.sessions.plan(coordinator, SessionCreate(
-        course_id=course_id, starts_at=starts,
-        ends_at=starts + timedelta(minutes=DEMO_COURSES[course]["duration_minutes"]),
+        course_id=course_id, starts_at=starts, ends_at=starts + timedelta(minutes=duration),
         venue=seed.rng.choice(["Leeds Civic Hall", "Manchester Town Hall", "online"]),
         language="en", capacity=capacity, trainer_id=trainer.user_id))
     if open_:
@@ -74,7 +75,7 @@ async def _past_session(seed: DemoSeed, coordinator: Principal, trainer: Princip
     enrolled = (await before.enrolling.enrol_rows(council, session_id, rows)).enrolled
     after = TrainingDesk(seed.services, starts + timedelta(hours=5))
     await after.fire(trainer, "training_session", session_id, "deliver")
-    minutes = [210, 200, 190, 180, 150, 100]  # 80% of 180 active minutes is 144
+    minutes = [210, 200, 190, 180, 150, 100]  # 90% of 180 active minutes is 162
     for row, present in zip(enrolled, minutes, strict=False):
         await after.fire(trainer, "enrolment", row.enrolment_id, "record_attendance",
                          data={"minutes_present": present})

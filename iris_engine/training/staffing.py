@@ -1,5 +1,5 @@
-"""Training's own people for scripted runs (the demo, test helpers): the courses until the
-catalogue has them, a training coordinator and a trainer, an organisation's coordinator, and
+"""Training's own people for scripted runs (the demo, test helpers): the demo courses (through
+the catalogue), a training coordinator and a trainer, an organisation's coordinator, and
 "enrol these staff and certify them" through the real flow (a coordinator's bulk enrolment,
 the trainer's attendance record), walked through the past with a clock of its own."""
 
@@ -16,6 +16,7 @@ from iris_engine.cases.schemas import TransitionRequest
 from iris_engine.people import NewUser
 from iris_engine.store.models import Organisation, User
 from iris_engine.training.bulk import StaffRow
+from iris_engine.training.courses import CourseCatalogue
 from iris_engine.training.enrolling import Enrolling
 from iris_engine.training.enrolments import EnrolmentService
 from iris_engine.training.learners import LearnerBook
@@ -31,38 +32,31 @@ __all__ = ["DEMO_COURSES", "PREREQUISITE", "TrainingDesk", "certify_organisation
            "ensure_course", "principal_of"]
 
 PREREQUISITE = "iris-ethical-recruitment-foundations"
-#: the two demo courses, as the catalogue would hold them (key -> facts)
-DEMO_COURSES: dict[str, dict[str, Any]] = {
-    "trafficking-awareness-frontline": {
-        "title": "Human trafficking awareness for frontline professionals",
-        "topics": ["what-trafficking-is", "trafficking-vs-smuggling", "indicators",
-                   "what-to-do-when-concerned"],
-        "audiences": ["social_care", "housing", "police", "faith", "health", "home_office"],
-        "format": "in_person", "duration_minutes": 210, "active_minutes": 180,
-        "attendance_threshold": 80, "pass_mark": None, "language": "en",
-        "accreditation_prerequisite": False, "certificate_validity": "P3Y"},
-    PREREQUISITE: {
-        "title": "IRIS ethical recruitment foundations",
-        "topics": ["iris-standard", "employer-pays-principle", "what-trafficking-is", "indicators"],
-        "audiences": ["recruitment"], "format": "online", "duration_minutes": 240,
-        "active_minutes": 210, "attendance_threshold": 90, "pass_mark": 70, "language": "en",
-        "accreditation_prerequisite": True, "certificate_validity": "P2Y"},
-}
+#: the demo courses (``iris_engine/training/courses/``), added through the catalogue
+DEMO_COURSES = ("trafficking-awareness-frontline", PREREQUISITE)
 
 
 async def ensure_course(services: Services, key: str, now: datetime) -> int:
-    """The latest version of a demo course, added as version 1 if the catalogue lacks it."""
-    async with services.db.write() as session:
-        found = await session.scalar(select(col(Course.id)).where(col(Course.key) == key)
-                                     .order_by(col(Course.version).desc()).limit(1))
-        if found is not None:
-            return int(found)
-        facts = DEMO_COURSES[key]
-        course = Course(key=key, version=1, cpd_hours=round(facts["active_minutes"] / 60, 1),
-                        document={"key": key, "version": 1, **facts}, created_at=now, **facts)
-        session.add(course)
-        await session.flush()
-        return course.id or 0
+    """The latest version of a demo course; the catalogue adds the demo courses (as the demo
+    training coordinator) if it lacks them."""
+    latest = select(col(Course.id)).where(col(Course.key) == key).order_by(
+        col(Course.version).desc()).limit(1)
+    async with services.db.read() as session:
+        found = await session.scalar(latest)
+    if found is None:
+        coordinator, _trainer = await TrainingDesk.staff(services)
+        await CourseCatalogue(services.db, lambda: now).add_demo_courses(coordinator)
+        async with services.db.read() as session:
+            found = await session.scalar(latest)
+    assert found is not None, f"no demo course {key!r}"
+    return int(found)
+
+
+async def course_of(services: Services, course_id: int) -> Course:
+    async with services.db.read() as session:
+        course = await session.get(Course, course_id)
+    assert course is not None
+    return course
 
 
 def principal_of(user: User) -> Principal:
@@ -131,12 +125,12 @@ async def certify_organisation_staff(services: Services, organisation_id: int, c
     course_id = await ensure_course(services, course_key, now)
     coordinator, trainer = await TrainingDesk.staff(services)
     staff_coordinator = await TrainingDesk.organisation_coordinator(services, organisation_id)
-    facts = DEMO_COURSES.get(course_key, DEMO_COURSES[PREREQUISITE])
+    course = await course_of(services, course_id)
     starts = now - timedelta(days=1)
     before = TrainingDesk(services, starts - timedelta(days=14))
     planned = await before.sessions.plan(coordinator, SessionCreate(
         course_id=course_id, starts_at=starts,
-        ends_at=starts + timedelta(minutes=facts["duration_minutes"]), venue="online",
+        ends_at=starts + timedelta(minutes=course.duration_minutes), venue="online",
         language="en", capacity=max(count, 1), trainer_id=trainer.user_id))
     await before.fire(coordinator, "training_session", planned.id, "open_registration")
     rows = [StaffRow(n + 2, f"Staff member {n + 1} of organisation {organisation_id}",
@@ -144,11 +138,11 @@ async def certify_organisation_staff(services: Services, organisation_id: int, c
                      "recruitment") for n in range(count)]
     enrolled = await before.enrolling.enrol_rows(staff_coordinator, planned.id, rows)
     after = TrainingDesk(services, now)
-    score = {"score": 100} if facts["pass_mark"] is not None else {}
+    score = {"score": 100} if course.pass_mark is not None else {}
     await after.fire(trainer, "training_session", planned.id, "deliver")
     for row in enrolled.enrolled:
         await after.fire(trainer, "enrolment", row.enrolment_id, "record_attendance",
-                         data={"minutes_present": facts["duration_minutes"], **score})
+                         data={"minutes_present": course.duration_minutes, **score})
     await after.fire(coordinator, "training_session", planned.id, "close_records")
     async with services.db.read() as session:
         return list((await session.scalars(select(col(Certificate.id)).where(

@@ -59,6 +59,7 @@ PUBLIC_OPERATIONS = (
     "getAuditAnchorKey", "subscribeToAuditAnchors",
     "listOpenTrainingSessions", "enrolInTrainingSession", "confirmEnrolment", "getLearnerRecord",
     "cancelMyEnrolment", "verifyCertificate", "getCredentialKeys", "getCertificateStatusList",
+    "listPublicCourses", "getCourseSchema",
 )
 #: operations also fuzzed with real path parameters / headers (see the ``known`` fixture)
 WITH_KNOWN_RESOURCE = ("followGrievance", "messageCaseworker", "actOnGrievance",

@@ -57,11 +57,14 @@ PUBLIC_OPERATIONS = (
     "listWorkflows", "getWorkflow", "getWorkflowDiagram", "listCodesOfConduct",
     "getCodeOfConductSchema", "validateSelfAssessment", "getLatestAuditAnchor",
     "getAuditAnchorKey", "subscribeToAuditAnchors",
+    "listOpenTrainingSessions", "enrolInTrainingSession", "confirmEnrolment", "getLearnerRecord",
+    "cancelMyEnrolment", "verifyCertificate", "getCredentialKeys", "getCertificateStatusList",
+    "listPublicCourses", "getCourseSchema",
 )
 #: operations also fuzzed with real path parameters / headers (see the ``known`` fixture)
 WITH_KNOWN_RESOURCE = ("followGrievance", "messageCaseworker", "actOnGrievance",
                        "getRosterEntry", "subscribe", "getCodeOfConductSchema",
-                       "validateSelfAssessment")
+                       "validateSelfAssessment", "enrolInTrainingSession")
 
 MAX_EXAMPLES = 25
 #: operations that fire an event on a case
@@ -110,7 +113,9 @@ def _schema_cannot_say_it(case: Any, response: Any) -> bool:
                 e["pointer"].split("/")[1] in {"event", "reason_code", "note", "data"}
                 for e in errors))):
         return True
-    whole_document = case.operation.definition.raw.get("operationId") == "validateSelfAssessment"
+    # bodies that are free-form documents as a whole (a self-assessment, a course)
+    whole_document = case.operation.definition.raw.get("operationId") in {
+        "validateSelfAssessment", "addCourse", "reviseCourse"}
     return bool(errors) and all(
         NUL_MESSAGE in e["message"]
         and (whole_document or any(e["pointer"].startswith(d) for d in DOCUMENTS))
@@ -277,6 +282,8 @@ def _known_resources(base_url: str) -> dict[str, dict[str, dict[str, str]]]:
         assert roster.status_code == 200, roster.text
         lrn = roster.json()["items"][0]["lrn"]
         code = c.get("/api/v1/codes-of-conduct").json()[0]
+        sessions = c.get("/api/v1/training/sessions/open").json()
+        assert sessions, "the demo has a training session open for registration"
     grievance = {"path_parameters": {"reference": filed.json()["reference"]},
                  "headers": {"IRIS-Access-Code": filed.json()["access_code"]}}
     code_path = {"code": code["code"], "version": code["version"]}
@@ -286,6 +293,7 @@ def _known_resources(base_url: str) -> dict[str, dict[str, dict[str, str]]]:
         "subscribe": {"path_parameters": {"lrn": lrn}},
         "getCodeOfConductSchema": {"path_parameters": code_path},
         "validateSelfAssessment": {"path_parameters": code_path},
+        "enrolInTrainingSession": {"path_parameters": {"case_id": sessions[0]["id"]}},
     }
 
 

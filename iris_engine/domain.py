@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from iris_engine.store.models import Case, CaseEvent
     from iris_engine.workflow import WorkflowSpec
 
-__all__ = ["CaseApi", "DemoLogin", "DemoSeed", "Domain", "ReadModelReplay", "SealedColumn"]
+__all__ = ["CaseApi", "DemoLogin", "DemoSeed", "Domain", "OrganisationPreparer", "ReadModelReplay",
+           "SealedColumn"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,10 @@ class DemoLogin:
     user_id: int | None = None
 
 
+#: makes an organisation ready for what another domain's demo does with it next (``DemoSeed``)
+OrganisationPreparer = Callable[["DemoSeed", int], Awaitable[None]]
+
+
 @dataclass(slots=True)
 class DemoSeed:
     """What every demo seeder shares: the services, a seeded random source, the real time and
@@ -114,9 +119,18 @@ class DemoSeed:
     staff: dict[str, Principal] = field(default_factory=dict)
     #: sizes asked for on the command line (e.g. ``recruiters``); each seeder has its default
     sizes: dict[str, int] = field(default_factory=dict)
+    #: what earlier seeders registered to prepare an organisation a later one acts for (training
+    #: certifies some of its staff, which an accreditation ``submit`` requires); each runs in
+    #: transactions of its own, so call ``prepare_organisation`` outside any
+    organisation_preparers: list[OrganisationPreparer] = field(default_factory=list)
 
     def staff_with(self, role: str) -> list[Principal]:
         return [p for p in self.staff.values() if role in p.roles]
+
+    async def prepare_organisation(self, organisation_id: int) -> None:
+        """Make the (committed) organisation ready as the other domains' demos would have it."""
+        for prepare in self.organisation_preparers:
+            await prepare(self, organisation_id)
 
 
 @dataclass(frozen=True, slots=True)

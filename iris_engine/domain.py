@@ -119,18 +119,18 @@ class DemoSeed:
     staff: dict[str, Principal] = field(default_factory=dict)
     #: sizes asked for on the command line (e.g. ``recruiters``); each seeder has its default
     sizes: dict[str, int] = field(default_factory=dict)
-    #: what earlier seeders registered to prepare an organisation a later one acts for (training
-    #: certifies some of its staff, which an accreditation ``submit`` requires); each runs in
-    #: transactions of its own, so call ``prepare_organisation`` outside any
-    organisation_preparers: list[OrganisationPreparer] = field(default_factory=list)
 
     def staff_with(self, role: str) -> list[Principal]:
         return [p for p in self.staff.values() if role in p.roles]
 
     async def prepare_organisation(self, organisation_id: int) -> None:
-        """Make the (committed) organisation ready as the other domains' demos would have it."""
-        for prepare in self.organisation_preparers:
-            await prepare(self, organisation_id)
+        """Ready a (committed) organisation before a seeder acts for it, as every domain's demo
+        would have it (``Domain.prepare_demo_organisation``: training certifies one of its
+        staff, which an accreditation ``submit`` requires). Each domain works in transactions
+        of its own: call this outside any."""
+        for domain in self.services.domains:
+            if domain.prepare_demo_organisation is not None:
+                await domain.prepare_demo_organisation(self, organisation_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +152,10 @@ class Domain:
     read_models: tuple[Callable[[], ReadModelReplay], ...] = ()
     #: adds its demo data; answers the accounts it made
     seed_demo: Callable[[DemoSeed], Awaitable[list[DemoLogin]]] | None = None
+    #: readies a demo organisation before another domain's demo (or ``iris demo prepare``)
+    #: acts for it, e.g. certifies one of its staff (``DemoSeed.prepare_organisation``); its
+    #: own demo data is there by then (the demo runs the domains in order)
+    prepare_demo_organisation: OrganisationPreparer | None = None
     #: runs in the transaction that adds an organisation (self-registration, the command line)
     organisation_added: OrganisationAdded | None = None
     #: the cases of its workflows assigned to staff in which they still have a part, shown in

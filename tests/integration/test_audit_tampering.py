@@ -96,8 +96,8 @@ async def test_a_case_state_changed_by_hand_is_caught(world: World, cast: Cast) 
      "its revision is {r0}, but its last event is #{r}"),
     ("UPDATE case_file SET assignee_id = :manager WHERE id = :c",
      "it is assigned to user {manager}, but its events assign it to {auditor}"),
-    ("UPDATE case_file SET workflow_version = 1 WHERE id = :c",  # opened on v2, the latest
-     "the row says accreditation v1, but its events leave it on v2 (a version changes only "
+    ("UPDATE case_file SET workflow_version = 2 WHERE id = :c",  # opened on v3, the latest
+     "the row says accreditation v2, but its events leave it on v3 (a version changes only "
      "by an 'upgrade' event)"),
     ("UPDATE case_file SET head_hash = :fake WHERE id = :c",
      "the case's head hash is not its last event's hash"),
@@ -121,8 +121,8 @@ async def test_a_case_moved_to_another_workflow_is_caught(world: World, cast: Ca
     await tamper(world, "UPDATE case_file SET workflow = 'referral' WHERE id = :c", c=case_id)
     result = await verify(world)
     assert result.exit_code == 1
-    # its events are replayed on the version they say they ran on: referral has no v2
-    assert (f"case {case_id}: no workflow 'referral' version 2 exists to replay its event #1 "
+    # its events are replayed on the version they say they ran on: referral has no v3
+    assert (f"case {case_id}: no workflow 'referral' version 3 exists to replay its event #1 "
             "on") in result.stderr
 
 

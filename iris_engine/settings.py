@@ -153,6 +153,12 @@ class Settings:
                   "(identity, contact, narrative, messages, personal notes) is purged, unless a "
                   "legal hold is set. The rest stays for statistics."},
     )
+    cpd_provider_reference: str = field(
+        default="CPD-PROVIDER-UNSET",
+        metadata={"doc": "The training provider's CPD accreditation reference, printed on every "
+                  "certificate issued (copied into it at issue: a later change does not alter "
+                  "certificates already issued). The default says it was not set."},
+    )
     public_rate_limit_per_minute: int = field(
         default=10,
         metadata={"doc": "Requests per minute one client address may make to each public form "

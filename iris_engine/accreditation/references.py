@@ -11,14 +11,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from iris_engine.accreditation.models import Accreditation, RecruiterReference
 from iris_engine.accreditation.windows import recertification_opens, restoration_ends
 from iris_engine.errors import Conflict
-from iris_engine.store.models import Case, Counter, Organisation
+from iris_engine.store.counters import next_counter
+from iris_engine.store.models import Case, Organisation
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -113,16 +114,3 @@ async def reference_for(session: AsyncSession, case: Case, settings: Mapping[str
                                    case_id=case.id or 0))
     await session.flush()
     return lrn
-
-
-async def next_counter(session: AsyncSession, name: str, *, start: int) -> int:
-    """Atomically take the next number of a named sequence (the row is locked until commit)."""
-    value = await session.scalar(
-        update(Counter).where(col(Counter.name) == name)
-        .values(value=col(Counter.value) + 1).returning(col(Counter.value))
-    )
-    if value is None:
-        session.add(Counter(name=name, value=start + 1))
-        await session.flush()
-        return start + 1
-    return int(value)

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from iris_engine.outbox.relay import OutboxRelay, RelayReport
 from iris_engine.outbox.signing import SIGNATURE_HEADER, sign, verify
-from iris_engine.outbox.store import enqueue, list_messages, redrive
+from iris_engine.outbox.store import enqueue, forget_recipient, list_messages, redrive
 
 __all__ = [
     "SIGNATURE_HEADER",
     "OutboxRelay",
     "RelayReport",
     "enqueue",
+    "forget_recipient",
     "list_messages",
     "redrive",
     "sign",

@@ -12,10 +12,12 @@ from sqlmodel import col
 
 from iris_engine.store.models import OutboxMessage
 
-__all__ = ["STATUSES", "authority_secret_place", "enqueue", "list_messages", "redrive",
-           "subscription_secret_place"]
+__all__ = ["ERASED_DESTINATION", "STATUSES", "authority_secret_place", "enqueue",
+           "forget_recipient", "list_messages", "redrive", "subscription_secret_place"]
 
 STATUSES = ("pending", "delivered", "dead")
+#: where a message to an erased address now says it went
+ERASED_DESTINATION = "(erased)"
 
 
 def subscription_secret_place(subscription_id: int) -> str:
@@ -41,6 +43,18 @@ def enqueue(session: AsyncSession, *, channel: str, destination: str, topic: str
                         authority_id=authority_id, case_id=case_id, next_attempt_at=now, created_at=now)
     session.add(row)
     return row
+
+
+async def forget_recipient(session: AsyncSession, destination: str) -> int:
+    """Erase an address from the outbox (a person's data erased at the end of retention):
+    messages to it keep their topic and dates, lose the address and the text; one still
+    pending is never sent. Answers how many messages were touched."""
+    where = col(OutboxMessage.destination) == destination
+    await session.execute(update(OutboxMessage).where(where, col(OutboxMessage.status) == "pending")
+                          .values(status="dead", last_error="the recipient's data was erased"))
+    result = await session.execute(update(OutboxMessage).where(where).values(
+        destination=ERASED_DESTINATION, payload={"erased": True}))
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def list_messages(session: AsyncSession, *, status: str | None = None,

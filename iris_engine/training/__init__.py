@@ -2,14 +2,62 @@
 
 from __future__ import annotations
 
-from iris_engine.domain import Domain
+from typing import TYPE_CHECKING
+
+from iris_engine.domain import CaseApi, Domain
+from iris_engine.training import enrolment_hooks, session_hooks
+from iris_engine.training.controllers import (
+    EnrolmentCaseController,
+    LearnerController,
+    SessionCaseController,
+)
+from iris_engine.training.demo import seed_demo
+from iris_engine.training.enrolling import Enrolling
+from iris_engine.training.enrolments import ENROLMENTS_PATH, EnrolmentService
+from iris_engine.training.learner_record import LearnerDesk
+from iris_engine.training.learners import LearnerBook
+from iris_engine.training.mail import LearnerMail
 from iris_engine.training.models import Certificate, Course, Learner
+from iris_engine.training.schemas import EnrolmentView, SessionView
+from iris_engine.training.sealing import SEALED
+from iris_engine.training.sessions import SESSIONS_PATH, SessionService
 from iris_engine.workflow import HookRegistry
+
+if TYPE_CHECKING:
+    from iris_engine.services import Services
 
 __all__ = ["DOMAIN"]
 
+
+def _provides(s: Services) -> dict[str, object]:
+    learners = LearnerBook(s.vault, s.settings.data_keys)
+    mail = LearnerMail(s.vault, s.settings)
+    return {
+        "training_sessions": SessionService(s.db, s.engine, s.settings),
+        "enrolments": EnrolmentService(s.db, s.engine, learners),
+        "training_enrolling": Enrolling(s.db, s.engine, learners, mail),
+        "training_learners": LearnerDesk(s.db, s.engine, learners),
+        "training_mail": mail,
+    }
+
+
 DOMAIN = Domain(
     name="training",
-    hooks=HookRegistry(),
+    hooks=HookRegistry.merged(session_hooks.hooks, enrolment_hooks.hooks),
+    cases=(
+        CaseApi(SessionService, path=SESSIONS_PATH, tag="training sessions", noun="TrainingSession",
+                plural="TrainingSessions", view=SessionView,
+                audience="(training coordinators all, a trainer those assigned to them)",
+                routes=(SessionCaseController,)),
+        CaseApi(EnrolmentService, path=ENROLMENTS_PATH, tag="training enrolments",
+                noun="Enrolment", plural="Enrolments", view=EnrolmentView,
+                audience="(training coordinators all, a trainer those of their sessions, an "
+                         "organisation's coordinator its staff's)",
+                routes=(EnrolmentCaseController,)),
+    ),
+    provides=_provides,
+    routes=(LearnerController,),
     tables=(Course, Learner, Certificate),
+    sealed=SEALED,
+    seed_demo=seed_demo,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,12 +16,14 @@ from sqlalchemy import select
 
 from iris_engine.app import create_app
 from iris_engine.clock import ManualClock, utcnow
+from iris_engine.domain import Domain
 from iris_engine.people import NewUser
 from iris_engine.services import Services, build_services
 from iris_engine.settings import Settings
 from iris_engine.store.models import OutboxMessage, Timer
 from iris_engine.ticker import Ticker, TickReport
 from tests.conftest import REPO
+from tests.training_support import certify_staff
 
 PASSWORD = "correct horse battery"
 
@@ -128,8 +130,6 @@ class World:
         assert r.status_code == 202, r.text
         actor = await self.confirmed(email)
         if certified:
-            from tests.training_support import certify_staff
-
             await certify_staff(self, actor.organisation_id)
         return actor
 
@@ -205,8 +205,7 @@ async def world(database_url: str, settings_overrides: dict[str, Any],
     settings = test_settings(database_url, **{"anchor_dir": tmp_path / "anchors",
                                               **settings_overrides})
     clock = ManualClock(utcnow())
-    services = build_services(settings, clock=clock)
-    _connect_training_records(services)
+    services = build_services(settings, clock=clock, domains=wired_domains())
     app = create_app(settings, services=services)
     ticker = Ticker(services, "test-ticker")
     # the app runs on the test's own event loop (Litestar's AsyncTestClient would run it on a
@@ -217,15 +216,23 @@ async def world(database_url: str, settings_overrides: dict[str, Any],
     await services.db.dispose()
 
 
-def _connect_training_records(services: Services) -> None:
-    """TEMPORARY, until the training DOMAIN provides its ``TrainingQualifications`` (the merge
-    of issue #12 wires it in ``training/__init__.py``; then delete this and its call, and
-    ``tests/unit/test_training_qualifications_wired.py`` loses its xfail)."""
-    from iris_engine.qualifications import Qualifications
+def wired_domains() -> tuple[Domain, ...]:
+    """TEMPORARY, until the merge of issue #12 wires them in ``training/__init__.py`` (the
+    enrolment branch's file): the training DOMAIN provides ``TrainingQualifications`` (which
+    accreditation's ``submit`` asks) and readies demo organisations. Then answer DOMAINS, and
+    ``tests/unit/test_training_wired.py`` loses its xfail."""
+    from iris_engine.domains import DOMAINS
+    from iris_engine.training.demo_preparation import certify_one_of_its_staff
     from iris_engine.training.qualifications import TrainingQualifications
 
-    if not services.engine.resources.all(Qualifications):
-        services.engine.resources.add(TrainingQualifications())
+    def wired(domain: Domain) -> Domain:
+        if domain.name != "training" or domain.prepare_demo_organisation is not None:
+            return domain
+        provides = domain.provides
+        return replace(domain, prepare_demo_organisation=certify_one_of_its_staff,
+                       provides=lambda s: {**provides(s), "qualifications": TrainingQualifications()})
+
+    return tuple(wired(domain) for domain in DOMAINS)
 
 
 @dataclass

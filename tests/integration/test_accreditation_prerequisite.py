@@ -19,6 +19,7 @@ from iris_engine.store.models import Case
 from iris_engine.training.models import Certificate, Course, Learner, TrainingSession
 from iris_engine.training.numbers import new_certificate_number
 from iris_engine.training.qualifications import TrainingQualifications
+from iris_engine.training.staffing import DEMO_COURSES
 from tests.integration.conftest import (
     SCOPE,
     Actor,
@@ -26,6 +27,7 @@ from tests.integration.conftest import (
     assert_problem,
     valid_self_assessment,
 )
+from tests.training_support import certify_staff
 
 PREREQUISITE = "iris-ethical-recruitment-foundations"
 AWARENESS = "trafficking-awareness-frontline"
@@ -39,12 +41,12 @@ def _now(world: World) -> datetime:
 
 
 async def course(world: World, key: str = PREREQUISITE, version: int = 1,
-                 title: str = "IRIS ethical recruitment foundations") -> Course:
-    row = Course(key=key, version=version, title=title, topics=["ethical_recruitment"],
-                 audiences=["recruiters"], format="online", duration_minutes=120,
-                 active_minutes=120, cpd_hours=2.0, attendance_threshold=80, language="en",
-                 accreditation_prerequisite=key == PREREQUISITE, document={"key": key},
-                 created_at=_now(world))
+                 title: str | None = None) -> Course:
+    """A version of one of the demo courses (as training's own scripts hold them)."""
+    facts = {**DEMO_COURSES[key], **({"title": title} if title else {})}
+    row = Course(key=key, version=version, cpd_hours=round(facts["active_minutes"] / 60, 1),
+                 document={"key": key, "version": version, **facts}, created_at=_now(world),
+                 **facts)
     async with world.services.db.write() as session:
         session.add(row)
     return row
@@ -136,7 +138,11 @@ async def test_a_recruiter_without_a_certified_person_cannot_submit_until_one_is
         f"/api/v1/applications/{case_id}/transitions")).json()}
     assert [b["guard"] for b in listed["submit"]["blocked_by"]] == [GUARD]
 
-    await certify(world, recruiter.organisation_id, foundations)
+    # one of its staff enrolled by its coordinator and certified by the trainer
+    [number] = await certify_staff(world, recruiter.organisation_id)
+    async with world.services.db.read() as session:
+        issued = await session.get(Certificate, number)
+    assert issued is not None and issued.course_key == PREREQUISITE
     r = await recruiter.fire(case_id, "submit")
     assert r.status_code == 200 and r.json()["state"] == "submitted", r.text
 
@@ -146,7 +152,7 @@ async def test_revoked_expired_other_courses_and_other_organisations_do_not_coun
     recruiter = await world.recruiter("Everest Fair Recruitment", certified=False)
     other = await world.recruiter("Kathmandu Placement", certified=False)
     foundations = await course(world)
-    awareness = await course(world, AWARENESS, title="Trafficking awareness")
+    awareness = await course(world, AWARENESS)
     today = _now(world).date()
     org = recruiter.organisation_id
     await certify(world, org, foundations, revoked=True)
@@ -181,7 +187,7 @@ async def test_holders_counts_people_not_certificates(world: World) -> None:
     recruiter = await world.recruiter("Everest Fair Recruitment", certified=False)
     foundations = await course(world)
     revised = await course(world, version=2, title="IRIS ethical recruitment foundations (2027)")
-    awareness = await course(world, AWARENESS, title="Trafficking awareness")
+    awareness = await course(world, AWARENESS)
     org = recruiter.organisation_id
     first = await certify(world, org, foundations)
     await certify(world, org, revised, learner_id=first.learner_id)  # the same person again
@@ -200,7 +206,7 @@ async def test_holders_counts_people_not_certificates(world: World) -> None:
     # the latest version's title; an unknown key is no offer
     assert [(o.course_key, o.title, o.enrol_href, o.next_session_starts) for o in offers] == [
         (PREREQUISITE, "IRIS ethical recruitment foundations (2027)", ENROL_HREF, None),
-        (AWARENESS, "Trafficking awareness",
+        (AWARENESS, DEMO_COURSES[AWARENESS]["title"],
          f"/api/v1/training/sessions/open?course={AWARENESS}", None)]
 
 

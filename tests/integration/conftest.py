@@ -119,27 +119,30 @@ class World:
     async def recruiter(self, name: str, country: str = "NP", *,
                         certified: bool = True) -> Actor:
         """A recruiter that registered, confirmed its address with the e-mailed token, and
-        logged in. ``certified``: one of its staff holds a certificate of the training that
-        accreditation's ``submit`` requires (``prerequisite_training``), earned through the
-        training flow; ``certified=False`` for the tests of that requirement."""
+        logged in; ``certified`` as ``confirmed`` says."""
         email = f"{name.lower().replace(' ', '.')}@agency.example"
         r = await self.client.post("/api/v1/recruiters", json={
             "organisation": {"name": name, "country": country},
             "user": {"email": email, "name": f"Owner of {name}", "password": PASSWORD},
         })
         assert r.status_code == 202, r.text
-        actor = await self.confirmed(email)
-        if certified:
-            await certify_staff(self, actor.organisation_id)
-        return actor
+        return await self.confirmed(email, certified=certified)
 
-    async def confirmed(self, email: str, password: str = PASSWORD) -> Actor:
-        """Confirm a registration with the token e-mailed to ``email``, then log in."""
+    async def confirmed(self, email: str, password: str = PASSWORD, *,
+                        certified: bool = True) -> Actor:
+        """Confirm a recruiter's registration with the token e-mailed to ``email``, then log
+        in. ``certified``: one of the organisation's staff then holds a certificate of the
+        training accreditation's ``submit`` requires (``prerequisite_training``), earned
+        through the training flow (tests/training_support); ``certified=False`` for the tests
+        of that requirement and those that count what the training adds (accounts, cases)."""
         r = await self.client.post("/api/v1/recruiters/confirm",
                                    json={"token": await self.emailed_token(email)})
         assert r.status_code == 200, r.text
         await self._forget_emails(email, "account.confirm")
-        return await self.login(email, password)
+        actor = await self.login(email, password)
+        if certified:
+            await certify_staff(self, actor.organisation_id)
+        return actor
 
     async def _forget_emails(self, address: str, topic: str) -> None:
         """Drop e-mails of set-up (sent and read, as far as a test is concerned), so tests of
@@ -243,9 +246,12 @@ class Cast:
 
 
 @pytest.fixture
-async def cast(world: World) -> Cast:
+async def cast(world: World, request: pytest.FixtureRequest) -> Cast:
+    """A recruiter (certified unless the test is marked ``untrained``), a scheme manager and
+    an auditor."""
+    untrained = request.node.get_closest_marker("untrained") is not None
     return Cast(
-        recruiter=await world.recruiter("Everest Fair Recruitment"),
+        recruiter=await world.recruiter("Everest Fair Recruitment", certified=not untrained),
         manager=await world.staff("manager@scheme.example", "scheme_manager",
                                   organisation="Scheme", kind="scheme"),
         auditor=await world.staff("auditor@audit.example", "auditor"),

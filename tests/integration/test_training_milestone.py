@@ -11,7 +11,7 @@ from tests.training_support import certify_staff
 
 
 async def test_certify_staff_issues_certificates(world: World) -> None:
-    recruiter = await world.recruiter("Everest Fair Recruitment")
+    recruiter = await world.recruiter("Everest Fair Recruitment", certified=False)
     numbers = await certify_staff(world, recruiter.organisation_id, 2)
     assert len(numbers) == 2
     async with world.services.db.read() as session:

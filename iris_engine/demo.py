@@ -63,7 +63,7 @@ async def seed_demo(services: Services, *, seed: int = 2026,
 
 async def prepare_demo_organisation(services: Services, name: str) -> bool:
     """Ready the organisation called ``name`` as the demo readies its own before acting for
-    them (``DemoSeed.prepare_organisation``), acting as the demo's staff (accounts at
+    them (``DemoSeed.prepare_organisations``), acting as the demo's staff (accounts at
     ``DEMO_DOMAIN``), never as anyone else. Answers False when no organisation has that name;
     raises ConfigurationError on a database the demo did not seed."""
     async with services.db.read() as session:
@@ -80,5 +80,5 @@ async def prepare_demo_organisation(services: Services, name: str) -> bool:
     demo = DemoSeed(services, random.Random(name), services.clock())
     demo.staff = {u.email: Principal(u.id or 0, u.organisation_id, u.role_set, u.email)
                   for u in users}
-    await demo.prepare_organisation(organisation_id)
+    await demo.prepare_organisations([organisation_id])
     return True

@@ -104,8 +104,8 @@ class DemoLogin:
     user_id: int | None = None
 
 
-#: makes an organisation ready for what another domain's demo does with it next (``DemoSeed``)
-OrganisationPreparer = Callable[["DemoSeed", int], Awaitable[None]]
+#: readies organisations (by id) for what another domain's demo does with them next (``DemoSeed``)
+OrganisationPreparer = Callable[["DemoSeed", Sequence[int]], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -123,14 +123,14 @@ class DemoSeed:
     def staff_with(self, role: str) -> list[Principal]:
         return [p for p in self.staff.values() if role in p.roles]
 
-    async def prepare_organisation(self, organisation_id: int) -> None:
-        """Ready a (committed) organisation before a seeder acts for it, as every domain's demo
-        would have it (``Domain.prepare_demo_organisation``: training certifies one of its
-        staff, which an accreditation ``submit`` requires). Each domain works in transactions
-        of its own: call this outside any."""
+    async def prepare_organisations(self, organisation_ids: Sequence[int]) -> None:
+        """Ready (committed) organisations before a seeder acts for them, as every domain's
+        demo would have them (``Domain.prepare_demo_organisations``: training certifies one of
+        each one's staff, which an accreditation ``submit`` requires). Each domain works in
+        transactions of its own: call this outside any, with as many at once as you can."""
         for domain in self.services.domains:
-            if domain.prepare_demo_organisation is not None:
-                await domain.prepare_demo_organisation(self, organisation_id)
+            if domain.prepare_demo_organisations is not None:
+                await domain.prepare_demo_organisations(self, organisation_ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,10 +152,10 @@ class Domain:
     read_models: tuple[Callable[[], ReadModelReplay], ...] = ()
     #: adds its demo data; answers the accounts it made
     seed_demo: Callable[[DemoSeed], Awaitable[list[DemoLogin]]] | None = None
-    #: readies a demo organisation before another domain's demo (or ``iris demo prepare``)
-    #: acts for it, e.g. certifies one of its staff (``DemoSeed.prepare_organisation``); its
-    #: own demo data is there by then (the demo runs the domains in order)
-    prepare_demo_organisation: OrganisationPreparer | None = None
+    #: readies demo organisations before another domain's demo (or ``iris demo prepare``)
+    #: acts for them, e.g. certifies one of each one's staff (``DemoSeed.prepare_organisations``);
+    #: its own demo data is there by then (the demo runs the domains in order)
+    prepare_demo_organisations: OrganisationPreparer | None = None
     #: runs in the transaction that adds an organisation (self-registration, the command line)
     organisation_added: OrganisationAdded | None = None
     #: the cases of its workflows assigned to staff in which they still have a part, shown in

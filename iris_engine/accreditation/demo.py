@@ -80,10 +80,9 @@ async def seed_demo(seed: DemoSeed) -> list[DemoLogin]:
             made = [(i, await _recruiter(session, i, shared_hash, rng, real_now),
                      _UNTRAINED if i == untrained else states[i % len(states)])
                     for i in numbers]
-        for i, recruiter, target in made:
-            user_ids[i] = recruiter.user_id
-            if target != _UNTRAINED:
-                await seed.prepare_organisation(recruiter.organisation_id or 0)
+        user_ids.update((i, recruiter.user_id) for i, recruiter, _target in made)
+        await seed.prepare_organisations([recruiter.organisation_id for _i, recruiter, target
+                                          in made if target != _UNTRAINED])
         async with services.db.write() as session:
             for i, recruiter, target in made:
                 # expired certificates were granted more than three years ago

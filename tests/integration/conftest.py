@@ -225,14 +225,14 @@ def wired_domains() -> tuple[Domain, ...]:
     accreditation's ``submit`` asks) and readies demo organisations. Then answer DOMAINS, and
     ``tests/unit/test_training_wired.py`` loses its xfail."""
     from iris_engine.domains import DOMAINS
-    from iris_engine.training.demo_preparation import certify_one_of_its_staff
+    from iris_engine.training.demo_preparation import certify_one_of_their_staff
     from iris_engine.training.qualifications import TrainingQualifications
 
     def wired(domain: Domain) -> Domain:
-        if domain.name != "training" or domain.prepare_demo_organisation is not None:
+        if domain.name != "training" or domain.prepare_demo_organisations is not None:
             return domain
         provides = domain.provides
-        return replace(domain, prepare_demo_organisation=certify_one_of_its_staff,
+        return replace(domain, prepare_demo_organisations=certify_one_of_their_staff,
                        provides=lambda s: {**provides(s), "qualifications": TrainingQualifications()})
 
     return tuple(wired(domain) for domain in DOMAINS)

@@ -1,5 +1,5 @@
 """The demo respects the training prerequisite: every demo recruiter that submitted had one of
-its staff certified first (``DemoSeed.prepare_organisation``, training's preparer), and one
+its staff certified first (``DemoSeed.prepare_organisations``, training's preparer), and one
 recruiter, nobody of which is trained, waits in ``draft`` with ``submit`` blocked."""
 
 from __future__ import annotations

@@ -4,13 +4,17 @@ recruiter, nobody of which is trained, waits in ``draft`` with ``submit`` blocke
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from iris_engine.demo import seed_demo
+from iris_engine.demo import prepare_demo_organisation, seed_demo
+from iris_engine.errors import ConfigurationError
+from iris_engine.people import NewUser
 from iris_engine.qualifications import Qualifications
 from iris_engine.store.models import Case, Organisation
-from tests.integration.conftest import World
+from tests.integration.conftest import PASSWORD, World
+from tests.integration.test_accreditation_prerequisite import drafted
 
 COURSE = "iris-ethical-recruitment-foundations"
 
@@ -46,3 +50,22 @@ async def test_demo_recruiters_that_submitted_hold_the_training_and_one_waits(
     listed = {t["event"]: t for t in (await owner.get(
         f"/api/v1/applications/{case_id}/transitions")).json()}
     assert [b["guard"] for b in listed["submit"]["blocked_by"]] == ["prerequisite_training_held"]
+
+
+async def test_iris_demo_prepare_readies_a_recruiter_registered_later(world: World) -> None:
+    """What `iris demo prepare NAME` runs (the README's walk): only on a demo's database."""
+    lotus = await world.recruiter("Lotus Fair Recruitment", certified=False)
+    with pytest.raises(ConfigurationError, match="none of the demo's staff"):
+        await prepare_demo_organisation(world.services, "Lotus Fair Recruitment")
+    assert await seed_demo(world.services, sizes={"recruiters": 2}) is None  # not empty: no demo
+    async with world.services.db.write() as session:  # a demo account, as `iris demo seed` makes
+        await world.services.people.add_user(
+            session, await world.services.people.add_organisation(
+                session, kind="scheme", name="Scheme (demo)", country="CH"),
+            NewUser("manager@demo.iris.example", "Manager (demo)", PASSWORD, ("scheme_manager",)))
+
+    assert not await prepare_demo_organisation(world.services, "Lotus Fair")
+    assert await prepare_demo_organisation(world.services, "Lotus Fair Recruitment")
+    case_id = await drafted(lotus)
+    r = await lotus.fire(case_id, "submit")
+    assert r.status_code == 200 and r.json()["state"] == "submitted", r.text

@@ -44,7 +44,8 @@ def seal_clear_notes(settings: Settings) -> bool:
 
 @click.group()
 def keys() -> None:
-    """Keys that seal complainants' personal data (IRIS_DATA_KEYS)."""
+    """Keys that seal complainants' personal data (IRIS_DATA_KEYS), and the key that signs
+    training certificates (IRIS_CREDENTIAL_SIGNING_KEY)."""
 
 
 @keys.command("generate")
@@ -57,6 +58,17 @@ def keys_generate(key_id: str) -> None:
         click.echo(generate_key(key_id))
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--id") from None
+
+
+@keys.command("generate-credential-key")
+def keys_generate_credential_key() -> None:
+    """Print a new IRIS_CREDENTIAL_SIGNING_KEY (signs training certificates' credentials and
+    their status list) and its public key, which /.well-known/jwks.json publishes."""
+    from iris_engine.signing_keys import generate_signing_key, key_id_of
+
+    private, public = generate_signing_key()
+    click.echo(f"IRIS_CREDENTIAL_SIGNING_KEY={private}")
+    click.echo(f"public key (kid {key_id_of(public)}): {public}")
 
 
 @keys.command("rotate")

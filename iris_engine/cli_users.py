@@ -11,7 +11,12 @@ import click
 
 __all__ = ["users"]
 
-ROLES = ["recruiter", "auditor", "scheme_manager", "caseworker", "supervisor", "authority", "admin"]
+#: the roles an account may hold are those the workflow files give access to (plus admin): they
+#: are known once the catalog is loaded, so the commands check them then (``People`` refuses an
+#: unknown one with the list of known ones), not at import
+ROLE_HELP = ("A role some workflow gives access to (recruiter, auditor, scheme_manager, "
+             "caseworker, supervisor, authority, admin, training_coordinator, trainer, "
+             "organisation_coordinator, ...); an unknown one is refused with the full list.")
 
 
 def _run(work: Callable[[Any, Any], Awaitable[Any]], *, write: bool = True) -> Any:
@@ -60,7 +65,7 @@ def users() -> None:
 
 
 @users.command("list")
-@click.option("--role", type=click.Choice(ROLES), default=None, help="Only accounts holding it.")
+@click.option("--role", default=None, help="Only accounts holding it. " + ROLE_HELP)
 @click.option("--organisation", "organisation_id", type=click.IntRange(1, 2**31 - 1),
               default=None, help="Only accounts of the organisation with this id.")
 @click.option("--inactive", is_flag=True,
@@ -76,6 +81,9 @@ def users_list(role: str | None, organisation_id: int | None, inactive: bool,
     import msgspec
 
     async def work(services: Any, _session: Any) -> list[Any]:
+        if role is not None and role not in services.people.roles:
+            raise click.ClickException(f"no role {role!r}; roles: "
+                                       + ", ".join(services.people.roles))
         found: list[Any] = []
         while True:  # every page
             page = await services.directory.list(role=role, organisation_id=organisation_id,
@@ -112,8 +120,8 @@ def _cut(text: str, width: int) -> str:
 @users.command("add")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES),
-              help="Repeat for several roles.")
+@click.option("--role", "roles", multiple=True, required=True,
+              help="Repeat for several roles. " + ROLE_HELP)
 @click.option("--organisation", required=True, help="Organisation name; created if new.")
 @click.option("--kind", default="scheme", show_default=True,
               type=click.Choice(["recruiter", "audit_body", "scheme", "authority"]),
@@ -174,8 +182,8 @@ def users_confirm(email: str) -> None:
 
 @users.command("roles")
 @click.argument("email")
-@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES),
-              help="Repeat for several roles: the account gets exactly these.")
+@click.option("--role", "roles", multiple=True, required=True,
+              help="Repeat for several roles: the account gets exactly these. " + ROLE_HELP)
 def users_roles(email: str, roles: tuple[str, ...]) -> None:
     """Give the account EMAIL exactly the roles --role names. Its access tokens stop working:
     it logs in again to act with the new roles."""

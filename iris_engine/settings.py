@@ -153,16 +153,11 @@ class Settings:
                   "(identity, contact, narrative, messages, personal notes) is purged, unless a "
                   "legal hold is set. The rest stays for statistics."},
     )
-    cpd_provider_reference: str = field(
-        default="CPD-PROVIDER-UNSET",
-        metadata={"doc": "The training provider's CPD accreditation reference, printed on every "
-                  "certificate issued (copied into it at issue: a later change does not alter "
-                  "certificates already issued). The default says it was not set."},
-    )
     public_rate_limit_per_minute: int = field(
         default=10,
         metadata={"doc": "Requests per minute one client address may make to each public form "
-                  "(grievance filing, registration, log-in, subscribing), counted in "
+                  "(grievance filing, registration, log-in, subscribing, verifying a training "
+                  "certificate), counted in "
                   "IRIS_RATE_LIMIT_STORE."},
     )
     rate_limit_store: str = field(
@@ -231,6 +226,34 @@ class Settings:
                   "case's chain head). Deleting events or cases after an anchor shows against "
                   "it; what happens between two anchors is protected by the hash chains only. "
                   "0: no periodic anchor (`iris audit anchor` still takes one)."},
+    )
+
+    cpd_provider_reference: str = field(
+        default="",
+        metadata={"doc": "The training provider's CPD accreditation reference, printed on every "
+                  "certificate issued from now on (and in its signed credential). Empty: "
+                  "certificates say the provider has none."},
+    )
+    credential_issuer_name: str = field(
+        default="IRIS Engine training",
+        metadata={"doc": "The issuer's name in the signed certificates (verifiable credentials) "
+                  "and on the printed ones: the organisation that delivers the training."},
+    )
+    credential_signing_key: str = field(
+        default="",
+        metadata={"doc": "Ed25519 private key that signs training certificates as verifiable "
+                  "credentials and their status list (base64url, 32 bytes); its public key is "
+                  "published at /.well-known/jwks.json. `iris keys generate-credential-key` "
+                  "makes one. Empty: a built-in development key (a warning is logged) whose "
+                  "signatures anyone can forge: never in production."},
+    )
+    credential_retired_public_keys: str = field(
+        default="",
+        metadata={"doc": "Public keys (base64url, comma-separated) of credential signing keys "
+                  "replaced since: still published at /.well-known/jwks.json, so certificates "
+                  "signed before a key rotation keep verifying. Add the old key's public half "
+                  "(printed by `iris keys generate-credential-key`) when you replace "
+                  "IRIS_CREDENTIAL_SIGNING_KEY."},
     )
 
     def __post_init__(self) -> None:

@@ -27,7 +27,8 @@ from iris_engine.store.db import Database
 from iris_engine.store.models import MAX_ID, User
 from iris_engine.web.problems import BEARER_CHALLENGE
 
-__all__ = ["BearerAuthenticationMiddleware", "TokenIssuer", "build_jwt_auth", "principal_of"]
+__all__ = ["OPTIONAL_AUTH_OPT", "BearerAuthenticationMiddleware", "TokenIssuer", "build_jwt_auth",
+           "principal_of"]
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 _BEARER = re.compile(r"(?i:bearer) +([A-Za-z0-9\-._~+/]+=*)")
 #: the token's claim holding the account's token version
 VERSION_CLAIM = "ver"
+#: a handler with this opt also answers callers without an Authorization header (its user is
+#: then None), e.g. a learner who shows a link token instead; a token sent is still checked
+OPTIONAL_AUTH_OPT = "auth_optional"
 
 
 def _refusal(detail: str, error: str | None = None) -> NotAuthenticated:
@@ -51,6 +55,8 @@ class BearerAuthenticationMiddleware(JWTAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]
                                    ) -> AuthenticationResult:
         header = connection.headers.get(self.auth_header)
+        if not header and connection.route_handler.opt.get(OPTIONAL_AUTH_OPT):
+            return AuthenticationResult(user=None, auth=None)
         if not header:
             raise _refusal("an access token is needed: Authorization: Bearer <token> "
                            "(POST /api/v1/auth/token)")

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 from iris_engine.domain import CaseApi, Domain
 from iris_engine.training import enrolment_hooks, session_hooks
+from iris_engine.training.certificate_http import CERTIFICATE_ROUTES
+from iris_engine.training.certificates import provide_certificates
 from iris_engine.training.controllers import (
     EnrolmentCaseController,
     LearnerController,
@@ -18,6 +20,7 @@ from iris_engine.training.learner_record import LearnerDesk
 from iris_engine.training.learners import LearnerBook
 from iris_engine.training.mail import LearnerMail
 from iris_engine.training.models import Certificate, Course, Learner
+from iris_engine.training.qualifications import TrainingRecords
 from iris_engine.training.schemas import EnrolmentView, SessionView
 from iris_engine.training.sealing import SEALED
 from iris_engine.training.sessions import SESSIONS_PATH, SessionService
@@ -38,6 +41,8 @@ def _provides(s: Services) -> dict[str, object]:
         "training_enrolling": Enrolling(s.db, s.engine, learners, mail),
         "training_learners": LearnerDesk(s.db, s.engine, learners),
         "training_mail": mail,
+        "training_records": TrainingRecords(s.clock),
+        **provide_certificates(s),
     }
 
 
@@ -56,7 +61,7 @@ DOMAIN = Domain(
                 routes=(EnrolmentCaseController,)),
     ),
     provides=_provides,
-    routes=(LearnerController,),
+    routes=(LearnerController, *CERTIFICATE_ROUTES),
     tables=(Course, Learner, Certificate),
     sealed=SEALED,
     seed_demo=seed_demo,

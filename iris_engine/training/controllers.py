@@ -4,15 +4,16 @@ platform's."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import Body, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import HeaderParameter, JSONBody, QueryParameter
 
 from iris_engine import bounds
 from iris_engine.cases import Principal
 from iris_engine.cases.http import CaseId
+from iris_engine.errors import FieldError, InvalidInput
 from iris_engine.training.bulk import MAX_BYTES
 from iris_engine.training.enrolling import Enrolling
 from iris_engine.training.enrolments import EnrolmentService
@@ -31,6 +32,7 @@ from iris_engine.training.schemas import (
     SessionView,
 )
 from iris_engine.training.sessions import SessionService
+from iris_engine.web.openapi import RAW_BODY_OPT, RawBody
 from iris_engine.web.problems import problem_responses
 
 __all__ = ["EnrolmentCaseController", "LearnerController", "SessionCaseController"]
@@ -43,12 +45,24 @@ LearnerToken = Annotated[str, HeaderParameter(
 CourseKey = Annotated[str | None, QueryParameter(
     name="course", max_length=bounds.NAME, pattern=bounds.NAME_PATTERN,
     description="Only sessions of this course (its key)")]
-StaffCsv = Annotated[bytes, Body(
-    media_type="text/csv", max_length=MAX_BYTES,
+_STAFF_CSV = RawBody(
+    media_type="text/csv", max_bytes=MAX_BYTES,
     description=f"UTF-8 CSV, at most {MAX_BYTES} bytes: a header line naming the columns name, "
                 "email and sector, then one line per person. Every line is checked before anyone "
                 "is enrolled; errors point at /line/<n>/<column> (n counts the file's lines from "
-                "1, the header included).")]
+                "1, the header included).")
+
+
+async def _bounded_body(request: Request[Any, Any, Any]) -> bytes:
+    """The body, read no further than the bound (a huge upload is refused, not buffered)."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BYTES:
+            raise InvalidInput(f"the file is larger than {MAX_BYTES // 1024} KiB: split it",
+                               errors=[FieldError("/", f"at most {MAX_BYTES} bytes")])
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 class SessionCaseController(Controller):
@@ -80,12 +94,13 @@ class SessionCaseController(Controller):
         return await training_enrolling.self_enrol(case_id, data)
 
     @post("/{case_id:int}/enrolments/bulk", operation_id="enrolStaffInTrainingSession",
-          status_code=201, security=_BEARER, responses=problem_responses(401, 403, 404, 409, 422))
-    async def enrol_staff(self, case_id: CaseId, data: StaffCsv,
+          status_code=201, security=_BEARER, opt={RAW_BODY_OPT: _STAFF_CSV},
+          responses=problem_responses(401, 403, 404, 409, 422))
+    async def enrol_staff(self, case_id: CaseId, request: Request[Any, Any, Any],
                           principal: NamedDependency[Principal],
                           training_enrolling: NamedDependency[Enrolling]) -> BulkEnrolled:
         """Enrol the organisation's staff from a CSV (organisation coordinators): all or none."""
-        return await training_enrolling.enrol_staff(principal, case_id, data)
+        return await training_enrolling.enrol_staff(principal, case_id, await _bounded_body(request))
 
 
 class EnrolmentCaseController(Controller):

@@ -29,7 +29,7 @@ async def _session_and_course(ctx: TransitionContext) -> tuple[TrainingSession, 
 # -- seats -------------------------------------------------------------------------------
 @hooks.guard("session_accepts_enrolments")
 async def session_accepts_enrolments(ctx: TransitionContext) -> None:
-    case, session = await locked_session(ctx)
+    case, session = await locked_session(ctx, lock=False)
     if case.state != "registration_open":
         raise Refusal(f"session {case.id} is not open for registration (it is "
                       f"{case.state.replace('_', ' ')})")
@@ -39,7 +39,7 @@ async def session_accepts_enrolments(ctx: TransitionContext) -> None:
 
 @hooks.guard("seat_available")
 async def seat_available(ctx: TransitionContext) -> None:
-    case, session = await locked_session(ctx)
+    case, session = await locked_session(ctx, lock=False)
     if case.state not in TAKING_SEATS:
         raise Refusal(f"session {case.id} is {case.state.replace('_', ' ')}: it takes no learners")
     if session.seats_taken >= session.capacity:
@@ -48,7 +48,7 @@ async def seat_available(ctx: TransitionContext) -> None:
 
 @hooks.guard("session_full")
 async def session_full(ctx: TransitionContext) -> None:
-    case, session = await locked_session(ctx)
+    case, session = await locked_session(ctx, lock=False)
     if session.seats_taken < session.capacity:
         raise Refusal(f"session {case.id} has a free seat: confirm instead")
 
@@ -93,7 +93,7 @@ async def free_seat(ctx: TransitionContext) -> None:
 # -- attendance and assessment -----------------------------------------------------------
 @hooks.guard("session_started")
 async def session_started(ctx: TransitionContext) -> None:
-    case, session = await locked_session(ctx)
+    case, session = await locked_session(ctx, lock=False)
     if case.state in ("cancelled", "closed"):
         raise Refusal(f"session {case.id} is {case.state}")
     if ctx.now < session.starts_at:

@@ -3,7 +3,6 @@ and the link token that opens their record (only its sha256 is kept)."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,15 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from iris_engine.cases import Principal
+from iris_engine.training.certificates import link_token_digest as token_hash
 from iris_engine.training.models import Learner
 from iris_engine.training.sealing import email_digest, learner_place
 from iris_engine.vault import Vault
 
 __all__ = ["LearnerBook", "NewLearner", "learner_principal", "token_hash"]
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def learner_principal(enrolment_case_id: int) -> Principal:

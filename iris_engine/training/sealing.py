@@ -8,7 +8,8 @@ import hashlib
 import hmac
 
 from iris_engine.domain import SealedColumn
-from iris_engine.training.models import Certificate, Learner
+from iris_engine.training.certificates import CERTIFICATE_SEALED, certificate_name_place
+from iris_engine.training.models import Learner
 
 __all__ = ["SEALED", "certificate_name_place", "email_digest", "learner_place"]
 
@@ -16,10 +17,6 @@ __all__ = ["SEALED", "certificate_name_place", "email_digest", "learner_place"]
 def learner_place(learner_id: int, what: str) -> str:
     """``what`` is ``name`` or ``email``."""
     return f"training-learner:{learner_id}:{what}"
-
-
-def certificate_name_place(number: str) -> str:
-    return f"training-certificate:{number}:name"
 
 
 def email_digest(email: str, data_keys: str) -> str:
@@ -34,5 +31,5 @@ def email_digest(email: str, data_keys: str) -> str:
 SEALED = (
     SealedColumn(Learner, "name_sealed", lambda row: learner_place(row.id, "name")),
     SealedColumn(Learner, "email_sealed", lambda row: learner_place(row.id, "email")),
-    SealedColumn(Certificate, "learner_name_sealed", lambda row: certificate_name_place(row.id)),
+    *CERTIFICATE_SEALED,
 )

@@ -22,11 +22,17 @@ __all__ = ["TAKING_SEATS", "first_waitlisted", "locked_session", "promote_first"
 TAKING_SEATS = frozenset({"registration_open", "registration_closed"})
 
 
-async def locked_session(ctx: TransitionContext) -> tuple[Case, TrainingSession]:
-    """The enrolment's session, its case locked for this transaction (already held by the
-    enrolment service or the session's own event: locking again is a no-op)."""
+async def locked_session(ctx: TransitionContext, *, lock: bool = True) -> tuple[Case, TrainingSession]:
+    """The enrolment's session; with ``lock``, its case locked for this transaction (already
+    held by the enrolment service or the session's own event: locking again is a no-op).
+    Guards read without the lock: they also run to list what may fire, in a read."""
     enrolment: Enrolment = ctx.detail
-    case = await ctx.engine.lock(ctx.session, enrolment.session_case_id)
+    if lock:
+        case = await ctx.engine.lock(ctx.session, enrolment.session_case_id)
+    else:  # a query (not ``get``): it flushes this transaction's changes first
+        case = (await ctx.session.scalars(
+            select(Case).where(col(Case.id) == enrolment.session_case_id)
+            .execution_options(populate_existing=True))).first()
     assert case is not None, f"enrolment {enrolment.case_id} has no session case"
     detail = await ctx.session.get(TrainingSession, case.id, populate_existing=True)
     assert detail is not None

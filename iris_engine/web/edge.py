@@ -9,8 +9,7 @@ does is checked here, once, for every route:
 - a query parameter is one the operation takes (a misspelt filter is refused, not ignored),
   and one that takes one value is given once (``?limit=1&limit=2`` is refused, not read as
   either value);
-- a body is ``application/json`` (or ``+json``): anything else is refused with 415, except
-  where a handler takes the raw bytes (a CSV upload), which it checks itself;
+- a body is ``application/json`` (or ``+json``): anything else is refused with 415;
 - a JSON body nests at most ``MAX_DEPTH`` levels (msgspec recurses, and a body nested ~1000
   deep would otherwise end in a RecursionError);
 - a body matches its declared type strictly, every problem reported at once
@@ -213,8 +212,7 @@ class _Edge:
             return
         expects = self._for(scope["route_handler"])  # type: ignore[arg-type]
         _check_parameters(scope, expects)
-        # a raw body (``bytes``: a CSV upload) is the handler's to read and check
-        if expects.body is not None and expects.body is not bytes and method in _BODY_METHODS:
+        if expects.body is not None and method in _BODY_METHODS:
             await _check_body(scope, receive, send, expects.body)
         await self.app(scope, receive, send)
 

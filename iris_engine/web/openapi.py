@@ -10,6 +10,8 @@
   answer 422 (e.g. a NUL character, a repeated parameter), and one that takes a body 415 (not
   JSON). A query parameter that takes one value says it must be given once.
 - The roster export answers CSV or JSON (``format``), one handler with two media types.
+- A handler that reads its body raw (a CSV upload; Litestar decodes every declared body as
+  JSON) says what it takes in ``opt[RAW_BODY_OPT]``, a ``RawBody``: documented as such.
 - A query parameter whose values are data (the sectors a workflow file lists) states them as
   an ``enum``: its handler's ``opt["query_values"]`` maps the parameter to a function of the
   app that answers them, so the document and the server's check read the same list.
@@ -18,10 +20,11 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIResponse, Schema
+from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIResponse, RequestBody, Schema
 from litestar.openapi.spec.enums import OpenAPIType
 
 from iris_engine.web.edge import openapi_path, request_body_types
@@ -31,7 +34,18 @@ if TYPE_CHECKING:
     from litestar import Litestar
     from litestar.openapi.spec import Operation, PathItem
 
-__all__ = ["refine"]
+__all__ = ["RAW_BODY_OPT", "RawBody", "refine"]
+
+RAW_BODY_OPT = "raw_body"
+
+
+@dataclass(frozen=True, slots=True)
+class RawBody:
+    """A body a handler reads itself (``await request.body()``), e.g. an uploaded CSV."""
+
+    media_type: str
+    max_bytes: int
+    description: str
 
 _REF = "#/components/schemas/{name}"
 _METHODS = ("get", "put", "post", "delete", "patch")
@@ -50,8 +64,7 @@ def _operations(document: OpenAPI) -> dict[tuple[str, str], Operation]:
 
 def _document_bodies(app: Litestar, document: OpenAPI) -> None:
     """Each request body, and the components it refers to, as msgspec's JSON Schema."""
-    # a raw body (bytes: a CSV upload) keeps what Litestar documents from its ``Body``
-    bodies = {where: kind for where, kind in request_body_types(app).items() if kind is not bytes}
+    bodies = request_body_types(app)
     if not bodies:
         return
     types = list(dict.fromkeys(bodies.values()))
@@ -121,9 +134,23 @@ def _document_query_values(app: Litestar, document: OpenAPI) -> None:
                         option.pattern = None
 
 
+def _document_raw_bodies(app: Litestar, document: OpenAPI) -> None:
+    operations = _operations(document)
+    for path, handlers in app.route_handler_method_map.items():
+        for method, handler in handlers.items():
+            raw = getattr(handler, "opt", {}).get(RAW_BODY_OPT)
+            operation = operations.get((openapi_path(path), method.lower()))
+            if isinstance(raw, RawBody) and operation is not None:
+                operation.request_body = RequestBody(required=True, description=raw.description,
+                                                     content={raw.media_type: OpenAPIMediaType(
+                                                         schema=Schema(type=OpenAPIType.STRING,
+                                                                       max_length=raw.max_bytes))})
+
+
 def refine(app: Litestar) -> OpenAPI:
     document = app.openapi_schema
     _document_bodies(app, document)
+    _document_raw_bodies(app, document)
     _document_refusals(document)
     _document_query_values(app, document)
     document.security = None

@@ -220,22 +220,16 @@ async def world(database_url: str, settings_overrides: dict[str, Any],
 
 
 def wired_domains() -> tuple[Domain, ...]:
-    """TEMPORARY, until the merge of issue #12 wires them in ``training/__init__.py`` (the
-    enrolment branch's file): the training DOMAIN provides ``TrainingQualifications`` (which
-    accreditation's ``submit`` asks) and readies demo organisations. Then answer DOMAINS, and
+    """TEMPORARY, until the merge of issue #12 declares it in ``training/__init__.py`` (the
+    enrolment branch's file): the training DOMAIN readies demo organisations
+    (``prepare_demo_organisations``). Then answer DOMAINS, and
     ``tests/unit/test_training_wired.py`` loses its xfail."""
     from iris_engine.domains import DOMAINS
     from iris_engine.training.demo_preparation import certify_one_of_their_staff
-    from iris_engine.training.qualifications import TrainingQualifications
 
-    def wired(domain: Domain) -> Domain:
-        if domain.name != "training" or domain.prepare_demo_organisations is not None:
-            return domain
-        provides = domain.provides
-        return replace(domain, prepare_demo_organisations=certify_one_of_their_staff,
-                       provides=lambda s: {**provides(s), "qualifications": TrainingQualifications()})
-
-    return tuple(wired(domain) for domain in DOMAINS)
+    return tuple(replace(domain, prepare_demo_organisations=certify_one_of_their_staff)
+                 if domain.name == "training" and domain.prepare_demo_organisations is None
+                 else domain for domain in DOMAINS)
 
 
 @dataclass

@@ -18,7 +18,7 @@ from sqlmodel import col
 from iris_engine.store.models import Case
 from iris_engine.training.models import Certificate, Course, Learner, TrainingSession
 from iris_engine.training.numbers import new_certificate_number
-from iris_engine.training.qualifications import TrainingQualifications
+from iris_engine.training.qualifications import TrainingRecords
 from iris_engine.training.staffing import DEMO_COURSES
 from tests.integration.conftest import (
     SCOPE,
@@ -193,7 +193,7 @@ async def test_holders_counts_people_not_certificates(world: World) -> None:
     await certify(world, org, revised, learner_id=first.learner_id)  # the same person again
     await certify(world, org, awareness, learner_id=first.learner_id)
     await certify(world, org, awareness)
-    records = TrainingQualifications()
+    records = TrainingRecords(world.clock)
     today = _now(world).date()
     async with world.services.db.read() as session:
         assert await records.holders(session, organisation_id=org, course_keys=[PREREQUISITE],

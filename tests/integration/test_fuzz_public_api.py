@@ -57,11 +57,13 @@ PUBLIC_OPERATIONS = (
     "listWorkflows", "getWorkflow", "getWorkflowDiagram", "listCodesOfConduct",
     "getCodeOfConductSchema", "validateSelfAssessment", "getLatestAuditAnchor",
     "getAuditAnchorKey", "subscribeToAuditAnchors",
+    "listOpenTrainingSessions", "enrolInTrainingSession", "confirmEnrolment", "getLearnerRecord",
+    "cancelMyEnrolment",
 )
 #: operations also fuzzed with real path parameters / headers (see the ``known`` fixture)
 WITH_KNOWN_RESOURCE = ("followGrievance", "messageCaseworker", "actOnGrievance",
                        "getRosterEntry", "subscribe", "getCodeOfConductSchema",
-                       "validateSelfAssessment")
+                       "validateSelfAssessment", "enrolInTrainingSession")
 
 MAX_EXAMPLES = 25
 #: operations that fire an event on a case
@@ -277,6 +279,8 @@ def _known_resources(base_url: str) -> dict[str, dict[str, dict[str, str]]]:
         assert roster.status_code == 200, roster.text
         lrn = roster.json()["items"][0]["lrn"]
         code = c.get("/api/v1/codes-of-conduct").json()[0]
+        sessions = c.get("/api/v1/training/sessions/open").json()
+        assert sessions, "the demo has a training session open for registration"
     grievance = {"path_parameters": {"reference": filed.json()["reference"]},
                  "headers": {"IRIS-Access-Code": filed.json()["access_code"]}}
     code_path = {"code": code["code"], "version": code["version"]}
@@ -286,6 +290,7 @@ def _known_resources(base_url: str) -> dict[str, dict[str, dict[str, str]]]:
         "subscribe": {"path_parameters": {"lrn": lrn}},
         "getCodeOfConductSchema": {"path_parameters": code_path},
         "validateSelfAssessment": {"path_parameters": code_path},
+        "enrolInTrainingSession": {"path_parameters": {"case_id": sessions[0]["id"]}},
     }
 
 

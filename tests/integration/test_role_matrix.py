@@ -11,6 +11,7 @@ from typing import Any
 
 from httpx import Response
 
+from tests.integration.certificate_support import rows as certificate_rows
 from tests.integration.conftest import (
     Cast,
     GrievanceCast,
@@ -282,7 +283,13 @@ def test_every_operation_that_needs_a_login_has_a_row(tmp_path: Any) -> None:
             if isinstance(op, dict) and op.get("security"):
                 secured[(method.upper(), pattern)] = op["operationId"]
     covered = set()
-    for method, path, _body, _table in [*read_rows(1, 2, 3, 4), *write_rows(1, 2, 3, 0, 0, 0)]:
+    from tests.integration.test_training_role_matrix import training_rows
+
+    # the certificates' rows are in test_certificate_role_matrix.py, training's in
+    # test_training_role_matrix.py
+    certificates = [("GET", path, None, table) for path, table in certificate_rows("IRIS-TC-1")]
+    for method, path, _body, _table in [*read_rows(1, 2, 3, 4), *write_rows(1, 2, 3, 0, 0, 0),
+                                        *certificates, *training_rows(5, 6)]:
         path = path.split("?")[0].rstrip("/") or "/"
         covered |= {op for (m, pattern), op in secured.items()
                     if m == method and pattern.match(path)}

@@ -115,3 +115,17 @@ def test_confirm_lets_a_registration_log_in(iris: Any, database_url: str, audito
     assert result.exit_code == 0 and "active" in result.output and "waiting" not in result.output
     user = _account(database_url)
     assert user is not None and user.confirmation_hash is None
+
+
+def test_the_roles_are_the_workflows_not_a_list_in_the_cli(iris: Any, database_url: str,
+                                                           auditor: User) -> None:
+    """A role is one some workflow file gives access to: a new workflow's roles are accepted
+    without touching the command line, and an unknown one is refused with the known ones."""
+    result = iris("roles", EMAIL, "--role", "auditorr")
+    assert result.exit_code == 1, result.output
+    assert "auditorr" not in _account(database_url).role_set  # type: ignore[union-attr]
+    assert "scheme_manager" in result.output and "supervisor" in result.output
+    result = iris("list", "--role", "auditorr")
+    assert result.exit_code == 1 and "supervisor" in result.output
+    result = iris("roles", EMAIL, "--role", "authority")
+    assert result.exit_code == 0, result.output

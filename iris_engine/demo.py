@@ -8,6 +8,7 @@ import random
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from iris_engine import bounds
 from iris_engine.cases import Principal
 from iris_engine.domain import DemoLogin, DemoSeed
 from iris_engine.errors import ConfigurationError
@@ -66,6 +67,8 @@ async def prepare_demo_organisation(services: Services, name: str) -> bool:
     them (``DemoSeed.prepare_organisations``), acting as the demo's staff (accounts at
     ``DEMO_DOMAIN``), never as anyone else. Answers False when no organisation has that name;
     raises ConfigurationError on a database the demo did not seed."""
+    if "\x00" in name or len(name) > bounds.ORGANISATION_NAME:  # no such name is stored
+        return False
     async with services.db.read() as session:
         organisation_id = await session.scalar(
             select(col(Organisation.id)).where(col(Organisation.name) == name))

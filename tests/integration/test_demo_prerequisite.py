@@ -65,6 +65,8 @@ async def test_iris_demo_prepare_readies_a_recruiter_registered_later(world: Wor
             NewUser("manager@demo.iris.example", "Manager (demo)", PASSWORD, ("scheme_manager",)))
 
     assert not await prepare_demo_organisation(world.services, "Lotus Fair")
+    assert not await prepare_demo_organisation(world.services, "Lotus\x00")  # PostgreSQL: no 500
+    assert not await prepare_demo_organisation(world.services, "L" * 100_000)
     assert await prepare_demo_organisation(world.services, "Lotus Fair Recruitment")
     case_id = await drafted(lotus)
     r = await lotus.fire(case_id, "submit")

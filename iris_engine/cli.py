@@ -50,7 +50,8 @@ def _in_session(work: Callable[[Any], Awaitable[Any]], *, write: bool = False) -
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
-    """IRIS Engine: accreditation of labour recruiters, the public roster, and grievances.
+    """IRIS Engine: accreditation of labour recruiters, the public roster, grievances and CPD
+    training.
 
     Configuration comes from IRIS_* environment variables (see `iris settings`). With none
     set, data lives in ./iris.db (SQLite).
@@ -362,6 +363,7 @@ def _register() -> None:
     from iris_engine.cli_authorities import authorities
     from iris_engine.cli_codes import codes
     from iris_engine.cli_keys import keys
+    from iris_engine.cli_training import training
     from iris_engine.cli_upgrade import upgrade
     from iris_engine.cli_users import users
 
@@ -372,6 +374,7 @@ def _register() -> None:
     main.add_command(authorities)
     main.add_command(codes)
     main.add_command(users)
+    main.add_command(training)
 
 
 _register()

@@ -14,7 +14,7 @@ from referencing import Registry, Resource
 
 from iris_engine.errors import FieldError, NotFound, WorkflowDefinitionError
 
-__all__ = ["CodeLibrary", "CodeOfConduct", "pointer_of"]
+__all__ = ["CodeLibrary", "CodeOfConduct", "explain", "pointer_of"]
 
 
 def pointer_of(path: Iterable[Any]) -> str:
@@ -69,7 +69,7 @@ class CodeOfConduct:
     def _field_error(self, error: ValidationError, base: str) -> FieldError:
         path = list(error.absolute_path)
         principle = str(path[1]) if len(path) >= 2 and path[0] == "principles" else None
-        return FieldError(base + pointer_of(path), _explain(error), principle)
+        return FieldError(base + pointer_of(path), explain(error), principle)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -83,7 +83,7 @@ class CodeOfConduct:
         }
 
 
-def _explain(error: ValidationError) -> str:
+def explain(error: ValidationError) -> str:
     """Turn a validator error into a sentence: what is wrong and what the field wants."""
     hint = error.schema.get("description") if isinstance(error.schema, Mapping) else None
     validator = error.validator

@@ -156,6 +156,33 @@ def demo_seed(recruiters: int) -> None:
     _seed(_settings(), recruiters)
 
 
+@demo.command("prepare")
+@click.argument("organisation")
+def demo_prepare(organisation: str) -> None:
+    """Ready the organisation ORGANISATION (its exact name) as the demo readies its own
+    recruiters before they apply: e.g. one of its staff is certified in the training that an
+    accreditation `submit` requires, through the training flow on a session already held. A
+    shortcut for demos and walks through the README only: a real organisation's staff enrol
+    and attend (the refusal of `submit` says where)."""
+    from iris_engine.demo import prepare_demo_organisation
+
+    services = _services(_settings())
+
+    async def run() -> bool:
+        try:
+            return await prepare_demo_organisation(services, organisation)
+        finally:
+            await services.db.dispose()
+
+    try:
+        found = asyncio.run(run())
+    except ApplicationError as exc:
+        raise click.ClickException(exc.detail) from None
+    if not found:
+        raise click.ClickException(f"no organisation is called {organisation!r}")
+    click.echo(f"{organisation} is ready as the demo's recruiters are")
+
+
 @main.group()
 def workflows() -> None:
     """Workflow definitions, and moving live cases to a later version of one.

@@ -6,15 +6,20 @@ from __future__ import annotations
 import random
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
+from iris_engine import bounds
 from iris_engine.cases import Principal
 from iris_engine.domain import DemoLogin, DemoSeed
+from iris_engine.errors import ConfigurationError
 from iris_engine.people import NewUser
 from iris_engine.services import Services
-from iris_engine.store.models import Organisation
+from iris_engine.store.models import Organisation, User
 
-__all__ = ["DEMO_STAFF", "seed_demo"]
+__all__ = ["DEMO_DOMAIN", "DEMO_STAFF", "prepare_demo_organisation", "seed_demo"]
 
+#: where every account the demo makes has its address (``iris demo prepare`` acts only as them)
+DEMO_DOMAIN = "demo.iris.example"
 #: (e-mail, password, name, roles, organisation)
 DEMO_STAFF = [
     ("manager@demo.iris.example", "demo-manager-2026", "Scheme Manager (demo)",
@@ -55,3 +60,28 @@ async def seed_demo(services: Services, *, seed: int = 2026,
         if domain.seed_demo is not None:
             logins += await domain.seed_demo(demo)
     return logins
+
+
+async def prepare_demo_organisation(services: Services, name: str) -> bool:
+    """Ready the organisation called ``name`` as the demo readies its own before acting for
+    them (``DemoSeed.prepare_organisations``), acting as the demo's staff (accounts at
+    ``DEMO_DOMAIN``), never as anyone else. Answers False when no organisation has that name;
+    raises ConfigurationError on a database the demo did not seed."""
+    if "\x00" in name or len(name) > bounds.ORGANISATION_NAME:  # no such name is stored
+        return False
+    async with services.db.read() as session:
+        organisation_id = await session.scalar(
+            select(col(Organisation.id)).where(col(Organisation.name) == name))
+        if organisation_id is None:
+            return False
+        users = (await session.scalars(select(User).where(
+            col(User.active), col(User.organisation_id) != organisation_id,
+            col(User.email).endswith(DEMO_DOMAIN)))).all()
+    if not users:
+        raise ConfigurationError("this database holds none of the demo's staff: only a demo "
+                                 "(iris serve --demo, iris demo seed) is prepared this way")
+    demo = DemoSeed(services, random.Random(name), services.clock())
+    demo.staff = {u.email: Principal(u.id or 0, u.organisation_id, u.role_set, u.email)
+                  for u in users}
+    await demo.prepare_organisations([organisation_id])
+    return True

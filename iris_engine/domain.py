@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from iris_engine.store.models import Case, CaseEvent
     from iris_engine.workflow import WorkflowSpec
 
-__all__ = ["CaseApi", "DemoLogin", "DemoSeed", "Domain", "ReadModelReplay", "SealedColumn"]
+__all__ = ["CaseApi", "DemoLogin", "DemoSeed", "Domain", "OrganisationPreparer", "ReadModelReplay",
+           "SealedColumn"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,10 @@ class DemoLogin:
     user_id: int | None = None
 
 
+#: readies organisations (by id) for what another domain's demo does with them next (``DemoSeed``)
+OrganisationPreparer = Callable[["DemoSeed", Sequence[int]], Awaitable[None]]
+
+
 @dataclass(slots=True)
 class DemoSeed:
     """What every demo seeder shares: the services, a seeded random source, the real time and
@@ -117,6 +122,15 @@ class DemoSeed:
 
     def staff_with(self, role: str) -> list[Principal]:
         return [p for p in self.staff.values() if role in p.roles]
+
+    async def prepare_organisations(self, organisation_ids: Sequence[int]) -> None:
+        """Ready (committed) organisations before a seeder acts for them, as every domain's
+        demo would have them (``Domain.prepare_demo_organisations``: training certifies one of
+        each one's staff, which an accreditation ``submit`` requires). Each domain works in
+        transactions of its own: call this outside any, with as many at once as you can."""
+        for domain in self.services.domains:
+            if domain.prepare_demo_organisations is not None:
+                await domain.prepare_demo_organisations(self, organisation_ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +152,10 @@ class Domain:
     read_models: tuple[Callable[[], ReadModelReplay], ...] = ()
     #: adds its demo data; answers the accounts it made
     seed_demo: Callable[[DemoSeed], Awaitable[list[DemoLogin]]] | None = None
+    #: readies demo organisations before another domain's demo (or ``iris demo prepare``)
+    #: acts for them, e.g. certifies one of each one's staff (``DemoSeed.prepare_organisations``);
+    #: its own demo data is there by then (the demo runs the domains in order)
+    prepare_demo_organisations: OrganisationPreparer | None = None
     #: runs in the transaction that adds an organisation (self-registration, the command line)
     organisation_added: OrganisationAdded | None = None
     #: the cases of its workflows assigned to staff in which they still have a part, shown in

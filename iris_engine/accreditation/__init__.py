@@ -7,6 +7,7 @@ from iris_engine.accreditation import (  # noqa: F401
     appeals,
     licences,
     lifecycle,
+    prerequisites,
     scope_hooks,
 )
 from iris_engine.accreditation.assignments import current_assignments

@@ -40,6 +40,8 @@ _KINDS = ["Manpower", "Recruitment", "Overseas Employment", "Staffing", "Placeme
 _SECTORS = ["construction", "domestic_work", "hospitality", "health_care", "agriculture",
             "manufacturing", "transport_logistics", "cleaning_security"]
 
+#: the demo recruiter none of whose staff is trained: its application waits in draft
+_UNTRAINED = "draft"
 # final state -> share of demo recruiters
 _PLAN = [("accredited", 62), ("suspended", 8), ("withdrawn", 7), ("expired", 6),
          ("submitted", 6), ("audit_planned", 4), ("corrective_action", 3), ("rejected", 4)]
@@ -59,38 +61,60 @@ def _self_assessment(services: Services, countries: list[str], today: datetime) 
 
 
 async def seed_demo(seed: DemoSeed) -> list[DemoLogin]:
-    """Recruiters at every stage, walked by the demo scheme manager and auditors."""
+    """Recruiters at every stage, walked by the demo scheme manager and auditors. Each is first
+    prepared by the other domains' demos (training certifies one of its staff, which ``submit``
+    requires), except the last, which stays in ``draft`` to show that refusal."""
     services, rng, real_now = seed.services, seed.rng, seed.now
     recruiters = seed.sizes.get("recruiters", DEFAULT_RECRUITERS)
     manager = seed.staff_with("scheme_manager")[0]
     auditors = seed.staff_with("auditor")
     shared_hash = await services.people.hash_password(DEMO_RECRUITER_PASSWORD)
-    first_recruiter_id = None
     states = [s for s, share in _PLAN for _ in range(share)]
+    untrained = recruiters - 1 if recruiters > 1 else None
+    user_ids: dict[int, int] = {}
     batch = 50
     for start in range(0, recruiters, batch):
+        numbers = range(start, min(start + batch, recruiters))
+        # made and committed first: the preparers work in transactions of their own
         async with services.db.write() as session:
-            for i in range(start, min(start + batch, recruiters)):
-                home, countries = _CORRIDORS[i % len(_CORRIDORS)]
-                name = f"{rng.choice(_WORDS)} {rng.choice(_WORDS)} {rng.choice(_KINDS)} {i + 1:03d}"
-                org = Organisation(kind="recruiter", name=name, country=home, created_at=real_now)
-                session.add(org)
-                await session.flush()
-                user = User(email=f"recruiter{i + 1:03d}@demo.iris.example",
-                            name=f"Recruiter {i + 1:03d} (demo)", password_hash=shared_hash,
-                            organisation_id=org.id or 0, roles="recruiter", created_at=real_now)
-                session.add(user)
-                await session.flush()
-                first_recruiter_id = first_recruiter_id or user.id
-                recruiter = Principal(user.id or 0, org.id or 0, frozenset({"recruiter"}), user.email)
-                target = states[i % len(states)]
+            made = [(i, await _recruiter(session, i, shared_hash, rng, real_now),
+                     _UNTRAINED if i == untrained else states[i % len(states)])
+                    for i in numbers]
+        user_ids.update((i, recruiter.user_id) for i, recruiter, _target in made)
+        await seed.prepare_organisations([recruiter.organisation_id for _i, recruiter, target
+                                          in made if target != _UNTRAINED])
+        async with services.db.write() as session:
+            for i, recruiter, target in made:
                 # expired certificates were granted more than three years ago
                 days_ago = rng.randint(1200, 1300) if target == "expired" else rng.randint(20, 900)
                 clock = ManualClock(real_now - timedelta(days=days_ago))
+                countries = _CORRIDORS[i % len(_CORRIDORS)][1]
                 await _walk(services, session, clock, recruiter, manager, auditors[i % len(auditors)],
                             _self_assessment(services, countries, real_now), target, real_now, rng)
-    return [DemoLogin("recruiter", "recruiter001@demo.iris.example", DEMO_RECRUITER_PASSWORD,
-                      f"(001 to {recruiters:03d})", user_id=first_recruiter_id)]
+    logins = [DemoLogin("recruiter", "recruiter001@demo.iris.example", DEMO_RECRUITER_PASSWORD,
+                        f"(001 to {recruiters:03d})", user_id=user_ids.get(0))]
+    if untrained is not None:
+        logins.append(DemoLogin(
+            "recruiter", f"recruiter{untrained + 1:03d}@demo.iris.example",
+            DEMO_RECRUITER_PASSWORD, "(none of its staff trained: its draft cannot be submitted)",
+            user_id=user_ids[untrained]))
+    return logins
+
+
+async def _recruiter(session: Any, i: int, password_hash: str, rng: random.Random,
+                     now: datetime) -> Principal:
+    """The ``i``-th demo recruiter organisation and its one user."""
+    home = _CORRIDORS[i % len(_CORRIDORS)][0]
+    name = f"{rng.choice(_WORDS)} {rng.choice(_WORDS)} {rng.choice(_KINDS)} {i + 1:03d}"
+    org = Organisation(kind="recruiter", name=name, country=home, created_at=now)
+    session.add(org)
+    await session.flush()
+    user = User(email=f"recruiter{i + 1:03d}@demo.iris.example",
+                name=f"Recruiter {i + 1:03d} (demo)", password_hash=password_hash,
+                organisation_id=org.id or 0, roles="recruiter", created_at=now)
+    session.add(user)
+    await session.flush()
+    return Principal(user.id or 0, org.id or 0, frozenset({"recruiter"}), user.email)
 
 
 async def _walk(services: Services, session: Any, clock: ManualClock, recruiter: Principal,
@@ -116,6 +140,8 @@ async def _walk(services: Services, session: Any, clock: ManualClock, recruiter:
     await fire(recruiter, "update_scope", data={
         "corridors": [{"origin": home, "destination": country} for country in abroad],
         "sectors": rng.sample(_SECTORS, rng.randint(1, 3))})
+    if target == _UNTRAINED:
+        return
     await fire(recruiter, "submit")
     if target == "submitted":
         return

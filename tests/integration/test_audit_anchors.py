@@ -63,6 +63,13 @@ async def test_the_anchor_endpoint_is_documented_with_the_one_error_shape(world:
     assert [e["pointer"] for e in bad.json()["errors"]] == ["/url"]
 
 
+
+async def cases_in_trail(world: World) -> int:
+    """Every case: the applications and the training cases that certified their recruiters'
+    staff (accreditation's prerequisite)."""
+    async with world.services.db.read() as session:
+        return int(await session.scalar(select(func.count()).select_from(Case)) or 0)
+
 async def test_the_ticker_anchors_every_interval_and_publishes_each(world: World,
                                                                     cast: Cast) -> None:
     await walk_to(cast, "accredited")
@@ -81,7 +88,7 @@ async def test_the_ticker_anchors_every_interval_and_publishes_each(world: World
 
         report = await world.tick()
         assert report.anchor is not None and report.anchor.seq == 1
-        assert report.anchor.cases == 2
+        assert report.anchor.cases == await cases_in_trail(world)
         assert report.outbox.delivered == 1
         [delivery] = receiver.requests
         assert delivery.signature_valid and delivery.headers["iris-topic"] == "audit.anchor"
@@ -109,7 +116,8 @@ async def test_the_ticker_anchors_every_interval_and_publishes_each(world: World
         await walk_to(await newcomer(world, cast, 1), "submitted")
         world.clock.advance(seconds=1)
         second = (await world.tick()).anchor
-        assert second is not None and (second.seq, second.cases) == (2, 3)
+        assert second is not None and (second.seq, second.cases) == (2, await cases_in_trail(world))
+        assert second.cases > report.anchor.cases
         assert len(receiver.requests) == 2
 
         r = await world.client.post("/api/v1/subscriptions/cancel", json={"token": sub["token"]})
@@ -148,7 +156,7 @@ async def test_the_ticker_refuses_to_anchor_over_a_deleted_case(
 
     # after the investigation, an operator may anchor anyway: the first file still shows it
     anchor, _ = await world.services.audit.take_anchor(force=True)
-    assert (anchor.seq, anchor.cases) == (2, 1)
+    assert (anchor.seq, anchor.cases) == (2, first.cases - 1) == (2, await cases_in_trail(world))
     assert len(list(world.settings.anchor_dir.glob("anchor-*.json"))) == 2
 
 

@@ -6,7 +6,11 @@ from __future__ import annotations
 import itertools
 from datetime import date
 
+from sqlalchemy import func, select
+from sqlmodel import col
+
 from iris_engine.cases.audit import verify_chains
+from iris_engine.store.models import Case, CaseEvent
 from tests.integration.conftest import SCOPE, Cast, World, state_scope, valid_self_assessment
 
 
@@ -111,7 +115,11 @@ async def test_registration_to_roster_and_back(world: World, cast: Cast) -> None
 
     async with world.services.db.read() as session:
         _cases, events, broken = await verify_chains(session)
-    assert broken is None and events == len(history)
+        # and the training that certified one of its staff (a session, an enrolment)
+        training = await session.scalar(select(func.count()).select_from(CaseEvent).join(
+            Case, col(Case.id) == col(CaseEvent.case_id)).where(
+            col(Case.workflow) != "accreditation"))
+    assert broken is None and training and events == len(history) + training
 
 
 async def test_rejected_application_never_reaches_the_roster(world: World, cast: Cast) -> None:

@@ -55,6 +55,7 @@ async def iris(world: World, *args: str) -> Result:
     return await asyncio.to_thread(CliRunner().invoke, main, list(args), env=env)
 
 
+@pytest.mark.untrained  # the directory lists only the cast's accounts
 async def test_filters_by_role_organisation_and_activity(world: World, cast: Cast) -> None:
     second = await world.staff("second@other-audit.example", "auditor",
                                organisation="Other Audit Body")
@@ -114,6 +115,7 @@ async def test_no_one_else_lists_accounts(world: World, cast: Cast, who: str) ->
     _refused(await world.client.get(USERS), 401)
 
 
+@pytest.mark.untrained  # the directory lists only the cast's accounts
 async def test_paging_is_bounded_and_complete(world: World, cast: Cast) -> None:
     for i in range(5):
         await world.staff(f"auditor{i}@audit.example", "auditor")
@@ -259,6 +261,7 @@ async def test_an_unconfirmed_account_is_no_auditor_to_plan_with(world: World,
     assert f"user {pending.id} is not an active auditor" in json.dumps(body), body
 
 
+@pytest.mark.untrained  # the directory lists only the cast's accounts
 async def test_the_command_line_lists_and_filters(world: World, cast: Cast) -> None:
     async with world.services.db.write() as session:
         await world.services.people.set_active(session, "auditor@audit.example", False)

@@ -195,11 +195,13 @@ async def test_a_timer_whose_guard_now_refuses_is_discarded(world: World, cast: 
         old_end = detail.valid_until
         detail.valid_until = old_end + timedelta(days=365)
     world.clock.advance(old_end - world.clock().date() + timedelta(days=2))
+    revision = (await _case(world, case_id)).revision
 
-    report = await world.tick()
+    await world.tick()
 
-    assert report.timers.fired == 0
-    assert (await _case(world, case_id)).state == "accredited"
+    # nothing fired on the case (the training that certified its staff has deadlines of its own)
+    assert ((await _case(world, case_id)).state, (await _case(world, case_id)).revision) == (
+        "accredited", revision)
     expiry = next(t for t in await _timers(world, case_id)
                   if t.name == "certificate_expiry" and t.kind == "deadline")
     assert expiry.status == "discarded"

@@ -11,7 +11,7 @@ from tests.training_support import certify_staff
 
 
 async def test_certify_staff_issues_certificates(world: World) -> None:
-    recruiter = await world.recruiter("Everest Fair Recruitment")
+    recruiter = await world.recruiter("Everest Fair Recruitment", certified=False)
     numbers = await certify_staff(world, recruiter.organisation_id, 2)
     assert len(numbers) == 2
     async with world.services.db.read() as session:
@@ -31,7 +31,7 @@ async def test_qualifications_counts_holders_and_offers_sessions(world: World) -
     from tests.integration.training_cast import PREREQUISITE, open_session, training_cast
 
     records = world.services.engine.resources.get(Qualifications)  # type: ignore[type-abstract]
-    recruiter = await world.recruiter("Everest Fair Recruitment")
+    recruiter = await world.recruiter("Everest Fair Recruitment", certified=False)
     today = world.clock().date()
     async with world.services.db.read() as session:
         assert await records.holders(session, organisation_id=recruiter.organisation_id,

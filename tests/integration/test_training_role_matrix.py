@@ -98,7 +98,7 @@ async def test_every_role_against_every_training_endpoint(world: World) -> None:
     [enrolled] = r.json()["enrolled"]
     council = await world.staff("training@council.example", "organisation_coordinator",
                                 organisation="Leeds City Council", kind="authority")
-    recruiter = await world.recruiter("Everest Fair Recruitment")
+    recruiter = await world.recruiter("Everest Fair Recruitment", certified=False)
     auditor = await world.staff("auditor@audit.example", "auditor")
     admin = await world.staff("admin@scheme.example", "admin", organisation="Scheme", kind="scheme")
     scene = Scene(world, {

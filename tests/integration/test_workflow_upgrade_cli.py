@@ -103,6 +103,6 @@ async def test_it_exits_1_when_a_case_cannot_move(world: World) -> None:
     assert result.exit_code == 1
     assert "refused     case 999999: no case 999999" in result.stderr
 
-    unknown = await iris(world, folder, "workflows", "upgrade", "accreditation", "--to", "3")
+    unknown = await iris(world, folder, "workflows", "upgrade", "accreditation", "--to", "4")
     assert unknown.exit_code == 1
-    assert "no workflow 'accreditation' version 3" in unknown.output
+    assert "no workflow 'accreditation' version 4" in unknown.output

@@ -15,6 +15,7 @@ from iris_engine.training.controllers import (
     SessionCaseController,
 )
 from iris_engine.training.demo import seed_demo
+from iris_engine.training.demo_preparation import certify_one_of_their_staff
 from iris_engine.training.enrolling import Enrolling
 from iris_engine.training.enrolments import ENROLMENTS_PATH, EnrolmentService
 from iris_engine.training.learner_record import LearnerDesk
@@ -67,4 +68,5 @@ DOMAIN = Domain(
     tables=(Course, Learner, Certificate),
     sealed=SEALED,
     seed_demo=seed_demo,
+    prepare_demo_organisations=certify_one_of_their_staff,
 )

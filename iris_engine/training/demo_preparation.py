@@ -21,9 +21,9 @@ from iris_engine.store.models import User
 from iris_engine.training.bulk import StaffRow
 from iris_engine.training.schemas import SessionCreate
 from iris_engine.training.staffing import (
-    DEMO_COURSES,
     PREREQUISITE,
     TrainingDesk,
+    course_of,
     ensure_course,
     principal_of,
 )
@@ -43,15 +43,15 @@ async def certify_one_of_their_staff(seed: DemoSeed, organisation_ids: Sequence[
     if not organisation_ids:
         return
     services, now = seed.services, seed.now
-    facts = DEMO_COURSES[PREREQUISITE]
     course_id = await ensure_course(services, PREREQUISITE, now)
+    course = await course_of(services, course_id)
     coordinator, trainer = await TrainingDesk.staff(services)
     coordinators = await _staff_coordinators(services, organisation_ids, seed)
     starts = now - timedelta(days=1)
     before = TrainingDesk(services, starts - timedelta(days=14))
     planned = await before.sessions.plan(coordinator, SessionCreate(
         course_id=course_id, starts_at=starts,
-        ends_at=starts + timedelta(minutes=facts["duration_minutes"]), venue="online",
+        ends_at=starts + timedelta(minutes=course.duration_minutes), venue="online",
         language="en", capacity=len(organisation_ids), trainer_id=trainer.user_id))
     await before.fire(coordinator, "training_session", planned.id, "open_registration")
     enrolments = []
@@ -62,10 +62,10 @@ async def certify_one_of_their_staff(seed: DemoSeed, organisation_ids: Sequence[
         enrolments += [r.enrolment_id for r in enrolled.enrolled]
     after = TrainingDesk(services, now)
     await after.fire(trainer, "training_session", planned.id, "deliver")
-    score = {"score": 100} if facts["pass_mark"] is not None else {}
+    score = {"score": 100} if course.pass_mark is not None else {}
     for enrolment_id in enrolments:
         await after.fire(trainer, "enrolment", enrolment_id, "record_attendance",
-                         data={"minutes_present": facts["duration_minutes"], **score})
+                         data={"minutes_present": course.duration_minutes, **score})
     await after.fire(coordinator, "training_session", planned.id, "close_records")
 
 

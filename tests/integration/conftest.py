@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from iris_engine.app import create_app
 from iris_engine.clock import ManualClock, utcnow
-from iris_engine.domain import Domain
 from iris_engine.people import NewUser
 from iris_engine.services import Services, build_services
 from iris_engine.settings import Settings
@@ -208,7 +207,7 @@ async def world(database_url: str, settings_overrides: dict[str, Any],
     settings = test_settings(database_url, **{"anchor_dir": tmp_path / "anchors",
                                               **settings_overrides})
     clock = ManualClock(utcnow())
-    services = build_services(settings, clock=clock, domains=wired_domains())
+    services = build_services(settings, clock=clock)
     app = create_app(settings, services=services)
     ticker = Ticker(services, "test-ticker")
     # the app runs on the test's own event loop (Litestar's AsyncTestClient would run it on a
@@ -217,19 +216,6 @@ async def world(database_url: str, settings_overrides: dict[str, Any],
         yield World(services, client, settings, clock, ticker)
     await ticker.stop()
     await services.db.dispose()
-
-
-def wired_domains() -> tuple[Domain, ...]:
-    """TEMPORARY, until the merge of issue #12 declares it in ``training/__init__.py`` (the
-    enrolment branch's file): the training DOMAIN readies demo organisations
-    (``prepare_demo_organisations``). Then answer DOMAINS, and
-    ``tests/unit/test_training_wired.py`` loses its xfail."""
-    from iris_engine.domains import DOMAINS
-    from iris_engine.training.demo_preparation import certify_one_of_their_staff
-
-    return tuple(replace(domain, prepare_demo_organisations=certify_one_of_their_staff)
-                 if domain.name == "training" and domain.prepare_demo_organisations is None
-                 else domain for domain in DOMAINS)
 
 
 @dataclass

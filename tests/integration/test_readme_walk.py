@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,8 @@ from tests.conftest import PG_ENV, REPO, _postgres_url
 from tests.integration.test_fuzz_public_api import _free_port, _iris
 
 #: the headings whose first ``sh`` block is a walk, in the order a reader meets them
-WALKS = ("## Walk an application through", "### Grievances: filing, following, deadlines, referral")
+WALKS = ("## Walk an application through", "### Grievances: filing, following, deadlines, referral",
+         "### Training: from a course to a verified certificate")
 #: where the quick start serves; the test serves on a free port instead
 QUICK_START_URL = "http://127.0.0.1:8000"
 #: the state after each event the walk fires (self-assessment, scope, submit, ...)
@@ -73,6 +75,9 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Pat
     iris = clone / ".venv" / "bin" / "iris"
     iris.write_text("#!/bin/sh\nexec " + " ".join(f"'{part}'" for part in _iris()) + ' "$@"\n')
     iris.chmod(0o755)
+    python = clone / ".venv" / "bin" / "python"  # the training walk's offline verifier
+    python.write_text(f"#!/bin/sh\nexec '{sys.executable}' \"$@\"\n")
+    python.chmod(0o755)
     port = _free_port()
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
@@ -111,15 +116,17 @@ def test_readme_walks_run_as_written(served: tuple[Path, str, dict[str, str]]) -
     for tool in ("bash", "curl", "python3"):
         assert shutil.which(tool), f"the README walk needs {tool} (.ci/run installs curl)"
     clone, base_url, env = served
-    walk, grievance = (readme_block(heading) for heading in WALKS)
-    assert walk.count(QUICK_START_URL) == 1 and QUICK_START_URL not in grievance
+    walk, grievance, training = (readme_block(heading) for heading in WALKS)
+    assert walk.count(QUICK_START_URL) == 1
+    assert QUICK_START_URL not in grievance and QUICK_START_URL not in training
     script = "\n".join(["set -euo pipefail", walk.replace(QUICK_START_URL, base_url),
-                        f"echo '{SEPARATOR}'", grievance])
+                        f"echo '{SEPARATOR}'", grievance, f"echo '{SEPARATOR}'", training])
     done = subprocess.run(["bash", "-c", script], cwd=clone, env=env, capture_output=True,
                           text=True, timeout=300)
     shown = f"exit {done.returncode}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
     assert done.returncode == 0, shown
-    walked, filed = (part.strip().splitlines() for part in done.stdout.split(SEPARATOR))
+    walked, filed, trained = (part.strip().splitlines()
+                              for part in done.stdout.split(SEPARATOR))
 
     # the application went all the way, one state per fired event, in the walk's order
     assert [line for line in walked if line in STATES] == STATES, shown
@@ -135,3 +142,10 @@ def test_readme_walks_run_as_written(served: tuple[Path, str, dict[str, str]]) -
     answer = json.loads(filed[0])
     assert re.fullmatch(r"GRV-[0-9A-Z]{5}-[0-9A-Z]{5}", answer["reference"]), shown
     assert filed[-1] == "received", shown
+
+    # the training walk: a course with derived CPD hours, a session opened, a learner certified,
+    # the certificate valid at the public endpoint and its credential verified offline
+    assert trained == ["1.0", "registration_open", "certified", "valid",
+                       "Spotting human trafficking: a one-hour briefing"], shown
+    certificate = (clone / "certificate.pdf").read_bytes()
+    assert certificate.startswith(b"%PDF-"), shown

@@ -22,7 +22,6 @@ from tests.integration.conftest import (
     World,
     state_scope,
     valid_self_assessment,
-    wired_domains,
 )
 from tests.integration.conftest import test_settings as settings_for
 from tests.integration.test_accreditation_prerequisite import certify, course, refusal_of
@@ -42,7 +41,7 @@ def settings_overrides(tmp_path: Path) -> dict[str, Any]:
 async def released(world: World) -> AsyncIterator[AsyncClient]:
     """The app as released (v3 beside v1 and v2) over the world's database."""
     settings = settings_for(world.settings.database_url, anchor_dir=world.settings.anchor_dir)
-    services = build_services(settings, clock=world.clock, domains=wired_domains())
+    services = build_services(settings, clock=world.clock)
     try:
         async with AsyncClient(transport=ASGITransport(app=create_app(settings, services=services)),
                                base_url="http://testserver") as client:

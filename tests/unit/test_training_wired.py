@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from iris_engine.domains import DOMAINS
 from iris_engine.qualifications import Qualifications
 from iris_engine.services import build_services
@@ -25,9 +23,6 @@ def test_the_training_domain_answers_accreditations_question(tmp_path: Path) -> 
     assert len(services.engine.resources.all(Qualifications)) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="the training DOMAIN gains prepare_demo_organisations="
-                   "certify_one_of_their_staff at the merge of issue #12 (training/__init__.py "
-                   "is the enrolment branch's); then drop this mark and conftest's wired_domains")
 def test_the_training_domain_readies_the_demos_recruiters() -> None:
     [training] = [d for d in DOMAINS if d.name == "training"]
     assert training.prepare_demo_organisations is not None

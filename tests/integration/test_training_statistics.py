@@ -59,7 +59,7 @@ async def _story(world: World) -> Scene:
                                  organisation="County Police", kind="authority"),
         trainer=await world.staff("trainer@training.example", "trainer",
                                   organisation="Training Provider", kind="scheme"),
-        recruiter=await world.recruiter("Everest Fair Recruitment"),
+        recruiter=await world.recruiter("Everest Fair Recruitment", certified=False),
         police_org=0, recruiter_org=0)
     scene.police_org, scene.recruiter_org = scene.police.organisation_id, scene.recruiter.organisation_id
     recruiters_doc, frontline_doc = demo_course_documents()

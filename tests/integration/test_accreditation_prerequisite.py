@@ -16,10 +16,11 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from iris_engine.store.models import Case
+from iris_engine.training.course_document import check_course
+from iris_engine.training.courses import demo_course_documents
 from iris_engine.training.models import Certificate, Course, Learner, TrainingSession
 from iris_engine.training.numbers import new_certificate_number
 from iris_engine.training.qualifications import TrainingRecords
-from iris_engine.training.staffing import DEMO_COURSES
 from tests.integration.conftest import (
     SCOPE,
     Actor,
@@ -43,10 +44,16 @@ def _now(world: World) -> datetime:
 async def course(world: World, key: str = PREREQUISITE, version: int = 1,
                  title: str | None = None) -> Course:
     """A version of one of the demo courses (as training's own scripts hold them)."""
-    facts = {**DEMO_COURSES[key], **({"title": title} if title else {})}
-    row = Course(key=key, version=version, cpd_hours=round(facts["active_minutes"] / 60, 1),
-                 document={"key": key, "version": version, **facts}, created_at=_now(world),
-                 **facts)
+    [document] = [d for d in demo_course_documents() if d["key"] == key]
+    facts = check_course({**document, **({"title": title} if title else {})})
+    row = Course(key=key, version=version, title=facts.title, topics=facts.topics,
+                 audiences=facts.audiences, format=facts.format,
+                 duration_minutes=facts.duration_minutes, active_minutes=facts.active_minutes,
+                 cpd_hours=facts.cpd_hours, attendance_threshold=facts.attendance_threshold,
+                 pass_mark=facts.pass_mark, language=facts.language,
+                 accreditation_prerequisite=facts.accreditation_prerequisite,
+                 certificate_validity=facts.certificate_validity, document=facts.document,
+                 created_at=_now(world))
     async with world.services.db.write() as session:
         session.add(row)
     return row
@@ -206,7 +213,7 @@ async def test_holders_counts_people_not_certificates(world: World) -> None:
     # the latest version's title; an unknown key is no offer
     assert [(o.course_key, o.title, o.enrol_href, o.next_session_starts) for o in offers] == [
         (PREREQUISITE, "IRIS ethical recruitment foundations (2027)", ENROL_HREF, None),
-        (AWARENESS, DEMO_COURSES[AWARENESS]["title"],
+        (AWARENESS, "Human trafficking awareness for frontline professionals",
          f"/api/v1/training/sessions/open?course={AWARENESS}", None)]
 
 

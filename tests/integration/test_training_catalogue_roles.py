@@ -76,7 +76,7 @@ async def test_every_role_against_every_catalogue_endpoint(world: World) -> None
         "trainer": await world.staff("trainer@training.example", "trainer", **provider),
         "org_coordinator": await world.staff("training@police.example", "organisation_coordinator",
                                              organisation="County Police", kind="authority"),
-        "recruiter": await world.recruiter("Everest Fair Recruitment"),
+        "recruiter": await world.recruiter("Everest Fair Recruitment", certified=False),
         "manager": await world.staff("manager@scheme.example", "scheme_manager",
                                      organisation="Scheme", kind="scheme"),
         "admin": await world.staff("admin@scheme.example", "admin", organisation="Scheme"),

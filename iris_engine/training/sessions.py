@@ -3,7 +3,7 @@ registration; the rest (registration, delivery, cancellation) are the workflow's
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +35,11 @@ def open_session_view(case: Case, session: TrainingSession, course: Course) -> O
         enrol_href=f"{SESSIONS_PATH}/{case.id}/enrolments")
 
 
+#: one delivery of a course lasts an hour to a few days; a longer span is a typing error (a
+#: year for a day), which would hold its enrolments open without end
+LONGEST_SESSION = timedelta(days=31)
+
+
 class SessionService(CaseService):
     workflow = WORKFLOW
     detail_model = TrainingSession
@@ -62,8 +67,14 @@ class SessionService(CaseService):
             raise Forbidden("training coordinators plan sessions")
         starts, ends = _aware(plan.starts_at, "/starts_at"), _aware(plan.ends_at, "/ends_at")
         errors = []
+        if starts <= self.engine.clock():
+            errors.append(FieldError("/starts_at", "in the future: a session is planned before "
+                                                   "it starts"))
         if ends <= starts:
             errors.append(FieldError("/ends_at", "after starts_at"))
+        elif ends - starts > LONGEST_SESSION:
+            errors.append(FieldError("/ends_at", f"within {LONGEST_SESSION.days} days of "
+                                                 "starts_at (one delivery of a course)"))
         async with self.db.write() as session:
             if await session.get(Course, plan.course_id) is None:
                 errors.append(FieldError("/course_id", "no such course version"))

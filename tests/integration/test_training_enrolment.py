@@ -139,3 +139,25 @@ async def test_cancelling_a_session_tells_every_enrolled_learner(world: World) -
     assert history[-1]["data"]["outcome"]["learners_told"] == 3
     report = await world.services.audit.verify()
     assert report.intact, report.findings
+
+
+async def test_a_session_is_planned_ahead_and_for_one_delivery(world: World) -> None:
+    """A start in the past or an end a year after the start is a typing error: refused at the
+    field, nothing planned."""
+    tc = await training_cast(world)
+    now = world.clock()
+    plan = {"course_id": tc.courses["trafficking-awareness-frontline"], "venue": "online",
+            "language": "en", "capacity": 10, "trainer_id": tc.trainer.user_id}
+    for starts, ends, pointer in (
+            (now - timedelta(hours=1), now + timedelta(hours=2), "/starts_at"),
+            (now + timedelta(days=1), now + timedelta(days=367), "/ends_at")):
+        r = await tc.coordinator.post(SESSIONS, {**plan, "starts_at": starts.isoformat(),
+                                                 "ends_at": ends.isoformat()})
+        assert r.status_code == 422, r.text
+        assert_problem(r)
+        assert [e["pointer"] for e in r.json()["errors"]] == [pointer], r.text
+    assert (await tc.coordinator.get(SESSIONS)).json() == []
+    r = await tc.coordinator.post(SESSIONS, {
+        **plan, "starts_at": (now + timedelta(days=1)).isoformat(),
+        "ends_at": (now + timedelta(days=1, hours=3)).isoformat()})
+    assert r.status_code == 201, r.text

@@ -42,10 +42,10 @@ async def recipients(session: AsyncSession, access: Access, case: Case,
         scope = access.scope(role, case.workflow)
         if scope is Scope.QUEUE:  # the assignee, or the whole queue while nobody holds it
             scope = Scope.ALL if case.assignee_id is None else Scope.ASSIGNED
-        elif isinstance(scope, NamedScope):  # everyone in the role, if it reaches this case
-            scope = Scope.ALL if await access.within(session, role, case) else Scope.NONE
         stmt = select(User).where(col(User.active))
-        if scope is Scope.ORGANISATION:
+        if isinstance(scope, NamedScope):  # those in the role whom its condition gives the case
+            stmt = stmt.where(col(User.roles).contains(role), access.users_within(role, case))
+        elif scope is Scope.ORGANISATION:
             stmt = stmt.where(col(User.organisation_id) == case.organisation_id)
         elif scope is Scope.ASSIGNED:
             if case.assignee_id is None:

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from iris_engine.errors import WorkflowDefinitionError
-from iris_engine.store.models import Case
+from iris_engine.store.models import Case, User
 from iris_engine.workflow import NamedScope, WorkflowCatalog
 from iris_engine.workflow.spec import SCOPES, SYSTEM_ROLE
 
@@ -44,6 +44,14 @@ class Principal:
     case_id: int | None = None
 
 
+class _UserColumns:
+    """The caller a named scope is handed when the question is which users a case reaches: its
+    ``user_id`` and ``organisation_id`` are the columns of each user's row."""
+
+    user_id = col(User.id)
+    organisation_id = col(User.organisation_id)
+
+
 class Access:
     """The access sections of every workflow in a catalog, as scopes to check and query by.
     ``scopes`` are the named scopes the domains registered (``HookRegistry.scopes``)."""
@@ -52,11 +60,11 @@ class Access:
                  scopes: Mapping[str, NamedScope] | None = None) -> None:
         scopes = scopes or {}
         self._scopes: dict[str, dict[str, Scope | NamedScope]] = {}
-        #: per workflow and role given a named scope: the cases it selects, as a condition on
-        #: ``Case`` (built once, from the settings of the workflow's latest version)
-        self._named: dict[tuple[str, str], ColumnElement[bool]] = {}
+        #: per workflow, the settings of its latest version (what named scopes are built from)
+        self._settings: dict[str, Mapping[str, Any]] = {}
         for name in catalog.names():
             spec = catalog.machine(name).spec
+            self._settings[name] = spec.settings
             self._scopes[name] = {}
             for role, scope in spec.access.items():
                 if scope in SCOPES:
@@ -68,8 +76,6 @@ class Access:
                         spec.source, f"access.{role}", f"unknown scope {scope!r}; built in: "
                         f"{', '.join(SCOPES)}; registered: {', '.join(sorted(scopes)) or 'none'}")
                 self._scopes[name][role] = named
-                self._named[(name, role)] = col(Case.id).in_(
-                    select(named.table.case_id).where(named.where(spec.settings)))
 
     def scope(self, role: str, workflow: str) -> Scope | NamedScope:
         """What ``role`` reaches of ``workflow``'s cases (NONE when the file does not list it)."""
@@ -93,14 +99,35 @@ class Access:
             or (scope is Scope.CASE and case.id == principal.case_id)
         )
 
-    async def within(self, session: AsyncSession, role: str, case: Case) -> bool:
-        """Whether the named scope ``role`` has on the case's workflow selects this case, by
-        the same condition that filters lists (autoflush lets it see this transaction)."""
-        clause = self._named.get((case.workflow, role))
+    def _named_clause(self, workflow: str, role: str, caller: Any) -> ColumnElement[bool] | None:
+        """The cases of ``workflow`` the named scope of ``role`` selects for ``caller``, as a
+        condition on ``Case`` (None when the role's scope is not a named one)."""
+        named = self._scopes.get(workflow, {}).get(role)
+        if not isinstance(named, NamedScope):
+            return None
+        return col(Case.id).in_(select(named.table.case_id).where(
+            named.where(self._settings[workflow], caller)))
+
+    async def within(self, session: AsyncSession, role: str, case: Case,
+                     principal: Principal) -> bool:
+        """Whether the named scope ``role`` has on the case's workflow selects this case for
+        the caller, by the same condition that filters lists (autoflush lets it see this
+        transaction)."""
+        clause = self._named_clause(case.workflow, role, principal)
         if clause is None:
             return False
         found = await session.scalar(select(col(Case.id)).where(col(Case.id) == case.id, clause))
         return found is not None
+
+    def users_within(self, role: str, case: Case) -> ColumnElement[bool]:
+        """A condition on ``User``: the users the named scope of ``role`` gives this case (by
+        the same condition, with the caller's values taken from each user's row)."""
+        named = self._scopes.get(case.workflow, {}).get(role)
+        if not isinstance(named, NamedScope):
+            return false()
+        return exists(select(named.table.case_id).where(
+            named.table.case_id == case.id,
+            named.where(self._settings[case.workflow], _UserColumns)))
 
     async def roles_in_scope(self, session: AsyncSession, principal: Principal,
                              case: Case) -> list[str]:
@@ -108,7 +135,7 @@ class Access:
         return [role for role in sorted(principal.roles)
                 if self._reaches(role, principal, case)
                 or (isinstance(self.scope(role, case.workflow), NamedScope)
-                    and await self.within(session, role, case))]
+                    and await self.within(session, role, case, principal))]
 
     def reaches_workflow(self, principal: Principal, workflow: str) -> bool:
         """Whether any of the caller's roles gives access to some cases of ``workflow``."""
@@ -122,7 +149,9 @@ class Access:
             if scope is Scope.ALL:
                 return true()
             if isinstance(scope, NamedScope):
-                clauses.append(self._named[(workflow, role)])
+                named = self._named_clause(workflow, role, principal)
+                assert named is not None
+                clauses.append(named)
             elif scope is Scope.ORGANISATION:
                 clauses.append(col(Case.organisation_id) == principal.organisation_id)
             elif scope is Scope.ASSIGNED:

@@ -22,7 +22,7 @@ from sqlmodel import col
 from iris_engine.cases.access import Access, Principal
 from iris_engine.cases.audit import GENESIS, chain_hash
 from iris_engine.cases.context import TransitionContext
-from iris_engine.cases.notes import EventNotes, erase_notes
+from iris_engine.cases.notes import SEALED_FIELDS, EventNotes, erase_notes
 from iris_engine.clock import Clock, utcnow
 from iris_engine.documents.codes import pointer_of
 from iris_engine.errors import (
@@ -297,13 +297,17 @@ class CaseEngine:
         for name in spec.effects:
             await self.hooks.effects[name](ctx)
         data = dict(request.data)
+        personal_data = {name: data.pop(name) for name in spec.personal_data if name in data}
+        if personal_data:
+            data[SEALED_FIELDS] = sorted(personal_data)
         if ctx.outcome:
             data["outcome"] = ctx.outcome
         if cause:
             data["cause"] = cause
         event = self._append(session, case, ctx.actor, request.event, source, dest,
                              request.reason_code, request.note, data, ctx.now,
-                             personal=machine.spec.note_is_personal(spec, role))
+                             personal=machine.spec.note_is_personal(spec, role),
+                             personal_data=personal_data)
         deadlines = await self._after(ctx, machine.spec, spec, source, event)
         return TransitionOutcome(case, event, detail, deadlines)
 
@@ -411,15 +415,17 @@ class CaseEngine:
 
     def _append(self, session: AsyncSession, case: Case, actor: Actor, event: str,
                 source: str | None, dest: str, reason_code: str | None, note: str | None,
-                data: dict[str, Any], now: datetime, *, personal: bool = False) -> CaseEvent:
+                data: dict[str, Any], now: datetime, *, personal: bool = False,
+                personal_data: dict[str, Any] | None = None) -> CaseEvent:
         case.revision += 1
         case.updated_at = now
         row = CaseEvent(case_id=case.id or 0, seq=case.revision, event=event, from_state=source,
                         to_state=dest, actor_id=actor.user_id, actor_role=actor.role,
                         reason_code=reason_code, note=note, data=data, created_at=now,
                         prev_hash=case.head_hash or GENESIS, hash="")
-        if personal and note is not None:
-            self.notes.seal_into(row, note)
+        sealed_note = note if personal else None
+        if sealed_note is not None or personal_data:
+            self.notes.seal_into(row, sealed_note, personal_data)
         row.hash = chain_hash(row.prev_hash, row)
         case.head_hash = row.hash
         session.add(row)

@@ -1,4 +1,6 @@
-"""Personal notes: what the person a case is about writes, and what staff write about them.
+"""Personal notes: what the person a case is about writes, and what staff write about them;
+and the personal data fields of a transition's data (``personal_data`` in a workflow file: a
+risk assessment, a monitoring report), sealed the same way with the note.
 
 A note is personal when its author acts in a role whose scope on the workflow is ``case`` (the
 person the case is about, e.g. someone holding the case's access code), or when the workflow
@@ -10,6 +12,10 @@ NULL) and re-sealing it under a new key leave the chain as it was; while the not
 ``iris audit verify`` opens it and checks it against the commitment. Without the salt, which
 is erased with the note, the commitment cannot be used to guess a short note.
 
+Personal data fields go into the same sealed value (``{"salt", "note"?, "data"}``); the event's
+clear ``data`` names them under ``sealed`` and the commitment covers note and fields together
+(``sha256(salt + canonical JSON of {"note", "data"})``; a note alone keeps the old form).
+
 E-mail and webhooks never carry a personal note: they say one was written and where to read it.
 """
 
@@ -17,9 +23,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +38,11 @@ from iris_engine.store.db import erased
 from iris_engine.store.models import CaseEvent
 from iris_engine.vault import SealedValueError, Vault
 
-__all__ = ["EventNotes", "SealedNote", "commitment", "erase_notes", "note_place"]
+__all__ = ["SEALED_FIELDS", "EventNotes", "SealedNote", "commitment", "erase_notes",
+           "note_place"]
+
+#: the key of an event's clear data that names the personal data fields sealed with it
+SEALED_FIELDS = "sealed"
 
 _SALT_BYTES = 32
 
@@ -40,9 +52,14 @@ def note_place(case_id: int, seq: int) -> str:
     return f"case:{case_id}:event:{seq}:note"
 
 
-def commitment(salt: str, note: str) -> str:
-    """sha256 over the salt's bytes and the note (UTF-8), as hex: what the chain hashes."""
-    return hashlib.sha256(bytes.fromhex(salt) + note.encode()).hexdigest()
+def commitment(salt: str, note: str | None, data: Mapping[str, Any] | None = None) -> str:
+    """sha256 over the salt's bytes and the note (UTF-8), as hex: what the chain hashes. With
+    personal data fields, over the canonical JSON of the note and the fields instead."""
+    if not data:
+        return hashlib.sha256(bytes.fromhex(salt) + (note or "").encode()).hexdigest()
+    text = json.dumps({"note": note, "data": dict(data)}, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False)
+    return hashlib.sha256(bytes.fromhex(salt) + text.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,24 +80,47 @@ class EventNotes:
                                      "built without the vault")
         return self.vault
 
-    def seal(self, case_id: int, seq: int, note: str) -> SealedNote:
+    def seal(self, case_id: int, seq: int, note: str | None,
+             data: Mapping[str, Any] | None = None) -> SealedNote:
         salt = secrets.token_hex(_SALT_BYTES)
-        sealed = self._vault().seal({"note": note, "salt": salt}, place=note_place(case_id, seq))
-        return SealedNote(sealed, commitment(salt, note))
+        body: dict[str, Any] = {"salt": salt}
+        if note is not None:
+            body["note"] = note
+        if data:
+            body["data"] = dict(data)
+        sealed = self._vault().seal(body, place=note_place(case_id, seq))
+        return SealedNote(sealed, commitment(salt, note, data))
 
-    def seal_into(self, event: CaseEvent, note: str) -> None:
-        """Put ``note`` on ``event`` as a personal note (the clear column stays empty)."""
-        sealed = self.seal(event.case_id, event.seq, note)
-        event.note = None
+    def seal_into(self, event: CaseEvent, note: str | None,
+                  data: Mapping[str, Any] | None = None) -> None:
+        """Put ``note`` (a personal note, or None) and the personal ``data`` fields on
+        ``event`` sealed; the clear note column stays empty when the note is sealed."""
+        sealed = self.seal(event.case_id, event.seq, note, data)
+        if note is not None:
+            event.note = None
         event.note_sealed, event.note_commitment = sealed.sealed, sealed.commitment
+
+    def _body(self, event: CaseEvent) -> dict[str, Any] | None:
+        if event.note_sealed is None:
+            return None
+        return dict(self._vault().open(event.note_sealed,
+                                       place=note_place(event.case_id, event.seq)))
 
     def read(self, event: CaseEvent) -> str | None:
         """The event's note as its readers see it: the clear one, the personal one opened, or
         None (none written, or erased)."""
-        if event.note_sealed is None:
+        body = self._body(event)
+        if body is None or "note" not in body:
             return event.note
-        body = self._vault().open(event.note_sealed, place=note_place(event.case_id, event.seq))
         return str(body["note"])
+
+    def read_data(self, event: CaseEvent) -> dict[str, Any]:
+        """The event's data as its readers see it: the clear data with the personal fields
+        opened (those erased are absent; ``sealed`` still names them)."""
+        body = self._body(event)
+        if body is None or not body.get("data"):
+            return event.data
+        return {**event.data, **body["data"]}
 
     def defect(self, event: CaseEvent) -> str | None:
         """Why the event's personal note does not match the commitment the chain holds, or
@@ -92,7 +132,9 @@ class EventNotes:
         try:
             body = self._vault().open(event.note_sealed,
                                       place=note_place(event.case_id, event.seq))
-            expected = commitment(str(body["salt"]), str(body["note"]))
+            note = body.get("note")
+            expected = commitment(str(body["salt"]), None if note is None else str(note),
+                                  body.get("data"))
         except (SealedValueError, KeyError, TypeError, ValueError) as exc:
             return f"its sealed note does not open ({exc})"
         if not hmac.compare_digest(expected, event.note_commitment):

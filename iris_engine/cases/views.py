@@ -18,11 +18,12 @@ __all__ = ["available", "deadlines", "event_view", "history"]
 def event_view(e: CaseEvent, notes: EventNotes) -> CaseEventView:
     """An event as the case's readers see it, a personal note opened (the caller checked they
     may read the case)."""
-    personal = e.note_commitment is not None
+    # a sealed value that holds only personal data fields leaves a clear note in ``note``
+    personal = e.note_commitment is not None and e.note is None
     return CaseEventView(seq=e.seq, event=e.event, from_state=e.from_state, to_state=e.to_state,
                          actor_id=e.actor_id, actor_role=e.actor_role, reason_code=e.reason_code,
-                         note=notes.read(e), data=e.data, at=e.created_at, prev_hash=e.prev_hash,
-                         hash=e.hash, personal_note=personal,
+                         note=notes.read(e), data=notes.read_data(e), at=e.created_at,
+                         prev_hash=e.prev_hash, hash=e.hash, personal_note=personal,
                          note_erased=personal and e.note_sealed is None,
                          note_commitment=e.note_commitment)
 

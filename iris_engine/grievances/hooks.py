@@ -35,7 +35,7 @@ def _max_tier(settings: Mapping[str, Any]) -> int:
 
 
 @hooks.scope("last_tier", table=Grievance)
-def last_tier(settings: Mapping[str, Any]) -> Any:
+def last_tier(settings: Mapping[str, Any], _caller: Any) -> Any:
     """Grievances appealed to the last tier (``settings.max_tier``): the scheme manager's."""
     return col(Grievance.tier) >= _max_tier(settings)
 

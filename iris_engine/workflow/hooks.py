@@ -65,16 +65,20 @@ Effect = Callable[[Any], Awaitable[None]]
 DetailLoader = Callable[[Any, Any], Awaitable[Any]]
 #: answers the moment a timer is anchored to (e.g. the end of a certificate), or None
 Anchor = Callable[[Any], Awaitable[datetime | None]]
-#: the workflow's settings -> a SQL condition on the columns of a named scope's table
-ScopeCondition = Callable[[Mapping[str, Any]], Any]
+#: (the workflow's settings, the caller) -> a SQL condition on the columns of a named scope's
+#: table. The caller has ``user_id`` and ``organisation_id``: one caller's values, or the
+#: columns of ``app_user`` when the access layer asks which users a case reaches (who is told)
+ScopeCondition = Callable[[Mapping[str, Any], Any], Any]
 
 
 @dataclass(frozen=True, slots=True)
 class NamedScope:
     """A scope a domain defines over its workflow's detail table, named in a workflow file's
     ``access`` section (``scheme_manager: last_tier``): a role given it reaches the cases whose
-    detail row meets ``where`` (built from the workflow's settings). The access layer uses the
-    one condition to filter lists and to check a single case, so the two cannot disagree."""
+    detail row meets ``where`` (built from the workflow's settings and the caller, e.g. a
+    partner organisation reaches the cases shared with it). The access layer uses the one
+    condition to filter lists, to check a single case and to find who is told, so the three
+    cannot disagree."""
 
     name: str
     #: the detail table the condition reads; its ``case_id`` is the case's id

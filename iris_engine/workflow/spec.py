@@ -95,6 +95,9 @@ class TransitionSpec:
     #: the states it may return to, computed at load: the sources of the transitions that
     #: enter ``back_from`` from outside it (the diagram draws them, the engine checks them)
     back_to: tuple[str, ...] = ()
+    #: properties of its data that are personal data: sealed with the event's note, never in
+    #: the event's clear data (``cases.notes``)
+    personal_data: tuple[str, ...] = ()
 
     @property
     def requires_reason(self) -> bool:
@@ -311,6 +314,7 @@ def build_workflow(raw: Any, *, source: str) -> WorkflowSpec:
                 assign=_assignment(source, where, t),
                 personal_note=bool(t.get("personal_note", raw.get("personal_notes", False))),
                 back_from=back_from,
+                personal_data=tuple(t.get("personal_data", ())),
             )
         )
     transitions = _resolve_back_transitions(source, transitions, list(states))
@@ -392,6 +396,17 @@ def _check_roles_reach(source: str, raw: Mapping[str, Any], access: Mapping[str,
                 f"add it under access (roles with access: {', '.join(sorted(access))})")
 
 
+def _setting_or_duration(source: str, where: str, value: Any,
+                         settings: Mapping[str, Any]) -> Any:
+    """A timer's duration as written (``P30D``), or the duration the setting it names holds."""
+    if isinstance(value, str) and not value.lstrip("+-").startswith("P"):  # a setting's name
+        if not isinstance(settings.get(value), str):
+            raise WorkflowDefinitionError(source, where,
+                                          f"no setting {value!r} holding a duration (e.g. P30D)")
+        return settings[value]
+    return value
+
+
 def duration_setting(settings: Mapping[str, Any], name: str,
                      default: str | None = None) -> Duration:
     """A workflow setting that holds an ISO 8601 duration (``appeal_period: P30D``), for the
@@ -469,12 +484,8 @@ def _build_timer(source: str, name: str, body: Mapping[str, Any], states: Mappin
                                       "reminders need someone to remind: add notify")
     if "offset" in body and "at" not in body:
         raise WorkflowDefinitionError(source, f"{where}.offset", "offset moves an `at` anchor")
-    after = body.get("after")
-    if isinstance(after, str) and not after.startswith("P"):  # the name of a setting
-        if not isinstance(settings.get(after), str):
-            raise WorkflowDefinitionError(source, f"{where}.after",
-                                          f"no setting {after!r} holding a duration (e.g. P30D)")
-        after = settings[after]
+    after = _setting_or_duration(source, f"{where}.after", body.get("after"), settings)
+    offset = _setting_or_duration(source, f"{where}.offset", body.get("offset"), settings)
     by = dict(after) if isinstance(after, Mapping) else {}
     by_field = by.pop("by", None)
     return TimerSpec(
@@ -485,7 +496,7 @@ def _build_timer(source: str, name: str, body: Mapping[str, Any], states: Mappin
         after_by_value={value: _duration(source, f"{where}.after.{value}", text)
                         for value, text in by.items()},
         anchor=body.get("at"),
-        offset=_duration(source, f"{where}.offset", body["offset"]) if "offset" in body else None,
+        offset=_duration(source, f"{where}.offset", offset) if offset is not None else None,
         event=event,
         reason_code=fire.get("reason_code"),
         note=fire.get("note"),

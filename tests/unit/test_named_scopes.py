@@ -36,7 +36,7 @@ MANAGER = Principal(user_id=21, organisation_id=1, roles=frozenset({"scheme_mana
 ANSWER = TransitionInput("answer", 1, note="No fees, ever.")
 
 
-def urgent(settings: Mapping[str, Any]) -> Any:
+def urgent(settings: Mapping[str, Any], _caller: Any) -> Any:
     return col(Inquiry.question).startswith(settings["urgent_mark"])
 
 

@@ -2,7 +2,9 @@
 the tests (tests/sample_domain) marks a transition ``personal_note`` and its note is sealed at
 rest, mailed as a pointer, read in the history by the case's readers, checked by the audit
 against the commitment its event hashes, re-sealed by key rotation and erased, with the chain
-holding throughout. On SQLite and PostgreSQL."""
+holding throughout. A transition's ``personal_data`` fields (here the answer's ``source``) go
+the same way: sealed with the note, never in the event's clear data. On SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -44,6 +46,13 @@ async def world(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
     for transition in inquiry["transitions"]:
         if transition["event"] == "answer":
             transition["personal_note"] = True
+            transition["data"] = {"type": "object", "additionalProperties": False, "properties": {
+                "channel": {"enum": ["phone", "visit"]}, "source": {"type": "string"}}}
+            transition["personal_data"] = ["source"]
+        if transition["event"] == "withdraw_question":  # a clear note, a personal field
+            transition["data"] = {"type": "object", "additionalProperties": False,
+                                  "properties": {"contact": {"type": "string"}}}
+            transition["personal_data"] = ["contact"]
     (folder / "inquiry.yaml").write_text(yaml.safe_dump(inquiry, sort_keys=False))
     settings = conftest.test_settings(database_url, workflows_dir=folder)
     services = build_services(settings, clock=ManualClock(utcnow()),
@@ -172,4 +181,62 @@ async def test_tampering_with_a_personal_note_is_found(world: World) -> None:
     await _tamper(world, one.id or 0, note=None, note_commitment="0" * 64)
     assert "altered" in (await _broken(world) or "")
     await _tamper(world, one.id or 0, note_commitment=one.note_commitment)
+    assert await _broken(world) is None
+
+
+SOURCE = "Bishnu Tamang, former driver at the agency, lives above the Thamel pharmacy"
+
+
+async def test_personal_data_fields_are_sealed_with_the_note_and_erased_with_it(
+        world: World) -> None:
+    asker = await world.recruiter("Asking Agency")
+    manager = await world.staff("manager@scheme.example", "scheme_manager", organisation="Scheme",
+                                kind="scheme")
+    case_id = (await asker.post(INQUIRIES, {"question": "Who saw the receipts?"})).json()["id"]
+    r = await manager.post(f"{INQUIRIES}/{case_id}/transitions", {
+        "event": "answer", "expected_revision": 1, "note": NOTE,
+        "data": {"channel": "visit", "source": SOURCE}})
+    assert r.status_code == 200, r.text
+
+    [_, answer] = await _events(world, case_id)
+    assert answer.data == {"channel": "visit", "sealed": ["source"]}
+    assert "Tamang" not in str(answer.data) and "Tamang" not in (answer.note_sealed or "")
+    opened = (await manager.get(f"{INQUIRIES}/{case_id}/history")).json()[-1]
+    assert opened["data"] == {"channel": "visit", "sealed": ["source"], "source": SOURCE}
+    assert opened["note"] == NOTE
+    assert await _broken(world) is None
+
+    # a key holder who re-seals other data under the same salt is found: the commitment covers
+    # note and fields together
+    body = world.services.vault.open(answer.note_sealed or "", place=note_place(case_id, 2))
+    forged = world.services.vault.seal({**body, "data": {"source": "nobody"}},
+                                       place=note_place(case_id, 2))
+    await _tamper(world, answer.id or 0, note_sealed=forged)
+    assert "does not match its commitment" in (await _broken(world) or "")
+    await _tamper(world, answer.id or 0, note_sealed=answer.note_sealed)
+
+    async with world.services.db.write() as session:
+        await world.services.engine.lock(session, case_id)
+        assert await world.services.engine.erase_personal_notes(session, [case_id]) == 1
+    gone = (await manager.get(f"{INQUIRIES}/{case_id}/history")).json()[-1]
+    assert gone["data"] == {"channel": "visit", "sealed": ["source"]}
+    assert (gone["note"], gone["note_erased"]) == (None, True)
+    assert await _broken(world) is None
+
+
+async def test_a_clear_note_beside_sealed_fields_stays_clear(world: World) -> None:
+    """Fields are personal by the workflow's word, the note by its own: a withdrawal's note is
+    not personal, so it stays in clear while the field beside it is sealed."""
+    asker = await world.recruiter("Asking Agency")
+    case_id = (await asker.post(INQUIRIES, {"question": "Fees?"})).json()["id"]
+    r = await asker.post(f"{INQUIRIES}/{case_id}/transitions", {
+        "event": "withdraw_question", "expected_revision": 1, "note": "Answered by phone",
+        "data": {"contact": "Ram Gurung, +977 98 5551 2345"}})
+    assert r.status_code == 200, r.text
+    [_, withdrawn] = await _events(world, case_id)
+    assert withdrawn.note == "Answered by phone" and withdrawn.note_sealed
+    assert withdrawn.data == {"sealed": ["contact"]}
+    opened = (await asker.get(f"{INQUIRIES}/{case_id}/history")).json()[-1]
+    assert (opened["note"], opened["personal_note"]) == ("Answered by phone", False)
+    assert opened["data"]["contact"] == "Ram Gurung, +977 98 5551 2345"
     assert await _broken(world) is None

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import select
+from sqlalchemy import String, cast, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import SQLModel, col
@@ -138,3 +138,48 @@ def test_a_named_scope_given_by_a_workflow_whose_table_it_does_not_read_is_refus
 
     assert (caught.value.file, caught.value.key_path) == (str(referral), "access.supervisor")
     assert "grievance" in caught.value.message
+
+
+def addressed(settings: Mapping[str, Any], caller: Any) -> Any:
+    """Questions addressed to the caller's organisation (``for organisation <id>``): the
+    caller's id is a value for one caller, a column of ``app_user`` when asking who is told."""
+    return col(Inquiry.question) == literal("for organisation ") + cast(caller.organisation_id,
+                                                                        String)
+
+
+async def test_a_named_scope_reads_who_is_asking(session: AsyncSession) -> None:
+    """A partner organisation reaches the cases shared with it: one condition on the caller
+    filters each caller's list, checks their single reads, and picks who is told."""
+    raw = yaml.safe_load(WORKFLOW_FILE.read_text())
+    raw["access"]["scheme_manager"] = "addressed"
+    hooks = HookRegistry.merged(inquiry_hooks)
+    hooks.scope("addressed", table=Inquiry)(addressed)
+    hooks.detail("inquiry")(one_row_detail(Inquiry))
+    engine = CaseEngine(WorkflowCatalog([build_workflow(raw, source="inquiry.yaml")]), hooks,
+                        clock=ManualClock(utcnow()))
+    users = {}
+    for name in ("North", "South"):
+        org = Organisation(kind="scheme", name=name, country="CH", created_at=utcnow())
+        session.add(org)
+        await session.flush()
+        user = User(email=f"m@{name.lower()}.example", name=name, password_hash="-",
+                    roles="scheme_manager", organisation_id=org.id or 0, created_at=utcnow())
+        session.add(user)
+        await session.flush()
+        users[name] = Principal(user_id=user.id or 0, organisation_id=org.id or 0,
+                                roles=frozenset({"scheme_manager"}))
+    north, south = users["North"], users["South"]
+    mine = await ask(engine, session, f"for organisation {north.organisation_id}")
+    await ask(engine, session, "for nobody")
+
+    for who, expected in ((north, [mine]), (south, [])):
+        listed = (await session.scalars(select(col(Case.id)).where(
+            engine.access.scope_clause(who, "inquiry")))).all()
+        assert list(listed) == expected
+    await engine.get_visible(session, mine, north, "inquiry")
+    with pytest.raises(Forbidden):
+        await engine.get_visible(session, mine, south, "inquiry")
+    case = await session.get(Case, mine)
+    assert case is not None
+    told = await recipients(session, engine.access, case, ["scheme_manager"])
+    assert [r.user.email for r in told] == ["m@north.example"]

@@ -217,6 +217,23 @@ def test_bad_offset(write_workflow: WriteWorkflow, workflow_data: dict[str, Any]
     assert error.key_path == "timers.deadline.offset"
 
 
+def test_an_offset_may_name_a_setting(write_workflow: WriteWorkflow,
+                                      workflow_data: dict[str, Any]) -> None:
+    """Reports due 3 months after arrival: the figure is a setting a scheme changes in one
+    place, as ``after`` may name one."""
+    workflow_data["settings"] = {"report_after": "P3M", "not_a_duration": 3}
+    _with_timer(workflow_data, {"states": ["open"], "at": "due_date", "offset": "report_after",
+                                "notify": ["owner"]})
+    spec = load_workflow_file(write_workflow(workflow_data))
+    assert spec.timers["deadline"].offset == isodate.Duration(months=3)
+
+    for missing in ("no_such_setting", "not_a_duration"):
+        workflow_data["timers"]["deadline"]["offset"] = missing
+        error = _error(write_workflow(workflow_data))
+        assert error.key_path == "timers.deadline.offset"
+        assert f"no setting {missing!r} holding a duration" in error.message
+
+
 def test_fire_event_not_defined_from_every_state(write_workflow: WriteWorkflow,
                                                  workflow_data: dict[str, Any]) -> None:
     only_review = dict(EXPIRE, **{"from": "review"})

@@ -109,7 +109,8 @@ def build_services(settings: Settings, *, clock: Clock = utcnow,
         api.workflow: api.path for domain in domains for api in domain.cases})
     people = People(catalog.roles(), password_hasher(settings.password_hash_profile),
                     on_organisation_added=[d.organisation_added for d in domains
-                                           if d.organisation_added is not None])
+                                           if d.organisation_added is not None],
+                    organisation_kinds=[k for d in domains for k in d.organisation_kinds])
     failures = FailureCounter(db, clock)
     services = Services(
         settings=settings, clock=clock, db=db, catalog=catalog, codes=codes, engine=engine,

@@ -20,6 +20,8 @@ from iris_engine.returns import (
     risk,
     travel,
 )
+from iris_engine.returns.controllers import ReturnCaseController
+from iris_engine.returns.intake import ReturnIntake
 from iris_engine.returns.models import ReturnPartner
 from iris_engine.returns.schemas import ReturnView
 from iris_engine.returns.sealing import SEALED
@@ -33,7 +35,8 @@ __all__ = ["DOMAIN"]
 
 
 def _provides(s: Services) -> dict[str, object]:
-    return {"returns": ReturnCaseService(s.db, s.engine)}
+    return {"returns": ReturnCaseService(s.db, s.engine),
+            "return_intake": ReturnIntake(s.db, s.engine, s.vault)}
 
 
 DOMAIN = Domain(
@@ -45,8 +48,10 @@ DOMAIN = Domain(
                    plural="Returns", view=ReturnView,
                    audience="(return officers their own and unassigned ones, supervisors all, a "
                             "referrer those it referred, a partner those shared with it while "
-                            "the survivor's consent stands)"),),
+                            "the survivor's consent stands)",
+                   routes=(ReturnCaseController,)),),
     provides=_provides,
     tables=(ReturnPartner,),
+    organisation_kinds=("referrer", "partner"),
     sealed=SEALED,
 )

@@ -1,11 +1,12 @@
-"""The National Referral Mechanism status, recorded with its history, never a gate (owner: intake helper).
-
-PENDING: every hook below is a placeholder of the foundation branch; its owner replaces it.
-"""
+"""The National Referral Mechanism status: recorded with its history (each change is an event
+of the case's chain), shown to those who reach the case, never a gate (DOMAIN.md)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
+
 from iris_engine.cases import TransitionContext
+from iris_engine.returns.models import ReturnCase
 from iris_engine.workflow import HookRegistry
 
 __all__ = ["hooks"]
@@ -15,4 +16,8 @@ hooks = HookRegistry()
 
 @hooks.effect("record_nrm_status")
 async def record_nrm_status(ctx: TransitionContext) -> None:
-    raise NotImplementedError("record_nrm_status: PENDING")
+    case: ReturnCase = ctx.detail
+    case.nrm_status = ctx.request.data["status"]
+    decided_on = ctx.request.data.get("decided_on")
+    case.nrm_status_at = (datetime.combine(datetime.fromisoformat(decided_on).date(), time(),
+                                           tzinfo=UTC) if decided_on else ctx.now)

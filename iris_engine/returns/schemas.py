@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Annotated, Literal
 
 import msgspec
+from msgspec import Meta
 
-__all__ = ["ReturnView"]
+from iris_engine import bounds
+
+__all__ = ["Language", "NrmStatus", "ReturnReferral", "ReturnView", "Survivor"]
 
 
 class ReturnView(msgspec.Struct):
@@ -39,3 +43,42 @@ class ReturnView(msgspec.Struct):
     legal_hold: bool
     #: the survivor's personal data was erased at the end of the retention period
     erased: bool
+
+
+Language = Annotated[str, Meta(min_length=2, max_length=bounds.LANGUAGE_TAG,
+                               pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+                               description="BCP 47 language tag, e.g. bg, ro, hu, cs")]
+NrmStatus = Literal["none", "referred", "positive_reasonable_grounds",
+                    "positive_conclusive_grounds", "withdrawn", "duty_to_notify_only"]
+
+
+class Survivor(msgspec.Struct, forbid_unknown_fields=True):
+    """Who the survivor is and how to reach them: sealed at rest; ``/identity`` opens it for
+    those entitled, each read recorded. Only the name is required."""
+
+    name: bounds.PersonName
+    date_of_birth: date | None = None
+    phone: Annotated[str, Meta(max_length=bounds.PHONE, pattern=r"^\+?[0-9 ()-]{6,30}$")] | None = None
+    email: Annotated[str, Meta(pattern=rf"^[^@{bounds.BLANK}]+@[^@{bounds.BLANK}]+\.[^@{bounds.BLANK}]+$",
+                               max_length=bounds.EMAIL)] | None = None
+    other: Annotated[str, Meta(
+        min_length=1, max_length=bounds.CONTACT_OTHER, pattern=bounds.NO_NUL,
+        description="Another way to reach them safely (through the referrer, an app)")] | None = None
+
+
+class ReturnReferral(msgspec.Struct, forbid_unknown_fields=True):
+    """A referral for return assistance: the minimum to open an enquiry (DOMAIN.md). The
+    nationality must be one returns are arranged to today (the workflow's
+    ``eligible_nationalities``); survivors outside the NRM are eligible too."""
+
+    nationality: bounds.CountryCode
+    language: Language
+    survivor: Survivor
+    #: the country of return when it is not the nationality's (default: the nationality)
+    return_country: bounds.CountryCode | None = None
+    age_group: Literal["adult", "child"] = "adult"
+    in_danger: bool = False
+    nrm_status: NrmStatus = "none"
+    #: what happened and why they want to go home, as the referrer heard it (sealed)
+    account: Annotated[str, Meta(min_length=1, max_length=bounds.NARRATIVE,
+                                 pattern=bounds.SOME_TEXT)] | None = None

@@ -23,6 +23,8 @@ from iris_engine.returns import (
 from iris_engine.returns.controllers import ReturnCaseController
 from iris_engine.returns.intake import ReturnIntake
 from iris_engine.returns.models import ReturnPartner
+from iris_engine.returns.partners import ReturnPartners
+from iris_engine.returns.partners_http import ReturnPartnerController
 from iris_engine.returns.schemas import ReturnView
 from iris_engine.returns.sealing import SEALED
 from iris_engine.returns.service import RETURNS_PATH, ReturnCaseService
@@ -36,7 +38,8 @@ __all__ = ["DOMAIN"]
 
 def _provides(s: Services) -> dict[str, object]:
     return {"returns": ReturnCaseService(s.db, s.engine),
-            "return_intake": ReturnIntake(s.db, s.engine, s.vault)}
+            "return_intake": ReturnIntake(s.db, s.engine, s.vault),
+            "return_partners": ReturnPartners(s.db, s.engine, s.people, s.clock)}
 
 
 DOMAIN = Domain(
@@ -51,6 +54,7 @@ DOMAIN = Domain(
                             "the survivor's consent stands)",
                    routes=(ReturnCaseController,)),),
     provides=_provides,
+    routes=(ReturnPartnerController,),
     tables=(ReturnPartner,),
     organisation_kinds=("referrer", "partner"),
     sealed=SEALED,

@@ -21,6 +21,8 @@ from iris_engine.returns import (
     travel,
 )
 from iris_engine.returns.controllers import ReturnCaseController
+from iris_engine.returns.identity import SurvivorReads
+from iris_engine.returns.identity_http import SurvivorReadController
 from iris_engine.returns.intake import ReturnIntake
 from iris_engine.returns.models import ReturnPartner
 from iris_engine.returns.partners import ReturnPartners
@@ -37,7 +39,8 @@ __all__ = ["DOMAIN"]
 
 
 def _provides(s: Services) -> dict[str, object]:
-    return {"returns": ReturnCaseService(s.db, s.engine),
+    cases = ReturnCaseService(s.db, s.engine)
+    return {"returns": cases, "survivor_reads": SurvivorReads(cases, s.vault),
             "return_intake": ReturnIntake(s.db, s.engine, s.vault),
             "return_partners": ReturnPartners(s.db, s.engine, s.people, s.clock)}
 
@@ -52,7 +55,7 @@ DOMAIN = Domain(
                    audience="(return officers their own and unassigned ones, supervisors all, a "
                             "referrer those it referred, a partner those shared with it while "
                             "the survivor's consent stands)",
-                   routes=(ReturnCaseController,)),),
+                   routes=(ReturnCaseController, SurvivorReadController)),),
     provides=_provides,
     routes=(ReturnPartnerController,),
     tables=(ReturnPartner,),

@@ -21,6 +21,8 @@ from iris_engine.returns import (
     travel,
 )
 from iris_engine.returns.controllers import ReturnCaseController
+from iris_engine.returns.forms import ReturnForms
+from iris_engine.returns.forms_http import ReturnFormsController
 from iris_engine.returns.intake import ReturnIntake
 from iris_engine.returns.models import ReturnPartner
 from iris_engine.returns.schemas import ReturnView
@@ -36,7 +38,8 @@ __all__ = ["DOMAIN"]
 
 def _provides(s: Services) -> dict[str, object]:
     return {"returns": ReturnCaseService(s.db, s.engine),
-            "return_intake": ReturnIntake(s.db, s.engine, s.vault)}
+            "return_intake": ReturnIntake(s.db, s.engine, s.vault),
+            "return_forms": ReturnForms()}
 
 
 DOMAIN = Domain(
@@ -49,7 +52,7 @@ DOMAIN = Domain(
                    audience="(return officers their own and unassigned ones, supervisors all, a "
                             "referrer those it referred, a partner those shared with it while "
                             "the survivor's consent stands)",
-                   routes=(ReturnCaseController,)),),
+                   routes=(ReturnCaseController, ReturnFormsController)),),
     provides=_provides,
     tables=(ReturnPartner,),
     organisation_kinds=("referrer", "partner"),

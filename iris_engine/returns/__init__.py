@@ -21,6 +21,8 @@ from iris_engine.returns import (
     travel,
 )
 from iris_engine.returns.controllers import ReturnCaseController
+from iris_engine.returns.forms import ReturnForms
+from iris_engine.returns.forms_http import ReturnFormsController
 from iris_engine.returns.identity import SurvivorReads
 from iris_engine.returns.identity_http import SurvivorReadController
 from iris_engine.returns.intake import ReturnIntake
@@ -42,6 +44,7 @@ def _provides(s: Services) -> dict[str, object]:
     cases = ReturnCaseService(s.db, s.engine)
     return {"returns": cases, "survivor_reads": SurvivorReads(cases, s.vault),
             "return_intake": ReturnIntake(s.db, s.engine, s.vault),
+            "return_forms": ReturnForms(),
             "return_partners": ReturnPartners(s.db, s.engine, s.people, s.clock)}
 
 
@@ -55,7 +58,8 @@ DOMAIN = Domain(
                    audience="(return officers their own and unassigned ones, supervisors all, a "
                             "referrer those it referred, a partner those shared with it while "
                             "the survivor's consent stands)",
-                   routes=(ReturnCaseController, SurvivorReadController)),),
+                   routes=(ReturnCaseController, ReturnFormsController,
+                           SurvivorReadController)),),
     provides=_provides,
     routes=(ReturnPartnerController,),
     tables=(ReturnPartner,),

@@ -140,7 +140,7 @@ async def test_the_report_durations_come_from_the_workflow_settings(world: World
 
 
 async def test_each_report_once_in_its_window_as_a_sealed_form(world: World) -> None:
-    cast, case_id, arrival = await arrived(world)
+    cast, case_id, _ = await arrived(world)
 
     r = await file(cast, case_id, "second")
     assert refused_by(r) == ["monitoring_report_valid"]

@@ -140,7 +140,7 @@ async def test_the_report_durations_come_from_the_workflow_settings(world: World
 
 
 async def test_each_report_once_in_its_window_as_a_sealed_form(world: World) -> None:
-    cast, case_id, arrival = await arrived(world)
+    cast, case_id, _ = await arrived(world)
 
     r = await file(cast, case_id, "second")
     assert refused_by(r) == ["monitoring_report_valid"]
@@ -203,3 +203,20 @@ async def test_closing_for_another_reason_needs_no_report(world: World) -> None:
                           note="The phone number no longer answers; the family moved.")
     assert r.status_code == 200, r.text
     assert r.json()["state"] == "closed"
+
+
+@pytest.mark.parametrize("hostile", [
+    pytest.param({"next_steps": "x" * 1_000_000}, id="huge-string"),
+    pytest.param({"next_steps": "call\u0000back"}, id="nul"),
+    pytest.param({"housing": {"situation": "stable", "details": {"a": {"b": {"c": "d"}}}}},
+                 id="object-for-text"),
+    pytest.param({"services_received": ["shelter"] * 10_000}, id="long-list"),
+])
+async def test_hostile_reports_are_refused_as_problems(world: World, hostile: Any) -> None:
+    cast, case_id, _ = await arrived(world)
+    r = await file(cast, case_id, "first", **hostile)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"] and all(e["pointer"].startswith("/data/report")
+                                      for e in r.json()["errors"])
+    assert (await view(cast, case_id))["state"] == "arrived"
+    assert (await file(cast, case_id, "first")).status_code == 200  # nothing was lost

@@ -141,6 +141,10 @@ async def test_a_budget_excess_is_refused_until_a_supervisor_approves_it(world: 
                           note="Shelter costs more in Iasi", data={"amount": "200.00"})
     assert r.status_code == 403
     r = await fire_return(cast.supervisor, case_id, "approve_budget_excess",
+                          note="A typing error", data={"amount": "999999999.99"})
+    assert r.status_code == 422, r.text  # more than a 32-bit column holds in pence
+    assert pointers(r) == ["/data/amount"]
+    r = await fire_return(cast.supervisor, case_id, "approve_budget_excess",
                           note="Shelter costs more in Iasi", data={"amount": "200.00"})
     assert r.status_code == 200, r.text
     assert (await planned(cast, case_id, "shelter", "2300.00", cast.partner)).status_code == 200

@@ -25,6 +25,7 @@ from tests.returns_support import (
     ReturnCast,
     consent,
     fire_return,
+    monitoring_report_form,
     refer,
     return_cast,
     walk_return,
@@ -225,3 +226,35 @@ async def test_the_history_shows_each_reader_its_part(world: World) -> None:
         for e in events:
             assert e["note"] is None and e["data"] == {}, e
     assert len(await reads_of(world, case_id)) == 1
+
+
+async def test_a_partner_reads_its_own_notes_and_forms_but_not_the_officers(world: World) -> None:
+    cast = await return_cast(world)
+    case_id = await refer(cast)
+    await walk_return(cast, case_id, "reintegration")
+    r = await fire_return(cast.partner, case_id, "file_monitoring_report",
+                          data={"due": "first", "report": monitoring_report_form()},
+                          note="Visited at home; her mother was present.")
+    assert r.status_code == 200, r.text
+    r = await fire_return(cast.officer, case_id, "record_consent",
+                          data=consent("share_with_services", services=["shelter"]),
+                          note="She fears her uncle may look for her at the shelter.")
+    assert r.status_code == 200, r.text
+    before = len(await reads_of(world, case_id))
+
+    partner = _events(await cast.partner.get(f"{PATH}/{case_id}/history"))
+    [report] = partner["file_monitoring_report"]
+    assert report["note"] == "Visited at home; her mother was present."
+    assert report["data"]["report"] == monitoring_report_form()
+    [assessment] = partner["record_risk_assessment"]
+    assert "assessment" in assessment["data"]  # the partner's own form
+    theirs = partner["record_consent"][-1]
+    assert theirs["note"] is None and theirs["personal_note"] is True
+    assert "witness" not in theirs["data"]
+    reads = (await reads_of(world, case_id))[before:]
+    assert [(x.reader_role, x.purpose, x.basis) for x in reads] == [
+        ("partner", "case history", "shared_with_partner")]
+    assert len(reads[0].fields) == 2  # its assessment and its report
+
+    officer = _events(await cast.officer.get(f"{PATH}/{case_id}/history"))
+    assert officer["record_consent"][-1]["note"].startswith("She fears her uncle")

@@ -11,7 +11,8 @@ from msgspec import Meta
 from iris_engine import bounds
 
 __all__ = ["Audience", "Language", "NrmStatus", "ReturnAccountView", "ReturnIdentityView",
-           "ReturnPartnerCreate", "ReturnPartnerView", "ReturnReferral", "ReturnView", "Survivor"]
+           "ReturnPartnerCreate", "ReturnPartnerView", "ReturnReferral", "ReturnServiceView", "ReturnView",
+           "Survivor"]
 
 
 #: which shape of a return case the caller is shown: ``staff`` (return officers and
@@ -56,6 +57,21 @@ class ReturnView(msgspec.Struct):
     scheduled_arrival_at: datetime | None = None
     escalations: int | None = None
     legal_hold: bool | None = None
+    #: the reintegration plan's services (staff and the partner; one case read alone: a list
+    #: leaves them out)
+    services: list[ReturnServiceView] | None = None
+
+
+class ReturnServiceView(msgspec.Struct):
+    """A service of the plan: who provides it, its status and costs (in ``currency``)."""
+
+    id: int
+    kind: str
+    provider: str
+    status: str
+    planned_cost: str
+    actual_cost: str | None
+    currency: str
 
 
 class ReturnIdentityView(msgspec.Struct):

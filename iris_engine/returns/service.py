@@ -12,6 +12,7 @@ another's notes; a referrer the events bare.
 from __future__ import annotations
 
 import builtins  # ReturnCaseService.list shadows ``list`` in the class body
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,8 +24,9 @@ from iris_engine.cases.service import CaseService
 from iris_engine.cases.views import available, event_view
 from iris_engine.disclosure.reads import record_read
 from iris_engine.errors import Forbidden, NotFound
-from iris_engine.returns.models import ReturnCase
-from iris_engine.returns.schemas import Audience, ReturnView
+from iris_engine.returns.models import ReturnCase, ReturnService
+from iris_engine.returns.plan import services_of
+from iris_engine.returns.schemas import Audience, ReturnServiceView, ReturnView
 from iris_engine.store.models import Case, CaseEvent, User
 
 __all__ = ["RETURNS_PATH", "STAFF_ROLES", "WORKFLOW", "ReturnCaseService", "audience_of",
@@ -89,7 +91,10 @@ class ReturnCaseService(CaseService):
                    full: bool, audience: Audience = "staff") -> ReturnView:
         detail = detail or await session.get(ReturnCase, case.id)
         assert detail is not None
-        return return_view(case, detail, audience)
+        view = return_view(case, detail, audience)
+        if full and audience != "referrer":
+            view.services = [_service_view(s) for s in await services_of(session, detail.case_id)]
+        return view
 
     async def _audience(self, session: AsyncSession, principal: Principal,
                         case: Case) -> Audience:
@@ -152,6 +157,16 @@ class ReturnCaseService(CaseService):
             shown = {e.seq for e in opened}
             return [event_view(e, self.engine.notes) if e.seq in shown else _bare(e, keep=True)
                     for e in events]
+
+
+def _money(minor: int | None) -> str | None:
+    return None if minor is None else f"{Decimal(minor).scaleb(-2):.2f}"
+
+
+def _service_view(s: ReturnService) -> ReturnServiceView:
+    return ReturnServiceView(id=s.id or 0, kind=s.kind, provider=s.provider, status=s.status,
+                             planned_cost=_money(s.planned_cost_minor) or "0.00",
+                             actual_cost=_money(s.actual_cost_minor), currency=s.currency)
 
 
 def _since_shared(events: builtins.list[CaseEvent],

@@ -258,3 +258,22 @@ async def test_a_partner_reads_its_own_notes_and_forms_but_not_the_officers(worl
 
     officer = _events(await cast.officer.get(f"{PATH}/{case_id}/history"))
     assert officer["record_consent"][-1]["note"].startswith("She fears her uncle")
+
+
+async def test_the_partner_and_staff_see_the_plans_services_and_the_referrer_does_not(
+        world: World) -> None:
+    cast = await return_cast(world)
+    case_id = await refer(cast)
+    await walk_return(cast, case_id, "plan_approved")
+    r = await fire_return(cast.partner, case_id, "plan_service",
+                          data={"kind": "shelter", "provider": "Casa Sperantei",
+                                "planned_cost": "180.5"})
+    assert r.status_code == 200, r.text
+    expected = [{"kind": "shelter", "provider": "Casa Sperantei", "status": "planned",
+                 "planned_cost": "180.50", "actual_cost": None, "currency": "GBP"}]
+    for actor in (cast.partner, cast.officer, cast.supervisor):
+        view = (await actor.get(f"{PATH}/{case_id}")).json()
+        assert [{k: v for k, v in s.items() if k != "id"} for s in view["services"]] == expected
+    view = (await cast.referrer.get(f"{PATH}/{case_id}")).json()
+    assert view["services"] is None and view["risk_outcome"] is None
+    assert all(item["services"] is None for item in (await cast.partner.get(PATH)).json())

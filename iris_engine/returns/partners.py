@@ -20,6 +20,7 @@ from iris_engine.cases import CaseEngine, Principal
 from iris_engine.clock import Clock
 from iris_engine.countries import is_country
 from iris_engine.errors import FieldError, Forbidden, InvalidInput
+from iris_engine.names import clean_name
 from iris_engine.people import People
 from iris_engine.returns.models import ReturnPartner
 from iris_engine.returns.schemas import ReturnPartnerCreate, ReturnPartnerView
@@ -29,6 +30,7 @@ from iris_engine.workflow.spec import WorkflowSpec
 __all__ = ["DIRECTORY_READERS", "ReturnPartners", "partner_view", "partners_serving",
            "service_kinds"]
 
+_NAME_MAX = ReturnPartner.__table__.c.name.type.length  # type: ignore[attr-defined]
 #: who reads the directory (admins also maintain it)
 DIRECTORY_READERS = frozenset({"return_officer", "return_supervisor", "admin"})
 
@@ -76,9 +78,10 @@ class ReturnPartners:
         are then added with ``iris users add --kind partner --role partner``."""
         if principal is not None and "admin" not in principal.roles:
             raise Forbidden("only an admin maintains the return partners directory")
+        name = clean_name(data.name, "/name", max_length=_NAME_MAX)
         countries, services = self._check(data)
         async with self.db.write() as session:
-            org = await self.people.add_organisation(session, kind="partner", name=data.name,
+            org = await self.people.add_organisation(session, kind="partner", name=name,
                                                      country=countries[0])
             row = ReturnPartner(organisation_id=org.id or 0, name=org.name,
                                 countries=" ".join(countries), services=" ".join(services),

@@ -12,7 +12,11 @@ from litestar.params import JSONBody, QueryParameter
 from iris_engine import bounds
 from iris_engine.cases import Principal
 from iris_engine.returns.partners import ReturnPartners
-from iris_engine.returns.schemas import ReturnPartnerCreate, ReturnPartnerView
+from iris_engine.returns.schemas import (
+    ISO_COUNTRY_PATTERN,
+    ReturnPartnerCreate,
+    ReturnPartnerView,
+)
 from iris_engine.web.problems import problem_responses
 
 __all__ = ["ReturnPartnerController"]
@@ -28,7 +32,7 @@ class ReturnPartnerController(Controller):
         self, principal: NamedDependency[Principal],
         return_partners: NamedDependency[ReturnPartners],
         country: Annotated[str | None, QueryParameter(
-            min_length=bounds.COUNTRY, max_length=bounds.COUNTRY,
+            min_length=bounds.COUNTRY, max_length=bounds.COUNTRY, pattern=ISO_COUNTRY_PATTERN,
             description="Only the partners receiving survivors in this country (ISO 3166-1)",
         )] = None,
     ) -> Sequence[ReturnPartnerView]:

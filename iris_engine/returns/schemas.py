@@ -9,10 +9,11 @@ import msgspec
 from msgspec import Meta
 
 from iris_engine import bounds
+from iris_engine.countries import ISO_3166_ALPHA_2
 
-__all__ = ["Audience", "Language", "NrmStatus", "ReturnAccountView", "ReturnIdentityView",
-           "ReturnPartnerCreate", "ReturnPartnerView", "ReturnReferral", "ReturnServiceView", "ReturnView",
-           "Survivor"]
+__all__ = ["ISO_COUNTRY_PATTERN", "Audience", "IsoCountry", "Language", "NrmStatus",
+           "ReturnAccountView", "ReturnIdentityView", "ReturnPartnerCreate", "ReturnPartnerView",
+           "ReturnReferral", "ReturnServiceView", "ReturnView", "ServiceKind", "Survivor"]
 
 
 #: which shape of a return case the caller is shown: ``staff`` (return officers and
@@ -134,14 +135,24 @@ class ReturnReferral(msgspec.Struct, forbid_unknown_fields=True):
                                  pattern=bounds.SOME_TEXT)] | None = None
 
 
+#: an officially assigned ISO 3166-1 alpha-2 code, stated in the schema itself (a typo such as
+#: ``RM`` for Romania is refused by the schema, where clients and generators can see it)
+ISO_COUNTRY_PATTERN = "^(" + "|".join(sorted(ISO_3166_ALPHA_2)) + ")$"
+IsoCountry = Annotated[str, Meta(min_length=2, max_length=2, pattern=ISO_COUNTRY_PATTERN,
+                                 description="ISO 3166-1 alpha-2 code, e.g. RO")]
+#: a service kind as the workflow names them (``plan_service``'s ``kind``)
+ServiceKind = Annotated[str, Meta(min_length=1, max_length=40, pattern="^[a-z][a-z_]{0,39}$",
+                                  description="One of the return workflow's service kinds, "
+                                              "e.g. shelter, medical_care")]
+
+
 class ReturnPartnerCreate(msgspec.Struct, forbid_unknown_fields=True):
     """An origin-country partner: the countries it receives survivors in (ISO 3166-1 alpha-2)
     and the services it provides (the workflow's service kinds)."""
 
     name: bounds.OrganisationName
-    countries: Annotated[list[bounds.CountryCode], Meta(min_length=1, max_length=60)]
-    services: Annotated[list[Annotated[str, Meta(min_length=1, max_length=40)]],
-                        Meta(min_length=1, max_length=20)]
+    countries: Annotated[list[IsoCountry], Meta(min_length=1, max_length=60)]
+    services: Annotated[list[ServiceKind], Meta(min_length=1, max_length=20)]
 
 
 class ReturnPartnerView(msgspec.Struct):

@@ -46,13 +46,23 @@ async def test_the_directory_refuses_what_it_cannot_hold_and_whom_it_is_not_for(
     cast = await return_cast(world)
     admin = await world.staff("admin@returns.example", "admin", organisation="Scheme",
                               kind="scheme")
-    r = await admin.post(PARTNERS, {"name": "Nowhere", "countries": ["QT"],
-                                    "services": ["shelter", "spa"]})
-    assert r.status_code == 422, r.text
+    r = await admin.post(PARTNERS, {"name": "Nowhere", "countries": ["RO", "QT"],
+                                    "services": ["shelter"]})
+    assert r.status_code == 422, r.text  # not an ISO country: the schema says which are
     assert_problem(r)
-    assert {e["pointer"] for e in r.json()["errors"]} == {"/countries/0", "/services/1"}
-    r = await admin.get(PARTNERS, params={"country": "QT"})
+    assert [e["pointer"] for e in r.json()["errors"]] == ["/countries/1"]
+    r = await admin.post(PARTNERS, {"name": "Nowhere", "countries": ["RO"],
+                                    "services": ["shelter", "spa"]})
+    assert r.status_code == 422, r.text  # not a service kind of the workflow
+    assert_problem(r)
+    assert [e["pointer"] for e in r.json()["errors"]] == ["/services/1"]
+    assert "medical_care" in r.json()["errors"][0]["message"]
+    r = await admin.post(PARTNERS, {"name": "Nowhere\u202e", "countries": ["RO"],
+                                    "services": ["shelter"]})
     assert r.status_code == 422, r.text
+    assert [e["pointer"] for e in r.json()["errors"]] == ["/name"]
+    r = await admin.get(PARTNERS, params={"country": "QT"})
+    assert r.status_code in (400, 422), r.text
     assert_problem(r)
     for actor in (cast.referrer, cast.partner):
         r = await actor.get(PARTNERS)
@@ -131,8 +141,11 @@ async def test_the_command_line_adds_partners_referrers_and_their_people(world: 
                    "--country", "RO", "--country", "MD", "--service", "shelter")
     assert r.exit_code == 0, r.output
     r = await iris(world, "returns", "partners", "add", "--name", "Nowhere", "--country", "QT",
+                   "--service", "shelter")
+    assert r.exit_code == 1 and "countries" in r.output, r.output
+    r = await iris(world, "returns", "partners", "add", "--name", "Nowhere", "--country", "RO",
                    "--service", "spa")
-    assert r.exit_code == 1 and "/countries/0" in r.output and "/services/0" in r.output, r.output
+    assert r.exit_code == 1 and "/services/0" in r.output, r.output
     r = await iris(world, "returns", "partners", "list", "--country", "MD")
     assert r.exit_code == 0, r.output
     assert "Fundatia Casa Sperantei" in r.output and "Pro Refugiu" not in r.output

@@ -57,7 +57,7 @@ def return_rows(case_id: int) -> list[Row]:
         ("GET", f"{PATH}/monitoring-report-schema", None,
          expect(f"{readers} other_referrer partner_bg")),
         ("GET", f"{PARTNERS}?country=RO", None, expect("return_officer return_supervisor admin")),
-        ("POST", PARTNERS, {"name": "Nowhere", "countries": ["QT"], "services": ["shelter"]},
+        ("POST", PARTNERS, {"name": "Nowhere", "countries": ["RO"], "services": ["spa"]},
          expect("", admin=422)),
     ]
 

@@ -11,12 +11,16 @@ leaves none. Every test runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 from typing import Any
 
+import httpx
 from sqlalchemy import select
 
 from iris_engine.disclosure.models import PersonalDataRead
 from tests.integration.conftest import Actor, World, assert_problem
+from tests.integration.test_headers_and_logs import access_log, server  # noqa: F401
 from tests.returns_support import (
     ACCOUNT,
     PATH,
@@ -277,3 +281,25 @@ async def test_the_partner_and_staff_see_the_plans_services_and_the_referrer_doe
     view = (await cast.referrer.get(f"{PATH}/{case_id}")).json()
     assert view["services"] is None and view["risk_outcome"] is None
     assert all(item["services"] is None for item in (await cast.partner.get(PATH)).json())
+
+
+# the real server and its access log are test_headers_and_logs's fixtures, imported above
+async def test_the_access_log_masks_why_the_survivor_was_read(
+        world: World, server: httpx.AsyncClient, access_log: io.StringIO,  # noqa: F811
+) -> None:
+    """The purpose of an identity or account read is recorded with the read, not in the log
+    of a real server (it may name the survivor or their situation)."""
+    cast = await return_cast(world)
+    case_id = await refer(cast)
+    await walk_return(cast, case_id, "consented")
+    officer = Actor(server, cast.officer.token, cast.officer.user_id,
+                    cast.officer.organisation_id)
+    for path, purpose in (("identity", "call_mariana_about_flight"),
+                          ("account", "debt_to_recruiter_in_constanta")):
+        r = await officer.get(f"{PATH}/{case_id}/{path}", params={"purpose": purpose})
+        assert r.status_code == 200, r.text
+    await asyncio.sleep(0)
+    log = access_log.getvalue()
+    assert "mariana" not in log.lower() and "constanta" not in log.lower(), log
+    assert f'"GET {PATH}/{case_id}/identity?*** HTTP/1.1" 200' in log, log
+    assert f'"GET {PATH}/{case_id}/account?*** HTTP/1.1" 200' in log, log

@@ -156,6 +156,8 @@ class Domain:
     #: acts for them, e.g. certifies one of each one's staff (``DemoSeed.prepare_organisations``);
     #: its own demo data is there by then (the demo runs the domains in order)
     prepare_demo_organisations: OrganisationPreparer | None = None
+    #: kinds of organisation it brings beyond the platform's (e.g. an origin-country partner)
+    organisation_kinds: tuple[str, ...] = ()
     #: runs in the transaction that adds an organisation (self-registration, the command line)
     organisation_added: OrganisationAdded | None = None
     #: the cases of its workflows assigned to staff in which they still have a part, shown in

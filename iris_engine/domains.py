@@ -5,11 +5,11 @@ which is how Alembic sees them all."""
 
 from __future__ import annotations
 
-from iris_engine import accreditation, grievances, referrals, training
+from iris_engine import accreditation, grievances, referrals, returns, training
 from iris_engine.domain import Domain
 
 __all__ = ["DOMAINS"]
 
 DOMAINS: tuple[Domain, ...] = (training.DOMAIN, accreditation.DOMAIN, referrals.DOMAIN,
-                                grievances.DOMAIN)
+                                grievances.DOMAIN, returns.DOMAIN)
 

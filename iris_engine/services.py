@@ -11,6 +11,7 @@ from iris_engine.audit import AnchorSigner, AuditTrail
 from iris_engine.cases import CaseEngine
 from iris_engine.cases.service import CaseService, one_row_detail
 from iris_engine.clock import Clock, utcnow
+from iris_engine.disclosure import legal_hold
 from iris_engine.disclosure.authorities import Authorities
 from iris_engine.documents import CodeLibrary
 from iris_engine.domain import Domain
@@ -70,8 +71,9 @@ class Services:
 
 
 def build_hooks(domains: Sequence[Domain]) -> HookRegistry:
-    """Every domain's hooks in one registry, with the detail loader of each of its workflows."""
-    hooks = HookRegistry.merged(*(domain.hooks for domain in domains))
+    """Every domain's hooks and the platform's (the legal hold) in one registry, with the
+    detail loader of each of its workflows."""
+    hooks = HookRegistry.merged(legal_hold.hooks, *(domain.hooks for domain in domains))
     for domain in domains:
         for api in domain.cases:
             hooks.detail(api.workflow)(one_row_detail(api.service.detail_model))
@@ -107,7 +109,8 @@ def build_services(settings: Settings, *, clock: Clock = utcnow,
         api.workflow: api.path for domain in domains for api in domain.cases})
     people = People(catalog.roles(), password_hasher(settings.password_hash_profile),
                     on_organisation_added=[d.organisation_added for d in domains
-                                           if d.organisation_added is not None])
+                                           if d.organisation_added is not None],
+                    organisation_kinds=[k for d in domains for k in d.organisation_kinds])
     failures = FailureCounter(db, clock)
     services = Services(
         settings=settings, clock=clock, db=db, catalog=catalog, codes=codes, engine=engine,

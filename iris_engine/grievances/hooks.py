@@ -148,18 +148,6 @@ async def personal_data_kept(ctx: TransitionContext) -> None:
                       "the complainant")
 
 
-@hooks.guard("no_legal_hold")
-async def no_legal_hold(ctx: TransitionContext) -> None:
-    if ctx.detail.legal_hold:
-        raise Refusal(f"under legal hold: {ctx.detail.legal_hold_reason}")
-
-
-@hooks.guard("under_legal_hold")
-async def under_legal_hold(ctx: TransitionContext) -> None:
-    if not ctx.detail.legal_hold:
-        raise Refusal("there is no legal hold")
-
-
 # -- effects -----------------------------------------------------------------------------
 @hooks.effect("referrals_follow_assignee")
 async def referrals_follow_assignee(ctx: TransitionContext) -> None:
@@ -283,12 +271,6 @@ async def next_tier(ctx: TransitionContext) -> None:
 @hooks.effect("purge_personal_data")
 async def purge_personal_data(ctx: TransitionContext) -> None:
     ctx.outcome["purged"] = await purge(ctx)
-
-
-@hooks.effect("place_legal_hold")
-async def place_legal_hold(ctx: TransitionContext) -> None:
-    ctx.detail.legal_hold = True
-    ctx.detail.legal_hold_reason = ctx.request.note
 
 
 @hooks.effect("release_legal_hold")

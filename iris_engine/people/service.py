@@ -22,6 +22,7 @@ from iris_engine.store.models import Organisation, User
 
 __all__ = ["ORGANISATION_KINDS", "NewUser", "OrganisationAdded", "People", "normalise_email"]
 
+#: the platform's kinds of organisation; a domain adds its own (``Domain.organisation_kinds``)
 ORGANISATION_KINDS = ("recruiter", "audit_body", "scheme", "authority")
 _ORGANISATION_NAME_MAX = Organisation.__table__.c.name.type.length  # type: ignore[attr-defined]
 _USER_NAME_MAX = User.__table__.c.name.type.length  # type: ignore[attr-defined]
@@ -68,8 +69,10 @@ class People:
     the domains do when an organisation is added (e.g. look for a name that imitates another)."""
 
     def __init__(self, roles: Sequence[str], hasher: PasswordHasher, *,
-                 on_organisation_added: Sequence[OrganisationAdded] = ()) -> None:
+                 on_organisation_added: Sequence[OrganisationAdded] = (),
+                 organisation_kinds: Sequence[str] = ()) -> None:
         self.roles = tuple(roles)
+        self.organisation_kinds = tuple(dict.fromkeys((*ORGANISATION_KINDS, *organisation_kinds)))
         self._hasher = hasher
         self.on_organisation_added = tuple(on_organisation_added)
         # verified against when the e-mail is unknown, so both answers take the same time; made
@@ -100,8 +103,9 @@ class People:
         """The organisation's name as stored; refuses (422) an unknown kind, a missing or
         deceiving name, or a malformed country."""
         errors: list[FieldError] = []
-        if kind not in ORGANISATION_KINDS:
-            errors.append(FieldError("/organisation/kind", "one of " + ", ".join(ORGANISATION_KINDS)))
+        if kind not in self.organisation_kinds:
+            errors.append(FieldError("/organisation/kind",
+                                     "one of " + ", ".join(self.organisation_kinds)))
         name = checked_name(name, "/organisation/name", errors, max_length=_ORGANISATION_NAME_MAX)
         if not (len(country) == 2 and country.isalpha() and country.isupper()):
             errors.append(FieldError("/organisation/country",

@@ -16,7 +16,7 @@ how the survivor is doing then. A late report is always accepted.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -37,6 +37,10 @@ hooks = HookRegistry()
 #: each due, in order, with the setting its deadline counts by from the arrival (and the
 #: timer of the same name)
 DUES = {"first": "monitoring_first", "second": "monitoring_second", "third": "monitoring_third"}
+
+#: the partner writes the contact's date as it was where it lives: no place is further ahead
+#: of UTC than this, so a date up to then is not in the future for someone
+_AHEAD_OF_UTC = timedelta(hours=14)
 
 
 def window_opens(ctx: TransitionContext, due: str) -> datetime | None:
@@ -69,7 +73,7 @@ async def monitoring_report_valid(ctx: TransitionContext) -> None:
         raise Refusal("the monitoring report form is incomplete or invalid "
                       "(GET /api/v1/returns/monitoring-report-schema)", errors=errors)
     assert isinstance(report, dict)  # the schema says so
-    if date.fromisoformat(report["contact_on"]) > ctx.now.date():
+    if date.fromisoformat(report["contact_on"]) > (ctx.now + _AHEAD_OF_UTC).date():
         raise Refusal("the report is of a contact that has happened",
                       errors=[FieldError("/data/report/contact_on", "not in the future")])
     if due in await _filed(ctx):

@@ -152,8 +152,9 @@ async def test_each_report_once_in_its_window_as_a_sealed_form(world: World) -> 
     r = await fire_return(cast.partner, case_id, "file_monitoring_report",
                           data={"due": "first", "report": form})
     assert pointers(r) == ["/data/report/housing/situation", "/data/report/retrafficking_concerns"]
-    tomorrow = (world.clock() + timedelta(days=1)).date().isoformat()
-    r = await file(cast, case_id, "first", contact_on=tomorrow)
+    # the day after tomorrow in UTC is tomorrow nowhere (a partner writes its own date)
+    future = (world.clock() + timedelta(days=2)).date().isoformat()
+    r = await file(cast, case_id, "first", contact_on=future)
     assert pointers(r) == ["/data/report/contact_on"]
 
     secret = "Works at the Suceava bakery of Mr Lungu; lives at 4 Strada Florilor."
@@ -220,3 +221,14 @@ async def test_hostile_reports_are_refused_as_problems(world: World, hostile: An
                                       for e in r.json()["errors"])
     assert (await view(cast, case_id))["state"] == "arrived"
     assert (await file(cast, case_id, "first")).status_code == 200  # nothing was lost
+
+
+async def test_a_report_dated_by_the_partners_own_calendar_is_taken(world: World) -> None:
+    """At 23:00 UTC it is already tomorrow in Romania (UTC+2): that date is not the future."""
+    cast, case_id, arrival = await arrived(world)
+    late_evening = datetime.combine(arrival.date() + timedelta(days=2), datetime.min.time(),
+                                    UTC) + timedelta(hours=23)
+    world.clock.set(late_evening)
+    local_today = (late_evening + timedelta(hours=2)).date().isoformat()
+    r = await file(cast, case_id, "first", contact_on=local_today)
+    assert r.status_code == 200, r.text

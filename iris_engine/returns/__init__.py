@@ -23,6 +23,7 @@ from iris_engine.returns import (
 from iris_engine.returns.controllers import ReturnCaseController
 from iris_engine.returns.intake import ReturnIntake
 from iris_engine.returns.models import ReturnPartner
+from iris_engine.returns.referral_in import ReturnReferrals
 from iris_engine.returns.schemas import ReturnView
 from iris_engine.returns.sealing import SEALED
 from iris_engine.returns.service import RETURNS_PATH, ReturnCaseService
@@ -36,7 +37,8 @@ __all__ = ["DOMAIN"]
 
 def _provides(s: Services) -> dict[str, object]:
     return {"returns": ReturnCaseService(s.db, s.engine),
-            "return_intake": ReturnIntake(s.db, s.engine, s.vault)}
+            "return_intake": ReturnIntake(s.db, s.engine, s.vault),
+            "return_referral_desk": ReturnReferrals(s.vault)}
 
 
 DOMAIN = Domain(

@@ -21,8 +21,12 @@ from iris_engine.returns import (
     travel,
 )
 from iris_engine.returns.controllers import ReturnCaseController
+from iris_engine.returns.forms import ReturnForms
+from iris_engine.returns.forms_http import ReturnFormsController
 from iris_engine.returns.intake import ReturnIntake
 from iris_engine.returns.models import ReturnPartner
+from iris_engine.returns.partners import ReturnPartners
+from iris_engine.returns.partners_http import ReturnPartnerController
 from iris_engine.returns.referral_in import ReturnReferrals
 from iris_engine.returns.schemas import ReturnView
 from iris_engine.returns.sealing import SEALED
@@ -38,6 +42,8 @@ __all__ = ["DOMAIN"]
 def _provides(s: Services) -> dict[str, object]:
     return {"returns": ReturnCaseService(s.db, s.engine),
             "return_intake": ReturnIntake(s.db, s.engine, s.vault),
+            "return_forms": ReturnForms(),
+            "return_partners": ReturnPartners(s.db, s.engine, s.people, s.clock),
             "return_referral_desk": ReturnReferrals(s.vault)}
 
 
@@ -51,8 +57,9 @@ DOMAIN = Domain(
                    audience="(return officers their own and unassigned ones, supervisors all, a "
                             "referrer those it referred, a partner those shared with it while "
                             "the survivor's consent stands)",
-                   routes=(ReturnCaseController,)),),
+                   routes=(ReturnCaseController, ReturnFormsController)),),
     provides=_provides,
+    routes=(ReturnPartnerController,),
     tables=(ReturnPartner,),
     organisation_kinds=("referrer", "partner"),
     sealed=SEALED,

@@ -298,8 +298,21 @@ async def test_the_nrm_status_keeps_its_history(world: World, rc: ReturnCast) ->
                           data={"status": "withdrawn"})
     assert r.status_code == 403, r.text
     r = await fire_return(rc.officer, case_id, "record_nrm_status",
-                          data={"status": "conclusive", "decided_on": "2026-13-01"})
+                          data={"status": "conclusive", "decided_on": "2026-09-01"})
     refused_at(r, "/data/status")
+    tomorrow = (world.clock().date() + timedelta(days=1)).isoformat()
+    for decided_on, words in (("2026-13-01", "date"), ("2026-02-30", "date"),
+                              ("20260901", "date"), ("0001-01-01", "check the year"),
+                              (tomorrow, "not in the future"), ("9999-12-31", "not in the future")):
+        r = await fire_return(rc.officer, case_id, "record_nrm_status",
+                              data={"status": "withdrawn", "decided_on": decided_on})
+        message = refused_at(r, "/data/decided_on")
+        assert words in f"{r.json()['detail']} {message}", (decided_on, r.json())
+    r = await fire_return(rc.officer, case_id, "record_nrm_status",
+                          data={"status": "withdrawn", "decided_on": "2026-09-01" * 1000})
+    refused_at(r, "/data/decided_on")
+    assert (await rc.officer.get(f"{PATH}/{case_id}")).json()["nrm_status"] == (
+        "positive_conclusive_grounds")
 
 
 @pytest.mark.parametrize("status", NRM_STATUSES)

@@ -6,6 +6,7 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +18,15 @@ from iris_engine.returns.models import ReturnConsent
 from iris_engine.returns.sealing import sealed_place
 from iris_engine.store.models import CaseEvent
 from tests.integration.conftest import World, assert_problem
-from tests.returns_support import PATH, ReturnCast, consent, fire_return, refer, return_cast
+from tests.returns_support import (
+    PATH,
+    ReturnCast,
+    consent,
+    fire_return,
+    refer,
+    return_cast,
+    walk_return,
+)
 
 WITNESS = "Ana Popescu, interpreter (Hope for Justice)"
 
@@ -209,3 +218,65 @@ async def test_only_the_return_officer_records_or_withdraws_consent(
             assert r.status_code == 403, r.text
             assert_problem(r)
     assert len(await consents_of(world, case_id)) == 1
+
+
+async def test_the_partner_reaches_a_case_only_while_the_consent_to_share_stands(
+        world: World, rc: ReturnCast) -> None:
+    case_id = await refer(rc)
+    await walk_return(rc, case_id, "eligible")
+    share = {"data": {"partner_organisation_id": rc.partner_organisation_id}}
+    r = await fire_return(rc.officer, case_id, "share_with_partner", **share)
+    assert "record_consent, purpose share_with_partner" in refused(r, guard="partner_consented")
+    await walk_return_from_eligible(rc, case_id)
+    assert case_id in {c["id"] for c in (await rc.partner.get(PATH)).json()}
+
+    r = await fire_return(rc.officer, case_id, "withdraw_consent", data={
+        "purpose": "share_with_partner"}, note="She does not want the partner to know yet.")
+    assert r.status_code == 200 and r.json()["state"] == "risk_assessment", r.text
+    assert case_id not in {c["id"] for c in (await rc.partner.get(PATH)).json()}
+    r = await rc.partner.get(f"{PATH}/{case_id}")
+    assert r.status_code in (403, 404), r.text
+    r = await fire_return(rc.partner, case_id, "record_risk_assessment", expected_revision=1,
+                          data={"assessment": {}, "outcome": "proceed"})
+    assert r.status_code in (403, 404), r.text
+
+    # consenting again opens it again, to the same partner
+    r = await fire_return(rc.officer, case_id, "record_consent",
+                          data=consent("share_with_partner"))
+    assert r.status_code == 200, r.text
+    assert (await rc.partner.get(f"{PATH}/{case_id}")).status_code == 200
+
+
+async def walk_return_from_eligible(rc: ReturnCast, case_id: int) -> None:
+    """Consent to share with the partner, then share: the case in risk assessment."""
+    r = await fire_return(rc.officer, case_id, "record_consent",
+                          data=consent("share_with_partner"))
+    assert r.status_code == 200, r.text
+    r = await fire_return(rc.officer, case_id, "share_with_partner",
+                          data={"partner_organisation_id": rc.partner_organisation_id})
+    assert r.status_code == 200 and r.json()["state"] == "risk_assessment", r.text
+
+
+async def test_travel_waits_for_consent_to_return_confirmed_again_within_the_window(
+        world: World, rc: ReturnCast) -> None:
+    """Re-confirmation is a second consent to return assistance, within
+    ``consent_reconfirmation_window`` (7 days) of booking and of departure."""
+    case_id = await refer(rc)
+    await walk_return(rc, case_id, "fit_to_travel")
+    now = world.clock()
+    journey = {"data": {"departure_at": (now + timedelta(days=2)).isoformat(),
+                        "arrival_at": (now + timedelta(days=2, hours=5)).isoformat()}}
+    r = await fire_return(rc.officer, case_id, "book_travel", **journey)
+    assert "re-confirmed before travel" in refused(r, guard="consent_reconfirmed")
+    r = await fire_return(rc.officer, case_id, "record_consent", data=consent())
+    assert r.status_code == 200, r.text
+    world.clock.advance(timedelta(days=8))
+    now = world.clock()
+    journey = {"data": {"departure_at": (now + timedelta(days=2)).isoformat(),
+                        "arrival_at": (now + timedelta(days=2, hours=5)).isoformat()}}
+    r = await fire_return(rc.officer, case_id, "book_travel", **journey)
+    assert "more than 7 days ago" in refused(r, guard="consent_reconfirmed")
+    r = await fire_return(rc.officer, case_id, "record_consent", data=consent())
+    assert r.status_code == 200, r.text
+    r = await fire_return(rc.officer, case_id, "book_travel", **journey)
+    assert r.status_code == 200 and r.json()["state"] == "travel_booked", r.text

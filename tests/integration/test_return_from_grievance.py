@@ -281,3 +281,26 @@ class TestAGrievanceOnVersionOne:
             r = await refer_for_return(caseworker, filing.case_id)
             assert r.status_code == 200, r.text
             assert r.json()["workflow_version"] == 2 and len(r.json()["return_case_ids"]) == 1
+
+
+async def test_after_a_withdrawal_the_survivor_may_be_referred_again(
+        world: World, gcast: GrievanceCast) -> None:
+    rc = await return_cast(world)
+    filing = await survivor_grievance(world, gcast)
+    r = await refer_for_return(gcast.caseworker, filing.case_id)
+    assert r.status_code == 200, r.text
+    (first,) = r.json()["return_case_ids"]
+    r = await fire_return(rc.officer, first, "withdraw", reason_code="survivor_withdrew",
+                          note="She wants to wait until the trial is over.")
+    assert r.status_code == 200 and r.json()["state"] == "withdrawn", r.text
+    async with world.services.db.read() as session:
+        (given,) = (await session.scalars(select(ReturnConsent).where(
+            col(ReturnConsent.case_id) == first))).all()
+    assert given.withdrawn_at is not None  # the referral consent ended with the rest
+
+    r = await refer_for_return(gcast.caseworker, filing.case_id, text_version="RR-2026.2")
+    assert r.status_code == 200, r.text
+    ids = r.json()["return_case_ids"]
+    assert ids[0] == first and len(ids) == 2
+    second = (await rc.officer.get(f"{PATH}/{ids[1]}")).json()
+    assert (second["state"], second["source_case_id"]) == ("enquiry", filing.case_id)

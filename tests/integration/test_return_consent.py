@@ -157,6 +157,15 @@ async def test_a_consent_is_withdrawn_only_while_it_stands(world: World, rc: Ret
                           data=consent("share_with_partner"))
     assert r.status_code == 200, r.text
 
+    # only services a standing consent covers, and only for services
+    r = await fire_return(rc.officer, case_id, "withdraw_consent", note="No family contact.",
+                          data={"purpose": "share_with_services", "services": ["family"]})
+    assert "no standing consent covers family" in refused(
+        r, guard="consent_stands", pointer="/data/services")
+    r = await fire_return(rc.officer, case_id, "withdraw_consent", note="Not the shelter.",
+                          data={"purpose": "share_with_partner", "services": ["shelter"]})
+    refused(r, guard="consent_stands", pointer="/data/services")
+
     # the named services only: the rest of the consent stands
     r = await fire_return(rc.officer, case_id, "withdraw_consent", note="No lawyer, please.",
                           data={"purpose": "share_with_services", "services": ["legal"]})

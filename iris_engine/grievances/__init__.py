@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from iris_engine.domain import CaseApi, Domain
+from iris_engine.grievances import hooks, return_referral
 from iris_engine.grievances.controllers import (
     ComplainantController,
     GrievanceCaseController,
@@ -10,17 +11,17 @@ from iris_engine.grievances.controllers import (
 )
 from iris_engine.grievances.demo import seed_demo
 from iris_engine.grievances.disclosure import GrievanceDisclosures
-from iris_engine.grievances.hooks import hooks
 from iris_engine.grievances.models import GrievanceMessage
 from iris_engine.grievances.schemas import StaffGrievanceView
 from iris_engine.grievances.sealing import SEALED
 from iris_engine.grievances.service import WORKFLOW, GrievanceService
+from iris_engine.workflow import HookRegistry
 
 __all__ = ["DOMAIN", "WORKFLOW", "GrievanceService"]
 
 DOMAIN = Domain(
     name="grievances",
-    hooks=hooks,
+    hooks=HookRegistry.merged(hooks.hooks, return_referral.hooks),
     cases=(CaseApi(GrievanceService, path="/api/v1/grievance-cases", tag="grievances (staff)",
                    noun="Grievance", plural="Grievances", view=StaffGrievanceView,
                    audience="(a caseworker its own and unassigned ones, supervisors all, the scheme "

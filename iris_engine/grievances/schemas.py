@@ -183,6 +183,9 @@ class StaffGrievanceView(msgspec.Struct):
     legal_hold: bool
     purged_at: datetime | None
     referral_case_ids: list[int]
+    #: the return cases its complainant was referred to for return assistance
+    #: (``refer_for_return``); each names this grievance as its ``source_case_id``
+    return_case_ids: list[int]
     deadlines: list[DeadlineView] | None = None
 
 

@@ -34,6 +34,7 @@ from iris_engine.grievances.codes import (
 )
 from iris_engine.grievances.disclosure import consents_of, read_identity
 from iris_engine.grievances.models import Grievance, GrievanceMessage
+from iris_engine.grievances.return_referral import return_case_ids
 from iris_engine.grievances.routing import RoutingProposal, propose
 from iris_engine.grievances.schemas import (
     CRIMINAL_ALLEGATIONS,
@@ -424,6 +425,7 @@ class GrievanceService(CaseService):
             remedies=grievance.remedies, closed_at=grievance.closed_at,
             legal_hold=grievance.legal_hold, purged_at=grievance.purged_at,
             referral_case_ids=referrals,
+            return_case_ids=await return_case_ids(self.resources, session, case.id or 0),
             deadlines=await views.deadlines(self.engine, session, case) if full else None,
         )
 

@@ -29,6 +29,7 @@ from iris_engine.returns.intake import ReturnIntake
 from iris_engine.returns.models import ReturnPartner
 from iris_engine.returns.partners import ReturnPartners
 from iris_engine.returns.partners_http import ReturnPartnerController
+from iris_engine.returns.referral_in import ReturnReferrals
 from iris_engine.returns.schemas import ReturnView
 from iris_engine.returns.sealing import SEALED
 from iris_engine.returns.service import RETURNS_PATH, ReturnCaseService
@@ -45,7 +46,8 @@ def _provides(s: Services) -> dict[str, object]:
     return {"returns": cases, "survivor_reads": SurvivorReads(cases, s.vault),
             "return_intake": ReturnIntake(s.db, s.engine, s.vault),
             "return_forms": ReturnForms(),
-            "return_partners": ReturnPartners(s.db, s.engine, s.people, s.clock)}
+            "return_partners": ReturnPartners(s.db, s.engine, s.people, s.clock),
+            "return_referral_desk": ReturnReferrals(s.vault)}
 
 
 DOMAIN = Domain(

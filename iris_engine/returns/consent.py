@@ -93,10 +93,24 @@ async def record_consent(ctx: TransitionContext) -> None:
 
 @hooks.guard("consent_stands", reads_input=True)
 async def consent_stands(ctx: TransitionContext) -> None:
+    """A consent is withdrawn while it stands; services named are ones it covers (a withdrawal
+    that would change nothing is refused, not recorded as if it had)."""
     purpose = ctx.request.data.get("purpose")
-    if not await live_consents(ctx.session, ctx.case.id or 0, str(purpose)):
+    standing = await live_consents(ctx.session, ctx.case.id or 0, str(purpose))
+    if not standing:
         raise Refusal(f"no consent to {purpose} stands on this case",
                       errors=[FieldError("/data/purpose", "no standing consent of this purpose")])
+    named = ctx.request.data.get("services") or ()
+    if purpose != "share_with_services" and named:
+        raise Refusal("only a consent to share with services names services",
+                      errors=[FieldError("/data/services", "only with purpose "
+                                                           "share_with_services")])
+    covered = {kind for consent in standing for kind in consent.services}
+    uncovered = [kind for kind in named if kind not in covered]
+    if uncovered:
+        raise Refusal(f"no standing consent covers {', '.join(uncovered)}",
+                      errors=[FieldError("/data/services", "covered now: "
+                                         + (", ".join(sorted(covered)) or "none"))])
 
 
 @hooks.effect("withdraw_consent")

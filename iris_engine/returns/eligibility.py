@@ -1,6 +1,10 @@
 """Eligibility as data: the nationalities returns are arranged to today are the workflow's
 ``eligible_nationalities`` setting, so a new country is a line in ``workflows/return.yaml``.
-The NRM status is not a gate (survivors outside the NRM are eligible too)."""
+The NRM status is not a gate (survivors outside the NRM are eligible too).
+
+One check serves the three places that ask: a referral (``returns.intake``), a referral from
+another case (``returns.referral_in``) and the return officer's decision (``confirm_eligibility``,
+which asks again because the list may have changed since the referral)."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from iris_engine.errors import FieldError
 from iris_engine.returns.models import ReturnCase
 from iris_engine.workflow import HookRegistry
 
-__all__ = ["eligible_nationalities", "hooks", "ineligibility"]
+__all__ = ["eligibility_errors", "eligible_nationalities", "hooks", "ineligibility"]
 
 hooks = HookRegistry()
 
@@ -31,15 +35,20 @@ def ineligibility(country: str, settings: Mapping[str, Any], *, what: str = "nat
             "them (the workflow's eligible_nationalities)")
 
 
+def eligibility_errors(settings: Mapping[str, Any], nationality: str, return_country: str, *,
+                       at: str = "") -> list[FieldError]:
+    """A field error for the nationality and for the country of return, each when not eligible
+    today; ``at`` prefixes the pointers (``/data`` when they came in a transition's data)."""
+    checks = (("nationality", nationality, "nationals of"),
+              ("return_country", return_country, "returns to"))
+    return [FieldError(f"{at}/{name}", problem) for name, country, what in checks
+            if (problem := ineligibility(country, settings, what=what)) is not None]
+
+
 @hooks.guard("nationality_eligible")
 async def nationality_eligible(ctx: TransitionContext) -> None:
     """Checked again at the decision: the list may have changed since the referral."""
     case: ReturnCase = ctx.detail
-    errors = []
-    for pointer, country, what in (("/nationality", case.nationality, "nationals of"),
-                                   ("/return_country", case.return_country, "returns to")):
-        problem = ineligibility(country, ctx.workflow_settings, what=what)
-        if problem is not None:
-            errors.append(FieldError(pointer, problem))
+    errors = eligibility_errors(ctx.workflow_settings, case.nationality, case.return_country)
     if errors:
         raise Refusal("; ".join(e.message for e in errors), errors=errors)

@@ -108,7 +108,9 @@ class Survivor(msgspec.Struct, forbid_unknown_fields=True):
     those entitled, each read recorded. Only the name is required."""
 
     name: bounds.PersonName
-    date_of_birth: Annotated[date, Meta(extra_json_schema={"maxLength": 10})] | None = None
+    date_of_birth: Annotated[date, Meta(
+        extra_json_schema={"maxLength": 10},
+        description="YYYY-MM-DD; not in the future nor more than 120 years back")] | None = None
     phone: Annotated[str, Meta(max_length=bounds.PHONE, pattern=r"^\+?[0-9 ()-]{6,30}$")] | None = None
     email: Annotated[str, Meta(pattern=rf"^[^@{bounds.BLANK}]+@[^@{bounds.BLANK}]+\.[^@{bounds.BLANK}]+$",
                                max_length=bounds.EMAIL)] | None = None

@@ -26,6 +26,8 @@ from iris_engine.returns.models import ReturnPartner
 from iris_engine.returns.schemas import ReturnView
 from iris_engine.returns.sealing import SEALED
 from iris_engine.returns.service import RETURNS_PATH, ReturnCaseService
+from iris_engine.returns.statistics import ReturnStatistics
+from iris_engine.returns.statistics_http import return_statistics
 from iris_engine.workflow import HookRegistry
 
 if TYPE_CHECKING:
@@ -36,7 +38,8 @@ __all__ = ["DOMAIN"]
 
 def _provides(s: Services) -> dict[str, object]:
     return {"returns": ReturnCaseService(s.db, s.engine),
-            "return_intake": ReturnIntake(s.db, s.engine, s.vault)}
+            "return_intake": ReturnIntake(s.db, s.engine, s.vault),
+            "return_statistics": ReturnStatistics(s.db, s.engine)}
 
 
 DOMAIN = Domain(
@@ -51,6 +54,7 @@ DOMAIN = Domain(
                             "the survivor's consent stands)",
                    routes=(ReturnCaseController,)),),
     provides=_provides,
+    routes=(return_statistics,),
     tables=(ReturnPartner,),
     organisation_kinds=("referrer", "partner"),
     sealed=SEALED,

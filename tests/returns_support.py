@@ -8,6 +8,7 @@ transition at a time, with the data each step needs.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,11 +16,12 @@ from typing import Any
 
 from httpx import Response
 
+from iris_engine.returns.forms import FORMS_FOLDER
 from iris_engine.returns.models import ReturnPartner
 from iris_engine.store.models import Organisation
 from tests.integration.conftest import Actor, World
 
-__all__ = ["PATH", "STEPS", "ReturnCast", "consent", "fire_return", "monitoring_report_form",
+__all__ = ["DEPARTURE_AFTER", "JOURNEY", "PATH", "STEPS", "ReturnCast", "consent", "fire_return", "monitoring_report_form",
            "refer", "referral", "return_cast", "risk_assessment_form", "walk_return"]
 
 PATH = "/api/v1/returns"
@@ -108,14 +110,26 @@ def consent(purpose: str = "return_assistance", **overrides: Any) -> dict[str, A
     return data
 
 
+#: the forms' schemas and their examples (``iris_engine/returns/schemas``)
+FORM_EXAMPLES = FORMS_FOLDER / "examples" / "valid"
+
+
+def _example(name: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    form: dict[str, Any] = json.loads((FORM_EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+    form.update(overrides)
+    return form
+
+
 def risk_assessment_form(**overrides: Any) -> dict[str, Any]:
-    """A complete risk assessment allowing the return (the plan helper's schema)."""
-    raise NotImplementedError("PENDING: the plan helper writes this from its schema")
+    """A complete risk assessment allowing the return (low risk, safe accommodation secured):
+    the valid example ``risk_assessment.proceed``, with ``overrides`` at its top level."""
+    return _example("risk_assessment.proceed", overrides)
 
 
 def monitoring_report_form(**overrides: Any) -> dict[str, Any]:
-    """A complete monitoring report (the plan helper's schema)."""
-    raise NotImplementedError("PENDING: the plan helper writes this from its schema")
+    """A complete monitoring report (stable housing, no concern): the valid example
+    ``monitoring_report.stable``, with ``overrides`` at its top level."""
+    return _example("monitoring_report.stable", overrides)
 
 
 def _at(world: World, delta: timedelta) -> str:
@@ -126,11 +140,17 @@ def _at(world: World, delta: timedelta) -> str:
 Body = Callable[[], dict[str, Any]]
 
 
-def _steps(cast: ReturnCast) -> list[tuple[str, Actor, str, Body]]:
-    """(state reached, who, event, body) for the path a return takes when all goes well; each
-    body is made when its step is taken (times read the world's clock then)."""
+#: the journey ``walk_return`` books: it leaves two days after booking and takes five hours
+DEPARTURE_AFTER = timedelta(days=2)
+JOURNEY = timedelta(hours=5)
+
+
+def _steps(cast: ReturnCast) -> list[tuple[str, Actor, str, Body, timedelta]]:
+    """(state reached, who, event, body, how far the clock moves first) for the path a return
+    takes when all goes well; each body is made when its step is taken (times read the
+    world's clock then)."""
     w = cast.world
-    return [
+    steps: list[tuple[str, Actor, str, Body]] = [
         ("consented", cast.officer, "record_consent", lambda: {"data": consent()}),
         ("eligible", cast.officer, "confirm_eligibility", dict),
         ("eligible", cast.officer, "record_consent",
@@ -145,13 +165,15 @@ def _steps(cast: ReturnCast) -> list[tuple[str, Actor, str, Body]]:
          lambda: {"data": {"holds_valid_document": True}}),
         ("fit_to_travel", cast.officer, "record_consent", lambda: {"data": consent()}),
         ("travel_booked", cast.officer, "book_travel",
-         lambda: {"data": {"departure_at": _at(w, timedelta(days=2)),
-                           "arrival_at": _at(w, timedelta(days=2, hours=5))}}),
+         lambda: {"data": {"departure_at": _at(w, DEPARTURE_AFTER),
+                           "arrival_at": _at(w, DEPARTURE_AFTER + JOURNEY)}}),
         ("departed", cast.officer, "depart", dict),
         ("arrived", cast.partner, "confirm_arrival",
          lambda: {"data": {"arrived_at": _at(w, timedelta())}}),
         ("reintegration", cast.partner, "start_reintegration", dict),
     ]
+    waits = {"depart": DEPARTURE_AFTER, "confirm_arrival": JOURNEY}
+    return [(*step, waits.get(step[2], timedelta())) for step in steps]
 
 
 #: the states ``walk_return`` can stop at, in the order the walk reaches them
@@ -164,11 +186,15 @@ async def walk_return(cast: ReturnCast, case_id: int, target: str) -> None:
     """Take an enquiry to ``target`` (one of ``STEPS``) by the path a return takes when all
     goes well, stopping at the first step that reaches it: ``eligible`` before the consent to
     share with a partner, ``risk_assessment`` before the assessment is recorded,
-    ``fit_to_travel`` before consent is re-confirmed."""
+    ``fit_to_travel`` before consent is re-confirmed. The world's clock moves as the journey
+    does: to the scheduled departure (``DEPARTURE_AFTER`` after booking) before ``depart``,
+    and through the ``JOURNEY`` before the partner confirms the arrival (at that moment)."""
     assert target in STEPS, f"walk_return stops at one of {STEPS}"
     if target == "enquiry":
         return
-    for reached, actor, event, body in _steps(cast):
+    for reached, actor, event, body, wait in _steps(cast):
+        if wait:
+            cast.world.clock.advance(wait)
         r = await fire_return(actor, case_id, event, **body())
         assert r.status_code == 200, f"{event}: {r.text}"
         assert r.json()["state"] == reached, (event, r.json()["state"])

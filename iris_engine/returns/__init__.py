@@ -21,6 +21,8 @@ from iris_engine.returns import (
     travel,
 )
 from iris_engine.returns.controllers import ReturnCaseController
+from iris_engine.returns.forms import ReturnForms
+from iris_engine.returns.forms_http import ReturnFormsController
 from iris_engine.returns.intake import ReturnIntake
 from iris_engine.returns.models import ReturnPartner
 from iris_engine.returns.schemas import ReturnView
@@ -39,6 +41,7 @@ __all__ = ["DOMAIN"]
 def _provides(s: Services) -> dict[str, object]:
     return {"returns": ReturnCaseService(s.db, s.engine),
             "return_intake": ReturnIntake(s.db, s.engine, s.vault),
+            "return_forms": ReturnForms(),
             "return_statistics": ReturnStatistics(s.db, s.engine)}
 
 
@@ -52,7 +55,7 @@ DOMAIN = Domain(
                    audience="(return officers their own and unassigned ones, supervisors all, a "
                             "referrer those it referred, a partner those shared with it while "
                             "the survivor's consent stands)",
-                   routes=(ReturnCaseController,)),),
+                   routes=(ReturnCaseController, ReturnFormsController)),),
     provides=_provides,
     routes=(return_statistics,),
     tables=(ReturnPartner,),

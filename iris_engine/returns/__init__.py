@@ -25,6 +25,8 @@ from iris_engine.returns.forms import ReturnForms
 from iris_engine.returns.forms_http import ReturnFormsController
 from iris_engine.returns.intake import ReturnIntake
 from iris_engine.returns.models import ReturnPartner
+from iris_engine.returns.partners import ReturnPartners
+from iris_engine.returns.partners_http import ReturnPartnerController
 from iris_engine.returns.schemas import ReturnView
 from iris_engine.returns.sealing import SEALED
 from iris_engine.returns.service import RETURNS_PATH, ReturnCaseService
@@ -42,6 +44,7 @@ def _provides(s: Services) -> dict[str, object]:
     return {"returns": ReturnCaseService(s.db, s.engine),
             "return_intake": ReturnIntake(s.db, s.engine, s.vault),
             "return_forms": ReturnForms(),
+            "return_partners": ReturnPartners(s.db, s.engine, s.people, s.clock),
             "return_statistics": ReturnStatistics(s.db, s.engine)}
 
 
@@ -57,7 +60,7 @@ DOMAIN = Domain(
                             "the survivor's consent stands)",
                    routes=(ReturnCaseController, ReturnFormsController)),),
     provides=_provides,
-    routes=(return_statistics,),
+    routes=(ReturnPartnerController, return_statistics),
     tables=(ReturnPartner,),
     organisation_kinds=("referrer", "partner"),
     sealed=SEALED,

@@ -10,7 +10,8 @@ from msgspec import Meta
 
 from iris_engine import bounds
 
-__all__ = ["Language", "NrmStatus", "ReturnReferral", "ReturnView", "Survivor"]
+__all__ = ["Language", "NrmStatus", "ReturnPartnerCreate", "ReturnPartnerView", "ReturnReferral",
+           "ReturnView", "Survivor"]
 
 
 class ReturnView(msgspec.Struct):
@@ -82,3 +83,22 @@ class ReturnReferral(msgspec.Struct, forbid_unknown_fields=True):
     #: what happened and why they want to go home, as the referrer heard it (sealed)
     account: Annotated[str, Meta(min_length=1, max_length=bounds.NARRATIVE,
                                  pattern=bounds.SOME_TEXT)] | None = None
+
+
+class ReturnPartnerCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """An origin-country partner: the countries it receives survivors in (ISO 3166-1 alpha-2)
+    and the services it provides (the workflow's service kinds)."""
+
+    name: bounds.OrganisationName
+    countries: Annotated[list[bounds.CountryCode], Meta(min_length=1, max_length=60)]
+    services: Annotated[list[Annotated[str, Meta(min_length=1, max_length=40)]],
+                        Meta(min_length=1, max_length=20)]
+
+
+class ReturnPartnerView(msgspec.Struct):
+    id: int
+    organisation_id: int
+    name: str
+    countries: list[str]
+    services: list[str]
+    active: bool

@@ -21,6 +21,7 @@ from iris_engine.returns import (
     travel,
 )
 from iris_engine.returns.controllers import ReturnCaseController
+from iris_engine.returns.demo import seed_demo
 from iris_engine.returns.forms import ReturnForms
 from iris_engine.returns.forms_http import ReturnFormsController
 from iris_engine.returns.intake import ReturnIntake
@@ -64,4 +65,5 @@ DOMAIN = Domain(
     tables=(ReturnPartner,),
     organisation_kinds=("referrer", "partner"),
     sealed=SEALED,
+    seed_demo=seed_demo,
 )

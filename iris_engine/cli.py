@@ -363,6 +363,7 @@ def _register() -> None:
     from iris_engine.cli_authorities import authorities
     from iris_engine.cli_codes import codes
     from iris_engine.cli_keys import keys
+    from iris_engine.cli_return_stats import returns
     from iris_engine.cli_training import training
     from iris_engine.cli_upgrade import upgrade
     from iris_engine.cli_users import users
@@ -375,6 +376,7 @@ def _register() -> None:
     main.add_command(codes)
     main.add_command(users)
     main.add_command(training)
+    main.add_command(returns)
 
 
 _register()

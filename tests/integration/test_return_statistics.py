@@ -22,6 +22,7 @@ from tests.returns_support import (
     SURVIVOR_NAME,
     SURVIVOR_PHONE,
     ReturnCast,
+    fire_return,
     refer,
     return_cast,
     walk_return,
@@ -192,3 +193,34 @@ def test_small_counts_and_the_totals_beside_them() -> None:
     for wrong in (1, 0, "5", True, 2.5):
         with pytest.raises(ConfigurationError):
             smallest_count({"statistics_smallest_count": wrong})
+
+
+async def test_endings_and_escalations_are_counted_by_reason(world: World) -> None:
+    """Five refused as not survivors, one withdrawn, one whose arrival nobody confirmed:
+    through the real transitions and the timer that escalates."""
+    cast = await return_cast(world)
+    refused = [await refer(cast, nationality="CZ", language="cs") for _ in range(5)]
+    for case_id in refused:
+        await walk_return(cast, case_id, "consented")
+        r = await fire_return(cast.officer, case_id, "refuse_eligibility",
+                              reason_code="not_a_survivor", note="Signposted to employment advice")
+        assert r.status_code == 200, r.text
+    withdrawn = await refer(cast)
+    await walk_return(cast, withdrawn, "consented")
+    r = await fire_return(cast.officer, withdrawn, "withdraw", reason_code="survivor_withdrew",
+                          note="She decided to stay")
+    assert r.status_code == 200, r.text
+    travelling = await refer(cast)
+    await walk_return(cast, travelling, "departed")
+    world.clock.advance(timedelta(days=2))  # past the scheduled arrival and its grace
+    await world.tick()
+
+    body = (await cast.supervisor.get(STATS)).json()
+    endings = {e["ending"]: e for e in body["endings"]}
+    assert endings["not_eligible"] == {"ending": "not_eligible", "cases": 5,
+                                       "by_reason": {"not_a_survivor": 5}}
+    assert endings["withdrawn"] == {"ending": "withdrawn", "cases": None,
+                                    "by_reason": {"survivor_withdrew": "<5"}}
+    assert "not_advised" not in endings
+    assert body["escalations"] == {"arrival_unconfirmed": "<5"}
+    assert body["enquiry_to_departure"]["departed"] == "<5"

@@ -21,8 +21,9 @@ from iris_engine.returns.models import ReturnPartner
 from iris_engine.store.models import Organisation
 from tests.integration.conftest import Actor, World
 
-__all__ = ["DEPARTURE_AFTER", "JOURNEY", "PATH", "STEPS", "ReturnCast", "consent", "fire_return", "monitoring_report_form",
-           "refer", "referral", "return_cast", "risk_assessment_form", "walk_return"]
+__all__ = ["DEPARTURE_AFTER", "JOURNEY", "PATH", "STEPS", "ReturnCast", "consent", "fire_return",
+           "monitoring_report_form", "refer", "referral", "return_cast", "risk_assessment_form",
+           "walk_return"]
 
 PATH = "/api/v1/returns"
 SURVIVOR_NAME = "Mariana Ionescu-Vasilescu"

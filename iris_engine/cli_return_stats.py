@@ -1,7 +1,7 @@
-"""``iris returns stats``: return statistics without identities from the command line, the
-same figures as ``GET /api/v1/returns/statistics`` (``iris_engine.returns.statistics``), small
-counts hidden the same way: whoever runs it holds the database, but what it prints may leave
-the team."""
+"""``iris returns stats`` (added to ``cli_returns``' group by ``cli``): return statistics
+without identities from the command line, the same figures as ``GET /api/v1/returns/statistics``
+(``iris_engine.returns.statistics``), small counts hidden the same way: whoever runs it holds
+the database, but what it prints may leave the team."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import click
 if TYPE_CHECKING:
     from iris_engine.returns.statistics import Count, ReturnStatisticsView
 
-__all__ = ["returns", "returns_stats"]
+__all__ = ["returns_stats"]
 
 
 def _figures(query: Any) -> ReturnStatisticsView:
@@ -44,12 +44,7 @@ def _shown(value: Count | None) -> str:
     return "-" if value is None else str(value)
 
 
-@click.group()
-def returns() -> None:
-    """Return and reintegration of trafficking survivors."""
-
-
-@returns.command("stats")
+@click.command("stats")
 @click.option("--from", "from_", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="First day of the range, YYYY-MM-DD (returns whose enquiry was on it count).")
 @click.option("--to", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,

@@ -124,8 +124,8 @@ def _cut(text: str, width: int) -> str:
               help="Repeat for several roles. " + ROLE_HELP)
 @click.option("--organisation", required=True, help="Organisation name; created if new.")
 @click.option("--kind", default="scheme", show_default=True,
-              type=click.Choice(["recruiter", "audit_body", "scheme", "authority"]),
-              help="Kind of a new organisation.")
+              help="Kind of a new organisation: recruiter, audit_body, scheme, authority, or a "
+                   "domain's own (referrer, partner: see `iris returns`).")
 @click.option("--country", default="CH", show_default=True, help="Country of a new organisation.")
 @_PASSWORD
 def users_add(email: str, name: str, roles: tuple[str, ...], organisation: str, kind: str,

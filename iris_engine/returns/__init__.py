@@ -24,6 +24,8 @@ from iris_engine.returns.controllers import ReturnCaseController
 from iris_engine.returns.demo import seed_demo
 from iris_engine.returns.forms import ReturnForms
 from iris_engine.returns.forms_http import ReturnFormsController
+from iris_engine.returns.identity import SurvivorReads
+from iris_engine.returns.identity_http import SurvivorReadController
 from iris_engine.returns.intake import ReturnIntake
 from iris_engine.returns.models import ReturnPartner
 from iris_engine.returns.partners import ReturnPartners
@@ -42,7 +44,8 @@ __all__ = ["DOMAIN"]
 
 
 def _provides(s: Services) -> dict[str, object]:
-    return {"returns": ReturnCaseService(s.db, s.engine),
+    cases = ReturnCaseService(s.db, s.engine)
+    return {"returns": cases, "survivor_reads": SurvivorReads(cases, s.vault),
             "return_intake": ReturnIntake(s.db, s.engine, s.vault),
             "return_forms": ReturnForms(),
             "return_partners": ReturnPartners(s.db, s.engine, s.people, s.clock),
@@ -59,7 +62,8 @@ DOMAIN = Domain(
                    audience="(return officers their own and unassigned ones, supervisors all, a "
                             "referrer those it referred, a partner those shared with it while "
                             "the survivor's consent stands)",
-                   routes=(ReturnCaseController, ReturnFormsController)),),
+                   routes=(ReturnCaseController, ReturnFormsController,
+                           SurvivorReadController)),),
     provides=_provides,
     routes=(ReturnPartnerController, return_statistics),
     tables=(ReturnPartner,),

@@ -10,40 +10,73 @@ from msgspec import Meta
 
 from iris_engine import bounds
 
-__all__ = ["Language", "NrmStatus", "ReturnPartnerCreate", "ReturnPartnerView", "ReturnReferral",
-           "ReturnView", "Survivor"]
+__all__ = ["Audience", "Language", "NrmStatus", "ReturnAccountView", "ReturnIdentityView",
+           "ReturnPartnerCreate", "ReturnPartnerView", "ReturnReferral", "ReturnView", "Survivor"]
+
+
+#: which shape of a return case the caller is shown: ``staff`` (return officers and
+#: supervisors: all of it), ``referrer`` (the organisation that referred: how its referral is
+#: going) or ``partner`` (the origin-country partner: what it needs to receive the survivor)
+Audience = Literal["staff", "referrer", "partner"]
 
 
 class ReturnView(msgspec.Struct):
     """A return case without what identifies the survivor (``/identity`` opens that, recorded).
-    What a role is shown beyond the stage follows its part and the survivor's consents
-    (``returns.service``)."""
+
+    One shape for every reader; a field a reader is not told is ``null`` (``shown_as`` says
+    whose shape it is). A referrer sees the stage, reference, NRM status and the enquiry,
+    departure, arrival and end dates, never the partner, the risk outcome, the travel plans or
+    who holds the case. A partner sees what it needs to receive the survivor: stage,
+    reference, nationality, country of return, language, age group, danger, the risk outcome
+    and the travel dates; never who referred, the NRM status or the case it came from."""
 
     id: int
     state: str
     revision: int
     reference: str
-    nationality: str
-    return_country: str
-    age_group: str
-    language: str
-    in_danger: bool
-    nrm_status: str
-    assignee_id: int | None
-    referrer_organisation_id: int | None
-    source_case_id: int | None
-    partner_organisation_id: int | None
-    risk_outcome: str | None
-    scheduled_departure_at: datetime | None
-    scheduled_arrival_at: datetime | None
+    shown_as: Audience
+    enquiry_at: datetime
     departed_at: datetime | None
     arrived_at: datetime | None
-    escalations: int
-    enquiry_at: datetime
     ended_at: datetime | None
-    legal_hold: bool
     #: the survivor's personal data was erased at the end of the retention period
     erased: bool
+    nationality: str | None = None
+    return_country: str | None = None
+    age_group: str | None = None
+    language: str | None = None
+    in_danger: bool | None = None
+    nrm_status: str | None = None
+    assignee_id: int | None = None
+    referrer_organisation_id: int | None = None
+    source_case_id: int | None = None
+    partner_organisation_id: int | None = None
+    risk_outcome: str | None = None
+    scheduled_departure_at: datetime | None = None
+    scheduled_arrival_at: datetime | None = None
+    escalations: int | None = None
+    legal_hold: bool | None = None
+
+
+class ReturnIdentityView(msgspec.Struct):
+    """Who the survivor is and how to reach them; each read is recorded (``basis``: the scope
+    through which the reader reaches the case)."""
+
+    name: str
+    date_of_birth: str | None
+    phone: str | None
+    email: str | None
+    other: str | None
+    basis: str
+
+
+class ReturnAccountView(msgspec.Struct):
+    """What happened and why the survivor wants to go home, as the referrer heard it; each
+    read is recorded."""
+
+    account: str
+    language: str
+    basis: str
 
 
 Language = Annotated[str, Meta(min_length=2, max_length=bounds.LANGUAGE_TAG,
@@ -58,7 +91,7 @@ class Survivor(msgspec.Struct, forbid_unknown_fields=True):
     those entitled, each read recorded. Only the name is required."""
 
     name: bounds.PersonName
-    date_of_birth: date | None = None
+    date_of_birth: Annotated[date, Meta(extra_json_schema={"maxLength": 10})] | None = None
     phone: Annotated[str, Meta(max_length=bounds.PHONE, pattern=r"^\+?[0-9 ()-]{6,30}$")] | None = None
     email: Annotated[str, Meta(pattern=rf"^[^@{bounds.BLANK}]+@[^@{bounds.BLANK}]+\.[^@{bounds.BLANK}]+$",
                                max_length=bounds.EMAIL)] | None = None

@@ -5,7 +5,12 @@ retention period and statistics. Every test runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from tests.integration.conftest import World, assert_problem
+import asyncio
+
+from click.testing import CliRunner, Result
+
+from iris_engine.cli import main
+from tests.integration.conftest import PASSWORD, World, assert_problem
 from tests.returns_support import PATH, fire_return, refer, return_cast, walk_return
 
 PARTNERS = "/api/v1/return-partners"
@@ -112,3 +117,53 @@ async def test_the_end_of_a_case_is_recorded(world: World) -> None:
     assert r.status_code == 200, r.text
     assert r.json()["state"] == "not_eligible"
     assert r.json()["ended_at"] is not None
+
+
+async def iris(world: World, *args: str) -> Result:
+    """The command line against the world's database (in a thread: it runs its own loop)."""
+    env = {"IRIS_DATABASE_URL": world.settings.database_url, "IRIS_PASSWORD_HASH_PROFILE": "test"}
+    return await asyncio.to_thread(CliRunner().invoke, main, list(args), env=env)
+
+
+async def test_the_command_line_adds_partners_referrers_and_their_people(world: World) -> None:
+    cast = await return_cast(world)
+    r = await iris(world, "returns", "partners", "add", "--name", "Fundatia Casa Sperantei",
+                   "--country", "RO", "--country", "MD", "--service", "shelter")
+    assert r.exit_code == 0, r.output
+    r = await iris(world, "returns", "partners", "add", "--name", "Nowhere", "--country", "QT",
+                   "--service", "spa")
+    assert r.exit_code == 1 and "/countries/0" in r.output and "/services/0" in r.output, r.output
+    r = await iris(world, "returns", "partners", "list", "--country", "MD")
+    assert r.exit_code == 0, r.output
+    assert "Fundatia Casa Sperantei" in r.output and "Pro Refugiu" not in r.output
+    r = await iris(world, "returns", "referrers", "add", "--name", "Leeds City Council",
+                   "--country", "GB")
+    assert r.exit_code == 0 and "referrer" in r.output, r.output
+    r = await iris(world, "returns", "referrers", "add", "--name", "Nowhere", "--country", "QT")
+    assert r.exit_code != 0, r.output
+    for email, role, organisation, kind in (
+            ("casa@ro.example", "partner", "Fundatia Casa Sperantei", "partner"),
+            ("safeguarding@leeds.example", "referrer", "Leeds City Council", "referrer")):
+        r = await iris(world, "users", "add", "--email", email, "--name", email, "--role", role,
+                       "--organisation", organisation, "--kind", kind, "--password", PASSWORD)
+        assert r.exit_code == 0, r.output
+    r = await iris(world, "users", "add", "--email", "x@y.example", "--name", "X", "--role",
+                   "referrer", "--organisation", "New", "--kind", "club", "--password", PASSWORD)
+    assert r.exit_code == 1 and "referrer" in r.output and "partner" in r.output, r.output
+
+    # the council refers; the new partner receives a case shared with it
+    council = await world.login("safeguarding@leeds.example")
+    r = await council.post(PATH, {"nationality": "RO", "language": "ro",
+                                  "survivor": {"name": "Elena Marin"}})
+    assert r.status_code == 201, r.text
+    case_id = r.json()["id"]
+    casa = await world.login("casa@ro.example")
+    await walk_return(cast, case_id, "eligible")
+    r = await fire_return(cast.officer, case_id, "record_consent",
+                          data={"purpose": "share_with_partner", "text_version": "SP-1",
+                                "language": "ro", "interpreter_used": False})
+    assert r.status_code == 200, r.text
+    r = await fire_return(cast.officer, case_id, "share_with_partner",
+                          data={"partner_organisation_id": casa.organisation_id})
+    assert r.status_code == 200, r.text
+    assert [c["id"] for c in (await casa.get(PATH)).json()] == [case_id]

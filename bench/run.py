@@ -12,6 +12,9 @@ measurement), then run each IRIS scenario on a fresh single uvicorn process on 1
   transitions   POST /api/v1/applications/{id}/transitions: suspend/reinstate cycles (200s count)
   grievances    POST /api/v1/grievances: anonymous-form filings, no log-in (201s count; any other
                 status fails the run); rate limit lifted, fixed IRIS_DATA_KEYS, scheduler off
+  enrolments    POST /api/v1/training/sessions/{id}/enrolments: public self-enrolments (202s)
+  returns       POST /api/v1/returns/{id}/transitions: record_nrm_status on eligible return
+                cases, as a return officer (200s count; each must have written its event)
 
 ``--only grievances`` (comma-separated names) runs a subset of these scenarios.
 
@@ -64,12 +67,13 @@ RESULTS = HERE / "results"
 WORK = Path(os.environ.get("IRIS_BENCH_WORKDIR", "/tmp/bench"))
 sys.path.insert(0, str(HERE))
 
+import returns as return_bench  # noqa: E402  (bench/returns.py)
 import seed as seeding  # noqa: E402  (bench/seed.py)
 
 MANAGER = ("manager@demo.iris.example", "demo-manager-2026")
 TARGETS = {"roster": 0.5, "transitions": 0.10, "grievances": 0.10}
 IRIS_SCENARIOS = ["roster", "roster_ttl0", "roster_miss", "transitions", "grievances",
-                  "enrolments"]
+                  "enrolments", "returns"]
 # grievances: a fixed AES-256-GCM data key (id:base64url of 32 random bytes, made once with
 # `iris keys generate`'s format), so every run seals with the same key and the server does not
 # fall back to the development key. A benchmark key: never use it for real data
@@ -614,6 +618,16 @@ def bench_database(db: str, load: Load, rounds: int, stamp: str,
                     extra["sessions"] = len(ids)
                     path = "/api/v1/training/sessions"
                     counts_before = enrolment_counts(db)
+                elif name == "returns":
+                    token = return_bench.prepare(db, server.url, http_json, BENCH_DATA_KEY)
+                    return_bench.write_cases(db, cases_file)
+                    env = {"BENCH_TOKEN": token, "BENCH_CASES": str(cases_file)}
+                    path = "/api/v1/returns"
+                    events_before = return_bench.event_count(db)
+
+                    def before_round() -> None:
+                        wait_idle(server.pid)  # let abandoned requests commit, then re-read
+                        return_bench.write_cases(db, cases_file)
                 elif paths_file is not None:
                     if prepare:
                         paths_file.write_text("\n".join(prepare(server)) + "\n")
@@ -658,6 +672,17 @@ def bench_database(db: str, load: Load, rounds: int, stamp: str,
                         f"{check['counted_202']} 202s counted, enrolment rows +"
                         f"{check['rows_grown']['enrolment']}"
                         + "".join(f"; {x}" for x in check["problems"]))
+                elif name == "returns":
+                    wait_idle(server.pid)
+                    check = return_bench.returns_check(
+                        events_before, return_bench.event_count(db), result["iris"],
+                        load.connections)
+                    extra.update(cases=len(cases_file.read_text().split("\n")) - 1,
+                                 transitions=result["iris"]["ok"],
+                                 transitions_per_s=result["iris"]["ok_per_s"], check=check)
+                    log(f"{db}: returns check {'ok' if check['ok'] else 'FAILED'}: "
+                        f"{check['counted_200']} 200s counted, record_nrm_status events +"
+                        f"{check['events_grown']}" + "".join(f"; {x}" for x in check["problems"]))
                 elif paths_file is None:
                     wait_idle(server.pid)
                     end = write_cases(db, WORK / f"{stamp}-{db}-cases-after.txt")
@@ -680,8 +705,9 @@ def bench_database(db: str, load: Load, rounds: int, stamp: str,
         scenario("transitions", 1.0, "transitions", None)
         scenario("grievances", 1.0, "grievances", None, server_env=GRIEVANCE_ENV)
         scenario("enrolments", 1.0, "enrolments", None, server_env=GRIEVANCE_ENV)
+        scenario("returns", 1.0, "returns", None, server_env=GRIEVANCE_ENV)
     # every hash chain, after the scenarios that append to them
-    writers = [n for n in ("transitions", "grievances", "enrolments") if n in runs]
+    writers = [n for n in ("transitions", "grievances", "enrolments", "returns") if n in runs]
     if writers:
         runs[writers[-1]]["audit_verify"] = audit_verify(db)
     return {"ratios": {k: v["ratio"] for k, v in runs.items()}, "runs": runs, "bare": bare}
@@ -695,10 +721,11 @@ LABELS = {
     "transitions": "transitions/s (suspend/reinstate)",
     "grievances": "grievance filings/s (201s)",
     "enrolments": "public self-enrolments/s (202s)",
+    "returns": "return transitions/s (record_nrm_status)",
 }
 TARGET_OF = {"roster": TARGETS["roster"], "roster_ttl0": None, "roster_miss": None,
              "transitions": TARGETS["transitions"], "grievances": TARGETS["grievances"],
-             "enrolments": None}
+             "enrolments": None, "returns": None}
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -730,7 +757,7 @@ def markdown(result: dict[str, Any]) -> str:
     lines.append("")
     for db, data in result["databases"].items():
         verified = next((data["runs"][n]["audit_verify"]
-                         for n in ("enrolments", "grievances", "transitions")
+                         for n in ("returns", "enrolments", "grievances", "transitions")
                          if "audit_verify" in data["runs"].get(n, {})), None)
         if "grievances" in data["runs"]:
             g = data["runs"]["grievances"]
@@ -755,6 +782,16 @@ def markdown(result: dict[str, Any]) -> str:
                 f"{ch['counted_202']} 202s counted into {e['sessions']} open sessions; rows "
                 f"grown {ch['rows_grown']}; server CPU "
                 f"{e['server_cpu_ms_per_request']:.2f} ms per request"
+                + "".join(f"; {x}" for x in ch["problems"]))
+        if "returns" in data["runs"]:
+            t = data["runs"]["returns"]
+            ch = t["check"]
+            lines.append(
+                f"- {db} returns: {'check ok' if ch['ok'] else '**CHECK FAILED**'}: "
+                f"{t['cases']} eligible cases; {ch['counted_200']} 200s counted (warm-up "
+                f"included) of {ch['responses']} responses; record_nrm_status events "
+                f"+{ch['events_grown']} ({ch['abandoned_committed']} committed after wrk "
+                f"abandoned them); server CPU {t['server_cpu_ms_per_request']:.2f} ms per request"
                 + "".join(f"; {x}" for x in ch["problems"]))
         if "transitions" not in data["runs"]:
             if verified:
@@ -827,7 +864,10 @@ def seed_all(dbs: list[str], entries: int, recruiters: int) -> dict[str, Any]:
             [sys.executable, str(HERE / "seed.py"), "--db", db, "--entries", str(entries),
              "--recruiters", str(recruiters)],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={k: v for k, v in os.environ.items() if not k.startswith("IRIS_")})
+            # the bench's own IRIS_BENCH_* say where to seed (else a run with another
+            # IRIS_BENCH_WORKDIR would seed the default databases and measure empty ones)
+            env={k: v for k, v in os.environ.items()
+                 if not k.startswith("IRIS_") or k.startswith("IRIS_BENCH_")})
     out = {}
     for db, proc in procs.items():
         stdout, stderr = proc.communicate(timeout=600)
@@ -911,10 +951,11 @@ def main() -> None:
           f"scenario {load.warmup:g} s warm-up, then {args.rounds} rounds of {chunk} s IRIS "
           f"between {max(1, round(chunk / 2))} s bare runs; elapsed {result['elapsed_s']} s; "
           f"code {result['code']['sha256']}; results: {out.relative_to(ROOT)}")
-    failed = [f"{db}: {p}" for db, data in result["databases"].items()
-              if "grievances" in data["runs"] for p in data["runs"]["grievances"]["check"]["problems"]]
+    failed = [f"{db} {name}: {p}" for db, data in result["databases"].items()
+              for name in ("grievances", "returns") if name in data["runs"]
+              for p in data["runs"][name]["check"]["problems"]]
     if failed:
-        raise SystemExit("grievances: correctness check FAILED\n  " + "\n  ".join(failed))
+        raise SystemExit("correctness check FAILED\n  " + "\n  ".join(failed))
 
 
 if __name__ == "__main__":

@@ -363,12 +363,14 @@ def _register() -> None:
     from iris_engine.cli_authorities import authorities
     from iris_engine.cli_codes import codes
     from iris_engine.cli_keys import keys
+    from iris_engine.cli_return_stats import returns_stats
     from iris_engine.cli_returns import returns
     from iris_engine.cli_training import training
     from iris_engine.cli_upgrade import upgrade
     from iris_engine.cli_users import users
 
     workflows.add_command(upgrade)
+    returns.add_command(returns_stats)
 
     main.add_command(audit)
     main.add_command(keys)

@@ -21,6 +21,7 @@ from iris_engine.returns import (
     travel,
 )
 from iris_engine.returns.controllers import ReturnCaseController
+from iris_engine.returns.demo import seed_demo
 from iris_engine.returns.forms import ReturnForms
 from iris_engine.returns.forms_http import ReturnFormsController
 from iris_engine.returns.identity import SurvivorReads
@@ -33,6 +34,8 @@ from iris_engine.returns.referral_in import ReturnReferrals
 from iris_engine.returns.schemas import ReturnView
 from iris_engine.returns.sealing import SEALED
 from iris_engine.returns.service import RETURNS_PATH, ReturnCaseService
+from iris_engine.returns.statistics import ReturnStatistics
+from iris_engine.returns.statistics_http import return_statistics
 from iris_engine.workflow import HookRegistry
 
 if TYPE_CHECKING:
@@ -47,7 +50,8 @@ def _provides(s: Services) -> dict[str, object]:
             "return_intake": ReturnIntake(s.db, s.engine, s.vault),
             "return_forms": ReturnForms(),
             "return_partners": ReturnPartners(s.db, s.engine, s.people, s.clock),
-            "return_referral_desk": ReturnReferrals(s.vault)}
+            "return_referral_desk": ReturnReferrals(s.vault),
+            "return_statistics": ReturnStatistics(s.db, s.engine)}
 
 
 DOMAIN = Domain(
@@ -63,8 +67,9 @@ DOMAIN = Domain(
                    routes=(ReturnCaseController, ReturnFormsController,
                            SurvivorReadController)),),
     provides=_provides,
-    routes=(ReturnPartnerController,),
+    routes=(ReturnPartnerController, return_statistics),
     tables=(ReturnPartner,),
     organisation_kinds=("referrer", "partner"),
     sealed=SEALED,
+    seed_demo=seed_demo,
 )

@@ -23,13 +23,19 @@ from tests.integration.test_fuzz_public_api import _free_port, _iris
 
 #: the headings whose first ``sh`` block is a walk, in the order a reader meets them
 WALKS = ("## Walk an application through", "### Grievances: filing, following, deadlines, referral",
-         "### Training: from a course to a verified certificate")
+         "### Training: from a course to a verified certificate",
+         "### Return and reintegration: from a referral to the first monitoring report")
 #: where the quick start serves; the test serves on a free port instead
 QUICK_START_URL = "http://127.0.0.1:8000"
 #: the state after each event the walk fires (self-assessment, scope, submit, ...)
 STATES = ["draft", "draft", "submitted", "accepted", "audit_planned", "audited", "decision",
           "accredited"]
 SEPARATOR = "=== next walk ==="
+#: what the return walk prints: the state after each event it fires, then the statistics'
+#: smallest count shown
+RETURN_STATES = ["consented", "eligible", "eligible", "risk_assessment", "risk_assessment",
+                 "plan_approved", "travel_documents", "fit_to_travel", "fit_to_travel",
+                 "travel_booked", "departed", "arrived", "monitoring", "5"]
 
 
 def readme_block(heading: str, readme: str | None = None) -> str:
@@ -50,9 +56,11 @@ def test_walks_read_their_ids_from_answers() -> None:
     answer, so the walks hold whatever the demo holds."""
     for heading in WALKS:
         block = readme_block(heading)
-        assert not re.search(r"/(applications|roster|grievances|grievance-cases)/\d", block), heading
+        assert not re.search(r"/(applications|roster|grievances|grievance-cases|returns)/\d",
+                             block), heading
         assert not re.search(r"\bLRN\d", block.replace("LRN000...", "")), heading
-        assert not re.search(r"\"(auditor_id|non_conformity_id)\":\s*\d", block), heading
+        assert not re.search(r"\"(auditor_id|non_conformity_id|partner_organisation_id)\":\s*\d",
+                             block), heading
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -116,17 +124,18 @@ def test_readme_walks_run_as_written(served: tuple[Path, str, dict[str, str]]) -
     for tool in ("bash", "curl", "python3"):
         assert shutil.which(tool), f"the README walk needs {tool} (.ci/run installs curl)"
     clone, base_url, env = served
-    walk, grievance, training = (readme_block(heading) for heading in WALKS)
+    walk, grievance, training, returns = (readme_block(heading) for heading in WALKS)
     assert walk.count(QUICK_START_URL) == 1
-    assert QUICK_START_URL not in grievance and QUICK_START_URL not in training
+    assert not any(QUICK_START_URL in block for block in (grievance, training, returns))
     script = "\n".join(["set -euo pipefail", walk.replace(QUICK_START_URL, base_url),
-                        f"echo '{SEPARATOR}'", grievance, f"echo '{SEPARATOR}'", training])
+                        f"echo '{SEPARATOR}'", grievance, f"echo '{SEPARATOR}'", training,
+                        f"echo '{SEPARATOR}'", returns])
     done = subprocess.run(["bash", "-c", script], cwd=clone, env=env, capture_output=True,
                           text=True, timeout=300)
     shown = f"exit {done.returncode}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
     assert done.returncode == 0, shown
-    walked, filed, trained = (part.strip().splitlines()
-                              for part in done.stdout.split(SEPARATOR))
+    walked, filed, trained, returned = (part.strip().splitlines()
+                                        for part in done.stdout.split(SEPARATOR))
 
     # the application went all the way, one state per fired event, in the walk's order
     assert [line for line in walked if line in STATES] == STATES, shown
@@ -149,3 +158,7 @@ def test_readme_walks_run_as_written(served: tuple[Path, str, dict[str, str]]) -
                        "Spotting human trafficking: a one-hour briefing"], shown
     certificate = (clone / "certificate.pdf").read_bytes()
     assert certificate.startswith(b"%PDF-"), shown
+
+    # the return walk: referred, consented, shared, assessed, approved, travelled, arrived and
+    # monitored, one state per event; then the statistics' threshold
+    assert returned == RETURN_STATES, shown

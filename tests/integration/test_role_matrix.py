@@ -284,16 +284,17 @@ def test_every_operation_that_needs_a_login_has_a_row(tmp_path: Any) -> None:
                 secured[(method.upper(), pattern)] = op["operationId"]
     covered = set()
     from tests.integration.test_return_role_matrix import return_rows
+    from tests.integration.test_return_statistics import statistics_rows
     from tests.integration.test_training_catalogue_roles import catalogue_rows
     from tests.integration.test_training_role_matrix import training_rows
 
     # the rows of training's parts are in test_certificate_role_matrix.py,
     # test_training_catalogue_roles.py and test_training_role_matrix.py; returns' in
-    # test_return_role_matrix.py
+    # test_return_role_matrix.py and (statistics) test_return_statistics.py
     certificates = [("GET", path, None, table) for path, table in certificate_rows("IRIS-TC-1")]
     for method, path, _body, _table in [*read_rows(1, 2, 3, 4), *write_rows(1, 2, 3, 0, 0, 0),
                                         *certificates, *catalogue_rows(), *training_rows(5, 6),
-                                        *return_rows(7)]:
+                                        *return_rows(7), *statistics_rows()]:
         path = path.split("?")[0].rstrip("/") or "/"
         covered |= {op for (m, pattern), op in secured.items()
                     if m == method and pattern.match(path)}

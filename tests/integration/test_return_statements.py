@@ -1,0 +1,57 @@
+"""What one return transition costs in SQL, counted with SQLAlchemy's ``before_cursor_execute``
+on the app's own engines: ``record_nrm_status`` on an eligible case, the transition the
+``returns`` bench scenario repeats (BENCHMARKS.md quotes these counts). A change in the count
+is a change in the write path, to be measured and explained there."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from tests.integration.conftest import World
+from tests.returns_support import fire_return, refer, return_cast, walk_return
+
+#: statements per ``record_nrm_status`` (BEGIN and COMMIT apart), as BENCHMARKS.md gives them:
+#: the account; the case, read to answer an out-of-reach case as not found
+#: (``ReturnCaseService.reach``) and again, locked, by the engine; the detail; its update; the
+#: case's revision and head hash; the audit event
+STATEMENTS = {"sqlite": 7, "postgresql": 7}
+
+
+@contextmanager
+def _statements(world: World) -> Iterator[list[str]]:
+    """Every SQL statement the app's engines run meanwhile."""
+    seen: list[str] = []
+    engines = {world.services.db.read_engine.sync_engine,
+               world.services.db.write_engine.sync_engine}
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
+
+
+async def test_a_return_transition_costs_a_known_number_of_statements(world: World) -> None:
+    cast = await return_cast(world)
+    case_id = await refer(cast)
+    await walk_return(cast, case_id, "eligible")
+    revision = (await cast.officer.get(f"/api/v1/returns/{case_id}")).json()["revision"]
+    with _statements(world) as seen:
+        r = await fire_return(cast.officer, case_id, "record_nrm_status",
+                              expected_revision=revision,
+                              data={"status": "positive_reasonable_grounds",
+                                    "decided_on": "2026-11-20"})
+    assert r.status_code == 200, r.text
+    queries = [s for s in seen if s.split(" ")[0] not in ("BEGIN", "COMMIT")]
+    print("\n".join(queries))
+    dialect = world.services.db.write_engine.dialect.name
+    assert len(queries) == STATEMENTS[dialect], "\n".join(queries)

@@ -27,7 +27,12 @@ from iris_engine.returns.forms_http import ReturnFormsController
 from iris_engine.returns.identity import SurvivorReads
 from iris_engine.returns.identity_http import SurvivorReadController
 from iris_engine.returns.intake import ReturnIntake
-from iris_engine.returns.models import ReturnPartner
+from iris_engine.returns.models import (
+    MonitoringReport,
+    ReturnConsent,
+    ReturnPartner,
+    ReturnService,
+)
 from iris_engine.returns.partners import ReturnPartners
 from iris_engine.returns.partners_http import ReturnPartnerController
 from iris_engine.returns.referral_in import ReturnReferrals
@@ -68,7 +73,7 @@ DOMAIN = Domain(
                            SurvivorReadController)),),
     provides=_provides,
     routes=(ReturnPartnerController, return_statistics),
-    tables=(ReturnPartner,),
+    tables=(ReturnPartner, ReturnConsent, ReturnService, MonitoringReport),
     organisation_kinds=("referrer", "partner"),
     sealed=SEALED,
     seed_demo=seed_demo,

@@ -156,4 +156,6 @@ class ReturnIntake:
             opened = await open_enquiry(session, self.engine, self.vault, enquiry,
                                         principal=principal, role=role)
             await session.flush()
-            return return_view(opened.case, opened.detail)
+            # a referrer is answered what it may read of its referral, as it would be on a GET
+            return return_view(opened.case, opened.detail,
+                               "referrer" if role == "referrer" else "staff")

@@ -44,19 +44,21 @@ def test_the_merged_registry_holds_every_domains_hooks_and_detail_loaders() -> N
         assert set(domain.hooks.guards) <= set(hooks.guards)
         assert set(domain.hooks.effects) <= set(hooks.effects)
     assert set(hooks.details) == {"accreditation", "enrolment", "grievance", "referral",
-                                  "training_session"}
+                                  "return", "training_session"}
 
 
 def test_every_domain_service_and_case_service_is_built(tmp_path: Path) -> None:
     services = build_services(_settings(tmp_path))
     assert set(services.cases) == {"accreditation", "enrolment", "grievance", "referral",
-                                   "training_session"}
+                                   "return", "training_session"}
     for workflow, cases in services.cases.items():
         assert cases.workflow == workflow
     assert {"accreditation", "grievances", "referrals"} <= set(services.provided)
     assert services.people.roles == ("admin", "auditor", "authority", "caseworker",
-                                     "organisation_coordinator", "recruiter", "scheme_manager",
-                                     "supervisor", "trainer", "training_coordinator")
+                                     "organisation_coordinator", "partner", "recruiter",
+                                     "referrer", "return_officer", "return_supervisor",
+                                     "scheme_manager", "supervisor", "trainer",
+                                     "training_coordinator")
 
 
 def test_a_service_name_two_domains_provide_is_refused(tmp_path: Path) -> None:

@@ -5,12 +5,13 @@ the database, but what it prints may leave the team."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
+
+from iris_engine.cli_support import run_with_services
 
 if TYPE_CHECKING:
     from iris_engine.returns.statistics import Count, ReturnStatisticsView
@@ -20,24 +21,12 @@ __all__ = ["returns_stats"]
 
 def _figures(query: Any) -> ReturnStatisticsView:
     from iris_engine.cases import Principal
-    from iris_engine.cli import _services, _settings
-    from iris_engine.errors import ApplicationError
     from iris_engine.returns.statistics import ReturnStatistics
 
-    services = _services(_settings())
     operator = Principal(user_id=0, organisation_id=0, roles=frozenset({"return_supervisor"}))
-
-    async def run() -> ReturnStatisticsView:
-        try:
-            return await ReturnStatistics(services.db, services.engine).figures(operator, query)
-        finally:
-            await services.db.dispose()
-
-    try:
-        return asyncio.run(run())
-    except ApplicationError as exc:
-        raise click.ClickException(exc.detail + "".join(f"\n  {e.pointer}: {e.message}"
-                                                        for e in exc.errors)) from None
+    figures: ReturnStatisticsView = run_with_services(
+        lambda services: ReturnStatistics(services.db, services.engine).figures(operator, query))
+    return figures
 
 
 def _shown(value: Count | None) -> str:

@@ -6,39 +6,20 @@ follows them. Both are organisations; their people are added with ``iris users a
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from iris_engine.cli_support import run_with_services
+
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
 
     from iris_engine.services import Services
 
 __all__ = ["returns"]
 
 
-def _run(work: Callable[[Services], Awaitable[Any]]) -> Any:
-    """Run ``work`` with the configured services; an application error becomes a clean message
-    (with each field error's pointer) and exit status 1."""
-    from iris_engine.cli import _services, _settings
-    from iris_engine.errors import ApplicationError
-
-    services = _services(_settings())
-
-    async def run() -> Any:
-        try:
-            return await work(services)
-        finally:
-            await services.db.dispose()
-
-    try:
-        return asyncio.run(run())
-    except ApplicationError as exc:
-        raise click.ClickException(exc.detail + "".join(f"\n  {e.pointer}: {e.message}"
-                                                        for e in exc.errors)) from None
 
 
 @click.group()
@@ -73,7 +54,7 @@ def partners_add(name: str, countries: tuple[str, ...], services: tuple[str, ...
                                 "services": list(services)}, ReturnPartnerCreate)
     except msgspec.ValidationError as exc:
         raise click.ClickException(str(exc)) from None
-    view = _run(lambda s: s.get(ReturnPartners).add(None, data))
+    view = run_with_services(lambda s: s.get(ReturnPartners).add(None, data))
     click.echo(json.dumps(msgspec.to_builtins(view), indent=2))
 
 
@@ -83,7 +64,7 @@ def partners_list(country: str | None) -> None:
     """List the directory: id, organisation, active, countries, services, name."""
     from iris_engine.returns.partners import ReturnPartners
 
-    found = _run(lambda s: s.get(ReturnPartners).list(None, country=country))
+    found = run_with_services(lambda s: s.get(ReturnPartners).list(None, country=country))
     if not found:
         click.echo("no partners")
     for p in found:
@@ -113,5 +94,5 @@ def referrers_add(name: str, country: str) -> None:
             return await s.people.add_organisation(session, kind="referrer", name=name,
                                                    country=country)
 
-    org = _run(work)
+    org = run_with_services(work)
     click.echo(f"organisation {org.id} created: {org.name} (referrer, {org.country})")

@@ -5,15 +5,15 @@ through the API: the account must be active and hold the role, and the version r
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from iris_engine.cli_support import run_with_services
+
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
 
     from iris_engine.cases import Principal
     from iris_engine.services import Services
@@ -24,25 +24,6 @@ __all__ = ["training"]
 _OPERATOR_ROLES = frozenset({"training_coordinator"})
 
 
-def _run(work: Callable[[Services], Awaitable[Any]]) -> Any:
-    """Run ``work`` with the configured services; an application error becomes a clean message
-    (with each field error's pointer)."""
-    from iris_engine.cli import _services, _settings
-    from iris_engine.errors import ApplicationError
-
-    services = _services(_settings())
-
-    async def run() -> Any:
-        try:
-            return await work(services)
-        finally:
-            await services.db.dispose()
-
-    try:
-        return asyncio.run(run())
-    except ApplicationError as exc:
-        raise click.ClickException(exc.detail + "".join(f"\n  {e.pointer}: {e.message}"
-                                                        for e in exc.errors)) from None
 
 
 def _catalogue(services: Services) -> Any:
@@ -115,7 +96,7 @@ def courses_add(file: Any, as_email: str) -> None:
     async def work(services: Services) -> Any:
         return await _catalogue(services).add(await _account(services, as_email), document)
 
-    _echo(_run(work))
+    _echo(run_with_services(work))
 
 
 @courses.command("revise")
@@ -130,7 +111,7 @@ def courses_revise(key: str, file: Any, as_email: str) -> None:
     async def work(services: Services) -> Any:
         return await _catalogue(services).revise(await _account(services, as_email), key, document)
 
-    _echo(_run(work))
+    _echo(run_with_services(work))
 
 
 @courses.command("list")
@@ -140,7 +121,7 @@ def courses_list() -> None:
     async def work(services: Services) -> Any:
         return await _catalogue(services).latest(_operator())
 
-    for course in _run(work):
+    for course in run_with_services(work):
         flags = ("  [accreditation prerequisite]" if course.accreditation_prerequisite else "") + (
             "" if course.active else "  [retired]")
         click.echo(f"{course.key:40} v{course.version:<3} {course.cpd_hours:>5g} h  "
@@ -157,7 +138,7 @@ def courses_show(key: str, version: int | None) -> None:
     async def work(services: Services) -> Any:
         return await _catalogue(services).get(_operator(), key, version)
 
-    _echo(_run(work))
+    _echo(run_with_services(work))
 
 
 @training.command("stats")
@@ -181,7 +162,7 @@ def training_stats(course: str | None, from_: datetime | None, to: datetime | No
     async def work(services: Services) -> Any:
         return await TrainingStatistics(services.db).figures(_operator(), query)
 
-    figures = _run(work)
+    figures = run_with_services(work)
     if as_json:
         _echo(figures)
         return

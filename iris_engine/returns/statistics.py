@@ -262,7 +262,7 @@ class _Cases:
         self.where: list[ColumnElement[bool]] = []
         if query.from_:
             self.where.append(col(ReturnCase.enquiry_at) >= _start(query.from_))
-        if query.to:
+        if query.to and query.to < date.max:  # the last day of the calendar bounds nothing
             self.where.append(col(ReturnCase.enquiry_at) < _start(query.to + timedelta(days=1)))
         if query.country:
             self.where.append(col(ReturnCase.return_country) == query.country)

@@ -41,12 +41,12 @@ def _moment(ctx: TransitionContext, name: str) -> datetime:
     """The data's time ``name`` in UTC. The schema's pattern asks RFC 3339 with an offset (the
     ``date-time`` format alone is not checked); a day or hour that does not exist is refused."""
     try:
-        moment = datetime.fromisoformat(ctx.request.data[name])
-    except ValueError:
+        # in UTC inside the try: 0001-01-01T00:00+14:00 is a real time with no UTC instant
+        return datetime.fromisoformat(ctx.request.data[name]).astimezone(UTC)
+    except (ValueError, OverflowError):
         raise Refusal(f"{ctx.request.data[name]!r} is not a time that exists",
                       errors=[FieldError(f"/data/{name}", "a real date and time, RFC 3339 with "
                                                           "its offset")]) from None
-    return moment.astimezone(UTC)
 
 
 @hooks.guard("travel_documents_in_hand", reads_input=True)

@@ -240,3 +240,14 @@ async def test_endings_and_escalations_are_counted_by_reason(world: World) -> No
     assert "not_advised" not in endings
     assert body["escalations"] == {"arrival_unconfirmed": "<5"}
     assert body["enquiry_to_departure"]["departed"] == "<5"
+
+
+@pytest.mark.parametrize("params", [{"to": "9999-12-31"},
+                                    {"from": "1000-01-01", "to": "9999-12-31"}])
+async def test_the_ends_of_the_calendar_are_a_range_like_any_other(
+        world: World, params: dict[str, str]) -> None:
+    """Found by probing a live server: the day after 9999-12-31 does not exist (it was a 500)."""
+    cast = await return_cast(world)
+    await refer(cast)
+    r = await cast.supervisor.get(STATS, params=params)
+    assert r.status_code == 200, r.text

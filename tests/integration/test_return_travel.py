@@ -176,6 +176,9 @@ async def test_the_journey_must_hold_together(world: World) -> None:
          ["/data/arrival_at"]),
         ({"departure_at": "2027-02-30T10:00:00Z", "arrival_at": "2027-03-01T10:00:00Z"},
          ["/data/departure_at"]),
+        # a real local time with no UTC instant (found by probing a live server: it was a 500)
+        ({"departure_at": "0001-01-01T00:00:00+14:00", "arrival_at": at(timedelta(days=1))},
+         ["/data/departure_at"]),
     ]
     for data, expected in cases:
         r = await fire_return(cast.officer, case_id, "book_travel", data=data)

@@ -11,7 +11,6 @@ from litestar.params import QueryParameter
 
 from iris_engine import bounds
 from iris_engine.cases import Principal
-from iris_engine.errors import FieldError, InvalidInput
 from iris_engine.training.statistics import (
     StatisticsQuery,
     TrainingStatistics,
@@ -20,19 +19,6 @@ from iris_engine.training.statistics import (
 from iris_engine.web.problems import problem_responses
 
 __all__ = ["training_statistics"]
-
-#: a calendar day as written in a query (its maximum length is in the OpenAPI, as for any string)
-_DAY = r"^[1-9][0-9]{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$"
-
-
-def _day(value: str | None, name: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"{name} is no calendar day", errors=[
-            FieldError(f"/query/{name}", "must be a day that exists, YYYY-MM-DD")]) from None
 
 
 @get("/api/v1/training/statistics", operation_id="trainingStatistics",
@@ -44,12 +30,11 @@ async def training_statistics(
     course: Annotated[str | None, QueryParameter(
         min_length=1, max_length=bounds.NAME, pattern=bounds.NAME_PATTERN,
         description="A course key: that course's figures only")] = None,
-    from_: Annotated[str | None, QueryParameter(
-        name="from", min_length=10, max_length=10, pattern=_DAY,
+    from_: Annotated[date | None, QueryParameter(
+        name="from",
         description="First day of the range, YYYY-MM-DD (sessions starting on it count), UTC")
     ] = None,
-    to: Annotated[str | None, QueryParameter(
-        min_length=10, max_length=10, pattern=_DAY,
+    to: Annotated[date | None, QueryParameter(
         description="Last day of the range, YYYY-MM-DD, UTC")] = None,
     organisation_id: Annotated[int | None, QueryParameter(
         ge=1, le=bounds.MAX_ID, description="One organisation's staff only (a training "
@@ -59,5 +44,5 @@ async def training_statistics(
     course: every learner's for a training coordinator, its own staff's for an organisation's
     coordinator. Counts only, never a name."""
     return await training_statistics.figures(principal, StatisticsQuery(
-        course=course, from_=_day(from_, "from"), to=_day(to, "to"),
+        course=course, from_=from_, to=to,
         organisation_id=organisation_id))

@@ -123,6 +123,17 @@ def msgspec_error_field(message: str) -> FieldError:
     return FieldError("".join(f"/{pointer_segment(s)}" for s in segments) or "/", text)
 
 
+def _wire_name(request: Request[Any, Any, Any], key: str) -> str:
+    """A parameter's name as the client sends it: Litestar reports the handler's argument
+    (``from_``), which differs where the parameter is declared with another (``from``)."""
+    try:
+        field = request.route_handler.parsed_fn_signature.parameters.get(key)
+    except AttributeError:  # no route was matched
+        return key
+    name = getattr(field.kwarg_definition, "name", None) if field is not None else None
+    return name or key
+
+
 def _from_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
     fields = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
@@ -133,6 +144,7 @@ def _from_validation(request: Request[Any, Any, Any], exc: ValidationException) 
             if source == "body":
                 fields.append(FieldError(_body_pointer(exc, key, message) or "/", message))
             else:
+                key = _wire_name(request, key)
                 fields.append(FieldError(f"/{source}" + (f"/{key}" if key else ""), message))
     status = 422 if fields and all(f.pointer.startswith("/") for f in fields) else 400
     return _response(request, Problem(

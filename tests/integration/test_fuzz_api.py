@@ -86,11 +86,13 @@ RETURN_OFFICER = ("fuzz.officer@returns.example", "a return officer fuzzing 2026
 #: per return operation, where a schema-valid request may be refused for more than its schema
 #: says: a nationality returns are not arranged to today (the workflow's settings: a new
 #: country is a data change, not an API change), a name's Unicode rules (``iris_engine.names``),
-#: a date of birth in the future, a service kind the workflow does not name
+#: a date of birth in the future, a service kind the workflow does not name, a range whose last
+#: day comes before its first (a rule between two parameters)
 RETURN_BEYOND_SCHEMA = {
     "referForReturn": ("/nationality", "/return_country", "/survivor/name",
                        "/survivor/date_of_birth"),
     "addReturnPartner": ("/name", "/services/"),
+    "returnStatistics": ("/query/to",),
 }
 
 

@@ -293,10 +293,9 @@ async def test_suspension_limit_withdraws_and_the_roster_follows(world: World, c
         "cancelled"}
 
 
-async def test_two_tickers_fire_5000_due_timers_exactly_once(world: World,
-                                                            database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("concurrent tickers are a PostgreSQL deployment (SQLite has one writer)")
+# concurrent tickers are a PostgreSQL deployment (SQLite has one writer): that variant only
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_two_tickers_fire_5000_due_timers_exactly_once(world: World) -> None:
     n = 5000
     case_ids = await _seed_deferred_cases(world, n)
     world.clock.advance(days=61)

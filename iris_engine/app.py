@@ -27,7 +27,10 @@ from iris_engine.web import accesslog
 from iris_engine.web.apidocs import SwaggerPage
 from iris_engine.web.edge import edge
 from iris_engine.web.headers import NO_STORE, security_headers
+from iris_engine.web.helplines import load_helplines
 from iris_engine.web.openapi import refine
+from iris_engine.web.pages import csrf_config, page_router, static_router
+from iris_engine.web.pages.rendering import template_config
 from iris_engine.web.problems import exception_handlers
 from iris_engine.web.ratelimit import RATE_LIMIT_STORE, public_forms_limit
 from iris_engine.web.reference import reference_handlers
@@ -85,7 +88,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             *domain.routes)]
     app = Litestar(
         route_handlers=[*domain_routes, AuthorityController, *roster_handlers, *people_handlers,
-                        *directory_handlers(services.people.roles), *audit_handlers, *reference_handlers],
+                        *directory_handlers(services.people.roles), *audit_handlers, *reference_handlers,
+                        page_router(), static_router()],
         # the limit first: a refused flood costs no parsing
         middleware=[public_forms_limit(settings), edge()],
         stores={RATE_LIMIT_STORE: rate_limit_store(settings, services.db)},
@@ -107,6 +111,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             "principal": Provide(_principal, sync_to_thread=False),
         },
         on_app_init=[jwt_auth.on_app_init],
+        template_config=template_config(),
+        csrf_config=csrf_config(settings),
         after_response=reclaim_erasures,
         exception_handlers=exception_handlers,
         before_send=[security_headers],
@@ -122,6 +128,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         debug=False,
     )
     app.state.services = services
+    app.state.helplines = load_helplines(settings.helplines_file)
     app.state.log_mask = log_mask = accesslog.AccessLogMask.for_app(app)
     accesslog.install(log_mask)
     refine(app)  # written once here, served as refined

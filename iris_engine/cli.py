@@ -362,6 +362,7 @@ def _register() -> None:
     from iris_engine.cli_audit import audit
     from iris_engine.cli_authorities import authorities
     from iris_engine.cli_codes import codes
+    from iris_engine.cli_i18n import i18n
     from iris_engine.cli_keys import keys
     from iris_engine.cli_return_stats import returns_stats
     from iris_engine.cli_returns import returns
@@ -379,6 +380,7 @@ def _register() -> None:
     main.add_command(users)
     main.add_command(training)
     main.add_command(returns)
+    main.add_command(i18n)
 
 
 _register()

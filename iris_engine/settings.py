@@ -62,6 +62,13 @@ class Settings:
         default_factory=default_codes_dir,
         metadata={"doc": "Folder of codes of conduct (<code>/<version>/manifest.json)."},
     )
+    helplines_file: Path | None = field(
+        default=None,
+        metadata={"doc": "YAML list of helplines the public pages show, per destination "
+                  "country (iris_engine/web/helplines.py describes the format). Empty: the "
+                  "packaged demonstration list, whose numbers are fictional and shown as such: "
+                  "set your vetted list before real use."},
+    )
     roster_cache_seconds: float = field(
         default=1.0,
         metadata={"doc": "How long a process may serve roster pages before re-checking the "
@@ -318,6 +325,8 @@ def _coerce(key: str, raw: str, kind: object) -> object:
             return float(raw)
         if kind_name == "Path":
             return Path(raw)
+        if kind_name == "Path | None":
+            return Path(raw) if raw else None
     except ValueError:
         raise ConfigurationError(f"{key}={raw!r} is not a valid {kind_name}") from None
     return raw

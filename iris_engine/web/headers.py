@@ -16,7 +16,7 @@ from litestar.datastructures import CacheControlHeader, MutableScopeHeaders
 if TYPE_CHECKING:
     from litestar.types import Message, Scope
 
-__all__ = ["API_POLICY", "NO_STORE", "PAGE_POLICY", "security_headers"]
+__all__ = ["API_POLICY", "NO_STORE", "PAGE_POLICY", "SITE_POLICY", "security_headers"]
 
 NO_STORE = CacheControlHeader(no_store=True)
 
@@ -27,6 +27,11 @@ API_POLICY = f"default-src 'none'; {_NOTHING_ELSE}"
 #: fetches only from it; no inline script, no eval
 PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                f"font-src 'self'; connect-src 'self'; {_NOTHING_ELSE}")
+
+#: a public page (``iris_engine.web.pages``): as a documentation page, and its forms post back
+#: to this site only
+SITE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 _ALWAYS = (
     ("X-Content-Type-Options", "nosniff"),

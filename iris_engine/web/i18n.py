@@ -1,0 +1,213 @@
+"""The public pages' languages: gettext catalogs (Babel's PO files), read at start, and the
+choice of a language for a request.
+
+Catalogs live in ``iris_engine/web/locales/<language>/LC_MESSAGES/<area>.po``, one file per
+area of the site (``AREAS``: the shared layout, the portal, the roster, the complaint, the
+follow-up pages), merged into one catalog per language when the app starts. English is the
+source language and has no catalog. Adding a language is adding its directory of catalogs
+and a line to ``LANGUAGES``; ``iris i18n update`` writes every message the templates and page
+modules use into every catalog (new ones untranslated), and a test fails while any catalog
+misses one.
+
+A message in Python is marked ``N_("...")`` (nothing is translated where it is written) and
+translated where a template shows it: ``{{ _(value) }}``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from gettext import NullTranslations
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_file
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+from babel.support import Translations
+
+__all__ = [
+    "AREAS",
+    "DEFAULT",
+    "LANGUAGES",
+    "LOCALES",
+    "N_",
+    "Language",
+    "catalog_path",
+    "extract",
+    "from_accept_language",
+    "load",
+    "missing_translations",
+    "update_catalogs",
+]
+
+WEB = Path(__file__).parent
+LOCALES = WEB / "locales"
+DEFAULT = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class Language:
+    code: str  #: BCP 47, as recorded on a grievance filed in it
+    name: str  #: in the language itself, for the switcher
+    direction: str = "ltr"
+
+
+#: every language the public pages speak, in the switcher's order
+LANGUAGES: dict[str, Language] = {lang.code: lang for lang in (
+    Language("en", "English"),
+    Language("ar", "العربية", "rtl"),
+    Language("ne", "नेपाली"),
+    Language("hi", "हिन्दी"),
+    Language("bn", "বাংলা"),
+    Language("fil", "Filipino"),
+)}
+#: tags a browser may send for a language we speak under another code
+_ALIASES = {"tl": "fil", "npi": "ne"}
+
+#: the areas of the site, each with its own catalog: the files its messages come from
+#: (relative to ``iris_engine/web``; templates are Jinja2, the rest Python)
+AREAS: dict[str, tuple[str, ...]] = {
+    "common": ("templates/base.html", "templates/error.html", "pages/rendering.py", "i18n.py"),
+    "portal": ("templates/portal", "pages/portal.py", "helplines.py"),
+    "roster": ("templates/roster", "pages/roster.py"),
+    "complaint": ("templates/complaint", "pages/complaint.py"),
+    "track": ("templates/track", "pages/track.py"),
+}
+
+
+def N_(message: str) -> str:
+    """Mark a message for the catalogs; it is translated where a template shows it."""
+    return message
+
+
+def from_accept_language(header: str | None) -> str | None:
+    """The first language of an ``Accept-Language`` header we speak, by its q-values."""
+    if not header:
+        return None
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")[:32]):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                quality = float(params[2:])
+            except ValueError:
+                continue
+        if quality > 0 and tag:
+            ranked.append((-quality, index, tag.strip().lower()))
+    for _q, _i, tag in sorted(ranked):
+        for candidate in (tag, tag.split("-")[0]):
+            code = _ALIASES.get(candidate, candidate)
+            if code in LANGUAGES:
+                return code
+    return None
+
+
+def _files(area: str) -> Iterator[Path]:
+    for relative in AREAS[area]:
+        path = WEB / relative
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*.html"))
+        elif path.exists():
+            yield path
+
+
+def extract(area: str) -> Catalog:
+    """Every message an area's templates and modules use, as a template catalog."""
+    catalog = Catalog(project="IRIS Engine", domain=area, fuzzy=False)
+    for path in _files(area):
+        method = "jinja2" if path.suffix == ".html" else "python"
+        options = {"extensions": "jinja2.ext.i18n", "trimmed": "true"} if method == "jinja2" else {}
+        for lineno, message, comments, context in extract_from_file(
+                method, str(path), options=options):
+            catalog.add(message, locations=[(str(path.relative_to(WEB)), lineno)],
+                        auto_comments=comments, context=context)
+    return catalog
+
+
+def catalog_path(language: str, area: str) -> Path:
+    return LOCALES / language / "LC_MESSAGES" / f"{area}.po"
+
+
+def read_catalog(path: Path, language: str) -> Catalog:
+    with path.open("rb") as fp:
+        return read_po(fp, locale=language)
+
+
+def update_catalogs(languages: Iterable[str] | None = None,
+                    areas: Iterable[str] | None = None) -> list[Path]:
+    """Bring the catalogs up to date with what the pages use: new messages added
+    untranslated, vanished ones dropped. Returns the files written."""
+    written = []
+    for area in areas or AREAS:
+        template = extract(area)
+        for language in languages or [c for c in LANGUAGES if c != DEFAULT]:
+            path = catalog_path(language, area)
+            if path.exists():
+                catalog = read_catalog(path, language)
+            else:
+                catalog = Catalog(locale=language, domain=area, project="IRIS Engine")
+            created = catalog.creation_date  # a file changes only where its messages do
+            catalog.update(template, no_fuzzy_matching=True)
+            catalog.creation_date = created
+            catalog.obsolete.clear()
+            catalog.fuzzy = False
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("wb") as fp:
+                write_po(fp, catalog, width=100, sort_output=False, include_lineno=False)
+            written.append(path)
+    return written
+
+
+def _translations(language: str) -> NullTranslations:
+    merged: Translations | None = None
+    for area in AREAS:
+        path = catalog_path(language, area)
+        if not path.exists():
+            continue
+        buffer = io.BytesIO()
+        write_mo(buffer, read_catalog(path, language), use_fuzzy=False)
+        buffer.seek(0)
+        part = Translations(buffer, domain="messages")
+        if merged is None:
+            merged = part
+        else:
+            merged.merge(part)
+    return merged if merged is not None else NullTranslations()
+
+
+def load() -> dict[str, NullTranslations]:
+    """Every language's merged catalog (English: the messages as written)."""
+    return {code: (NullTranslations() if code == DEFAULT else _translations(code))
+            for code in LANGUAGES}
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def missing_translations() -> list[str]:
+    """Every message a page uses that a catalog does not translate (or translates with other
+    placeholders than the message's), as ``language/area: "message"``."""
+    problems = []
+    for area in AREAS:
+        wanted = extract(area)
+        for language in LANGUAGES:
+            if language == DEFAULT:
+                continue
+            path = catalog_path(language, area)
+            have = read_catalog(path, language) if path.exists() else Catalog(locale=language)
+            for message in wanted:
+                if not message.id:
+                    continue
+                found = have.get(message.id, message.context)
+                where = f"{language}/{area}"
+                if found is None or not found.string or found.fuzzy:
+                    problems.append(f'{where}: no translation of "{message.id}"')
+                elif (set(_PLACEHOLDER.findall(str(message.id)))
+                      != set(_PLACEHOLDER.findall(str(found.string)))):
+                    problems.append(f'{where}: "{message.id}" translated with other placeholders')
+    return problems

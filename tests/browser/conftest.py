@@ -1,0 +1,71 @@
+"""Browser tests: a real ``iris serve`` (demo data, SQLite or PostgreSQL) driven by Playwright
+in Debian's chromium (STACK_NOTES.md: ``playwright install`` downloads a browser and fails
+here; the package's binary is used instead).
+
+Without chromium (``/usr/bin/chromium``, or ``IRIS_CHROMIUM``) these tests skip with that
+reason; ``.ci/run`` installs it and fails the build if any browser test skipped.
+
+Every page a test opens is watched: a request to any origin but the server's fails the test
+(``Site.page``), and ``assert_accessible`` runs axe-core (bundled by the
+``axe-playwright-python`` package) and fails on a serious or critical violation.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.browser.support import PHONE, Site, chromium_path
+from tests.conftest import PG_ENV
+from tests.databases import PostgresServer
+from tests.integration.test_fuzz_public_api import start_server, stop_server
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip("chromium not installed: apt-get install chromium, or set IRIS_CHROMIUM "
+                    "(.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable,
+                                              args=["--no-sandbox", "--disable-gpu"])
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+         browser: Any) -> Iterator[Site]:
+    """The demo service, as a newcomer starts it, on each database."""
+    tmp = tmp_path_factory.mktemp("site")
+    if request.param == "sqlite":
+        url, drop = f"sqlite+aiosqlite:///{tmp / 'iris.db'}", None
+    else:
+        base = os.environ.get(PG_ENV)
+        if not base:
+            pytest.skip(f"PostgreSQL not configured: set {PG_ENV} (.ci/run does)")
+        postgres = PostgresServer(base)
+        name = postgres.create("iris_web")
+        url, drop = postgres.url(name), lambda: postgres.drop(name)
+    server = start_server(tmp, url)
+    try:
+        yield Site(server, browser, request.param)
+    finally:
+        stop_server(server)
+        if drop is not None:
+            drop()
+
+
+@pytest.fixture(params=["phone", "desktop"])
+def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
+    """A 360-pixel wide phone, and a desktop."""
+    return PHONE if request.param == "phone" else {"width": 1280, "height": 800}
+

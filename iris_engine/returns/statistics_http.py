@@ -28,11 +28,11 @@ async def return_statistics(
     principal: NamedDependency[Principal],
     return_statistics: NamedDependency[ReturnStatistics],
     from_: Annotated[date | None, QueryParameter(
-        name="from",
+        name="from", schema_extra={"maxLength": 10},
         description="First day of the range, YYYY-MM-DD: returns whose enquiry was on or "
                     "after it (UTC)")] = None,
     to: Annotated[date | None, QueryParameter(
-        description="Last day of the range, YYYY-MM-DD (UTC)")] = None,
+        schema_extra={"maxLength": 10}, description="Last day of the range, YYYY-MM-DD (UTC)")] = None,
     country: Annotated[str | None, QueryParameter(
         min_length=bounds.COUNTRY, max_length=bounds.COUNTRY, pattern=r"^[A-Z]{2}$",
         description="Returns to this country only (ISO 3166-1 alpha-2)")] = None,

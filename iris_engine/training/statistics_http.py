@@ -31,11 +31,11 @@ async def training_statistics(
         min_length=1, max_length=bounds.NAME, pattern=bounds.NAME_PATTERN,
         description="A course key: that course's figures only")] = None,
     from_: Annotated[date | None, QueryParameter(
-        name="from",
+        name="from", schema_extra={"maxLength": 10},
         description="First day of the range, YYYY-MM-DD (sessions starting on it count), UTC")
     ] = None,
     to: Annotated[date | None, QueryParameter(
-        description="Last day of the range, YYYY-MM-DD, UTC")] = None,
+        schema_extra={"maxLength": 10}, description="Last day of the range, YYYY-MM-DD, UTC")] = None,
     organisation_id: Annotated[int | None, QueryParameter(
         ge=1, le=bounds.MAX_ID, description="One organisation's staff only (a training "
         "coordinator; an organisation's coordinator always sees its own)")] = None,

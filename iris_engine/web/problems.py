@@ -155,7 +155,21 @@ def _from_validation(request: Request[Any, Any, Any], exc: ValidationException) 
     ))
 
 
-def _from_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+#: paths that answer in JSON whoever asks: everything else is the site, where a browser that
+#: asked for an address that does not exist gets a page saying so
+_MACHINE_PATHS = ("/api/", "/schema", "/.well-known/", "/health", "/static/")
+
+
+def _wants_page(request: Request[Any, Any, Any]) -> bool:
+    return (not request.url.path.startswith(_MACHINE_PATHS)
+            and "text/html" in request.headers.get("accept", ""))
+
+
+def _from_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if exc.status_code in (404, 405) and _wants_page(request):
+        from iris_engine.web.pages.rendering import html_exception_handlers
+
+        return html_exception_handlers[HTTPException](request, exc)
     headers = dict(exc.headers or {})
     if exc.status_code == 429 and "RateLimit-Reset" in headers:  # the rate limiter's 429
         headers.setdefault("Retry-After", headers["RateLimit-Reset"])

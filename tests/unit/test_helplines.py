@@ -39,11 +39,11 @@ def test_a_vetted_list_is_read(tmp_path: Path) -> None:
 def test_a_mistake_stops_the_start_with_its_place(tmp_path: Path, text: str, says: str) -> None:
     path = tmp_path / "lines.yaml"
     path.write_text(text)
-    with pytest.raises(ConfigurationError, match="lines.yaml") as raised:
+    with pytest.raises(ConfigurationError, match=r"lines\.yaml") as raised:
         load_helplines(path)
     assert says in str(raised.value)
 
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match="nowhere.yaml"):
+    with pytest.raises(ConfigurationError, match=r"nowhere\.yaml"):
         load_helplines(tmp_path / "nowhere.yaml")

@@ -75,6 +75,7 @@ AREAS: dict[str, tuple[str, ...]] = {
     "roster": ("templates/roster", "pages/roster.py"),
     "complaint": ("templates/complaint", "pages/complaint.py"),
     "track": ("templates/track", "pages/track.py"),
+    "certificates": ("templates/certificates", "pages/certificates.py"),
 }
 
 

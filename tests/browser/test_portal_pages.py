@@ -84,3 +84,15 @@ def test_a_language_switch_never_leaves_the_site(site: Site) -> None:
     assert r.status_code == 303 and "set-cookie" not in r.headers
 
 
+
+
+def test_a_certificate_is_checked_from_its_form_in_arabic(site: Site) -> None:
+    with site.page(language="ar") as page:
+        page.goto("/certificates")
+        assert_accessible(page)
+        page.fill("#number", "iris-tc-0000000000")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/certificates/IRIS-TC-*")
+        assert page.locator("html").get_attribute("dir") == "rtl"
+        assert page.locator(".status").count() == 1
+        assert_accessible(page)

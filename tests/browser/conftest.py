@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,21 +49,29 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     """The demo service, as a newcomer starts it, on each database."""
     tmp = tmp_path_factory.mktemp("site")
     if request.param == "sqlite":
-        url, drop = f"sqlite+aiosqlite:///{tmp / 'iris.db'}", None
-    else:
-        base = os.environ.get(PG_ENV)
-        if not base:
-            pytest.skip(f"PostgreSQL not configured: set {PG_ENV} (.ci/run does)")
-        postgres = PostgresServer(base)
-        name = postgres.create("iris_web")
-        url, drop = postgres.url(name), lambda: postgres.drop(name)
+        yield from _served(tmp, f"sqlite+aiosqlite:///{tmp / 'iris.db'}", browser, "sqlite")
+        return
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"PostgreSQL not configured: set {PG_ENV} (.ci/run does)")
+    postgres = PostgresServer(base)
+    # PostgresServer runs its statements with asyncio.run, which cannot run in this thread
+    # while Playwright's sync API keeps an event loop in it: a thread of their own
+    with ThreadPoolExecutor(1) as pool:
+        name = pool.submit(postgres.create, "iris_web").result()
+    try:
+        yield from _served(tmp, postgres.url(name), browser, "postgres")
+    finally:
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(postgres.drop, name).result()
+
+
+def _served(tmp: Path, url: str, browser: Any, database: str) -> Iterator[Site]:
     server = start_server(tmp, url)
     try:
-        yield Site(server, browser, request.param)
+        yield Site(server, browser, database)
     finally:
         stop_server(server)
-        if drop is not None:
-            drop()
 
 
 @pytest.fixture(params=["phone", "desktop"])

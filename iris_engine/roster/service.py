@@ -22,6 +22,7 @@ from sqlmodel import col
 
 from iris_engine.errors import FieldError, InvalidInput, NotFound
 from iris_engine.roster.models import (
+    RosterChange,
     RosterCorridor,
     RosterCountry,
     RosterEntry,
@@ -208,6 +209,23 @@ class Roster:
             return {"entry": _row(row, scope[key])}
 
         return await self._cached(("entry", key), build)
+
+    async def history(self, lrn: str, limit: int = 50) -> CachedPage:
+        """One recruiter's public status changes, newest first (its rows of the change feed,
+        read from the feed's index on the LRN): ``{"changes": [...], "roster_version"}``."""
+        key = lrn.strip().upper()
+
+        async def build() -> dict[str, Any]:
+            async with self.db.read() as session:
+                rows = (await session.scalars(
+                    select(RosterChange).where(col(RosterChange.lrn) == key)
+                    .order_by(col(RosterChange.seq).desc()).limit(limit))).all()
+            return {"changes": [{
+                "status": r.status, "previous_status": r.previous_status,
+                "under_appeal": r.under_appeal, "valid_until": r.valid_until.isoformat(),
+                "changed_at": r.changed_at.isoformat()} for r in rows]}
+
+        return await self._cached(("history", key, limit), build)
 
     async def _search(self, q: RosterQuery) -> dict[str, Any]:
         stmt = select(*_COLUMNS, col(RosterEntry.name_key)).where(col(RosterEntry.status).in_(q.status))

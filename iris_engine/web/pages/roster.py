@@ -63,6 +63,8 @@ SECTOR_NAMES = {
 #: what the search box takes as a certificate number rather than a name (``LRN00012345``)
 _CERTIFICATE = re.compile(r"^[A-Za-z]{0,8}[0-9]{3,}$")
 _EMAIL = re.compile(EMAIL_PATTERN)
+#: recruiters on a page of results
+PAGE_SIZE = 20
 #: rendered search pages kept per process (about 30 kB each)
 _RENDERED_PAGES = 256
 
@@ -177,7 +179,7 @@ async def search_roster(
                                        countries=_countries(language), restarted=False))
     by_number = bool(_CERTIFICATE.match(text))
     query = RosterQuery(q=None if by_number else text or None, lrn=text if by_number else None,
-                        country=code, status=tuple(picked), limit=20,
+                        country=code, status=tuple(picked), limit=PAGE_SIZE,
                         cursor=cursor if cursor and len(cursor) <= bounds.LRN else None)
     restarted = bool(cursor) and query.cursor is None
     try:
@@ -185,7 +187,7 @@ async def search_roster(
     except NotFound:  # the cursor names no entry (any more): start from the first page
         restarted = True
         found = await roster.search(RosterQuery(q=query.q, lrn=query.lrn, country=code,
-                                                status=tuple(picked), limit=20))
+                                                status=tuple(picked), limit=PAGE_SIZE))
     key = (language, found.etag, request.url.query or "")
     if not restarted and (kept := _rendered.get(key)) is not None:
         return kept

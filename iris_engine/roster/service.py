@@ -210,6 +210,18 @@ class Roster:
 
         return await self._cached(("entry", key), build)
 
+    async def countries(self) -> CachedPage:
+        """The countries the roster's recruiters work in (codes, sorted): ``{"countries":
+        [...]}``, read from the index of ``roster_country`` once per roster version."""
+
+        async def build() -> dict[str, Any]:
+            async with self.db.read() as session:
+                codes = (await session.scalars(select(col(RosterCountry.country)).distinct()
+                                               .order_by(col(RosterCountry.country)))).all()
+            return {"countries": list(codes)}
+
+        return await self._cached(("countries",), build)
+
     async def history(self, lrn: str, limit: int = 50) -> CachedPage:
         """One recruiter's public status changes, newest first (its rows of the change feed,
         read from the feed's index on the LRN): ``{"changes": [...], "roster_version"}``."""

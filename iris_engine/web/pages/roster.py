@@ -2,8 +2,8 @@
 (the Active Check subscription) and confirm or stop that with the e-mailed token.
 
 The search page is the busiest public page, so its HTML is kept beside the roster's own cache:
-per language, per query string and per cached roster page (its ETag changes with the data),
-rendered once and served as bytes until the roster changes.
+per language, per query string and per roster version, rendered once and served as bytes until
+the roster changes.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from datetime import date, datetime
-from functools import cache
+from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -23,7 +23,7 @@ from litestar.params import PathParameter, QueryParameter
 from litestar.response import Redirect, Template
 
 from iris_engine import bounds
-from iris_engine.countries import ISO_3166_ALPHA_2, is_country
+from iris_engine.countries import is_country
 from iris_engine.errors import Conflict, InvalidInput, NotFound
 from iris_engine.roster.controllers import RosterEntryDocument, RosterPage
 from iris_engine.roster.service import PUBLIC_STATUSES, CachedPage, Roster, RosterQuery
@@ -99,29 +99,46 @@ def _words(errors: list[FormError] | None = None) -> dict[str, Any]:
             "status_names": STATUS_NAMES, "sector_names": SECTOR_NAMES}
 
 
-@cache
-def _countries(language: str) -> tuple[tuple[str, str], ...]:
-    """Every country as (code, name in ``language``), ordered by name, for the select."""
+class Countries(msgspec.Struct):
+    countries: list[str]
+    roster_version: int
+
+
+_COUNTRIES = msgspec.json.Decoder(Countries)
+
+
+@lru_cache(maxsize=64)
+def _named(language: str, codes: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Countries as (code, name in ``language``), ordered by name, for the select."""
     names = Locale.parse(language).territories
-    return tuple(sorted(((c, str(names.get(c, c))) for c in ISO_3166_ALPHA_2),
+    return tuple(sorted(((c, str(names.get(c, c))) for c in codes),
                         key=lambda pair: pair[1].casefold()))
 
 
+async def _countries(roster: Roster, language: str,
+                     chosen: str | None) -> tuple[tuple[str, str], ...]:
+    """The countries the roster's recruiters work in (and the one chosen, if another)."""
+    codes = _COUNTRIES.decode((await roster.countries()).body).countries
+    if chosen and chosen not in codes:
+        codes = [*codes, chosen]
+    return _named(language, tuple(codes))
+
+
 class _RenderedPages:
-    """Search pages as bytes, least recently used dropped first. A key names the roster page's
-    ETag, so a change to the roster (a new ETag) is never served from here."""
+    """Search pages as bytes, least recently used dropped first. A key names the roster's
+    version, so a page of an older roster is never served once the roster has changed."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._pages: OrderedDict[tuple[str, str, str], Response[bytes]] = OrderedDict()
+        self._pages: OrderedDict[tuple[str, int, bytes], Response[bytes]] = OrderedDict()
 
-    def get(self, key: tuple[str, str, str]) -> Response[bytes] | None:
+    def get(self, key: tuple[str, int, bytes]) -> Response[bytes] | None:
         found = self._pages.get(key)
         if found is not None:
             self._pages.move_to_end(key)
         return found
 
-    def put(self, key: tuple[str, str, str], response: Response[bytes]) -> None:
+    def put(self, key: tuple[str, int, bytes], response: Response[bytes]) -> None:
         self._pages[key] = response
         if len(self._pages) > self.size:
             self._pages.popitem(last=False)
@@ -140,13 +157,15 @@ def _as_bytes(request: Request[Any, Any, Any], template: Template) -> Response[b
                     headers=template.headers)
 
 
-def _query_string(text: str | None, country: str | None, statuses: list[str],
-                  cursor: str | None = None) -> str:
+def _search_link(text: str | None, country: str | None, statuses: list[str],
+                 cursor: str | None = None) -> str:
+    """The search page's address for these filters (and page)."""
     params = [("q", text or ""), ("country", country or "")]
     params += [("status", s) for s in statuses]
     if cursor:
         params.append(("cursor", cursor))
-    return urlencode([(k, v) for k, v in params if v])
+    query = urlencode([(k, v) for k, v in params if v])
+    return f"/roster?{query}" if query else "/roster"
 
 
 @get("/roster", opt=_NO_FORM, name="roster")
@@ -161,6 +180,10 @@ async def search_roster(
     """Search the roster by name or certificate number, country and status (a GET form, so a
     search is a link to share), a page of results at a time."""
     language = language_of(request)
+    # a page shown before in this language, for this query, of this version of the roster
+    key = (language, await roster.version(), request.scope["query_string"])
+    if (kept := _rendered.get(key)) is not None:
+        return kept
     errors: list[FormError] = []
     text = (q or "").strip()
     if len(text) > bounds.SEARCH:
@@ -171,12 +194,13 @@ async def search_roster(
     picked = [s for s in status or [] if s in PUBLIC_STATUSES]
     if len(picked) != len(status or []):
         errors.append(FormError("status", N_("Choose from the options shown")))
-    form = {"q": text, "country": code if code and is_country(code) else None,
-            "status": picked}
+    chosen = code if code and is_country(code) else None
+    form = {"q": text, "country": chosen, "status": picked}
+    countries = await _countries(roster, language, chosen)
     if errors:
         return _as_bytes(request, page(request, "roster/search.html", status_code=400,
                                        **_words(errors), form=form, results=None,
-                                       countries=_countries(language), restarted=False))
+                                       countries=countries, restarted=False))
     by_number = bool(_CERTIFICATE.match(text))
     query = RosterQuery(q=None if by_number else text or None, lrn=text if by_number else None,
                         country=code, status=tuple(picked), limit=PAGE_SIZE,
@@ -188,16 +212,13 @@ async def search_roster(
         restarted = True
         found = await roster.search(RosterQuery(q=query.q, lrn=query.lrn, country=code,
                                                 status=tuple(picked), limit=PAGE_SIZE))
-    key = (language, found.etag, request.url.query or "")
-    if not restarted and (kept := _rendered.get(key)) is not None:
-        return kept
     results = _PAGE.decode(found.body)
-    next_link = ("/roster?" + _query_string(text, code, picked, results.next_cursor)
+    next_link = (_search_link(text, code, picked, results.next_cursor)
                  if results.next_cursor else None)
     response = _as_bytes(request, page(
         request, "roster/search.html", **_words(), form=form, results=results,
-        countries=_countries(language), next_link=next_link, restarted=restarted,
-        first_link="/roster?" + _query_string(text, code, picked) if cursor else None,
+        countries=countries, next_link=next_link, restarted=restarted,
+        first_link=_search_link(text, code, picked) if cursor else None,
         searched=bool(text or code or picked or cursor)))
     if not restarted:
         _rendered.put(key, response)

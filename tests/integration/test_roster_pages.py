@@ -97,6 +97,11 @@ async def test_search_by_name_number_country_and_status_a_page_at_a_time(
     r = await client.get("/roster", params={"country": "PH"})
     assert _names(r) == ["Harbour Staffing"]
     assert '<option value="PH" selected>Philippines</option>' in r.text
+    # the countries offered are those the roster's recruiters work in (and one chosen)
+    assert set(re.findall(r'<option value="([A-Z]{2})"', r.text)) == {"NP", "PH", "QA"}
+    r = await client.get("/roster", params={"country": "fr"})
+    _html(r, 200)
+    assert _names(r) == [] and '<option value="FR" selected>France</option>' in r.text
     r = await client.get("/roster", params={"status": "suspended"})
     assert _names(r) == ["Kathmandu Placement"]
     assert SUSPENDED in r.text and ACCREDITED not in r.text

@@ -9,6 +9,7 @@ measurement), then run each IRIS scenario on a fresh single uvicorn process on 1
   roster        GET /api/v1/roster, ~200 realistic queries in rotation, IRIS_ROSTER_CACHE_SECONDS=1
   roster_ttl0   the same with IRIS_ROSTER_CACHE_SECONDS=0 (roster version read on every request)
   roster_miss   6,000 distinct queries in rotation (more than the 2,048-page cache): the SQL path
+  roster_page   GET /roster, the public search page (HTML): its first page and name fragments
   transitions   POST /api/v1/applications/{id}/transitions: suspend/reinstate cycles (200s count)
   grievances    POST /api/v1/grievances: anonymous-form filings, no log-in (201s count; any other
                 status fails the run); rate limit lifted, fixed IRIS_DATA_KEYS, scheduler off
@@ -71,9 +72,9 @@ import returns as return_bench  # noqa: E402  (bench/returns.py)
 import seed as seeding  # noqa: E402  (bench/seed.py)
 
 MANAGER = ("manager@demo.iris.example", "demo-manager-2026")
-TARGETS = {"roster": 0.5, "transitions": 0.10, "grievances": 0.10}
-IRIS_SCENARIOS = ["roster", "roster_ttl0", "roster_miss", "transitions", "grievances",
-                  "enrolments", "returns"]
+TARGETS = {"roster": 0.5, "roster_page": 0.5, "transitions": 0.10, "grievances": 0.10}
+IRIS_SCENARIOS = ["roster", "roster_ttl0", "roster_miss", "roster_page", "transitions",
+                  "grievances", "enrolments", "returns"]
 # grievances: a fixed AES-256-GCM data key (id:base64url of 32 random bytes, made once with
 # `iris keys generate`'s format), so every run seals with the same key and the server does not
 # fall back to the development key. A benchmark key: never use it for real data
@@ -445,6 +446,12 @@ def roster_miss_paths(count: int = 6000) -> list[str]:
     return paths
 
 
+def roster_page_paths() -> list[str]:
+    """The public search page as a worker opens it: the first page (no query), and a search
+    by each name fragment (the two that match nothing show the "no results" page)."""
+    return ["/roster"] + ["/roster?" + urllib.parse.urlencode({"q": f}) for f in FRAGMENTS]
+
+
 # -- transitions ---------------------------------------------------------------------------
 async def _bench_cases(url: str) -> list[tuple[int, int, str]]:
     from sqlalchemy import text
@@ -588,6 +595,7 @@ def bench_database(db: str, load: Load, rounds: int, stamp: str,
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("IRIS_")}
     hit_file = WORK / f"{stamp}-{db}-roster-paths.txt"
     miss_file = WORK / f"{stamp}-{db}-roster-miss-paths.txt"
+    page_file = WORK / f"{stamp}-{db}-roster-page-paths.txt"
     cases_file = WORK / f"{stamp}-{db}-cases.txt"
 
     with serve("bare_app:app", base_env, "/bare", logs / f"{stamp}-{db}-bare.log",
@@ -702,6 +710,7 @@ def bench_database(db: str, load: Load, rounds: int, stamp: str,
         scenario("roster", 1.0, "roster", hit_file, roster_hit_paths)
         scenario("roster_ttl0", 0.0, "roster", hit_file)
         scenario("roster_miss", 1.0, "roster", miss_file, lambda _server: roster_miss_paths())
+        scenario("roster_page", 1.0, "roster", page_file, lambda _server: roster_page_paths())
         scenario("transitions", 1.0, "transitions", None)
         scenario("grievances", 1.0, "grievances", None, server_env=GRIEVANCE_ENV)
         scenario("enrolments", 1.0, "enrolments", None, server_env=GRIEVANCE_ENV)
@@ -718,12 +727,14 @@ LABELS = {
     "roster": "roster, ~200 queries, cache 1 s",
     "roster_ttl0": "roster, ~200 queries, cache 0 s",
     "roster_miss": "roster, 6,000 queries (cache misses)",
+    "roster_page": "roster search page (HTML), first page + 59 name searches",
     "transitions": "transitions/s (suspend/reinstate)",
     "grievances": "grievance filings/s (201s)",
     "enrolments": "public self-enrolments/s (202s)",
     "returns": "return transitions/s (record_nrm_status)",
 }
 TARGET_OF = {"roster": TARGETS["roster"], "roster_ttl0": None, "roster_miss": None,
+             "roster_page": TARGETS["roster_page"],
              "transitions": TARGETS["transitions"], "grievances": TARGETS["grievances"],
              "enrolments": None, "returns": None}
 

@@ -76,8 +76,10 @@ async def announce(session: AsyncSession, change: RosterChange, settings: Settin
                             f"Certificate valid until {change.valid_until:%d %B %Y}.", "",
                             f"Check it at the source: {document['entry_url']}", "",
                             "You receive this because you subscribed to this recruiter's status. "
-                            "To stop, POST the token from your confirmation e-mail to "
-                            f"{settings.public_url.rstrip('/')}/api/v1/subscriptions/cancel.",
+                            "To stop, paste the token from your confirmation e-mail at "
+                            f"{settings.public_url.rstrip('/')}/roster/subscriptions/cancel "
+                            "(or POST it to "
+                            f"{settings.public_url.rstrip('/')}/api/v1/subscriptions/cancel).",
                         ]),
                     })
     return len(subs)
@@ -161,11 +163,13 @@ class Subscriptions:
                             "text": "\n".join([
                                 f"Someone (we hope you) asked to hear when the IRIS roster status "
                                 f"of {entry.name} ({entry.lrn}) changes.", "",
-                                "To confirm, POST this token to "
-                                f"{base}/api/v1/subscriptions/confirm:", "", f"    {token}", "",
-                                f"Keep it: the same token, POSTed to {base}/api/v1/subscriptions/"
-                                "cancel, stops the messages. If you did not ask, ignore this "
-                                "e-mail; nothing will be sent."]),
+                                f"To confirm, open {base}/roster/subscriptions/confirm and "
+                                "paste this token there (or POST it to "
+                                f"{base}/api/v1/subscriptions/confirm):", "", f"    {token}", "",
+                                "Keep it: the same token, pasted at "
+                                f"{base}/roster/subscriptions/cancel (or POSTed to "
+                                f"{base}/api/v1/subscriptions/cancel), stops the messages. If "
+                                "you did not ask, ignore this e-mail; nothing will be sent."]),
                         })
                 return NewSubscription(sub, None, None)
             return NewSubscription(sub, token, secret)

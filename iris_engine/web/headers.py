@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from litestar.datastructures import CacheControlHeader, MutableScopeHeaders
+from litestar.datastructures import CacheControlHeader
 
 if TYPE_CHECKING:
     from litestar.types import Message, Scope
@@ -43,12 +43,30 @@ _ALWAYS = (
 )
 
 
+_ENCODED_ALWAYS = tuple((name.lower().encode("latin-1"), value.encode("latin-1"))
+                        for name, value in _ALWAYS)
+_CSP = b"content-security-policy"
+_ENCODED_API_POLICY = API_POLICY.encode("latin-1")
+_ENCODED_PAGE_POLICY = PAGE_POLICY.encode("latin-1")
+
+
 async def security_headers(message: Message, scope: Scope) -> None:
-    """Add the security headers to a response that does not set them itself."""
+    """Add the security headers to a response that does not set them itself. It runs on
+    every answer, so it reads the raw header list once (``MutableScopeHeaders`` decodes and
+    lower-cases every header for each name it is asked about)."""
     if message["type"] != "http.response.start":
         return
-    headers = MutableScopeHeaders.from_message(message)
-    page = headers.get("content-type", "").startswith("text/html")
-    for name, value in (("Content-Security-Policy", PAGE_POLICY if page else API_POLICY), *_ALWAYS):
-        if name not in headers:
-            headers[name] = value
+    headers = list(message.get("headers", ()))
+    present = set()
+    page = False
+    for raw_name, raw_value in headers:
+        name = bytes(raw_name).lower()
+        present.add(name)
+        if name == b"content-type" and bytes(raw_value).startswith(b"text/html"):
+            page = True
+    if _CSP not in present:
+        headers.append((_CSP, _ENCODED_PAGE_POLICY if page else _ENCODED_API_POLICY))
+    for name, value in _ENCODED_ALWAYS:
+        if name not in present:
+            headers.append((name, value))
+    message["headers"] = headers

@@ -26,8 +26,11 @@ from tests.databases import PostgresServer
 from tests.integration.test_fuzz_public_api import start_server, stop_server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one module's tests. Not for the session: while Playwright's sync API runs,
+    its event loop is this thread's running loop, and an integration test that a pytest-xdist
+    worker runs next (asyncio.run, Alembic) would fail beside it."""
     executable = chromium_path()
     if executable is None:
         pytest.skip("chromium not installed: apt-get install chromium, or set IRIS_CHROMIUM "

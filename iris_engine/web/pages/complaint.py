@@ -299,7 +299,8 @@ async def _recruiter(r: Reading) -> None:
         r.filing["recruiter"] = {}
     elif "recruiter_name" not in r.answers.refused:
         r.errors.append(FormError("recruiter_name", N_(
-            "Write the recruiter's name or certificate number, or tick \"I do not know\"")))
+            "Write the recruiter's name or certificate number. If you do not know it, tick the "
+            "box below.")))
     for side, message in (("origin", N_("Choose the country where you were recruited")),
                           ("destination", N_("Choose the country where you work, or will work"))):
         code = r.answers.get(side)

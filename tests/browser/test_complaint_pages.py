@@ -13,7 +13,13 @@ import pytest
 
 from tests.browser.support import Site, assert_accessible, screenshot
 
-NARRATIVE = "एजेन्टले मसँग १,५०,००० रुपैयाँ लियो र दोहामा मेरो राहदानी राख्यो।"
+
+def devanagari(digits: str) -> str:
+    """A number as a Nepali worker may type it (Devanagari digits)."""
+    return "".join(chr(0x0966 + int(d)) if d.isdigit() else d for d in digits)
+
+
+NARRATIVE = f"एजेन्टले मसँग {devanagari('1,50,000')} रुपैयाँ लियो र दोहामा मेरो राहदानी राख्यो।"
 CONTINUE = "button[value=continue]"
 
 
@@ -55,7 +61,7 @@ def file_complaint(page: Any, entry: dict[str, Any], *,
     page.wait_for_selector("#fee_amount")
     at_each_step("fees")
     page.check("#paid")
-    page.fill("#fee_amount", "१५००००")
+    page.fill("#fee_amount", devanagari("150000"))
     page.select_option("#fee_currency", "NPR")
     page.check("#documents_kept")
     page.click(CONTINUE)

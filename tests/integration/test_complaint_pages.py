@@ -24,6 +24,11 @@ NARRATIVE = "The agent in Kathmandu took 150000 rupees\nand kept my passport in 
 NEPALI = {"Accept-Language": "ne-NP,ne;q=0.9,en;q=0.5"}
 
 
+def devanagari(digits: str) -> str:
+    """A number as a Nepali worker may type it (Devanagari digits)."""
+    return "".join(chr(0x0966 + int(d)) if d.isdigit() else d for d in digits)
+
+
 class _Form(HTMLParser):
     """The fields a page's first POST form would send as it stands (hidden, checked, typed)."""
 
@@ -128,7 +133,7 @@ async def walk_to_check(world: World, *, recruiter: str = "Himalaya Manpower",
     assert 'name="narrative"' in r.text, field_errors(r)
     r = await post(c, answer(r, narrative=NARRATIVE, happened=["asked_to_pay", "lied_to"]))
     assert 'name="fee_amount"' in r.text, field_errors(r)
-    r = await post(c, answer(r, paid="yes", fee_amount="१,५०,०००", fee_currency="NPR",
+    r = await post(c, answer(r, paid="yes", fee_amount=devanagari("1,50,000"), fee_currency="NPR",
                              documents_kept="yes"))
     assert 'name="contact_email"' in r.text, field_errors(r)
     r = await post(c, answer(r, contact_name="Sita Gurung", contact_email="sita@mail.example",

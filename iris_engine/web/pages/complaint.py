@@ -14,16 +14,11 @@ the IRIS Standard) are derived from them here (``HAPPENINGS``).
 
 from __future__ import annotations
 
-import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
-from typing import Any, get_type_hints
+from typing import Any
 
 import msgspec
-from babel import Locale
-from babel.numbers import get_currency_name, get_territory_currencies
 from litestar import Request, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
@@ -31,11 +26,21 @@ from litestar.response import Template
 
 from iris_engine import bounds
 from iris_engine.countries import ISO_3166_ALPHA_2
-from iris_engine.errors import InvalidInput, NotFound
-from iris_engine.grievances.schemas import Contact, GrievanceFiling, NamedRecruiter
+from iris_engine.errors import InvalidInput
+from iris_engine.grievances.schemas import Contact, GrievanceFiling
 from iris_engine.grievances.service import GrievanceService
-from iris_engine.roster.service import Roster, RosterQuery
+from iris_engine.roster.service import Roster
 from iris_engine.web.i18n import N_
+from iris_engine.web.pages.complaint_choices import (
+    amount_of,
+    countries,
+    currencies,
+    currency_codes,
+    fits,
+    home_currency,
+    roster_entry,
+    roster_matches,
+)
 from iris_engine.web.pages.rendering import FormError, PageForm, language_of, page, read_form
 
 __all__ = ["HANDLERS", "HAPPENINGS", "ROLES", "STEPS"]
@@ -118,9 +123,6 @@ STATUSES: dict[str, str] = {
 }
 
 YES_NO = ("yes", "no")
-#: at most this many roster entries answer a search
-MATCHES = 10
-_LOOKS_LIKE_LRN = re.compile(r"[A-Za-z]{2,5}[0-9]{1,12}")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 #: the filing's members, by the step that asks for them (a refusal of the whole filing is
 #: shown on that step)
@@ -134,59 +136,6 @@ _POINTERS = {"complainant_role": "role", "corridor.origin": "origin",
              "consents": "consent_contact"}
 
 
-# -- what the worker chooses from ----------------------------------------------------------------
-@cache
-def countries(language: str) -> tuple[str, ...]:
-    """Every country code, in the order of its name in ``language``."""
-    names = Locale.parse(language).territories
-    return tuple(sorted(ISO_3166_ALPHA_2, key=lambda c: str(names.get(c, c)).casefold()))
-
-
-@cache
-def currencies(language: str) -> tuple[tuple[str, str], ...]:
-    """The currencies in use somewhere (ISO 4217), with their names in ``language``."""
-    codes = {c for country in ISO_3166_ALPHA_2 for c in get_territory_currencies(country)}
-    named = [(c, str(get_currency_name(c, locale=language))) for c in codes if re.fullmatch("[A-Z]{3}", c)]
-    return tuple(sorted(named, key=lambda pair: pair[1].casefold()))
-
-
-@cache
-def currency_codes() -> frozenset[str]:
-    return frozenset(code for code, _name in currencies("en"))
-
-
-@cache
-def _member_type(struct: type, member: str) -> Any:
-    return get_type_hints(struct, include_extras=True)[member]
-
-
-def _fits(struct: type, member: str, value: str) -> bool:
-    """Whether the API's schema takes ``value`` for ``struct.member`` (one rule, both places)."""
-    try:
-        msgspec.convert(value, _member_type(struct, member))
-    except msgspec.ValidationError:
-        return False
-    return True
-
-
-def amount_of(typed: str) -> str | None:
-    """An amount as people write it (``1,500``, ``१५००``, ``١٥٠٠٫٥``) in the API's form
-    (``1500``, ``1500.5``), or None if it is not one."""
-    out = []
-    for ch in typed:
-        if ch in ", '\u066c\u00a0\u202f":  # thousands separators, Arabic's included
-            continue
-        if ch in ".\u066b":
-            out.append(".")
-        elif ch.isdecimal():
-            out.append(str(unicodedata.decimal(ch)))
-        else:
-            return None
-    amount = "".join(out)
-    return amount if re.fullmatch(r"[0-9]{1,12}(\.[0-9]{1,2})?", amount) else None
-
-
-# -- the answers ---------------------------------------------------------------------------------
 @dataclass(slots=True)
 class Answers:
     """Every answer given so far, as posted (what was typed is kept, to be shown again)."""
@@ -262,27 +211,6 @@ async def _who(r: Reading) -> None:
         r.errors.append(FormError("role", N_("Choose who you are")))
 
 
-async def roster_entry(roster: Roster, lrn: str) -> dict[str, Any] | None:
-    """The roster's entry with certificate number ``lrn``, or None."""
-    lrn = lrn.strip().upper()
-    if not _fits(NamedRecruiter, "lrn", lrn):
-        return None
-    try:
-        found: dict[str, Any] = json.loads((await roster.entry(lrn)).body)["entry"]
-    except NotFound:
-        return None
-    return found
-
-
-async def roster_matches(roster: Roster, typed: str) -> list[dict[str, Any]]:
-    """The roster entries a name or a certificate number (or its start) finds."""
-    typed = typed.strip()
-    query = (RosterQuery(lrn=typed, limit=MATCHES) if _LOOKS_LIKE_LRN.fullmatch(typed)
-             else RosterQuery(q=typed, limit=MATCHES))
-    items: list[dict[str, Any]] = json.loads((await roster.search(query)).body)["items"]
-    return items
-
-
 async def _recruiter(r: Reading) -> None:
     name = r.text("recruiter_name", max_length=bounds.ORGANISATION_NAME)
     chosen = r.answers.get("recruiter_lrn")
@@ -343,7 +271,7 @@ async def _contact(r: Reading) -> None:
                                 ("contact_phone", "phone", bounds.PHONE),
                                 ("contact_other", "other", bounds.CONTACT_OTHER)):
         value = r.text(name, max_length=limit)
-        if value and not _fits(Contact, member, value):
+        if value and not fits(Contact, member, value):
             r.errors.append(FormError(name, {
                 "email": N_("Write the e-mail address like name@example.com"),
                 "phone": N_("Write the phone number in numbers, for example +977 9812345678"),
@@ -401,7 +329,6 @@ async def read_all(answers: Answers, roster: Roster,
     return reading, filing
 
 
-# -- the pages -----------------------------------------------------------------------------------
 def _step_page(request: Request[Any, Any, Any], step: str, answers: Answers, *,
                errors: list[FormError] | None = None, return_to_check: bool = False,
                matches: list[dict[str, Any]] | None = None, searched: bool = False) -> Template:
@@ -413,12 +340,7 @@ def _step_page(request: Request[Any, Any, Any], step: str, answers: Answers, *,
                 roles=ROLES, happenings=HAPPENINGS, channels=CHANNELS, statuses=STATUSES,
                 countries=countries(language), currencies=currencies(language),
                 matches=matches or [], searched=searched,
-                home_currency=_home_currency(answers.get("origin")))
-
-
-def _home_currency(origin: str) -> str:
-    found = get_territory_currencies(origin) if origin in ISO_3166_ALPHA_2 else []
-    return found[0] if found else ""
+                home_currency=home_currency(answers.get("origin")))
 
 
 async def _check_page(request: Request[Any, Any, Any], answers: Answers, roster: Roster) -> Template:

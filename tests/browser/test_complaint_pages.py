@@ -85,12 +85,16 @@ def test_a_worker_files_a_complaint_in_nepali(site: Site, viewport: dict[str, in
     with site.page(viewport, language="ne") as page:
         def look(step: str) -> None:
             assert page.locator("html").get_attribute("lang") == "ne"
+            # the switcher would lose the answers: shown only before there are any
+            assert page.locator("nav.languages").is_visible() == (step == "who")
             fits(page, viewport["width"])
             if phone and step == "what":
                 screenshot(page, "complaint-step")
 
         reference, code = file_complaint(page, entry, at_each_step=look)
         assert page.locator("#print-receipt").is_visible()  # the script shows it
+        # a switch of language would leave the page, and the codes are shown only here
+        assert not page.locator("nav.languages").is_visible()
         assert page.locator("main a[href='/track']").count() == 1
         if phone:
             screenshot(page, "complaint-receipt")

@@ -281,10 +281,11 @@ async def _contact(r: Reading) -> None:
     channel = r.answers.get("contact_channel")
     if channel and channel not in CHANNELS:
         r.errors.append(FormError("contact_channel", N_("Choose from the options shown")))
-    elif channel in ("email", "phone", "other") and channel not in contact:
+    elif (channel in ("email", "phone", "other") and channel not in contact
+          and r.form.error_for(f"contact_{channel}") is None):
         r.errors.append(FormError(f"contact_{channel}", N_(
             "Write how to reach you this way, or choose another way")))
-    if contact:
+    if contact:  # a preferred channel alone ("messages") identifies nobody: anonymous
         r.filing["contact"] = {**contact, **({"preferred_channel": channel} if channel else {})}
     r.filing["consents"] = {"be_contacted": r.form.flag("consent_contact"),
                             "refer_to_authority": r.form.flag("consent_refer"),

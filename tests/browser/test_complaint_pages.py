@@ -123,6 +123,8 @@ def test_every_step_passes_axe(site: Site, language: str) -> None:
         def check(step: str) -> None:
             assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
             assert_accessible(page)
+            if language == "ar" and step == "check":
+                screenshot(page, "complaint-check-arabic")
 
         file_complaint(page, entry, at_each_step=check)
 

@@ -156,6 +156,18 @@ def test_keyboard_alone_completes_a_step(site: Site) -> None:
 def test_the_pages_work_without_javascript(site: Site) -> None:
     entry = a_roster_entry(site)
     with site.page(javascript=False) as page:
-        reference, code = file_complaint(page, entry)
+        def change_what_happened(step: str) -> None:
+            if step != "check":
+                return
+            # "Change" posts the answers back to their step (a button's formaction)
+            page.click("button[name=change][value=what]")
+            page.wait_for_selector("#narrative")
+            assert page.input_value("#narrative") == NARRATIVE
+            page.fill("#narrative", NARRATIVE + " (changed)")
+            page.click(CONTINUE)
+            page.wait_for_selector("#send-complaint")  # straight back to the check page
+            assert "(changed)" in page.inner_text(".narrative")
+
+        reference, code = file_complaint(page, entry, at_each_step=change_what_happened)
         assert reference.startswith("GRV-") and len(code) > 10
         assert not page.locator("#print-receipt").is_visible()  # nothing that cannot work

@@ -20,7 +20,7 @@ from litestar.datastructures import CacheControlHeader
 from litestar.static_files import create_static_files_router
 
 from iris_engine.settings import Settings
-from iris_engine.web.pages import certificates, portal, roster
+from iris_engine.web.pages import certificates, complaint, portal, roster
 from iris_engine.web.pages.rendering import html_exception_handlers
 
 __all__ = ["CSRF_FIELD", "PAGE_AREAS", "csrf_config", "page_router", "static_router"]
@@ -32,6 +32,7 @@ CSRF_FIELD = "_csrf_token"
 PAGE_AREAS: dict[str, Any] = {
     "portal": portal.HANDLERS,
     "roster": roster.HANDLERS,
+    "complaint": complaint.HANDLERS,
     "certificates": certificates.HANDLERS,
 }
 #: a page's form may post at most this much

@@ -20,7 +20,7 @@ from litestar.datastructures import CacheControlHeader
 from litestar.static_files import create_static_files_router
 
 from iris_engine.settings import Settings
-from iris_engine.web.pages import portal
+from iris_engine.web.pages import portal, track
 from iris_engine.web.pages.rendering import html_exception_handlers
 
 __all__ = ["CSRF_FIELD", "PAGE_AREAS", "csrf_config", "page_router", "static_router"]
@@ -29,7 +29,7 @@ STATIC = Path(__file__).parent.parent / "static"
 #: the form field Litestar's CSRF middleware reads (``csrf_input`` in a template writes it)
 CSRF_FIELD = "_csrf_token"
 #: each area's route handlers, in the order they are registered
-PAGE_AREAS: dict[str, Any] = {"portal": portal.HANDLERS}
+PAGE_AREAS: dict[str, Any] = {"portal": portal.HANDLERS, "track": track.HANDLERS}
 #: a page's form may post at most this much
 MAX_FORM_BYTES = 256 * 1024
 

@@ -19,6 +19,7 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
+from litestar.types import ExceptionHandlersMap
 
 from iris_engine import bounds
 from iris_engine.cases.schemas import TransitionRequest
@@ -68,13 +69,15 @@ EVENTS = {
 #: what a page says after a redirect (``?notice=``): nothing personal, only which message
 _FORM_NOTICES = {
     "signed_out": N_("You have signed out."),
-    "ended": N_("For your safety, you are signed out after 20 minutes. Enter your reference and access code again."),
+    "ended": N_("For your safety, you are signed out after 20 minutes. "
+                "Enter your reference and access code again."),
 }
 _CASE_NOTICES = {
     "sent": N_("Your message was sent."),
     "withdrawn": N_("You withdrew your complaint."),
     "appealed": N_("You asked for a review. We will tell you what the review decides."),
-    "changed": N_("Your complaint changed while you were on this page, or this cannot be done now. Read it again below."),
+    "changed": N_("Your complaint changed while you were on this page, or this cannot be done "
+                  "now. Read it again below."),
 }
 _NO_MATCH = N_("We found no complaint with this reference and access code. Check both and try again.")
 _REFERENCE_HINT = N_("Enter your reference")
@@ -150,7 +153,7 @@ def _locked(request: Request[Any, Any, Any], exc: Exception, form: PageForm | No
 
 
 #: what a page for a signed-in worker does with the errors of a session that does not open
-_SESSION_ERRORS: dict[type[Exception], Any] = {
+_SESSION_ERRORS: ExceptionHandlersMap = {
     _NoHolder: _signed_in_again, NotFound: _signed_in_again, TooManyAttempts: _locked}
 
 

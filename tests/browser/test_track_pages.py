@@ -20,7 +20,6 @@ from tests.databases import PostgresServer
 from tests.integration.conftest import grievance_filing
 
 
-
 class _PostgresBesidePlaywright(PostgresServer):
     """``PostgresServer`` creates and drops with ``asyncio.run``, which fails in the thread
     where Playwright's sync API runs its event loop (once the session's browser is up): the

@@ -100,6 +100,7 @@ async def test_a_worker_follows_replies_and_withdraws(world: World) -> None:
 
     confirm = await world.client.get("/track/case/withdraw")
     assert confirm.status_code == 200 and "Withdraw your complaint?" in confirm.text
+    assert confirm.headers["cache-control"] == "no-store"
     assert (await _as_complainant(world, filing))["state"] == "received"  # asking changes nothing
     revision = re.search(r'name="revision" value="(\d+)"', confirm.text)
     assert revision
@@ -144,6 +145,9 @@ def _without_tokens(r: Response, typed: str) -> str:
 async def test_a_wrong_code_answers_as_an_unknown_reference_and_counts_as_the_api_does(
         world: World) -> None:
     filing = await file_grievance(world)
+    signed_in = await _sign_in(world, filing.reference, filing.access_code)
+    held = _track_cookie(signed_in).split(";")[0].split("=", 1)[1]
+    world.client.cookies.clear()
     wrong = await _sign_in(world, filing.reference, WRONG_CODE)
     unknown = await _sign_in(world, GHOST, filing.access_code)
     assert wrong.status_code == unknown.status_code == 400
@@ -161,6 +165,10 @@ async def test_a_wrong_code_answers_as_an_unknown_reference_and_counts_as_the_ap
     assert "Too many wrong tries" in locked.text
     api = await world.client.get(f"{PUBLIC}/{filing.reference}", headers=filing.headers)
     assert api.status_code == 429
+    # a worker signed in before meets the same wait: the form, saying how long
+    world.client.cookies.clear()
+    r = await world.client.get("/track/case", headers={"Cookie": f"{track_session.COOKIE}={held}"})
+    assert r.status_code == 429 and "Too many wrong tries" in r.text and "retry-after" in r.headers
     # the lock-out ends as the API's does
     world.clock.advance(seconds=world.settings.access_code_lockout_seconds + 1)
     assert (await _sign_in(world, filing.reference, filing.access_code)).status_code == 303
@@ -174,6 +182,7 @@ async def test_missing_and_hostile_input_is_answered_at_its_field(world: World) 
     assert 'href="#reference"' in r.text and 'aria-invalid="true"' in r.text
     r = await _sign_in(world, "GRV\x00-1", filing.access_code)
     assert r.status_code == 400 and "cannot be kept" in r.text
+    assert 'value="GRV-1"' in r.text and "\x00" not in r.text  # kept, less what cannot be
     r = await _sign_in(world, filing.reference, "A" * 100_000)
     assert r.status_code == 400 and "This is too long" in r.text
     r = await world.client.post("/track", data={"_csrf_token": _token(await world.client.get("/track")),
@@ -187,6 +196,8 @@ async def test_missing_and_hostile_input_is_answered_at_its_field(world: World) 
     typed = "Still waiting. " * 2000  # 30 000 characters: over the form's bound
     r = await _post_form(world, "/track/case/reply", {"message": typed}, from_page="/track/case")
     assert r.status_code == 400 and "This is too long" in r.text
+    assert typed in r.text  # what they wrote is not lost: they can shorten it
+    assert r.headers["cache-control"] == "no-store"
     assert (await _as_complainant(world, filing))["messages"] == []
     r = await world.client.get("/track", params={"notice": "x" * 500})
     assert r.status_code == 400  # a bounded query parameter

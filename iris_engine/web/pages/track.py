@@ -116,6 +116,15 @@ def _step(update: GrievanceUpdate) -> Step:
                 else None)
 
 
+def _kept(form: PageForm | None) -> dict[str, str]:
+    """What the worker typed, to show back in the form (never the access code; a NUL,
+    refused at its field, is left out rather than written into the page)."""
+    if form is None:
+        return {}
+    return {name: value.replace("\x00", "") for name in ("reference", "message", "note")
+            if isinstance(value := form.values.get(name), str)}
+
+
 def _services(request: Request[Any, Any, Any]) -> Services:
     services: Services = request.app.state.services
     return services
@@ -146,7 +155,7 @@ def _locked(request: Request[Any, Any, Any], exc: Exception, form: PageForm | No
             ) -> Response[Any]:
     """The form, saying how long to wait (the reference or this address is locked out)."""
     wait = exc.extra.get("retry_after", 60) if isinstance(exc, TooManyAttempts) else 60
-    response = page(request, "track/sign_in.html", status_code=429, form=form,
+    response = page(request, "track/sign_in.html", status_code=429, form=form, kept=_kept(form),
                     locked=max(math.ceil(wait / 60), 1))
     response.headers["Retry-After"] = str(wait)
     return response
@@ -164,13 +173,15 @@ def _case_page(request: Request[Any, Any, Any], holder: Holder, view: Complainan
     return page(request, "track/case.html", status_code=status_code,
                 cookies=[track_session.sealed(_services(request), holder)],
                 view=view, stage=STAGES.get(view.state, view.state_description),
-                steps=[_step(u) for u in view.updates], notice=notice, form=form)
+                steps=[_step(u) for u in view.updates], notice=notice, form=form,
+                kept=_kept(form))
 
 
 @get("/track", name="track")
 async def sign_in_form(request: Request[Any, Any, Any], notice: Notice = None) -> Template:
     """The form for a reference and access code."""
-    return page(request, "track/sign_in.html", notice=_FORM_NOTICES.get(notice or ""), form=None)
+    return page(request, "track/sign_in.html", notice=_FORM_NOTICES.get(notice or ""), form=None,
+                kept={})
 
 
 @post("/track", name="track-sign-in")
@@ -183,12 +194,12 @@ async def sign_in(request: Request[Any, Any, Any],
     code = form.text("code", required=True, max_length=bounds.ACCESS_CODE,
                      required_message=_CODE_HINT)
     if form.errors or reference is None or code is None:
-        return page(request, "track/sign_in.html", status_code=400, form=form)
+        return page(request, "track/sign_in.html", status_code=400, form=form, kept=_kept(form))
     try:
         view = await grievances.follow(reference, code, _client(request))
     except NotFound:
         form.errors.append(FormError("reference", _NO_MATCH))
-        return page(request, "track/sign_in.html", status_code=400, form=form)
+        return page(request, "track/sign_in.html", status_code=400, form=form, kept=_kept(form))
     except TooManyAttempts as exc:
         return _locked(request, exc, form)
     holder = Holder(view.reference, code)  # the reference as stored, however it was typed

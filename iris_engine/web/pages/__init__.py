@@ -20,7 +20,7 @@ from litestar.datastructures import CacheControlHeader
 from litestar.static_files import create_static_files_router
 
 from iris_engine.settings import Settings
-from iris_engine.web.pages import certificates, complaint, portal, roster
+from iris_engine.web.pages import certificates, complaint, portal, roster, track
 from iris_engine.web.pages.rendering import html_exception_handlers
 
 __all__ = ["CSRF_FIELD", "PAGE_AREAS", "csrf_config", "page_router", "static_router"]
@@ -34,6 +34,7 @@ PAGE_AREAS: dict[str, Any] = {
     "roster": roster.HANDLERS,
     "complaint": complaint.HANDLERS,
     "certificates": certificates.HANDLERS,
+    "track": track.HANDLERS,
 }
 #: a page's form may post at most this much
 MAX_FORM_BYTES = 256 * 1024

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import httpx
 
 from tests.browser.support import Site, assert_accessible, screenshot
@@ -49,6 +51,49 @@ def test_helplines_by_country_without_javascript(site: Site) -> None:
         names = page.locator(".card h3").all_inner_texts()
         assert names[0].endswith("Qatar") and any("worker support line" in n for n in names)
         assert_accessible(page)
+
+
+def _reading_order_breaks(boxes: list[dict[str, float]], *, rtl: bool) -> list[int]:
+    """Where a box does not follow the one before it in reading order: on the same line it
+    sits further left in right-to-left text (right in left-to-right), or it moved up a line."""
+    breaks = []
+    for index, (before, box) in enumerate(pairwise(boxes), start=1):
+        same_line = abs(box["y"] - before["y"]) < box["height"] / 2
+        ahead = box["x"] < before["x"] if rtl else box["x"] > before["x"]
+        if (same_line and not ahead) or box["y"] < before["y"] - box["height"] / 2:
+            breaks.append(index)
+    return breaks
+
+
+def test_a_helplines_languages_read_in_their_order_in_arabic_and_english(
+        site: Site, viewport: dict[str, int]) -> None:
+    # Latin, Devanagari and Bengali names joined by ASCII commas form one left-to-right run that
+    # the bidi algorithm lays out backwards on an Arabic page, unless each name is isolated
+    for language, rtl in (("ar", True), ("en", False)):
+        with site.page(viewport, language=language) as page:
+            page.goto("/help")
+            names = page.locator(".card").first.locator("bdi")
+            codes = [names.nth(i).get_attribute("lang") for i in range(names.count())]
+            assert codes == ["en", "ar", "ne", "hi", "bn", "fil"]  # the demonstration line's
+            assert names.nth(2).inner_text() == "नेपाली"
+            boxes = [names.nth(i).bounding_box() for i in range(names.count())]
+            assert _reading_order_breaks(boxes, rtl=rtl) == [], (language, boxes)
+            assert_accessible(page)
+            if rtl and viewport["width"] > 400:
+                screenshot(page, "help-arabic")
+
+
+def test_the_footer_leads_to_the_certificate_check_in_the_readers_language(site: Site) -> None:
+    for language in ("ne", "ar"):
+        with site.page(language=language) as page:
+            page.goto("/help")
+            link = page.locator("footer a[href='/certificates']")
+            label = link.inner_text()
+            assert label.strip() and label != "Check a training certificate"
+            link.click()
+            page.wait_for_url("**/certificates")
+            # the same words on the link and on the page it opens
+            assert page.locator("h1").inner_text() == label
 
 
 def test_keyboard_alone_reaches_every_link_of_the_header(site: Site) -> None:

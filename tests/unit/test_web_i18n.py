@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from iris_engine.web.i18n import AREAS, LANGUAGES, extract, from_accept_language, missing_translations
+from iris_engine.web.i18n import (
+    AREAS,
+    DEFAULT,
+    LANGUAGES,
+    catalog_path,
+    extract,
+    from_accept_language,
+    missing_translations,
+    read_catalog,
+)
 from iris_engine.web.pages.rendering import local_path
 
 
@@ -17,6 +26,27 @@ def test_every_catalog_translates_every_message_the_pages_use() -> None:
 def test_every_area_has_messages() -> None:
     for area in AREAS:
         assert len(extract(area)) > 3, area
+
+
+
+def test_a_message_two_areas_share_reads_the_same_in_both() -> None:
+    # the areas' catalogs merge into one per language, so one translation would silently win
+    # (a footer link and the page it opens must say the same thing)
+    for language in LANGUAGES:
+        if language == DEFAULT:
+            continue
+        seen: dict[str, tuple[str, str]] = {}
+        for area in AREAS:
+            path = catalog_path(language, area)
+            if not path.exists():
+                continue
+            for message in read_catalog(path, language):
+                if not message.id or not message.string:
+                    continue
+                first = seen.setdefault(str(message.id), (area, str(message.string)))
+                assert first[1] == message.string, (
+                    f"{language}: {message.id!r} is {first[1]!r} in {first[0]} "
+                    f"but {message.string!r} in {area}")
 
 
 @pytest.mark.parametrize(("header", "expected"), [

@@ -5,38 +5,14 @@ and Arabic, and the server's log never shows the reference, the code or the mess
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-import pytest
 
 from iris_engine.web.i18n import load
 from iris_engine.web.pages.track import EVENTS, STAGES
-from tests.browser import conftest
 from tests.browser.support import Site, assert_accessible, screenshot
-from tests.databases import PostgresServer
 from tests.integration.conftest import grievance_filing
-
-
-class _PostgresBesidePlaywright(PostgresServer):
-    """``PostgresServer`` creates and drops with ``asyncio.run``, which fails in the thread
-    where Playwright's sync API runs its event loop (once the session's browser is up): the
-    same statements from a thread of their own."""
-
-    def _admin(self, sql: str) -> None:
-        with ThreadPoolExecutor(1) as pool:
-            pool.submit(super()._admin, sql).result()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _postgres_site_beside_playwright() -> Iterator[None]:
-    # TODO(integrator): drop once tests/browser/conftest.py (or tests/databases.py) does this
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(conftest, "PostgresServer", _PostgresBesidePlaywright)
-        yield
-
 
 NEPALI = load()["ne"]
 ARABIC = load()["ar"]

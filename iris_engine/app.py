@@ -89,7 +89,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app = Litestar(
         route_handlers=[*domain_routes, AuthorityController, *roster_handlers, *people_handlers,
                         *directory_handlers(services.people.roles), *audit_handlers, *reference_handlers,
-                        page_router(), static_router()],
+                        page_router(services.domains), static_router()],
         # the limit first: a refused flood costs no parsing
         middleware=[public_forms_limit(settings), edge()],
         stores={RATE_LIMIT_STORE: rate_limit_store(settings, services.db)},
@@ -111,7 +111,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             "principal": Provide(_principal, sync_to_thread=False),
         },
         on_app_init=[jwt_auth.on_app_init],
-        template_config=template_config(),
+        template_config=template_config(
+            [area.templates for domain in services.domains for area in domain.pages]),
         csrf_config=csrf_config(settings),
         after_response=reclaim_erasures,
         exception_handlers=exception_handlers,

@@ -20,14 +20,16 @@ def i18n() -> None:
 def update(languages: tuple[str, ...], areas: tuple[str, ...]) -> None:
     """Write every message the pages use into the catalogs: new ones untranslated, ones no
     page uses any more dropped. Translate the empty msgstr entries, then run `iris i18n check`."""
-    from iris_engine.web.i18n import AREAS, LANGUAGES, update_catalogs
+    from iris_engine.web.i18n import LANGUAGES, update_catalogs
+    from iris_engine.web.i18n import areas as site_areas
 
     unknown = [code for code in languages if code not in LANGUAGES]
     if unknown:
         raise click.UsageError(f"not a language of the pages: {', '.join(unknown)} "
                                f"(add it to LANGUAGES in iris_engine/web/i18n.py first)")
-    if set(areas) - set(AREAS):
-        raise click.UsageError(f"areas are {', '.join(AREAS)}")
+    known = site_areas()
+    if set(areas) - set(known):
+        raise click.UsageError(f"areas are {', '.join(known)}")
     for path in update_catalogs(languages or None, areas or None):
         click.echo(f"wrote {path}")
 

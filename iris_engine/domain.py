@@ -13,6 +13,7 @@ import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from iris_engine.workflow import HookRegistry
@@ -28,8 +29,22 @@ if TYPE_CHECKING:
     from iris_engine.store.models import Case, CaseEvent
     from iris_engine.workflow import WorkflowSpec
 
-__all__ = ["CaseApi", "DemoLogin", "DemoSeed", "Domain", "OrganisationPreparer", "ReadModelReplay",
-           "SealedColumn"]
+__all__ = ["CaseApi", "DemoLogin", "DemoSeed", "Domain", "OrganisationPreparer", "PageArea",
+           "ReadModelReplay", "SealedColumn"]
+
+
+@dataclass(frozen=True, slots=True)
+class PageArea:
+    """Public pages a domain adds to the site (``iris_engine.web.pages``): route handlers
+    rendered with ``web.pages.rendering.page``, their templates in ``templates/<name>/``, and
+    their messages in the catalogs ``web/locales/<language>/LC_MESSAGES/<name>.po``, taken from
+    ``sources`` (template folders and Python modules) by ``iris i18n update``."""
+
+    name: str
+    handlers: tuple[Any, ...]
+    #: the folder that holds the ``<name>/`` folder of templates
+    templates: Path
+    sources: tuple[Path, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +159,8 @@ class Domain:
     provides: Callable[[Services], Mapping[str, object]] = lambda _services: {}
     #: its own route handlers elsewhere than under a case path (public filing, statistics)
     routes: tuple[Any, ...] = ()
+    #: its public pages, on the site beside the portal and the roster
+    pages: tuple[PageArea, ...] = ()
     #: tables it owns that are no workflow's detail (messages, findings, ...)
     tables: tuple[type[Any], ...] = ()
     sealed: tuple[SealedColumn, ...] = ()

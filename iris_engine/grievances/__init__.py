@@ -12,6 +12,7 @@ from iris_engine.grievances.controllers import (
 from iris_engine.grievances.demo import seed_demo
 from iris_engine.grievances.disclosure import GrievanceDisclosures
 from iris_engine.grievances.models import GrievanceMessage
+from iris_engine.grievances.pages import PAGES
 from iris_engine.grievances.schemas import StaffGrievanceView
 from iris_engine.grievances.sealing import SEALED
 from iris_engine.grievances.service import WORKFLOW, GrievanceService
@@ -20,6 +21,7 @@ from iris_engine.workflow import HookRegistry
 __all__ = ["DOMAIN", "WORKFLOW", "GrievanceService"]
 
 DOMAIN = Domain(
+    pages=PAGES,
     name="grievances",
     hooks=HookRegistry.merged(hooks.hooks, return_referral.hooks),
     cases=(CaseApi(GrievanceService, path="/api/v1/grievance-cases", tag="grievances (staff)",

@@ -22,6 +22,7 @@ from iris_engine.training.learner_record import LearnerDesk
 from iris_engine.training.learners import LearnerBook
 from iris_engine.training.mail import LearnerMail
 from iris_engine.training.models import Certificate, Course, Learner
+from iris_engine.training.pages import PAGES
 from iris_engine.training.qualifications import TrainingRecords
 from iris_engine.training.schemas import EnrolmentView, SessionView
 from iris_engine.training.sealing import SEALED
@@ -50,6 +51,7 @@ def _provides(s: Services) -> dict[str, object]:
 
 
 DOMAIN = Domain(
+    pages=PAGES,
     name="training",
     hooks=HookRegistry.merged(session_hooks.hooks, enrolment_hooks.hooks),
     cases=(

@@ -2,12 +2,12 @@
 choice of a language for a request.
 
 Catalogs live in ``iris_engine/web/locales/<language>/LC_MESSAGES/<area>.po``, one file per
-area of the site (``AREAS``: the shared layout, the portal, the roster, the complaint, the
-follow-up pages), merged into one catalog per language when the app starts. English is the
-source language and has no catalog. Adding a language is adding its directory of catalogs
-and a line to ``LANGUAGES``; ``iris i18n update`` writes every message the templates and page
-modules use into every catalog (new ones untranslated), and a test fails while any catalog
-misses one.
+area of the site (``areas()``: the shared layout, the portal and the roster, then each
+domain's pages: the complaint, the follow-up pages, the certificate check), merged into one
+catalog per language when the app starts. English is the source language and has no
+catalog. Adding a language is adding its directory of catalogs and a line to ``LANGUAGES``;
+``iris i18n update`` writes every message the templates and page modules use into every
+catalog (new ones untranslated), and a test fails while any catalog misses one.
 
 A message in Python is marked ``N_("...")`` (nothing is translated where it is written) and
 translated where a template shows it: ``{{ _(value) }}``.
@@ -67,16 +67,29 @@ LANGUAGES: dict[str, Language] = {lang.code: lang for lang in (
 #: tags a browser may send for a language we speak under another code
 _ALIASES = {"tl": "fil", "npi": "ne"}
 
-#: the areas of the site, each with its own catalog: the files its messages come from
-#: (relative to ``iris_engine/web``; templates are Jinja2, the rest Python)
-AREAS: dict[str, tuple[str, ...]] = {
-    "common": ("templates/base.html", "templates/error.html", "pages/rendering.py", "i18n.py"),
-    "portal": ("templates/portal", "pages/portal.py", "helplines.py"),
-    "roster": ("templates/roster", "pages/roster.py"),
-    "complaint": ("templates/complaint", "pages/complaint.py"),
-    "track": ("templates/track", "pages/track.py"),
-    "certificates": ("templates/certificates", "pages/certificates.py"),
+PACKAGE = WEB.parent
+#: the platform's areas of the site, each with its own catalog: the files its messages come
+#: from (template folders are Jinja2, the rest Python). A domain adds its own with its pages
+#: (``Domain.pages``); ``areas()`` lists them all.
+AREAS: dict[str, tuple[Path, ...]] = {
+    "common": (WEB / "templates/base.html", WEB / "templates/error.html",
+               WEB / "pages/rendering.py", WEB / "i18n.py"),
+    "portal": (WEB / "templates/portal", WEB / "pages/portal.py", WEB / "helplines.py"),
+    "roster": (WEB / "templates/roster", WEB / "pages/roster.py"),
 }
+
+
+def areas() -> dict[str, tuple[Path, ...]]:
+    """Every area of the site: the platform's, then each domain's pages."""
+    from iris_engine.domains import DOMAINS  # the domains' pages use this module
+
+    found = dict(AREAS)
+    for domain in DOMAINS:
+        for area in domain.pages:
+            if area.name in found:
+                raise ValueError(f"two areas of the site are named {area.name!r}")
+            found[area.name] = area.sources
+    return found
 
 
 def N_(message: str) -> str:
@@ -109,8 +122,7 @@ def from_accept_language(header: str | None) -> str | None:
 
 
 def _files(area: str) -> Iterator[Path]:
-    for relative in AREAS[area]:
-        path = WEB / relative
+    for path in areas()[area]:
         if path.is_dir():
             yield from sorted(p for p in path.rglob("*.html"))
         elif path.exists():
@@ -125,7 +137,7 @@ def extract(area: str) -> Catalog:
         options = {"extensions": "jinja2.ext.i18n", "trimmed": "true"} if method == "jinja2" else {}
         for lineno, message, comments, context in extract_from_file(
                 method, str(path), options=options):
-            catalog.add(message, locations=[(str(path.relative_to(WEB)), lineno)],
+            catalog.add(message, locations=[(str(path.relative_to(PACKAGE)), lineno)],
                         auto_comments=comments, context=context)
     return catalog
 
@@ -140,11 +152,11 @@ def read_catalog(path: Path, language: str) -> Catalog:
 
 
 def update_catalogs(languages: Iterable[str] | None = None,
-                    areas: Iterable[str] | None = None) -> list[Path]:
+                    only: Iterable[str] | None = None) -> list[Path]:
     """Bring the catalogs up to date with what the pages use: new messages added
     untranslated, vanished ones dropped. Returns the files written."""
     written = []
-    for area in areas or AREAS:
+    for area in only or list(areas()):
         template = extract(area)
         for language in languages or [c for c in LANGUAGES if c != DEFAULT]:
             path = catalog_path(language, area)
@@ -166,10 +178,7 @@ def update_catalogs(languages: Iterable[str] | None = None,
 
 def _translations(language: str) -> NullTranslations:
     merged: Translations | None = None
-    for area in AREAS:
-        path = catalog_path(language, area)
-        if not path.exists():
-            continue
+    for path in sorted((LOCALES / language / "LC_MESSAGES").glob("*.po")):
         buffer = io.BytesIO()
         write_mo(buffer, read_catalog(path, language), use_fuzzy=False)
         buffer.seek(0)
@@ -194,7 +203,7 @@ def missing_translations() -> list[str]:
     """Every message a page uses that a catalog does not translate (or translates with other
     placeholders than the message's), as ``language/area: "message"``."""
     problems = []
-    for area in AREAS:
+    for area in areas():
         wanted = extract(area)
         for language in LANGUAGES:
             if language == DEFAULT:

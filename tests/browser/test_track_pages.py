@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
+from iris_engine.grievances.pages.track import EVENTS, STAGES
 from iris_engine.web.i18n import load
-from iris_engine.web.pages.track import EVENTS, STAGES
 from tests.browser.support import Site, assert_accessible, screenshot
 from tests.integration.conftest import grievance_filing
 

@@ -16,9 +16,9 @@ import pytest
 from babel.dates import format_date
 from httpx import Response
 
-from iris_engine.web.pages import track_session
-from iris_engine.web.pages.track import STAGES
-from iris_engine.web.pages.track_session import Holder
+from iris_engine.grievances.pages import track_session
+from iris_engine.grievances.pages.track import STAGES
+from iris_engine.grievances.pages.track_session import Holder
 from tests.integration.conftest import (
     Filing,
     GrievanceCast,

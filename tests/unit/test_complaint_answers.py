@@ -7,10 +7,10 @@ from typing import get_args, get_type_hints
 
 import pytest
 
+from iris_engine.grievances.pages.complaint import CHANNELS, FIELDS, HAPPENINGS, ROLES, STATUSES, STEPS
+from iris_engine.grievances.pages.complaint_choices import amount_of, countries, currencies
 from iris_engine.grievances.schemas import ALLEGATIONS, Contact, GrievanceFiling, Principle
 from iris_engine.roster.service import PUBLIC_STATUSES
-from iris_engine.web.pages.complaint import CHANNELS, FIELDS, HAPPENINGS, ROLES, STATUSES, STEPS
-from iris_engine.web.pages.complaint_choices import amount_of, countries, currencies
 
 
 def _literal(struct: type, member: str) -> set[str]:

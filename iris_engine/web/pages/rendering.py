@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from gettext import NullTranslations
@@ -28,7 +29,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
-from litestar.types import ExceptionHandlersMap
+from litestar.types import ExceptionHandlersMap, PathType
 
 from iris_engine.errors import ApplicationError
 from iris_engine.web.headers import SITE_POLICY
@@ -87,8 +88,10 @@ def _configure(engine: JinjaTemplateEngine) -> None:
     env.filters["day"] = _day
 
 
-def template_config() -> TemplateConfig[JinjaTemplateEngine]:
-    return TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine,
+def template_config(folders: Sequence[Path] = ()) -> TemplateConfig[JinjaTemplateEngine]:
+    """The site's templates, then each domain's page areas' (``PageArea.templates``)."""
+    directories: list[PathType] = [TEMPLATES, *dict.fromkeys(folders)]
+    return TemplateConfig(directory=directories, engine=JinjaTemplateEngine,
                           engine_callback=_configure)
 
 

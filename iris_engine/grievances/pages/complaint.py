@@ -27,11 +27,7 @@ from litestar.response import Template
 from iris_engine import bounds
 from iris_engine.countries import ISO_3166_ALPHA_2
 from iris_engine.errors import InvalidInput
-from iris_engine.grievances.schemas import Contact, GrievanceFiling
-from iris_engine.grievances.service import GrievanceService
-from iris_engine.roster.service import Roster
-from iris_engine.web.i18n import N_
-from iris_engine.web.pages.complaint_choices import (
+from iris_engine.grievances.pages.complaint_choices import (
     amount_of,
     countries,
     currencies,
@@ -41,6 +37,10 @@ from iris_engine.web.pages.complaint_choices import (
     roster_entry,
     roster_matches,
 )
+from iris_engine.grievances.schemas import Contact, GrievanceFiling
+from iris_engine.grievances.service import GrievanceService
+from iris_engine.roster.service import Roster
+from iris_engine.web.i18n import N_
 from iris_engine.web.pages.rendering import FormError, PageForm, language_of, page, read_form
 
 __all__ = ["HANDLERS", "HAPPENINGS", "ROLES", "STEPS"]

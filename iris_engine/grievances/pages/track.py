@@ -24,13 +24,13 @@ from litestar.types import ExceptionHandlersMap
 from iris_engine import bounds
 from iris_engine.cases.schemas import TransitionRequest
 from iris_engine.errors import Conflict, GuardFailed, InvalidInput, NotFound, TooManyAttempts
+from iris_engine.grievances.pages import track_session
+from iris_engine.grievances.pages.track_session import Holder
 from iris_engine.grievances.schemas import ComplainantView, GrievanceUpdate
 from iris_engine.grievances.service import GrievanceService
 from iris_engine.services import Services
 from iris_engine.web.i18n import N_
-from iris_engine.web.pages import track_session
 from iris_engine.web.pages.rendering import FormError, PageForm, page, read_form
-from iris_engine.web.pages.track_session import Holder
 
 __all__ = ["EVENTS", "HANDLERS", "STAGES"]
 

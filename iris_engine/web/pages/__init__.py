@@ -27,11 +27,9 @@ from iris_engine.settings import Settings
 from iris_engine.web.pages import portal, roster
 from iris_engine.web.pages.rendering import html_exception_handlers
 
-__all__ = ["CSRF_FIELD", "PAGE_AREAS", "csrf_config", "page_router", "static_router"]
+__all__ = ["PAGE_AREAS", "csrf_config", "page_router", "static_router"]
 
 STATIC = Path(__file__).parent.parent / "static"
-#: the form field Litestar's CSRF middleware reads (``csrf_input`` in a template writes it)
-CSRF_FIELD = "_csrf_token"
 #: the platform's areas' route handlers (a domain adds its own: ``Domain.pages``)
 PAGE_AREAS: dict[str, Any] = {"portal": portal.HANDLERS, "roster": roster.HANDLERS}
 #: a page's form may post at most this much

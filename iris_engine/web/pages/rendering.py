@@ -135,11 +135,6 @@ def page(request: Request[Any, Any, Any], template: str, *, status_code: int = 2
                              "here": here if request.method == "GET" else request.url.path})
 
 
-def translate(request: Request[Any, Any, Any], message: str) -> str:
-    """``message`` in the request's language (for text made in Python, e.g. an e-mail)."""
-    return _TRANSLATIONS[language_of(request)].gettext(message)
-
-
 @dataclass(slots=True)
 class FormError:
     """A form field's problem, shown at the field and in the summary at the top."""

@@ -358,3 +358,33 @@ def test_nothing_of_the_complaint_reaches_the_server_log(server: Server) -> None
     assert "POST /complain/send" in log  # the access log is on: it simply holds none of it
     for text in (secret, "7781", email, code.group(1)):
         assert text not in log
+
+
+async def test_what_a_worker_types_on_the_pages_is_never_stored_in_the_clear(world: World) -> None:
+    """The words that enter through the pages (the narrative, a name and an address, a reply
+    written on the follow pages) are sealed like the API's: no raw cell of any table holds
+    them."""
+    from tests.integration.test_grievances_public import _raw_cells
+
+    check = await walk_to_check(world)
+    r = await post(world.client, form_of(check), "/complain/send")
+    assert r.status_code == 201, field_errors(r)
+    reference = re.search(r'id="reference" dir="ltr">([^<]+)<', r.text)
+    code = re.search(r'id="access-code" dir="ltr">([^<]+)<', r.text)
+    assert reference and code
+    reply = "The agent Bikash lives above the tea shop in Thamel"
+    form = await world.client.get("/track")
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
+    assert token
+    signed = await world.client.post("/track", data={
+        "_csrf_token": token.group(1), "reference": reference.group(1), "code": code.group(1)})
+    assert signed.status_code == 303, signed.text
+    case = await world.client.get("/track/case")
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', case.text)
+    assert token
+    sent = await world.client.post("/track/case/reply", data={
+        "_csrf_token": token.group(1), "message": reply})
+    assert sent.status_code == 303, sent.text
+    seen = await _raw_cells(world, ("kept my passport", "sita gurung", "sita@mail.example",
+                                    "above the tea shop", code.group(1)))
+    assert seen["grievance"] == 1 and seen["grievance_message"] == 1, seen

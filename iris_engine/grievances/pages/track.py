@@ -225,8 +225,7 @@ async def reply(request: Request[Any, Any, Any],
     body = form.text("message", required=True, max_length=bounds.MESSAGE,
                      required_message=_MESSAGE_HINT)
     if form.errors or body is None:
-        view = await grievances.follow(holder.reference, holder.code, _client(request))
-        return _case_page(request, holder, view, form=form, status_code=400)
+        return await _refused(request, grievances, holder, form)
     try:
         await grievances.complainant_message(holder.reference, holder.code, _client(request), body)
     except Conflict:  # its personal data was erased: it takes no more messages
@@ -244,6 +243,13 @@ async def confirm_withdrawal(request: Request[Any, Any, Any],
         return Redirect("/track/case?notice=changed", status_code=303)
     return page(request, "track/withdraw.html", view=view,
                 cookies=[track_session.sealed(_services(request), holder)])
+
+
+async def _refused(request: Request[Any, Any, Any], grievances: GrievanceService, holder: Holder,
+                   form: PageForm) -> Response[Any]:
+    """The complaint's page again, with what was typed and each problem at its field."""
+    view = await grievances.follow(holder.reference, holder.code, _client(request))
+    return _case_page(request, holder, view, form=form, status_code=400)
 
 
 async def _fire(request: Request[Any, Any, Any], grievances: GrievanceService, holder: Holder,
@@ -281,8 +287,7 @@ async def appeal(request: Request[Any, Any, Any],
     form = await read_form(request)
     note = form.text("note", required=True, max_length=bounds.NOTE, required_message=_APPEAL_HINT)
     if form.errors or note is None:
-        view = await grievances.follow(holder.reference, holder.code, _client(request))
-        return _case_page(request, holder, view, form=form, status_code=400)
+        return await _refused(request, grievances, holder, form)
     if await _fire(request, grievances, holder, form, "appeal", note):
         return Redirect("/track/case?notice=appealed", status_code=303)
     return Redirect("/track/case?notice=changed", status_code=303)

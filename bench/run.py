@@ -10,6 +10,7 @@ measurement), then run each IRIS scenario on a fresh single uvicorn process on 1
   roster_ttl0   the same with IRIS_ROSTER_CACHE_SECONDS=0 (roster version read on every request)
   roster_miss   6,000 distinct queries in rotation (more than the 2,048-page cache): the SQL path
   roster_page   GET /roster, the public search page (HTML): its first page and name fragments
+  roster_page_gzip  the same as a browser asks for it (Accept-Encoding: gzip, deflate, br, zstd)
   transitions   POST /api/v1/applications/{id}/transitions: suspend/reinstate cycles (200s count)
   grievances    POST /api/v1/grievances: anonymous-form filings, no log-in (201s count; any other
                 status fails the run); rate limit lifted, fixed IRIS_DATA_KEYS, scheduler off
@@ -72,8 +73,12 @@ import returns as return_bench  # noqa: E402  (bench/returns.py)
 import seed as seeding  # noqa: E402  (bench/seed.py)
 
 MANAGER = ("manager@demo.iris.example", "demo-manager-2026")
-TARGETS = {"roster": 0.5, "roster_page": 0.5, "transitions": 0.10, "grievances": 0.10}
-IRIS_SCENARIOS = ["roster", "roster_ttl0", "roster_miss", "roster_page", "transitions",
+#: what Chromium sends: the pages go to browsers compressed (``iris_engine.web.encoding``)
+BROWSER_ACCEPT_ENCODING = "gzip, deflate, br, zstd"
+TARGETS = {"roster": 0.5, "roster_page": 0.5, "roster_page_gzip": 0.5, "transitions": 0.10,
+           "grievances": 0.10}
+IRIS_SCENARIOS = ["roster", "roster_ttl0", "roster_miss", "roster_page", "roster_page_gzip",
+                  "transitions",
                   "grievances", "enrolments", "returns"]
 # grievances: a fixed AES-256-GCM data key (id:base64url of 32 random bytes, made once with
 # `iris keys generate`'s format), so every run seals with the same key and the server does not
@@ -640,6 +645,8 @@ def bench_database(db: str, load: Load, rounds: int, stamp: str,
                     if prepare:
                         paths_file.write_text("\n".join(prepare(server)) + "\n")
                     env["BENCH_PATHS"] = str(paths_file)
+                    if name.endswith("_gzip"):
+                        env["BENCH_ACCEPT_ENCODING"] = BROWSER_ACCEPT_ENCODING
                     extra["distinct_queries"] = len(paths_file.read_text().split())
                     path = "/api/v1/roster"
                 else:  # transitions
@@ -711,6 +718,8 @@ def bench_database(db: str, load: Load, rounds: int, stamp: str,
         scenario("roster_ttl0", 0.0, "roster", hit_file)
         scenario("roster_miss", 1.0, "roster", miss_file, lambda _server: roster_miss_paths())
         scenario("roster_page", 1.0, "roster", page_file, lambda _server: roster_page_paths())
+        scenario("roster_page_gzip", 1.0, "roster", page_file,
+                 lambda _server: roster_page_paths())
         scenario("transitions", 1.0, "transitions", None)
         scenario("grievances", 1.0, "grievances", None, server_env=GRIEVANCE_ENV)
         scenario("enrolments", 1.0, "enrolments", None, server_env=GRIEVANCE_ENV)
@@ -728,6 +737,7 @@ LABELS = {
     "roster_ttl0": "roster, ~200 queries, cache 0 s",
     "roster_miss": "roster, 6,000 queries (cache misses)",
     "roster_page": "roster search page (HTML), first page + 59 name searches",
+    "roster_page_gzip": "the same pages as a browser asks (Accept-Encoding: gzip)",
     "transitions": "transitions/s (suspend/reinstate)",
     "grievances": "grievance filings/s (201s)",
     "enrolments": "public self-enrolments/s (202s)",
@@ -735,6 +745,7 @@ LABELS = {
 }
 TARGET_OF = {"roster": TARGETS["roster"], "roster_ttl0": None, "roster_miss": None,
              "roster_page": TARGETS["roster_page"],
+             "roster_page_gzip": TARGETS["roster_page_gzip"],
              "transitions": TARGETS["transitions"], "grievances": TARGETS["grievances"],
              "enrolments": None, "returns": None}
 

@@ -1,6 +1,7 @@
 -- GET /api/v1/roster rotating through a fixed list of query strings (one per line in the
 -- file named by BENCH_PATHS). Each thread starts at a different place; BENCH_OFFSET moves
 -- every start on, so consecutive runs continue through the list instead of repeating it.
+-- BENCH_ACCEPT_ENCODING, when set, is sent as Accept-Encoding (as a browser sends it).
 
 paths = {}
 position = 0
@@ -12,7 +13,10 @@ function init(args)
   position = (tid * 7919 + tonumber(os.getenv("BENCH_OFFSET") or "0")) % #paths
 end
 
+local accept = os.getenv("BENCH_ACCEPT_ENCODING")
+local headers = accept and {["Accept-Encoding"] = accept} or nil
+
 function request()
   position = position % #paths + 1
-  return wrk.format("GET", paths[position])
+  return wrk.format("GET", paths[position], headers)
 end

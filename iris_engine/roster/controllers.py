@@ -14,6 +14,7 @@ from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 from litestar.response import Stream
+from litestar.types import Scope
 from msgspec import Meta
 
 from iris_engine import bounds
@@ -21,6 +22,7 @@ from iris_engine.roster.models import Subscription
 from iris_engine.roster.service import CachedPage, PublicStatus, Roster, RosterQuery
 from iris_engine.roster.subscriptions import EMAIL_PATTERN, Subscriptions
 from iris_engine.web.csv_export import csv_chunks
+from iris_engine.web.encoding import VARY, accepts_gzip
 from iris_engine.web.problems import problem_responses
 
 __all__ = ["SubscriptionView", "roster_handlers", "subscription_view"]
@@ -86,12 +88,16 @@ _NOT_MODIFIED = {304: ResponseSpec(data_container=None, description="Not modifie
                                    "(If-None-Match) is current", generate_examples=False)}
 
 
-def _page_response(page: CachedPage, if_none_match: str | None) -> Response[Any]:
-    # the body is the cached page's bytes, already encoded in the documented shape
-    headers = {"ETag": page.etag}
-    if if_none_match and page.etag in {t.strip() for t in if_none_match.split(",")}:
+def _page_response(page: CachedPage, if_none_match: str | None, scope: Scope) -> Response[Any]:
+    """The cached page's bytes, already encoded in the documented shape: gzipped when the
+    client takes that (``iris_engine.web.encoding``), each form with its own ETag."""
+    if page.gzip is not None and accepts_gzip(scope):
+        body, headers = page.gzip, {"ETag": page.gzip_etag, "Content-Encoding": "gzip", "Vary": VARY}
+    else:
+        body, headers = page.body, {"ETag": page.etag, "Vary": VARY}
+    if if_none_match and headers["ETag"] in {t.strip() for t in if_none_match.split(",")}:
         return Response(b"", status_code=304, headers=headers)
-    return Response(page.body, media_type="application/json", headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 def _sectors(app: Litestar) -> list[str]:
@@ -104,6 +110,7 @@ def _sectors(app: Litestar) -> list[str]:
      cache_control=_CACHEABLE, responses={**problem_responses(404, 422), **_NOT_MODIFIED})
 async def search_roster(
     roster: NamedDependency[Roster],
+    scope: Scope,
     if_none_match: IfNoneMatch = None,
     q: Annotated[str | None, QueryParameter(max_length=bounds.SEARCH, pattern=bounds.NO_NUL)] = None,
     lrn: Annotated[str | None, QueryParameter(max_length=bounds.LRN, pattern=bounds.NO_NUL)] = None,
@@ -129,15 +136,15 @@ async def search_roster(
     """
     query = RosterQuery(q=q, lrn=lrn, country=country, status=tuple(status or ()), cursor=cursor,
                         limit=limit, origin=origin, destination=destination, sector=sector)
-    return _page_response(await roster.search(query), if_none_match)
+    return _page_response(await roster.search(query), if_none_match, scope)
 
 
 @get("/api/v1/roster/{lrn:str}", operation_id="getRosterEntry", tags=["roster"], opt=_PUBLIC,
      cache_control=_CACHEABLE, responses={**problem_responses(404), **_NOT_MODIFIED})
-async def get_roster_entry(roster: NamedDependency[Roster], lrn: Lrn,
+async def get_roster_entry(roster: NamedDependency[Roster], lrn: Lrn, scope: Scope,
                            if_none_match: IfNoneMatch = None) -> Response[RosterEntryDocument]:
     """One recruiter's public entry by certificate number (LRN)."""
-    return _page_response(await roster.entry(lrn), if_none_match)
+    return _page_response(await roster.entry(lrn), if_none_match, scope)
 
 
 @get("/api/v1/roster/export", operation_id="exportRoster", tags=["roster"], opt=_PUBLIC,

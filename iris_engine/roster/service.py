@@ -31,6 +31,7 @@ from iris_engine.roster.models import (
     RosterSector,
 )
 from iris_engine.store.db import Database
+from iris_engine.web.encoding import Encoded
 
 __all__ = ["PUBLIC_STATUSES", "CachedPage", "PublicStatus", "Roster", "RosterQuery"]
 
@@ -95,6 +96,10 @@ class RosterQuery:
 class CachedPage:
     body: bytes
     etag: str
+    #: the body gzipped once, when it was built (None: too small to gain); its own ETag, since
+    #: it is another representation (RFC 9110 8.8.3)
+    gzip: bytes | None = None
+    gzip_etag: str = ""
 
 
 def _row(r: Any, scope: tuple[list[dict[str, str]], list[str]] = ([], [])) -> dict[str, Any]:
@@ -197,7 +202,9 @@ class Roster:
         payload = await build()
         payload["roster_version"] = version
         body = json.dumps(payload, separators=(",", ":")).encode()
-        page = CachedPage(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+        tag = hashlib.sha256(body).hexdigest()[:32]
+        packed = Encoded.of(body).gzip
+        page = CachedPage(body, f'"{tag}"', packed, f'"{tag}.gz"' if packed else "")
         if generation == self._generation:
             self._pages[key] = page
             if len(self._pages) > self.max_entries:

@@ -62,6 +62,27 @@ async def test_etag_and_304(world: World, cast: Cast) -> None:
     assert changed.status_code == 200 and changed.headers["etag"] != etag
 
 
+async def test_a_client_that_takes_gzip_gets_the_page_compressed_with_its_own_etag(
+        world: World, cast: Cast) -> None:
+    await _accredit(world, cast, 3)  # a page big enough to be worth compressing
+    plain = await world.client.get("/api/v1/roster", headers={"Accept-Encoding": "identity"})
+    packed = await world.client.get("/api/v1/roster", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in plain.headers
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.json() == plain.json()  # httpx decodes it: the same document
+    assert int(packed.headers["content-length"]) < len(plain.content)
+    for r in (plain, packed):  # a cache in between keeps the two apart
+        assert r.headers["vary"] == "Accept-Encoding"
+    assert packed.headers["etag"] != plain.headers["etag"]  # two representations, two tags
+    again = await world.client.get("/api/v1/roster", headers={
+        "Accept-Encoding": "gzip", "If-None-Match": packed.headers["etag"]})
+    assert again.status_code == 304 and again.headers["etag"] == packed.headers["etag"]
+    refused = await world.client.get("/api/v1/roster", headers={
+        "Accept-Encoding": "gzip;q=0", "If-None-Match": packed.headers["etag"]})
+    assert refused.status_code == 200 and "content-encoding" not in refused.headers
+    assert refused.headers["etag"] == plain.headers["etag"]
+
+
 async def test_status_filter_and_history_entries(world: World, cast: Cast) -> None:
     case_id = await walk_to(cast, "accredited")
     await cast.manager.fire(case_id, "withdraw", reason_code="licence_lost", note="Revoked")

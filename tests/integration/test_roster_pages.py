@@ -328,3 +328,25 @@ async def test_the_page_changes_as_soon_as_the_roster_does(
     assert SUSPENDED in after.text and ACCREDITED not in after.text
     entry = await world.client.get(f"/roster/{lrn}")
     assert "Suspended (before: Accredited)" in unescape(entry.text)
+
+
+async def test_the_search_page_goes_gzipped_to_a_browser_and_as_it_is_to_others(
+        world: World, listed: Listed) -> None:
+    browser = {"Accept-Encoding": "gzip, deflate, br, zstd"}
+    first = await world.client.get("/roster", params={"q": "e"}, headers=browser)
+    kept = await world.client.get("/roster", params={"q": "e"}, headers=browser)  # the kept page
+    plain = await world.client.get("/roster", params={"q": "e"},
+                                   headers={"Accept-Encoding": "identity"})
+    for r in (first, kept):
+        assert r.headers["content-encoding"] == "gzip"
+        assert int(r.headers["content-length"]) < len(plain.content) // 2
+    assert "content-encoding" not in plain.headers
+    assert first.text == kept.text == plain.text and "Everest" in plain.text
+    for r in (first, kept, plain):
+        assert r.headers["vary"] == "Accept-Encoding"
+        assert r.headers["content-type"].startswith("text/html")
+        assert "set-cookie" not in r.headers  # nothing of the client's in a shared page
+    # a search the page refuses is not kept, and is answered whatever the client takes
+    refused = await world.client.get("/roster", params={"status": "banned"}, headers=browser)
+    assert refused.status_code == 400 and "Choose from the options shown" in refused.text
+

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import urlencode
+from weakref import WeakKeyDictionary
 
 import msgspec
 from babel import Locale
@@ -21,6 +23,7 @@ from litestar import MediaType, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import PathParameter, QueryParameter
 from litestar.response import Redirect, Template
+from litestar.types import Scope
 
 from iris_engine import bounds
 from iris_engine.countries import is_country
@@ -28,6 +31,7 @@ from iris_engine.errors import Conflict, InvalidInput, NotFound
 from iris_engine.roster.controllers import RosterEntryDocument, RosterPage
 from iris_engine.roster.service import PUBLIC_STATUSES, CachedPage, Roster, RosterQuery
 from iris_engine.roster.subscriptions import EMAIL_PATTERN, Subscriptions
+from iris_engine.web.encoding import VARY, Encoded, accepts_gzip
 from iris_engine.web.i18n import N_
 from iris_engine.web.pages.rendering import FormError, PageForm, language_of, page, read_form
 
@@ -124,37 +128,66 @@ async def _countries(roster: Roster, language: str,
     return _named(language, tuple(codes))
 
 
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """A rendered page as it is sent: as is, and gzipped when that is smaller."""
+
+    plain: Response[bytes]
+    packed: Response[bytes] | None
+
+    def for_client(self, scope: Scope) -> Response[bytes]:
+        return self.packed if self.packed is not None and accepts_gzip(scope) else self.plain
+
+
 class _RenderedPages:
     """Search pages as bytes, least recently used dropped first. A key names the roster's
     version, so a page of an older roster is never served once the roster has changed."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._pages: OrderedDict[tuple[str, int, bytes], Response[bytes]] = OrderedDict()
+        self._pages: OrderedDict[tuple[str, int, bytes], _Kept] = OrderedDict()
 
-    def get(self, key: tuple[str, int, bytes]) -> Response[bytes] | None:
+    def get(self, key: tuple[str, int, bytes]) -> _Kept | None:
         found = self._pages.get(key)
         if found is not None:
             self._pages.move_to_end(key)
         return found
 
-    def put(self, key: tuple[str, int, bytes], response: Response[bytes]) -> None:
-        self._pages[key] = response
+    def put(self, key: tuple[str, int, bytes], kept: _Kept) -> None:
+        self._pages[key] = kept
         if len(self._pages) > self.size:
             self._pages.popitem(last=False)
 
 
-_rendered = _RenderedPages(_RENDERED_PAGES)
+#: one set of kept pages per roster (an app has one; a test process may build several apps,
+#: each on its own database, whose roster versions may coincide)
+_rendered: WeakKeyDictionary[Roster, _RenderedPages] = WeakKeyDictionary()
 
 
-def _as_bytes(request: Request[Any, Any, Any], template: Template) -> Response[bytes]:
-    """A page rendered now, as a response that can be sent again as it is."""
+def _kept_pages(roster: Roster) -> _RenderedPages:
+    pages = _rendered.get(roster)
+    if pages is None:
+        pages = _rendered[roster] = _RenderedPages(_RENDERED_PAGES)
+    return pages
+
+
+def _render(request: Request[Any, Any, Any], template: Template) -> _Kept:
+    """A page rendered now, as responses that can be sent again as they are. Only a page
+    that is the same for everyone is kept, so it holds no secret to compress beside what
+    the client typed (``iris_engine.web.encoding``)."""
     engine = request.app.template_engine
     assert engine is not None
     html = engine.get_template(template.template_name or "").render(
         **template.create_template_context(request))
-    return Response(html.encode(), media_type=MediaType.HTML, status_code=template.status_code,
-                    headers=template.headers)
+    body = Encoded.of(html.encode())
+    headers = {**(template.headers or {}), "Vary": VARY}
+
+    def response(content: bytes, **more: str) -> Response[bytes]:
+        return Response(content, media_type=MediaType.HTML, status_code=template.status_code,
+                        headers={**headers, **more})
+
+    return _Kept(response(body.identity),
+                 response(body.gzip, **{"Content-Encoding": "gzip"}) if body.gzip else None)
 
 
 def _search_link(text: str | None, country: str | None, statuses: list[str],
@@ -176,14 +209,15 @@ async def search_roster(
     country: Annotated[str | None, QueryParameter()] = None,
     status: Annotated[list[str] | None, QueryParameter()] = None,
     cursor: Annotated[str | None, QueryParameter()] = None,
-) -> Response[bytes]:
+) -> Response[Any]:
     """Search the roster by name or certificate number, country and status (a GET form, so a
     search is a link to share), a page of results at a time."""
     language = language_of(request)
     # a page shown before in this language, for this query, of this version of the roster
     key = (language, await roster.version(), request.scope["query_string"])
-    if (kept := _rendered.get(key)) is not None:
-        return kept
+    pages = _kept_pages(roster)
+    if (kept := pages.get(key)) is not None:
+        return kept.for_client(request.scope)
     errors: list[FormError] = []
     text = (q or "").strip()
     if len(text) > bounds.SEARCH:
@@ -198,9 +232,8 @@ async def search_roster(
     form = {"q": text, "country": chosen, "status": picked}
     countries = await _countries(roster, language, chosen)
     if errors:
-        return _as_bytes(request, page(request, "roster/search.html", status_code=400,
-                                       **_words(errors), form=form, results=None,
-                                       countries=countries, restarted=False))
+        return page(request, "roster/search.html", status_code=400, **_words(errors), form=form,
+                    results=None, countries=countries, restarted=False)
     by_number = bool(_CERTIFICATE.match(text))
     query = RosterQuery(q=None if by_number else text or None, lrn=text if by_number else None,
                         country=code, status=tuple(picked), limit=PAGE_SIZE,
@@ -215,14 +248,15 @@ async def search_roster(
     results = _PAGE.decode(found.body)
     next_link = (_search_link(text, code, picked, results.next_cursor)
                  if results.next_cursor else None)
-    response = _as_bytes(request, page(
-        request, "roster/search.html", **_words(), form=form, results=results,
-        countries=countries, next_link=next_link, restarted=restarted,
-        first_link=_search_link(text, code, picked) if cursor else None,
-        searched=bool(text or code or picked or cursor)))
-    if not restarted:
-        _rendered.put(key, response)
-    return response
+    shown = page(request, "roster/search.html", **_words(), form=form, results=results,
+                 countries=countries, next_link=next_link, restarted=restarted,
+                 first_link=_search_link(text, code, picked) if cursor else None,
+                 searched=bool(text or code or picked or cursor))
+    if restarted:  # a page for a cursor that names nothing now: not worth keeping
+        return shown
+    kept = _render(request, shown)
+    pages.put(key, kept)
+    return kept.for_client(request.scope)
 
 
 async def _entry_page(request: Request[Any, Any, Any], roster: Roster, lrn: str, *,

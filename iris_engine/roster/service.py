@@ -12,7 +12,7 @@ import hashlib
 import json
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
@@ -151,8 +151,11 @@ def _like(text: str) -> str:
 
 class Roster:
     def __init__(self, db: Database, *, ttl: float, max_entries: int = 2048,
-                 sectors: frozenset[str] | None = None) -> None:
+                 sectors: frozenset[str] | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.db = db
+        #: seconds that only move forward: when the roster version is due to be read again
+        self.monotonic = monotonic
         #: the sectors a scope may name (the workflows' ``sectors`` setting): a search by
         #: another is refused, not answered with nothing
         self.sectors = sectors
@@ -176,14 +179,14 @@ class Roster:
         self._generation += 1
 
     def _due(self) -> bool:
-        return self.ttl <= 0 or time.monotonic() - self._checked_at >= self.ttl
+        return self.ttl <= 0 or self.monotonic() - self._checked_at >= self.ttl
 
     async def version(self) -> int:
         if not self._due():
             return self._version
         async with self._refresh:  # one re-read per expiry, not one per request in flight
             if self._due():
-                started = time.monotonic()
+                started = self.monotonic()
                 async with self.db.read() as session:
                     current = int(await session.scalar(select(col(RosterMeta.version))) or 0)
                 if current != self._version:

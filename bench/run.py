@@ -100,14 +100,38 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _tree(pid: int) -> list[int]:
+    """The process and its descendants (uvicorn ``--workers N``: a supervisor and N workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue  # gone meanwhile
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, ()))
+    return found
+
+
 def proc_status(pid: int) -> dict[str, int]:
-    """VmHWM (peak RSS) and VmRSS in kB, from /proc/<pid>/status."""
-    out = {}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            if key in ("VmHWM", "VmRSS"):
-                out[key] = int(value.split()[0])
+    """VmHWM (peak RSS) and VmRSS in kB, from /proc/<pid>/status, summed over the process and
+    its workers."""
+    out = {"VmHWM": 0, "VmRSS": 0}
+    for member in _tree(pid):
+        try:
+            with open(f"/proc/{member}/status") as f:
+                for line in f:
+                    key, _, value = line.partition(":")
+                    if key in out:
+                        out[key] += int(value.split()[0])
+        except OSError:
+            continue
     return out
 
 
@@ -121,10 +145,17 @@ def machine_cpu() -> tuple[float, float]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """utime + stime of the process (not its children), from /proc/<pid>/stat."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """utime + stime of the process and its live descendants (the workers of ``--workers N``;
+    they live as long as the server), from /proc/<pid>/stat."""
+    total = 0
+    for member in _tree(pid):
+        try:
+            with open(f"/proc/{member}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def wait_idle(pid: int, *, quiet_cpu_s: float = 0.01, limit_s: float = 15) -> None:
@@ -156,11 +187,12 @@ class Server:
 
 @contextlib.contextmanager
 def serve(app: str, env: dict[str, str], ready_path: str, log_path: Path,
-          app_dir: Path | None = None) -> Iterator[Server]:
-    """One uvicorn process (``--workers 1`` runs in-process: the pid is the server)."""
+          app_dir: Path | None = None, workers: int = 1) -> Iterator[Server]:
+    """One uvicorn server (``--workers 1`` runs in-process: the pid is the server; with more,
+    the pid is the supervisor and CPU and memory are summed over it and its workers)."""
     port = free_port()
     cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-           "--workers", "1", "--log-level", "warning"]
+           "--workers", str(workers), "--log-level", "warning"]
     if app_dir:
         cmd += ["--app-dir", str(app_dir)]
     log_file = open(log_path, "ab")  # noqa: SIM115
@@ -208,6 +240,8 @@ class Load:
     connections: int
     duration: float
     warmup: float
+    #: uvicorn worker processes of each IRIS server (the bare reference always has one)
+    workers: int = 1
 
 
 def wrk(load: Load, scenario: str, url: str, env: dict[str, str], seconds: float) -> dict[str, Any]:
@@ -614,7 +648,8 @@ def bench_database(db: str, load: Load, rounds: int, stamp: str,
             log(f"{db}: {name}")
             with serve("iris_engine.asgi:app",
                        iris_env(db, cache_seconds=cache_seconds, extra=server_env),
-                       "/api/v1/roster?limit=1", logs / f"{stamp}-{db}-{name}.log") as server:
+                       "/api/v1/roster?limit=1", logs / f"{stamp}-{db}-{name}.log",
+                       workers=load.workers) as server:
                 extra: dict[str, Any] = {}
                 env: dict[str, str] = {}
                 before_round = None
@@ -915,6 +950,9 @@ def main() -> None:
                         help="IRIS/bare alternations per scenario")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="uvicorn worker processes per IRIS server (scale-out: measure 1, 2 "
+                             "and 4; the bare reference stays one process)")
     parser.add_argument("--entries", type=int, default=100_000, help="roster entries to seed")
     parser.add_argument("--recruiters", type=int, default=320,
                         help="workflow-walked demo recruiters (~62%% end accredited)")
@@ -938,7 +976,7 @@ def main() -> None:
         parser.error(f"--only: unknown scenario(s) {', '.join(unknown)}; "
                      f"known: {', '.join(IRIS_SCENARIOS)}")
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    load = Load(args.threads, args.connections, args.duration, args.warmup)
+    load = Load(args.threads, args.connections, args.duration, args.warmup, args.workers)
     WORK.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
@@ -953,7 +991,8 @@ def main() -> None:
         "versions": tool_versions(),
         "load": {"tool": "wrk", "threads": load.threads, "connections": load.connections,
                  "duration_s": load.duration, "warmup_s": load.warmup, "rounds": args.rounds,
-                 "server": "uvicorn --workers 1 --log-level warning (uvloop, httptools)"},
+                 "server": f"uvicorn --workers {load.workers} --log-level warning (uvloop, "
+                           "httptools); the bare reference --workers 1"},
         "targets": TARGETS, "seed": seeds, "scenarios": only or IRIS_SCENARIOS,
         "databases": {},
     }

@@ -91,8 +91,9 @@ _NOT_MODIFIED = {304: ResponseSpec(data_container=None, description="Not modifie
 def _page_response(page: CachedPage, if_none_match: str | None, scope: Scope) -> Response[Any]:
     """The cached page's bytes, already encoded in the documented shape: gzipped when the
     client takes that (``iris_engine.web.encoding``), each form with its own ETag."""
-    if page.gzip is not None and accepts_gzip(scope):
-        body, headers = page.gzip, {"ETag": page.gzip_etag, "Content-Encoding": "gzip", "Vary": VARY}
+    packed = page.encoded.gzip if accepts_gzip(scope) else None
+    if packed is not None:
+        body, headers = packed, {"ETag": page.gzip_etag, "Content-Encoding": "gzip", "Vary": VARY}
     else:
         body, headers = page.body, {"ETag": page.etag, "Vary": VARY}
     if if_none_match and headers["ETag"] in {t.strip() for t in if_none_match.split(",")}:

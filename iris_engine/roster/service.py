@@ -13,7 +13,7 @@ import json
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 from sqlalchemy import and_, exists, select, tuple_
@@ -96,10 +96,16 @@ class RosterQuery:
 class CachedPage:
     body: bytes
     etag: str
-    #: the body gzipped once, when it was built (None: too small to gain); its own ETag, since
-    #: it is another representation (RFC 9110 8.8.3)
-    gzip: bytes | None = None
-    gzip_etag: str = ""
+    #: the body, and gzipped when a client first takes that (``iris_engine.web.encoding``)
+    encoded: Encoded = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "encoded", Encoded(self.body))
+
+    @property
+    def gzip_etag(self) -> str:
+        """The gzipped body's own ETag: it is another representation (RFC 9110 8.8.3)."""
+        return self.etag[:-1] + '.gz"'
 
 
 def _row(r: Any, scope: tuple[list[dict[str, str]], list[str]] = ([], [])) -> dict[str, Any]:
@@ -205,9 +211,7 @@ class Roster:
         payload = await build()
         payload["roster_version"] = version
         body = json.dumps(payload, separators=(",", ":")).encode()
-        tag = hashlib.sha256(body).hexdigest()[:32]
-        packed = Encoded.of(body).gzip
-        page = CachedPage(body, f'"{tag}"', packed, f'"{tag}.gz"' if packed else "")
+        page = CachedPage(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
         if generation == self._generation:
             self._pages[key] = page
             if len(self._pages) > self.max_entries:

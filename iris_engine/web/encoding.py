@@ -1,9 +1,9 @@
 """Answers kept ready to send, compressed once.
 
 The public roster's pages and JSON are built once per roster version and then sent many times,
-so they are gzipped once, when built, and a client that accepts gzip (every browser does) gets
-the compressed bytes: a search page of ~13 kB goes over a slow mobile link as ~2.5 kB, and
-costs the server less to send. Nothing is compressed per request.
+so each is gzipped once, the first time a client that accepts gzip (every browser does) asks
+for it, and kept: a search page of ~13 kB goes over a slow mobile link as ~2.5 kB, and costs
+the server less to send. A kept body is never compressed twice.
 
 Only answers shared by every client are kept this way: they carry no secret (no CSRF token, no
 session, nothing of the person asking), so compressing them next to what a client typed
@@ -13,7 +13,6 @@ session, nothing of the person asking), so compressing them next to what a clien
 from __future__ import annotations
 
 import gzip
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -28,19 +27,25 @@ _MIN_SIZE = 512
 _ACCEPT_ENCODING = b"accept-encoding"
 
 
-@dataclass(frozen=True, slots=True)
 class Encoded:
-    """A body as it is and, when that is smaller, gzipped (level 9: it is done once)."""
+    """A body as it is and, when that is smaller, gzipped. The gzip is made the first time a
+    client that takes it asks, then kept: a body nobody asks compressed (an API client's
+    search, most likely seen once) costs nothing more."""
 
-    identity: bytes
-    gzip: bytes | None
+    __slots__ = ("_gzip", "_made", "identity")
 
-    @classmethod
-    def of(cls, body: bytes) -> Encoded:
-        if len(body) < _MIN_SIZE:
-            return cls(body, None)
-        packed = gzip.compress(body, compresslevel=9, mtime=0)  # mtime 0: same bytes each time
-        return cls(body, packed if len(packed) < len(body) else None)
+    def __init__(self, body: bytes) -> None:
+        self.identity = body
+        self._gzip: bytes | None = None
+        self._made = len(body) < _MIN_SIZE  # too small: nothing to make
+
+    @property
+    def gzip(self) -> bytes | None:
+        if not self._made:
+            packed = gzip.compress(self.identity, compresslevel=6, mtime=0)  # mtime 0: same bytes
+            self._gzip = packed if len(packed) < len(self.identity) else None
+            self._made = True
+        return self._gzip
 
 
 def _gzip_weight(value: str) -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated, Any
@@ -128,15 +127,24 @@ async def _countries(roster: Roster, language: str,
     return _named(language, tuple(codes))
 
 
-@dataclass(frozen=True, slots=True)
 class _Kept:
-    """A rendered page as it is sent: as is, and gzipped when that is smaller."""
+    """A rendered page as it is sent: as is, and gzipped once a browser that takes it asks."""
 
-    plain: Response[bytes]
-    packed: Response[bytes] | None
+    __slots__ = ("_packed", "body", "plain")
+
+    def __init__(self, body: Encoded, plain: Response[bytes]) -> None:
+        self.body = body
+        self.plain = plain
+        self._packed: Response[bytes] | None = None
 
     def for_client(self, scope: Scope) -> Response[bytes]:
-        return self.packed if self.packed is not None and accepts_gzip(scope) else self.plain
+        if not accepts_gzip(scope) or (packed := self.body.gzip) is None:
+            return self.plain
+        if self._packed is None:
+            self._packed = Response(packed, media_type=MediaType.HTML,
+                                    status_code=self.plain.status_code,
+                                    headers={**self.plain.headers, "Content-Encoding": "gzip"})
+        return self._packed
 
 
 class _RenderedPages:
@@ -179,15 +187,10 @@ def _render(request: Request[Any, Any, Any], template: Template) -> _Kept:
     assert engine is not None
     html = engine.get_template(template.template_name or "").render(
         **template.create_template_context(request))
-    body = Encoded.of(html.encode())
-    headers = {**(template.headers or {}), "Vary": VARY}
-
-    def response(content: bytes, **more: str) -> Response[bytes]:
-        return Response(content, media_type=MediaType.HTML, status_code=template.status_code,
-                        headers={**headers, **more})
-
-    return _Kept(response(body.identity),
-                 response(body.gzip, **{"Content-Encoding": "gzip"}) if body.gzip else None)
+    body = Encoded(html.encode())
+    return _Kept(body, Response(body.identity, media_type=MediaType.HTML,
+                                status_code=template.status_code,
+                                headers={**(template.headers or {}), "Vary": VARY}))
 
 
 def _search_link(text: str | None, country: str | None, statuses: list[str],

@@ -155,3 +155,18 @@ def test_a_short_secret_key_stops_the_command_line_cleanly(clean_environ: None) 
     assert result.exit_code != 0
     assert "IRIS_SECRET_KEY" in result.output and "32" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize(("flags", "logged"), [((), True), (("--no-access-log",), False)])
+def test_serve_logs_each_request_unless_told_not_to(
+        runner: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        flags: tuple[str, ...], logged: bool) -> None:
+    import uvicorn
+
+    started: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.update(options, app=app))
+    monkeypatch.chdir(tmp_path)  # the SQLite default, ./iris.db, is made there
+    result = runner.invoke(main, ["serve", "--port", "8765", *flags])
+    assert result.exit_code == 0, result.output
+    assert started["app"] == "iris_engine.asgi:app" and started["port"] == 8765
+    assert started["access_log"] is logged

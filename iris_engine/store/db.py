@@ -23,16 +23,18 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.base import Executable
 
 from iris_engine.settings import Settings
 
-__all__ = ["Database", "after_commit", "erased"]
+__all__ = ["Database", "after_commit", "erased", "hold_loaded_rows"]
 
 log = logging.getLogger(__name__)
 
 _AFTER_COMMIT = "iris_after_commit"
 _ERASED = "iris_erased_tables"
+_HELD = "iris_held_rows"
 
 
 def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
@@ -44,6 +46,23 @@ def erased(session: AsyncSession, *tables: str) -> None:
     """Personal data was erased from ``tables`` in this write transaction: once it commits,
     ``Database.reclaim`` removes what is left of it on disk."""
     session.info.setdefault(_ERASED, set()).update(tables)
+
+
+def hold_loaded_rows(session: AsyncSession) -> None:
+    """Keep every row ``session`` loads from now on referenced until the session ends.
+
+    The identity map holds unchanged rows weakly: a row one step reads and drops is read again
+    by the next ``get`` of the same transaction (a suspension read its organisation three
+    times: the roster effect, the notifier, the response). A transition holds what it loads,
+    so each row is read once; sessions that stream many rows do not."""
+    session.info.setdefault(_HELD, [])
+
+
+@event.listens_for(Session, "loaded_as_persistent")
+def _hold_loaded(session: Session, instance: object) -> None:
+    held = session.info.get(_HELD)
+    if held is not None:
+        held.append(instance)
 
 
 def _sqlite_engine(settings: Settings, begin: str) -> AsyncEngine:

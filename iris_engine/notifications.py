@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from iris_engine.cases.access import Access, Scope
-from iris_engine.outbox import enqueue
+from iris_engine.outbox.store import enqueue_rows, message_row
 from iris_engine.settings import Settings
 from iris_engine.store.models import Case, CaseEvent, Organisation, User
 from iris_engine.timers.book import NewDeadline
@@ -30,34 +31,46 @@ __all__ = ["Notifier", "recipients"]
 
 @dataclass(slots=True)
 class _Recipient:
-    user: User
+    user_id: int
+    name: str
+    email: str
     roles: set[str] = field(default_factory=set)
 
 
 async def recipients(session: AsyncSession, access: Access, case: Case,
                      roles: Iterable[str]) -> list[_Recipient]:
-    """Active users that each role reaches on this case, once each, with the roles that did."""
-    found: dict[int, _Recipient] = {}
+    """Active users that each role reaches on this case, once each, with the roles that did,
+    in the order of the first role (by name) that reaches each, then by id. One query for all
+    the roles: each role's condition is both OR-ed into the filter and selected as a column,
+    which says whom it reached."""
+    reach: list[tuple[str, ColumnElement[bool]]] = []
     for role in sorted(set(roles)):
         scope = access.scope(role, case.workflow)
         if scope is Scope.QUEUE:  # the assignee, or the whole queue while nobody holds it
             scope = Scope.ALL if case.assignee_id is None else Scope.ASSIGNED
-        stmt = select(User).where(col(User.active))
         if isinstance(scope, NamedScope):  # those in the role whom its condition gives the case
-            stmt = stmt.where(col(User.roles).contains(role), access.users_within(role, case))
+            reach.append((role, and_(col(User.roles).contains(role),
+                                     access.users_within(role, case))))
         elif scope is Scope.ORGANISATION:
-            stmt = stmt.where(col(User.organisation_id) == case.organisation_id)
+            reach.append((role, col(User.organisation_id) == case.organisation_id))
         elif scope is Scope.ASSIGNED:
-            if case.assignee_id is None:
-                continue
-            stmt = stmt.where(col(User.id) == case.assignee_id)
+            if case.assignee_id is not None:
+                reach.append((role, col(User.id) == case.assignee_id))
         elif scope is Scope.ALL:
-            stmt = stmt.where(col(User.roles).contains(role))
-        else:  # e.g. a complainant: reached through their own access code, never by e-mail
-            continue
-        for user in (await session.scalars(stmt.order_by(col(User.id)))).all():
-            if role in user.role_set:
-                found.setdefault(user.id or 0, _Recipient(user)).roles.add(role)
+            reach.append((role, col(User.roles).contains(role)))
+        # else e.g. a complainant: reached through their own access code, never by e-mail
+    if not reach:
+        return []
+    rows = (await session.execute(
+        select(col(User.id), col(User.name), col(User.email), col(User.roles),
+               *(condition.label(f"reached_{n}") for n, (_, condition) in enumerate(reach)))
+        .where(col(User.active), or_(*(condition for _, condition in reach)))
+        .order_by(col(User.id)))).all()
+    found: dict[int, _Recipient] = {}
+    for n, (role, _) in enumerate(reach):
+        for row in rows:
+            if row[4 + n] and role in row.roles.split():
+                found.setdefault(row.id, _Recipient(row.id, row.name, row.email)).roles.add(role)
     return list(found.values())
 
 
@@ -96,6 +109,7 @@ class Notifier:
         org = (await session.get(Organisation, case.organisation_id)
                if case.organisation_id is not None else None)
         state = spec.states[event.to_state]
+        mails = []
         for person in people:
             theirs = [d for d in deadlines if person.roles & set(d.spec.notify)]
             if not (person.roles & set(transition.notify)) and not theirs:
@@ -115,19 +129,22 @@ class Notifier:
                 lines += ["", "Deadlines:"]
                 lines += [f"- {d.spec.description or _label(d.spec.name)}: {_when(d.due_at)}"
                           for d in theirs]
-            self._mail(session, case, person.user, "case.transition",
-                       f"[IRIS] {spec.title} #{case.id}: {_label(event.event)}", lines, event.created_at)
+            mails.append(self._mail(case, person, "case.transition",
+                                    f"[IRIS] {spec.title} #{case.id}: {_label(event.event)}",
+                                    lines, event.created_at))
+        await enqueue_rows(session, mails)
 
     async def reminder(self, session: AsyncSession, case: Case, spec: WorkflowSpec,
                        timer: TimerSpec, deadline: datetime, now: datetime) -> None:
         what = timer.description or _label(timer.name)
-        for person in await recipients(session, self.access, case, timer.notify):
-            self._mail(session, case, person.user, "case.reminder",
+        await enqueue_rows(session, [
+            self._mail(case, person, "case.reminder",
                        f"[IRIS] Reminder, {spec.title} #{case.id}: {what} by {deadline:%d %B %Y}",
                        [f"{spec.title} #{case.id}", "", f"Reminder: {what}.",
                         f"Deadline: {_when(deadline)}.",
                         f"The case is {_label(case.state)} ({spec.states[case.state].description})."],
                        now)
+            for person in await recipients(session, self.access, case, timer.notify)])
 
     async def deadline_due(self, session: AsyncSession, case: Case, spec: WorkflowSpec,
                            timer: TimerSpec, deadline: datetime, now: datetime,
@@ -135,22 +152,26 @@ class Notifier:
         what = timer.description or _label(timer.name)
         consequence = (f"The system has fired {_label(timer.event)}: the case is now "
                        f"{_label(case.state)}." if timer.event else "The deadline has now passed.")
-        for person in await recipients(session, self.access, case, timer.notify if roles is None else roles):
-            self._mail(session, case, person.user, "case.deadline",
+        told = timer.notify if roles is None else roles
+        await enqueue_rows(session, [
+            self._mail(case, person, "case.deadline",
                        f"[IRIS] Deadline reached, {spec.title} #{case.id}: {what}",
                        [f"{spec.title} #{case.id}", "", f"Deadline reached: {what} "
                         f"({_when(deadline)}).", consequence], now)
+            for person in await recipients(session, self.access, case, told)])
 
     async def tell(self, session: AsyncSession, case: Case, roles: Iterable[str], *, topic: str,
                    subject: str, lines: list[str], now: datetime) -> None:
         """Something outside the workflow happened (e.g. a message arrived): tell these roles."""
-        for person in await recipients(session, self.access, case, roles):
-            self._mail(session, case, person.user, topic, subject, lines, now)
+        await enqueue_rows(session, [
+            self._mail(case, person, topic, subject, lines, now)
+            for person in await recipients(session, self.access, case, roles)])
 
-    def _mail(self, session: AsyncSession, case: Case, user: User, topic: str, subject: str,
-              lines: list[str], now: datetime) -> None:
-        text = "\n".join([f"Dear {user.name},", "", *lines, "",
+    def _mail(self, case: Case, person: _Recipient, topic: str, subject: str, lines: list[str],
+              now: datetime) -> dict[str, Any]:
+        """The outbox row of one e-mail (``enqueue_rows`` writes a notice's all at once)."""
+        text = "\n".join([f"Dear {person.name},", "", *lines, "",
                           f"Sign in at {self.settings.public_url} to see the case.", "",
                           "IRIS Engine (automatic message)"])
-        enqueue(session, channel="email", destination=user.email, topic=topic,
-                payload={"subject": subject, "text": text}, now=now, case_id=case.id)
+        return message_row(channel="email", destination=person.email, topic=topic,
+                           payload={"subject": subject, "text": text}, now=now, case_id=case.id)

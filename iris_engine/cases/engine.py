@@ -35,6 +35,7 @@ from iris_engine.errors import (
     Refusal,
     StaleRevision,
 )
+from iris_engine.store.db import hold_loaded_rows
 from iris_engine.store.models import MAX_ID, Case, CaseEvent
 from iris_engine.vault import Vault
 from iris_engine.workflow import (
@@ -212,6 +213,7 @@ class CaseEngine:
         """Start a case at the workflow's initial state on its latest version. ``detail``
         builds the domain's detail row from the new case (its id and time; timers may read it);
         ``assignee_id`` is who holds it from the start (recorded in the opening event)."""
+        hold_loaded_rows(session)
         machine = self.catalog.machine(workflow)
         now = self.clock()
         case = Case(workflow=workflow, workflow_version=machine.spec.version,
@@ -246,6 +248,7 @@ class CaseEngine:
         """Fire ``request.event`` on the case. ``cause`` (e.g. the timer that fired it) is
         recorded in the audit event beside the validated input; ``locked`` is the case when
         this transaction already holds it through ``lock``."""
+        hold_loaded_rows(session)  # effects, notifier and response read the same rows
         if locked is not None and locked.id == case_id and locked.workflow == workflow:
             case, roles = locked, await self._roles_reaching(session, locked, principal)
         else:

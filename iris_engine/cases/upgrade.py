@@ -261,4 +261,4 @@ class WorkflowUpgrade:
                 ctx, move.cancelled, reason=f"the case moved to {target.name} v{target.version}, "
                 f"which runs no such timer in {ctx.case.state!r}")
         for timer, due in to_start:
-            ctx.timer_book.set(ctx, timer, due)
+            await ctx.timer_book.set(ctx, timer, due)

@@ -6,18 +6,21 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from iris_engine.store.models import OutboxMessage
 
 __all__ = ["ERASED_DESTINATION", "STATUSES", "authority_secret_place", "enqueue",
-           "forget_recipient", "list_messages", "redrive", "subscription_secret_place"]
+           "enqueue_rows", "forget_recipient", "list_messages", "message_row", "redrive",
+           "subscription_secret_place"]
 
 STATUSES = ("pending", "delivered", "dead")
 #: where a message to an erased address now says it went
 ERASED_DESTINATION = "(erased)"
+
+_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
 def subscription_secret_place(subscription_id: int) -> str:
@@ -30,19 +33,37 @@ def authority_secret_place(authority_id: int) -> str:
     return f"authority:{authority_id}:webhook_secret"
 
 
-def enqueue(session: AsyncSession, *, channel: str, destination: str, topic: str,
-            payload: dict[str, Any], now: datetime, subscription_id: int | None = None,
-            authority_id: int | None = None, case_id: int | None = None) -> OutboxMessage:
-    """Add a message to the caller's transaction: it exists only if that transaction commits."""
+def message_row(*, channel: str, destination: str, topic: str, payload: dict[str, Any],
+                now: datetime, subscription_id: int | None = None,
+                authority_id: int | None = None, case_id: int | None = None) -> dict[str, Any]:
+    """The outbox row of one message, as column values (``enqueue`` and ``enqueue_rows``)."""
     assert channel in {"email", "webhook"}, channel
     key = uuid.uuid4().hex
     if channel == "webhook":
         payload = {"id": key, "type": topic, **payload}
-    row = OutboxMessage(idempotency_key=key, channel=channel, destination=destination,
-                        topic=topic, payload=payload, subscription_id=subscription_id,
-                        authority_id=authority_id, case_id=case_id, next_attempt_at=now, created_at=now)
+    return {"idempotency_key": key, "channel": channel, "destination": destination,
+            "topic": topic, "payload": payload, "subscription_id": subscription_id,
+            "authority_id": authority_id, "case_id": case_id, "status": "pending",
+            "attempts": 0, "next_attempt_at": now, "claimed_by": None, "claimed_until": None,
+            "last_error": None, "created_at": now, "delivered_at": None}
+
+
+def enqueue(session: AsyncSession, *, channel: str, destination: str, topic: str,
+            payload: dict[str, Any], now: datetime, subscription_id: int | None = None,
+            authority_id: int | None = None, case_id: int | None = None) -> OutboxMessage:
+    """Add a message to the caller's transaction: it exists only if that transaction commits."""
+    row = OutboxMessage(**message_row(
+        channel=channel, destination=destination, topic=topic, payload=payload, now=now,
+        subscription_id=subscription_id, authority_id=authority_id, case_id=case_id))
     session.add(row)
     return row
+
+
+async def enqueue_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Add messages (``message_row``) to the caller's transaction in one INSERT, without
+    building a row object each or reading their ids back (what a notification needs)."""
+    if rows:
+        await session.execute(insert(_OUTBOX), rows)
 
 
 async def forget_recipient(session: AsyncSession, destination: str) -> int:

@@ -12,27 +12,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from sqlalchemy import Row, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.base import Executable
 
 from iris_engine.settings import Settings
 
-__all__ = ["Database", "after_commit", "erased"]
+__all__ = ["Database", "after_commit", "erased", "hold_loaded_rows"]
 
 log = logging.getLogger(__name__)
 
 _AFTER_COMMIT = "iris_after_commit"
 _ERASED = "iris_erased_tables"
+_HELD = "iris_held_rows"
+_IDLE_SINCE = "iris_idle_since"
 
 
 def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
@@ -44,6 +49,58 @@ def erased(session: AsyncSession, *tables: str) -> None:
     """Personal data was erased from ``tables`` in this write transaction: once it commits,
     ``Database.reclaim`` removes what is left of it on disk."""
     session.info.setdefault(_ERASED, set()).update(tables)
+
+
+def hold_loaded_rows(session: AsyncSession) -> None:
+    """Keep every row ``session`` loads from now on referenced until the session ends.
+
+    The identity map holds unchanged rows weakly: a row one step reads and drops is read again
+    by the next ``get`` of the same transaction (a suspension read its organisation three
+    times: the roster effect, the notifier, the response). A transition holds what it loads,
+    so each row is read once; sessions that stream many rows do not."""
+    session.info.setdefault(_HELD, [])
+
+
+@event.listens_for(Session, "loaded_as_persistent")
+def _hold_loaded(session: Session, instance: object) -> None:
+    held = session.info.get(_HELD)
+    if held is not None:
+        held.append(instance)
+
+
+#: a pooled PostgreSQL connection idle longer than this is pinged before it is handed out
+IDLE_PING_SECONDS = 10.0
+#: and one older than this is replaced (servers and firewalls drop long-idle connections)
+RECYCLE_SECONDS = 1800
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Ping a pooled connection before use only when it sat idle (``IDLE_PING_SECONDS``).
+
+    ``pool_pre_ping`` pings on every checkout: a round trip per request. A connection handed
+    back moments ago is alive; one that sat idle may have been dropped (a database restart,
+    ``pg_terminate_backend``), and a dead one is replaced before the request sees it, as
+    ``pool_pre_ping`` would. A connection that dies while in use fails that transaction (rolled
+    back) and SQLAlchemy invalidates the pool, with or without a ping."""
+    sync_engine = engine.sync_engine
+    dialect = sync_engine.dialect
+
+    @event.listens_for(sync_engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(_IDLE_SINCE, None)
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_conn)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_conn, None):
+                # the pool discards this connection and checks out another (a fresh one)
+                raise DisconnectionError(str(error)) from error
+            raise
 
 
 def _sqlite_engine(settings: Settings, begin: str) -> AsyncEngine:
@@ -84,8 +141,9 @@ class Database:
                 settings.database_url,
                 echo=settings.echo_sql,
                 pool_size=settings.db_pool_size,
-                pool_pre_ping=True,
+                pool_recycle=RECYCLE_SECONDS,
             )
+            _ping_when_idle(self.write_engine)
             self.read_engine = self.write_engine
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
         # SQLite admits one writer at a time. Writers of this process queue here, in order,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import update
+from sqlalchemy import Table, insert, update
 from sqlmodel import col
 
 from iris_engine.errors import ApplicationError
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 __all__ = ["DeadlineUndefined", "NewDeadline", "TimerBook"]
 
 log = logging.getLogger(__name__)
+
+_TIMERS: Table = Timer.__table__  # type: ignore[attr-defined]
 
 
 class DeadlineUndefined(ApplicationError):
@@ -66,20 +68,30 @@ class TimerBook:
                 log.warning("case %s: timer %s has no %s to count from; not set",
                             ctx.case.id, timer.name, timer.anchor)
                 continue
-            started.append(self.set(ctx, timer, due))
+            started.append(await self.set(ctx, timer, due))
         return started
 
-    def set(self, ctx: TransitionContext, timer: TimerSpec, due: datetime) -> NewDeadline:
-        """Write the case's deadline ``due`` of ``timer`` and its reminders still to come."""
-        rows = [Timer(case_id=ctx.case.id or 0, name=timer.name, kind="deadline", due_at=due,
-                      deadline_at=due, created_at=ctx.now)]
+    async def set(self, ctx: TransitionContext, timer: TimerSpec, due: datetime) -> NewDeadline:
+        """Write the case's deadline ``due`` of ``timer`` and its reminders still to come.
+
+        One Core INSERT for them all: nothing reads the rows back as objects in the transaction
+        that writes them, and building SQLModel rows (and fetching each new id) cost more than
+        the statement."""
+        rows = [self._row(ctx, timer, "deadline", due, due)]
         for before in timer.remind_before:
             at = due - before
             if at > ctx.now:  # a reminder of a deadline already that close is no use
-                rows.append(Timer(case_id=ctx.case.id or 0, name=timer.name, kind="reminder",
-                                  due_at=at, deadline_at=due, created_at=ctx.now))
-        ctx.session.add_all(rows)
+                rows.append(self._row(ctx, timer, "reminder", at, due))
+        await ctx.session.execute(insert(_TIMERS), rows)
         return NewDeadline(timer, due)
+
+    @staticmethod
+    def _row(ctx: TransitionContext, timer: TimerSpec, kind: str, at: datetime,
+             deadline: datetime) -> dict[str, Any]:
+        return {"case_id": ctx.case.id or 0, "name": timer.name, "kind": kind, "due_at": at,
+                "deadline_at": deadline, "status": "pending", "claimed_by": None,
+                "claimed_until": None, "attempts": 0, "outcome": None, "created_at": ctx.now,
+                "finished_at": None}
 
     async def cancel(self, ctx: TransitionContext, names: list[str], *, reason: str) -> None:
         """Cancel the case's pending deadlines and reminders of the timers ``names``."""

@@ -1,0 +1,59 @@
+"""PostgreSQL connections killed under a running app (a database restart, an admin's
+``pg_terminate_backend``): pooled connections are not pinged on every checkout, only when they
+sat idle (``iris_engine.store.db.IDLE_PING_SECONDS``), and a dead idle one is replaced before
+any request sees it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import pytest
+
+from iris_engine.store import db
+from tests.integration.conftest import World
+
+
+async def _kill_the_pool(world: World) -> int:
+    """Terminate every server process serving the app's database; answers how many."""
+    url = world.settings.database_url.replace("postgresql+asyncpg://", "postgresql://")
+    head, _, name = url.rpartition("/")
+    admin = await asyncpg.connect(f"{head}/postgres")
+    try:
+        return int(await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = $1 AND pid <> pg_backend_pid()", name))
+    finally:
+        await admin.close()
+
+
+async def test_connections_killed_while_idle_are_replaced_unseen(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    if world.services.db.is_sqlite:
+        pytest.skip("SQLite has no server to drop connections")
+    assert (await world.client.get("/api/v1/roster")).status_code == 200
+    assert await _kill_the_pool(world) >= 1
+    monkeypatch.setattr(db, "IDLE_PING_SECONDS", 0.0)  # every pooled connection counts as idle
+    for _ in range(3):
+        r = await world.client.get("/api/v1/roster")
+        assert r.status_code == 200, r.text
+
+
+async def test_a_connection_in_steady_use_is_not_pinged(world: World) -> None:
+    if world.services.db.is_sqlite:
+        pytest.skip("SQLite has no pool to ping")
+    pings: list[object] = []
+    dialect = world.services.db.write_engine.sync_engine.dialect
+    real = dialect.do_ping
+
+    def counting(dbapi_conn: Any) -> bool:
+        pings.append(dbapi_conn)
+        return real(dbapi_conn)
+
+    dialect.do_ping = counting  # type: ignore[method-assign,assignment]
+    try:
+        for _ in range(5):
+            assert (await world.client.get("/api/v1/roster")).status_code == 200
+    finally:
+        dialect.do_ping = real  # type: ignore[method-assign]
+    assert pings == []

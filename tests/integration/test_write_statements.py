@@ -1,0 +1,96 @@
+"""What the hot write paths cost in SQL, counted with SQLAlchemy's ``before_cursor_execute`` on
+the app's own engines (the pattern of ``test_return_statements.py``): an accreditation
+``suspend``, a public grievance filing, and a timer firing its event (``deferral_lapse``).
+These are the paths the ``transitions`` and ``grievances`` bench scenarios and
+``bench/timers.py`` repeat. A change in a count is a change in the write path, to be measured
+and explained in BENCHMARKS.md; a count that grows fails here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from tests.integration.conftest import Cast, World, file_grievance, walk_to
+
+#: statements (BEGIN and COMMIT apart) per dialect, as BENCHMARKS.md gives them.
+#: ``suspend`` (26 on SQLite and 24 on PostgreSQL before issue #14): the account; the case,
+#: locked; its detail; the case's new state (flushed by the first query an effect makes); the
+#: organisation (once: the transition holds the rows it loads); the roster read model (its
+#: entry, the scope, the entry's update, its countries deleted and inserted, the roster
+#: version, the change, the subscriptions to it); the case's revision and head hash; the audit
+#: event; the timers left (one UPDATE) and started (one INSERT); the people to tell, every
+#: role at once; their e-mails (one INSERT); the response's non-conformities
+SUSPEND = {"sqlite": 20, "postgresql": 20}
+#: a public filing: the rate limit's store read and written; the case; the grievance; the
+#: case's revision and head hash; the audit event; the acknowledgement timer; the caseworkers
+FILING = {"sqlite": 8, "postgresql": 8}
+#: ``deferral_lapse`` fired by a ticker: the case and the timer, locked; the detail; the case's
+#: state, revision and head hash; the audit event; the lapsed timers cancelled; the recruiter's
+#: people, their organisation and their e-mail; the timer marked done
+LAPSE = {"sqlite": 10, "postgresql": 10}
+
+
+@contextmanager
+def _statements(world: World) -> Iterator[list[str]]:
+    """Every SQL statement the app's engines run meanwhile (pings included)."""
+    seen: list[str] = []
+    engines = {world.services.db.read_engine.sync_engine,
+               world.services.db.write_engine.sync_engine}
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
+
+
+def _counted(world: World, seen: list[str], expected: dict[str, int]) -> None:
+    queries = [s for s in seen if s.split(" ")[0] not in ("BEGIN", "COMMIT")]
+    print("\n".join(queries))
+    dialect = world.services.db.write_engine.dialect.name
+    assert len(queries) <= expected[dialect], "\n".join(queries)
+    assert len(queries) == expected[dialect], (
+        "fewer statements than pinned: lower the count here and in BENCHMARKS.md\n"
+        + "\n".join(queries))
+
+
+async def test_a_suspension_costs_a_known_number_of_statements(world: World, cast: Cast) -> None:
+    case_id = await walk_to(cast, "accredited")
+    revision = (await cast.manager.get(f"/api/v1/applications/{case_id}")).json()["revision"]
+    with _statements(world) as seen:
+        r = await cast.manager.fire(case_id, "suspend", revision, reason_code="other",
+                                    note="bench")
+    assert r.status_code == 200, r.text
+    _counted(world, seen, SUSPEND)
+
+
+async def test_a_grievance_filing_costs_a_known_number_of_statements(world: World) -> None:
+    await file_grievance(world)  # the first filing warms what the app caches
+    with _statements(world) as seen:
+        await file_grievance(world)
+    # file_grievance reads the case id back afterwards: one statement, not the filing's
+    _counted(world, seen[:-1], FILING)
+
+
+async def test_a_timer_firing_costs_a_known_number_of_statements(world: World, cast: Cast) -> None:
+    case_id = await walk_to(cast, "submitted")
+    r = await cast.manager.fire(case_id, "defer", reason_code="incomplete_documents",
+                                note="Send the sub-agent contracts")
+    assert r.status_code == 200, r.text
+    world.clock.advance(days=59)
+    await world.tick()  # the reminders, out of the way
+    world.clock.advance(days=2)
+    sweeper = world.ticker.timers
+    claimed = await sweeper.claim(10)
+    assert len(claimed) == 1
+    with _statements(world) as seen:
+        assert await sweeper.fire(*claimed[0]) == "fired"
+    _counted(world, seen, LAPSE)

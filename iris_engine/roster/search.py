@@ -11,12 +11,15 @@ Two plans, picked per query:
   (PostgreSQL: ``ix_roster_name_trgm``; SQLite: the FTS5 table ``roster_search``), apply the
   other filters, sort those few. Fast when matches are rare.
 
-PostgreSQL's planner chooses between them itself (it estimates a fragment's matches from its
-statistics, so the search asks for a plan made with the fragment, not a generic one).
-SQLite's does not know how many rows FTS5 will answer, so we ask it: at most ``FEW_MATCHES``
-rowids, then pick. Both plans
+SQLite's planner does not know how many names FTS5 will answer, so we ask: at most
+``FEW_MATCHES`` rowids, then pick. PostgreSQL's planner weighs a fragment alone well (from its
+statistics: the search asks for a plan made with the fragment, not a generic one) but takes a
+fragment and a filter as independent, so with a filter it is asked the same way. Both plans
 filter with the same exact ``LIKE ... ESCAPE``; the trigram index only narrows the rows first,
 so results (rows, order, cursors) are those of a plain scan.
+
+Known weak spot: a common fragment with a filter it rarely meets (a Nepali name asked in
+Mexico) walks the filter's index a long way; its cost grows with the roster.
 """
 
 from __future__ import annotations
@@ -34,14 +37,15 @@ if TYPE_CHECKING:
 
 __all__ = ["FEW_MATCHES", "like_pattern", "page_rows"]
 
-#: SQLite: a fragment with fewer matches than this is answered names first (sorting at most
-#: this many rows); with more, a walk of the sort index meets a page of them soon enough
-FEW_MATCHES = 2000
+#: a fragment with fewer matches than this is answered names first. Reading a match by its
+#: trigram costs ~10-30 us (a row fetched by key: SQLite), a sort index entry walked past ~0.2
+#: us; a fragment matched by more is met often enough on a walk
+FEW_MATCHES = 500
 #: trigram indexes need a run of this many characters
 _TRIGRAM = 3
 
 _CUSTOM_PLAN = text("SET LOCAL plan_cache_mode = force_custom_plan")
-_FTS = table("roster_search", column("rowid"), column("name_key"))
+_FTS = table("roster_search", column("rowid"), column("roster_search"))
 _COLUMNS = (col(RosterEntry.lrn), col(RosterEntry.name), col(RosterEntry.country),
             col(RosterEntry.countries), col(RosterEntry.status), col(RosterEntry.accredited_on),
             col(RosterEntry.valid_until), col(RosterEntry.status_since),
@@ -53,18 +57,20 @@ def like_pattern(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _trigram_fragment(text: str | None) -> str | None:
-    """The FTS5 ``LIKE`` pattern for ``text`` when the trigram index can answer it: at least
-    three characters and no LIKE wildcard (an FTS5 LIKE takes no ESCAPE)."""
-    if text is None or len(text) < _TRIGRAM or "%" in text or "_" in text:
-        return None
-    return "%" + text + "%"
+def _trigrams(text: str) -> str:
+    """An FTS5 query for names holding every trigram of ``text`` (a superset of the names that
+    hold ``text``): trigrams at every third place plus the last, ANDed; each is a quoted
+    string, so nothing in it is query syntax, and FTS5 reads no positions for an AND."""
+    starts = list(range(0, len(text) - _TRIGRAM + 1, _TRIGRAM))
+    if starts[-1] != len(text) - _TRIGRAM:
+        starts.append(len(text) - _TRIGRAM)
+    return " AND ".join('"' + text[i:i + _TRIGRAM].replace('"', '""') + '"' for i in starts)
 
 
-def _statement(q: RosterQuery, after: tuple[str, str] | None, names_first: str | None,
-               every_status: bool) -> Select[*tuple[Any, ...]]:
-    """The page's statement; ``names_first`` is the FTS5 pattern when SQLite should read the
-    trigram table first (None: let the sort index lead)."""
+def _statement(q: RosterQuery, after: tuple[str, str] | None, *, names_first: bool,
+               sqlite: bool, every_status: bool) -> Select[*tuple[Any, ...]]:
+    """The page's statement: read the trigram index first (``names_first``) or let the sort
+    index lead."""
     if q.country:  # roster_country leads: its index is in roster order within a country
         key, lrn = col(RosterCountry.name_key), col(RosterCountry.lrn)
         stmt = (select(*_COLUMNS).select_from(RosterCountry)
@@ -73,9 +79,9 @@ def _statement(q: RosterQuery, after: tuple[str, str] | None, names_first: str |
     else:
         key, lrn = col(RosterEntry.name_key), col(RosterEntry.lrn)
         stmt = select(*_COLUMNS)
-    if names_first is not None:
-        matches = select(_FTS.c.rowid).where(_FTS.c.name_key.like(names_first))
-        stmt = stmt.where(col(RosterEntry.case_id).in_(matches))
+    if names_first and sqlite:
+        assert q.q is not None
+        stmt = stmt.where(col(RosterEntry.case_id).in_(_fts_rowids(q.q)))
     if not every_status:  # every public status: no filter (the roster holds no other)
         stmt = stmt.where(col(RosterEntry.status).in_(q.status))
     if q.origin or q.destination:  # semi-joins, each answered from an index of its table
@@ -96,18 +102,26 @@ def _statement(q: RosterQuery, after: tuple[str, str] | None, names_first: str |
         stmt = stmt.where(col(RosterEntry.lrn) >= q.lrn, col(RosterEntry.lrn) < upper)
     if after is not None:
         stmt = stmt.where(tuple_(key, lrn) > after)
-    if names_first is not None:
-        # an expression no index holds: SQLite then drives the join from the trigram table
-        # instead of walking the sort index and probing FTS5 per row (same order: '' adds
-        # nothing to a name)
+    if names_first:
+        # an order no index holds: the planner then starts from the names (the trigram index)
+        # rather than walking a sort index in order (the same order: '' adds nothing to a name)
         return stmt.order_by(key + "", lrn).limit(q.limit + 1)
     return stmt.order_by(key, lrn).limit(q.limit + 1)
 
 
-async def _few_matches(session: AsyncSession, pattern: str) -> bool:
-    """SQLite: does the trigram table hold fewer than ``FEW_MATCHES`` names like ``pattern``?"""
-    probe = select(_FTS.c.rowid).where(_FTS.c.name_key.like(pattern)).limit(FEW_MATCHES)
-    found = await session.scalar(select(func.count()).select_from(probe.subquery()))
+def _fts_rowids(text: str) -> Select[*tuple[Any, ...]]:
+    return select(_FTS.c.rowid).where(_FTS.c.roster_search.op("MATCH")(_trigrams(text)))
+
+
+async def _few_matches(session: AsyncSession, text: str, *, sqlite: bool) -> bool:
+    """Do fewer than ``FEW_MATCHES`` names hold ``text`` (SQLite: hold its trigrams)?"""
+    if sqlite:
+        probe = _fts_rowids(text)
+    else:
+        probe = select(col(RosterEntry.lrn)).where(
+            col(RosterEntry.name_key).like(like_pattern(text), escape="\\"))
+    found = await session.scalar(select(func.count()).select_from(
+        probe.limit(FEW_MATCHES).subquery()))
     return int(found or 0) < FEW_MATCHES
 
 
@@ -115,13 +129,18 @@ async def page_rows(session: AsyncSession, q: RosterQuery, *, sqlite: bool,
                     after: tuple[str, str] | None, every_status: bool) -> list[Any]:
     """Up to ``q.limit + 1`` rows of the page after ``after`` (name_key, lrn), in order;
     ``every_status``: the query names every public status."""
-    names_first = None
-    if not sqlite and q.q:
-        # after five runs asyncpg's prepared statement may get a generic plan, made without
-        # the pattern: it walks the whole sort index for a rare fragment (3 s at 1M rows)
-        await session.execute(_CUSTOM_PLAN)
-    if sqlite:
-        pattern = _trigram_fragment(q.q)
-        if pattern is not None and await _few_matches(session, pattern):
-            names_first = pattern
-    return list((await session.execute(_statement(q, after, names_first, every_status))).all())
+    names_first = False
+    if q.q is not None and len(q.q) >= _TRIGRAM:
+        if not sqlite:
+            # after five runs asyncpg's prepared statement may get a generic plan, made
+            # without the pattern: it walks the whole sort index for a rare fragment
+            await session.execute(_CUSTOM_PLAN)
+        filtered = bool(q.country or q.origin or q.destination or q.sector or q.lrn
+                        or not every_status)
+        # PostgreSQL's planner weighs a fragment alone well, not a fragment and a filter
+        # (it takes them as independent): ask it then, as SQLite is always asked
+        if sqlite or filtered:
+            names_first = await _few_matches(session, q.q, sqlite=sqlite)
+    stmt = _statement(q, after, names_first=names_first, sqlite=sqlite,
+                      every_status=every_status)
+    return list((await session.execute(stmt)).all())

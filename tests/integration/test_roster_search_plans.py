@@ -21,14 +21,14 @@ from tests.integration.conftest import World
 TRICKY = [
     "Straße Recruitment GmbH", "STRASSE Manpower", "100% Fair_Trade Ltd", "100 Fair Trade Ltd",
     "Back\\Slash Staffing", "Back/Slash Staffing", "Under_Score Jobs", "UnderXScore Jobs",
-    "ΣΊΣΥΦΟΣ Εργασία", "σίσυφος placement", "İstanbul İnsan Kaynakları", "istanbul hr",
+    "ΣΊΣΥΦΟΣ Εργασία", "σίσυφος placement", "İstanbul İnsan Kaynakları", "istanbul hr",  # noqa: RUF001
     "नेपाल मैनपावर प्रा. लि.", "Ångström Overseas", "ANGSTROM overseas", "Ab", "a", "Zz Top Jobs",
     "Émigré Services", "emigre services", "Fair%Trade", "Fair Trade", "Global Manpower Ltd",
     "Global  Manpower  Ltd", "Crème Brûlée Staff", "日本人材 Jobs", "ŁÓDŹ Praca", "Mañana S.A. de C.V.",
 ]
 FRAGMENTS = [
     "straße", "strasse", "STRASSE", "%", "_", "\\", "100%", "r_t", "fair_trade", "fair%trade",
-    "\\slash", "k\\s", "/", "ab", "a", "b", "x", "zz", "σίσυφος", "ΣΊΣΥΦΟΣ", "σ", "i̇stanbul",
+    "\\slash", "k\\s", "/", "ab", "a", "b", "x", "zz", "σίσυφος", "ΣΊΣΥΦΟΣ", "σ", "i̇stanbul",  # noqa: RUF001
     "istanbul", "नेपाल", "मैन", "ångström", "angstrom", "émigré", "ltd", "manpower ltd",
     "global  man", "l manp", "é", "人材", "łódź", "s.a. de", "a. de c", "ñana", "e s", "  ",
     "staffing", "jobs", "nothing here at all",

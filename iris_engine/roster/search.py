@@ -41,6 +41,8 @@ __all__ = ["FEW_MATCHES", "like_pattern", "page_rows"]
 #: trigram costs ~10-30 us (a row fetched by key: SQLite), a sort index entry walked past ~0.2
 #: us; a fragment matched by more is met often enough on a walk
 FEW_MATCHES = 500
+#: sort index entries a common fragment's walk looks at before it falls back to the names
+WALK = 4000
 #: trigram indexes need a run of this many characters
 _TRIGRAM = 3
 
@@ -68,17 +70,33 @@ def _trigrams(text: str) -> str:
 
 
 def _statement(q: RosterQuery, after: tuple[str, str] | None, *, names_first: bool,
-               sqlite: bool, every_status: bool) -> Select[*tuple[Any, ...]]:
+               sqlite: bool, every_status: bool,
+               window: int | None = None) -> Select[*tuple[Any, ...]]:
     """The page's statement: read the trigram index first (``names_first``) or let the sort
-    index lead."""
+    index lead; ``window``: look only at that many sort index entries after ``after``."""
+    key: Any  # a column of roster_entry, roster_country or the walked stretch
+    lrn: Any
     if q.country:  # roster_country leads: its index is in roster order within a country
         key, lrn = col(RosterCountry.name_key), col(RosterCountry.lrn)
-        stmt = (select(*_COLUMNS).select_from(RosterCountry)
-                .join(RosterEntry, col(RosterEntry.lrn) == lrn)
-                .where(col(RosterCountry.country) == q.country))
+        where = [col(RosterCountry.country) == q.country]
     else:
         key, lrn = col(RosterEntry.name_key), col(RosterEntry.lrn)
+        where = []
+    if after is not None:
+        where.append(tuple_(key, lrn) > after)
+    if window is not None:
+        entries = (select(key.label("name_key"), lrn.label("lrn")).where(*where)
+                   .order_by(key, lrn).limit(window).subquery("walked"))
+        key, lrn = entries.c.name_key, entries.c.lrn
+        where = []
+        stmt = select(*_COLUMNS).select_from(entries).join(
+            RosterEntry, col(RosterEntry.lrn) == lrn)
+    elif q.country:
+        stmt = select(*_COLUMNS).select_from(RosterCountry).join(
+            RosterEntry, col(RosterEntry.lrn) == lrn)
+    else:
         stmt = select(*_COLUMNS)
+    stmt = stmt.where(*where)
     if names_first and sqlite:
         assert q.q is not None
         stmt = stmt.where(col(RosterEntry.case_id).in_(_fts_rowids(q.q)))
@@ -95,13 +113,14 @@ def _statement(q: RosterQuery, after: tuple[str, str] | None, *, names_first: bo
         stmt = stmt.where(exists().where(col(RosterSector.lrn) == col(RosterEntry.lrn),
                                          col(RosterSector.sector) == q.sector))
     if q.q:
-        stmt = stmt.where(key.like(like_pattern(q.q), escape="\\"))
+        # under three characters no trigram helps (PostgreSQL would read its whole trigram
+        # index, 3 s at 1M rows): an expression it cannot use, so the sort index is walked
+        name = key if len(q.q) >= _TRIGRAM else key + ""
+        stmt = stmt.where(name.like(like_pattern(q.q), escape="\\"))
     if q.lrn:
         # a range, not LIKE 'X%': both databases answer it from the primary key
         upper = q.lrn[:-1] + chr(ord(q.lrn[-1]) + 1)
         stmt = stmt.where(col(RosterEntry.lrn) >= q.lrn, col(RosterEntry.lrn) < upper)
-    if after is not None:
-        stmt = stmt.where(tuple_(key, lrn) > after)
     if names_first:
         # an order no index holds: the planner then starts from the names (the trigram index)
         # rather than walking a sort index in order (the same order: '' adds nothing to a name)
@@ -130,17 +149,25 @@ async def page_rows(session: AsyncSession, q: RosterQuery, *, sqlite: bool,
     """Up to ``q.limit + 1`` rows of the page after ``after`` (name_key, lrn), in order;
     ``every_status``: the query names every public status."""
     names_first = False
+    if q.q is not None and not sqlite:
+        # after five runs asyncpg's prepared statement may get a generic plan, made without
+        # the pattern: it walks the whole sort index for a rare fragment
+        await session.execute(_CUSTOM_PLAN)
     if q.q is not None and len(q.q) >= _TRIGRAM:
-        if not sqlite:
-            # after five runs asyncpg's prepared statement may get a generic plan, made
-            # without the pattern: it walks the whole sort index for a rare fragment
-            await session.execute(_CUSTOM_PLAN)
-        filtered = bool(q.country or q.origin or q.destination or q.sector or q.lrn
-                        or not every_status)
-        # PostgreSQL's planner weighs a fragment alone well, not a fragment and a filter
-        # (it takes them as independent): ask it then, as SQLite is always asked
-        if sqlite or filtered:
-            names_first = await _few_matches(session, q.q, sqlite=sqlite)
-    stmt = _statement(q, after, names_first=names_first, sqlite=sqlite,
-                      every_status=every_status)
+        names_first = await _few_matches(session, q.q, sqlite=sqlite)
+    if names_first or q.q is None or len(q.q) < _TRIGRAM:
+        return await _rows(session, _statement(q, after, names_first=names_first,
+                                               sqlite=sqlite, every_status=every_status))
+    # a common fragment: walk a bounded stretch of the sort index; the page is right if it
+    # fills there. Matches may crowd one part of the order (names that begin with the word),
+    # so a stretch without a full page falls back to the names
+    rows = await _rows(session, _statement(q, after, names_first=False, sqlite=sqlite,
+                                           every_status=every_status, window=WALK))
+    if len(rows) > q.limit:
+        return rows
+    return await _rows(session, _statement(q, after, names_first=True, sqlite=sqlite,
+                                           every_status=every_status))
+
+
+async def _rows(session: AsyncSession, stmt: Select[*tuple[Any, ...]]) -> list[Any]:
     return list((await session.execute(stmt)).all())

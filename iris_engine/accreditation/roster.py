@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -56,6 +56,23 @@ def _countries(detail: Accreditation, organisation: Organisation) -> list[str]:
     return sorted({organisation.country, *(c for c in listed if isinstance(c, str))})
 
 
+async def _sync_countries(session: AsyncSession, lrn: str, *, old: list[str], new: list[str],
+                          old_key: str, new_key: str) -> None:
+    """Bring the entry's roster_country rows from ``old`` countries and sort key to ``new``
+    ones, with a statement only for what differs."""
+    gone = sorted(set(old) - set(new))
+    added = sorted(set(new) - set(old))
+    if gone:
+        await session.execute(delete(RosterCountry).where(
+            col(RosterCountry.lrn) == lrn, col(RosterCountry.country).in_(gone)))
+    if new_key != old_key and set(old) & set(new):
+        await session.execute(update(RosterCountry).where(col(RosterCountry.lrn) == lrn)
+                              .values(name_key=new_key))
+    if added:
+        await session.execute(insert(RosterCountry), [
+            {"lrn": lrn, "country": c, "name_key": new_key} for c in added])
+
+
 async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
                   organisation: Organisation, now: datetime) -> RosterChange | None:
     """Upsert the entry for this accreditation and move the roster version on; answers the
@@ -70,10 +87,11 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
                         *await corridor_countries(session, detail.case_id)})
     previous = entry.status if entry is not None else None
     was_under_appeal = entry.under_appeal if entry is not None else False
-    look_alike = look_alike_digests(organisation.name)
+    name_key = organisation.name.casefold()
     if entry is None:
+        look_alike = look_alike_digests(organisation.name)
         entry = RosterEntry(lrn=detail.lrn, case_id=detail.case_id, name=organisation.name,
-                            name_key=organisation.name.casefold(),
+                            name_key=name_key,
                             skeleton_digest=look_alike.exact,
                             folded_skeleton_digest=look_alike.folded, country=organisation.country,
                             countries=" ".join(countries), status=status,
@@ -81,21 +99,27 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
                             valid_until=detail.valid_until,
                             status_since=now.date(), updated_at=now)
         session.add(entry)
+        await session.flush()  # the entry before the rows that refer to it
+        session.add_all([RosterCountry(lrn=detail.lrn, country=c, name_key=name_key)
+                         for c in countries])
     else:
+        # the entry's own columns say what roster_country holds (its countries, its sort key):
+        # only a difference is written, so a status change touches no country row
+        await _sync_countries(session, detail.lrn, old=entry.countries.split(), new=countries,
+                              old_key=entry.name_key, new_key=name_key)
         if entry.status != status:
             entry.status_since = now.date()
         entry.status = status
         entry.under_appeal = under_appeal
         entry.case_id = detail.case_id
-        entry.name, entry.name_key = organisation.name, organisation.name.casefold()
-        entry.skeleton_digest = look_alike.exact
-        entry.folded_skeleton_digest = look_alike.folded
+        if entry.name != organisation.name:  # the digests are costly: only for a new name
+            look_alike = look_alike_digests(organisation.name)
+            entry.name, entry.name_key = organisation.name, name_key
+            entry.skeleton_digest = look_alike.exact
+            entry.folded_skeleton_digest = look_alike.folded
         entry.countries = " ".join(countries)
         entry.accredited_on, entry.valid_until = detail.accredited_on, detail.valid_until
         entry.updated_at = now
-        await session.execute(delete(RosterCountry).where(col(RosterCountry.lrn) == detail.lrn))
-    await session.flush()
-    session.add_all([RosterCountry(lrn=detail.lrn, country=c) for c in countries])
     # The version row is locked from here to commit, so versions are handed out in commit
     # order: the change feed numbers its rows with them and a reader never skips one.
     version = await session.scalar(update(RosterMeta).where(col(RosterMeta.id) == 1)

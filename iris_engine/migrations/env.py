@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 
 import iris_engine.audit.models  # the platform's tables that no domain imports
 import iris_engine.domains  # noqa: F401  (importing the domains registers every table)
+from iris_engine.migrations import include_name
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -21,6 +22,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

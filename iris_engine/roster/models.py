@@ -41,11 +41,16 @@ class RosterEntry(SQLModel, table=True):
 
 
 class RosterCountry(SQLModel, table=True):
+    """A country an entry's recruiter works in. It carries the entry's sort key, so a search
+    by country reads its page in roster order from ``ix_roster_country_sort`` instead of
+    sorting every entry of the country (the projection keeps ``name_key`` in step)."""
+
     __tablename__ = "roster_country"
-    __table_args__ = (Index("ix_roster_country_lookup", "country", "lrn"),)
+    __table_args__ = (Index("ix_roster_country_sort", "country", "name_key", "lrn"),)
 
     lrn: str = Field(foreign_key="roster_entry.lrn", primary_key=True, max_length=bounds.LRN)
     country: str = Field(primary_key=True, max_length=2)
+    name_key: str = Field(max_length=bounds.ORGANISATION_NAME)  # = roster_entry.name_key
 
 
 class RosterCorridor(SQLModel, table=True):

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from sqlalchemy import and_, exists, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -25,11 +25,11 @@ from iris_engine.errors import FieldError, InvalidInput, NotFound
 from iris_engine.roster.models import (
     RosterChange,
     RosterCorridor,
-    RosterCountry,
     RosterEntry,
     RosterMeta,
     RosterSector,
 )
+from iris_engine.roster.search import page_rows
 from iris_engine.store.db import Database
 from iris_engine.web.encoding import Encoded
 
@@ -151,10 +151,6 @@ _DISTINCT_COUNTRIES = sql_text(
     " SELECT country FROM c WHERE country IS NOT NULL")
 
 
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 class Roster:
     def __init__(self, db: Database, *, ttl: float, max_entries: int = 2048,
                  sectors: frozenset[str] | None = None,
@@ -265,37 +261,17 @@ class Roster:
         return await self._cached(("history", key, limit), build)
 
     async def _search(self, q: RosterQuery) -> dict[str, Any]:
-        stmt = select(*_COLUMNS, col(RosterEntry.name_key)).where(col(RosterEntry.status).in_(q.status))
-        if q.country:
-            stmt = stmt.join(RosterCountry, and_(col(RosterCountry.lrn) == col(RosterEntry.lrn),
-                                                 col(RosterCountry.country) == q.country))
-        if q.origin or q.destination:  # semi-joins, each answered from an index of its table
-            corridor = [col(RosterCorridor.lrn) == col(RosterEntry.lrn)]
-            if q.origin:
-                corridor.append(col(RosterCorridor.origin) == q.origin)
-            if q.destination:
-                corridor.append(col(RosterCorridor.destination) == q.destination)
-            stmt = stmt.where(exists().where(*corridor))
-        if q.sector:
-            stmt = stmt.where(exists().where(col(RosterSector.lrn) == col(RosterEntry.lrn),
-                                             col(RosterSector.sector) == q.sector))
-        if q.q:
-            stmt = stmt.where(col(RosterEntry.name_key).like(_like(q.q), escape="\\"))
-        if q.lrn:
-            # a range, not LIKE 'X%': both databases answer it from the primary key
-            upper = q.lrn[:-1] + chr(ord(q.lrn[-1]) + 1)
-            stmt = stmt.where(col(RosterEntry.lrn) >= q.lrn, col(RosterEntry.lrn) < upper)
-        stmt = stmt.order_by(col(RosterEntry.name_key), col(RosterEntry.lrn)).limit(q.limit + 1)
         async with self.db.read() as session:
+            after = None
             if q.cursor:  # the last entry of the previous page: continue after its place
-                after = await session.scalar(select(col(RosterEntry.name_key)).where(
+                key = await session.scalar(select(col(RosterEntry.name_key)).where(
                     col(RosterEntry.lrn) == q.cursor))
-                if after is None:
+                if key is None:
                     raise NotFound(f"no roster entry {q.cursor} to continue after; pass the "
                                    "next_cursor of a previous page")
-                stmt = stmt.where(tuple_(col(RosterEntry.name_key), col(RosterEntry.lrn))
-                                  > (after, q.cursor))
-            rows = (await session.execute(stmt)).all()
+                after = (key, q.cursor)
+            rows = await page_rows(session, q, sqlite=self.db.is_sqlite, after=after,
+                                   every_status=set(q.status) == set(PUBLIC_STATUSES))
             more = len(rows) > q.limit
             rows = rows[: q.limit]
             scopes = await _scopes(session, [r.lrn for r in rows])

@@ -8,6 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
+from iris_engine.migrations import include_name
 from tests.integration.conftest import Cast, World, assert_problem
 
 
@@ -59,7 +60,8 @@ async def test_reference_endpoints(world: World) -> None:
 
 async def test_migrations_match_the_models(world: World) -> None:
     def diff(connection: Any) -> list[Any]:
-        return compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+        return compare_metadata(MigrationContext.configure(
+            connection, opts={"include_name": include_name}), SQLModel.metadata)
 
     async with world.services.db.write_engine.connect() as conn:
         differences = await conn.run_sync(diff)

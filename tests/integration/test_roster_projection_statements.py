@@ -1,0 +1,75 @@
+"""What the accreditation's projection onto the roster writes, counted statement by statement
+(``before_cursor_execute``): a status change touches one roster_entry row and no
+roster_country row; a new name updates the countries' sort key; nothing is deleted and
+re-inserted unchanged."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlmodel import col
+
+from iris_engine.accreditation.models import Accreditation
+from iris_engine.accreditation.roster import publish
+from iris_engine.clock import utcnow
+from iris_engine.roster.models import RosterCountry, RosterEntry
+from iris_engine.store.models import Organisation
+from tests.integration.conftest import Cast, World, walk_to
+from tests.integration.test_return_statements import _statements
+
+
+def _verbs(seen: list[str]) -> list[str]:
+    """Each statement as its verb and table, e.g. ``UPDATE roster_entry``."""
+    out = []
+    for statement in seen:
+        words = statement.replace('"', "").split(" ")
+        verb = words[0]
+        if verb in ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"):
+            continue
+        table = words[words.index("FROM") + 1] if verb in ("SELECT", "DELETE") else (
+            words[1] if verb == "UPDATE" else words[2])
+        out.append(f"{verb} {table}")
+    return out
+
+
+async def _publish(world: World, cast: Cast, case_id: int, state: str,
+                   name: str | None = None) -> list[str]:
+    async with world.services.db.write() as session:
+        detail = await session.get(Accreditation, case_id)
+        organisation = await session.get(Organisation, cast.recruiter.organisation_id)
+        assert detail is not None and organisation is not None
+        if name is not None:
+            organisation.name = name
+            await session.flush()
+        with _statements(world) as seen:
+            await publish(session, state=state, detail=detail, organisation=organisation,
+                          now=utcnow())
+            await session.flush()
+    return _verbs(seen)
+
+
+async def test_a_roster_change_writes_only_what_changed(world: World, cast: Cast) -> None:
+    case_id = await walk_to(cast, "accredited")
+    reads = ["SELECT roster_entry", "SELECT accreditation_scope"]
+
+    # a status change: the entry, the version, the change feed; no country row
+    assert await _publish(world, cast, case_id, "suspended") == [
+        *reads, "UPDATE roster_entry", "UPDATE roster_meta", "INSERT roster_change"]
+    # nothing public changed: the entry's updated_at and the version only
+    assert await _publish(world, cast, case_id, "suspended") == [
+        *reads, "UPDATE roster_entry", "UPDATE roster_meta"]
+    # a new name: the countries carry the sort key, updated in one statement
+    assert await _publish(world, cast, case_id, "accredited", name="Zenith Überseas Ltd") == [
+        *reads, "UPDATE roster_country", "UPDATE roster_entry", "UPDATE roster_meta",
+        "INSERT roster_change"]
+
+    async with world.services.db.read() as session:
+        entry = (await session.scalars(select(RosterEntry).where(
+            col(RosterEntry.case_id) == case_id))).one()
+        countries = (await session.scalars(select(RosterCountry).where(
+            col(RosterCountry.lrn) == entry.lrn).order_by(col(RosterCountry.country)))).all()
+    assert entry.name_key == "zenith überseas ltd"
+    assert [(c.country, c.name_key) for c in countries] == [
+        (code, entry.name_key) for code in entry.countries.split()]
+    page = (await world.client.get("/api/v1/roster", params={
+        "country": countries[0].country, "q": "überseas"})).json()
+    assert [e["lrn"] for e in page["items"]] == [entry.lrn]

@@ -12,7 +12,6 @@ import pytest
 
 from iris_engine.cases import TransitionContext
 from iris_engine.errors import WorkflowDefinitionError
-from iris_engine.store.models import Timer
 from iris_engine.timers.book import DeadlineUndefined, TimerBook
 from iris_engine.workflow import (
     Actor,
@@ -149,13 +148,11 @@ class _Session:
     """Just what TimerBook.on_transition uses of a session."""
 
     def __init__(self) -> None:
-        self.added: list[Timer] = []
+        self.added: list[dict[str, Any]] = []  # the timer rows inserted
 
-    def add_all(self, rows: list[Timer]) -> None:
-        self.added.extend(rows)
-
-    async def execute(self, statement: Any) -> None:
-        return None
+    async def execute(self, statement: Any, rows: list[dict[str, Any]] | None = None) -> None:
+        if rows is not None:
+            self.added.extend(rows)
 
 
 async def test_opening_a_grievance_books_its_acknowledgement(grievance: WorkflowSpec) -> None:
@@ -165,7 +162,7 @@ async def test_opening_a_grievance_books_its_acknowledgement(grievance: Workflow
         _ctx(SimpleNamespace(severity="medium"), session), grievance, None, "received")
     assert [(d.spec.name, d.due_at) for d in started] == [
         ("acknowledge_due", NOW + timedelta(hours=48))]
-    assert [(t.name, t.kind, t.due_at) for t in session.added] == [
+    assert [(t["name"], t["kind"], t["due_at"]) for t in session.added] == [
         ("acknowledge_due", "deadline", NOW + timedelta(hours=48))]
 
 

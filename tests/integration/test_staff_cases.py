@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -226,3 +227,28 @@ async def test_a_workflow_added_as_yaml_gets_its_pages(sample_world: World) -> N
     await signed_in(world, "asking.agency@agency.example")
     page = await world.client.get(f"/staff/inquiry/{answered['id']}")
     assert page.status_code == 200 and "Who pays the medicals?" in page.text
+
+
+async def test_engine_errors_are_shown_at_their_fields(world: World, cast: Cast) -> None:
+    case_id = await walk_to(cast, "accepted")
+    await signed_in(world, "manager@scheme.example")
+    path = f"/staff/accreditation/{case_id}"
+    page = await world.client.get(path)
+    assert 'type="number" id="plan_audit--data-auditor_id"' in page.text
+    assert 'type="date" id="plan_audit--data-planned_on"' in page.text
+    plan = {"event": "plan_audit", "expected_revision": _revision(page.text),
+            "data.planned_on": date.today().isoformat()}
+    r = await post_form(world, path, {**plan, "data.auditor_id": "0"})  # the schema's minimum
+    assert r.status_code == 422
+    assert 'id="plan_audit--data-auditor_id-error">0 is less than the minimum of 1' in r.text
+    assert f'value="{plan["data.planned_on"]}"' in r.text  # what was typed is kept
+    r = await post_form(world, path, {**plan, "data.planned_on": "soon",
+                                      "data.auditor_id": str(cast.auditor.user_id)})
+    assert r.status_code == 422 and "Enter a date as YYYY-MM-DD" in r.text
+    r = await post_form(world, path, {**plan, "data.auditor_id": str(cast.manager.user_id)})
+    assert r.status_code == 422 and "auditor_eligible" not in r.text  # the guard's sentence ...
+    assert "There is a problem" in r.text  # ... in the summary
+    r = await post_form(world, path, {**plan, "data.auditor_id": str(cast.auditor.user_id)})
+    assert r.status_code == 303, r.text
+    view = (await cast.manager.get(f"/api/v1/applications/{case_id}")).json()
+    assert (view["state"], view["assignee_id"]) == ("audit_planned", cast.auditor.user_id)

@@ -138,3 +138,14 @@ async def test_the_staff_area_is_english_only_for_now(world: World) -> None:
     await _manager(world)
     r = await world.client.get("/staff/sign-in", headers={"Accept-Language": "ar"})
     assert '<html lang="en" dir="ltr">' in r.text and r.headers["content-language"] == "en"
+
+
+@pytest.mark.parametrize("settings_overrides", [{"login_max_failures": 1}])
+async def test_the_log_in_back_off_applies(world: World) -> None:
+    await _manager(world)
+    r = await sign_in(world, MANAGER, "not the password at all")  # the one free failure
+    assert r.status_code == 400
+    r = await sign_in(world, MANAGER)  # even the right password waits now
+    assert r.status_code == 429 and "Too many wrong tries" in r.text
+    assert int(r.headers["retry-after"]) >= 1
+    assert not [h for h in r.headers.get_list("set-cookie") if h.startswith("iris_staff=")]

@@ -212,10 +212,10 @@ async def test_a_workflow_added_as_yaml_gets_its_pages(sample_world: World) -> N
     r = await post_form(world, path, {"event": "answer", "expected_revision": _revision(page.text)})
     assert r.status_code == 422 and 'id="answer--note-error"' in r.text  # the file: note required
     r = await post_form(world, path, {"event": "answer", "expected_revision": _revision(page.text),
-                                      "note": "The employer pays, always."})
+                                      "note": "The employer pays, <b>always</b>."})
     assert r.status_code == 303
     page = await world.client.get(path)
-    assert "Answered" in page.text and "The employer pays, always." in page.text
+    assert "Answered" in page.text and "The employer pays, &lt;b&gt;always&lt;/b&gt;." in page.text
     assert 'name="event"' not in page.text  # final: nothing more to do
 
     # a guard that blocks: shown with its reason, and no button

@@ -34,6 +34,7 @@ from iris_engine.web.pages.rendering import template_config
 from iris_engine.web.problems import exception_handlers
 from iris_engine.web.ratelimit import RATE_LIMIT_STORE, public_forms_limit
 from iris_engine.web.reference import reference_handlers
+from iris_engine.web.staff import staff_router
 from iris_engine.web.stores import rate_limit_store
 
 __all__ = ["create_app"]
@@ -89,7 +90,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app = Litestar(
         route_handlers=[*domain_routes, AuthorityController, *roster_handlers, *people_handlers,
                         *directory_handlers(services.people.roles), *audit_handlers, *reference_handlers,
-                        page_router(services.domains), static_router()],
+                        page_router(services.domains), staff_router(services, settings, jwt_auth),
+                        static_router()],
         # the limit first: a refused flood costs no parsing
         middleware=[public_forms_limit(settings), edge()],
         stores={RATE_LIMIT_STORE: rate_limit_store(settings, services.db)},

@@ -38,6 +38,7 @@ __all__ = [
     "catalog_path",
     "extract",
     "from_accept_language",
+    "languages_of",
     "load",
     "missing_translations",
     "update_catalogs",
@@ -69,14 +70,26 @@ _ALIASES = {"tl": "fil", "npi": "ne"}
 
 PACKAGE = WEB.parent
 #: the platform's areas of the site, each with its own catalog: the files its messages come
-#: from (template folders are Jinja2, the rest Python). A domain adds its own with its pages
-#: (``Domain.pages``); ``areas()`` lists them all.
+#: from (a folder: its templates, Jinja2, and modules, Python). A domain adds its own with its
+#: pages (``Domain.pages``); ``areas()`` lists them all.
 AREAS: dict[str, tuple[Path, ...]] = {
     "common": (WEB / "templates/base.html", WEB / "templates/error.html",
                WEB / "pages/rendering.py", WEB / "i18n.py"),
     "portal": (WEB / "templates/portal", WEB / "pages/portal.py", WEB / "helplines.py"),
     "roster": (WEB / "templates/roster", WEB / "pages/roster.py"),
+    "staff": (WEB / "templates/staff", WEB / "staff"),
 }
+#: the areas translated into only some languages (every other area: into all of them); a page
+#: of such an area is shown in English in any other language, and no catalog is asked of it
+AREA_LANGUAGES: dict[str, tuple[str, ...]] = {
+    # the staff workspace speaks English until its first translation lands
+    "staff": (DEFAULT,),
+}
+
+
+def languages_of(area: str) -> tuple[str, ...]:
+    """The languages an area of the site is translated into (English, the source, always)."""
+    return AREA_LANGUAGES.get(area, tuple(LANGUAGES))
 
 
 def areas() -> dict[str, tuple[Path, ...]]:
@@ -125,6 +138,7 @@ def _files(area: str) -> Iterator[Path]:
     for path in areas()[area]:
         if path.is_dir():
             yield from sorted(p for p in path.rglob("*.html"))
+            yield from sorted(p for p in path.rglob("*.py"))
         elif path.exists():
             yield path
 
@@ -159,6 +173,8 @@ def update_catalogs(languages: Iterable[str] | None = None,
     for area in only or list(areas()):
         template = extract(area)
         for language in languages or [c for c in LANGUAGES if c != DEFAULT]:
+            if language not in languages_of(area) or language == DEFAULT:
+                continue
             path = catalog_path(language, area)
             if path.exists():
                 catalog = read_catalog(path, language)
@@ -205,7 +221,7 @@ def missing_translations() -> list[str]:
     problems = []
     for area in areas():
         wanted = extract(area)
-        for language in LANGUAGES:
+        for language in languages_of(area):
             if language == DEFAULT:
                 continue
             path = catalog_path(language, area)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from gettext import NullTranslations
@@ -121,11 +121,15 @@ def _headers(language: str) -> dict[str, str]:
 
 
 def page(request: Request[Any, Any, Any], template: str, *, status_code: int = 200,
-         cookies: list[Cookie] | None = None, **context: Any) -> Template:
+         cookies: list[Cookie] | None = None, languages: Collection[str] | None = None,
+         **context: Any) -> Template:
     """A page in the request's language. ``context`` is the template's; every template also
     sees ``lang``, ``dir``, ``translations`` and ``here`` (this page's path, for the language
-    switcher to come back to)."""
+    switcher to come back to). ``languages``: the ones this page's area is translated into
+    (``i18n.languages_of``); another is shown in English."""
     language = language_of(request)
+    if languages is not None and language not in languages:
+        language = DEFAULT
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return Template(template_name=template, status_code=status_code, cookies=cookies or [],
                     headers=_headers(language),

@@ -1,0 +1,178 @@
+"""The work list and the case pages, generated from the workflows: no page names a workflow.
+
+Each page calls the workflow's ``CaseService`` (list, get, available, history, fire) with the
+signed-in ``Principal``, as the API's case endpoints do, so a page shows exactly what the API
+would answer the same account: no other read, no sealed value the view does not already open.
+A case the account may not see is a page not found, whether or not it exists.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import PathParameter, QueryParameter
+from litestar.response import Redirect, Template
+
+from iris_engine import bounds
+from iris_engine.cases import Principal
+from iris_engine.cases.http import CaseId
+from iris_engine.errors import Conflict, GuardFailed, InvalidInput, Refusal
+from iris_engine.web.i18n import N_
+from iris_engine.web.pages.rendering import FormError, PageForm, read_form
+from iris_engine.web.staff.forms import (
+    EVENT,
+    field_of_pointer,
+    humanise,
+    read_transition,
+    transition_forms,
+)
+from iris_engine.web.staff.session import PATH
+from iris_engine.web.staff.work import counts_by_state
+from iris_engine.web.staff.workspace import StaffWorkflow, Workspace, staff_page
+
+__all__ = ["HANDLERS"]
+
+#: cases on one page of a workflow's list, and on the work list per workflow
+PAGE = 50
+OVERVIEW = 10
+#: a view's fields shown apart from its detail (or not at all)
+_NOT_DETAIL = frozenset({"id", "state", "revision", "deadlines"})
+_NOTICES = {
+    "fired": N_("Done. The history below shows what was recorded."),
+}
+_CHANGED = N_("This case changed while you were on this page, or this cannot be done now. It is "
+              "shown below as it is now: check it and try again.")
+
+WorkflowName = Annotated[str, PathParameter(max_length=bounds.NAME, pattern=bounds.NAME_PATTERN)]
+InState = Annotated[str | None, QueryParameter(name="state", max_length=bounds.NAME,
+                                               pattern=bounds.NAME_PATTERN)]
+After = Annotated[int, QueryParameter(ge=0, le=bounds.MAX_ID,
+                                      description="The last id of the previous page")]
+Notice = Annotated[str | None, QueryParameter(max_length=20, description="Which message to show")]
+
+
+def _summary(view: Any) -> list[tuple[str, str]]:
+    """A few of a view's plain fields, to tell its cases apart in a list."""
+    shown = []
+    for name, value in msgspec.to_builtins(view).items():
+        if name in _NOT_DETAIL or name.endswith(("_id", "_ids")) or name.startswith("workflow"):
+            continue
+        if isinstance(value, str | int) and not isinstance(value, bool) and value != "":
+            shown.append((humanise(name), str(value)))
+        if len(shown) == 3:
+            break
+    return shown
+
+
+def _rows(views: list[Any]) -> list[dict[str, Any]]:
+    return [{"id": v.id, "state": v.state, "summary": _summary(v)} for v in views]
+
+
+@get(PATH, name="staff-work")
+async def work(request: Request[Any, Any, Any], workspace: NamedDependency[Workspace],
+               staff: NamedDependency[Principal]) -> Template:
+    """My work: for each workflow the account reaches, its cases by state and the first few."""
+    sections = []
+    for w in workspace.visible(staff):
+        spec = workspace.spec(w.name)
+        counts = await counts_by_state(w.cases, staff)
+        views = await w.cases.list(staff, state=None, after=0, limit=OVERVIEW)
+        sections.append({"workflow": w, "title": spec.title or humanise(w.name),
+                         "counts": [(s, spec.states[s].description if s in spec.states else "", n)
+                                    for s, n in sorted(counts.items(), key=lambda i: -i[1])],
+                         "total": sum(counts.values()), "rows": _rows(views)})
+    return staff_page(request, "staff/work.html", principal=staff, sections=sections)
+
+
+@get(f"{PATH}/{{workflow:str}}", name="staff-cases")
+async def cases_of(request: Request[Any, Any, Any], workflow: WorkflowName,
+                   workspace: NamedDependency[Workspace], staff: NamedDependency[Principal],
+                   in_state: InState = None, after: After = 0) -> Template:
+    """One workflow's cases the account may see, a state at a time if it likes, by pages."""
+    w = workspace.workflow(workflow)
+    spec = workspace.spec(w.name)
+    counts = await counts_by_state(w.cases, staff)
+    views = await w.cases.list(staff, state=in_state, after=after, limit=PAGE + 1)
+    more = len(views) > PAGE
+    views = views[:PAGE]
+    return staff_page(
+        request, "staff/cases.html", principal=staff, workflow=w,
+        title=spec.title or humanise(w.name), in_state=in_state, after=after,
+        states=[(s, spec.states[s].description if s in spec.states else "", counts.get(s, 0))
+                for s in spec.states], total=sum(counts.values()), rows=_rows(views),
+        next_after=views[-1].id if more and views else None)
+
+
+def _facts(view: Any) -> list[tuple[str, Any]]:
+    return [(humanise(name), value) for name, value in msgspec.to_builtins(view).items()
+            if name not in _NOT_DETAIL]
+
+
+async def _case_page(request: Request[Any, Any, Any], workspace: Workspace, w: StaffWorkflow,
+                     staff: Principal, case_id: int, *, notice: str | None = None,
+                     failed: str | None = None, form: PageForm | None = None,
+                     status_code: int = 200) -> Template:
+    """The case as it is now; after a refused post, its form with each problem at its field."""
+    view = await w.cases.get(staff, case_id)
+    available = await w.cases.available(staff, case_id)
+    history = await w.cases.history(staff, case_id)
+    spec = workspace.spec(w.name, getattr(view, "workflow_version", None))
+    state = spec.states.get(view.state)
+    return staff_page(
+        request, "staff/case.html", principal=staff, status_code=status_code, workflow=w,
+        title=spec.title or humanise(w.name), view=view,
+        state_description=state.description if state else "",
+        facts=_facts(view), deadlines=getattr(view, "deadlines", None) or [],
+        history=history, notice=notice, failed=failed, form=form,
+        transitions=transition_forms(available, spec.reason_codes,
+                                     {t.event: t.description for t in spec.transitions}))
+
+
+@get(f"{PATH}/{{workflow:str}}/{{case_id:int}}", name="staff-case")
+async def case(request: Request[Any, Any, Any], workflow: WorkflowName, case_id: CaseId,
+               workspace: NamedDependency[Workspace], staff: NamedDependency[Principal],
+               notice: Notice = None) -> Template:
+    """A case: its state, detail, deadlines, history, and what the account may do now."""
+    return await _case_page(request, workspace, workspace.workflow(workflow), staff, case_id,
+                            notice=_NOTICES.get(notice or ""))
+
+
+@post(f"{PATH}/{{workflow:str}}/{{case_id:int}}", name="staff-fire")
+async def fire(request: Request[Any, Any, Any], workflow: WorkflowName, case_id: CaseId,
+               workspace: NamedDependency[Workspace],
+               staff: NamedDependency[Principal]) -> Response[Any]:
+    """Fire the transition a case page's form asks for, as the API's fire does."""
+    w = workspace.workflow(workflow)
+    form = await read_form(request)
+    event = form.values.get(EVENT)
+    available = {t.event: t for t in await w.cases.available(staff, case_id)}
+    chosen = available.get(event) if isinstance(event, str) else None
+    if chosen is None:  # it moved on, or this account may not fire it from here
+        return await _case_page(request, workspace, w, staff, case_id, notice=_CHANGED,
+                                status_code=409)
+    spec = workspace.spec(w.name)
+    [transition] = transition_forms([chosen], spec.reason_codes, {})
+    asked = read_transition(form, transition, chosen.data_schema)
+    if asked is None or form.errors:
+        return await _case_page(request, workspace, w, staff, case_id, failed=chosen.event,
+                                form=form, status_code=422)
+    try:
+        await w.cases.fire(staff, case_id, asked)
+    except Conflict:
+        return await _case_page(request, workspace, w, staff, case_id, notice=_CHANGED,
+                                status_code=409)
+    except (InvalidInput, GuardFailed, Refusal) as exc:
+        form.errors.extend(FormError(field_of_pointer(e, transition), e.message)
+                           for e in exc.errors)
+        if isinstance(exc, GuardFailed | Refusal) or not exc.errors:
+            messages = exc.extra.get("guards") or [{"message": exc.detail}]
+            form.errors.extend(FormError("", str(m.get("message", ""))) for m in messages)
+        return await _case_page(request, workspace, w, staff, case_id, failed=chosen.event,
+                                form=form, status_code=422)
+    return Redirect(f"{PATH}/{w.name}/{case_id}?notice=fired", status_code=303)
+
+
+HANDLERS = [work, cases_of, case, fire]

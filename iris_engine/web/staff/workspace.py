@@ -1,0 +1,72 @@
+"""What every staff page shares: the workflows it is generated from (each domain's
+``CaseApi`` and its ``CaseService``), the session, and the page response (English-only for
+now, ``i18n.languages_of("staff")``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request
+from litestar.response import Template
+
+from iris_engine.cases import Principal
+from iris_engine.cases.service import CaseService
+from iris_engine.domain import CaseApi, Domain
+from iris_engine.errors import NotFound
+from iris_engine.web.i18n import languages_of
+from iris_engine.web.pages.rendering import page
+from iris_engine.web.staff.session import StaffSession
+from iris_engine.workflow import WorkflowCatalog, WorkflowSpec
+
+__all__ = ["StaffWorkflow", "Workspace", "staff_page"]
+
+AREA = "staff"
+_LANGUAGES = languages_of(AREA)
+
+
+@dataclass(frozen=True, slots=True)
+class StaffWorkflow:
+    """One workflow as the workspace shows it."""
+
+    api: CaseApi
+    cases: CaseService
+
+    @property
+    def name(self) -> str:
+        return self.api.workflow
+
+
+class Workspace:
+    """The workflows, by name, in the order the domains declare them, and the session."""
+
+    def __init__(self, domains: Sequence[Domain], cases: dict[str, CaseService],
+                 catalog: WorkflowCatalog, session: StaffSession) -> None:
+        self.workflows = {api.workflow: StaffWorkflow(api, cases[api.workflow])
+                          for domain in domains for api in domain.cases}
+        self.catalog = catalog
+        self.session = session
+
+    def workflow(self, name: str) -> StaffWorkflow:
+        """The workflow a path names; an unknown one is a page not found."""
+        found = self.workflows.get(name)
+        if found is None:
+            raise NotFound(f"no workflow {name!r}")
+        return found
+
+    def spec(self, name: str, version: int | None = None) -> WorkflowSpec:
+        """A workflow's definition: the version a case runs on, or the latest."""
+        return self.catalog.machine(name, version).spec
+
+    def visible(self, principal: Principal) -> list[StaffWorkflow]:
+        """The workflows some role of the caller reaches (the rest show nothing)."""
+        return [w for w in self.workflows.values()
+                if w.cases.engine.access.reaches_workflow(principal, w.name)]
+
+
+def staff_page(request: Request[Any, Any, Any], template: str, *,
+               principal: Principal | None, status_code: int = 200, **context: Any) -> Template:
+    """A staff page; ``principal`` is who is signed in (None on the sign-in page)."""
+    return page(request, template, status_code=status_code, languages=_LANGUAGES,
+                principal=principal, **context)

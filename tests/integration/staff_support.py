@@ -1,0 +1,46 @@
+"""Driving the staff workspace as a browser does: a form's CSRF token from the page it is on,
+the session cookie the client keeps (one account at a time per client)."""
+
+from __future__ import annotations
+
+import re
+
+from httpx import Response
+
+from tests.integration.conftest import PASSWORD, World
+
+_TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+def csrf_token(r: Response) -> str:
+    found = _TOKEN.search(r.text)
+    assert found, r.text
+    return found.group(1)
+
+
+async def sign_in(world: World, email: str, password: str = PASSWORD,
+                  next_: str | None = None) -> Response:
+    """Post the sign-in form (after forgetting any other account's session)."""
+    world.client.cookies.clear()
+    form = await world.client.get("/staff/sign-in", params={"next": next_} if next_ else None)
+    assert form.status_code == 200, form.text
+    return await world.client.post("/staff/sign-in", data={
+        "_csrf_token": csrf_token(form), "email": email, "password": password,
+        **({"next": next_} if next_ else {})})
+
+
+async def signed_in(world: World, email: str) -> None:
+    r = await sign_in(world, email)
+    assert r.status_code == 303 and r.headers["location"] == "/staff", r.text
+
+
+async def post_form(world: World, path: str, fields: dict[str, str | list[str]]) -> Response:
+    """Post a form of the page at ``path`` with the token of that page."""
+    page = await world.client.get(path)
+    assert page.status_code == 200, page.text
+    return await world.client.post(path, data={"_csrf_token": csrf_token(page), **fields})
+
+
+def session_cookie(r: Response) -> str:
+    [header] = [h for h in r.headers.get_list("set-cookie") if h.startswith("iris_staff=")]
+    return header

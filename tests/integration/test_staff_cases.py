@@ -1,0 +1,254 @@
+"""The work list and the generated case pages over HTTP: a scheme manager works an application
+with the forms generated from the workflow (a reason code, a note), sees the history grow and
+a stale form refused; a recruiter meets another organisation's case as a page not found; a
+grievance's page adds no personal data to what the API's view shows; the workflow that exists
+only in the tests (tests/sample_domain) gets its pages with no template written for it,
+a guard that blocks a transition shown without a button. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from httpx import ASGITransport, AsyncClient
+
+from iris_engine.app import create_app
+from iris_engine.clock import ManualClock, utcnow
+from iris_engine.domains import DOMAINS
+from iris_engine.services import build_services
+from iris_engine.ticker import Ticker
+from tests import sample_domain
+from tests.conftest import REPO
+from tests.integration import conftest
+from tests.integration.conftest import (
+    Cast,
+    GrievanceCast,
+    World,
+    file_grievance,
+    grievance_filing,
+    walk_to,
+)
+from tests.integration.staff_support import csrf_token, post_form, signed_in
+
+CHANGED = "This case changed while you were on this page"
+
+
+def _revision(html: str) -> str:
+    found = re.search(r'name="expected_revision" value="(\d+)"', html)
+    assert found, html
+    return found.group(1)
+
+
+async def test_a_scheme_manager_works_an_application(world: World, cast: Cast) -> None:
+    case_id = await walk_to(cast, "submitted")
+    await signed_in(world, "manager@scheme.example")
+    work = await world.client.get("/staff")
+    assert work.status_code == 200
+    assert "Accreditation of a labour recruiter" in work.text
+    assert f'href="/staff/accreditation/{case_id}"' in work.text
+    assert 'href="/staff/accreditation?state=submitted"' in work.text
+    listed = await world.client.get("/staff/accreditation", params={"state": "submitted"})
+    assert f">#{case_id}<" in listed.text and "Everest Fair Recruitment" in listed.text
+    assert f">#{case_id}<" not in (await world.client.get(
+        "/staff/accreditation", params={"state": "accredited"})).text
+
+    path = f"/staff/accreditation/{case_id}"
+    page = await world.client.get(path)
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    # the forms the workflow file makes: defer has its reason codes as a choice and a note
+    assert 'name="event" value="defer"' in page.text
+    assert '<option value="incomplete_documents">incomplete documents: Documents missing or ' \
+           'incomplete</option>' in page.text
+    assert 'name="event" value="accept_application"' in page.text
+    revision = _revision(page.text)
+
+    # a required reason and note left out: each shown at its field, nothing fired
+    r = await post_form(world, path, {"event": "defer", "expected_revision": revision})
+    assert r.status_code == 422
+    assert 'id="defer--reason_code-error"' in r.text and 'id="defer--note-error"' in r.text
+    assert 'href="#defer--reason_code"' in r.text
+
+    r = await post_form(world, path, {"event": "defer", "expected_revision": revision,
+                                      "reason_code": "incomplete_documents",
+                                      "note": "The licence copy is unreadable."})
+    assert r.status_code == 303 and r.headers["location"] == f"{path}?notice=fired"
+    after = await world.client.get(r.headers["location"])
+    assert "Done. The history below shows what was recorded." in after.text
+    assert "deferred" in after.text and "The licence copy is unreadable." in after.text
+    assert "incomplete documents" in after.text
+    history = (await cast.manager.get(f"/api/v1/applications/{case_id}/history")).json()
+    assert [e["event"] for e in history][-1] == "defer"
+    assert history[-1]["reason_code"] == "incomplete_documents"
+    assert after.text.count('<li>\n    <p><time') == len(history)
+
+    # the form of a page read before: the case moved on since
+    r = await world.client.post(path, data={"_csrf_token": csrf_token(after), "event": "defer",
+                                            "expected_revision": revision,
+                                            "reason_code": "other", "note": "Again."})
+    assert r.status_code == 409 and CHANGED in r.text
+    r = await world.client.post(path, data={"_csrf_token": csrf_token(after),
+                                            "event": "resubmit",
+                                            "expected_revision": _revision(after.text)})
+    assert r.status_code == 409 and CHANGED in r.text  # the recruiter's, not the manager's
+    # the recruiter resubmits with the API; the manager's page is stale: refused, shown as now
+    assert (await cast.recruiter.fire(case_id, "resubmit")).status_code == 200
+    r = await world.client.post(path, data={"_csrf_token": csrf_token(after),
+                                            "event": "accept_application",
+                                            "expected_revision": _revision(after.text)})
+    assert r.status_code == 409 and CHANGED in r.text
+
+
+async def test_a_form_post_without_its_csrf_token_fires_nothing(world: World, cast: Cast) -> None:
+    case_id = await walk_to(cast, "submitted")
+    await signed_in(world, "manager@scheme.example")
+    page = await world.client.get(f"/staff/accreditation/{case_id}")
+    r = await world.client.post(f"/staff/accreditation/{case_id}", data={
+        "event": "accept_application", "expected_revision": _revision(page.text)})
+    assert r.status_code == 403
+    view = (await cast.manager.get(f"/api/v1/applications/{case_id}")).json()
+    assert view["state"] == "submitted"
+
+
+async def test_a_recruiter_never_meets_another_organisations_case(world: World,
+                                                                  cast: Cast) -> None:
+    case_id = await walk_to(cast, "draft")
+    other = await world.recruiter("Kathmandu Placement")
+    r = await other.post("/api/v1/applications", {"self_assessment": conftest.valid_self_assessment()})
+    own = r.json()["id"]
+    await signed_in(world, "kathmandu.placement@agency.example")
+    work = await world.client.get("/staff")
+    assert f"/staff/accreditation/{own}" in work.text
+    assert f"/staff/accreditation/{case_id}" not in work.text
+    assert "Everest" not in work.text
+    answers = [await world.client.get(f"/staff/accreditation/{case_id}"),
+               await world.client.get("/staff/accreditation/999999"),  # no such case: the same
+               await world.client.get(f"/staff/grievance/{case_id}"),  # a workflow not theirs
+               await world.client.get(f"/staff/nothing/{case_id}")]
+    for r in answers:
+        assert r.status_code == 404 and "Page not found" in r.text, r.text
+        assert "Everest" not in r.text
+    page = await world.client.get(f"/staff/accreditation/{own}")
+    r = await world.client.post(f"/staff/accreditation/{case_id}", data={
+        "_csrf_token": csrf_token(page), "event": "update_scope", "expected_revision": "1",
+        "data.scope": "{}"})
+    assert r.status_code == 404
+    # the recruiter's own draft: scope as JSON (an object property), errors at that field
+    r = await world.client.post(f"/staff/accreditation/{own}", data={
+        "_csrf_token": csrf_token(page), "event": "update_scope",
+        "expected_revision": _revision(page.text), "data.corridors": "not json"})
+    assert r.status_code == 422 and "This is not valid JSON" in r.text
+
+
+async def test_a_grievance_page_adds_no_personal_data(world: World, gcast: GrievanceCast) -> None:
+    filing = await file_grievance(world)
+    contact = grievance_filing()["contact"]
+    await signed_in(world, "case@scheme.example")
+    path = f"/staff/grievance/{filing.case_id}"
+    page = await world.client.get(path)
+    assert page.status_code == 200 and filing.reference in page.text
+    api = (await gcast.caseworker.get(f"/api/v1/grievance-cases/{filing.case_id}")).text
+    deadlines = [d for d in (await gcast.caseworker.get(
+        f"/api/v1/grievance-cases/{filing.case_id}")).json()["deadlines"]]
+    assert deadlines and "<h2>Deadlines</h2>" in page.text
+    assert all(d["description"].replace("'", "&#39;") in page.text for d in deadlines)
+    for personal in (contact["name"], contact["email"], contact["phone"],
+                     grievance_filing()["narrative"]):
+        assert personal not in api  # the API's view leaves them out ...
+        assert personal not in page.text  # ... and so does the page
+    r = await post_form(world, path, {"event": "acknowledge",
+                                      "expected_revision": _revision(page.text)})
+    assert r.status_code == 303, r.text
+    page = await world.client.get(path)
+    assert "acknowledged" in page.text
+    for personal in (contact["name"], contact["email"], contact["phone"]):
+        assert personal not in page.text
+
+
+# -- a workflow added as YAML, hooks and a table only ---------------------------------------
+@pytest.fixture
+async def sample_world(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
+    folder = tmp_path / "workflows"
+    shutil.copytree(REPO / "workflows", folder)
+    shutil.copy(sample_domain.WORKFLOW_FILE, folder)
+    settings = conftest.test_settings(database_url, workflows_dir=folder)
+    clock = ManualClock(utcnow())
+    services = build_services(settings, clock=clock, domains=(*DOMAINS, sample_domain.DOMAIN))
+    async with services.db.write_engine.begin() as conn:  # its table ships with no migration
+        await conn.run_sync(sample_domain.SampleBase.metadata.create_all)
+    ticker = Ticker(services, "test-ticker")
+    app = create_app(settings, services=services)
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as client:
+        yield World(services, client, settings, clock, ticker)
+    await ticker.stop()
+    await services.db.dispose()
+
+
+async def test_a_workflow_added_as_yaml_gets_its_pages(sample_world: World) -> None:
+    world = sample_world
+    asker = await world.recruiter("Asking Agency")
+    await world.staff("manager@scheme.example", "scheme_manager", organisation="Scheme",
+                      kind="scheme")
+    answered = (await asker.post("/api/v1/inquiries", {"question": "Who pays the medicals?"})).json()
+    withdrawn = (await asker.post("/api/v1/inquiries", {"question": "And the visas?"})).json()
+    r = await asker.post(f"/api/v1/inquiries/{withdrawn['id']}/transitions",
+                         {"event": "withdraw_question", "expected_revision": 1})
+    assert r.status_code == 200, r.text
+
+    await signed_in(world, "manager@scheme.example")
+    work = await world.client.get("/staff")
+    assert "Inquiry to the scheme" in work.text and 'href="/staff/inquiry"' in work.text
+    listed = await world.client.get("/staff/inquiry", params={"state": "asked"})
+    assert "Who pays the medicals?" in listed.text and "And the visas?" in listed.text
+
+    path = f"/staff/inquiry/{answered['id']}"
+    page = await world.client.get(path)
+    assert page.status_code == 200
+    assert "Asked; awaiting the scheme&#39;s answer" in page.text  # the state, in the file's words
+    assert 'name="event" value="answer"' in page.text
+    r = await post_form(world, path, {"event": "answer", "expected_revision": _revision(page.text)})
+    assert r.status_code == 422 and 'id="answer--note-error"' in r.text  # the file: note required
+    r = await post_form(world, path, {"event": "answer", "expected_revision": _revision(page.text),
+                                      "note": "The employer pays, <b>always</b>."})
+    assert r.status_code == 303
+    page = await world.client.get(path)
+    assert "Answered" in page.text and "The employer pays, &lt;b&gt;always&lt;/b&gt;." in page.text
+    assert 'name="event"' not in page.text  # final: nothing more to do
+
+    # a guard that blocks: shown with its reason, and no button
+    page = await world.client.get(f"/staff/inquiry/{withdrawn['id']}")
+    assert "the recruiter withdrew the question" in page.text
+    assert 'name="event" value="answer"' not in page.text
+
+    # the recruiter sees its own inquiries, and the form it may fire
+    await signed_in(world, "asking.agency@agency.example")
+    page = await world.client.get(f"/staff/inquiry/{answered['id']}")
+    assert page.status_code == 200 and "Who pays the medicals?" in page.text
+
+
+async def test_engine_errors_are_shown_at_their_fields(world: World, cast: Cast) -> None:
+    case_id = await walk_to(cast, "accepted")
+    await signed_in(world, "manager@scheme.example")
+    path = f"/staff/accreditation/{case_id}"
+    page = await world.client.get(path)
+    assert 'type="number" id="plan_audit--data-auditor_id"' in page.text
+    assert 'type="date" id="plan_audit--data-planned_on"' in page.text
+    plan = {"event": "plan_audit", "expected_revision": _revision(page.text),
+            "data.planned_on": date.today().isoformat()}
+    r = await post_form(world, path, {**plan, "data.auditor_id": "0"})  # the schema's minimum
+    assert r.status_code == 422
+    assert 'id="plan_audit--data-auditor_id-error">0 is less than the minimum of 1' in r.text
+    assert f'value="{plan["data.planned_on"]}"' in r.text  # what was typed is kept
+    r = await post_form(world, path, {**plan, "data.planned_on": "soon",
+                                      "data.auditor_id": str(cast.auditor.user_id)})
+    assert r.status_code == 422 and "Enter a date as YYYY-MM-DD" in r.text
+    r = await post_form(world, path, {**plan, "data.auditor_id": str(cast.manager.user_id)})
+    assert r.status_code == 422 and "auditor_eligible" not in r.text  # the guard's sentence ...
+    assert "There is a problem" in r.text  # ... in the summary
+    r = await post_form(world, path, {**plan, "data.auditor_id": str(cast.auditor.user_id)})
+    assert r.status_code == 303, r.text
+    view = (await cast.manager.get(f"/api/v1/applications/{case_id}")).json()
+    assert (view["state"], view["assignee_id"]) == ("audit_planned", cast.auditor.user_id)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 from httpx import ASGITransport, AsyncClient, Response
+from sqlalchemy import event as sql_event
 from sqlalchemy import select
 
 from iris_engine.app import create_app
@@ -434,3 +436,24 @@ async def pending_deadlines(world: World, case_id: int, name: str) -> list[Timer
         return list((await session.scalars(select(Timer).where(
             Timer.case_id == case_id, Timer.name == name, Timer.status == "pending",
             Timer.kind == "deadline"))).all())
+
+
+@contextmanager
+def statements(world: World) -> Iterator[list[str]]:
+    """Every SQL statement the app's engines run meanwhile (whitespace folded; BEGIN, COMMIT
+    and pings included): what the statement-count tests count."""
+    seen: list[str] = []
+    engines = {world.services.db.read_engine.sync_engine,
+               world.services.db.write_engine.sync_engine}
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    for engine in engines:
+        sql_event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        for engine in engines:
+            sql_event.remove(engine, "before_cursor_execute", record)
+

@@ -8,20 +8,20 @@ import base64
 import json
 import secrets
 import socket
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from httpx import ASGITransport, AsyncClient, Response
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 from sqlmodel import col
 
 from iris_engine.app import create_app
 from iris_engine.services import build_services
 from iris_engine.store.models import Organisation, OutboxMessage, StoreEntry, User
-from tests.integration.conftest import PASSWORD, Actor, Cast, World, assert_problem
+from tests.integration.conftest import PASSWORD, Actor, Cast, World, assert_problem, statements
 
 ME = "/api/v1/me"
 LOGIN = "/api/v1/auth/token"
@@ -132,27 +132,11 @@ async def test_every_401_says_how_to_authenticate(world: World) -> None:
         _unauthorized(r)
 
 
-@contextmanager
-def _statements(world: World) -> Iterator[list[str]]:
-    """Every SQL statement the app's engines run meanwhile."""
-    seen: list[str] = []
-    engines = {world.services.db.read_engine.sync_engine, world.services.db.write_engine.sync_engine}
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(" ".join(statement.split()))
-
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
 
 
 async def test_checking_the_account_costs_one_primary_key_read(world: World, cast: Cast) -> None:
     """/api/v1/me reads nothing itself: whatever runs is the account check."""
-    with _statements(world) as seen:
+    with statements(world) as seen:
         assert (await cast.recruiter.get(ME)).status_code == 200
     queries = [s for s in seen if s != "BEGIN"]  # SQLite's BEGIN is an in-process call
     assert len(queries) == 1, seen

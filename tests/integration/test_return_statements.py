@@ -5,13 +5,7 @@ is a change in the write path, to be measured and explained there."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event
-
-from tests.integration.conftest import World
+from tests.integration.conftest import World, statements
 from tests.returns_support import fire_return, refer, return_cast, walk_return
 
 #: statements per ``record_nrm_status`` (BEGIN and COMMIT apart), as BENCHMARKS.md gives them:
@@ -21,23 +15,6 @@ from tests.returns_support import fire_return, refer, return_cast, walk_return
 STATEMENTS = {"sqlite": 7, "postgresql": 7}
 
 
-@contextmanager
-def _statements(world: World) -> Iterator[list[str]]:
-    """Every SQL statement the app's engines run meanwhile."""
-    seen: list[str] = []
-    engines = {world.services.db.read_engine.sync_engine,
-               world.services.db.write_engine.sync_engine}
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(" ".join(statement.split()))
-
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
 
 
 async def test_a_return_transition_costs_a_known_number_of_statements(world: World) -> None:
@@ -45,7 +22,7 @@ async def test_a_return_transition_costs_a_known_number_of_statements(world: Wor
     case_id = await refer(cast)
     await walk_return(cast, case_id, "eligible")
     revision = (await cast.officer.get(f"/api/v1/returns/{case_id}")).json()["revision"]
-    with _statements(world) as seen:
+    with statements(world) as seen:
         r = await fire_return(cast.officer, case_id, "record_nrm_status",
                               expected_revision=revision,
                               data={"status": "positive_reasonable_grounds",

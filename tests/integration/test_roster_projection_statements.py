@@ -13,8 +13,7 @@ from iris_engine.accreditation.roster import publish
 from iris_engine.clock import utcnow
 from iris_engine.roster.models import RosterCountry, RosterEntry
 from iris_engine.store.models import Organisation
-from tests.integration.conftest import Cast, World, walk_to
-from tests.integration.test_return_statements import _statements
+from tests.integration.conftest import Cast, World, statements, walk_to
 
 
 def _verbs(seen: list[str]) -> list[str]:
@@ -40,7 +39,7 @@ async def _publish(world: World, cast: Cast, case_id: int, state: str,
         if name is not None:
             organisation.name = name
             await session.flush()
-        with _statements(world) as seen:
+        with statements(world) as seen:
             await publish(session, state=state, detail=detail, organisation=organisation,
                           now=utcnow())
             await session.flush()

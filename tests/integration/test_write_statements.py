@@ -7,13 +7,7 @@ and explained in BENCHMARKS.md; a count that grows fails here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event
-
-from tests.integration.conftest import Cast, World, file_grievance, walk_to
+from tests.integration.conftest import Cast, World, file_grievance, statements, walk_to
 
 #: statements (BEGIN and COMMIT apart) per dialect, as BENCHMARKS.md gives them.
 #: ``suspend`` (26 on SQLite and 24 on PostgreSQL before issue #14): the account; the case,
@@ -35,23 +29,6 @@ FILING = {"sqlite": 8, "postgresql": 8}
 LAPSE = {"sqlite": 10, "postgresql": 10}
 
 
-@contextmanager
-def _statements(world: World) -> Iterator[list[str]]:
-    """Every SQL statement the app's engines run meanwhile (pings included)."""
-    seen: list[str] = []
-    engines = {world.services.db.read_engine.sync_engine,
-               world.services.db.write_engine.sync_engine}
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(" ".join(statement.split()))
-
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
 
 
 def _counted(world: World, seen: list[str], expected: dict[str, int]) -> None:
@@ -67,7 +44,7 @@ def _counted(world: World, seen: list[str], expected: dict[str, int]) -> None:
 async def test_a_suspension_costs_a_known_number_of_statements(world: World, cast: Cast) -> None:
     case_id = await walk_to(cast, "accredited")
     revision = (await cast.manager.get(f"/api/v1/applications/{case_id}")).json()["revision"]
-    with _statements(world) as seen:
+    with statements(world) as seen:
         r = await cast.manager.fire(case_id, "suspend", revision, reason_code="other",
                                     note="bench")
     assert r.status_code == 200, r.text
@@ -76,7 +53,7 @@ async def test_a_suspension_costs_a_known_number_of_statements(world: World, cas
 
 async def test_a_grievance_filing_costs_a_known_number_of_statements(world: World) -> None:
     await file_grievance(world)  # the first filing warms what the app caches
-    with _statements(world) as seen:
+    with statements(world) as seen:
         await file_grievance(world)
     # file_grievance reads the case id back afterwards: one statement, not the filing's
     _counted(world, seen[:-1], FILING)
@@ -93,6 +70,6 @@ async def test_a_timer_firing_costs_a_known_number_of_statements(world: World, c
     sweeper = world.ticker.timers
     claimed = await sweeper.claim(10)
     assert len(claimed) == 1
-    with _statements(world) as seen:
+    with statements(world) as seen:
         assert await sweeper.fire(*claimed[0]) == "fired"
     _counted(world, seen, LAPSE)

@@ -149,3 +149,23 @@ async def test_the_log_in_back_off_applies(world: World) -> None:
     assert r.status_code == 429 and "Too many wrong tries" in r.text
     assert int(r.headers["retry-after"]) >= 1
     assert not [h for h in r.headers.get_list("set-cookie") if h.startswith("iris_staff=")]
+
+
+async def test_every_staff_page_and_form_needs_a_sign_in(world: World) -> None:
+    """The role matrix's first row for pages: every route under /staff but signing in and out,
+    asked with no session, sends to the sign-in page, with a CSRF token or without; none
+    answers a page or acts. (A signed-in account sees only its cases: test_staff_cases.)"""
+    app = world.client._transport.app  # type: ignore[attr-defined]
+    token = csrf_token(await world.client.get("/staff/sign-in"))  # a CSRF cookie and its token
+    asked = []
+    for route in app.routes:
+        if not route.path.startswith("/staff") or route.path.startswith("/staff/sign-"):
+            continue
+        path = route.path.replace("{workflow:str}", "accreditation").replace("{case_id:int}", "1")
+        for method in sorted(route.methods - {"OPTIONS", "HEAD"}):
+            body = {"_csrf_token": token, "event": "defer", "expected_revision": "0"}
+            r = await world.client.request(method, path, data=body if method == "POST" else None)
+            assert r.status_code == 303, (method, path, r.status_code)
+            assert r.headers["location"].startswith("/staff/sign-in"), (method, path)
+            asked.append((method, route.path))
+    assert ("GET", "/staff") in asked and ("POST", "/staff/{workflow:str}/{case_id:int}") in asked

@@ -22,7 +22,7 @@ from iris_engine.roster.models import Subscription
 from iris_engine.roster.service import CachedPage, PublicStatus, Roster, RosterQuery
 from iris_engine.roster.subscriptions import EMAIL_PATTERN, Subscriptions
 from iris_engine.web.csv_export import csv_chunks
-from iris_engine.web.encoding import VARY, accepts_gzip
+from iris_engine.web.encoding import VARY, KeptResponse
 from iris_engine.web.problems import problem_responses
 
 __all__ = ["SubscriptionView", "roster_handlers", "subscription_view"]
@@ -91,14 +91,16 @@ _NOT_MODIFIED = {304: ResponseSpec(data_container=None, description="Not modifie
 def _page_response(page: CachedPage, if_none_match: str | None, scope: Scope) -> Response[Any]:
     """The cached page's bytes, already encoded in the documented shape: gzipped when the
     client takes that (``iris_engine.web.encoding``), each form with its own ETag."""
-    packed = page.encoded.gzip if accepts_gzip(scope) else None
-    if packed is not None:
-        body, headers = packed, {"ETag": page.gzip_etag, "Content-Encoding": "gzip", "Vary": VARY}
-    else:
-        body, headers = page.body, {"ETag": page.etag, "Vary": VARY}
-    if if_none_match and headers["ETag"] in {t.strip() for t in if_none_match.split(",")}:
-        return Response(b"", status_code=304, headers=headers)
-    return Response(body, media_type="application/json", headers=headers)
+
+    def make(body: bytes, gzipped: bool) -> KeptResponse:
+        headers = ({"ETag": page.gzip_etag, "Content-Encoding": "gzip", "Vary": VARY}
+                   if gzipped else {"ETag": page.etag, "Vary": VARY})
+        return KeptResponse(body, media_type="application/json", headers=headers)
+
+    kept = page.encoded.response(scope, make)
+    if if_none_match and kept.headers["ETag"] in {t.strip() for t in if_none_match.split(",")}:
+        return Response(b"", status_code=304, headers=kept.headers)
+    return kept
 
 
 def _sectors(app: Litestar) -> list[str]:

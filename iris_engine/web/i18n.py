@@ -19,6 +19,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from gettext import NullTranslations
 from pathlib import Path
 
@@ -110,6 +111,7 @@ def N_(message: str) -> str:
     return message
 
 
+@lru_cache(maxsize=1024)  # browsers send a few distinct headers; a flood of others is bounded
 def from_accept_language(header: str | None) -> str | None:
     """The first language of an ``Accept-Language`` header we speak, by its q-values."""
     if not header:

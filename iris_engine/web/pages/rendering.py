@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 LANGUAGE_COOKIE = "lang"
+_LANGUAGE_COOKIE_NAME = LANGUAGE_COOKIE.encode() + b"="
 #: a form field holds at most this many characters (a narrative's bound is its own, larger)
 FIELD_MAX = 20_000
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -97,11 +98,19 @@ def template_config(folders: Sequence[Path] = ()) -> TemplateConfig[JinjaTemplat
 
 def language_of(request: Request[Any, Any, Any]) -> str:
     """The language a page is shown in: the one chosen with the switcher (a cookie), else
-    the browser's first that we speak, else English."""
-    chosen = request.cookies.get(LANGUAGE_COOKIE)
-    if chosen in LANGUAGES:
-        return chosen
-    return from_accept_language(request.headers.get("accept-language")) or DEFAULT
+    the browser's first that we speak, else English. Read from the raw headers: every page
+    asks, and parsing every header and cookie of the request cost a cached page an eighth
+    of its time."""
+    accept: bytes | None = None
+    for raw_name, value in request.scope["headers"]:
+        name = bytes(raw_name).lower()
+        if name == b"cookie" and _LANGUAGE_COOKIE_NAME in value:
+            chosen = request.cookies.get(LANGUAGE_COOKIE)
+            if chosen in LANGUAGES:
+                return chosen
+        elif name == b"accept-language" and accept is None:
+            accept = bytes(value)
+    return from_accept_language(accept.decode("latin-1") if accept else None) or DEFAULT
 
 
 def local_path(target: str | None, default: str = "/") -> str:

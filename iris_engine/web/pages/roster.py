@@ -30,7 +30,7 @@ from iris_engine.errors import Conflict, InvalidInput, NotFound
 from iris_engine.roster.controllers import RosterEntryDocument, RosterPage
 from iris_engine.roster.service import PUBLIC_STATUSES, CachedPage, Roster, RosterQuery
 from iris_engine.roster.subscriptions import EMAIL_PATTERN, Subscriptions
-from iris_engine.web.encoding import VARY, Encoded, accepts_gzip
+from iris_engine.web.encoding import VARY, Encoded, KeptResponse
 from iris_engine.web.i18n import N_
 from iris_engine.web.pages.rendering import FormError, PageForm, language_of, page, read_form
 
@@ -130,21 +130,20 @@ async def _countries(roster: Roster, language: str,
 class _Kept:
     """A rendered page as it is sent: as is, and gzipped once a browser that takes it asks."""
 
-    __slots__ = ("_packed", "body", "plain")
+    __slots__ = ("body", "headers", "status_code")
 
-    def __init__(self, body: Encoded, plain: Response[bytes]) -> None:
+    def __init__(self, body: Encoded, status_code: int, headers: dict[str, str]) -> None:
         self.body = body
-        self.plain = plain
-        self._packed: Response[bytes] | None = None
+        self.status_code = status_code
+        self.headers = headers
 
-    def for_client(self, scope: Scope) -> Response[bytes]:
-        if not accepts_gzip(scope) or (packed := self.body.gzip) is None:
-            return self.plain
-        if self._packed is None:
-            self._packed = Response(packed, media_type=MediaType.HTML,
-                                    status_code=self.plain.status_code,
-                                    headers={**self.plain.headers, "Content-Encoding": "gzip"})
-        return self._packed
+    def _make(self, body: bytes, gzipped: bool) -> KeptResponse:
+        headers = {**self.headers, "Content-Encoding": "gzip"} if gzipped else self.headers
+        return KeptResponse(body, media_type=MediaType.HTML, status_code=self.status_code,
+                            headers=headers)
+
+    def for_client(self, scope: Scope) -> KeptResponse:
+        return self.body.response(scope, self._make)
 
 
 class _RenderedPages:
@@ -187,10 +186,8 @@ def _render(request: Request[Any, Any, Any], template: Template) -> _Kept:
     assert engine is not None
     html = engine.get_template(template.template_name or "").render(
         **template.create_template_context(request))
-    body = Encoded(html.encode())
-    return _Kept(body, Response(body.identity, media_type=MediaType.HTML,
-                                status_code=template.status_code,
-                                headers={**(template.headers or {}), "Vary": VARY}))
+    return _Kept(Encoded(html.encode()), template.status_code or 200,
+                 {**(template.headers or {}), "Vary": VARY})
 
 
 def _search_link(text: str | None, country: str | None, statuses: list[str],

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from iris_engine.accreditation import resemblance
@@ -15,8 +16,9 @@ from iris_engine.accreditation.roster import publish
 from iris_engine.cases import Refusal, TransitionContext
 from iris_engine.documents import CodeLibrary
 from iris_engine.roster.service import Roster
-from iris_engine.roster.subscriptions import announce
+from iris_engine.roster.subscriptions import announce, followers_of
 from iris_engine.settings import Settings
+from iris_engine.store.db import before_commit
 from iris_engine.store.models import CaseEvent, Organisation, User
 from iris_engine.workflow import HookRegistry
 
@@ -255,11 +257,20 @@ async def sync_roster(ctx: TransitionContext) -> None:
     organisation = await ctx.session.get(Organisation, ctx.case.organisation_id)
     assert organisation is not None
     change = await publish(ctx.session, state=ctx.dest, detail=ctx.detail,
-                           organisation=organisation, now=ctx.now)
-    if change is not None:
+                           organisation=organisation, now=ctx.now,
+                           event_seq=ctx.case.revision + 1)
+    if change is not None:  # the event records the change; the change names the event
         ctx.outcome["roster_status"] = change.status
-        ctx.outcome["roster_change"] = change.seq
-        await announce(ctx.session, change, ctx.resources.get(Settings))
+        # the followers are read now; the announcement carries the change's number, which
+        # is taken just before COMMIT, so it is queued by a step after the numbering one
+        followers = await followers_of(ctx.session, change.lrn)
+        if followers:
+            settings = ctx.resources.get(Settings)
+
+            async def announce_change(session: AsyncSession) -> None:
+                announce(session, change, settings, followers)
+
+            before_commit(ctx.session, announce_change)
     ctx.after_commit(ctx.resources.get(Roster).invalidate)
 
 

@@ -13,6 +13,7 @@ from iris_engine.accreditation.models import Accreditation
 from iris_engine.accreditation.roster_scope import corridor_countries
 from iris_engine.names import look_alike_digests
 from iris_engine.roster.models import RosterChange, RosterCountry, RosterEntry, RosterMeta
+from iris_engine.store.db import before_commit
 from iris_engine.store.models import Organisation
 
 __all__ = ["PUBLIC_STATUS", "UNDER_APPEAL", "publish"]
@@ -74,10 +75,18 @@ async def _sync_countries(session: AsyncSession, lrn: str, *, old: list[str], ne
 
 
 async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
-                  organisation: Organisation, now: datetime) -> RosterChange | None:
+                  organisation: Organisation, now: datetime, event_seq: int,
+                  ) -> RosterChange | None:
     """Upsert the entry for this accreditation and move the roster version on; answers the
     change-feed row when the public status changed (None when it did not). The entry is the
-    organisation's, keyed by its one LRN: it follows the case that last changed it."""
+    organisation's, keyed by its one LRN: it follows the case that last changed it.
+
+    The version and the change's ``seq`` are taken just before the transaction commits
+    (``before_commit``): the version row is locked from then to COMMIT, which hands versions
+    out in commit order (the change feed is numbered with them, and a reader never skips
+    one) while holding the lock for a round trip, not the whole transition; a step given to
+    ``before_commit`` after this call sees the change numbered. ``event_seq`` is the number of
+    the case event this change belongs to, kept on the change so the audit can tie them."""
     status = PUBLIC_STATUS[state]
     under_appeal = state in UNDER_APPEAL
     assert detail.lrn and detail.accredited_on and detail.valid_until
@@ -120,15 +129,20 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
         entry.countries = " ".join(countries)
         entry.accredited_on, entry.valid_until = detail.accredited_on, detail.valid_until
         entry.updated_at = now
-    # The version row is locked from here to commit, so versions are handed out in commit
-    # order: the change feed numbers its rows with them and a reader never skips one.
-    version = await session.scalar(update(RosterMeta).where(col(RosterMeta.id) == 1)
-                                   .values(version=col(RosterMeta.version) + 1)
-                                   .returning(col(RosterMeta.version)))
-    if previous == status and was_under_appeal == under_appeal:
-        return None
-    change = RosterChange(seq=int(version or 0), lrn=detail.lrn, name=organisation.name,
-                          status=status, previous_status=previous, under_appeal=under_appeal,
-                          valid_until=detail.valid_until, changed_at=now)
-    session.add(change)
+    change = None
+    if previous != status or was_under_appeal != under_appeal:
+        change = RosterChange(seq=0, lrn=detail.lrn, name=organisation.name, status=status,
+                              previous_status=previous, under_appeal=under_appeal,
+                              valid_until=detail.valid_until, changed_at=now,
+                              case_id=detail.case_id, event_seq=event_seq)
+
+    async def number(session: AsyncSession) -> None:
+        version = await session.scalar(update(RosterMeta).where(col(RosterMeta.id) == 1)
+                                       .values(version=col(RosterMeta.version) + 1)
+                                       .returning(col(RosterMeta.version)))
+        if change is not None:
+            change.seq = int(version or 0)
+            session.add(change)
+
+    before_commit(session, number)
     return change

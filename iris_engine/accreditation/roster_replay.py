@@ -3,9 +3,11 @@
 ``roster.publish`` writes an entry in the transaction of each transition whose effects include
 ``sync_roster``; the events of those transitions say everything it wrote that the public
 relies on: the certificate (``assign_lrn``'s outcome, or ``extend_validity``'s), the status
-(the state reached) and the change-feed number. Replaying them gives the roster as it must
-be; a status set by hand, an entry added for a recruiter never accredited, or a change
-dropped from the feed shows.
+(the state reached) and whether the public status changed (``roster_status`` in the outcome).
+A change-feed row names the event that made it (``case_id``, ``event_seq``; rows made before
+migration 0016 are named by their event's ``roster_change``, the row's ``seq``). Replaying
+them gives the roster as it must be; a status set by hand, an entry added for a recruiter
+never accredited, or a change dropped from the feed shows.
 """
 
 from __future__ import annotations
@@ -63,7 +65,9 @@ class _Step:
     accredited_on: date | None = None
     status: str | None = None
     under_appeal: bool = False
-    change_seq: int | None = None
+    #: the change-feed row the event made: its event (case id, event seq), or its ``seq``
+    #: for an event before migration 0016; None when the public status did not change
+    change: tuple[int, int] | int | None = None
 
     @property
     def order(self) -> tuple[int, int]:
@@ -116,21 +120,23 @@ class RosterReplay:
                 if granted:
                     certificate["accredited_on"] = _day(event.created_at)
             status, under_appeal = None, False
-            change_seq = None
+            change: tuple[int, int] | int | None = None
             if SYNC_ROSTER in transition.effects and event.to_state in PUBLIC_STATUS:
                 status = PUBLIC_STATUS[event.to_state]
                 under_appeal = event.to_state in UNDER_APPEAL
                 if isinstance(outcome, dict) and "roster_change" in outcome:
-                    change_seq = int(outcome["roster_change"])
+                    change = int(outcome["roster_change"])
+                elif isinstance(outcome, dict) and "roster_status" in outcome:
+                    change = (case_id, event.seq)
             if lrn is None or not (certificate or status):
                 continue
             self._steps.append(_Step(event.created_at, case_id, event.seq, lrn, status=status,
-                                     under_appeal=under_appeal, change_seq=change_seq,
+                                     under_appeal=under_appeal, change=change,
                                      **certificate))
 
-    def _entries(self) -> tuple[dict[str, _Entry], dict[int, _Change]]:
+    def _entries(self) -> tuple[dict[str, _Entry], dict[tuple[int, int] | int, _Change]]:
         entries: dict[str, _Entry] = {}
-        changes: dict[int, _Change] = {}
+        changes: dict[tuple[int, int] | int, _Change] = {}
         for step in sorted(self._steps, key=lambda s: s.order):
             entry = entries.setdefault(step.lrn, _Entry(step.lrn))
             if step.valid_until is not None:
@@ -141,8 +147,8 @@ class RosterReplay:
                 continue
             if step.status != entry.status:
                 entry.status_since = _day(step.at)
-            if step.change_seq is not None:
-                changes[step.change_seq] = _Change(step.case_id, step.event_seq, step.lrn,
+            if step.change is not None:
+                changes[step.change] = _Change(step.case_id, step.event_seq, step.lrn,
                                                    step.status, entry.status, step.under_appeal)
             entry.status, entry.case_id = step.status, step.case_id
             entry.under_appeal = step.under_appeal
@@ -170,7 +176,9 @@ class RosterReplay:
                             f"{entry.status}, but it has no entry for it (removed)")
         for change in (await session.scalars(
                 select(RosterChange).order_by(col(RosterChange.seq)))).all():
-            made = claimed.pop(change.seq, None)
+            key = (change.seq if change.event_seq is None
+                   else (change.case_id or 0, change.event_seq))
+            made = claimed.pop(key, None)
             if made is None:
                 problems.append(f"change-feed entry {change.seq} ({change.lrn} -> "
                                 f"{change.status}) was made by no accreditation event")
@@ -181,8 +189,10 @@ class RosterReplay:
                     f"{_show(change.previous_status)} to {_status(change.status, change.under_appeal)}; "
                     f"event #{made.event_seq} of case {made.case_id} says {made.lrn} went from "
                     f"{_show(made.previous_status)} to {_status(made.status, made.under_appeal)}")
-        for seq, made in sorted(claimed.items()):
-            problems.append(f"change-feed entry {seq} ({made.lrn} -> {made.status}, event "
+        for key, made in sorted(claimed.items(), key=lambda item: (item[1].case_id,
+                                                                   item[1].event_seq)):
+            number = f"{key} " if isinstance(key, int) else ""  # before migration 0016
+            problems.append(f"change-feed entry {number}({made.lrn} -> {made.status}, event "
                             f"#{made.event_seq} of case {made.case_id}) is missing")
         return problems
 

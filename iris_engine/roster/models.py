@@ -87,7 +87,8 @@ class RosterMeta(SQLModel, table=True):
 
 class RosterChange(SQLModel, table=True):
     """The public change feed. ``seq`` is the roster version the change produced: changes are
-    numbered under the roster_meta row lock, so they are gap-tolerant and in commit order."""
+    numbered under the roster_meta row lock, taken just before COMMIT, so they are
+    gap-tolerant and in commit order."""
 
     __tablename__ = "roster_change"
 
@@ -100,6 +101,10 @@ class RosterChange(SQLModel, table=True):
     under_appeal: bool = False
     valid_until: date
     changed_at: datetime
+    #: the case event that made the change (``iris audit verify`` ties them); None on changes
+    #: made before migration 0016, whose event names the change's ``seq`` instead
+    case_id: int | None = None
+    event_seq: int | None = None
 
 
 class Subscription(SQLModel, table=True):

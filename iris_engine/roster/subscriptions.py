@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -53,10 +54,16 @@ def change_document(change: RosterChange, public_url: str) -> dict[str, object]:
     }
 
 
-async def announce(session: AsyncSession, change: RosterChange, settings: Settings) -> int:
-    """Queue one message per active subscriber of the recruiter, in the change's transaction."""
-    subs = (await session.scalars(select(Subscription).where(
-        col(Subscription.lrn) == change.lrn, col(Subscription.status) == "active"))).all()
+async def followers_of(session: AsyncSession, lrn: str) -> list[Subscription]:
+    """The active subscriptions to a recruiter's status changes."""
+    return list((await session.scalars(select(Subscription).where(
+        col(Subscription.lrn) == lrn, col(Subscription.status) == "active"))).all())
+
+
+def announce(session: AsyncSession, change: RosterChange, settings: Settings,
+             subs: Sequence[Subscription]) -> int:
+    """Queue one message per active subscriber of the recruiter (``followers_of``), in the
+    change's transaction."""
     document = change_document(change, settings.public_url)
     for sub in subs:
         if sub.channel == "webhook":

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -30,11 +30,12 @@ from sqlalchemy.sql.base import Executable
 
 from iris_engine.settings import Settings
 
-__all__ = ["Database", "after_commit", "erased", "hold_loaded_rows"]
+__all__ = ["Database", "after_commit", "before_commit", "erased", "hold_loaded_rows"]
 
 log = logging.getLogger(__name__)
 
 _AFTER_COMMIT = "iris_after_commit"
+_BEFORE_COMMIT = "iris_before_commit"
 _ERASED = "iris_erased_tables"
 _HELD = "iris_held_rows"
 _IDLE_SINCE = "iris_idle_since"
@@ -43,6 +44,16 @@ _IDLE_SINCE = "iris_idle_since"
 def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
     """Run ``callback`` when ``session``'s write transaction (``Database.write``) has committed."""
     session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+def before_commit(session: AsyncSession,
+                  step: Callable[[AsyncSession], Awaitable[None]]) -> None:
+    """Run ``step`` as the last work of ``session``'s write transaction (``Database.write``),
+    after everything else it wrote was flushed, just before COMMIT; steps run in the order
+    they were given. For a write that takes a lock many transactions contend for (a
+    counter): taken there, it is held for the commit's round trip, not the whole
+    transaction."""
+    session.info.setdefault(_BEFORE_COMMIT, []).append(step)
 
 
 def erased(session: AsyncSession, *tables: str) -> None:
@@ -169,6 +180,10 @@ class Database:
             session = await stack.enter_async_context(self._writer())
             async with session.begin():
                 yield session
+                if steps := session.info.pop(_BEFORE_COMMIT, None):
+                    await session.flush()  # the rest first: a step's lock waits for nothing
+                    for step in steps:
+                        await step(session)
         self._erased.update(session.info.pop(_ERASED, ()))
         for callback in session.info.pop(_AFTER_COMMIT, []):
             callback()

@@ -5,6 +5,8 @@ re-inserted unchanged."""
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -22,6 +24,9 @@ def _verbs(seen: list[str]) -> list[str]:
     for statement in seen:
         words = statement.replace('"', "").split(" ")
         verb = words[0]
+        if statement.startswith("--"):
+            out.append(statement)
+            continue
         if verb in ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"):
             continue
         table = words[words.index("FROM") + 1] if verb in ("SELECT", "DELETE") else (
@@ -32,17 +37,20 @@ def _verbs(seen: list[str]) -> list[str]:
 
 async def _publish(world: World, cast: Cast, case_id: int, state: str,
                    name: str | None = None) -> list[str]:
-    async with world.services.db.write() as session:
-        detail = await session.get(Accreditation, case_id)
-        organisation = await session.get(Organisation, cast.recruiter.organisation_id)
-        assert detail is not None and organisation is not None
-        if name is not None:
-            organisation.name = name
-            await session.flush()
-        with statements(world) as seen:
+    """The statements of ``publish`` and of what it leaves for the commit."""
+    with ExitStack() as recording:
+        async with world.services.db.write() as session:
+            detail = await session.get(Accreditation, case_id)
+            organisation = await session.get(Organisation, cast.recruiter.organisation_id)
+            assert detail is not None and organisation is not None
+            if name is not None:
+                organisation.name = name
+                await session.flush()
+            seen = recording.enter_context(statements(world))
             await publish(session, state=state, detail=detail, organisation=organisation,
-                          now=utcnow())
+                          now=utcnow(), event_seq=99)
             await session.flush()
+            seen.append("-- end of the transaction's own work")
     return _verbs(seen)
 
 
@@ -50,15 +58,17 @@ async def test_a_roster_change_writes_only_what_changed(world: World, cast: Cast
     case_id = await walk_to(cast, "accredited")
     reads = ["SELECT roster_entry", "SELECT accreditation_scope"]
 
-    # a status change: the entry, the version, the change feed; no country row
+    # a status change: the entry, then, as the last work before COMMIT (the version row's
+    # lock held for as little as can be), the version and the change feed; no country row
+    end = "-- end of the transaction's own work"
     assert await _publish(world, cast, case_id, "suspended") == [
-        *reads, "UPDATE roster_entry", "UPDATE roster_meta", "INSERT roster_change"]
+        *reads, "UPDATE roster_entry", end, "UPDATE roster_meta", "INSERT roster_change"]
     # nothing public changed: the entry's updated_at and the version only
     assert await _publish(world, cast, case_id, "suspended") == [
-        *reads, "UPDATE roster_entry", "UPDATE roster_meta"]
+        *reads, "UPDATE roster_entry", end, "UPDATE roster_meta"]
     # a new name: the countries carry the sort key, updated in one statement
     assert await _publish(world, cast, case_id, "accredited", name="Zenith Überseas Ltd") == [
-        *reads, "UPDATE roster_country", "UPDATE roster_entry", "UPDATE roster_meta",
+        *reads, "UPDATE roster_country", "UPDATE roster_entry", end, "UPDATE roster_meta",
         "INSERT roster_change"]
 
     async with world.services.db.read() as session:

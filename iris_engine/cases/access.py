@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, Literal, cast
 
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -145,20 +145,29 @@ class Access:
         """A SQL condition on ``Case`` selecting the cases of ``workflow`` the caller may see."""
         clauses: list[ColumnElement[bool]] = []
         for role in principal.roles:
-            scope = self.scope(role, workflow)
-            if scope is Scope.ALL:
+            clause = self.role_clause(principal, role, workflow)
+            if clause is True:
                 return true()
-            if isinstance(scope, NamedScope):
-                named = self._named_clause(workflow, role, principal)
-                assert named is not None
-                clauses.append(named)
-            elif scope is Scope.ORGANISATION:
-                clauses.append(col(Case.organisation_id) == principal.organisation_id)
-            elif scope is Scope.ASSIGNED:
-                clauses.append(col(Case.assignee_id) == principal.user_id)
-            elif scope is Scope.QUEUE:
-                clauses.append(or_(col(Case.assignee_id).is_(None),
-                                   col(Case.assignee_id) == principal.user_id))
-            elif scope is Scope.CASE and principal.case_id is not None:
-                clauses.append(col(Case.id) == principal.case_id)
+            if clause is not None:
+                clauses.append(clause)
         return or_(*clauses) if clauses else false()
+
+    def role_clause(self, principal: Principal, role: str,
+                    workflow: str) -> ColumnElement[bool] | Literal[True] | None:
+        """The cases of ``workflow`` one role of the caller reaches, as a condition on
+        ``Case``: True for all of them, None for none."""
+        scope = self.scope(role, workflow)
+        if scope is Scope.ALL:
+            return True
+        if isinstance(scope, NamedScope):
+            return self._named_clause(workflow, role, principal)
+        clause: Any = None
+        if scope is Scope.ORGANISATION:
+            clause = col(Case.organisation_id) == principal.organisation_id
+        elif scope is Scope.ASSIGNED:
+            clause = col(Case.assignee_id) == principal.user_id
+        elif scope is Scope.QUEUE:
+            clause = or_(col(Case.assignee_id).is_(None), col(Case.assignee_id) == principal.user_id)
+        elif scope is Scope.CASE and principal.case_id is not None:
+            clause = col(Case.id) == principal.case_id
+        return cast("ColumnElement[bool] | None", clause)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import builtins  # CaseService.list shadows ``list`` in the class body
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -17,11 +19,21 @@ from iris_engine.cases.schemas import AvailableTransition, CaseEventView, Transi
 from iris_engine.cases.views import available, history
 from iris_engine.errors import Forbidden
 from iris_engine.store.db import Database
-from iris_engine.store.models import MAX_ID, Case
+from iris_engine.store.models import MAX_ID, Case, Timer
 from iris_engine.workflow import TransitionInput
 from iris_engine.workflow.hooks import DetailLoader
+from iris_engine.workflow.spec import SYSTEM_ROLE
 
-__all__ = ["CaseService", "one_row_detail"]
+__all__ = ["CaseService", "Waiting", "one_row_detail"]
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A case that waits for the caller, as its list shows it, and its next deadline."""
+
+    view: Any
+    #: the soonest pending deadline of the case (None: it has none)
+    due_at: datetime | None
 
 
 def one_row_detail(model: Any) -> DetailLoader:
@@ -69,6 +81,74 @@ class CaseService:
         if join is None:
             return (await session.scalars(stmt)).all()
         return (await session.execute(stmt)).all()
+
+    def waiting_clause(self, principal: Principal) -> ColumnElement[bool] | None:
+        """The caller's cases of this workflow that wait for it, as a condition on ``Case``:
+        in a state from which a role of the caller that reaches the case may fire an event
+        (by the workflow's latest version; None when no role may fire any)."""
+        spec = self.engine.catalog.machine(self.workflow).spec
+        clauses = []
+        for role in sorted(principal.roles - {SYSTEM_ROLE}):
+            states = sorted({s for t in spec.transitions if role in t.roles for s in t.sources})
+            reach = self.engine.access.role_clause(principal, role, self.workflow)
+            if not states or reach is None:
+                continue
+            in_state = col(Case.state).in_(states)
+            clauses.append(in_state if reach is True else and_(reach, in_state))
+        return or_(*clauses) if clauses else None
+
+    async def count_by_state(self, principal: Principal) -> dict[str, int]:
+        """How many of the caller's cases of this workflow are in each state (states with
+        none left out), under the list's access condition, in one statement."""
+        if not self.engine.access.reaches_workflow(principal, self.workflow):
+            return {}
+        stmt = (select(col(Case.state), func.count())
+                .where(col(Case.workflow) == self.workflow,
+                       self.engine.access.scope_clause(principal, self.workflow))
+                .group_by(col(Case.state)))
+        async with self.db.read() as session:
+            return {state: int(n) for state, n in (await session.execute(stmt)).all()}
+
+    async def waiting(self, principal: Principal, *, limit: int) -> builtins.list[Waiting]:
+        """Up to ``limit`` cases that wait for the caller (``waiting_clause``): those with a
+        pending deadline first, the soonest (so the overdue) first, then the others, oldest
+        first. Two statements, each walking an index and stopping at ``limit``: the pending
+        deadlines in due order (``ix_timer_due``), then the cases by id."""
+        clause = self.waiting_clause(principal)
+        if clause is None:
+            return []
+        pending_deadline = and_(col(Timer.status) == "pending", col(Timer.kind) == "deadline")
+        mine = and_(col(Case.workflow) == self.workflow, clause)
+        columns: list[Any] = [Case] if self.detail_model is None else [Case, self.detail_model]
+
+        def joined(stmt: Select[Any]) -> Select[Any]:
+            if self.detail_model is None:
+                return stmt
+            return stmt.join(self.detail_model, self.detail_model.case_id == Case.id)
+
+        async with self.db.read() as session:
+            # a case with several pending deadlines comes once, at its soonest: a few rows
+            # more than asked make up for the repeats
+            due = (await session.execute(joined(
+                select(*columns, col(Timer.due_at)).join(Timer, col(Timer.case_id) == Case.id))
+                .where(pending_deadline, mine)
+                .order_by(col(Timer.due_at), col(Timer.id)).limit(limit * 3))).all()
+            found: dict[int, tuple[Any, Any, datetime | None]] = {}
+            for row in due:
+                case = row[0]
+                if case.id not in found and len(found) < limit:
+                    found[case.id] = (case, row[1] if self.detail_model is not None else None,
+                                      row[-1])
+            if len(found) < limit:
+                rest = (await session.execute(joined(select(*columns))
+                        .where(mine, ~exists(select(col(Timer.id)).where(
+                            col(Timer.case_id) == Case.id, pending_deadline)))
+                        .order_by(col(Case.id)).limit(limit - len(found)))).all()
+                for row in rest:
+                    found[row[0].id] = (row[0], row[1] if self.detail_model is not None else None,
+                                        None)
+            return [Waiting(await self.view(session, case, detail, full=False), due_at)
+                    for case, detail, due_at in found.values()]
 
     async def view(self, session: AsyncSession, case: Case, detail: Any, *, full: bool) -> Any:
         """The case as the API shows it; ``detail`` may be None (load it); ``full`` for one

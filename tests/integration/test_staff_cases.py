@@ -102,6 +102,49 @@ async def test_a_scheme_manager_works_an_application(world: World, cast: Cast) -
     assert r.status_code == 409 and CHANGED in r.text
 
 
+def _waiting_ids(html: str, workflow: str) -> list[int]:
+    """The case ids of a workflow's "Waiting for you" table on the work page, in order."""
+    section = html.split(f'id="wf-{workflow}"', 1)[1].split("</section>", 1)[0]
+    if "Waiting for you" not in section:
+        return []
+    table = section.split("Waiting for you", 1)[1].split("</table>", 1)[0]
+    return [int(i) for i in re.findall(rf'href="/staff/{workflow}/(\d+)"', table)]
+
+
+async def test_my_work_shows_what_waits_for_me_nearest_deadline_first(world: World,
+                                                                       cast: Cast) -> None:
+    """The scheme manager reviews submitted applications within 14 days (the review_due
+    deadline): the one due first is on top, one past its day says so; a draft, which only its
+    recruiter can move, waits for that recruiter (with no deadline), not for the manager."""
+    kathmandu = Cast(await world.recruiter("Kathmandu Placement"), cast.manager, cast.auditor)
+    newer = await walk_to(kathmandu, "draft")  # opened first: the lower id, submitted later
+    older = await walk_to(cast, "submitted")
+    world.clock.advance(days=10)
+    assert (await kathmandu.recruiter.fire(newer, "submit")).status_code == 200
+    assert newer < older
+    lalitpur = Cast(await world.recruiter("Lalitpur Overseas"), cast.manager, cast.auditor)
+    draft = await walk_to(lalitpur, "draft")
+    world.clock.advance(days=5)  # the older one's review was due a day ago
+
+    await signed_in(world, "manager@scheme.example")
+    work = (await world.client.get("/staff")).text
+    assert _waiting_ids(work, "accreditation") == [older, newer]
+    waiting = work.split("Waiting for you", 1)[1].split("</table>", 1)[0]
+    first, second = waiting.split(f'href="/staff/accreditation/{newer}"')
+    assert "Overdue since" in first and "Due " not in first
+    assert "Due " in second and "Overdue" not in second
+    assert 'href="/staff/accreditation?state=draft"' in work  # counted, all the same
+
+    await signed_in(world, "lalitpur.overseas@agency.example")
+    work = (await world.client.get("/staff")).text
+    assert _waiting_ids(work, "accreditation") == [draft]
+    assert f"/staff/accreditation/{older}" not in work
+
+    # the auditor can act on none of these (no audit under way): nothing waits for it
+    await signed_in(world, "auditor@audit.example")
+    assert _waiting_ids((await world.client.get("/staff")).text, "accreditation") == []
+
+
 async def test_a_form_post_without_its_csrf_token_fires_nothing(world: World, cast: Cast) -> None:
     case_id = await walk_to(cast, "submitted")
     await signed_in(world, "manager@scheme.example")

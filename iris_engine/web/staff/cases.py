@@ -8,6 +8,7 @@ A case the account may not see is a page not found, whether or not it exists.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -19,6 +20,7 @@ from litestar.response import Redirect, Template
 from iris_engine import bounds
 from iris_engine.cases import Principal
 from iris_engine.cases.http import CaseId
+from iris_engine.cases.service import Waiting
 from iris_engine.errors import Conflict, GuardFailed, InvalidInput, Refusal
 from iris_engine.web.i18n import N_
 from iris_engine.web.pages.rendering import FormError, PageForm, read_form
@@ -30,7 +32,6 @@ from iris_engine.web.staff.forms import (
     transition_forms,
 )
 from iris_engine.web.staff.session import PATH
-from iris_engine.web.staff.work import counts_by_state
 from iris_engine.web.staff.workspace import StaffWorkflow, Workspace, staff_page
 
 __all__ = ["HANDLERS"]
@@ -71,19 +72,31 @@ def _rows(views: list[Any]) -> list[dict[str, Any]]:
     return [{"id": v.id, "state": v.state, "summary": _summary(v)} for v in views]
 
 
+def _waiting_rows(waiting: list[Waiting], now: datetime) -> list[dict[str, Any]]:
+    """Cases that wait for the caller, each with its next deadline and whether it is past."""
+    return [{**_rows([w.view])[0], "due": w.due_at,
+             "overdue": w.due_at is not None and _aware(w.due_at) <= now} for w in waiting]
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 @get(PATH, name="staff-work")
 async def work(request: Request[Any, Any, Any], workspace: NamedDependency[Workspace],
                staff: NamedDependency[Principal]) -> Template:
-    """My work: for each workflow the account reaches, its cases by state and the first few."""
+    """My work: for each workflow the account reaches, the cases that wait for it (those
+    with a deadline first, the overdue on top), and its cases counted by state."""
     sections = []
+    now = workspace.clock()
     for w in workspace.visible(staff):
         spec = workspace.spec(w.name)
-        counts = await counts_by_state(w.cases, staff)
-        views = await w.cases.list(staff, state=None, after=0, limit=OVERVIEW)
+        counts = await w.cases.count_by_state(staff)
+        waiting = await w.cases.waiting(staff, limit=OVERVIEW)
         sections.append({"workflow": w, "title": spec.title or humanise(w.name),
                          "counts": [(s, spec.states[s].description if s in spec.states else "", n)
                                     for s, n in sorted(counts.items(), key=lambda i: -i[1])],
-                         "total": sum(counts.values()), "rows": _rows(views)})
+                         "total": sum(counts.values()), "waiting": _waiting_rows(waiting, now)})
     return staff_page(request, "staff/work.html", principal=staff, sections=sections)
 
 
@@ -94,7 +107,7 @@ async def cases_of(request: Request[Any, Any, Any], workflow: WorkflowName,
     """One workflow's cases the account may see, a state at a time if it likes, by pages."""
     w = workspace.workflow(workflow)
     spec = workspace.spec(w.name)
-    counts = await counts_by_state(w.cases, staff)
+    counts = await w.cases.count_by_state(staff)
     views = await w.cases.list(staff, state=in_state, after=after, limit=PAGE + 1)
     more = len(views) > PAGE
     views = views[:PAGE]

@@ -13,6 +13,7 @@ from litestar.response import Template
 
 from iris_engine.cases import Principal
 from iris_engine.cases.service import CaseService
+from iris_engine.clock import Clock
 from iris_engine.domain import CaseApi, Domain
 from iris_engine.errors import NotFound
 from iris_engine.web.i18n import languages_of
@@ -39,13 +40,16 @@ class StaffWorkflow:
 
 
 class Workspace:
-    """The workflows, by name, in the order the domains declare them, and the session."""
+    """The workflows, by name, in the order the domains declare them, the clock and the
+    session."""
 
     def __init__(self, domains: Sequence[Domain], cases: dict[str, CaseService],
-                 catalog: WorkflowCatalog, session: StaffSession) -> None:
+                 catalog: WorkflowCatalog, clock: Clock, session: StaffSession) -> None:
         self.workflows = {api.workflow: StaffWorkflow(api, cases[api.workflow])
                           for domain in domains for api in domain.cases}
         self.catalog = catalog
+        #: the engine's clock: what is overdue is judged by the time the deadlines keep
+        self.clock = clock
         self.session = session
 
     def workflow(self, name: str) -> StaffWorkflow:

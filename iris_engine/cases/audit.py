@@ -26,6 +26,7 @@ from iris_engine.vault import Vault
 __all__ = [
     "GENESIS",
     "BrokenLink",
+    "case_chain_break",
     "case_histories",
     "chain_break",
     "chain_hash",
@@ -101,6 +102,18 @@ def chain_break(case_id: int, events: Sequence[CaseEvent],
     return None
 
 
+def case_chain_break(case: Case, events: Sequence[CaseEvent],
+                     notes: EventNotes | None = None) -> BrokenLink | None:
+    """``chain_break`` of one case's events, and whether the case row's head hash is the
+    last event's (a removed last event or an altered head shows there)."""
+    broken = chain_break(case.id or 0, events, notes)
+    if broken is None and case.head_hash != (events[-1].hash if events else GENESIS):
+        broken = BrokenLink(case.id or 0, None, None,
+                            "the case's head hash is not its last event "
+                            "(events removed or the head altered)")
+    return broken
+
+
 async def case_histories(session: AsyncSession, *,
                          batch: int = 500) -> AsyncIterator[tuple[Case, list[CaseEvent]]]:
     """Every case, in id order, with its events in ``seq`` order, read a batch of cases at a
@@ -143,11 +156,7 @@ async def verify_chains(session: AsyncSession, *, vault: Vault | None = None,
     async for case, history in case_histories(session):
         cases += 1
         events += len(history)
-        broken = chain_break(case.id or 0, history, notes)
+        broken = case_chain_break(case, history, notes)
         if broken is not None:
             return cases, events, broken
-        if case.head_hash != (history[-1].hash if history else GENESIS):
-            return cases, events, BrokenLink(case.id or 0, None, None,
-                                             "the case's head hash is not its last event "
-                                             "(events removed or the head altered)")
     return cases, events, None

@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from iris_engine.cases.access import Principal
+from iris_engine.cases.audit import BrokenLink, case_chain_break
 from iris_engine.cases.engine import CaseEngine, TransitionOutcome
 from iris_engine.cases.schemas import AvailableTransition, CaseEventView, TransitionRequest
-from iris_engine.cases.views import available, history
+from iris_engine.cases.views import available, event_view, history
 from iris_engine.errors import Forbidden
 from iris_engine.store.db import Database
 from iris_engine.store.models import MAX_ID, Case, Timer
@@ -183,6 +184,17 @@ class CaseService:
         async with self.db.read() as session:
             case = await self.engine.get_visible(session, case_id, principal, self.workflow)
             return await history(self.engine, session, case)
+
+    async def verified_history(self, principal: Principal, case_id: int,
+                               ) -> tuple[builtins.list[CaseEventView], BrokenLink | None]:
+        """The audit trail, and its chain checked now as ``iris audit verify`` checks it
+        (each event's hash over the one before, the case's head, each personal note against
+        its commitment): the first broken link, or None when it holds."""
+        async with self.db.read() as session:
+            case = await self.engine.get_visible(session, case_id, principal, self.workflow)
+            events = await self.engine.history(session, case)
+            return ([event_view(e, self.engine.notes) for e in events],
+                    case_chain_break(case, events, self.engine.notes))
 
     async def _fire(self, session: AsyncSession, principal: Principal, case_id: int,
                     request: TransitionRequest) -> TransitionOutcome:

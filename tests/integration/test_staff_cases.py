@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy import text
 
 from iris_engine.app import create_app
 from iris_engine.clock import ManualClock, utcnow
@@ -143,6 +144,22 @@ async def test_my_work_shows_what_waits_for_me_nearest_deadline_first(world: Wor
     # the auditor can act on none of these (no audit under way): nothing waits for it
     await signed_in(world, "auditor@audit.example")
     assert _waiting_ids((await world.client.get("/staff")).text, "accreditation") == []
+
+
+async def test_a_case_page_checks_its_history_chain(world: World, cast: Cast) -> None:
+    """The history is checked each time the page is shown: an event changed in the database
+    behind the engine (a reason code rewritten) turns the check into an alert naming it."""
+    case_id = await walk_to(cast, "submitted")
+    await signed_in(world, "manager@scheme.example")
+    path = f"/staff/accreditation/{case_id}"
+    page = (await world.client.get(path)).text
+    assert "Checked just now" in page and "This history fails its check" not in page
+    async with world.services.db.write() as session:
+        await session.execute(text("UPDATE case_event SET reason_code = 'other' "
+                                   "WHERE case_id = :c AND seq = 2"), {"c": case_id})
+    page = (await world.client.get(path)).text
+    assert "This history fails its check" in page and "Checked just now" not in page
+    assert "At event #2:" in page and "content does not match its hash (altered)" in page
 
 
 async def test_a_form_post_without_its_csrf_token_fires_nothing(world: World, cast: Cast) -> None:

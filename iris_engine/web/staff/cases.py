@@ -131,7 +131,7 @@ async def _case_page(request: Request[Any, Any, Any], workspace: Workspace, w: S
     """The case as it is now; after a refused post, its form with each problem at its field."""
     view = await w.cases.get(staff, case_id)
     available = await w.cases.available(staff, case_id)
-    history = await w.cases.history(staff, case_id)
+    history, broken = await w.cases.verified_history(staff, case_id)
     spec = workspace.spec(w.name, getattr(view, "workflow_version", None))
     state = spec.states.get(view.state)
     return staff_page(
@@ -139,7 +139,7 @@ async def _case_page(request: Request[Any, Any, Any], workspace: Workspace, w: S
         title=spec.title or humanise(w.name), view=view,
         state_description=state.description if state else "",
         facts=_facts(view), deadlines=getattr(view, "deadlines", None) or [],
-        history=history, notice=notice, failed=failed, form=form,
+        history=history, broken=broken, notice=notice, failed=failed, form=form,
         transitions=transition_forms(available, spec.reason_codes,
                                      {t.event: t.description for t in spec.transitions}))
 

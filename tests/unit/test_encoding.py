@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from iris_engine.web.encoding import Encoded, accepts_gzip
+from iris_engine.web.encoding import Encoded, KeptResponse, accepts_gzip
 
 
 def _scope(*values: str) -> dict[str, object]:
@@ -45,3 +45,39 @@ def test_a_body_is_gzipped_once_when_first_asked_and_only_when_that_is_smaller()
     assert Encoded(page).gzip == packed  # the same bytes each time (no timestamp)
     assert Encoded(b'{"items":[]}').gzip is None  # too small to gain
     assert Encoded(os.urandom(4096)).gzip is None  # gzip would make it larger
+
+
+def test_each_form_is_kept_as_one_response_made_when_first_asked() -> None:
+    page = ("<li>Everest Manpower</li>" * 400).encode()
+    kept = Encoded(page)
+    made: list[bool] = []
+
+    def make(body: bytes, gzipped: bool) -> KeptResponse:
+        made.append(gzipped)
+        return KeptResponse(body, media_type="text/html")
+
+    plain = kept.response(_scope(), make)
+    assert kept.response(_scope("br"), make) is plain  # type: ignore[arg-type]
+    packed = kept.response(_scope("gzip"), make)  # type: ignore[arg-type]
+    assert packed is not plain and kept.response(_scope("gzip"), make) is packed  # type: ignore[arg-type]
+    assert made == [False, True]
+    assert plain.content == page and gzip.decompress(packed.content) == page
+
+
+def test_a_kept_response_is_turned_into_its_asgi_form_once_per_route() -> None:
+    """Litestar calls ``to_asgi_response`` on every request with the route's own headers and
+    cookies (the same objects each time): the ASGI form is made once for them, and again for
+    another route's."""
+    kept = KeptResponse(b"<p>kept</p>", media_type="text/html", headers={"Vary": "Accept-Encoding"})
+    route_headers, route_cookies = {"cache-control": "no-store"}, []  # type: ignore[var-annotated]
+    first = kept.to_asgi_response(None, None, headers=route_headers,  # type: ignore[arg-type]
+                                  cookies=route_cookies)
+    again = kept.to_asgi_response(None, None, headers=route_headers,  # type: ignore[arg-type]
+                                  cookies=route_cookies)
+    assert again is first
+    assert dict(first.headers) == {"cache-control": "no-store", "vary": "Accept-Encoding",
+                                   "content-type": "text/html; charset=utf-8",
+                                   "content-length": "11"}
+    other = kept.to_asgi_response(None, None, headers={"cache-control": "max-age=60"},  # type: ignore[arg-type]
+                                  cookies=route_cookies)
+    assert other is not first and other.headers["cache-control"] == "max-age=60"

@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         ticker = scheduler = None
+        _app.openapi_schema  # noqa: B018 -- written now (refined), not on the first request
         if settings.scheduler:
             ticker = Ticker(services)
             scheduler = start_scheduler(ticker)
@@ -134,5 +135,5 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.state.helplines = load_helplines(settings.helplines_file)
     app.state.log_mask = log_mask = accesslog.AccessLogMask.for_app(app)
     accesslog.install(log_mask)
-    refine(app)  # written once here, served as refined
+    refine(app)  # written once, when first asked (the lifespan asks), served as refined
     return app

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,17 @@ __all__ = ["CodeLibrary", "CodeOfConduct", "explain", "pointer_of"]
 def pointer_of(path: Iterable[Any]) -> str:
     """RFC 6901 pointer for a jsonschema ``absolute_path``."""
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+@lru_cache(maxsize=256)
+def _schema_problem(text: str) -> str | None:
+    """What is wrong with a JSON Schema file's text (None: a valid Draft 2020-12 schema),
+    checked once per process for the same text (the check is most of loading a code)."""
+    try:
+        Draft202012Validator.check_schema(json.loads(text))
+    except Exception as exc:
+        return str(exc).split("\n")[0]
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +54,11 @@ class CodeOfConduct:
         self.envelope_file: str = manifest["envelope"]
         self.schemas: dict[str, dict[str, Any]] = {}
         for name in [self.envelope_file, *(p.schema_file for p in self.principles)]:
-            schema = json.loads((folder / name).read_text(encoding="utf-8"))
-            try:
-                Draft202012Validator.check_schema(schema)
-            except Exception as exc:
-                raise WorkflowDefinitionError(str(folder / name), "", str(exc).split("\n")[0]) from None
-            self.schemas[name] = schema
+            text = (folder / name).read_text(encoding="utf-8")
+            problem = _schema_problem(text)
+            if problem is not None:
+                raise WorkflowDefinitionError(str(folder / name), "", problem)
+            self.schemas[name] = json.loads(text)
         registry: Registry[Any] = Registry().with_resources(
             (s["$id"], Resource.from_contents(s)) for s in self.schemas.values()
         )

@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -216,9 +216,17 @@ def _key_path(path: Any) -> str:
 
 def load_workflow_file(path: Path) -> WorkflowSpec:
     """Parse and validate one workflow file; any defect raises with the file and key path."""
-    name = str(path)
+    return _load_workflow_text(str(path), path.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=128)
+def _load_workflow_text(name: str, text: str) -> WorkflowSpec:
+    """The spec of one file's text, built once per process: the spec is frozen, and
+    validating a file and every JSON Schema in it is the costly part of starting an app
+    (most of a test's set-up, when every test builds its own). A file changed since is
+    other text, so it is built again; a defect raises and is not kept."""
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
+        raw = yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise WorkflowDefinitionError(name, "", f"not valid YAML: {exc}") from None
     return build_workflow(raw, source=name)

@@ -127,19 +127,25 @@ class CaseService:
                 return stmt
             return stmt.join(self.detail_model, self.detail_model.case_id == Case.id)
 
+        by_due = (joined(select(*columns, col(Timer.due_at))
+                         .join(Timer, col(Timer.case_id) == Case.id))
+                  .where(pending_deadline, mine).order_by(col(Timer.due_at), col(Timer.id)))
+        batch = limit * 3
         async with self.db.read() as session:
-            # a case with several pending deadlines comes once, at its soonest: a few rows
-            # more than asked make up for the repeats
-            due = (await session.execute(joined(
-                select(*columns, col(Timer.due_at)).join(Timer, col(Timer.case_id) == Case.id))
-                .where(pending_deadline, mine)
-                .order_by(col(Timer.due_at), col(Timer.id)).limit(limit * 3))).all()
+            # a case with several pending deadlines (an accredited one has three) comes once,
+            # at its soonest: read the deadlines a batch at a time until ``limit`` cases
             found: dict[int, tuple[Any, Any, datetime | None]] = {}
-            for row in due:
-                case = row[0]
-                if case.id not in found and len(found) < limit:
-                    found[case.id] = (case, row[1] if self.detail_model is not None else None,
-                                      row[-1])
+            offset = 0
+            while len(found) < limit:
+                due = (await session.execute(by_due.offset(offset).limit(batch))).all()
+                for row in due:
+                    case = row[0]
+                    if case.id not in found and len(found) < limit:
+                        found[case.id] = (case, row[1] if self.detail_model is not None
+                                          else None, row[-1])
+                if len(due) < batch:
+                    break
+                offset += batch
             if len(found) < limit:
                 rest = (await session.execute(joined(select(*columns))
                         .where(mine, ~exists(select(col(Timer.id)).where(

@@ -65,6 +65,12 @@ async def test_a_scheme_manager_works_an_application(world: World, cast: Cast) -
     assert '<option value="incomplete_documents">incomplete documents: Documents missing or ' \
            'incomplete</option>' in page.text
     assert 'name="event" value="accept_application"' in page.text
+    # the workflow drawn as a list: every state, this case's marked, what leads on from each
+    current = re.findall(r'<li class="current" aria-current="step">\s*<span class="state">'
+                         r'([^<]+)</span>', page.text)
+    assert current == ["submitted"]
+    assert "accept application → accepted" in page.text
+    assert page.text.count('<span class="state">') >= 20  # the states of the map
     revision = _revision(page.text)
 
     # a required reason and note left out: each shown at its field, nothing fired
@@ -277,6 +283,10 @@ async def test_a_workflow_added_as_yaml_gets_its_pages(sample_world: World) -> N
     page = await world.client.get(path)
     assert "Answered" in page.text and "The employer pays, &lt;b&gt;always&lt;/b&gt;." in page.text
     assert 'name="event"' not in page.text  # final: nothing more to do
+    # its workflow drawn from the file too: the case at its final state
+    assert re.findall(r'<li class="current" aria-current="step">\s*<span class="state">'
+                      r'([^<]+)</span>', page.text) == ["answered"]
+    assert "answer → answered" in page.text
 
     # a guard that blocks: shown with its reason, and no button
     page = await world.client.get(f"/staff/inquiry/{withdrawn['id']}")

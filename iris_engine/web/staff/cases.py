@@ -33,6 +33,7 @@ from iris_engine.web.staff.forms import (
 )
 from iris_engine.web.staff.session import PATH
 from iris_engine.web.staff.workspace import StaffWorkflow, Workspace, staff_page
+from iris_engine.workflow import WorkflowSpec
 
 __all__ = ["HANDLERS"]
 
@@ -124,6 +125,23 @@ def _facts(view: Any) -> list[tuple[str, Any]]:
             if name not in _NOT_DETAIL]
 
 
+def _workflow_map(spec: WorkflowSpec, current: str) -> list[dict[str, Any]]:
+    """The workflow as a page can draw it without a script: every state in the file's order,
+    the case's marked, each with the events that leave it and where they lead (``back``: to
+    the state the case came from; None: it stays)."""
+    leaving: dict[str, list[tuple[str, str | None, tuple[str, ...]]]] = {s: [] for s in spec.states}
+    for t in spec.transitions:
+        for source in t.sources:
+            if source in leaving:
+                leaving[source].append((t.event, "back" if t.back_from else t.dest,
+                                        tuple(sorted(t.roles))))
+    return [{"name": name, "description": state.description, "final": state.final,
+             "current": name == current,
+             "leaving": [{"event": event, "to": to, "roles": roles}
+                         for event, to, roles in leaving[name]]}
+            for name, state in spec.states.items()]
+
+
 async def _case_page(request: Request[Any, Any, Any], workspace: Workspace, w: StaffWorkflow,
                      staff: Principal, case_id: int, *, notice: str | None = None,
                      failed: str | None = None, form: PageForm | None = None,
@@ -139,6 +157,7 @@ async def _case_page(request: Request[Any, Any, Any], workspace: Workspace, w: S
         title=spec.title or humanise(w.name), view=view,
         state_description=state.description if state else "",
         facts=_facts(view), deadlines=getattr(view, "deadlines", None) or [],
+        workflow_map=_workflow_map(spec, view.state),
         history=history, broken=broken, notice=notice, failed=failed, form=form,
         transitions=transition_forms(available, spec.reason_codes,
                                      {t.event: t.description for t in spec.transitions}))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["Clock", "ManualClock", "utcnow"]
+__all__ = ["Clock", "ManualClock", "as_utc", "utcnow"]
 
 #: anything that answers the current time, aware and in UTC
 Clock = Callable[[], datetime]
@@ -41,3 +41,8 @@ class ManualClock:
         if when.tzinfo is None:
             raise ValueError("ManualClock needs an aware datetime")
         self._now = when.astimezone(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as an aware UTC one (SQLite gives back naive times, stored as UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -7,13 +7,14 @@ to find the decision appealed and who took part in it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlmodel import col
 
 from iris_engine.accreditation.hooks import audited_by, hooks
 from iris_engine.cases import Refusal, TransitionContext
+from iris_engine.clock import as_utc
 from iris_engine.store.models import CaseEvent
 from iris_engine.workflow.spec import Duration, duration_setting
 
@@ -27,13 +28,11 @@ def _period(ctx: TransitionContext, name: str) -> Duration:
     return duration_setting(ctx.workflow_settings, name)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def appeal_until(ctx: TransitionContext, decided_at: datetime) -> datetime:
     """The end of the appeal period of a decision taken (or taking effect) at ``decided_at``."""
-    return _aware(decided_at) + _period(ctx, "appeal_period")
+    return as_utc(decided_at) + _period(ctx, "appeal_period")
 
 
 @hooks.effect("state_decision_windows")

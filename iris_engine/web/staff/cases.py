@@ -8,7 +8,7 @@ A case the account may not see is a page not found, whether or not it exists.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -21,6 +21,7 @@ from iris_engine import bounds
 from iris_engine.cases import Principal
 from iris_engine.cases.http import CaseId
 from iris_engine.cases.service import Waiting
+from iris_engine.clock import as_utc
 from iris_engine.errors import Conflict, GuardFailed, InvalidInput, Refusal
 from iris_engine.web.i18n import N_
 from iris_engine.web.pages.rendering import FormError, PageForm, read_form
@@ -76,11 +77,9 @@ def _rows(views: list[Any]) -> list[dict[str, Any]]:
 def _waiting_rows(waiting: list[Waiting], now: datetime) -> list[dict[str, Any]]:
     """Cases that wait for the caller, each with its next deadline and whether it is past."""
     return [{**_rows([w.view])[0], "due": w.due_at,
-             "overdue": w.due_at is not None and _aware(w.due_at) <= now} for w in waiting]
+             "overdue": w.due_at is not None and as_utc(w.due_at) <= now} for w in waiting]
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 @get(PATH, name="staff-work")

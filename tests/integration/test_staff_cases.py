@@ -202,11 +202,25 @@ async def test_a_recruiter_never_meets_another_organisations_case(world: World,
         "_csrf_token": csrf_token(page), "event": "update_scope", "expected_revision": "1",
         "data.scope": "{}"})
     assert r.status_code == 404
-    # the recruiter's own draft: scope as JSON (an object property), errors at that field
+    # the recruiter's own draft: the corridors are rows of fields (a list of objects), and the
+    # engine's error about the second row's origin is shown at that row's field
+    assert 'name="data.corridors.0.origin"' in page.text
     r = await world.client.post(f"/staff/accreditation/{own}", data={
         "_csrf_token": csrf_token(page), "event": "update_scope",
-        "expected_revision": _revision(page.text), "data.corridors": "not json"})
-    assert r.status_code == 422 and "This is not valid JSON" in r.text
+        "expected_revision": _revision(page.text), "data.corridors.rows": "3",
+        "data.corridors.0.origin": "NP", "data.corridors.0.destination": "QA",
+        "data.corridors.1.origin": "nepal", "data.corridors.1.destination": "QA",
+        "data.sectors": "construction"})
+    assert r.status_code == 422, r.text
+    assert re.search(r'id="update_scope--data-corridors-1-origin-error">[^<]*(pattern|match)',
+                     r.text), r.text
+    # "Add a row" shows the form again with one more row, keeping what was typed; nothing fires
+    r = await world.client.post(f"/staff/accreditation/{own}", data={
+        "_csrf_token": csrf_token(page), "event": "update_scope",
+        "expected_revision": _revision(page.text), "data.corridors.rows": "1",
+        "data.corridors.0.origin": "NP", "add_row": "data.corridors"})
+    assert r.status_code == 200 and 'name="data.corridors.1.origin"' in r.text
+    assert 'name="data.corridors.0.origin" value="NP"' in r.text
 
 
 async def test_a_grievance_page_adds_no_personal_data(world: World, gcast: GrievanceCast) -> None:

@@ -32,6 +32,7 @@ from iris_engine.web.staff.forms import (
     read_transition,
     transition_forms,
 )
+from iris_engine.web.staff.schema_form import ADD_ROW, Shown
 from iris_engine.web.staff.session import PATH
 from iris_engine.web.staff.workspace import StaffWorkflow, Workspace, staff_page
 from iris_engine.workflow import WorkflowSpec
@@ -151,6 +152,7 @@ async def _case_page(request: Request[Any, Any, Any], workspace: Workspace, w: S
     history, broken = await w.cases.verified_history(staff, case_id)
     spec = workspace.spec(w.name, getattr(view, "workflow_version", None))
     state = spec.states.get(view.state)
+    shown = Shown(form.values, form.errors) if form is not None else Shown()
     return staff_page(
         request, "staff/case.html", principal=staff, status_code=status_code, workflow=w,
         title=spec.title or humanise(w.name), view=view,
@@ -158,8 +160,10 @@ async def _case_page(request: Request[Any, Any, Any], workspace: Workspace, w: S
         facts=_facts(view), deadlines=getattr(view, "deadlines", None) or [],
         workflow_map=_workflow_map(spec, view.state),
         history=history, broken=broken, notice=notice, failed=failed, form=form,
+        shown=shown, blank=Shown(),
         transitions=transition_forms(available, spec.reason_codes,
-                                     {t.event: t.description for t in spec.transitions}))
+                                     {t.event: t.description for t in spec.transitions},
+                                     posted=form, failed=failed))
 
 
 @get(f"{PATH}/{{workflow:str}}/{{case_id:int}}", name="staff-case")
@@ -185,8 +189,12 @@ async def fire(request: Request[Any, Any, Any], workflow: WorkflowName, case_id:
         return await _case_page(request, workspace, w, staff, case_id, notice=_CHANGED,
                                 status_code=409)
     spec = workspace.spec(w.name)
-    [transition] = transition_forms([chosen], spec.reason_codes, {})
-    asked = read_transition(form, transition, chosen.data_schema)
+    [transition] = transition_forms([chosen], spec.reason_codes, {}, posted=form,
+                                    failed=chosen.event)
+    if form.values.get(ADD_ROW):  # one more row asked for: the same form again, nothing fired
+        return await _case_page(request, workspace, w, staff, case_id, failed=chosen.event,
+                                form=PageForm(form.values))
+    asked = read_transition(form, transition)
     if asked is None or form.errors:
         return await _case_page(request, workspace, w, staff, case_id, failed=chosen.event,
                                 form=form, status_code=422)

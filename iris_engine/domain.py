@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from iris_engine.store.models import Case, CaseEvent
     from iris_engine.workflow import WorkflowSpec
 
-__all__ = ["CaseApi", "DemoLogin", "DemoSeed", "Domain", "OrganisationPreparer", "PageArea",
-           "ReadModelReplay", "SealedColumn"]
+__all__ = ["CaseApi", "CasePage", "DemoLogin", "DemoSeed", "Domain", "OrganisationPreparer", "PageArea",
+           "ReadModelReplay", "SealedColumn", "StaffPages", "StaffStart"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +45,42 @@ class PageArea:
     #: the folder that holds the ``<name>/`` folder of templates
     templates: Path
     sources: tuple[Path, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CasePage:
+    """A page of a domain's about one case, linked from the case's generated page while the
+    case is in one of ``states`` (all states: empty)."""
+
+    workflow: str
+    label: str
+    #: the page's path, ``{id}`` standing for the case's id
+    path: str
+    states: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class StaffStart:
+    """Something a role starts from its work list (a new case of a workflow)."""
+
+    workflow: str
+    role: str
+    label: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class StaffPages:
+    """Staff pages a domain adds where a generated form is not enough (a self-assessment a
+    principle at a time, ...): route handlers under ``/staff`` (the workspace's session,
+    CSRF and dependencies: ``workspace``, ``staff``), rendered with ``staff_page`` from
+    templates in ``templates``, linked from the case page (``case_pages``) and the work list
+    (``starts``)."""
+
+    handlers: tuple[Any, ...]
+    templates: Path
+    case_pages: tuple[CasePage, ...] = ()
+    starts: tuple[StaffStart, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +197,8 @@ class Domain:
     routes: tuple[Any, ...] = ()
     #: its public pages, on the site beside the portal and the roster
     pages: tuple[PageArea, ...] = ()
+    #: its pages in the staff workspace beyond the generated ones
+    staff_pages: StaffPages | None = None
     #: tables it owns that are no workflow's detail (messages, findings, ...)
     tables: tuple[type[Any], ...] = ()
     sealed: tuple[SealedColumn, ...] = ()

@@ -25,6 +25,7 @@ from iris_engine.accreditation.roster_replay import RosterReplay
 from iris_engine.accreditation.schemas import ApplicationView
 from iris_engine.accreditation.scope_replay import RosterScopeReplay
 from iris_engine.accreditation.service import WORKFLOW, AccreditationService
+from iris_engine.accreditation.staff_pages import STAFF_PAGES
 from iris_engine.domain import CaseApi, Domain
 
 __all__ = ["DOMAIN", "WORKFLOW", "AccreditationService"]
@@ -39,6 +40,7 @@ DOMAIN = Domain(
     provides=lambda s: {"accreditation": AccreditationService(s.db, s.engine, s.codes)},
     tables=(NonConformity, NameResemblance, RecruiterReference, AccreditationScope),
     read_models=(lambda: RosterReplay(WORKFLOW), lambda: RosterScopeReplay(WORKFLOW)),
+    staff_pages=STAFF_PAGES,
     seed_demo=seed_demo,
     organisation_added=on_organisation_added,
     current_assignments=current_assignments,

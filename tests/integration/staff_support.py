@@ -4,6 +4,7 @@ the session cookie the client keeps (one account at a time per client)."""
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 from httpx import Response
 
@@ -44,3 +45,50 @@ async def post_form(world: World, path: str, fields: dict[str, str | list[str]])
 def session_cookie(r: Response) -> str:
     [header] = [h for h in r.headers.get_list("set-cookie") if h.startswith("iris_staff=")]
     return header
+
+
+class _FormFields(HTMLParser):
+    """What a browser would post for the forms of a page: text-like inputs, checked boxes and
+    radios, each select's selected option, each textarea's text (buttons are not sent)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: list[tuple[str, str]] = []
+        self._select: str | None = None
+        self._textarea: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        name = a.get("name", "")
+        if tag == "input" and name and a.get("type", "text") not in ("submit", "button"):
+            if a.get("type") in ("checkbox", "radio") and "checked" not in a:
+                return
+            self.fields.append((name, a.get("value", "")))
+        elif tag == "select":
+            self._select = name
+        elif tag == "option" and self._select and "selected" in a:
+            self.fields.append((self._select, a.get("value", "")))
+        elif tag == "textarea":
+            self._textarea, self._text = name, []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea" and self._textarea:
+            self.fields.append((self._textarea, "".join(self._text)))
+            self._textarea = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self._text.append(data)
+
+
+def form_fields(html: str) -> dict[str, list[str]]:
+    """The fields a browser would post from ``html``, by name (httpx posts each value)."""
+    parser = _FormFields()
+    parser.feed(html)
+    found: dict[str, list[str]] = {}
+    for k, v in parser.fields:
+        found.setdefault(k, []).append(v)
+    return found

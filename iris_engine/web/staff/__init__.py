@@ -65,7 +65,9 @@ def staff_router(services: Services, settings: Settings, auth: JWTAuth[Principal
         return await workspace.session.principal(request)
 
     return Router(
-        path="/", route_handlers=[*sign_in.HANDLERS, *cases.HANDLERS],
+        path="/", route_handlers=[
+            *sign_in.HANDLERS, *cases.HANDLERS,
+            *(h for d in services.domains if d.staff_pages for h in d.staff_pages.handlers)],
         dependencies={"workspace": Provide(provide_workspace, sync_to_thread=False),
                       "staff": Provide(provide_principal)},
         exception_handlers={**html_exception_handlers, SignInNeeded: back_to_sign_in,

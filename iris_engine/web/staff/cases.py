@@ -98,7 +98,8 @@ async def work(request: Request[Any, Any, Any], workspace: NamedDependency[Works
                          "counts": [(s, spec.states[s].description if s in spec.states else "", n)
                                     for s, n in sorted(counts.items(), key=lambda i: -i[1])],
                          "total": sum(counts.values()), "waiting": _waiting_rows(waiting, now)})
-    return staff_page(request, "staff/work.html", principal=staff, sections=sections)
+    return staff_page(request, "staff/work.html", principal=staff, sections=sections,
+                      starts=workspace.starts_for(staff))
 
 
 @get(f"{PATH}/{{workflow:str}}", name="staff-cases")
@@ -159,6 +160,7 @@ async def _case_page(request: Request[Any, Any, Any], workspace: Workspace, w: S
         state_description=state.description if state else "",
         facts=_facts(view), deadlines=getattr(view, "deadlines", None) or [],
         workflow_map=_workflow_map(spec, view.state),
+        pages=workspace.pages_of(w.name, view.id, view.state),
         history=history, broken=broken, notice=notice, failed=failed, form=form,
         shown=shown, blank=Shown(),
         transitions=transition_forms(available, spec.reason_codes,

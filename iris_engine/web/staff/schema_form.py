@@ -41,7 +41,8 @@ _DEPTH = 6
 MAX_ROWS = 200
 #: the hidden field that says how many rows a list of objects was shown with
 ROWS = "rows"
-_REQUIRED_PROPERTY = re.compile(r"^'([^']+)' is a required property$")
+#: a missing property, as jsonschema says it and as ``documents.codes.explain`` does
+_REQUIRED_PROPERTY = re.compile(r"^'([^']+)' (?:is a required property$|is missing\.)")
 _DECIMAL = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,6})?")
 
 

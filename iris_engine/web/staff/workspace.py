@@ -14,7 +14,7 @@ from litestar.response import Template
 from iris_engine.cases import Principal
 from iris_engine.cases.service import CaseService
 from iris_engine.clock import Clock
-from iris_engine.domain import CaseApi, Domain
+from iris_engine.domain import CaseApi, Domain, StaffStart
 from iris_engine.errors import NotFound
 from iris_engine.web.i18n import languages_of
 from iris_engine.web.pages.rendering import page
@@ -47,6 +47,10 @@ class Workspace:
                  catalog: WorkflowCatalog, clock: Clock, session: StaffSession) -> None:
         self.workflows = {api.workflow: StaffWorkflow(api, cases[api.workflow])
                           for domain in domains for api in domain.cases}
+        staff_pages = [d.staff_pages for d in domains if d.staff_pages is not None]
+        #: the domains' own pages about a case, and what a role starts from its work list
+        self.case_pages = [p for pages in staff_pages for p in pages.case_pages]
+        self.starts = [s for pages in staff_pages for s in pages.starts]
         self.catalog = catalog
         #: the engine's clock: what is overdue is judged by the time the deadlines keep
         self.clock = clock
@@ -62,6 +66,15 @@ class Workspace:
     def spec(self, name: str, version: int | None = None) -> WorkflowSpec:
         """A workflow's definition: the version a case runs on, or the latest."""
         return self.catalog.machine(name, version).spec
+
+    def pages_of(self, workflow: str, case_id: int, state: str) -> list[tuple[str, str]]:
+        """The domain pages about a case in this state: (label, path)."""
+        return [(p.label, p.path.format(id=case_id)) for p in self.case_pages
+                if p.workflow == workflow and (not p.states or state in p.states)]
+
+    def starts_for(self, principal: Principal) -> list[StaffStart]:
+        """What the caller's roles may start from the work list."""
+        return [s for s in self.starts if s.role in principal.roles]
 
     def visible(self, principal: Principal) -> list[StaffWorkflow]:
         """The workflows some role of the caller reaches (the rest show nothing)."""

@@ -61,12 +61,14 @@ class CasePage:
 
 @dataclass(frozen=True, slots=True)
 class StaffStart:
-    """Something a role starts from its work list (a new case of a workflow)."""
+    """A new case of a workflow that a role starts from its work list (a button that posts
+    to ``/staff/<workflow>/new``): ``open`` opens it with the workflow's ``CaseService`` as the
+    signed-in account and answers the staff page to go to next."""
 
     workflow: str
     role: str
     label: str
-    path: str
+    open: Callable[[CaseService, Principal], Awaitable[str]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from iris_engine.accreditation.service import WORKFLOW, AccreditationService
 from iris_engine.cases import Principal
 from iris_engine.cases.http import CaseId
 from iris_engine.cases.schemas import TransitionRequest
+from iris_engine.cases.service import CaseService
 from iris_engine.documents.codes import CodeLibrary, CodeOfConduct
 from iris_engine.domain import CasePage, StaffPages, StaffStart
 from iris_engine.errors import Conflict, FieldError, NotFound
@@ -42,19 +43,22 @@ from iris_engine.web.staff.schema_form import (
     values_of,
 )
 from iris_engine.web.staff.session import PATH
-from iris_engine.web.staff.workspace import Workspace, staff_page
+from iris_engine.web.staff.workspace import staff_page
 
 __all__ = ["STAFF_PAGES"]
 
 EVENT = "update_self_assessment"
 #: the name every principle's fields are posted under
 _PREFIX = "p"
-_BASE = f"{PATH}/{WORKFLOW}/{{case_id:int}}/self-assessment"
+#: under the generated pages' own parameters: a static segment where ``{workflow}`` is would
+#: hide ``/staff/accreditation`` from the generated list page (the router prefers it)
+_BASE = f"{PATH}/{{workflow:str}}/{{case_id:int}}/self-assessment"
 _NOTICES = {"saved": N_("Saved. What is still missing is shown below; you can come back to it "
                         "at any time before you submit.")}
 _CHANGED = N_("This application changed while you were on this page (perhaps in another tab). "
               "It is shown below as it is now: check it and save again.")
 
+WorkflowName = Annotated[str, PathParameter(max_length=64)]
 PrincipleId = Annotated[str, PathParameter(max_length=8, pattern=r"^[A-Za-z0-9]+$")]
 Notice = Annotated[str | None, QueryParameter(max_length=20, description="Which message to show")]
 
@@ -82,8 +86,10 @@ def _problems(code: CodeOfConduct, document: Any) -> dict[str, list[FieldError]]
     return found
 
 
-async def _application(accreditation: AccreditationService, staff: Principal, case_id: int
-                       ) -> Any:
+async def _application(accreditation: AccreditationService, staff: Principal, case_id: int,
+                       workflow: str = WORKFLOW) -> Any:
+    if workflow != WORKFLOW:  # another workflow's case has no self-assessment
+        raise NotFound(f"no self-assessment in workflow {workflow!r}")
     return await accreditation.get(staff, case_id)
 
 
@@ -134,33 +140,35 @@ async def _principle_page(request: Request[Any, Any, Any], accreditation: Accred
 
 
 @get(_BASE, name="staff-self-assessment")
-async def overview(case_id: CaseId, accreditation: NamedDependency[AccreditationService],
+async def overview(workflow: WorkflowName, case_id: CaseId,
+                   accreditation: NamedDependency[AccreditationService],
                    staff: NamedDependency[Principal]) -> Redirect:
     """The self-assessment starts at its first principle (each page lists them all)."""
-    view = await _application(accreditation, staff, case_id)
+    view = await _application(accreditation, staff, case_id, workflow)
     return Redirect(f"{PATH}/{WORKFLOW}/{view.id}/self-assessment/A", status_code=303)
 
 
 @get(f"{_BASE}/{{principle_id:str}}", name="staff-self-assessment-principle")
-async def principle_form(request: Request[Any, Any, Any], case_id: CaseId,
+async def principle_form(request: Request[Any, Any, Any], workflow: WorkflowName, case_id: CaseId,
                          principle_id: PrincipleId,
                          accreditation: NamedDependency[AccreditationService],
                          codes: NamedDependency[CodeLibrary], staff: NamedDependency[Principal],
                          notice: Notice = None) -> Template:
     """One principle's evidence, as stored, with what the code still finds missing in it."""
+    await _application(accreditation, staff, case_id, workflow)
     return await _principle_page(request, accreditation, codes, staff, case_id, principle_id,
                                  notice=_NOTICES.get(notice or ""))
 
 
 @post(f"{_BASE}/{{principle_id:str}}", name="staff-self-assessment-save")
-async def save_principle(request: Request[Any, Any, Any], case_id: CaseId,
+async def save_principle(request: Request[Any, Any, Any], workflow: WorkflowName, case_id: CaseId,
                          principle_id: PrincipleId,
                          accreditation: NamedDependency[AccreditationService],
                          codes: NamedDependency[CodeLibrary],
                          staff: NamedDependency[Principal]) -> Response[Any]:
     """Save one principle's section as a draft (``update_self_assessment``)."""
     form = await read_form(request)
-    view = await _application(accreditation, staff, case_id)
+    view = await _application(accreditation, staff, case_id, workflow)
     code = codes.get(view.code_of_conduct)
     principle = _principle(code, principle_id)
     fields = _fields(code, principle, rows_posted(form))
@@ -194,28 +202,24 @@ async def save_principle(request: Request[Any, Any, Any], case_id: CaseId,
                     status_code=303)
 
 
-@post(f"{PATH}/{WORKFLOW}/new", name="staff-new-application")
-async def new_application(accreditation: NamedDependency[AccreditationService],
-                          staff: NamedDependency[Principal],
-                          workspace: NamedDependency[Workspace]) -> Redirect:
-    """Open the organisation's application in draft, or go to the one it has."""
+async def _open_application(service: CaseService, staff: Principal) -> str:
+    """Open the organisation's application in draft (its self-assessment next), or go to the
+    one it has."""
+    assert isinstance(service, AccreditationService)
+    code = str(service.engine.catalog.machine(WORKFLOW).spec.settings.get(
+        "code_of_conduct", "iris-standard/1.2"))
     try:
-        view = await accreditation.create(staff, self_assessment=None,
-                                          code_of_conduct=_default_code(workspace))
+        view = await service.create(staff, self_assessment=None, code_of_conduct=code)
     except ApplicationUnderWay as exc:
-        return Redirect(f"{PATH}/{WORKFLOW}/{exc.extra['case_id']}", status_code=303)
-    return Redirect(f"{PATH}/{WORKFLOW}/{view.id}/self-assessment/A", status_code=303)
-
-
-def _default_code(workspace: Workspace) -> str:
-    return str(workspace.spec(WORKFLOW).settings.get("code_of_conduct", "iris-standard/1.2"))
+        return f"{PATH}/{WORKFLOW}/{exc.extra['case_id']}"
+    return f"{PATH}/{WORKFLOW}/{view.id}/self-assessment/A"
 
 
 STAFF_PAGES = StaffPages(
-    handlers=(overview, principle_form, save_principle, new_application),
+    handlers=(overview, principle_form, save_principle),
     templates=Path(__file__).parent / "templates",
     case_pages=(CasePage(WORKFLOW, N_("The self-assessment, a principle at a time"),
                          f"{PATH}/{WORKFLOW}/{{id}}/self-assessment"),),
     starts=(StaffStart(WORKFLOW, "recruiter", N_("Start an application for accreditation"),
-                       f"{PATH}/{WORKFLOW}/new"),),
+                       _open_application),),
 )

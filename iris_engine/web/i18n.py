@@ -19,15 +19,18 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from gettext import NullTranslations
 from pathlib import Path
 
+from babel import Locale
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_file
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 from babel.support import Translations
+
+from iris_engine.countries import ISO_3166_ALPHA_2
 
 __all__ = [
     "AREAS",
@@ -37,6 +40,7 @@ __all__ = [
     "N_",
     "Language",
     "catalog_path",
+    "countries_by_name",
     "extract",
     "from_accept_language",
     "languages_of",
@@ -239,3 +243,11 @@ def missing_translations() -> list[str]:
                       != set(_PLACEHOLDER.findall(str(found.string)))):
                     problems.append(f'{where}: "{message.id}" translated with other placeholders')
     return problems
+
+
+@cache
+def countries_by_name(language: str) -> tuple[str, ...]:
+    """Every ISO 3166-1 country code, in the order of its name in ``language`` (a country
+    choice in any form)."""
+    names = Locale.parse(language).territories
+    return tuple(sorted(ISO_3166_ALPHA_2, key=lambda c: str(names.get(c, c)).casefold()))

@@ -11,13 +11,13 @@ from functools import cache
 from typing import Any, get_type_hints
 
 import msgspec
-from babel import Locale
 from babel.numbers import get_currency_name, get_territory_currencies
 
 from iris_engine.countries import ISO_3166_ALPHA_2
 from iris_engine.errors import NotFound
 from iris_engine.grievances.schemas import NamedRecruiter
 from iris_engine.roster.service import Roster, RosterQuery
+from iris_engine.web.i18n import countries_by_name as countries
 
 __all__ = ["amount_of", "countries", "currencies", "currency_codes", "fits", "home_currency",
            "roster_entry", "roster_matches"]
@@ -25,13 +25,6 @@ __all__ = ["amount_of", "countries", "currencies", "currency_codes", "fits", "ho
 #: at most this many roster entries answer a search
 MATCHES = 10
 _LOOKS_LIKE_LRN = re.compile(r"[A-Za-z]{2,5}[0-9]{1,12}")
-
-
-@cache
-def countries(language: str) -> tuple[str, ...]:
-    """Every country code, in the order of its name in ``language``."""
-    names = Locale.parse(language).territories
-    return tuple(sorted(ISO_3166_ALPHA_2, key=lambda c: str(names.get(c, c)).casefold()))
 
 
 @cache

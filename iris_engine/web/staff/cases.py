@@ -22,7 +22,7 @@ from iris_engine.cases import Principal
 from iris_engine.cases.http import CaseId
 from iris_engine.cases.service import Waiting
 from iris_engine.clock import as_utc
-from iris_engine.errors import Conflict, GuardFailed, InvalidInput, Refusal
+from iris_engine.errors import Conflict, GuardFailed, InvalidInput, NotFound, Refusal
 from iris_engine.web.i18n import N_
 from iris_engine.web.pages.rendering import FormError, PageForm, read_form
 from iris_engine.web.staff.forms import (
@@ -216,4 +216,16 @@ async def fire(request: Request[Any, Any, Any], workflow: WorkflowName, case_id:
     return Redirect(f"{PATH}/{w.name}/{case_id}?notice=fired", status_code=303)
 
 
-HANDLERS = [work, cases_of, case, fire]
+@post(f"{PATH}/{{workflow:str}}/new", name="staff-start")
+async def start(workflow: WorkflowName, workspace: NamedDependency[Workspace],
+                staff: NamedDependency[Principal]) -> Redirect:
+    """Start a new case of a workflow, as the work list's button for the caller's role says
+    (``Domain.staff_pages.starts``); a workflow with none for the caller is a page not found."""
+    w = workspace.workflow(workflow)
+    starts = workspace.starts_for(staff, w.name)
+    if not starts:
+        raise NotFound(f"nothing to start in {w.name!r}")
+    return Redirect(await starts[0].open(w.cases, staff), status_code=303)
+
+
+HANDLERS = [work, cases_of, case, fire, start]

@@ -72,9 +72,10 @@ class Workspace:
         return [(p.label, p.path.format(id=case_id)) for p in self.case_pages
                 if p.workflow == workflow and (not p.states or state in p.states)]
 
-    def starts_for(self, principal: Principal) -> list[StaffStart]:
-        """What the caller's roles may start from the work list."""
-        return [s for s in self.starts if s.role in principal.roles]
+    def starts_for(self, principal: Principal, workflow: str | None = None) -> list[StaffStart]:
+        """What the caller's roles may start from the work list (of one workflow)."""
+        return [s for s in self.starts if s.role in principal.roles
+                and workflow in (None, s.workflow)]
 
     def visible(self, principal: Principal) -> list[StaffWorkflow]:
         """The workflows some role of the caller reaches (the rest show nothing)."""

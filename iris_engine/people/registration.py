@@ -107,8 +107,10 @@ class Registrations:
                     "text": "\n".join([
                         "Someone (we hope you) registered a recruiter organisation in IRIS Engine "
                         "with this e-mail address.", "",
-                        f"To confirm it, POST this token within {hours} hours to "
-                        f"{base}/api/v1/recruiters/confirm:", "", f"    {token}", "",
+                        f"To confirm it within {hours} hours, open this link and press the "
+                        "button:", "", f"{base}/staff/confirm?token={token}", "",
+                        f"Or POST this token to {base}/api/v1/recruiters/confirm:", "",
+                        f"    {token}", "",
                         "Then log in with the password you chose. If you did not register, "
                         "ignore this e-mail: the registration lapses by itself."]),
                 })

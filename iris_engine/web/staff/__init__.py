@@ -28,7 +28,7 @@ from iris_engine.settings import Settings
 from iris_engine.web.i18n import N_
 from iris_engine.web.pages import MAX_FORM_BYTES
 from iris_engine.web.pages.rendering import html_exception_handlers
-from iris_engine.web.staff import cases, sign_in
+from iris_engine.web.staff import cases, register, sign_in
 from iris_engine.web.staff.session import SignInNeeded, StaffSession, sign_in_location
 from iris_engine.web.staff.workspace import Workspace, staff_page
 
@@ -66,7 +66,7 @@ def staff_router(services: Services, settings: Settings, auth: JWTAuth[Principal
 
     return Router(
         path="/", route_handlers=[
-            *sign_in.HANDLERS, *cases.HANDLERS,
+            *sign_in.HANDLERS, *register.HANDLERS, *cases.HANDLERS,
             *(h for d in services.domains if d.staff_pages for h in d.staff_pages.handlers)],
         dependencies={"workspace": Provide(provide_workspace, sync_to_thread=False),
                       "staff": Provide(provide_principal)},

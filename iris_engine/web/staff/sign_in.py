@@ -25,7 +25,9 @@ __all__ = ["HANDLERS"]
 
 #: the same words whether the account exists, is inactive or the password is wrong
 _REFUSED = N_("This e-mail address and password do not match an account that may sign in.")
-_NOTICES = {"signed_out": N_("You have signed out.")}
+_NOTICES = {"signed_out": N_("You have signed out."),
+            "confirmed": N_("Your e-mail address is confirmed. Sign in with the password you "
+                            "chose.")}
 
 _STAFF_PAGE = re.compile(rf"{PATH}(/[A-Za-z0-9_-]+)*(\?[^#]*)?")
 

@@ -160,6 +160,7 @@ class Server:
     known: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     #: role -> a bearer token of a demo user with that role
     tokens: dict[str, str] = field(default_factory=dict)
+    database_url: str = ""
 
     def log_text(self, start: int = 0) -> str:
         return self.log.read_text(errors="replace")[start:]
@@ -221,7 +222,7 @@ def start_server(tmp: Path, database_url: str) -> Server:
     with log.open("ab") as out:
         process = subprocess.Popen(_iris("serve", "--host", "127.0.0.1", "--port", str(port)),
                                    env=env, stdout=out, stderr=subprocess.STDOUT)
-    running = Server(base_url, log, process)
+    running = Server(base_url, log, process, database_url=database_url)
     try:
         _wait_until_up(running)
         running.known = _known_resources(base_url)

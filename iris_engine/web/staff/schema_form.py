@@ -201,6 +201,13 @@ def read_fields(form: PageForm, fields: tuple[DataField, ...]) -> dict[str, Any]
     return document
 
 
+def _entered(form: PageForm, fields: tuple[DataField, ...]) -> bool:
+    """Whether anything was typed, chosen or ticked in these fields (an unticked box is not)."""
+    return any(isinstance(v, str) and v.strip()
+               for f in walk(fields) if f.kind not in ("group", "rows")
+               for v in form.values.getall(f.key, []))
+
+
 def _typed(text: str, f: DataField) -> Any:
     """A choice posted as text, back as the schema's own value (an enum may hold numbers)."""
     return next((v for v in f.values if str(v) == text), text)
@@ -210,8 +217,8 @@ def _read(form: PageForm, f: DataField) -> tuple[bool, Any]:
     if f.kind == "group":
         inner = read_fields(form, f.fields)
         return bool(inner), inner
-    if f.kind == "rows":
-        rows = [inner for inner in (read_fields(form, row.fields) for row in f.fields) if inner]
+    if f.kind == "rows":  # a row where nothing was typed or ticked is left out
+        rows = [read_fields(form, row.fields) for row in f.fields if _entered(form, row.fields)]
         return bool(rows) or f.required, rows
     if f.kind == "flag":
         checked = form.flag(f.key)

@@ -1,0 +1,156 @@
+"""The staff workspace in a browser, end to end, on SQLite and PostgreSQL (a real ``iris
+serve`` with the demo data, Debian's chromium), axe-core on every page a journey passes:
+
+- one application from registration to the public roster by four people: a recruiter
+  registers, confirms its address from the e-mail's link, fills in the self-assessment a
+  principle at a time (rows added where a list is longer than the form) and its scope, and
+  submits; a scheme manager accepts it and plans the audit; the auditor records the audit
+  (no finding) and refers it for decision; a second scheme manager, who took no part in the
+  audit, accredits it; the public roster then lists it;
+- one grievance from filing to referral: a worker files it on the public pages, a caseworker
+  acknowledges, triages and refers it to the authority that covers its country, and that
+  authority's officer acknowledges the referral from its inbox.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from iris_engine.demo import DEMO_STAFF
+from iris_engine.referrals.demo import DEMO_AUTHORITY_PASSWORD
+from tests.browser.staff_support import api, email_to, fill_document, fire, iris, sign_in, sign_out
+from tests.browser.support import Site, assert_accessible
+from tests.browser.test_complaint_pages import a_roster_entry, file_complaint
+from tests.integration.conftest import valid_self_assessment
+
+PASSWORDS = {email: password for email, password, *_ in DEMO_STAFF}
+MANAGER = "manager@demo.iris.example"
+AUDITOR = "auditor@demo.iris.example"
+CASEWORKER = "caseworker@demo.iris.example"
+OFFICER = "officer@dofe.demo.iris.example"  # Department of Foreign Employment (demo): NP
+SECOND = "second.manager@demo.iris.example"
+PASSWORD = "a second manager's long passphrase"
+
+
+def test_an_application_from_registration_to_the_roster(site: Site) -> None:
+    organisation = f"Himalaya Fair Recruitment {site.database}"
+    email = f"owner@himalaya-fair-{site.database}.example"
+    iris(site, "users", "add", "--email", SECOND, "--name", "Second Manager", "--role",
+         "scheme_manager", "--organisation", "IRIS Scheme Secretariat (demo)",
+         "--password", PASSWORD)
+    with site.page() as page:
+        # the recruiter registers, and confirms from the e-mail's link
+        page.goto("/staff/sign-in")
+        page.locator("main a[href='/staff/register']").click()
+        assert_accessible(page)
+        page.fill("#organisation_name", organisation)
+        page.select_option("#country", "NP")
+        page.fill("#name", "Sita Gurung")
+        page.fill("#email", email)
+        page.fill("#password", "correct horse battery staple 2026")
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_url("**/staff/registered")
+        assert_accessible(page)
+        link = re.search(r"^\S+(/staff/confirm\?token=\S+)$",
+                         email_to(site, email, "account.confirm"), re.M)
+        assert link
+        page.goto(link.group(1))
+        assert_accessible(page)
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_url("**/staff/sign-in?notice=confirmed")
+        page.fill("#email", email)
+        page.fill("#password", "correct horse battery staple 2026")
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_url("**/staff")
+
+        # the application, its self-assessment a principle at a time
+        page.locator("form.start button").click()
+        page.wait_for_url(re.compile(r".*/staff/accreditation/\d+/self-assessment/A$"))
+        case_path = re.sub(r"/self-assessment/A$", "", page.url.split(site.base_url)[1])
+        assert_accessible(page)
+        document = valid_self_assessment(("NP", "QA"))
+        a = document["principles"]["A"]
+        a["licences"].append({**a["licences"][0], "number": "DOFE-2"})  # a second row
+        for principle, section in document["principles"].items():
+            page.goto(f"{case_path}/self-assessment/{principle}")
+            fill_document(page, section, "p")
+            page.get_by_role("button", name="Save this principle").click()
+            page.wait_for_url(f"**/self-assessment/{principle}?notice=saved")
+            assert_accessible(page)
+        assert page.locator("nav.principles .chain-ok").count() == 7, \
+            page.locator("nav.principles").inner_text()
+
+        # its scope, then the prerequisite training (done as the demo does it), then submit
+        page.goto(case_path)
+        page.locator("a[href$='/self-assessment']").first.wait_for()
+        assert_accessible(page)
+        fire(page, "update_scope", {"data.corridors": [{"origin": "NP", "destination": "QA"}],
+                                    "data.sectors": ["construction"]})
+        iris(site, "demo", "prepare", organisation)
+        page.goto(case_path)
+        fire(page, "submit")
+        assert page.locator("p.lead .state").inner_text() == "submitted"
+        sign_out(page)
+
+        # a scheme manager accepts it and plans the audit
+        auditor_id = next(u["id"] for u in api(site, "admin", "/api/v1/users", role="auditor")
+                          if u["email"] == AUDITOR)
+        sign_in(page, MANAGER, PASSWORDS[MANAGER])
+        page.goto(case_path)
+        fire(page, "accept_application")
+        fire(page, "plan_audit", {"data.auditor_id": auditor_id,
+                                  "data.planned_on": (date.today() + timedelta(days=7)).isoformat()})
+        sign_out(page)
+
+        # the auditor finds nothing, and refers it for decision
+        sign_in(page, AUDITOR, PASSWORDS[AUDITOR])
+        assert case_path in page.locator("main").inner_html()  # waiting for the auditor
+        page.goto(case_path)
+        fire(page, "complete_audit")  # the findings' one blank row left blank: none
+        fire(page, "refer_for_decision")
+        sign_out(page)
+
+        # the one who planned it may decide (the guard is about who audited); a second
+        # manager, who had no part in it, accredits it
+        sign_in(page, SECOND, PASSWORD)
+        page.goto(case_path)
+        fire(page, "accredit")
+        assert page.locator("p.lead .state").inner_text() == "accredited"
+        sign_out(page)
+
+        page.goto(f"/roster?q={organisation.split()[0]}")
+        assert organisation in page.locator("main").inner_text()
+
+
+def test_a_grievance_from_filing_to_referral(site: Site) -> None:
+    entry = a_roster_entry(site)
+    with site.page() as page:
+        reference, _code = file_complaint(page, entry)
+    found = api(site, "caseworker", "/api/v1/grievance-cases", state="received", limit=200)
+    [case] = [g for g in found["items"] if g["reference"] == reference]
+    case_path = f"/staff/grievance/{case['id']}"
+    authority = next(a for a in api(site, "admin", "/api/v1/authorities")["items"]
+                     if "Foreign Employment" in a["name"])
+    with site.page() as page:
+        sign_in(page, CASEWORKER, PASSWORDS[CASEWORKER])
+        page.goto(case_path)
+        assert_accessible(page)
+        fire(page, "acknowledge")
+        fire(page, "triage", {"data.severity": "high",
+                              "data.allegations": ["recruitment_fees", "document_retention"],
+                              "data.principles": ["1", "2"]})
+        fire(page, "refer", {"data.authority_id": authority["id"]})
+        assert page.locator("p.lead .state").inner_text() == "referred"
+        sign_out(page)
+
+        # the officer finds it in the authority's inbox, and acknowledges it
+        sign_in(page, OFFICER, DEMO_AUTHORITY_PASSWORD)
+        page.goto("/staff/referral?state=sent")
+        assert_accessible(page)
+        rows = page.locator("main table a[href^='/staff/referral/']")
+        assert rows.count() >= 1
+        referral_path = rows.last.get_attribute("href")
+        page.goto(referral_path)
+        fire(page, "acknowledge", {"data.external_reference": "DOFE/2026/0042"})
+        assert page.locator("p.lead .state").inner_text() == "acknowledged"

@@ -127,10 +127,17 @@ def test_a_grievance_from_filing_to_referral(site: Site) -> None:
     entry = a_roster_entry(site)
     with site.page() as page:
         reference, _code = file_complaint(page, entry)
-    found = api(site, "caseworker", "/api/v1/grievance-cases", state="received", limit=200)
-    [case] = [g for g in found["items"] if g["reference"] == reference]
+    case, after = None, 0
+    while case is None:  # the caseworker's queue, a page at a time
+        found = api(site, "caseworker", "/api/v1/grievance-cases", state="received",
+                    after=after, limit=50)
+        assert found, f"{reference} is not in the caseworker's queue"
+        case = next((g for g in found if g["reference"] == reference), None)
+        after = found[-1]["id"]
     case_path = f"/staff/grievance/{case['id']}"
-    authority = next(a for a in api(site, "admin", "/api/v1/authorities")["items"]
+    authorities = api(site, "admin", "/api/v1/authorities")
+    authority = next(a for a in (authorities.get("items", authorities)
+                                 if isinstance(authorities, dict) else authorities)
                      if "Foreign Employment" in a["name"])
     with site.page() as page:
         sign_in(page, CASEWORKER, PASSWORDS[CASEWORKER])
@@ -148,9 +155,14 @@ def test_a_grievance_from_filing_to_referral(site: Site) -> None:
         sign_in(page, OFFICER, DEMO_AUTHORITY_PASSWORD)
         page.goto("/staff/referral?state=sent")
         assert_accessible(page)
-        rows = page.locator("main table a[href^='/staff/referral/']")
-        assert rows.count() >= 1
-        referral_path = rows.last.get_attribute("href")
+        assert page.locator("main a[href^='/staff/referral/']").count() >= 1
+        sent, after = [], 0
+        while page_of := api(site, "caseworker", "/api/v1/referrals", state="sent",
+                             after=after, limit=50):
+            sent += [r for r in page_of if r["authority_id"] == authority["id"]]
+            after = page_of[-1]["id"]
+        referral_path = f"/staff/referral/{max(r['id'] for r in sent)}"  # the newest: this one
         page.goto(referral_path)
+        assert "Referral to an authority" in page.locator("h1").inner_text()
         fire(page, "acknowledge", {"data.external_reference": "DOFE/2026/0042"})
         assert page.locator("p.lead .state").inner_text() == "acknowledged"

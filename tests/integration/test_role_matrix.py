@@ -6,6 +6,7 @@ that needs a login must have a row: a new route fails here until it has one."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -299,3 +300,65 @@ def test_every_operation_that_needs_a_login_has_a_row(tmp_path: Any) -> None:
         covered |= {op for (m, pattern), op in secured.items()
                     if m == method and pattern.match(path)}
     assert set(secured.values()) - covered == set()
+
+
+async def test_every_role_against_the_staff_pages(
+        world: World, cast: Cast, gcast: GrievanceCast) -> None:
+    """The workspace shows each account exactly what the API answers it: a case page where
+    the API's GET is 200 (a page not found otherwise, never a 403 that confirms the case), the
+    case in a workflow's list where the API's list has it, and a form for exactly the events
+    the API's ``transitions`` offers; a form posted for an event not offered fires nothing."""
+    from tests.integration.staff_support import csrf_token, sign_in
+
+    s = await _scene(world, cast, gcast)
+    cases = [("accreditation", "/api/v1/applications", s.app_id),
+             ("grievance", "/api/v1/grievance-cases", s.grievance_id),
+             ("grievance", "/api/v1/grievance-cases", s.last_tier_id),
+             ("referral", "/api/v1/referrals", s.referral_id)]
+    mismatches: list[str] = []
+    shown: list[tuple[str, int, int]] = []  # (actor, case, forms): the test compared something
+    for actor in ACTORS[1:]:
+        me = (await s.call(actor, "GET", "/api/v1/me")).json()
+        r = await sign_in(world, me["email"])
+        assert r.status_code == 303, (actor, r.text)
+        work = await world.client.get("/staff")
+        assert work.status_code == 200, (actor, work.text)
+        for workflow, api, case_id in cases:
+            api_get = await s.call(actor, "GET", f"{api}/{case_id}")
+            page = await world.client.get(f"/staff/{workflow}/{case_id}")
+            want = 200 if api_get.status_code == 200 else 404
+            where = f"{actor:>16} /staff/{workflow}/{case_id}"
+            if page.status_code != want:
+                mismatches.append(f"{where}: {page.status_code}, the API {api_get.status_code}")
+                continue
+            listed = await world.client.get(f"/staff/{workflow}")
+            api_list = await s.call(actor, "GET", api)
+            in_api = api_list.status_code == 200 and case_id in [c["id"] for c in api_list.json()]
+            in_page = f'href="/staff/{workflow}/{case_id}"' in listed.text
+            if in_api != in_page:
+                mismatches.append(f"{where}: listed on the page {in_page}, by the API {in_api}")
+            if want != 200:
+                continue
+            offered = await s.call(actor, "GET", f"{api}/{case_id}/transitions")
+            events = {t["event"] for t in offered.json() if not t["blocked_by"]} \
+                if offered.status_code == 200 else set()
+            forms = set(re.findall(r'name="event" value="([^"]+)"', page.text))
+            shown.append((actor, case_id, len(forms)))
+            if forms != events:
+                mismatches.append(f"{where}: forms for {sorted(forms)}, the API offers "
+                                  f"{sorted(events)}")
+            # an event this account is not offered here, posted anyway: nothing fires
+            revision = re.search(r'name="expected_revision" value="(\d+)"', page.text)
+            before = await s.revision(f"{api}/{case_id}")
+            r = await world.client.post(f"/staff/{workflow}/{case_id}", data={
+                "_csrf_token": csrf_token(page), "event": "close" if "close" not in events
+                else "withdraw", "expected_revision": revision.group(1) if revision else "1",
+                "note": "not mine to do", "reason_code": "other"})
+            if r.status_code not in (404, 409) or await s.revision(f"{api}/{case_id}") != before:
+                mismatches.append(f"{where}: a post of an event not offered answered "
+                                  f"{r.status_code}")
+    assert not mismatches, "\n" + "\n".join(mismatches)
+    # every case was seen by some and hidden from others, and some pages offered forms
+    assert {c for _a, c, _n in shown} == {c for _w, _p, c in cases}, shown
+    assert len(shown) < len(cases) * (len(ACTORS) - 1), shown
+    assert sum(1 for *_x, n in shown if n) >= 4, shown

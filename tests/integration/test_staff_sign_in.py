@@ -151,17 +151,23 @@ async def test_the_log_in_back_off_applies(world: World) -> None:
     assert not [h for h in r.headers.get_list("set-cookie") if h.startswith("iris_staff=")]
 
 
+#: the staff pages for whoever has no session: signing in and out, registering a recruiter
+_WITHOUT_ACCOUNT = ("/staff/sign-", "/staff/register", "/staff/registered", "/staff/confirm")
+
+
 async def test_every_staff_page_and_form_needs_a_sign_in(world: World) -> None:
-    """The role matrix's first row for pages: every route under /staff but signing in and out,
-    asked with no session, sends to the sign-in page, with a CSRF token or without; none
-    answers a page or acts. (A signed-in account sees only its cases: test_staff_cases.)"""
+    """The role matrix's first row for pages: every route under /staff but signing in and out
+    and a recruiter's registration (for those who have no account yet), asked with no session,
+    sends to the sign-in page, with a CSRF token or without; none answers a page or acts. (A
+    signed-in account sees only its cases: test_staff_cases, the role matrix.)"""
     app = world.client._transport.app  # type: ignore[attr-defined]
     token = csrf_token(await world.client.get("/staff/sign-in"))  # a CSRF cookie and its token
     asked = []
     for route in app.routes:
-        if not route.path.startswith("/staff") or route.path.startswith("/staff/sign-"):
+        if not route.path.startswith("/staff") or route.path.startswith(_WITHOUT_ACCOUNT):
             continue
-        path = route.path.replace("{workflow:str}", "accreditation").replace("{case_id:int}", "1")
+        path = (route.path.replace("{workflow:str}", "accreditation")
+                .replace("{case_id:int}", "1").replace("{principle_id:str}", "A"))
         for method in sorted(route.methods - {"OPTIONS", "HEAD"}):
             body = {"_csrf_token": token, "event": "defer", "expected_revision": "0"}
             r = await world.client.request(method, path, data=body if method == "POST" else None)
@@ -169,3 +175,6 @@ async def test_every_staff_page_and_form_needs_a_sign_in(world: World) -> None:
             assert r.headers["location"].startswith("/staff/sign-in"), (method, path)
             asked.append((method, route.path))
     assert ("GET", "/staff") in asked and ("POST", "/staff/{workflow:str}/{case_id:int}") in asked
+    assert ("POST", "/staff/{workflow:str}/new") in asked
+    assert ("POST", "/staff/{workflow:str}/{case_id:int}/self-assessment/{principle_id:str}") \
+        in asked

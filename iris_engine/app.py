@@ -116,7 +116,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         on_app_init=[jwt_auth.on_app_init],
         template_config=template_config(
             [area.templates for domain in services.domains for area in domain.pages]
-            + [d.staff_pages.templates for d in services.domains if d.staff_pages is not None]),
+            + [d.staff_pages.templates for d in services.domains
+               if d.staff_pages is not None and d.staff_pages.templates is not None]),
         csrf_config=csrf_config(settings),
         after_response=reclaim_erasures,
         exception_handlers=exception_handlers,

@@ -29,8 +29,9 @@ if TYPE_CHECKING:
     from iris_engine.store.models import Case, CaseEvent
     from iris_engine.workflow import WorkflowSpec
 
-__all__ = ["CaseApi", "CasePage", "DemoLogin", "DemoSeed", "Domain", "OrganisationPreparer", "PageArea",
-           "ReadModelReplay", "SealedColumn", "StaffPages", "StaffStart"]
+__all__ = ["CaseApi", "CasePage", "DemoLogin", "DemoSeed", "Domain", "FieldChoices",
+           "OrganisationPreparer", "PageArea", "ReadModelReplay", "SealedColumn", "StaffPages",
+           "StaffStart"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,18 @@ class StaffStart:
 
 
 @dataclass(frozen=True, slots=True)
+class FieldChoices:
+    """The options of a transition's data property that names a record (an auditor, an
+    authority, one of the case's findings), so that a staff form offers them by name instead
+    of asking for a number: ``options(services, principal, case_id)`` answers (value, label)
+    pairs. ``property`` is matched at any depth (a row's ``non_conformity_id`` too)."""
+
+    workflow: str
+    property: str
+    options: Callable[[Services, Principal, int], Awaitable[list[tuple[Any, str]]]]
+
+
+@dataclass(frozen=True, slots=True)
 class StaffPages:
     """Staff pages a domain adds where a generated form is not enough (a self-assessment a
     principle at a time, ...): route handlers under ``/staff`` (the workspace's session,
@@ -79,10 +92,12 @@ class StaffPages:
     templates in ``templates``, linked from the case page (``case_pages``) and the work list
     (``starts``)."""
 
-    handlers: tuple[Any, ...]
-    templates: Path
+    handlers: tuple[Any, ...] = ()
+    #: the folder that holds its templates' folder (None: it has none)
+    templates: Path | None = None
     case_pages: tuple[CasePage, ...] = ()
     starts: tuple[StaffStart, ...] = ()
+    choices: tuple[FieldChoices, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,13 +12,16 @@ the recruiter tries to submit.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import PathParameter, QueryParameter
 from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlmodel import col
 
+from iris_engine.accreditation.models import NonConformity
 from iris_engine.accreditation.references import ApplicationUnderWay
 from iris_engine.accreditation.service import WORKFLOW, AccreditationService
 from iris_engine.cases import Principal
@@ -26,7 +29,7 @@ from iris_engine.cases.http import CaseId
 from iris_engine.cases.schemas import TransitionRequest
 from iris_engine.cases.service import CaseService
 from iris_engine.documents.codes import CodeLibrary, CodeOfConduct
-from iris_engine.domain import CasePage, StaffPages, StaffStart
+from iris_engine.domain import CasePage, FieldChoices, StaffPages, StaffStart
 from iris_engine.errors import Conflict, FieldError, NotFound
 from iris_engine.web.i18n import N_
 from iris_engine.web.pages.rendering import FormError, PageForm, read_form
@@ -44,6 +47,9 @@ from iris_engine.web.staff.schema_form import (
 )
 from iris_engine.web.staff.session import PATH
 from iris_engine.web.staff.workspace import staff_page
+
+if TYPE_CHECKING:
+    from iris_engine.services import Services
 
 __all__ = ["STAFF_PAGES"]
 
@@ -215,6 +221,32 @@ async def _open_application(service: CaseService, staff: Principal) -> str:
     return f"{PATH}/{WORKFLOW}/{view.id}/self-assessment/A"
 
 
+#: the most options a choice of people offers (beyond it the field stays a number to type)
+CHOICES_MAX = 500
+
+
+async def auditors(services: Services, _principal: Principal, _case_id: int
+                   ) -> list[tuple[Any, str]]:
+    """The active auditors, by name, with their organisation and how many cases they hold
+    (``auditor_eligible`` still decides: e.g. not one of the recruiter's own)."""
+    found = await services.directory.list(role="auditor", limit=CHOICES_MAX)
+    return [(a.id, f"{a.name}, {a.organisation_name}"
+             + (f" ({len(a.current_assignments)} current)" if a.current_assignments else ""))
+            for a in found] if len(found) < CHOICES_MAX else []
+
+
+async def open_findings(services: Services, _principal: Principal, case_id: int
+                        ) -> list[tuple[Any, str]]:
+    """The case's non-conformities not yet closed, each as the audit recorded it (the page
+    is only shown to those who may read the case)."""
+    async with services.db.read() as session:
+        rows = (await session.scalars(select(NonConformity).where(
+            col(NonConformity.case_id) == case_id, col(NonConformity.status) != "closed")
+            .order_by(col(NonConformity.id)))).all()
+    return [(nc.id or 0, f"#{nc.id} {nc.severity}, {nc.criterion}: {nc.description[:80]}")
+            for nc in rows]
+
+
 STAFF_PAGES = StaffPages(
     handlers=(overview, principle_form, save_principle),
     templates=Path(__file__).parent / "templates",
@@ -222,4 +254,6 @@ STAFF_PAGES = StaffPages(
                          f"{PATH}/{WORKFLOW}/{{id}}/self-assessment"),),
     starts=(StaffStart(WORKFLOW, "recruiter", N_("Start an application for accreditation"),
                        _open_application),),
+    choices=(FieldChoices(WORKFLOW, "auditor_id", auditors),
+             FieldChoices(WORKFLOW, "non_conformity_id", open_findings)),
 )

@@ -16,6 +16,7 @@ from iris_engine.grievances.pages import PAGES
 from iris_engine.grievances.schemas import StaffGrievanceView
 from iris_engine.grievances.sealing import SEALED
 from iris_engine.grievances.service import WORKFLOW, GrievanceService
+from iris_engine.grievances.staff_pages import STAFF_PAGES
 from iris_engine.workflow import HookRegistry
 
 __all__ = ["DOMAIN", "WORKFLOW", "GrievanceService"]
@@ -36,5 +37,6 @@ DOMAIN = Domain(
     routes=(ComplainantController, grievance_stats),
     tables=(GrievanceMessage,),
     sealed=SEALED,
+    staff_pages=STAFF_PAGES,
     seed_demo=seed_demo,
 )

@@ -30,6 +30,7 @@ from tests.integration.conftest import (
     GrievanceCast,
     World,
     file_grievance,
+    fire_grievance,
     grievance_filing,
     walk_to,
 )
@@ -318,7 +319,10 @@ async def test_engine_errors_are_shown_at_their_fields(world: World, cast: Cast)
     await signed_in(world, "manager@scheme.example")
     path = f"/staff/accreditation/{case_id}"
     page = await world.client.get(path)
-    assert 'type="number" id="plan_audit--data-auditor_id"' in page.text
+    # the auditor is chosen by name (FieldChoices), the date typed
+    chooser = re.search(r'<select id="plan_audit--data-auditor_id".*?</select>', page.text, re.S)
+    assert chooser and f'<option value="{cast.auditor.user_id}">' in chooser.group(0), page.text
+    assert "Audit Body" in chooser.group(0)
     assert 'type="date" id="plan_audit--data-planned_on"' in page.text
     plan = {"event": "plan_audit", "expected_revision": _revision(page.text),
             "data.planned_on": date.today().isoformat()}
@@ -336,3 +340,49 @@ async def test_engine_errors_are_shown_at_their_fields(world: World, cast: Cast)
     assert r.status_code == 303, r.text
     view = (await cast.manager.get(f"/api/v1/applications/{case_id}")).json()
     assert (view["state"], view["assignee_id"]) == ("audit_planned", cast.auditor.user_id)
+
+
+async def test_a_recruiter_answers_its_findings_by_name(world: World, cast: Cast) -> None:
+    """The corrective action plans' rows offer the case's open findings by what they say
+    (``FieldChoices``), and the posted rows become the plans the engine records."""
+    finding = {"severity": "minor", "principle": "1", "criterion": "1.2",
+               "description": "Receipts for medical costs were missing"}
+    case_id = await walk_to(cast, "audited", findings=[finding])
+    r = await cast.auditor.fire(case_id, "request_corrective_action")
+    assert r.status_code == 200, r.text
+    [nc] = r.json()["non_conformities"]
+    await signed_in(world, "everest.fair.recruitment@agency.example")
+    path = f"/staff/accreditation/{case_id}"
+    page = await world.client.get(path)
+    chooser = re.search(r'<select id="submit_corrective_action--data-plans-0-non_conformity_id"'
+                        r'.*?</select>', page.text, re.S)
+    assert chooser, page.text
+    assert f'<option value="{nc["id"]}">#{nc["id"]} minor, 1.2: Receipts for medical' \
+        in chooser.group(0)
+    r = await post_form(world, path, {
+        "event": "submit_corrective_action", "expected_revision": _revision(page.text),
+        "data.plans.rows": "1", "data.plans.0.non_conformity_id": str(nc["id"]),
+        "data.plans.0.action": "Every cost is now paid by the employer, with receipts"})
+    assert r.status_code == 303, r.text
+    view = (await cast.manager.get(f"/api/v1/applications/{case_id}")).json()
+    assert view["state"] == "corrective_action_review"
+    assert view["non_conformities"][0]["corrective_action"].startswith("Every cost")
+
+
+async def test_a_caseworker_refers_to_an_authority_chosen_by_name(
+        world: World, gcast: GrievanceCast) -> None:
+    filing = await file_grievance(world)
+    for event, body in [("acknowledge", {}), ("triage", {"data": {"severity": "medium"}})]:
+        r = await fire_grievance(gcast.caseworker, filing.case_id, event, **body)
+        assert r.status_code == 200, r.text
+    me = (await gcast.caseworker.get("/api/v1/me")).json()
+    await signed_in(world, me["email"])
+    page = await world.client.get(f"/staff/grievance/{filing.case_id}")
+    chooser = re.search(r'<select id="refer--data-authority_id".*?</select>', page.text, re.S)
+    assert chooser and f'<option value="{gcast.glaa_id}">' in chooser.group(0), page.text
+    r = await post_form(world, f"/staff/grievance/{filing.case_id}", {
+        "event": "refer", "expected_revision": _revision(page.text),
+        "data.authority_id": str(gcast.glaa_id)})
+    assert r.status_code == 303, r.text
+    view = (await gcast.caseworker.get(f"/api/v1/grievance-cases/{filing.case_id}")).json()
+    assert view["state"] == "referred"

@@ -47,7 +47,7 @@ def _not_found(request: Request[Any, Any, Any], _exc: Exception) -> Response[Any
 def staff_router(services: Services, settings: Settings, auth: JWTAuth[Principal, Token]
                  ) -> Router:
     """The workspace's pages, under ``/staff``."""
-    workspace = Workspace(services.domains, services.cases, services.engine.catalog, services.clock,
+    workspace = Workspace(services,
                           StaffSession(auth, secure=settings.public_url.startswith("https://")))
 
     def provide_workspace() -> Workspace:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -33,7 +33,7 @@ from iris_engine.web.i18n import N_
 from iris_engine.web.pages.rendering import FormError, PageForm
 
 __all__ = ["ADD_ROW", "ROWS", "DataField", "Shown", "build_fields", "humanise", "key_of_pointer",
-           "keys_of", "read_fields", "rows_held", "rows_posted", "values_of", "walk"]
+           "keys_of", "offer", "read_fields", "rows_held", "rows_posted", "values_of", "walk"]
 
 #: how deep a form may nest before the rest is a JSON field
 _DEPTH = 6
@@ -67,6 +67,8 @@ class DataField:
     #: a choice's or many's options as posted (text), and as the schema holds them
     options: tuple[str, ...] = ()
     values: tuple[Any, ...] = ()
+    #: a choice's options as a person reads them (``offer``), beside ``options``
+    labels: tuple[str, ...] = ()
     #: a yes/no question's one acceptable answer (``const``), if the schema names one
     expected: bool | None = None
     #: a group's fields; rows: each row's fields (a tuple of groups)
@@ -175,6 +177,23 @@ def _field(name: str, schema: Mapping[str, Any], key: str, required: bool,
                      options=options, values=values,
                      expected=schema["const"] if kind == "yesno" else None,
                      fields=fields, item=item)
+
+
+def offer(fields: tuple[DataField, ...], choices: Mapping[str, list[tuple[Any, str]]]
+          ) -> tuple[DataField, ...]:
+    """The fields with each one named in ``choices`` (at any depth) a choice among its
+    (value, label) pairs; read back, it is still the number or text the schema wants."""
+    out = []
+    for f in fields:
+        if f.name in choices and f.kind in ("number", "text", "choice") and choices[f.name]:
+            pairs = choices[f.name]
+            f = replace(f, kind="choice", values=tuple(v for v, _ in pairs),
+                        options=tuple(str(v) for v, _ in pairs),
+                        labels=tuple(label for _, label in pairs))
+        elif f.fields:
+            f = replace(f, fields=offer(f.fields, choices))
+        out.append(f)
+    return tuple(out)
 
 
 def walk(fields: tuple[DataField, ...]) -> Iterator[DataField]:

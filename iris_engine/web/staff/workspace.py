@@ -4,22 +4,25 @@ now, ``i18n.languages_of("staff")``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from litestar import Request
 from litestar.response import Template
 
 from iris_engine.cases import Principal
 from iris_engine.cases.service import CaseService
-from iris_engine.clock import Clock
-from iris_engine.domain import CaseApi, Domain, StaffStart
+from iris_engine.domain import CaseApi, StaffStart
 from iris_engine.errors import NotFound
 from iris_engine.web.i18n import languages_of
 from iris_engine.web.pages.rendering import page
+from iris_engine.web.staff.forms import TransitionForm
+from iris_engine.web.staff.schema_form import offer, walk
 from iris_engine.web.staff.session import StaffSession
-from iris_engine.workflow import WorkflowCatalog, WorkflowSpec
+from iris_engine.workflow import WorkflowSpec
+
+if TYPE_CHECKING:
+    from iris_engine.services import Services
 
 __all__ = ["StaffWorkflow", "Workspace", "staff_page"]
 
@@ -43,17 +46,20 @@ class Workspace:
     """The workflows, by name, in the order the domains declare them, the clock and the
     session."""
 
-    def __init__(self, domains: Sequence[Domain], cases: dict[str, CaseService],
-                 catalog: WorkflowCatalog, clock: Clock, session: StaffSession) -> None:
-        self.workflows = {api.workflow: StaffWorkflow(api, cases[api.workflow])
+    def __init__(self, services: Services, session: StaffSession) -> None:
+        domains = services.domains
+        self.services = services
+        self.workflows = {api.workflow: StaffWorkflow(api, services.cases[api.workflow])
                           for domain in domains for api in domain.cases}
         staff_pages = [d.staff_pages for d in domains if d.staff_pages is not None]
         #: the domains' own pages about a case, and what a role starts from its work list
         self.case_pages = [p for pages in staff_pages for p in pages.case_pages]
         self.starts = [s for pages in staff_pages for s in pages.starts]
-        self.catalog = catalog
+        self.choices = {(c.workflow, c.property): c for pages in staff_pages
+                        for c in pages.choices}
+        self.catalog = services.engine.catalog
         #: the engine's clock: what is overdue is judged by the time the deadlines keep
-        self.clock = clock
+        self.clock = services.clock
         self.session = session
 
     def workflow(self, name: str) -> StaffWorkflow:
@@ -71,6 +77,20 @@ class Workspace:
         """The domain pages about a case in this state: (label, path)."""
         return [(p.label, p.path.format(id=case_id)) for p in self.case_pages
                 if p.workflow == workflow and (not p.states or state in p.states)]
+
+    async def offer_choices(self, workflow: str, principal: Principal, case_id: int,
+                            forms: list[TransitionForm]) -> list[TransitionForm]:
+        """The forms with each property that names a record offered as a choice of them
+        (``FieldChoices``), each source asked once per page."""
+        found: dict[str, list[tuple[Any, str]]] = {}
+        for form in forms:
+            for f in walk(form.fields):
+                source = self.choices.get((workflow, f.name))
+                if source is not None and f.name not in found:
+                    found[f.name] = await source.options(self.services, principal, case_id)
+        if not found:
+            return forms
+        return [replace(form, fields=offer(form.fields, found)) for form in forms]
 
     def starts_for(self, principal: Principal, workflow: str | None = None) -> list[StaffStart]:
         """What the caller's roles may start from the work list (of one workflow)."""

@@ -88,16 +88,17 @@ def _resolve(schema: Any, root: Mapping[str, Any]) -> Mapping[str, Any]:
     """A schema with its local ``$ref`` followed (its own keywords, e.g. a description, win)."""
     if not isinstance(schema, Mapping):
         return {}
+    resolved: Mapping[str, Any] = schema
     seen = 0
-    while isinstance(schema.get("$ref"), str) and schema["$ref"].startswith("#/") and seen < 8:
+    while isinstance(resolved.get("$ref"), str) and resolved["$ref"].startswith("#/") and seen < 8:
         target: Any = root
-        for part in schema["$ref"][2:].split("/"):
+        for part in resolved["$ref"][2:].split("/"):
             target = target.get(part.replace("~1", "/").replace("~0", "~"), {}) \
                 if isinstance(target, Mapping) else {}
-        rest = {k: v for k, v in schema.items() if k != "$ref"}
-        schema = {**(target if isinstance(target, Mapping) else {}), **rest}
+        rest = {k: v for k, v in resolved.items() if k != "$ref"}
+        resolved = {**(target if isinstance(target, Mapping) else {}), **rest}
         seen += 1
-    return schema
+    return resolved
 
 
 def _kind(schema: Mapping[str, Any], root: Mapping[str, Any], depth: int) -> str:

@@ -58,6 +58,8 @@ class CasePage:
     #: the page's path, ``{id}`` standing for the case's id
     path: str
     states: frozenset[str] = frozenset()
+    #: linked for these roles only (all: empty); the page itself still checks
+    roles: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

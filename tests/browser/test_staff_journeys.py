@@ -21,7 +21,7 @@ from iris_engine.demo import DEMO_STAFF
 from iris_engine.referrals.demo import DEMO_AUTHORITY_PASSWORD
 from tests.browser.staff_support import api, email_to, fill_document, fire, iris, sign_in, sign_out
 from tests.browser.support import Site, assert_accessible
-from tests.browser.test_complaint_pages import a_roster_entry, file_complaint
+from tests.browser.test_complaint_pages import NARRATIVE, a_roster_entry, file_complaint
 from tests.integration.conftest import valid_self_assessment
 
 PASSWORDS = {email: password for email, password, *_ in DEMO_STAFF}
@@ -144,6 +144,22 @@ def test_a_grievance_from_filing_to_referral(site: Site) -> None:
         page.goto(case_path)
         assert_accessible(page)
         fire(page, "acknowledge")
+        # what the worker wrote, read with a purpose; a message to them
+        page.locator(f"a[href='{case_path}/personal']").click()
+        assert_accessible(page)
+        page.check("#what-narrative")
+        page.fill("#purpose", "to triage the complaint")
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_load_state()
+        assert NARRATIVE[:40] in page.locator("blockquote").inner_text()
+        assert_accessible(page)
+        page.goto(f"{case_path}/messages")
+        page.fill("#body", "Thank you. We are looking into it and will write again here.")
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_url(f"**{case_path}/messages?notice=sent")
+        assert "We are looking into it" in page.locator("ol.messages").inner_text()
+        assert_accessible(page)
+        page.goto(case_path)
         fire(page, "triage", {"data.severity": "high",
                               "data.allegations": ["recruitment_fees", "document_retention"],
                               "data.principles": ["1", "2"]})

@@ -160,7 +160,7 @@ async def _case_page(request: Request[Any, Any, Any], workspace: Workspace, w: S
         state_description=state.description if state else "",
         facts=_facts(view), deadlines=getattr(view, "deadlines", None) or [],
         workflow_map=_workflow_map(spec, view.state),
-        pages=workspace.pages_of(w.name, view.id, view.state),
+        pages=workspace.pages_of(w.name, view.id, view.state, staff),
         history=history, broken=broken, notice=notice, failed=failed, form=form,
         shown=shown, blank=Shown(),
         transitions=await workspace.offer_choices(w.name, staff, case_id, transition_forms(

@@ -65,9 +65,11 @@ class CaseService:
 
     async def visible_cases(self, session: AsyncSession, principal: Principal, *,
                             state: str | None, after: int, limit: int,
-                            join: Any = None) -> Sequence[Any]:
+                            join: Any = None, where: Sequence[ColumnElement[bool]] = ()
+                            ) -> Sequence[Any]:
         """The caller's cases of this workflow, oldest first, after the id ``after``; with
-        ``join`` (a detail model) as (case, detail) rows."""
+        ``join`` (a detail model) as (case, detail) rows; ``where``: more conditions (on the
+        case or the detail), e.g. a search."""
         if not self.engine.access.reaches_workflow(principal, self.workflow):
             raise Forbidden(self.no_access)
         if after >= MAX_ID:  # no case comes after the largest id (and the driver would overflow)
@@ -78,6 +80,8 @@ class CaseService:
                           self.engine.access.scope_clause(principal, self.workflow))
         if state:
             stmt = stmt.where(col(Case.state) == state)
+        if where:
+            stmt = stmt.where(*where)
         stmt = stmt.order_by(col(Case.id)).limit(limit)
         if join is None:
             return (await session.scalars(stmt)).all()
@@ -163,10 +167,10 @@ class CaseService:
         raise NotImplementedError
 
     async def list(self, principal: Principal, *, state: str | None, after: int,
-                   limit: int) -> list[Any]:
+                   limit: int, where: Sequence[ColumnElement[bool]] = ()) -> list[Any]:
         async with self.db.read() as session:
             rows = await self.visible_cases(session, principal, state=state, after=after,
-                                            limit=limit, join=self.detail_model)
+                                            limit=limit, join=self.detail_model, where=where)
             pairs = rows if self.detail_model is not None else [(case, None) for case in rows]
             return [await self.view(session, case, detail, full=False) for case, detail in pairs]
 

@@ -12,9 +12,11 @@ another's notes; a referrer the events bare.
 from __future__ import annotations
 
 import builtins  # ReturnCaseService.list shadows ``list`` in the class body
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iris_engine.cases import Principal
@@ -104,10 +106,10 @@ class ReturnCaseService(CaseService):
         return audience_of(await self.engine.access.roles_in_scope(session, principal, case))
 
     async def list(self, principal: Principal, *, state: str | None, after: int,
-                   limit: int) -> builtins.list[Any]:
+                   limit: int, where: Sequence[ColumnElement[bool]] = ()) -> builtins.list[Any]:
         async with self.db.read() as session:
             rows = await self.visible_cases(session, principal, state=state, after=after,
-                                            limit=limit, join=ReturnCase)
+                                            limit=limit, join=ReturnCase, where=where)
             return [return_view(case, detail, await self._audience(session, principal, case))
                     for case, detail in rows]
 

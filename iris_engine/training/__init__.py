@@ -27,6 +27,7 @@ from iris_engine.training.qualifications import TrainingRecords
 from iris_engine.training.schemas import EnrolmentView, SessionView
 from iris_engine.training.sealing import SEALED
 from iris_engine.training.sessions import SESSIONS_PATH, SessionService
+from iris_engine.training.staff_pages import STAFF_PAGES
 from iris_engine.workflow import HookRegistry
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ DOMAIN = Domain(
     routes=(LearnerController, *CERTIFICATE_ROUTES, *CATALOGUE_ROUTES),
     tables=(Course, Learner, Certificate),
     sealed=SEALED,
+    staff_pages=STAFF_PAGES,
     seed_demo=seed_demo,
     prepare_demo_organisations=certify_one_of_their_staff,
 )

@@ -39,6 +39,7 @@ from iris_engine.returns.referral_in import ReturnReferrals
 from iris_engine.returns.schemas import ReturnView
 from iris_engine.returns.sealing import SEALED
 from iris_engine.returns.service import RETURNS_PATH, ReturnCaseService
+from iris_engine.returns.staff_pages import STAFF_PAGES
 from iris_engine.returns.statistics import ReturnStatistics
 from iris_engine.returns.statistics_http import return_statistics
 from iris_engine.workflow import HookRegistry
@@ -72,6 +73,7 @@ DOMAIN = Domain(
                    routes=(ReturnCaseController, ReturnFormsController,
                            SurvivorReadController)),),
     provides=_provides,
+    staff_pages=STAFF_PAGES,
     routes=(ReturnPartnerController, return_statistics),
     tables=(ReturnPartner, ReturnConsent, ReturnService, MonitoringReport),
     organisation_kinds=("referrer", "partner"),

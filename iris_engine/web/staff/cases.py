@@ -213,6 +213,11 @@ async def fire(request: Request[Any, Any, Any], workflow: WorkflowName, case_id:
             form.errors.extend(FormError("", str(m.get("message", ""))) for m in messages)
         return await _case_page(request, workspace, w, staff, case_id, failed=chosen.event,
                                 form=form, status_code=422)
+    # back to the domain page the form was on (one of this case's, never another address)
+    back = form.values.get("return_to")
+    pages = {path for _label, path in workspace.pages_of(w.name, case_id, "", staff, every=True)}
+    if isinstance(back, str) and back in pages:
+        return Redirect(f"{back}?notice=fired", status_code=303)
     return Redirect(f"{PATH}/{w.name}/{case_id}?notice=fired", status_code=303)
 
 

@@ -73,11 +73,12 @@ class Workspace:
         """A workflow's definition: the version a case runs on, or the latest."""
         return self.catalog.machine(name, version).spec
 
-    def pages_of(self, workflow: str, case_id: int, state: str, principal: Principal
-                 ) -> list[tuple[str, str]]:
-        """The domain pages about a case in this state, for the caller's roles: (label, path)."""
+    def pages_of(self, workflow: str, case_id: int, state: str, principal: Principal, *,
+                 every: bool = False) -> list[tuple[str, str]]:
+        """The domain pages about a case in this state (``every``: in any state), for the
+        caller's roles: (label, path)."""
         return [(p.label, p.path.format(id=case_id)) for p in self.case_pages
-                if p.workflow == workflow and (not p.states or state in p.states)
+                if p.workflow == workflow and (every or not p.states or state in p.states)
                 and (not p.roles or p.roles & principal.roles)]
 
     async def offer_choices(self, workflow: str, principal: Principal, case_id: int,

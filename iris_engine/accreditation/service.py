@@ -39,6 +39,7 @@ class AccreditationService(CaseService):
     workflow = WORKFLOW
     detail_model = Accreditation
     no_access = "your role does not give access to applications"
+    search_columns = ("lrn",)
 
     def __init__(self, db: Database, engine: CaseEngine, codes: CodeLibrary) -> None:
         super().__init__(db, engine)

@@ -20,7 +20,7 @@ from iris_engine.cases.schemas import AvailableTransition, CaseEventView, Transi
 from iris_engine.cases.views import available, event_view, history
 from iris_engine.errors import Forbidden
 from iris_engine.store.db import Database
-from iris_engine.store.models import MAX_ID, Case, Timer
+from iris_engine.store.models import MAX_ID, Case, Organisation, Timer
 from iris_engine.workflow import TransitionInput
 from iris_engine.workflow.hooks import DetailLoader
 from iris_engine.workflow.spec import SYSTEM_ROLE
@@ -58,6 +58,9 @@ class CaseService:
     detail_model: ClassVar[Any] = None
     #: what the caller is told when no role of theirs reaches this workflow
     no_access: ClassVar[str] = "your role does not give access to these cases"
+    #: the detail's columns a staff search matches exactly (as typed, and in capitals): a
+    #: reference, a registration number
+    search_columns: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, db: Database, engine: CaseEngine) -> None:
         self.db = db
@@ -86,6 +89,21 @@ class CaseService:
         if join is None:
             return (await session.scalars(stmt)).all()
         return (await session.execute(stmt)).all()
+
+    def search_clause(self, text: str) -> ColumnElement[bool]:
+        """The cases a staff search for ``text`` finds, as a condition on the case (and its
+        detail, joined): its id (a number), a detail column equal to it (``search_columns``),
+        or its organisation's name holding it (any case)."""
+        text = text.strip()
+        clauses: list[ColumnElement[bool]] = []
+        if text.isdigit() and int(text) <= MAX_ID:
+            clauses.append(col(Case.id) == int(text))
+        if self.detail_model is not None:
+            clauses += [getattr(self.detail_model, name).in_({text, text.upper()})
+                        for name in self.search_columns]
+        clauses.append(col(Case.organisation_id).in_(select(col(Organisation.id)).where(
+            func.lower(col(Organisation.name)).contains(text.lower(), autoescape=True))))
+        return or_(*clauses)
 
     def waiting_clause(self, principal: Principal) -> ColumnElement[bool] | None:
         """The caller's cases of this workflow that wait for it, as a condition on ``Case``:

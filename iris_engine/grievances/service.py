@@ -93,6 +93,7 @@ class GrievanceService(CaseService):
     workflow = WORKFLOW
     detail_model = Grievance
     no_access = "your role does not give access to grievances"
+    search_columns = ("reference", "recruiter_lrn")
 
     def __init__(self, db: Database, engine: CaseEngine, vault: Vault, failures: FailureCounter,
                  settings: Settings, resources: Resources) -> None:

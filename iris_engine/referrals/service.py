@@ -33,6 +33,7 @@ class ReferralService(CaseService):
     workflow = WORKFLOW
     detail_model = Referral
     no_access = "your role does not give access to referrals"
+    search_columns = ("external_reference",)
 
     def __init__(self, db: Database, engine: CaseEngine, resources: Resources) -> None:
         super().__init__(db, engine)

@@ -77,6 +77,7 @@ class ReturnCaseService(CaseService):
     detail_model = ReturnCase
     no_access = ("return cases are for return officers and supervisors, the organisation that "
                  "referred them and the partner they are shared with")
+    search_columns = ("reference",)
 
     async def reach(self, session: AsyncSession, principal: Principal,
                     case_id: int) -> tuple[Case, builtins.list[str]]:

@@ -386,3 +386,39 @@ async def test_a_caseworker_refers_to_an_authority_chosen_by_name(
     assert r.status_code == 303, r.text
     view = (await gcast.caseworker.get(f"/api/v1/grievance-cases/{filing.case_id}")).json()
     assert view["state"] == "referred"
+
+
+async def test_a_list_is_searched_and_filtered(world: World, cast: Cast,
+                                                 gcast: GrievanceCast) -> None:
+    """By a case's number, a registration number, part of the organisation's name, a
+    grievance's reference; only those waiting for me; each within what the account may see."""
+    accredited = await walk_to(cast, "accredited")
+    draft = await walk_to(await conftest.newcomer(world, cast, 0), "draft")
+    lrn = (await cast.manager.get(f"/api/v1/applications/{accredited}")).json()["lrn"]
+    await signed_in(world, "manager@scheme.example")
+
+    async def found(**params: str) -> set[int]:
+        r = await world.client.get("/staff/accreditation", params=params)
+        assert r.status_code == 200, r.text
+        return {int(i) for i in re.findall(r'href="/staff/accreditation/(\d+)"', r.text)}
+
+    assert {accredited, draft} <= await found()
+    assert await found(q=str(accredited)) == {accredited}
+    assert await found(q=lrn) == {accredited} and await found(q=lrn.lower()) == {accredited}
+    assert accredited in await found(q="everest fair")
+    assert await found(q="no such recruiter %_") == set()  # LIKE's wildcards are text
+    # a draft waits for its recruiter, an accreditation for the manager (surveillance, ...)
+    waiting = await found(waiting="true")
+    assert accredited in waiting and draft not in waiting
+    page = await world.client.get("/staff/accreditation", params={"q": "everest",
+                                                                  "state": "accredited"})
+    assert 'value="everest"' in page.text
+    # a grievance by its reference, for the staff who see it, never for those who do not
+    filing = await file_grievance(world)
+    me = (await gcast.supervisor.get("/api/v1/me")).json()
+    await signed_in(world, me["email"])
+    r = await world.client.get("/staff/grievance", params={"q": filing.reference})
+    assert f'href="/staff/grievance/{filing.case_id}"' in r.text
+    await signed_in(world, "everest.fair.recruitment@agency.example")
+    r = await world.client.get("/staff/grievance", params={"q": filing.reference})
+    assert r.status_code == 404 or f"/staff/grievance/{filing.case_id}" not in r.text

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import PathParameter, QueryParameter
 from litestar.response import Redirect, Template
+from sqlalchemy import false
 
 from iris_engine import bounds
 from iris_engine.cases import Principal
@@ -23,6 +25,7 @@ from iris_engine.cases.http import CaseId
 from iris_engine.cases.service import Waiting
 from iris_engine.clock import as_utc
 from iris_engine.errors import Conflict, GuardFailed, InvalidInput, NotFound, Refusal
+from iris_engine.web.accesslog import LOG_MASK_OPT, LogMask
 from iris_engine.web.i18n import N_
 from iris_engine.web.pages.rendering import FormError, PageForm, read_form
 from iris_engine.web.staff.forms import (
@@ -56,6 +59,10 @@ InState = Annotated[str | None, QueryParameter(name="state", max_length=bounds.N
 After = Annotated[int, QueryParameter(ge=0, le=bounds.MAX_ID,
                                       description="The last id of the previous page")]
 Notice = Annotated[str | None, QueryParameter(max_length=20, description="Which message to show")]
+Search = Annotated[str | None, QueryParameter(max_length=100, description=(
+    "A case's number, a reference or registration number, or part of its organisation's name"))]
+WaitingOnly = Annotated[bool, QueryParameter(name="waiting", description="Only the cases "
+                                             "that wait for me")]
 
 
 def _summary(view: Any) -> list[tuple[str, str]]:
@@ -102,20 +109,31 @@ async def work(request: Request[Any, Any, Any], workspace: NamedDependency[Works
                       starts=workspace.starts_for(staff))
 
 
-@get(f"{PATH}/{{workflow:str}}", name="staff-cases")
+# a search may hold a reference (a secret of the complainant's) or a name: kept out of the log
+@get(f"{PATH}/{{workflow:str}}", name="staff-cases", opt={LOG_MASK_OPT: LogMask(query=True)})
 async def cases_of(request: Request[Any, Any, Any], workflow: WorkflowName,
                    workspace: NamedDependency[Workspace], staff: NamedDependency[Principal],
-                   in_state: InState = None, after: After = 0) -> Template:
-    """One workflow's cases the account may see, a state at a time if it likes, by pages."""
+                   in_state: InState = None, after: After = 0, q: Search = None,
+                   waiting: WaitingOnly = False) -> Template:
+    """One workflow's cases the account may see, by pages: a state at a time, those that
+    wait for it, or those a search finds (``CaseService.search_clause``)."""
     w = workspace.workflow(workflow)
     spec = workspace.spec(w.name)
     counts = await w.cases.count_by_state(staff)
-    views = await w.cases.list(staff, state=in_state, after=after, limit=PAGE + 1)
+    q = (q or "").strip() or None
+    where = [w.cases.search_clause(q)] if q else []
+    if waiting:
+        clause = w.cases.waiting_clause(staff)
+        where.append(clause if clause is not None else false())
+    views = await w.cases.list(staff, state=in_state, after=after, limit=PAGE + 1, where=where)
     more = len(views) > PAGE
     views = views[:PAGE]
     return staff_page(
         request, "staff/cases.html", principal=staff, workflow=w,
-        title=spec.title or humanise(w.name), in_state=in_state, after=after,
+        title=spec.title or humanise(w.name), in_state=in_state, after=after, q=q or "",
+        waiting=waiting, query=urlencode({k: v for k, v in (("state", in_state), ("q", q),
+                                                           ("waiting", "true" if waiting else None))
+                                          if v}),
         states=[(s, spec.states[s].description if s in spec.states else "", counts.get(s, 0))
                 for s in spec.states], total=sum(counts.values()), rows=_rows(views),
         next_after=views[-1].id if more and views else None)

@@ -182,3 +182,43 @@ def test_a_grievance_from_filing_to_referral(site: Site) -> None:
         assert "Referral to an authority" in page.locator("h1").inner_text()
         fire(page, "acknowledge", {"data.external_reference": "DOFE/2026/0042"})
         assert page.locator("p.lead .state").inner_text() == "acknowledged"
+
+
+#: demo roles, the workflow and state whose case pages (and their own pages) each opens
+_TOURS = [("scheme_manager", "accreditation", "submitted"), ("auditor", "accreditation", None),
+          ("recruiter", "accreditation", None), ("caseworker", "grievance", "acknowledged"),
+          ("supervisor", "grievance", "referred"), ("authority", "referral", None),
+          ("trainer", "training_session", "delivered"),
+          ("return_officer", "return", "plan_approved")]
+
+
+def test_each_role_s_pages_pass_axe(site: Site) -> None:
+    """Each demo role's work list, a list searched and filtered, a case page of the state named
+    and every page of its own linked from there, through axe-core; nothing answers an error."""
+    opened = []
+    for role, workflow, state in _TOURS:
+        email, password = site.server.logins[role]
+        if role == "authority":  # the demo refers its grievances to labour inspection or police
+            email = "inspector@mol.demo.iris.example"
+        with site.page() as page:
+            sign_in(page, email, password)
+            cases = page.locator(f"main a[href^='/staff/{workflow}/']")
+            for query in ([f"?state={state}"] if state else []) + [""]:  # else any case
+                page.goto(f"/staff/{workflow}{query}")
+                if cases.count():
+                    break
+            assert_accessible(page)
+            assert cases.count(), f"{role}: no {workflow} case"
+            case_path = cases.first.get_attribute("href")
+            page.goto(f"/staff/{workflow}?q={case_path.rsplit('/', 1)[1]}&waiting=true")
+            assert_accessible(page)
+            page.goto(case_path)
+            assert_accessible(page)
+            own = [a.get_attribute("href") for a in page.locator("ul.case-pages a").all()]
+            for path in own:
+                response = page.goto(path)
+                assert response.status < 400, (role, path, response.status)
+                assert_accessible(page)
+            opened.append((role, case_path, own))
+    pages = {path.rsplit("/", 1)[1] for _r, _c, own in opened for path in own}
+    assert {"self-assessment", "messages", "personal", "attendance", "plan"} <= pages, opened

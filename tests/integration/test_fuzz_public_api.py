@@ -161,6 +161,8 @@ class Server:
     #: role -> a bearer token of a demo user with that role
     tokens: dict[str, str] = field(default_factory=dict)
     database_url: str = ""
+    #: role -> (e-mail, password) of the first demo account with that role
+    logins: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def log_text(self, start: int = 0) -> str:
         return self.log.read_text(errors="replace")[start:]
@@ -228,6 +230,7 @@ def start_server(tmp: Path, database_url: str) -> Server:
         running.known = _known_resources(base_url)
         with httpx.Client(base_url=base_url, timeout=30) as c:
             for role, email, password in _LOGIN.findall(seeded):
+                running.logins.setdefault(role, (email, password))
                 if role not in running.tokens:
                     r = c.post("/api/v1/auth/token", json={"email": email, "password": password})
                     assert r.status_code == 200, r.text

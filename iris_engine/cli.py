@@ -343,7 +343,8 @@ def timers() -> None:
 
 
 @timers.command("list")
-@click.option("--status", type=click.Choice(["pending", "done", "cancelled", "discarded"]),
+@click.option("--status", type=click.Choice(["pending", "overdue", "done", "cancelled",
+                                            "discarded"]),
               default="pending", show_default=True)
 @click.option("--case", "case_id", type=int, default=None, help="Only this case's timers.")
 @click.option("--limit", default=50, show_default=True, type=int)

@@ -22,7 +22,8 @@ class TransitionRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class DeadlineView(msgspec.Struct):
-    """A deadline on the case: pending, done (fired or told), cancelled or discarded."""
+    """A deadline on the case: pending; overdue (it fell due and was told, nothing fires, and
+    it still applies while the case stays); done (fired, or met); cancelled or discarded."""
 
     name: str
     description: str

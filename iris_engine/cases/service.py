@@ -21,6 +21,7 @@ from iris_engine.cases.views import available, event_view, history
 from iris_engine.errors import Forbidden
 from iris_engine.store.db import Database
 from iris_engine.store.models import MAX_ID, Case, Organisation, Timer
+from iris_engine.timers.store import LIVE
 from iris_engine.workflow import TransitionInput
 from iris_engine.workflow.hooks import DetailLoader
 from iris_engine.workflow.spec import SYSTEM_ROLE
@@ -134,13 +135,13 @@ class CaseService:
 
     async def waiting(self, principal: Principal, *, limit: int) -> builtins.list[Waiting]:
         """Up to ``limit`` cases that wait for the caller (``waiting_clause``): those with a
-        pending deadline first, the soonest (so the overdue) first, then the others, oldest
-        first. Two statements, each walking an index and stopping at ``limit``: the pending
-        deadlines in due order (``ix_timer_due``), then the cases by id."""
+        live deadline first (those overdue, told and not met, then those pending), the
+        soonest first, then the others, oldest first. Each statement walks an index and stops
+        at ``limit``: the deadlines of each status in due order (``ix_timer_due``), then the
+        cases by id."""
         clause = self.waiting_clause(principal)
         if clause is None:
             return []
-        pending_deadline = and_(col(Timer.status) == "pending", col(Timer.kind) == "deadline")
         mine = and_(col(Case.workflow) == self.workflow, clause)
         columns: list[Any] = [Case] if self.detail_model is None else [Case, self.detail_model]
 
@@ -149,29 +150,34 @@ class CaseService:
                 return stmt
             return stmt.join(self.detail_model, self.detail_model.case_id == Case.id)
 
-        by_due = (joined(select(*columns, col(Timer.due_at))
-                         .join(Timer, col(Timer.case_id) == Case.id))
-                  .where(pending_deadline, mine).order_by(col(Timer.due_at), col(Timer.id)))
+        def by_due(status: str) -> Select[Any]:
+            return (joined(select(*columns, col(Timer.due_at))
+                           .join(Timer, col(Timer.case_id) == Case.id))
+                    .where(col(Timer.status) == status, col(Timer.kind) == "deadline", mine)
+                    .order_by(col(Timer.due_at), col(Timer.id)))
+
         batch = limit * 3
         async with self.db.read() as session:
-            # a case with several pending deadlines (an accredited one has three) comes once,
-            # at its soonest: read the deadlines a batch at a time until ``limit`` cases
+            # a case with several live deadlines (an accredited one has three) comes once, at
+            # its soonest: read the deadlines a batch at a time until ``limit`` cases
             found: dict[int, tuple[Any, Any, datetime | None]] = {}
-            offset = 0
-            while len(found) < limit:
-                due = (await session.execute(by_due.offset(offset).limit(batch))).all()
-                for row in due:
-                    case = row[0]
-                    if case.id not in found and len(found) < limit:
-                        found[case.id] = (case, row[1] if self.detail_model is not None
-                                          else None, row[-1])
-                if len(due) < batch:
-                    break
-                offset += batch
+            for status in LIVE:
+                offset = 0
+                while len(found) < limit:
+                    due = (await session.execute(by_due(status).offset(offset).limit(batch))).all()
+                    for row in due:
+                        case = row[0]
+                        if case.id not in found and len(found) < limit:
+                            found[case.id] = (case, row[1] if self.detail_model is not None
+                                              else None, row[-1])
+                    if len(due) < batch:
+                        break
+                    offset += batch
             if len(found) < limit:
                 rest = (await session.execute(joined(select(*columns))
                         .where(mine, ~exists(select(col(Timer.id)).where(
-                            col(Timer.case_id) == Case.id, pending_deadline)))
+                            col(Timer.case_id) == Case.id, col(Timer.kind) == "deadline",
+                            col(Timer.status).in_(LIVE))))
                         .order_by(col(Case.id)).limit(limit - len(found)))).all()
                 for row in rest:
                     found[row[0].id] = (row[0], row[1] if self.detail_model is not None else None,

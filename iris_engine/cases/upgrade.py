@@ -36,6 +36,7 @@ from sqlmodel import col
 from iris_engine.cases.context import TransitionContext
 from iris_engine.errors import ApplicationError, NotFound
 from iris_engine.store.models import Case, CaseEvent, Timer
+from iris_engine.timers.store import LIVE
 from iris_engine.workflow import Actor, TimerSpec, TransitionInput, WorkflowSpec
 from iris_engine.workflow.spec import SYSTEM_ROLE, UPGRADE_EVENT
 
@@ -211,7 +212,7 @@ class WorkflowUpgrade:
         """Fill in ``move``'s timers; answer the deadlines to start."""
         session, case = ctx.session, ctx.case
         pending = (await session.scalars(select(Timer).where(
-            col(Timer.case_id) == case.id, col(Timer.status) == "pending"))).all()
+            col(Timer.case_id) == case.id, col(Timer.status).in_(LIVE)))).all()
         wanted = {n: t for n, t in target.timers.items() if case.state in t.states}
         running = {t.name for t in pending if t.kind == "deadline"}
         move.cancelled = sorted({t.name for t in pending} - set(wanted))

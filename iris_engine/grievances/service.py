@@ -55,6 +55,7 @@ from iris_engine.settings import Settings
 from iris_engine.store.db import Database
 from iris_engine.store.models import Case, CaseEvent, Timer
 from iris_engine.throttle import FailureCounter, Limit, throttle_key
+from iris_engine.timers.store import LIVE
 from iris_engine.vault import Vault
 from iris_engine.workflow import Resources
 
@@ -398,7 +399,7 @@ class GrievanceService(CaseService):
     async def _next_deadline(session: AsyncSession, case_id: int) -> Any:
         return await session.scalar(select(func.min(col(Timer.due_at))).where(
             col(Timer.case_id) == case_id, col(Timer.kind) == "deadline",
-            col(Timer.status) == "pending"))
+            col(Timer.status).in_(LIVE)))
 
     async def view(self, session: AsyncSession, case: Case, grievance: Grievance | None,
                    *, full: bool) -> StaffGrievanceView:

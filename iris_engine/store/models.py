@@ -140,7 +140,10 @@ class Timer(SQLModel, table=True):
     """A deadline or a reminder of one, written by the transition that starts it.
 
     ``status``: pending -> done (fired or told), cancelled (the case left the timer's states),
-    or discarded (it fell due but could no longer apply; ``outcome`` says why). A ticker claims
+    or discarded (it fell due but could no longer apply; ``outcome`` says why). A deadline
+    that only tells (no ``fire``) is ``overdue`` once told: it still applies while the case
+    stays in the timer's states, and is done when the case leaves them (or pending again when
+    it is postponed). A ticker claims
     a due row by setting ``claimed_by``/``claimed_until``; a claim that outlives its process
     expires and another ticker takes the row over.
     """

@@ -8,10 +8,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, insert, update
+from sqlalchemy import case as when
 from sqlmodel import col
 
 from iris_engine.errors import ApplicationError
 from iris_engine.store.models import Timer
+from iris_engine.timers.store import LIVE
 from iris_engine.workflow import HookRegistry, TimerSpec, WorkflowSpec
 
 if TYPE_CHECKING:
@@ -94,21 +96,27 @@ class TimerBook:
                 "finished_at": None}
 
     async def cancel(self, ctx: TransitionContext, names: list[str], *, reason: str) -> None:
-        """Cancel the case's pending deadlines and reminders of the timers ``names``."""
+        """End the case's live timers ``names``: a pending one is cancelled with ``reason``;
+        an overdue one (told, not met) is done, keeping what it told. One statement."""
+        overdue = col(Timer.status) == "overdue"
         await ctx.session.execute(
             update(Timer)
-            .where(col(Timer.case_id) == ctx.case.id, col(Timer.status) == "pending",
+            .where(col(Timer.case_id) == ctx.case.id, col(Timer.status).in_(LIVE),
                    col(Timer.name).in_(names))
-            .values(status="cancelled", finished_at=ctx.now, outcome=reason)
+            .values(status=when((overdue, "done"), else_="cancelled"), finished_at=ctx.now,
+                    outcome=when((overdue, col(Timer.outcome)), else_=reason))
         )
 
     async def postpone(self, ctx: TransitionContext, due: datetime, *, reason: str) -> int:
-        """Move the case's pending deadlines to ``due``; their reminders, now of another date,
-        are cancelled with ``reason``. Answers how many deadlines moved."""
-        pending = col(Timer.case_id) == ctx.case.id, col(Timer.status) == "pending"
+        """Move the case's live deadlines to ``due`` (an overdue one pending again, to be told
+        again then); their reminders, now of another date, are cancelled with ``reason``.
+        Answers how many deadlines moved."""
+        case_id = col(Timer.case_id) == ctx.case.id
+        pending = case_id, col(Timer.status) == "pending"
         moved = await ctx.session.execute(
-            update(Timer).where(*pending, col(Timer.kind) == "deadline")
-            .values(due_at=due, deadline_at=due))
+            update(Timer).where(case_id, col(Timer.status).in_(LIVE), col(Timer.kind) == "deadline")
+            .values(due_at=due, deadline_at=due, status="pending", outcome=None,
+                    finished_at=None))
         await ctx.session.execute(
             update(Timer).where(*pending, col(Timer.kind) == "reminder")
             .values(status="cancelled", finished_at=ctx.now, outcome=reason))

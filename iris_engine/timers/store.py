@@ -8,9 +8,12 @@ from sqlmodel import col
 
 from iris_engine.store.models import Timer
 
-__all__ = ["STATUSES", "list_timers"]
+__all__ = ["LIVE", "STATUSES", "list_timers"]
 
-STATUSES = ("pending", "done", "cancelled", "discarded")
+STATUSES = ("pending", "overdue", "done", "cancelled", "discarded")
+#: the deadlines that still apply: due and told but not met (``overdue``), or not yet due;
+#: in that order, the order My work ranks them in (``CaseService.waiting``)
+LIVE = ("overdue", "pending")
 
 
 async def list_timers(session: AsyncSession, *, status: str, case_id: int | None = None,

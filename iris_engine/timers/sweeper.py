@@ -166,6 +166,6 @@ class TimerSweeper:
         if told:
             await services.notifier.deadline_due(session, case, spec, tspec, timer.deadline_at,
                                                  now, roles=told)
-        if result == "told":
-            finish("done", "deadline notice sent")
+        if result == "told":  # nothing fires: the deadline still applies while the case stays
+            finish("overdue", "deadline notice sent")
         return result

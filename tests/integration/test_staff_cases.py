@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from iris_engine.app import create_app
 from iris_engine.clock import ManualClock, utcnow
 from iris_engine.domains import DOMAINS
 from iris_engine.services import build_services
+from iris_engine.store.models import Timer
 from iris_engine.ticker import Ticker
 from tests import sample_domain
 from tests.conftest import REPO
@@ -143,6 +144,19 @@ async def test_my_work_shows_what_waits_for_me_nearest_deadline_first(world: Wor
     assert "Due " in second and "Overdue" not in second
     assert 'href="/staff/accreditation?state=draft"' in work  # counted, all the same
 
+    # the ticker tells the manager the review is due (nothing fires): the deadline still
+    # applies, so the case stays on top as overdue; it is done once the case moves on
+    await world.tick()
+    timers = await _deadlines(world, older, "review_due")
+    assert [(t.status, t.outcome) for t in timers] == [("overdue", "deadline notice sent")]
+    work = (await world.client.get("/staff")).text
+    assert _waiting_ids(work, "accreditation") == [older, newer]
+    assert "Overdue since" in work.split("Waiting for you", 1)[1].split(
+        f'href="/staff/accreditation/{newer}"')[0]
+    assert (await cast.manager.fire(older, "accept_application")).status_code == 200
+    timers = await _deadlines(world, older, "review_due")
+    assert [(t.status, t.outcome) for t in timers] == [("done", "deadline notice sent")]
+
     await signed_in(world, "lalitpur.overseas@agency.example")
     work = (await world.client.get("/staff")).text
     assert _waiting_ids(work, "accreditation") == [draft]
@@ -151,6 +165,12 @@ async def test_my_work_shows_what_waits_for_me_nearest_deadline_first(world: Wor
     # the auditor can act on none of these (no audit under way): nothing waits for it
     await signed_in(world, "auditor@audit.example")
     assert _waiting_ids((await world.client.get("/staff")).text, "accreditation") == []
+
+
+async def _deadlines(world: World, case_id: int, name: str) -> list[Timer]:
+    async with world.services.db.read() as session:
+        return list((await session.scalars(select(Timer).where(
+            Timer.case_id == case_id, Timer.name == name, Timer.kind == "deadline"))).all())
 
 
 async def test_a_case_page_checks_its_history_chain(world: World, cast: Cast) -> None:

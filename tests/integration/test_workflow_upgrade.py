@@ -315,8 +315,8 @@ NOTICE_ONLY["timers"]["answer_due"] = {"states": ["asked"], "after": "P10D",
 @pytest.mark.parametrize("v1_spec", [NOTICE_ONLY], ids=["notice-only"])
 async def test_a_deadline_already_had_in_this_stay_is_not_given_again(
         inquiries: Inquiries) -> None:
-    """v1's deadline only tells the manager, and the case stays; v2 keeps that deadline: it
-    was had in this stay, and is not set (and sent) again."""
+    """v1's deadline only tells the manager, and the case stays; v2 keeps that deadline: told
+    and not met, it still applies (overdue), and is kept as it is, not set (and sent) again."""
     case_id = await inquiries.ask()
     inquiries.world.clock.advance(days=10, minutes=1)
     tick = await inquiries.world.tick()
@@ -326,7 +326,8 @@ async def test_a_deadline_already_had_in_this_stay_is_not_given_again(
     report = await release.run()
 
     assert [(m.case_id, m.verdict, m.started, m.kept, m.cancelled) for m in report.moves] == [
-        (case_id, "move", {}, [], [])]
+        (case_id, "move", {}, ["answer_due"], [])]
+    assert (await inquiries.timers(case_id))["answer_due"][0] == "overdue"
 
 
 # -- refusing ---------------------------------------------------------------------------------

@@ -78,7 +78,7 @@ BROWSER_ACCEPT_ENCODING = "gzip, deflate, br, zstd"
 TARGETS = {"roster": 0.5, "roster_page": 0.5, "roster_page_gzip": 0.5, "transitions": 0.10,
            "grievances": 0.10}
 IRIS_SCENARIOS = ["roster", "roster_ttl0", "roster_miss", "roster_page", "roster_page_gzip",
-                  "transitions",
+                  "staff_lists", "transitions",
                   "grievances", "enrolments", "returns"]
 # grievances: a fixed AES-256-GCM data key (id:base64url of 32 random bytes, made once with
 # `iris keys generate`'s format), so every run seals with the same key and the server does not
@@ -491,6 +491,48 @@ def roster_page_paths() -> list[str]:
     return ["/roster"] + ["/roster?" + urllib.parse.urlencode({"q": f}) for f in FRAGMENTS]
 
 
+async def _case_range(url: str) -> tuple[int, list[str]]:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            last = (await conn.execute(text("SELECT max(id) FROM case_file"))).scalar_one()
+            lrns = (await conn.execute(text(
+                "SELECT lrn FROM accreditation WHERE lrn IS NOT NULL ORDER BY case_id"))).scalars()
+            return int(last or 1), [str(x) for x in lrns]
+    finally:
+        await engine.dispose()
+
+
+def staff_list_paths(db: str) -> list[str]:
+    """The staff workspace's lists as a scheme manager (who sees every application) pages and
+    searches them across the seeded applications: My work, the first page, pages deep in the
+    list (``after``), a state's pages, pages of what waits for the manager, a search by name
+    fragment, by LRN and by case number."""
+    rng = random.Random(16)
+    last, lrns = asyncio.run(_case_range(seeding.database_url(db)))
+    paths = ["/staff", "/staff/accreditation"]
+    for _ in range(60):
+        paths.append("/staff/accreditation?" + urllib.parse.urlencode(
+            {"after": rng.randrange(1, last)}))
+    for _ in range(30):
+        paths.append("/staff/accreditation?" + urllib.parse.urlencode(
+            {"state": rng.choice(["accredited", "suspended", "expired"]),
+             "after": rng.randrange(1, last)}))
+    for _ in range(20):
+        paths.append("/staff/accreditation?" + urllib.parse.urlencode(
+            {"waiting": "true", "after": rng.randrange(1, last)}))
+    paths += ["/staff/accreditation?" + urllib.parse.urlencode({"q": f})
+              for f in rng.sample(FRAGMENTS[:-2], 40)]
+    paths += ["/staff/accreditation?" + urllib.parse.urlencode({"q": lrn})
+              for lrn in rng.sample(lrns, min(30, len(lrns)))]
+    paths += ["/staff/accreditation?" + urllib.parse.urlencode({"q": str(rng.randrange(1, last))})
+              for _ in range(18)]
+    return paths
+
+
 # -- transitions ---------------------------------------------------------------------------
 async def _bench_cases(url: str) -> list[tuple[int, int, str]]:
     from sqlalchemy import text
@@ -636,6 +678,7 @@ def bench_database(db: str, load: Load, rounds: int, stamp: str,
     miss_file = WORK / f"{stamp}-{db}-roster-miss-paths.txt"
     page_file = WORK / f"{stamp}-{db}-roster-page-paths.txt"
     cases_file = WORK / f"{stamp}-{db}-cases.txt"
+    staff_file = WORK / f"{stamp}-{db}-staff-paths.txt"
 
     with serve("bare_app:app", base_env, "/bare", logs / f"{stamp}-{db}-bare.log",
                app_dir=HERE) as bare_server:
@@ -676,6 +719,15 @@ def bench_database(db: str, load: Load, rounds: int, stamp: str,
                     def before_round() -> None:
                         wait_idle(server.pid)  # let abandoned requests commit, then re-read
                         return_bench.write_cases(db, cases_file)
+                elif name == "staff_lists":
+                    login = {"email": MANAGER[0], "password": MANAGER[1]}
+                    token = http_json(server.url("/api/v1/auth/token"), login)["access_token"]
+                    staff_file.write_text("\n".join(staff_list_paths(db)) + "\n")
+                    # the workspace's session cookie holds the API's own token
+                    env = {"BENCH_PATHS": str(staff_file), "BENCH_COOKIE": f"iris_staff={token}",
+                           "BENCH_ACCEPT_ENCODING": BROWSER_ACCEPT_ENCODING}
+                    extra["distinct_queries"] = len(staff_file.read_text().split())
+                    path = "/staff"
                 elif paths_file is not None:
                     if prepare:
                         paths_file.write_text("\n".join(prepare(server)) + "\n")
@@ -755,6 +807,7 @@ def bench_database(db: str, load: Load, rounds: int, stamp: str,
         scenario("roster_page", 1.0, "roster", page_file, lambda _server: roster_page_paths())
         scenario("roster_page_gzip", 1.0, "roster", page_file,
                  lambda _server: roster_page_paths())
+        scenario("staff_lists", 1.0, "roster", None)
         scenario("transitions", 1.0, "transitions", None)
         scenario("grievances", 1.0, "grievances", None, server_env=GRIEVANCE_ENV)
         scenario("enrolments", 1.0, "enrolments", None, server_env=GRIEVANCE_ENV)
@@ -773,6 +826,7 @@ LABELS = {
     "roster_miss": "roster, 6,000 queries (cache misses)",
     "roster_page": "roster search page (HTML), first page + 59 name searches",
     "roster_page_gzip": "the same pages as a browser asks (Accept-Encoding: gzip)",
+    "staff_lists": "staff lists as a scheme manager: deep pages, filters, searches (HTML)",
     "transitions": "transitions/s (suspend/reinstate)",
     "grievances": "grievance filings/s (201s)",
     "enrolments": "public self-enrolments/s (202s)",
@@ -780,7 +834,7 @@ LABELS = {
 }
 TARGET_OF = {"roster": TARGETS["roster"], "roster_ttl0": None, "roster_miss": None,
              "roster_page": TARGETS["roster_page"],
-             "roster_page_gzip": TARGETS["roster_page_gzip"],
+             "roster_page_gzip": TARGETS["roster_page_gzip"], "staff_lists": None,
              "transitions": TARGETS["transitions"], "grievances": TARGETS["grievances"],
              "enrolments": None, "returns": None}
 

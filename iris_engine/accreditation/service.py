@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -75,27 +76,56 @@ class AccreditationService(CaseService):
         scope = await session.get(AccreditationScope, case.id)
         ncs = (await session.scalars(select(NonConformity).where(
             col(NonConformity.case_id) == case.id).order_by(col(NonConformity.id)))).all()
-        return ApplicationView(
-            id=case.id or 0, state=case.state, revision=case.revision, workflow=case.workflow,
-            workflow_version=case.workflow_version, organisation_id=case.organisation_id or 0,
-            organisation_name=org.name if org else "", assignee_id=case.assignee_id,
-            code_of_conduct=detail.code_of_conduct, lrn=detail.lrn,
-            accredited_on=detail.accredited_on, valid_until=detail.valid_until,
-            submitted_at=detail.submitted_at, created_at=case.created_at,
-            updated_at=case.updated_at,
-            non_conformities=[NonConformityView(
-                id=n.id or 0, severity=n.severity, principle=n.principle, criterion=n.criterion,
-                description=n.description, status=n.status, corrective_action=n.corrective_action,
-                evidence_ref=n.evidence_ref, raised_at=n.raised_at, closed_at=n.closed_at,
-            ) for n in ncs],
+        return _application_view(
+            case, detail, org, scope, ncs,
             self_assessment=detail.self_assessment if full else None,
             deadlines=await views.deadlines(self.engine, session, case) if full else None,
             name_resemblances=[_resemblance_view(r) for r in
-                               await resemblance.for_application(session, case)] if full else None,
-            scope=_scope_view(scope.corridors, scope.sectors) if scope else _scope_view([], []),
-            scope_extension=_scope_view(scope.extension["corridors"], scope.extension["sectors"])
-            if scope is not None and scope.extension is not None else None,
-        )
+                               await resemblance.for_application(session, case)] if full else None)
+
+    async def view_rows(self, session: AsyncSession, rows: Sequence[tuple[Case, Any]]
+                    ) -> list[ApplicationView]:
+        """A list's applications in four statements whatever their number (the details come
+        with ``rows``): their organisations, scopes and non-conformities read together."""
+        ids = [case.id for case, _ in rows]
+        if not ids:
+            return []
+        org_ids = {case.organisation_id for case, _ in rows}
+        orgs = {o.id: o for o in (await session.scalars(select(Organisation).where(
+            col(Organisation.id).in_(org_ids)))).all()}
+        scopes = {s.case_id: s for s in (await session.scalars(select(AccreditationScope).where(
+            col(AccreditationScope.case_id).in_(ids)))).all()}
+        ncs: dict[int, list[NonConformity]] = {}
+        for n in (await session.scalars(select(NonConformity).where(
+                col(NonConformity.case_id).in_(ids)).order_by(col(NonConformity.id)))).all():
+            ncs.setdefault(n.case_id, []).append(n)
+        return [_application_view(case, detail, orgs.get(case.organisation_id),
+                                  scopes.get(case.id or 0), ncs.get(case.id or 0, []))
+                for case, detail in rows]
+
+
+def _application_view(case: Case, detail: Accreditation, org: Organisation | None,
+                      scope: AccreditationScope | None, ncs: Sequence[NonConformity],
+                      **full: Any) -> ApplicationView:
+    """An application as the API shows it; ``full``: what one read alone adds."""
+    return ApplicationView(
+        id=case.id or 0, state=case.state, revision=case.revision, workflow=case.workflow,
+        workflow_version=case.workflow_version, organisation_id=case.organisation_id or 0,
+        organisation_name=org.name if org else "", assignee_id=case.assignee_id,
+        code_of_conduct=detail.code_of_conduct, lrn=detail.lrn,
+        accredited_on=detail.accredited_on, valid_until=detail.valid_until,
+        submitted_at=detail.submitted_at, created_at=case.created_at,
+        updated_at=case.updated_at,
+        non_conformities=[NonConformityView(
+            id=n.id or 0, severity=n.severity, principle=n.principle, criterion=n.criterion,
+            description=n.description, status=n.status, corrective_action=n.corrective_action,
+            evidence_ref=n.evidence_ref, raised_at=n.raised_at, closed_at=n.closed_at,
+        ) for n in ncs],
+        scope=_scope_view(scope.corridors, scope.sectors) if scope else _scope_view([], []),
+        scope_extension=_scope_view(scope.extension["corridors"], scope.extension["sectors"])
+        if scope is not None and scope.extension is not None else None,
+        **full,
+    )
 
 
 def _resemblance_view(r: NameResemblance) -> NameResemblanceView:

@@ -182,8 +182,16 @@ class CaseService:
                 for row in rest:
                     found[row[0].id] = (row[0], row[1] if self.detail_model is not None else None,
                                         None)
-            return [Waiting(await self.view(session, case, detail, full=False), due_at)
-                    for case, detail, due_at in found.values()]
+            shown = await self.view_rows(session, [(case, detail) for case, detail, _ in
+                                               found.values()])
+            return [Waiting(view, due_at) for view, (_c, _d, due_at) in
+                    zip(shown, found.values(), strict=True)]
+
+    async def view_rows(self, session: AsyncSession, rows: Sequence[tuple[Case, Any]]
+                    ) -> builtins.list[Any]:
+        """A list's cases as the API lists them (``view``, not ``full``), in order; a service
+        whose view reads more than the case and its detail reads it for all rows at once."""
+        return [await self.view(session, case, detail, full=False) for case, detail in rows]
 
     async def view(self, session: AsyncSession, case: Case, detail: Any, *, full: bool) -> Any:
         """The case as the API shows it; ``detail`` may be None (load it); ``full`` for one
@@ -196,7 +204,7 @@ class CaseService:
             rows = await self.visible_cases(session, principal, state=state, after=after,
                                             limit=limit, join=self.detail_model, where=where)
             pairs = rows if self.detail_model is not None else [(case, None) for case in rows]
-            return [await self.view(session, case, detail, full=False) for case, detail in pairs]
+            return await self.view_rows(session, pairs)
 
     async def get(self, principal: Principal, case_id: int) -> Any:
         async with self.db.read() as session:

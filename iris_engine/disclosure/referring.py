@@ -10,6 +10,7 @@ plain classes, not ABCs, so a resource can be looked up by them).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -65,6 +66,11 @@ class ReferralDesk:
     async def open(self, ctx: TransitionContext, authority: Authority, remit: str, *,
                    include_identity: bool) -> int:
         """Open a referral of ``ctx.case`` inside its transition; answers the referral's id."""
+        raise NotImplementedError
+
+    async def of_cases(self, session: AsyncSession, case_ids: Sequence[int]
+                       ) -> dict[int, list[ReferralSummary]]:
+        """The same for several cases in one statement, by case (a case with none left out)."""
         raise NotImplementedError
 
     async def of_case(self, session: AsyncSession, case_id: int) -> list[ReferralSummary]:

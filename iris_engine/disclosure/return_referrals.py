@@ -10,6 +10,7 @@ runs both ways through the return case's ``source_case_id`` (``of_case`` answers
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +56,11 @@ class ReturnReferralDesk:
     async def open_from(self, ctx: TransitionContext, enquiry: ReturnEnquiry) -> int:
         """Open a return enquiry from ``ctx.case`` inside its transition; answers its case id.
         Refuses (``iris_engine.errors.Refusal``) a nationality not eligible today."""
+        raise NotImplementedError
+
+    async def of_cases(self, session: AsyncSession, case_ids: Sequence[int]
+                       ) -> dict[int, list[ReferralSummary]]:
+        """The same for several cases in one statement, by case (a case with none left out)."""
         raise NotImplementedError
 
     async def of_case(self, session: AsyncSession, case_id: int) -> list[ReferralSummary]:

@@ -16,8 +16,6 @@ the whole transition, naming those it does.
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from iris_engine.cases import Principal, Refusal, TransitionContext
 from iris_engine.disclosure.return_referrals import (
     ReturnConsentGiven,
@@ -27,9 +25,9 @@ from iris_engine.disclosure.return_referrals import (
 from iris_engine.grievances.disclosure import read_identity
 from iris_engine.grievances.models import Grievance
 from iris_engine.vault import Vault
-from iris_engine.workflow import HookRegistry, Resources
+from iris_engine.workflow import HookRegistry
 
-__all__ = ["RETURN_ALLEGATIONS", "SURVIVOR_ROLES", "hooks", "return_case_ids"]
+__all__ = ["RETURN_ALLEGATIONS", "SURVIVOR_ROLES", "hooks"]
 
 hooks = HookRegistry()
 
@@ -42,11 +40,6 @@ SURVIVOR_ROLES = frozenset({"worker", "job_seeker"})
 PURPOSE = "return referral"
 #: the ground of that read
 BASIS = "survivor_consent"
-
-
-async def return_case_ids(resources: Resources, session: AsyncSession, case_id: int) -> list[int]:
-    """The return cases referred from a grievance, oldest first (the staff view lists them)."""
-    return [r.case_id for r in await resources.get(ReturnReferralDesk).of_case(session, case_id)]
 
 
 @hooks.guard("return_referral_allowed")

@@ -10,6 +10,7 @@ the grievance. Every such read is recorded, in the reader's transaction, before 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -23,6 +24,7 @@ from iris_engine.cases.schemas import CaseEventView, TransitionRequest
 from iris_engine.cases.service import CaseService
 from iris_engine.disclosure.reads import record_read
 from iris_engine.disclosure.referring import ReferralDesk
+from iris_engine.disclosure.return_referrals import ReturnReferralDesk
 from iris_engine.disclosure.schemas import IdentityView
 from iris_engine.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from iris_engine.grievances.codes import (
@@ -34,7 +36,6 @@ from iris_engine.grievances.codes import (
 )
 from iris_engine.grievances.disclosure import consents_of, read_identity
 from iris_engine.grievances.models import Grievance, GrievanceMessage
-from iris_engine.grievances.return_referral import return_case_ids
 from iris_engine.grievances.routing import RoutingProposal, propose
 from iris_engine.grievances.schemas import (
     CRIMINAL_ALLEGATIONS,
@@ -408,31 +409,47 @@ class GrievanceService(CaseService):
         if grievance is None:
             grievance = await session.get(Grievance, case.id)
             assert grievance is not None
-        referrals = [r.case_id for r in
-                     await self.resources.get(ReferralDesk).of_case(session, case.id or 0)]
-        return StaffGrievanceView(
-            id=case.id or 0, reference=grievance.reference, state=case.state,
-            revision=case.revision, workflow_version=case.workflow_version,
-            assignee_id=case.assignee_id, severity=grievance.severity, tier=grievance.tier,
-            complainant_role=grievance.complainant_role, language=grievance.language,
-            origin_country=grievance.origin_country,
-            destination_country=grievance.destination_country,
-            recruiter_lrn=grievance.recruiter_lrn, recruiter_name=grievance.recruiter_name,
-            recruiter_case_id=grievance.recruiter_case_id, allegations=grievance.allegations,
-            principles=grievance.principles, criminal=grievance.criminal,
-            in_danger=grievance.in_danger, fees_amount=grievance.fees_amount,
-            fees_currency=grievance.fees_currency, documents_retained=grievance.documents_retained,
-            consents=consents_of(grievance), identity_on_file=grievance.identity_sealed is not None,
-            narrative_on_file=grievance.narrative_sealed is not None,
-            filed_at=grievance.filed_at, escalations=grievance.escalations,
-            substantiated=grievance.substantiated, finding_principles=grievance.finding_principles,
-            findings_summary=grievance.findings_summary, signposted_to=grievance.signposted_to,
-            remedies=grievance.remedies, closed_at=grievance.closed_at,
-            legal_hold=grievance.legal_hold, purged_at=grievance.purged_at,
-            referral_case_ids=referrals,
-            return_case_ids=await return_case_ids(self.resources, session, case.id or 0),
-            deadlines=await views.deadlines(self.engine, session, case) if full else None,
-        )
+        referrals = await self.resources.get(ReferralDesk).of_case(session, case.id or 0)
+        returns = await self.resources.get(ReturnReferralDesk).of_case(session, case.id or 0)
+        return _staff_view(case, grievance, [r.case_id for r in referrals],
+                           [r.case_id for r in returns],
+                           await views.deadlines(self.engine, session, case) if full else None)
+
+    async def view_rows(self, session: AsyncSession, rows: Sequence[tuple[Case, Any]]
+                        ) -> list[StaffGrievanceView]:
+        """A list's grievances with their referrals and return cases read for all at once."""
+        ids = [case.id or 0 for case, _ in rows]
+        referrals = await self.resources.get(ReferralDesk).of_cases(session, ids)
+        returns = await self.resources.get(ReturnReferralDesk).of_cases(session, ids)
+        return [_staff_view(case, grievance,
+                            [r.case_id for r in referrals.get(case.id or 0, [])],
+                            [r.case_id for r in returns.get(case.id or 0, [])], None)
+                for case, grievance in rows]
+
+
+def _staff_view(case: Case, grievance: Grievance, referral_ids: list[int],
+                return_ids: list[int], deadlines: Any) -> StaffGrievanceView:
+    return StaffGrievanceView(
+        id=case.id or 0, reference=grievance.reference, state=case.state,
+        revision=case.revision, workflow_version=case.workflow_version,
+        assignee_id=case.assignee_id, severity=grievance.severity, tier=grievance.tier,
+        complainant_role=grievance.complainant_role, language=grievance.language,
+        origin_country=grievance.origin_country,
+        destination_country=grievance.destination_country,
+        recruiter_lrn=grievance.recruiter_lrn, recruiter_name=grievance.recruiter_name,
+        recruiter_case_id=grievance.recruiter_case_id, allegations=grievance.allegations,
+        principles=grievance.principles, criminal=grievance.criminal,
+        in_danger=grievance.in_danger, fees_amount=grievance.fees_amount,
+        fees_currency=grievance.fees_currency, documents_retained=grievance.documents_retained,
+        consents=consents_of(grievance), identity_on_file=grievance.identity_sealed is not None,
+        narrative_on_file=grievance.narrative_sealed is not None,
+        filed_at=grievance.filed_at, escalations=grievance.escalations,
+        substantiated=grievance.substantiated, finding_principles=grievance.finding_principles,
+        findings_summary=grievance.findings_summary, signposted_to=grievance.signposted_to,
+        remedies=grievance.remedies, closed_at=grievance.closed_at,
+        legal_hold=grievance.legal_hold, purged_at=grievance.purged_at,
+        referral_case_ids=referral_ids, return_case_ids=return_ids, deadlines=deadlines,
+    )
 
 
 def message_view(vault: Vault, message: GrievanceMessage) -> MessageView:

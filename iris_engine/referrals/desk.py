@@ -3,6 +3,8 @@ transition opens a referral case of the authority's organisation, in the same tr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -70,13 +72,23 @@ class Referrals(ReferralDesk):
             referral.delivery_message_id = message.id
         return case.id or 0
 
-    async def of_case(self, session: AsyncSession, case_id: int) -> list[ReferralSummary]:
+    async def of_cases(self, session: AsyncSession, case_ids: Sequence[int]
+                       ) -> dict[int, list[ReferralSummary]]:
+        found: dict[int, list[ReferralSummary]] = {}
+        if not case_ids:
+            return found
         rows = (await session.execute(
-            select(col(Referral.case_id), col(Case.state))
+            select(col(Referral.source_case_id), col(Referral.case_id), col(Case.state))
             .join(Case, col(Case.id) == col(Referral.case_id))
-            .where(col(Referral.source_case_id) == case_id)
+            .where(col(Referral.source_case_id).in_(set(case_ids)))
             .order_by(col(Referral.case_id)))).all()
-        return [ReferralSummary(row[0], row[1], row[1] not in _NOT_STANDING) for row in rows]
+        for source, case_id, state in rows:
+            found.setdefault(source, []).append(
+                ReferralSummary(case_id, state, state not in _NOT_STANDING))
+        return found
+
+    async def of_case(self, session: AsyncSession, case_id: int) -> list[ReferralSummary]:
+        return (await self.of_cases(session, [case_id])).get(case_id, [])
 
     async def follow_assignee(self, ctx: TransitionContext) -> list[int]:
         moved = []

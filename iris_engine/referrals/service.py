@@ -8,9 +8,13 @@ the person's identity only when they consented, fetched separately and recorded 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from iris_engine.cases import CaseEngine, Principal, views
 from iris_engine.cases.service import CaseService
@@ -100,14 +104,35 @@ class ReferralService(CaseService):
         if full:
             packet = await (await self._source(session, referral)).packet(
                 session, referral.source_case_id)
-        return ReferralView(
-            id=case.id or 0, state=case.state, revision=case.revision,
-            authority_id=referral.authority_id, authority_name=authority.name if authority else "",
-            remit=referral.remit, identity_disclosed=referral.identity_disclosed,
-            disclosed_fields=referral.disclosed_fields, created_at=referral.created_at,
-            delivered_at=delivered_at or referral.received_at, received_at=referral.received_at,
-            acknowledged_at=referral.acknowledged_at,
-            external_reference=referral.external_reference, outcome=referral.outcome,
-            packet=packet,
-            deadlines=await views.deadlines(self.engine, session, case) if full else None,
-        )
+        return _referral_view(
+            case, referral, authority, delivered_at, packet=packet,
+            deadlines=await views.deadlines(self.engine, session, case) if full else None)
+
+    async def view_rows(self, session: AsyncSession, rows: Sequence[tuple[Case, Any]]
+                        ) -> list[ReferralView]:
+        """A list's referrals with their authorities and deliveries read for all at once."""
+        authority_ids = {r.authority_id for _, r in rows}
+        message_ids = {r.delivery_message_id for _, r in rows if r.delivery_message_id}
+        authorities = {a.id: a for a in (await session.scalars(select(Authority).where(
+            col(Authority.id).in_(authority_ids)))).all()} if authority_ids else {}
+        delivered = dict((await session.execute(
+            select(col(OutboxMessage.id), col(OutboxMessage.delivered_at)).where(
+                col(OutboxMessage.id).in_(message_ids)))).tuples().all()) if message_ids else {}
+        return [_referral_view(case, referral, authorities.get(referral.authority_id),
+                               delivered.get(referral.delivery_message_id or 0))
+                for case, referral in rows]
+
+
+def _referral_view(case: Case, referral: Referral, authority: Authority | None,
+                   delivered_at: datetime | None, *, packet: Any = None,
+                   deadlines: Any = None) -> ReferralView:
+    return ReferralView(
+        id=case.id or 0, state=case.state, revision=case.revision,
+        authority_id=referral.authority_id, authority_name=authority.name if authority else "",
+        remit=referral.remit, identity_disclosed=referral.identity_disclosed,
+        disclosed_fields=referral.disclosed_fields, created_at=referral.created_at,
+        delivered_at=delivered_at or referral.received_at, received_at=referral.received_at,
+        acknowledged_at=referral.acknowledged_at,
+        external_reference=referral.external_reference, outcome=referral.outcome,
+        packet=packet, deadlines=deadlines,
+    )

@@ -15,6 +15,7 @@ the return (``withdraw``) ends it with every other consent.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -85,10 +86,20 @@ class ReturnReferrals(ReturnReferralDesk):
                 given.witness, place=sealed_place(case_id, f"witness:{consent.id}"))
         return case_id
 
-    async def of_case(self, session: AsyncSession, case_id: int) -> list[ReferralSummary]:
+    async def of_cases(self, session: AsyncSession, case_ids: Sequence[int]
+                       ) -> dict[int, list[ReferralSummary]]:
+        found: dict[int, list[ReferralSummary]] = {}
+        if not case_ids:
+            return found
         rows = (await session.execute(
-            select(col(ReturnCase.case_id), col(Case.state))
+            select(col(ReturnCase.source_case_id), col(ReturnCase.case_id), col(Case.state))
             .join(Case, col(Case.id) == col(ReturnCase.case_id))
-            .where(col(ReturnCase.source_case_id) == case_id)
+            .where(col(ReturnCase.source_case_id).in_(set(case_ids)))
             .order_by(col(ReturnCase.case_id)))).all()
-        return [ReferralSummary(row[0], row[1], row[1] not in _NOT_STANDING) for row in rows]
+        for source, case_id, state in rows:  # source: never NULL, it is in case_ids
+            found.setdefault(source or 0, []).append(
+                ReferralSummary(case_id, state, state not in _NOT_STANDING))
+        return found
+
+    async def of_case(self, session: AsyncSession, case_id: int) -> list[ReferralSummary]:
+        return (await self.of_cases(session, [case_id])).get(case_id, [])

@@ -5,6 +5,9 @@ record concludes at once, certified or failed, in the same transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -27,12 +30,22 @@ ENROLMENTS_PATH = "/api/v1/training/enrolments"
 
 
 async def certificate_summaries(session: AsyncSession, case_id: int) -> list[CertificateSummary]:
+    return (await certificates_of(session, [case_id])).get(case_id, [])
+
+
+async def certificates_of(session: AsyncSession, case_ids: Sequence[int]
+                          ) -> dict[int, list[CertificateSummary]]:
+    """The certificates of several enrolments in one statement, by enrolment, oldest first."""
+    found: dict[int, list[CertificateSummary]] = {}
     rows = await session.scalars(select(Certificate).where(
-        col(Certificate.enrolment_case_id) == case_id).order_by(col(Certificate.issued_at)))
-    return [CertificateSummary(number=c.id, course_title=c.course_title, awarded_on=c.awarded_on,
-                               cpd_hours=c.cpd_hours, valid_until=c.valid_until,
-                               revoked_at=c.revoked_at, superseded_by=c.superseded_by)
-            for c in rows.all()]
+        col(Certificate.enrolment_case_id).in_(set(case_ids))).order_by(
+        col(Certificate.issued_at)))
+    for c in rows.all():
+        found.setdefault(c.enrolment_case_id, []).append(CertificateSummary(
+            number=c.id, course_title=c.course_title, awarded_on=c.awarded_on,
+            cpd_hours=c.cpd_hours, valid_until=c.valid_until, revoked_at=c.revoked_at,
+            superseded_by=c.superseded_by))
+    return found
 
 
 async def lock_session_of(engine: CaseEngine, session: AsyncSession, case_id: int) -> None:
@@ -69,6 +82,22 @@ class EnrolmentService(CaseService):
         assert detail is not None
         learner = await session.get(Learner, detail.learner_id)
         assert learner is not None
+        return self._view(case, detail, learner,
+                          await certificate_summaries(session, case.id or 0))
+
+    async def view_rows(self, session: AsyncSession, rows: Sequence[tuple[Case, Any]]
+                        ) -> list[EnrolmentView]:
+        """A list's enrolments (an attendance sheet's) with their learners and certificates
+        read for all at once."""
+        learner_ids = {detail.learner_id for _, detail in rows}
+        learners = {x.id: x for x in (await session.scalars(select(Learner).where(
+            col(Learner.id).in_(learner_ids)))).all()} if learner_ids else {}
+        certificates = await certificates_of(session, [case.id or 0 for case, _ in rows])
+        return [self._view(case, detail, learners[detail.learner_id],
+                           certificates.get(case.id or 0, [])) for case, detail in rows]
+
+    def _view(self, case: Case, detail: Enrolment, learner: Learner,
+              certificates: list[CertificateSummary]) -> EnrolmentView:
         return EnrolmentView(
             id=case.id or 0, state=case.state, revision=case.revision,
             session_id=detail.session_case_id, learner_id=detail.learner_id,
@@ -76,7 +105,7 @@ class EnrolmentService(CaseService):
             organisation_id=case.organisation_id, enrolled_by=detail.enrolled_by,
             requested_at=detail.requested_at, waitlisted_at=detail.waitlisted_at,
             minutes_present=detail.minutes_present, score=detail.score, passed=detail.passed,
-            certificates=await certificate_summaries(session, case.id or 0))
+            certificates=certificates)
 
     async def _fire(self, session: AsyncSession, principal: Principal, case_id: int,
                     request: TransitionRequest) -> TransitionOutcome:

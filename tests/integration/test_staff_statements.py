@@ -58,3 +58,21 @@ async def test_a_list_page_reads_no_statement_per_row(world: World, cast: Cast,
         counts.append(seen)
     assert counts[0] == counts[1], counts  # 2 cases of each, then 5: the same statements
     assert {p: counts[1][p] for p in PAGES} == PAGES, counts
+
+
+async def test_an_attendance_sheet_reads_no_statement_per_learner(world: World) -> None:
+    from datetime import timedelta
+
+    from tests.integration.training_cast import bulk, open_session, staff_csv, training_cast
+
+    tc = await training_cast(world)
+    counts = []
+    for learners in (1, 4):
+        session_id = await open_session(tc, starts_in=timedelta(hours=1))
+        r = await bulk(tc.police, session_id, staff_csv(*(
+            (f"Learner {session_id}-{i}", f"l{session_id}-{i}@police.example", "police")
+            for i in range(learners))))
+        assert len(r.json()["enrolled"]) == learners, r.text
+        await signed_in(world, "trainer@training.example")
+        counts.append(await _count(world, f"/staff/training_session/{session_id}/attendance"))
+    assert counts[0] == counts[1], counts

@@ -785,7 +785,7 @@ def bench_database(db: str, load: Load, rounds: int, stamp: str,
                     log(f"{db}: returns check {'ok' if check['ok'] else 'FAILED'}: "
                         f"{check['counted_200']} 200s counted, record_nrm_status events +"
                         f"{check['events_grown']}" + "".join(f"; {x}" for x in check["problems"]))
-                elif paths_file is None:
+                elif name == "transitions":
                     wait_idle(server.pid)
                     end = write_cases(db, WORK / f"{stamp}-{db}-cases-after.txt")
                     extra["cases"] = len(end)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from httpx import Response
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from iris_engine.cases.audit import verify_chains
 from iris_engine.disclosure.models import PersonalDataRead
@@ -530,3 +530,24 @@ async def test_a_webhook_authority_gets_a_signed_notice_without_case_content(
             assert secret not in body, secret
         r = await gcast.supervisor.get(f"/api/v1/referrals/{referral_id}")
         assert r.json()["delivered_at"] is not None  # the receipt: the receiver's 2xx
+
+
+async def test_an_interim_response_makes_an_overdue_deadline_pending_again(
+        world: World, gcast: GrievanceCast) -> None:
+    """A deadline told and not met (``overdue``: a notice-only deadline once the ticker told
+    it; set here directly, no grievance deadline being notice-only in a postponable state) is
+    moved by a new date like a pending one, and pending again: told again then."""
+    filing = await file_grievance(world)
+    async with world.services.db.write() as session:
+        await session.execute(update(Timer).where(
+            Timer.case_id == filing.case_id, Timer.name == "acknowledge_due",
+            Timer.kind == "deadline").values(status="overdue", outcome="deadline notice sent"))
+    new_date = world.clock().date() + timedelta(days=6)
+    await walk(gcast.caseworker, filing.case_id, ("send_interim_response", {
+        "note": "We will answer by then.", "data": {"new_date": new_date.isoformat()}}))
+    async with world.services.db.read() as session:
+        [deadline] = (await session.scalars(select(Timer).where(
+            Timer.case_id == filing.case_id, Timer.name == "acknowledge_due",
+            Timer.kind == "deadline"))).all()
+    assert (deadline.status, deadline.outcome, deadline.finished_at) == ("pending", None, None)
+    assert when(deadline.due_at.isoformat()) == datetime.combine(new_date, time.max, UTC)

@@ -353,6 +353,10 @@ async def test_engine_errors_are_shown_at_their_fields(world: World, cast: Cast)
     r = await post_form(world, path, {**plan, "data.planned_on": "soon",
                                       "data.auditor_id": str(cast.auditor.user_id)})
     assert r.status_code == 422 and "Enter a date as YYYY-MM-DD" in r.text
+    r = await post_form(world, path, {**plan, "data.planned_on": "",
+                                      "data.auditor_id": str(cast.auditor.user_id)})
+    assert r.status_code == 422
+    assert 'id="plan_audit--data-planned_on-error">Fill this in' in r.text
     r = await post_form(world, path, {**plan, "data.auditor_id": str(cast.manager.user_id)})
     assert r.status_code == 422 and "auditor_eligible" not in r.text  # the guard's sentence ...
     assert "There is a problem" in r.text  # ... in the summary

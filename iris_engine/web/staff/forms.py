@@ -90,6 +90,11 @@ def read_transition(form: PageForm, transition: TransitionForm) -> TransitionReq
         if reason is not None and reason not in dict(transition.reason_codes):
             form.errors.append(FormError(REASON, N_("Choose from the options shown")))
     data = read_fields(form, transition.fields)
+    # a required field left empty is said at it before anything is asked of the engine (a
+    # draft's form, e.g. a self-assessment, is saved incomplete and has no such check)
+    form.errors.extend(FormError(f.key, N_("Fill this in")) for f in transition.fields
+                       if f.required and f.name not in data and not form.error_for(f.key)
+                       and f.kind not in ("group", "rows"))
     if form.errors:
         return None
     try:

@@ -17,18 +17,19 @@ from tests.integration.conftest import (
 )
 from tests.integration.staff_support import signed_in
 
-#: statements of each page as the scheme manager or the supervisor reads it (BEGIN, the
-#: session's account check, the counts by state, the page, and for applications the
-#: organisations, scopes and findings of its rows; for grievances their referrals and returns;
-#: for referrals their authorities, and their deliveries when some went by the outbox)
-PAGES = {"/staff/accreditation": 9, "/staff/grievance": 8, "/staff/referral": 7}
+#: statements of each page as the scheme manager or the supervisor reads it, BEGIN apart (the
+#: driver sends it on SQLite, asyncpg without a statement): the session's account check, the
+#: counts by state, the page, and for applications the organisations, scopes and findings of
+#: its rows; for grievances their referrals and returns; for referrals their authorities, and
+#: their deliveries when some went by the outbox
+PAGES = {"/staff/accreditation": 6, "/staff/grievance": 5, "/staff/referral": 4}
 
 
 async def _count(world: World, path: str) -> int:
     with statements(world) as seen:
         r = await world.client.get(path)
     assert r.status_code == 200, r.text
-    return len(seen)
+    return len([s for s in seen if s not in ("BEGIN", "COMMIT", "ROLLBACK")])
 
 
 async def _referred(world: World, gcast: GrievanceCast) -> None:

@@ -92,10 +92,13 @@ def _problems(code: CodeOfConduct, document: Any) -> dict[str, list[FieldError]]
     return found
 
 
-async def _application(accreditation: AccreditationService, staff: Principal, case_id: int,
-                       workflow: str = WORKFLOW) -> Any:
+def _applications_only(workflow: str) -> None:
     if workflow != WORKFLOW:  # another workflow's case has no self-assessment
         raise NotFound(f"no self-assessment in workflow {workflow!r}")
+
+
+async def _application(accreditation: AccreditationService, staff: Principal, case_id: int
+                       ) -> Any:
     return await accreditation.get(staff, case_id)
 
 
@@ -148,10 +151,13 @@ async def _principle_page(request: Request[Any, Any, Any], accreditation: Accred
 @get(_BASE, name="staff-self-assessment")
 async def overview(workflow: WorkflowName, case_id: CaseId,
                    accreditation: NamedDependency[AccreditationService],
+                   codes: NamedDependency[CodeLibrary],
                    staff: NamedDependency[Principal]) -> Redirect:
-    """The self-assessment starts at its first principle (each page lists them all)."""
-    view = await _application(accreditation, staff, case_id, workflow)
-    return Redirect(f"{PATH}/{WORKFLOW}/{view.id}/self-assessment/A", status_code=303)
+    """The self-assessment starts at its code's first principle (each page lists them all)."""
+    _applications_only(workflow)
+    view = await _application(accreditation, staff, case_id)
+    first = codes.get(view.code_of_conduct).principles[0].id
+    return Redirect(f"{PATH}/{WORKFLOW}/{view.id}/self-assessment/{first}", status_code=303)
 
 
 @get(f"{_BASE}/{{principle_id:str}}", name="staff-self-assessment-principle")
@@ -161,7 +167,7 @@ async def principle_form(request: Request[Any, Any, Any], workflow: WorkflowName
                          codes: NamedDependency[CodeLibrary], staff: NamedDependency[Principal],
                          notice: Notice = None) -> Template:
     """One principle's evidence, as stored, with what the code still finds missing in it."""
-    await _application(accreditation, staff, case_id, workflow)
+    _applications_only(workflow)
     return await _principle_page(request, accreditation, codes, staff, case_id, principle_id,
                                  notice=_NOTICES.get(notice or ""))
 
@@ -173,8 +179,9 @@ async def save_principle(request: Request[Any, Any, Any], workflow: WorkflowName
                          codes: NamedDependency[CodeLibrary],
                          staff: NamedDependency[Principal]) -> Response[Any]:
     """Save one principle's section as a draft (``update_self_assessment``)."""
+    _applications_only(workflow)
     form = await read_form(request)
-    view = await _application(accreditation, staff, case_id, workflow)
+    view = await _application(accreditation, staff, case_id)
     code = codes.get(view.code_of_conduct)
     principle = _principle(code, principle_id)
     fields = _fields(code, principle, rows_posted(form))
@@ -218,7 +225,7 @@ async def _open_application(service: CaseService, staff: Principal) -> str:
         view = await service.create(staff, self_assessment=None, code_of_conduct=code)
     except ApplicationUnderWay as exc:
         return f"{PATH}/{WORKFLOW}/{exc.extra['case_id']}"
-    return f"{PATH}/{WORKFLOW}/{view.id}/self-assessment/A"
+    return f"{PATH}/{WORKFLOW}/{view.id}/self-assessment"
 
 
 #: the most options a choice of people offers (beyond it the field stays a number to type)

@@ -27,6 +27,9 @@ async def _start(world: World, email: str) -> str:
     r = await world.client.post("/staff/accreditation/new",
                                 data={"_csrf_token": csrf_token(work)})
     assert r.status_code == 303, r.text
+    assert re.fullmatch(r"/staff/accreditation/\d+/self-assessment", r.headers["location"])
+    r = await world.client.get(r.headers["location"])  # the code's first principle
+    assert r.status_code == 303, r.text
     assert re.fullmatch(r"/staff/accreditation/\d+/self-assessment/A", r.headers["location"])
     return r.headers["location"]
 

@@ -135,7 +135,7 @@ async def _principle_page(request: Request[Any, Any, Any], accreditation: Accred
         shown = Shown(form.values, form.errors)
         errors = form.errors
     else:
-        fields = _fields(code, principle, rows_held(stored, ""))
+        fields = _fields(code, principle, rows_held(stored, _PREFIX))
         errors = _errors_at_fields(problems.get(principle_id, []), principle_id, fields)
         shown = Shown(values_of(fields, stored or {}), errors)
     return staff_page(

@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from iris_engine.demo import DEMO_STAFF
 from iris_engine.referrals.demo import DEMO_AUTHORITY_PASSWORD
 from tests.browser.staff_support import api, email_to, fill_document, fire, iris, sign_in, sign_out
-from tests.browser.support import Site, assert_accessible
+from tests.browser.support import Site, assert_accessible, screenshot
 from tests.browser.test_complaint_pages import NARRATIVE, a_roster_entry, file_complaint
 from tests.integration.conftest import valid_self_assessment
 
@@ -78,8 +78,13 @@ def test_an_application_from_registration_to_the_roster(site: Site) -> None:
             page.get_by_role("button", name="Save this principle").click()
             page.wait_for_url(f"**/self-assessment/{principle}?notice=saved")
             assert_accessible(page)
+            if principle == "A":
+                screenshot(page, "staff-self-assessment")
         assert page.locator("nav.principles .chain-ok").count() == 7, \
             page.locator("nav.principles").inner_text()
+        page.goto(f"{case_path}/self-assessment/A")  # both licences shown, and a blank row
+        assert page.locator("input[name='p.licences.1.number']").input_value() == "DOFE-2"
+        assert page.locator("input[name='p.licences.2.number']").input_value() == ""
 
         # its scope, then the prerequisite training (done as the demo does it), then submit
         page.goto(case_path)
@@ -99,6 +104,8 @@ def test_an_application_from_registration_to_the_roster(site: Site) -> None:
         sign_in(page, MANAGER, PASSWORDS[MANAGER])
         page.goto(case_path)
         fire(page, "accept_application")
+        page.locator("section[aria-labelledby='plan_audit--title']").scroll_into_view_if_needed()
+        screenshot(page, "staff-case")
         fire(page, "plan_audit", {"data.auditor_id": auditor_id,
                                   "data.planned_on": (date.today() + timedelta(days=7)).isoformat()})
         sign_out(page)
@@ -106,6 +113,7 @@ def test_an_application_from_registration_to_the_roster(site: Site) -> None:
         # the auditor finds nothing, and refers it for decision
         sign_in(page, AUDITOR, PASSWORDS[AUDITOR])
         assert case_path in page.locator("main").inner_html()  # waiting for the auditor
+        screenshot(page, "staff-work")
         page.goto(case_path)
         fire(page, "complete_audit")  # the findings' one blank row left blank: none
         fire(page, "refer_for_decision")

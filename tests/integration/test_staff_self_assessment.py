@@ -69,9 +69,12 @@ async def test_a_recruiter_fills_in_principle_a(world: World, cast: Cast) -> Non
                               "country": "NP", "valid_until": "2030-01-31"}]
     assert a["countries_of_operation"] == ["NP", "QA"] and a["minimum_recruitment_age"] == 18
     assert view["self_assessment"]["code"] == "iris-standard"
-    # what the code still misses in A is shown at its field; the row shows what was saved
+    # what the code still misses in A is shown at its field; the row shows what was saved,
+    # and one blank row follows it
     page = await world.client.get(r.headers["location"])
     assert "Saved." in page.text and 'value="DOFE-1234"' in page.text
+    assert 'name="p.licences.1.number" value=""' in page.text
+    assert 'name="p.licences.2.number"' not in page.text
     assert re.search(r'id="p-forced_labour_policy-error">', page.text), page.text
 
     # a form from before that save is stale: refused, shown as it is now

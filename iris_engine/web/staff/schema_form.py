@@ -183,12 +183,13 @@ def _field(name: str, schema: Mapping[str, Any], key: str, required: bool,
 def offer(fields: tuple[DataField, ...], choices: Mapping[str, list[tuple[Any, str]]]
           ) -> tuple[DataField, ...]:
     """The fields with each one named in ``choices`` (at any depth) a choice among its
-    (value, label) pairs; read back, it is still the number or text the schema wants."""
+    (value, label) pairs; read back, it is still the number or text the schema wants. Its
+    hint, written for one who types an id, goes: the options say what to choose."""
     out = []
     for f in fields:
         if f.name in choices and f.kind in ("number", "text", "choice") and choices[f.name]:
             pairs = choices[f.name]
-            f = replace(f, kind="choice", values=tuple(v for v, _ in pairs),
+            f = replace(f, kind="choice", hint="", values=tuple(v for v, _ in pairs),
                         options=tuple(str(v) for v, _ in pairs),
                         labels=tuple(label for _, label in pairs))
         elif f.fields:

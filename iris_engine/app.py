@@ -114,10 +114,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             "principal": Provide(_principal, sync_to_thread=False),
         },
         on_app_init=[jwt_auth.on_app_init],
-        template_config=template_config(
+        template_config=template_config(list(dict.fromkeys(
             [area.templates for domain in services.domains for area in domain.pages]
             + [d.staff_pages.templates for d in services.domains
-               if d.staff_pages is not None and d.staff_pages.templates is not None]),
+               if d.staff_pages is not None and d.staff_pages.templates is not None]))),
         csrf_config=csrf_config(settings),
         after_response=reclaim_erasures,
         exception_handlers=exception_handlers,

@@ -27,7 +27,6 @@ from iris_engine.errors import NotFound
 from iris_engine.returns.plan import amount_text, services_of
 from iris_engine.returns.service import WORKFLOW
 from iris_engine.web.i18n import N_
-from iris_engine.web.staff.forms import transition_forms
 from iris_engine.web.staff.schema_form import Shown
 from iris_engine.web.staff.session import PATH
 from iris_engine.web.staff.workspace import Workspace, staff_page
@@ -70,8 +69,7 @@ async def plan(request: Request[Any, Any, Any], workflow: WorkflowName, case_id:
         raise NotFound("the services plan is not shown to this account")
     spec = workspace.spec(WORKFLOW, getattr(view, "workflow_version", None))
     available = [t for t in await w.cases.available(staff, case_id) if t.event in _PLAN_EVENTS]
-    forms = await workspace.offer_choices(WORKFLOW, staff, case_id, transition_forms(
-        available, spec.reason_codes, {t.event: t.description for t in spec.transitions}))
+    forms = await workspace.transition_forms(WORKFLOW, staff, case_id, spec, available)
     return staff_page(request, "return_staff/plan.html", principal=staff, view=view,
                       workflow=w, services=view.services, totals=_totals(view.services),
                       transitions=forms, form=None, failed=None, shown=Shown(), blank=Shown(),

@@ -24,6 +24,7 @@ from iris_engine.cases.http import CaseId
 from iris_engine.cases.schemas import TransitionRequest
 from iris_engine.domain import CasePage, StaffPages
 from iris_engine.errors import ApplicationError, Conflict, NotFound
+from iris_engine.store.models import Case
 from iris_engine.training.enrolments import WORKFLOW as ENROLMENT
 from iris_engine.training.models import Enrolment
 from iris_engine.training.sessions import WORKFLOW as SESSION
@@ -52,10 +53,9 @@ async def _sheet(workspace: Workspace, staff: Principal, workflow: str, case_id:
     if workflow != SESSION:
         raise NotFound(f"no attendance sheet in workflow {workflow!r}")
     session = await workspace.workflow(SESSION).cases.get(staff, case_id)
-    enrolments = await workspace.workflow(ENROLMENT).cases.list(
+    return session, await workspace.workflow(ENROLMENT).cases.list(
         staff, state=None, after=0, limit=_SHEET_MAX,
-        where=[col(Enrolment.session_case_id) == case_id])
-    return session, [e for e in enrolments if e.state in _SHOWN]
+        where=[col(Enrolment.session_case_id) == case_id, col(Case.state).in_(_SHOWN)])
 
 
 async def _page(request: Request[Any, Any, Any], workspace: Workspace, staff: Principal,

@@ -177,6 +177,19 @@ class PageForm:
             return None
         return value
 
+    def password(self, name: str, *, max_length: int, required_message: str,
+                 too_long_message: str = N_("This is too long")) -> str | None:
+        """A password as typed (never stripped: its spaces are its own); None, with a problem
+        at the field, when it is empty or longer than ``max_length``."""
+        raw = self.values.get(name)
+        if not isinstance(raw, str) or not raw:
+            self.errors.append(FormError(name, required_message))
+            return None
+        if len(raw) > max_length:
+            self.errors.append(FormError(name, too_long_message))
+            return None
+        return raw
+
     def choices(self, name: str, allowed: set[str] | frozenset[str]) -> list[str]:
         """The checked boxes of a group, only those the form offers."""
         picked = [v for v in self.values.getall(name, []) if isinstance(v, str)]

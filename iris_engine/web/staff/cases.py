@@ -181,9 +181,8 @@ async def _case_page(request: Request[Any, Any, Any], workspace: Workspace, w: S
         pages=workspace.pages_of(w.name, view.id, view.state, staff),
         history=history, broken=broken, notice=notice, failed=failed, form=form,
         shown=shown, blank=Shown(),
-        transitions=await workspace.offer_choices(w.name, staff, case_id, transition_forms(
-            available, spec.reason_codes, {t.event: t.description for t in spec.transitions},
-            posted=form, failed=failed)))
+        transitions=await workspace.transition_forms(w.name, staff, case_id, spec, available,
+                                                     posted=form, failed=failed))
 
 
 @get(f"{PATH}/{{workflow:str}}/{{case_id:int}}", name="staff-case")

@@ -53,9 +53,6 @@ class TransitionForm:
     #: why it cannot fire now (a guard's message each); a blocked transition has no button
     blocked_by: tuple[str, ...]
 
-    def field(self, name: str) -> DataField | None:
-        return next((f for f in self.fields if f.name == name), None)
-
 
 def transition_forms(available: Sequence[AvailableTransition],
                      reason_meanings: Mapping[str, str], descriptions: Mapping[str, str], *,

@@ -39,8 +39,14 @@ Token = Annotated[str | None, QueryParameter(max_length=bounds.TOKEN,
 
 def _page(request: Request[Any, Any, Any], template: str, *, status_code: int = 200,
           **context: Any) -> Template:
-    return staff_page(request, template, principal=None, status_code=status_code,
-                      countries=countries_by_name("en"), **context)
+    return staff_page(request, template, principal=None, status_code=status_code, **context)
+
+
+def _form(request: Request[Any, Any, Any], form: PageForm | None, *,
+          status_code: int = 200) -> Template:
+    """The registration form (again, with what was typed and its problems)."""
+    return _page(request, "staff/register.html", status_code=status_code, form=form,
+                 kept=_kept(form), countries=countries_by_name("en"))
 
 
 def _kept(form: PageForm | None) -> dict[str, str]:
@@ -54,7 +60,7 @@ def _kept(form: PageForm | None) -> dict[str, str]:
 @get(f"{PATH}/register", name="staff-register-form")
 async def register_form(request: Request[Any, Any, Any]) -> Template:
     """The registration form for a recruiter organisation and its first user."""
-    return _page(request, "staff/register.html", form=None, kept={})
+    return _form(request, None)
 
 
 @post(f"{PATH}/register", name="staff-register", opt=_RATE)
@@ -71,16 +77,11 @@ async def register(request: Request[Any, Any, Any],
                      required_message=N_("Enter your name"))
     email = form.text("email", required=True, max_length=bounds.EMAIL,
                       required_message=N_("Enter your e-mail address"))
-    raw = form.values.get("password")
-    password = raw if isinstance(raw, str) and raw else None
-    if password is None:
-        form.errors.append(FormError("password", N_("Choose a password")))
-    elif len(password) > bounds.NEW_PASSWORD_MAX:
-        form.errors.append(FormError("password", N_("This is too long")))
+    password = form.password("password", max_length=bounds.NEW_PASSWORD_MAX,
+                             required_message=N_("Choose a password"))
     if (form.errors or organisation is None or country is None or name is None
             or email is None or password is None):
-        return _page(request, "staff/register.html", status_code=400, form=form,
-                     kept=_kept(form))
+        return _form(request, form, status_code=400)
     try:
         await registrations.register(name=organisation, country=country,
                                      user=NewUser(email, name, password, ("recruiter",)))
@@ -88,8 +89,7 @@ async def register(request: Request[Any, Any, Any],
         form.errors.extend(FormError(_FIELDS.get(e.pointer, ""), e.message) for e in exc.errors)
         if not exc.errors:
             form.errors.append(FormError("", exc.detail))
-        return _page(request, "staff/register.html", status_code=422, form=form,
-                     kept=_kept(form))
+        return _form(request, form, status_code=422)
     return Redirect(f"{PATH}/registered", status_code=303)
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -73,15 +73,10 @@ class DataField:
     expected: bool | None = None
     #: a group's fields; rows: each row's fields (a tuple of groups)
     fields: tuple[DataField, ...] = ()
-    #: rows: the schema of one row, to build more rows from
-    item: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def dom_id(self) -> str:
         return self.key.replace(".", "-")
-
-    def field(self, name: str) -> DataField | None:
-        return next((f for f in self.fields if f.name == name), None)
 
 
 def _resolve(schema: Any, root: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -154,7 +149,6 @@ def _field(name: str, schema: Mapping[str, Any], key: str, required: bool,
     options: tuple[str, ...] = ()
     values: tuple[Any, ...] = ()
     fields: tuple[DataField, ...] = ()
-    item: Mapping[str, Any] = {}
     if kind == "choice":
         values = tuple(schema["enum"])
     elif kind == "many":
@@ -177,7 +171,7 @@ def _field(name: str, schema: Mapping[str, Any], key: str, required: bool,
     return DataField(name=name, key=key, kind=kind, label=label, hint=hint, required=required,
                      options=options, values=values,
                      expected=schema["const"] if kind == "yesno" else None,
-                     fields=fields, item=item)
+                     fields=fields)
 
 
 def offer(fields: tuple[DataField, ...], choices: Mapping[str, list[tuple[Any, str]]]

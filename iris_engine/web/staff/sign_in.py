@@ -73,12 +73,9 @@ async def sign_in(request: Request[Any, Any, Any], logins: NamedDependency[Login
     target = _next(form.values.get("next") if isinstance(form.values.get("next"), str) else None)
     email = form.text("email", required=True, max_length=bounds.EMAIL,
                       required_message=N_("Enter your e-mail address"))
-    raw_password = form.values.get("password")
-    password = raw_password if isinstance(raw_password, str) and raw_password else None
-    if password is None:
-        form.errors.append(FormError("password", N_("Enter your password")))
-    elif len(password) > bounds.PASSWORD:
-        form.errors.append(FormError("password", _REFUSED))
+    password = form.password("password", max_length=bounds.PASSWORD,
+                             required_message=N_("Enter your password"),
+                             too_long_message=_REFUSED)
     if form.errors or email is None or password is None:
         return _form_page(request, form=form, target=target, status_code=400)
     try:

@@ -4,6 +4,7 @@ now, ``i18n.languages_of("staff")``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -11,12 +12,13 @@ from litestar import Request
 from litestar.response import Template
 
 from iris_engine.cases import Principal
+from iris_engine.cases.schemas import AvailableTransition
 from iris_engine.cases.service import CaseService
 from iris_engine.domain import CaseApi, StaffStart
 from iris_engine.errors import NotFound
 from iris_engine.web.i18n import languages_of
-from iris_engine.web.pages.rendering import page
-from iris_engine.web.staff.forms import TransitionForm
+from iris_engine.web.pages.rendering import PageForm, page
+from iris_engine.web.staff.forms import TransitionForm, transition_forms
 from iris_engine.web.staff.schema_form import offer, walk
 from iris_engine.web.staff.session import StaffSession
 from iris_engine.workflow import WorkflowSpec
@@ -80,6 +82,16 @@ class Workspace:
         return [(p.label, p.path.format(id=case_id)) for p in self.case_pages
                 if p.workflow == workflow and (every or not p.states or state in p.states)
                 and (not p.roles or p.roles & principal.roles)]
+
+    async def transition_forms(self, workflow: str, principal: Principal, case_id: int,
+                               spec: WorkflowSpec, available: Sequence[AvailableTransition], *,
+                               posted: PageForm | None = None, failed: str | None = None
+                               ) -> list[TransitionForm]:
+        """What may fire now as forms (``forms.transition_forms``, the workflow file's reason
+        codes and descriptions), each record a property names offered by name."""
+        return await self.offer_choices(workflow, principal, case_id, transition_forms(
+            available, spec.reason_codes, {t.event: t.description for t in spec.transitions},
+            posted=posted, failed=failed))
 
     async def offer_choices(self, workflow: str, principal: Principal, case_id: int,
                             forms: list[TransitionForm]) -> list[TransitionForm]:

@@ -302,6 +302,15 @@ def test_every_operation_that_needs_a_login_has_a_row(tmp_path: Any) -> None:
     assert set(secured.values()) - covered == set()
 
 
+def _domain_pages(workflow: str, case_id: int) -> list[str]:
+    """Every page the domains add about a case of ``workflow`` (whatever the roles they link it
+    for): a new one enters the matrix by being declared."""
+    from iris_engine.domains import DOMAINS
+
+    return [page.path.format(id=case_id) for domain in DOMAINS if domain.staff_pages
+            for page in domain.staff_pages.case_pages if page.workflow == workflow]
+
+
 async def test_every_role_against_the_staff_pages(
         world: World, cast: Cast, gcast: GrievanceCast) -> None:
     """The workspace shows each account exactly what the API answers it: a case page where
@@ -331,6 +340,17 @@ async def test_every_role_against_the_staff_pages(
             if page.status_code != want:
                 mismatches.append(f"{where}: {page.status_code}, the API {api_get.status_code}")
                 continue
+            # every page a domain adds about a case (Domain.staff_pages) is closed as the case
+            # page is: never shown, nor posted to, where the case is a page not found
+            for extra in _domain_pages(workflow, case_id):
+                got = await world.client.get(extra)
+                posted = await world.client.post(extra, data={"_csrf_token": csrf_token(work)})
+                if want == 404 and (got.status_code, posted.status_code) not in (
+                        (404, 404), (404, 405)):
+                    mismatches.append(f"{actor:>16} {extra}: GET {got.status_code}, POST "
+                                      f"{posted.status_code} where the case is not found")
+                if want == 200 and got.status_code not in (200, 303, 404):
+                    mismatches.append(f"{actor:>16} GET {extra}: {got.status_code}")
             listed = await world.client.get(f"/staff/{workflow}")
             api_list = await s.call(actor, "GET", api)
             in_api = api_list.status_code == 200 and case_id in [c["id"] for c in api_list.json()]

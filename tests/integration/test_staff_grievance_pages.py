@@ -8,6 +8,7 @@ from __future__ import annotations
 from tests.integration.conftest import GrievanceCast, World, file_grievance, fire_grievance
 from tests.integration.staff_support import csrf_token, post_form, signed_in
 from tests.integration.test_grievance_reads import reads_of
+from tests.integration.test_return_raw_storage import raw_storage
 
 NARRATIVE = "I paid 1500 dollars for the job and they kept my passport."
 
@@ -53,6 +54,11 @@ async def test_the_caseworker_writes_and_reads_with_a_purpose(world: World,
     reads = (await reads_of(world, filing.case_id))[before:]
     assert [x.purpose for x in reads] == ["to plan the referral", "to call them back"]
     assert all(x.reader_user_id == gcast.caseworker.user_id for x in reads)
+    # what the page wrote and showed is nowhere on disk in clear: the message as the API's is
+    # sealed, and the identity and account read from the sealed columns stay sealed
+    raw = await raw_storage(world)
+    for secret in ("We have your complaint.", NARRATIVE, "Sita Gurung", "sita.gurung@mail.example"):
+        assert secret.encode() not in raw, secret
 
 
 async def test_who_may_not_read_is_told_so_and_nothing_is_read(world: World,

@@ -446,3 +446,23 @@ async def test_a_list_is_searched_and_filtered(world: World, cast: Cast,
     await signed_in(world, "everest.fair.recruitment@agency.example")
     r = await world.client.get("/staff/grievance", params={"q": filing.reference})
     assert r.status_code == 404 or f"/staff/grievance/{filing.case_id}" not in r.text
+
+
+async def test_a_json_field_refuses_what_it_cannot_read(world: World, cast: Cast) -> None:
+    """A property the forms can only take as JSON (the self-assessment's own field on the case
+    page): nesting past what a parser follows, a number past a float, text past the note's
+    bound: each refused at the field, nothing fired."""
+    case_id = await walk_to(cast, "draft")
+    await signed_in(world, "everest.fair.recruitment@agency.example")
+    path = f"/staff/accreditation/{case_id}"
+    before = (await cast.manager.get(f"/api/v1/applications/{case_id}")).json()["revision"]
+    for value, says in [("[" * 2000 + "]" * 2000, "This is not valid JSON"),
+                        ('{"a":' * 1200 + "1" + "}" * 1200, "This is too long"),
+                        ("1e999999", "is not of type 'object'")]:
+        page = await world.client.get(path)
+        r = await post_form(world, path, {"event": "update_self_assessment",
+                                          "expected_revision": _revision(page.text),
+                                          "data.self_assessment": value})
+        assert r.status_code == 422 and says in r.text, (value[:10], r.status_code)
+    after = (await cast.manager.get(f"/api/v1/applications/{case_id}")).json()["revision"]
+    assert after == before

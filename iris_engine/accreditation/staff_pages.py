@@ -11,6 +11,7 @@ the recruiter tries to submit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -107,7 +108,8 @@ async def _editable(accreditation: AccreditationService, staff: Principal, case_
                for t in await accreditation.available(staff, case_id))
 
 
-def _fields(code: CodeOfConduct, principle: Any, rows_of: Any) -> tuple[DataField, ...]:
+def _fields(code: CodeOfConduct, principle: Any, rows_of: Callable[[str], int]
+            ) -> tuple[DataField, ...]:
     schema = code.schemas[principle.schema_file]
     return build_fields(schema, _PREFIX, root=schema, rows_of=rows_of)
 

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Row, event
+from sqlalchemy import Row, event, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.base import Executable
 
 from iris_engine.settings import Settings
+from iris_engine.store import sqlite_inline
 
 __all__ = ["Database", "after_commit", "before_commit", "erased", "hold_loaded_rows"]
 
@@ -39,6 +40,8 @@ _BEFORE_COMMIT = "iris_before_commit"
 _ERASED = "iris_erased_tables"
 _HELD = "iris_held_rows"
 _IDLE_SINCE = "iris_idle_since"
+#: a connection's execution option: its next statement runs alone, in no transaction (SQLite)
+_ONE_STATEMENT = "iris_one_statement"
 
 
 def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
@@ -114,16 +117,26 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
             raise
 
 
-def _sqlite_engine(settings: Settings, begin: str) -> AsyncEngine:
-    engine = create_async_engine(settings.database_url, echo=settings.echo_sql)
+def _sqlite_engine(settings: Settings, begin: str, *, inline: bool = False) -> AsyncEngine:
+    """A SQLite engine; ``inline``: its statements run on the event loop's thread
+    (``sqlite_inline``: for the write transactions, which this process runs one at a time)."""
     timeout = settings.sqlite_busy_timeout_ms
+    url = make_url(settings.database_url)
+    inline = inline and url.database not in (None, "", ":memory:")
+    if inline:
+        arguments = url.get_dialect()().create_connect_args(url)
+        engine = create_async_engine(url, echo=settings.echo_sql,
+                                     async_creator=sqlite_inline.connect(arguments, timeout / 1000))
+    else:
+        engine = create_async_engine(url, echo=settings.echo_sql)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
         cur = dbapi_conn.cursor()
+        if not inline:  # an inline connection begins none itself and never waits on a lock
+            dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+            cur.execute(f"PRAGMA busy_timeout={int(timeout)}")
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute(f"PRAGMA busy_timeout={int(timeout)}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         # deleted and overwritten content is zeroed, not left in free space for a file copy
@@ -133,7 +146,8 @@ def _sqlite_engine(settings: Settings, begin: str) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin)
+        if not conn.get_execution_options().get(_ONE_STATEMENT):
+            conn.exec_driver_sql(begin)
 
     return engine
 
@@ -145,7 +159,7 @@ class Database:
         self.settings = settings
         self.is_sqlite = settings.is_sqlite
         if self.is_sqlite:
-            self.write_engine = _sqlite_engine(settings, "BEGIN IMMEDIATE")
+            self.write_engine = _sqlite_engine(settings, "BEGIN IMMEDIATE", inline=True)
             self.read_engine = _sqlite_engine(settings, "BEGIN")
         else:
             self.write_engine = create_async_engine(
@@ -241,10 +255,13 @@ class Database:
     async def fetch_one(self, statement: Executable) -> Row[Any] | None:
         """The first row of one read statement. On PostgreSQL it runs outside a transaction (a
         single statement is atomic alone, and BEGIN and COMMIT would cost a round trip each);
-        SQLite's BEGIN and COMMIT are in-process calls."""
+        SQLite runs it on the write engine, whose statements run at once in this thread
+        (``sqlite_inline``), without BEGIN: alone, in WAL mode, it is a read of one moment
+        that waits for no writer."""
         if self.is_sqlite:
-            async with self.read() as session:
-                return (await session.execute(statement)).first()
+            async with self.write_engine.connect() as connection:
+                connection = await connection.execution_options(**{_ONE_STATEMENT: True})
+                return (await connection.execute(statement)).first()
         async with self.read_engine.connect() as connection:
             connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
             return (await connection.execute(statement)).first()

@@ -70,9 +70,8 @@ class DatabaseStore(Store):
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         now = _now()
         stored = self._key(key)
-        async with self._db.read() as session:
-            row = (await session.execute(select(col(StoreEntry.value), col(StoreEntry.expires_at))
-                                         .where(col(StoreEntry.key) == stored))).first()
+        row = await self._db.fetch_one(select(col(StoreEntry.value), col(StoreEntry.expires_at))
+                                       .where(col(StoreEntry.key) == stored))
         if row is None or (row.expires_at is not None and row.expires_at <= now):
             return None
         if renew_for and row.expires_at is not None:

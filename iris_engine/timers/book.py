@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, insert, update
 from sqlalchemy import case as when
-from sqlmodel import col
 
 from iris_engine.errors import ApplicationError
 from iris_engine.store.models import Timer
@@ -97,28 +96,31 @@ class TimerBook:
 
     async def cancel(self, ctx: TransitionContext, names: list[str], *, reason: str) -> None:
         """End the case's live timers ``names``: a pending one is cancelled with ``reason``;
-        an overdue one (told, not met) is done, keeping what it told. One statement."""
-        overdue = col(Timer.status) == "overdue"
+        an overdue one (told, not met) is done, keeping what it told. One statement, on the
+        table (no timer is held as an object by a transition: the ORM's bulk update would
+        search the session for rows to synchronise, at several times the statement's cost)."""
+        overdue = _TIMERS.c.status == "overdue"
         await ctx.session.execute(
-            update(Timer)
-            .where(col(Timer.case_id) == ctx.case.id, col(Timer.status).in_(LIVE),
-                   col(Timer.name).in_(names))
+            update(_TIMERS)
+            .where(_TIMERS.c.case_id == ctx.case.id, _TIMERS.c.status.in_(LIVE),
+                   _TIMERS.c.name.in_(names))
             .values(status=when((overdue, "done"), else_="cancelled"), finished_at=ctx.now,
-                    outcome=when((overdue, col(Timer.outcome)), else_=reason))
+                    outcome=when((overdue, _TIMERS.c.outcome), else_=reason))
         )
 
     async def postpone(self, ctx: TransitionContext, due: datetime, *, reason: str) -> int:
         """Move the case's live deadlines to ``due`` (an overdue one pending again, to be told
         again then); their reminders, now of another date, are cancelled with ``reason``.
         Answers how many deadlines moved."""
-        case_id = col(Timer.case_id) == ctx.case.id
-        pending = case_id, col(Timer.status) == "pending"
+        of_case = _TIMERS.c.case_id == ctx.case.id
         moved = await ctx.session.execute(
-            update(Timer).where(case_id, col(Timer.status).in_(LIVE), col(Timer.kind) == "deadline")
+            update(_TIMERS).where(of_case, _TIMERS.c.status.in_(LIVE),
+                                  _TIMERS.c.kind == "deadline")
             .values(due_at=due, deadline_at=due, status="pending", outcome=None,
                     finished_at=None))
         await ctx.session.execute(
-            update(Timer).where(*pending, col(Timer.kind) == "reminder")
+            update(_TIMERS).where(of_case, _TIMERS.c.status == "pending",
+                                  _TIMERS.c.kind == "reminder")
             .values(status="cancelled", finished_at=ctx.now, outcome=reason))
         return int(moved.rowcount)  # type: ignore[attr-defined]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import Table, delete, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -17,6 +17,9 @@ from iris_engine.store.db import before_commit
 from iris_engine.store.models import Organisation
 
 __all__ = ["PUBLIC_STATUS", "UNDER_APPEAL", "publish"]
+
+#: the version row, written as a table: an ORM update would search the session to synchronise
+_META: Table = RosterMeta.__table__  # type: ignore[attr-defined]
 
 #: workflow state -> what the public sees. States not listed never reach the roster.
 PUBLIC_STATUS = {
@@ -97,16 +100,17 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
     previous = entry.status if entry is not None else None
     was_under_appeal = entry.under_appeal if entry is not None else False
     name_key = organisation.name.casefold()
+    #: what the entry becomes; written with the version it changes in (``number`` below)
+    values: dict[str, object] = {
+        "status": status, "under_appeal": under_appeal, "case_id": detail.case_id,
+        "countries": " ".join(countries), "accredited_on": detail.accredited_on,
+        "valid_until": detail.valid_until, "updated_at": now}
     if entry is None:
         look_alike = look_alike_digests(organisation.name)
-        entry = RosterEntry(lrn=detail.lrn, case_id=detail.case_id, name=organisation.name,
-                            name_key=name_key,
+        entry = RosterEntry(lrn=detail.lrn, name=organisation.name, name_key=name_key,
                             skeleton_digest=look_alike.exact,
                             folded_skeleton_digest=look_alike.folded, country=organisation.country,
-                            countries=" ".join(countries), status=status,
-                            under_appeal=under_appeal, accredited_on=detail.accredited_on,
-                            valid_until=detail.valid_until,
-                            status_since=now.date(), updated_at=now)
+                            status_since=now.date(), **values)  # type: ignore[arg-type]
         session.add(entry)
         await session.flush()  # the entry before the rows that refer to it
         session.add_all([RosterCountry(lrn=detail.lrn, country=c, name_key=name_key)
@@ -117,32 +121,33 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
         await _sync_countries(session, detail.lrn, old=entry.countries.split(), new=countries,
                               old_key=entry.name_key, new_key=name_key)
         if entry.status != status:
-            entry.status_since = now.date()
-        entry.status = status
-        entry.under_appeal = under_appeal
-        entry.case_id = detail.case_id
+            values["status_since"] = now.date()
         if entry.name != organisation.name:  # the digests are costly: only for a new name
             look_alike = look_alike_digests(organisation.name)
-            entry.name, entry.name_key = organisation.name, name_key
-            entry.skeleton_digest = look_alike.exact
-            entry.folded_skeleton_digest = look_alike.folded
-        entry.countries = " ".join(countries)
-        entry.accredited_on, entry.valid_until = detail.accredited_on, detail.valid_until
-        entry.updated_at = now
+            values.update(name=organisation.name, name_key=name_key,
+                          skeleton_digest=look_alike.exact,
+                          folded_skeleton_digest=look_alike.folded)
     change = None
     if previous != status or was_under_appeal != under_appeal:
         change = RosterChange(seq=0, lrn=detail.lrn, name=organisation.name, status=status,
                               previous_status=previous, under_appeal=under_appeal,
                               valid_until=detail.valid_until, changed_at=now,
                               case_id=detail.case_id, event_seq=event_seq)
+    held = entry
 
     async def number(session: AsyncSession) -> None:
-        version = await session.scalar(update(RosterMeta).where(col(RosterMeta.id) == 1)
-                                       .values(version=col(RosterMeta.version) + 1)
-                                       .returning(col(RosterMeta.version)))
+        version = await session.scalar(update(_META).where(_META.c.id == 1)
+                                       .values(version=_META.c.version + 1)
+                                       .returning(_META.c.version))
+        # the entry's new values and the version they are of, in one UPDATE: a cache that
+        # holds pages of an older version asks which entries changed since (roster.service)
+        for name, value in values.items():
+            setattr(held, name, value)
+        held.changed_in = int(version or 0)
         if change is not None:
             change.seq = int(version or 0)
             session.add(change)
+        await session.flush()
 
     before_commit(session, number)
     return change

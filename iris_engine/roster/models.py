@@ -38,6 +38,9 @@ class RosterEntry(SQLModel, table=True):
     valid_until: date
     status_since: date
     updated_at: datetime
+    #: the roster version that last changed this entry (set as the version is taken): a
+    #: process's cache asks which entries moved since the version its pages are of
+    changed_in: int = Field(default=0, index=True, sa_column_kwargs={"server_default": "0"})
 
 
 class RosterCountry(SQLModel, table=True):

@@ -2,7 +2,10 @@
 
 The cache is keyed by the query and tagged with the roster version (one row that every roster
 change moves on, in the same transaction). A process re-reads that version at most every
-``roster_cache_seconds``; its own writes invalidate at once.
+``roster_cache_seconds``; its own writes make it re-read at once. When the version has moved,
+the entries changed since (``roster_entry.changed_in``) say which kept pages they can touch
+(``Reach``): only those are dropped, so a change to one recruiter leaves the other searches
+cached, with the same bytes and ETag.
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ from iris_engine.roster.search import page_rows
 from iris_engine.store.db import Database
 from iris_engine.web.encoding import Encoded
 
-__all__ = ["PUBLIC_STATUSES", "CachedPage", "PublicStatus", "Roster", "RosterQuery"]
+__all__ = ["MAX_TARGETED", "PUBLIC_STATUSES", "CachedPage", "Changed", "PublicStatus", "Reach",
+           "Roster", "RosterQuery"]
 
 PublicStatus = Literal["accredited", "suspended", "withdrawn", "expired"]
 PUBLIC_STATUSES: tuple[str, ...] = get_args(PublicStatus)
@@ -93,9 +97,73 @@ class RosterQuery:
 
 
 @dataclass(frozen=True, slots=True)
+class Changed:
+    """An entry as a roster change left it (what the kept pages are matched against)."""
+
+    lrn: str
+    name_key: str
+    status: str
+    countries: str  # space-separated codes, as ``roster_entry.countries``
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """What a kept page shows of the roster, so a change can be told to touch it or not."""
+
+    #: the entries it shows or names (a search's rows, the one after them, its cursor; an
+    #: entry; the entry of a history)
+    lrns: frozenset[str] = frozenset()
+    #: a search: the stretch of roster order (name_key, lrn) its rows were read from, after
+    #: ``lower`` (None: from the start) up to and including ``upper`` (None: to the end). An
+    #: entry changed to a key in there may now be among them; one outside cannot be.
+    ranged: bool = False
+    lower: tuple[str, str] | None = None
+    upper: tuple[str, str] | None = None
+    #: and of its filters those an entry can be checked against here, each the same test as
+    #: the SQL's or looser (name fragment, statuses, country, LRN prefix); its corridor and
+    #: sector filters are not checked: any entry may meet them
+    text: str | None = None
+    statuses: frozenset[str] = frozenset()
+    country: str | None = None
+    lrn_prefix: str | None = None
+    #: any change may touch it (the countries listed)
+    everything: bool = False
+
+    def touched_by(self, entry: Changed, *, ordered: bool) -> bool:
+        """Whether ``entry`` can change this page; ``ordered``: the database orders text as
+        Python compares it (by code point), so places in roster order can be compared here;
+        otherwise a search's stretch is taken to hold every place."""
+        if self.everything or entry.lrn in self.lrns:
+            return True
+        if not self.ranged or not self._may_match(entry, ordered=ordered):
+            return False
+        key = (entry.name_key, entry.lrn)
+        return not ordered or ((self.lower is None or key > self.lower) and (
+            self.upper is None or key <= self.upper))
+
+    def _may_match(self, entry: Changed, *, ordered: bool) -> bool:
+        # a name holds the fragment as LIKE '%fragment%' finds it: both are case-folded, and
+        # the fragment's wildcards are escaped there, so it is a plain substring test
+        return not (
+            (self.text is not None and self.text not in entry.name_key)
+            or (self.statuses and entry.status not in self.statuses)
+            or (self.country is not None and self.country not in entry.countries.split())
+            or (ordered and self.lrn_prefix is not None
+                and not entry.lrn.startswith(self.lrn_prefix)))
+
+
+#: at most this many changed entries are matched against the kept pages one by one; more
+#: (a process that was idle through many changes) drop every page
+MAX_TARGETED = 256
+
+
+@dataclass(frozen=True, slots=True)
 class CachedPage:
     body: bytes
     etag: str
+    reach: Reach = field(default=Reach(everything=True), compare=False)
+    #: where the roster keeps it (``Roster.is_current``)
+    key: Any = field(default=None, compare=False)
     #: the body, and gzipped when a client first takes that (``iris_engine.web.encoding``)
     encoded: Encoded = field(init=False, compare=False)
 
@@ -151,6 +219,21 @@ _DISTINCT_COUNTRIES = sql_text(
     " SELECT country FROM c WHERE country IS NOT NULL")
 
 
+#: collations that order text by code point (PostgreSQL's own ``C``, and the libc locales of
+#: that name: glibc's C.UTF-8 sorts by code point)
+_CODE_POINT_COLLATIONS = frozenset({"c", "posix", "c.utf-8", "c.utf8", "ucs_basic"})
+
+
+async def _orders_by_code_point(session: AsyncSession, *, sqlite: bool) -> bool:
+    """Whether the roster's sort key is ordered as Python compares strings: SQLite's BINARY
+    collation is; on PostgreSQL the database's collation (the column names none) says."""
+    if sqlite:
+        return True
+    collation = await session.scalar(sql_text(
+        "SELECT datcollate FROM pg_database WHERE datname = current_database()"))
+    return str(collation or "").lower() in _CODE_POINT_COLLATIONS
+
+
 class Roster:
     def __init__(self, db: Database, *, ttl: float, max_entries: int = 2048,
                  sectors: frozenset[str] | None = None,
@@ -170,15 +253,31 @@ class Roster:
         # because its read may predate the change that dropped the others
         self._generation = 0
         self._refresh = asyncio.Lock()
+        #: the database sorts text by code point, as Python compares it (None: not asked yet)
+        self._ordered: bool | None = None
 
     def invalidate(self) -> None:
-        """Forget everything: called after this process commits a roster change."""
-        self._drop_pages()
+        """Read the version again at the next request (and drop the pages the change
+        touches): called after this process commits a roster change."""
         self._checked_at = 0.0
 
     def _drop_pages(self) -> None:
         self._pages.clear()
         self._generation += 1
+
+    def _drop_touched(self, changed: list[Changed]) -> None:
+        """Drop the pages any of these entries (as they are now) can touch."""
+        ordered = bool(self._ordered)
+        touched = [key for key, page in self._pages.items()
+                   if any(page.reach.touched_by(entry, ordered=ordered) for entry in changed)]
+        for key in touched:
+            del self._pages[key]
+        self._generation += 1  # a page read before the change is not kept
+
+    def is_current(self, page: CachedPage) -> bool:
+        """``page`` is still what this roster answers (not dropped by a change, nor evicted):
+        what is made from it may be served on."""
+        return self._pages.get(page.key) is page if page.key is not None else False
 
     def _due(self) -> bool:
         return self.ttl <= 0 or self.monotonic() - self._checked_at >= self.ttl
@@ -191,23 +290,45 @@ class Roster:
                 started = self.monotonic()
                 async with self.db.read() as session:
                     current = int(await session.scalar(select(col(RosterMeta.version))) or 0)
+                    if current != self._version:
+                        await self._forget_changed(session, current)
                 if current != self._version:
-                    self._drop_pages()
                     self._version = current
                 self._checked_at = started
         return self._version
 
+    async def _forget_changed(self, session: AsyncSession, current: int) -> None:
+        """The version moved on to ``current``: drop the pages the entries changed since can
+        touch. Every change numbers its entry with the version it took (``changed_in``); a
+        move that numbered none (a bulk load, a restore) drops every page."""
+        if self._version < 0 or not self._pages:
+            self._drop_pages()
+            return
+        if self._ordered is None:
+            self._ordered = await _orders_by_code_point(session, sqlite=self.db.is_sqlite)
+        changed = [Changed(r.lrn, r.name_key, r.status, r.countries) for r in (await session.execute(
+            select(col(RosterEntry.lrn), col(RosterEntry.name_key), col(RosterEntry.status),
+                   col(RosterEntry.countries))
+            .where(col(RosterEntry.changed_in) > self._version)
+            .limit(MAX_TARGETED + 1))).all()]
+        if not changed or len(changed) > MAX_TARGETED:
+            self._drop_pages()
+        else:
+            self._drop_touched(changed)
+
     async def _cached(self, key: Any, build: Any) -> CachedPage:
+        """The page kept under ``key``, or built now (``build()`` answers its payload and
+        its ``Reach``) and kept unless the roster changed while it was read."""
         version = await self.version()
         page = self._pages.get(key)
         if page is not None:
             self._pages.move_to_end(key)
             return page
         generation = self._generation
-        payload = await build()
+        payload, reach = await build()
         payload["roster_version"] = version
         body = json.dumps(payload, separators=(",", ":")).encode()
-        page = CachedPage(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+        page = CachedPage(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"', reach, key)
         if generation == self._generation:
             self._pages[key] = page
             if len(self._pages) > self.max_entries:
@@ -221,14 +342,14 @@ class Roster:
     async def entry(self, lrn: str) -> CachedPage:
         key = lrn.strip().upper()
 
-        async def build() -> dict[str, Any]:
+        async def build() -> tuple[dict[str, Any], Reach]:
             async with self.db.read() as session:
                 row = (await session.execute(select(*_COLUMNS).where(col(RosterEntry.lrn) == key))).first()
                 if row is None:
                     raise NotFound(f"no roster entry {key}; only accredited recruiters and their "
                                    "history are listed")
                 scope = await _scopes(session, [key])
-            return {"entry": _row(row, scope[key])}
+            return {"entry": _row(row, scope[key])}, Reach(lrns=frozenset({key}))
 
         return await self._cached(("entry", key), build)
 
@@ -236,10 +357,10 @@ class Roster:
         """The countries the roster's recruiters work in (codes, sorted): ``{"countries":
         [...]}``, read once per roster version."""
 
-        async def build() -> dict[str, Any]:
+        async def build() -> tuple[dict[str, Any], Reach]:
             async with self.db.read() as session:
                 codes = (await session.scalars(_DISTINCT_COUNTRIES)).all()
-            return {"countries": list(codes)}
+            return {"countries": list(codes)}, Reach(everything=True)
 
         return await self._cached(("countries",), build)
 
@@ -248,7 +369,7 @@ class Roster:
         read from the feed's index on the LRN): ``{"changes": [...], "roster_version"}``."""
         key = lrn.strip().upper()
 
-        async def build() -> dict[str, Any]:
+        async def build() -> tuple[dict[str, Any], Reach]:
             async with self.db.read() as session:
                 rows = (await session.scalars(
                     select(RosterChange).where(col(RosterChange.lrn) == key)
@@ -256,11 +377,11 @@ class Roster:
             return {"changes": [{
                 "status": r.status, "previous_status": r.previous_status,
                 "under_appeal": r.under_appeal, "valid_until": r.valid_until.isoformat(),
-                "changed_at": r.changed_at.isoformat()} for r in rows]}
+                "changed_at": r.changed_at.isoformat()} for r in rows]}, Reach(lrns=frozenset({key}))
 
         return await self._cached(("history", key, limit), build)
 
-    async def _search(self, q: RosterQuery) -> dict[str, Any]:
+    async def _search(self, q: RosterQuery) -> tuple[dict[str, Any], Reach]:
         async with self.db.read() as session:
             after = None
             if q.cursor:  # the last entry of the previous page: continue after its place
@@ -273,12 +394,18 @@ class Roster:
             rows = await page_rows(session, q, sqlite=self.db.is_sqlite, after=after,
                                    every_status=set(q.status) == set(PUBLIC_STATUSES))
             more = len(rows) > q.limit
+            # the rows were read from roster order after ``after`` up to the one past the page
+            # (or to the end): an entry changed to a place outside that cannot enter the page
+            last = (rows[q.limit].name_key, rows[q.limit].lrn) if more else None
+            # the row past the page counts too: whether there is a next page depends on it
+            named = frozenset([r.lrn for r in rows] + ([q.cursor] if q.cursor else []))
             rows = rows[: q.limit]
             scopes = await _scopes(session, [r.lrn for r in rows])
         return {
             "items": [_row(r, scopes[r.lrn]) for r in rows],
             "next_cursor": rows[-1].lrn if more else None,
-        }
+        }, Reach(lrns=named, ranged=True, lower=after, upper=last, text=q.q,
+                 statuses=frozenset(q.status), country=q.country, lrn_prefix=q.lrn)
 
     async def export(self, statuses: tuple[str, ...] = PUBLIC_STATUSES,
                      batch: int = 2000) -> AsyncIterator[dict[str, Any]]:

@@ -118,24 +118,32 @@ def _named(language: str, codes: tuple[str, ...]) -> tuple[tuple[str, str], ...]
                         key=lambda pair: pair[1].casefold()))
 
 
-async def _countries(roster: Roster, language: str,
-                     chosen: str | None) -> tuple[tuple[str, str], ...]:
-    """The countries the roster's recruiters work in (and the one chosen, if another)."""
-    codes = _COUNTRIES.decode((await roster.countries()).body).countries
+async def _countries(roster: Roster, language: str, chosen: str | None,
+                     ) -> tuple[tuple[tuple[str, str], ...], CachedPage]:
+    """The countries the roster's recruiters work in (and the one chosen, if another), and
+    the roster's page they were read from."""
+    source = await roster.countries()
+    codes = _COUNTRIES.decode(source.body).countries
     if chosen and chosen not in codes:
         codes = [*codes, chosen]
-    return _named(language, tuple(codes))
+    return _named(language, tuple(codes)), source
 
 
 class _Kept:
-    """A rendered page as it is sent: as is, and gzipped once a browser that takes it asks."""
+    """A rendered page as it is sent: as is, and gzipped once a browser that takes it asks;
+    it stands while the roster's pages it was made from do (``Roster.is_current``)."""
 
-    __slots__ = ("body", "headers", "status_code")
+    __slots__ = ("body", "headers", "sources", "status_code")
 
-    def __init__(self, body: Encoded, status_code: int, headers: dict[str, str]) -> None:
+    def __init__(self, body: Encoded, status_code: int, headers: dict[str, str],
+                 sources: tuple[CachedPage, ...] = ()) -> None:
         self.body = body
         self.status_code = status_code
         self.headers = headers
+        self.sources = sources
+
+    def current(self, roster: Roster) -> bool:
+        return all(roster.is_current(source) for source in self.sources)
 
     def _make(self, body: bytes, gzipped: bool) -> KeptResponse:
         headers = {**self.headers, "Content-Encoding": "gzip"} if gzipped else self.headers
@@ -147,20 +155,25 @@ class _Kept:
 
 
 class _RenderedPages:
-    """Search pages as bytes, least recently used dropped first. A key names the roster's
-    version, so a page of an older roster is never served once the roster has changed."""
+    """Search pages as bytes, least recently used dropped first. A page is served again only
+    while the roster still answers with the pages it was made from: a roster change that
+    touches its results or the countries listed makes it be rendered anew."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._pages: OrderedDict[tuple[str, int, bytes], _Kept] = OrderedDict()
+        self._pages: OrderedDict[tuple[str, bytes], _Kept] = OrderedDict()
 
-    def get(self, key: tuple[str, int, bytes]) -> _Kept | None:
+    def get(self, key: tuple[str, bytes], roster: Roster) -> _Kept | None:
         found = self._pages.get(key)
-        if found is not None:
-            self._pages.move_to_end(key)
+        if found is None:
+            return None
+        if not found.current(roster):
+            del self._pages[key]
+            return None
+        self._pages.move_to_end(key)
         return found
 
-    def put(self, key: tuple[str, int, bytes], kept: _Kept) -> None:
+    def put(self, key: tuple[str, bytes], kept: _Kept) -> None:
         self._pages[key] = kept
         if len(self._pages) > self.size:
             self._pages.popitem(last=False)
@@ -178,16 +191,17 @@ def _kept_pages(roster: Roster) -> _RenderedPages:
     return pages
 
 
-def _render(request: Request[Any, Any, Any], template: Template) -> _Kept:
-    """A page rendered now, as responses that can be sent again as they are. Only a page
-    that is the same for everyone is kept, so it holds no secret to compress beside what
-    the client typed (``iris_engine.web.encoding``)."""
+def _render(request: Request[Any, Any, Any], template: Template,
+            sources: tuple[CachedPage, ...]) -> _Kept:
+    """A page rendered now from the roster's ``sources``, as responses that can be sent
+    again as they are. Only a page that is the same for everyone is kept, so it holds no
+    secret to compress beside what the client typed (``iris_engine.web.encoding``)."""
     engine = request.app.template_engine
     assert engine is not None
     html = engine.get_template(template.template_name or "").render(
         **template.create_template_context(request))
     return _Kept(Encoded(html.encode()), template.status_code or 200,
-                 {**(template.headers or {}), "Vary": VARY})
+                 {**(template.headers or {}), "Vary": VARY}, sources)
 
 
 def _search_link(text: str | None, country: str | None, statuses: list[str],
@@ -213,10 +227,12 @@ async def search_roster(
     """Search the roster by name or certificate number, country and status (a GET form, so a
     search is a link to share), a page of results at a time."""
     language = language_of(request)
-    # a page shown before in this language, for this query, of this version of the roster
-    key = (language, await roster.version(), request.scope["query_string"])
+    # a page shown before in this language, for this query, made from what the roster still
+    # answers (reading the version first takes in any change: it drops the pages it touches)
+    await roster.version()
+    key = (language, request.scope["query_string"])
     pages = _kept_pages(roster)
-    if (kept := pages.get(key)) is not None:
+    if (kept := pages.get(key, roster)) is not None:
         return kept.for_client(request.scope)
     errors: list[FormError] = []
     text = (q or "").strip()
@@ -230,7 +246,7 @@ async def search_roster(
         errors.append(FormError("status", N_("Choose from the options shown")))
     chosen = code if code and is_country(code) else None
     form = {"q": text, "country": chosen, "status": picked}
-    countries = await _countries(roster, language, chosen)
+    countries, listed = await _countries(roster, language, chosen)
     if errors:
         return page(request, "roster/search.html", status_code=400, **_words(errors), form=form,
                     results=None, countries=countries, restarted=False)
@@ -254,7 +270,7 @@ async def search_roster(
                  searched=bool(text or code or picked or cursor))
     if restarted:  # a page for a cursor that names nothing now: not worth keeping
         return shown
-    kept = _render(request, shown)
+    kept = _render(request, shown, (found, listed))
     pages.put(key, kept)
     return kept.for_client(request.scope)
 

@@ -110,7 +110,7 @@ async def _pages(world: World, query: RosterQuery, *, reference: bool) -> list[d
         if reference:
             page = await _reference(world, q)
         else:
-            body = await world.services.roster._search(q)
+            body, _reach = await world.services.roster._search(q)
             page = {"lrns": [e["lrn"] for e in body["items"]], "next_cursor": body["next_cursor"]}
         pages.append(page)
         cursor = page["next_cursor"]

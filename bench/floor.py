@@ -104,7 +104,7 @@ async def capture(url: str, runs: int,
             auditor=await world.staff("auditor@audit.example", "auditor"))
         case_id = await walk_to(cast, "accredited")
         revision = (await cast.manager.get(f"/api/v1/applications/{case_id}")).json()["revision"]
-        recorder = Recorder([services.db.write_engine, services.db.read_engine])
+        recorder = Recorder(services.db.engines)
 
         suspended = False
 

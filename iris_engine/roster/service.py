@@ -288,7 +288,8 @@ class Roster:
         async with self._refresh:  # one re-read per expiry, not one per request in flight
             if self._due():
                 started = self.monotonic()
-                async with self.db.read() as session:
+                # the version row, and the entries changed since by their index
+                async with self.db.read(short=True) as session:
                     current = int(await session.scalar(select(col(RosterMeta.version))) or 0)
                     if current != self._version:
                         await self._forget_changed(session, current)
@@ -343,7 +344,7 @@ class Roster:
         key = lrn.strip().upper()
 
         async def build() -> tuple[dict[str, Any], Reach]:
-            async with self.db.read() as session:
+            async with self.db.read(short=True) as session:  # three reads by key
                 row = (await session.execute(select(*_COLUMNS).where(col(RosterEntry.lrn) == key))).first()
                 if row is None:
                     raise NotFound(f"no roster entry {key}; only accredited recruiters and their "
@@ -370,7 +371,7 @@ class Roster:
         key = lrn.strip().upper()
 
         async def build() -> tuple[dict[str, Any], Reach]:
-            async with self.db.read() as session:
+            async with self.db.read(short=True) as session:  # at most ``limit``, by index
                 rows = (await session.scalars(
                     select(RosterChange).where(col(RosterChange.lrn) == key)
                     .order_by(col(RosterChange.seq).desc()).limit(limit))).all()

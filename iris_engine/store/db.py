@@ -161,6 +161,9 @@ class Database:
         if self.is_sqlite:
             self.write_engine = _sqlite_engine(settings, "BEGIN IMMEDIATE", inline=True)
             self.read_engine = _sqlite_engine(settings, "BEGIN")
+            # reads known to be a few rows by key (``read(short=True)``), run inline too
+            self._short_read_engine: AsyncEngine | None = _sqlite_engine(
+                settings, "BEGIN", inline=True)
         else:
             self.write_engine = create_async_engine(
                 settings.database_url,
@@ -170,12 +173,15 @@ class Database:
             )
             _ping_when_idle(self.write_engine)
             self.read_engine = self.write_engine
+            self._short_read_engine = None
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
         # SQLite admits one writer at a time. Writers of this process queue here, in order,
         # instead of spinning in SQLite's busy handler (which sleeps up to 100 ms a try and
         # collapses throughput under load); other processes still meet busy_timeout.
         self._sqlite_writer_turn = asyncio.Lock() if self.is_sqlite else None
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        self._short_reader = async_sessionmaker(self._short_read_engine or self.read_engine,
+                                                expire_on_commit=False)
         # SQLite's read transaction already sees one moment throughout; PostgreSQL's default
         # (READ COMMITTED) takes a new snapshot per statement
         self._snapshot_reader = async_sessionmaker(
@@ -248,8 +254,13 @@ class Database:
             await auto.exec_driver_sql("VACUUM " + ", ".join(quote(t) for t in tables))
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self._reader() as session, session.begin():
+    async def read(self, *, short: bool = False) -> AsyncIterator[AsyncSession]:
+        """A read transaction. ``short``: it reads a few rows by key and nothing else, so on
+        SQLite its statements run at once on this thread (``sqlite_inline``: a read in WAL
+        mode waits for no writer) instead of each being handed to a thread; a read that may
+        scan (a search, a list, an export) must not say so: it would hold the event loop."""
+        async with (self._short_reader if short else self._reader)() as session, \
+                session.begin():
             yield session
 
     async def fetch_one(self, statement: Executable) -> Row[Any] | None:
@@ -273,7 +284,15 @@ class Database:
         async with self._snapshot_reader() as session, session.begin():
             yield session
 
+    @property
+    def engines(self) -> list[AsyncEngine]:
+        """Every engine this database runs statements on (each once)."""
+        found = [self.write_engine, self.read_engine, self._short_read_engine]
+        return list({id(e): e for e in found if e is not None}.values())
+
     async def dispose(self) -> None:
         await self.write_engine.dispose()
+        if self._short_read_engine is not None:
+            await self._short_read_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()

@@ -443,8 +443,7 @@ def statements(world: World) -> Iterator[list[str]]:
     """Every SQL statement the app's engines run meanwhile (whitespace folded; BEGIN, COMMIT
     and pings included): what the statement-count tests count."""
     seen: list[str] = []
-    engines = {world.services.db.read_engine.sync_engine,
-               world.services.db.write_engine.sync_engine}
+    engines = {engine.sync_engine for engine in world.services.db.engines}
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         seen.append(" ".join(statement.split()))

@@ -98,7 +98,7 @@ async def test_a_writer_gives_up_after_the_busy_timeout_and_writes_nothing(
         await db.dispose()
 
 
-async def test_write_statements_run_on_the_loop_s_thread_and_reads_on_others(
+async def test_writes_and_short_reads_run_on_the_loop_s_thread_other_reads_on_others(
         tmp_path: Path, sqlite_template: Path) -> None:
     db = _database(sqlite_template, tmp_path / sqlite_template.name, busy_timeout_ms=5000)
     threads: list[tuple[str, int]] = []
@@ -108,7 +108,8 @@ async def test_write_statements_run_on_the_loop_s_thread_and_reads_on_others(
         return 1
 
     try:
-        for engine in (db.write_engine, db.read_engine):
+        for engine in (db.write_engine, db.read_engine, db._short_read_engine):
+            assert engine is not None
             async with engine.connect() as conn:
                 raw = (await conn.get_raw_connection()).driver_connection
                 assert raw is not None
@@ -117,9 +118,12 @@ async def test_write_statements_run_on_the_loop_s_thread_and_reads_on_others(
             await session.execute(text("SELECT where_am_i('write')"))
         async with db.read() as session:
             await session.execute(text("SELECT where_am_i('read')"))
+        async with db.read(short=True) as session:
+            await session.execute(text("SELECT where_am_i('short read')"))
         loop_thread = threading.get_ident()
-        assert [k for k, _ in threads] == ["write", "read"]
+        assert [k for k, _ in threads] == ["write", "read", "short read"]
         assert threads[0][1] == loop_thread  # no hand-off to a thread per call
         assert threads[1][1] != loop_thread  # a long read does not hold the loop
+        assert threads[2][1] == loop_thread  # a read of a few rows by key runs at once
     finally:
         await db.dispose()

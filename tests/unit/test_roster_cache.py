@@ -35,7 +35,7 @@ class _FakeDb:
         self.reads = 0
 
     @asynccontextmanager
-    async def read(self) -> Any:
+    async def read(self, *, short: bool = False) -> Any:
         self.reads += 1
         await asyncio.sleep(0.01)  # let other requests pile up behind the refresh
         db = self

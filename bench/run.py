@@ -9,6 +9,7 @@ measurement), then run each IRIS scenario on a fresh single uvicorn process on 1
   roster        GET /api/v1/roster, ~200 realistic queries in rotation, IRIS_ROSTER_CACHE_SECONDS=1
   roster_ttl0   the same with IRIS_ROSTER_CACHE_SECONDS=0 (roster version read on every request)
   roster_miss   6,000 distinct queries in rotation (more than the 2,048-page cache): the SQL path
+  roster_entry_miss  GET /api/v1/roster/{lrn}, 6,000 distinct entries in rotation: every one read
   roster_page   GET /roster, the public search page (HTML): its first page and name fragments
   roster_page_gzip  the same as a browser asks for it (Accept-Encoding: gzip, deflate, br, zstd)
   transitions   POST /api/v1/applications/{id}/transitions: suspend/reinstate cycles (200s count)
@@ -77,7 +78,8 @@ MANAGER = ("manager@demo.iris.example", "demo-manager-2026")
 BROWSER_ACCEPT_ENCODING = "gzip, deflate, br, zstd"
 TARGETS = {"roster": 0.5, "roster_page": 0.5, "roster_page_gzip": 0.5, "transitions": 0.10,
            "grievances": 0.10}
-IRIS_SCENARIOS = ["roster", "roster_ttl0", "roster_miss", "roster_page", "roster_page_gzip",
+IRIS_SCENARIOS = ["roster", "roster_ttl0", "roster_miss", "roster_entry_miss", "roster_page",
+                  "roster_page_gzip",
                   "staff_lists", "transitions",
                   "grievances", "enrolments", "returns"]
 # grievances: a fixed AES-256-GCM data key (id:base64url of 32 random bytes, made once with
@@ -485,6 +487,14 @@ def roster_miss_paths(count: int = 6000) -> list[str]:
     return paths
 
 
+def roster_entry_paths(count: int = 6000) -> list[str]:
+    """Roster entries by certificate number (``/api/v1/roster/{lrn}``), more distinct ones
+    than the cache holds, so (in rotation) every request reads its entry from the database."""
+    rng = random.Random(11)
+    bulk = seeding.FIRST_BULK_LRN
+    return [f"/api/v1/roster/LRN{n:08d}" for n in rng.sample(range(bulk, bulk + 100_000), count)]
+
+
 def roster_page_paths() -> list[str]:
     """The public search page as a worker opens it: the first page (no query), and a search
     by each name fragment (the two that match nothing show the "no results" page)."""
@@ -677,6 +687,7 @@ def bench_database(db: str, load: Load, rounds: int, stamp: str,
     hit_file = WORK / f"{stamp}-{db}-roster-paths.txt"
     miss_file = WORK / f"{stamp}-{db}-roster-miss-paths.txt"
     page_file = WORK / f"{stamp}-{db}-roster-page-paths.txt"
+    entry_file = WORK / f"{stamp}-{db}-roster-entry-paths.txt"
     cases_file = WORK / f"{stamp}-{db}-cases.txt"
     staff_file = WORK / f"{stamp}-{db}-staff-paths.txt"
 
@@ -804,6 +815,8 @@ def bench_database(db: str, load: Load, rounds: int, stamp: str,
         scenario("roster", 1.0, "roster", hit_file, roster_hit_paths)
         scenario("roster_ttl0", 0.0, "roster", hit_file)
         scenario("roster_miss", 1.0, "roster", miss_file, lambda _server: roster_miss_paths())
+        scenario("roster_entry_miss", 1.0, "roster", entry_file,
+                 lambda _server: roster_entry_paths())
         scenario("roster_page", 1.0, "roster", page_file, lambda _server: roster_page_paths())
         scenario("roster_page_gzip", 1.0, "roster", page_file,
                  lambda _server: roster_page_paths())
@@ -824,6 +837,7 @@ LABELS = {
     "roster": "roster, ~200 queries, cache 1 s",
     "roster_ttl0": "roster, ~200 queries, cache 0 s",
     "roster_miss": "roster, 6,000 queries (cache misses)",
+    "roster_entry_miss": "roster entries by LRN, 6,000 (cache misses)",
     "roster_page": "roster search page (HTML), first page + 59 name searches",
     "roster_page_gzip": "the same pages as a browser asks (Accept-Encoding: gzip)",
     "staff_lists": "staff lists as a scheme manager: deep pages, filters, searches (HTML)",
@@ -833,6 +847,7 @@ LABELS = {
     "returns": "return transitions/s (record_nrm_status)",
 }
 TARGET_OF = {"roster": TARGETS["roster"], "roster_ttl0": None, "roster_miss": None,
+             "roster_entry_miss": None,
              "roster_page": TARGETS["roster_page"],
              "roster_page_gzip": TARGETS["roster_page_gzip"], "staff_lists": None,
              "transitions": TARGETS["transitions"], "grievances": TARGETS["grievances"],

@@ -18,6 +18,8 @@ from iris_engine.store.models import Organisation
 
 __all__ = ["PUBLIC_STATUS", "UNDER_APPEAL", "publish"]
 
+#: session.info: LRN -> what a publish of this transaction will write to its entry
+_PENDING = "iris_roster_pending"
 #: the version row, written as a table: an ORM update would search the session to synchronise
 _META: Table = RosterMeta.__table__  # type: ignore[attr-defined]
 
@@ -94,6 +96,11 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
     under_appeal = state in UNDER_APPEAL
     assert detail.lrn and detail.accredited_on and detail.valid_until
     entry = await session.get(RosterEntry, detail.lrn)
+    pending: dict[str, dict[str, object]] = session.info.setdefault(_PENDING, {})
+    if entry is not None and detail.lrn in pending:
+        # published before in this transaction, its values not written yet: start from them
+        for name, value in pending.pop(detail.lrn).items():
+            setattr(entry, name, value)
     # the countries the recruiter says it operates in, and those its scope's corridors cover
     countries = sorted({*_countries(detail, organisation),
                         *await corridor_countries(session, detail.case_id)})
@@ -134,6 +141,7 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
                               valid_until=detail.valid_until, changed_at=now,
                               case_id=detail.case_id, event_seq=event_seq)
     held = entry
+    pending[detail.lrn] = values
 
     async def number(session: AsyncSession) -> None:
         version = await session.scalar(update(_META).where(_META.c.id == 1)
@@ -141,7 +149,7 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
                                        .returning(_META.c.version))
         # the entry's new values and the version they are of, in one UPDATE: a cache that
         # holds pages of an older version asks which entries changed since (roster.service)
-        for name, value in values.items():
+        for name, value in pending.pop(held.lrn, {}).items():
             setattr(held, name, value)
         held.changed_in = int(version or 0)
         if change is not None:

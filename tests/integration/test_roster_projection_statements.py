@@ -89,3 +89,27 @@ async def test_a_roster_change_writes_only_what_changed(world: World, cast: Cast
     page = (await world.client.get("/api/v1/roster", params={
         "country": countries[0].country, "q": "überseas"})).json()
     assert [e["lrn"] for e in page["items"]] == [entry.lrn]
+
+
+async def test_two_publications_in_one_transaction_write_the_second_over_the_first(
+        world: World, cast: Cast) -> None:
+    """The entry's values are written with the version, just before COMMIT; a second
+    publication in the same transaction (the demo walks a case through several events in
+    one) starts from the first's values, not from the row as it was read."""
+    case_id = await walk_to(cast, "accredited")
+    async with world.services.db.write() as session:
+        detail = await session.get(Accreditation, case_id)
+        organisation = await session.get(Organisation, cast.recruiter.organisation_id)
+        assert detail is not None and organisation is not None
+        first = await publish(session, state="suspended", detail=detail,
+                              organisation=organisation, now=utcnow(), event_seq=98)
+        second = await publish(session, state="withdrawn", detail=detail,
+                               organisation=organisation, now=utcnow(), event_seq=99)
+    assert first is not None and second is not None
+    assert (first.previous_status, first.status) == ("accredited", "suspended")
+    assert (second.previous_status, second.status) == ("suspended", "withdrawn")
+    assert second.seq == first.seq + 1
+    async with world.services.db.read() as session:
+        entry = (await session.scalars(select(RosterEntry).where(
+            col(RosterEntry.case_id) == case_id))).one()
+    assert (entry.status, entry.changed_in) == ("withdrawn", second.seq)

@@ -6,4 +6,4 @@ from iris_engine.app import create_app
 
 __all__ = ["app"]
 
-app = create_app()
+app = create_app(serving=True)

@@ -15,7 +15,7 @@ from sqlmodel import col
 
 from iris_engine.cases.access import Principal
 from iris_engine.cases.audit import BrokenLink, case_chain_break
-from iris_engine.cases.engine import CaseEngine, TransitionOutcome
+from iris_engine.cases.engine import CaseEngine, OneRowDetail, TransitionOutcome
 from iris_engine.cases.schemas import AvailableTransition, CaseEventView, TransitionRequest
 from iris_engine.cases.views import available, event_view, history
 from iris_engine.errors import Forbidden
@@ -40,13 +40,7 @@ class Waiting:
 
 def one_row_detail(model: Any) -> DetailLoader:
     """The detail loader of a workflow whose detail is one row keyed by the case id."""
-
-    async def load(session: AsyncSession, case: Case) -> Any:
-        detail = await session.get(model, case.id, populate_existing=True)
-        assert detail is not None, f"{case.workflow} case {case.id} has no {model.__tablename__} row"
-        return detail
-
-    return load
+    return OneRowDetail(model)
 
 
 class CaseService:

@@ -255,7 +255,7 @@ class WorkflowUpgrade:
         """The upgrade event, then the timers: all in the caller's transaction."""
         outcome = {"timers_cancelled": move.cancelled,
                    "timers_started": {n: due.isoformat() for n, due in move.started.items()}}
-        event = self.engine.record_upgrade(ctx.session, ctx.case, target, ctx.now, outcome)
+        event = await self.engine.record_upgrade(ctx.session, ctx.case, target, ctx.now, outcome)
         move.event_seq = event.seq
         if move.cancelled:
             await ctx.timer_book.cancel(

@@ -254,10 +254,9 @@ async def assign_lrn(ctx: TransitionContext) -> None:
 
 @hooks.effect("sync_roster")
 async def sync_roster(ctx: TransitionContext) -> None:
-    organisation = await ctx.session.get(Organisation, ctx.case.organisation_id)
-    assert organisation is not None
+    assert ctx.case.organisation_id is not None
     change = await publish(ctx.session, state=ctx.dest, detail=ctx.detail,
-                           organisation=organisation, now=ctx.now,
+                           organisation_id=ctx.case.organisation_id, now=ctx.now,
                            event_seq=ctx.case.revision + 1)
     if change is not None:  # the event records the change; the change names the event
         ctx.outcome["roster_status"] = change.status

@@ -3,14 +3,17 @@ that changes it (the roster package owns the tables, the search and the feed).""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Table, delete, insert, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
-from iris_engine.accreditation.models import Accreditation
-from iris_engine.accreditation.roster_scope import corridor_countries
+from iris_engine.accreditation.models import Accreditation, AccreditationScope
+from iris_engine.accreditation.roster_scope import corridor_countries, scope_of
 from iris_engine.names import look_alike_digests
 from iris_engine.roster.models import RosterChange, RosterCountry, RosterEntry, RosterMeta
 from iris_engine.store.db import before_commit
@@ -22,6 +25,10 @@ __all__ = ["PUBLIC_STATUS", "UNDER_APPEAL", "publish"]
 _PENDING = "iris_roster_pending"
 #: the version row, written as a table: an ORM update would search the session to synchronise
 _META: Table = RosterMeta.__table__  # type: ignore[attr-defined]
+_ENTRIES: Table = RosterEntry.__table__  # type: ignore[attr-defined]
+_CHANGES: Table = RosterChange.__table__  # type: ignore[attr-defined]
+_NEXT_VERSION = (update(_META).where(_META.c.id == 1).values(version=_META.c.version + 1)
+                 .returning(_META.c.version))
 
 #: workflow state -> what the public sees. States not listed never reach the roster.
 PUBLIC_STATUS = {
@@ -79,8 +86,26 @@ async def _sync_countries(session: AsyncSession, lrn: str, *, old: list[str], ne
             {"lrn": lrn, "country": c, "name_key": new_key} for c in added])
 
 
+async def _published_from(session: AsyncSession, organisation_id: int, lrn: str,
+                          case_id: int) -> tuple[Organisation, RosterEntry | None, Mapping[str, Any]]:
+    """What an entry is made from, in one statement: the organisation, its entry (None before
+    the first publication) and the case's scope. Rows this transaction holds already are the
+    ones answered (a change to them is flushed first)."""
+    organisation, entry, scope = (await session.execute(_SOURCES, {
+        "organisation_id": organisation_id, "lrn": lrn, "case_id": case_id})).one()
+    return organisation, entry, scope_of(scope)
+
+
+#: ``_published_from``'s statement (built once: building it cost more than running it)
+_SOURCES = (select(Organisation, RosterEntry, AccreditationScope).select_from(Organisation)
+            .outerjoin(RosterEntry, col(RosterEntry.lrn) == bindparam("lrn"))
+            .outerjoin(AccreditationScope,
+                       col(AccreditationScope.case_id) == bindparam("case_id"))
+            .where(col(Organisation.id) == bindparam("organisation_id")))
+
+
 async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
-                  organisation: Organisation, now: datetime, event_seq: int,
+                  organisation_id: int, now: datetime, event_seq: int,
                   ) -> RosterChange | None:
     """Upsert the entry for this accreditation and move the roster version on; answers the
     change-feed row when the public status changed (None when it did not). The entry is the
@@ -95,15 +120,15 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
     status = PUBLIC_STATUS[state]
     under_appeal = state in UNDER_APPEAL
     assert detail.lrn and detail.accredited_on and detail.valid_until
-    entry = await session.get(RosterEntry, detail.lrn)
+    organisation, entry, scope = await _published_from(session, organisation_id, detail.lrn,
+                                                       detail.case_id)
     pending: dict[str, dict[str, object]] = session.info.setdefault(_PENDING, {})
     if entry is not None and detail.lrn in pending:
         # published before in this transaction, its values not written yet: start from them
         for name, value in pending.pop(detail.lrn).items():
             setattr(entry, name, value)
     # the countries the recruiter says it operates in, and those its scope's corridors cover
-    countries = sorted({*_countries(detail, organisation),
-                        *await corridor_countries(session, detail.case_id)})
+    countries = sorted({*_countries(detail, organisation), *corridor_countries(scope)})
     previous = entry.status if entry is not None else None
     was_under_appeal = entry.under_appeal if entry is not None else False
     name_key = organisation.name.casefold()
@@ -144,18 +169,21 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
     pending[detail.lrn] = values
 
     async def number(session: AsyncSession) -> None:
-        version = await session.scalar(update(_META).where(_META.c.id == 1)
-                                       .values(version=_META.c.version + 1)
-                                       .returning(_META.c.version))
+        version = int(await session.scalar(_NEXT_VERSION) or 0)
         # the entry's new values and the version they are of, in one UPDATE: a cache that
-        # holds pages of an older version asks which entries changed since (roster.service)
-        for name, value in pending.pop(held.lrn, {}).items():
-            setattr(held, name, value)
-        held.changed_in = int(version or 0)
+        # holds pages of an older version asks which entries changed since (roster.service).
+        # Written as tables (the ORM's flush cost more than the statements); the loaded entry
+        # is left as if the ORM had written it.
+        values = {name: value for name, value in pending.pop(held.lrn, {}).items()
+                  if getattr(held, name) != value}
+        values["changed_in"] = version
+        for name, value in values.items():
+            set_committed_value(held, name, value)
+        await session.execute(update(_ENTRIES).where(_ENTRIES.c.lrn == held.lrn).values(values))
         if change is not None:
-            change.seq = int(version or 0)
-            session.add(change)
-        await session.flush()
+            change.seq = version
+            await session.execute(insert(_CHANGES), {
+                column.key: getattr(change, column.key) for column in _CHANGES.c})
 
     before_commit(session, number)
     return change

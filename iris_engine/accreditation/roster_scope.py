@@ -14,20 +14,23 @@ from iris_engine.accreditation.models import AccreditationScope
 from iris_engine.accreditation.scope import EMPTY, corridor_key
 from iris_engine.roster.models import RosterCorridor, RosterSector
 
-__all__ = ["corridor_countries", "granted_scope", "write_scope"]
+__all__ = ["corridor_countries", "granted_scope", "scope_of", "write_scope"]
 
 
 async def granted_scope(session: AsyncSession, case_id: int) -> Mapping[str, Any]:
     """The case's scope (empty for a case accredited before scopes were kept)."""
-    row = await session.get(AccreditationScope, case_id)
+    return scope_of(await session.get(AccreditationScope, case_id))
+
+
+def scope_of(row: AccreditationScope | None) -> Mapping[str, Any]:
+    """The scope a case's ``accreditation_scope`` row grants (empty: no row)."""
     return {"corridors": row.corridors, "sectors": row.sectors} if row is not None else EMPTY
 
 
-async def corridor_countries(session: AsyncSession, case_id: int) -> set[str]:
-    """Every country at either end of the case's corridors: the roster lists them among the
+def corridor_countries(scope: Mapping[str, Any]) -> set[str]:
+    """Every country at either end of the scope's corridors: the roster lists them among the
     countries of operation, so a search by country finds a recruiter whose scope covers it."""
-    return {code for c in (await granted_scope(session, case_id))["corridors"]
-            for code in corridor_key(c)}
+    return {code for c in scope["corridors"] for code in corridor_key(c)}
 
 
 async def write_scope(session: AsyncSession, lrn: str, scope: Mapping[str, Any]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -34,6 +34,11 @@ from iris_engine.store.models import Case, Organisation
 __all__ = ["WORKFLOW", "AccreditationService"]
 
 WORKFLOW = "accreditation"
+
+
+#: a case's non-conformities, as an application shows them (built once)
+_NON_CONFORMITIES = (select(NonConformity).where(col(NonConformity.case_id) == bindparam("case_id"))
+                     .order_by(col(NonConformity.id)))
 
 
 class AccreditationService(CaseService):
@@ -74,8 +79,7 @@ class AccreditationService(CaseService):
             assert detail is not None
         org = await session.get(Organisation, case.organisation_id)
         scope = await session.get(AccreditationScope, case.id)
-        ncs = (await session.scalars(select(NonConformity).where(
-            col(NonConformity.case_id) == case.id).order_by(col(NonConformity.id)))).all()
+        ncs = (await session.scalars(_NON_CONFORMITIES, {"case_id": case.id})).all()
         return _application_view(
             case, detail, org, scope, ncs,
             self_assessment=detail.self_assessment if full else None,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -56,8 +56,11 @@ def change_document(change: RosterChange, public_url: str) -> dict[str, object]:
 
 async def followers_of(session: AsyncSession, lrn: str) -> list[Subscription]:
     """The active subscriptions to a recruiter's status changes."""
-    return list((await session.scalars(select(Subscription).where(
-        col(Subscription.lrn) == lrn, col(Subscription.status) == "active"))).all())
+    return list((await session.scalars(_FOLLOWERS, {"lrn": lrn})).all())
+
+
+_FOLLOWERS = select(Subscription).where(col(Subscription.lrn) == bindparam("lrn"),
+                                        col(Subscription.status) == "active")
 
 
 def announce(session: AsyncSession, change: RosterChange, settings: Settings,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -263,7 +263,8 @@ class Database:
                 session.begin():
             yield session
 
-    async def fetch_one(self, statement: Executable) -> Row[Any] | None:
+    async def fetch_one(self, statement: Executable,
+                        parameters: Mapping[str, Any] | None = None) -> Row[Any] | None:
         """The first row of one read statement. On PostgreSQL it runs outside a transaction (a
         single statement is atomic alone, and BEGIN and COMMIT would cost a round trip each);
         SQLite runs it on the write engine, whose statements run at once in this thread
@@ -272,10 +273,10 @@ class Database:
         if self.is_sqlite:
             async with self.write_engine.connect() as connection:
                 connection = await connection.execution_options(**{_ONE_STATEMENT: True})
-                return (await connection.execute(statement)).first()
+                return (await connection.execute(statement, parameters)).first()
         async with self.read_engine.connect() as connection:
             connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            return (await connection.execute(statement)).first()
+            return (await connection.execute(statement, parameters)).first()
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[AsyncSession]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, insert, update
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy import case as when
 
 from iris_engine.errors import ApplicationError
@@ -23,6 +23,14 @@ __all__ = ["DeadlineUndefined", "NewDeadline", "TimerBook"]
 log = logging.getLogger(__name__)
 
 _TIMERS: Table = Timer.__table__  # type: ignore[attr-defined]
+_OVERDUE = _TIMERS.c.status == "overdue"
+#: ``TimerBook.cancel``'s statement, built once (building it cost more than running it)
+_CANCEL = (update(_TIMERS)
+           .where(_TIMERS.c.case_id == bindparam("of_case"), _TIMERS.c.status.in_(LIVE),
+                  _TIMERS.c.name.in_(bindparam("names", expanding=True)))
+           .values(status=when((_OVERDUE, "done"), else_="cancelled"),
+                   finished_at=bindparam("at"),
+                   outcome=when((_OVERDUE, _TIMERS.c.outcome), else_=bindparam("reason"))))
 
 
 class DeadlineUndefined(ApplicationError):
@@ -99,14 +107,8 @@ class TimerBook:
         an overdue one (told, not met) is done, keeping what it told. One statement, on the
         table (no timer is held as an object by a transition: the ORM's bulk update would
         search the session for rows to synchronise, at several times the statement's cost)."""
-        overdue = _TIMERS.c.status == "overdue"
-        await ctx.session.execute(
-            update(_TIMERS)
-            .where(_TIMERS.c.case_id == ctx.case.id, _TIMERS.c.status.in_(LIVE),
-                   _TIMERS.c.name.in_(names))
-            .values(status=when((overdue, "done"), else_="cancelled"), finished_at=ctx.now,
-                    outcome=when((overdue, _TIMERS.c.outcome), else_=reason))
-        )
+        await ctx.session.execute(_CANCEL, {"of_case": ctx.case.id, "names": names,
+                                            "at": ctx.now, "reason": reason})
 
     async def postpone(self, ctx: TransitionContext, due: datetime, *, reason: str) -> int:
         """Move the case's live deadlines to ``due`` (an overdue one pending again, to be told

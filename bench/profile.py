@@ -30,6 +30,8 @@ def summarise(collapsed: Path, top: int) -> str:
     total = 0
     for line in collapsed.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
+        if not count.isdigit():  # a frame name py-spy broke over two lines
+            continue
         n = int(count)
         total += n
         frames = stack.split(";")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -43,35 +43,58 @@ async def recipients(session: AsyncSession, access: Access, case: Case,
     in the order of the first role (by name) that reaches each, then by id. One query for all
     the roles: each role's condition is both OR-ed into the filter and selected as a column,
     which says whom it reached."""
-    reach: list[tuple[str, ColumnElement[bool]]] = []
+    reach: list[tuple[str, Scope | NamedScope]] = []
     for role in sorted(set(roles)):
         scope = access.scope(role, case.workflow)
         if scope is Scope.QUEUE:  # the assignee, or the whole queue while nobody holds it
             scope = Scope.ALL if case.assignee_id is None else Scope.ASSIGNED
-        if isinstance(scope, NamedScope):  # those in the role whom its condition gives the case
-            reach.append((role, and_(col(User.roles).contains(role),
-                                     access.users_within(role, case))))
-        elif scope is Scope.ORGANISATION:
-            reach.append((role, col(User.organisation_id) == case.organisation_id))
-        elif scope is Scope.ASSIGNED:
-            if case.assignee_id is not None:
-                reach.append((role, col(User.id) == case.assignee_id))
-        elif scope is Scope.ALL:
-            reach.append((role, col(User.roles).contains(role)))
+        if scope is Scope.ASSIGNED and case.assignee_id is None:
+            continue
+        if isinstance(scope, NamedScope) or scope in _REACHING:
+            reach.append((role, scope))
         # else e.g. a complainant: reached through their own access code, never by e-mail
     if not reach:
         return []
-    rows = (await session.execute(
-        select(col(User.id), col(User.name), col(User.email), col(User.roles),
-               *(condition.label(f"reached_{n}") for n, (_, condition) in enumerate(reach)))
-        .where(col(User.active), or_(*(condition for _, condition in reach)))
-        .order_by(col(User.id)))).all()
+    key = tuple(reach)
+    statement = _READERS.get(key)
+    if statement is None:
+        statement = _readers(access, case, reach)
+        # a named scope's condition holds the case's own values: built for this case alone
+        if not any(isinstance(scope, NamedScope) for _, scope in reach):
+            _READERS[key] = statement
+    rows = (await session.execute(statement, {"organisation_id": case.organisation_id,
+                                              "assignee_id": case.assignee_id})).all()
     found: dict[int, _Recipient] = {}
     for n, (role, _) in enumerate(reach):
         for row in rows:
             if row[4 + n] and role in row.roles.split():
                 found.setdefault(row.id, _Recipient(row.id, row.name, row.email)).roles.add(role)
     return list(found.values())
+
+
+#: the scopes a role reaches people by without a condition of the workflow's own
+_REACHING = frozenset({Scope.ORGANISATION, Scope.ASSIGNED, Scope.ALL})
+#: ``recipients``' statements by the roles and scopes they reach with (built once each: the
+#: case's values are parameters); a handful per workflow, so the cache stays small
+_READERS: dict[tuple[tuple[str, Scope | NamedScope], ...], Select[*tuple[Any, ...]]] = {}
+
+
+def _readers(access: Access, case: Case,
+             reach: list[tuple[str, Scope | NamedScope]]) -> Select[*tuple[Any, ...]]:
+    conditions: list[ColumnElement[bool]] = []
+    for role, scope in reach:
+        if isinstance(scope, NamedScope):  # those in the role whom its condition gives the case
+            conditions.append(and_(col(User.roles).contains(role),
+                                   access.users_within(role, case)))
+        elif scope is Scope.ORGANISATION:
+            conditions.append(col(User.organisation_id) == bindparam("organisation_id"))
+        elif scope is Scope.ASSIGNED:
+            conditions.append(col(User.id) == bindparam("assignee_id"))
+        else:
+            conditions.append(col(User.roles).contains(role))
+    return (select(col(User.id), col(User.name), col(User.email), col(User.roles),
+                   *(condition.label(f"reached_{n}") for n, condition in enumerate(conditions)))
+            .where(col(User.active), or_(*conditions)).order_by(col(User.id)))
 
 
 def _when(moment: datetime) -> str:

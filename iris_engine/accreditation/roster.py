@@ -27,6 +27,8 @@ _PENDING = "iris_roster_pending"
 _META: Table = RosterMeta.__table__  # type: ignore[attr-defined]
 _ENTRIES: Table = RosterEntry.__table__  # type: ignore[attr-defined]
 _CHANGES: Table = RosterChange.__table__  # type: ignore[attr-defined]
+#: the parameters other than ``of_lrn`` name the columns it sets (built once)
+_UPDATE_ENTRY = update(_ENTRIES).where(_ENTRIES.c.lrn == bindparam("of_lrn"))
 _NEXT_VERSION = (update(_META).where(_META.c.id == 1).values(version=_META.c.version + 1)
                  .returning(_META.c.version))
 
@@ -179,7 +181,7 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
         values["changed_in"] = version
         for name, value in values.items():
             set_committed_value(held, name, value)
-        await session.execute(update(_ENTRIES).where(_ENTRIES.c.lrn == held.lrn).values(values))
+        await session.execute(_UPDATE_ENTRY, {"of_lrn": held.lrn, **values})
         if change is not None:
             change.seq = version
             await session.execute(insert(_CHANGES), {

@@ -485,7 +485,7 @@ class CaseEngine:
         changed.update(revision=revision, updated_at=now, head_hash=row.hash)
         for key, value in changed.items():  # clean before the UPDATE: nothing flushes it twice
             set_committed_value(case, key, value)
-        await session.execute(update(_CASES).where(_CASES.c.id == case.id).values(changed))
+        await session.execute(_UPDATE_CASE, {"of_case": case.id, **changed})
         row.id = await session.scalar(_INSERT_EVENT, {key: getattr(row, key)
                                                       for key in _EVENT_COLUMNS})
         return row
@@ -496,6 +496,8 @@ _CASES: Table = Case.__table__  # type: ignore[attr-defined]
 _EVENTS: Table = CaseEvent.__table__  # type: ignore[attr-defined]
 _EVENT_COLUMNS = tuple(c.key for c in _EVENTS.c if c.key != "id")
 _INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
+#: the parameters other than ``of_case`` name the columns it sets (built once)
+_UPDATE_CASE = update(_CASES).where(_CASES.c.id == bindparam("of_case"))
 
 
 def _unwritten(case: Case) -> dict[str, Any]:

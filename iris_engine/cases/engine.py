@@ -273,7 +273,7 @@ class CaseEngine:
             session.add(row)
         actor = Actor(principal.user_id or None, role, principal.organisation_id, principal.roles)
         event = await self._append(session, case, actor, "open", None, case.state, None, None,
-                             data, now)
+                                   data, now)
         ctx = TransitionContext(
             case=case, detail=row, actor=actor, request=TransitionInput("open", 0), source="",
             dest=case.state, now=now, session=session,
@@ -355,9 +355,9 @@ class CaseEngine:
         if cause:
             data["cause"] = cause
         event = await self._append(session, case, ctx.actor, request.event, source, dest,
-                             request.reason_code, request.note, data, ctx.now,
-                             personal=machine.spec.note_is_personal(spec, role),
-                             personal_data=personal_data)
+                                   request.reason_code, request.note, data, ctx.now,
+                                   personal=machine.spec.note_is_personal(spec, role),
+                                   personal_data=personal_data)
         deadlines = await self._after(ctx, machine.spec, spec, source, event)
         return TransitionOutcome(case, event, detail, deadlines)
 

@@ -29,6 +29,12 @@ _ENTRIES: Table = RosterEntry.__table__  # type: ignore[attr-defined]
 _CHANGES: Table = RosterChange.__table__  # type: ignore[attr-defined]
 #: the parameters other than ``of_lrn`` name the columns it sets (built once)
 _UPDATE_ENTRY = update(_ENTRIES).where(_ENTRIES.c.lrn == bindparam("of_lrn"))
+#: ``_published_from``'s statement (built once: building it cost more than running it)
+_SOURCES = (select(Organisation, RosterEntry, AccreditationScope).select_from(Organisation)
+            .outerjoin(RosterEntry, col(RosterEntry.lrn) == bindparam("lrn"))
+            .outerjoin(AccreditationScope,
+                       col(AccreditationScope.case_id) == bindparam("case_id"))
+            .where(col(Organisation.id) == bindparam("organisation_id")))
 _NEXT_VERSION = (update(_META).where(_META.c.id == 1).values(version=_META.c.version + 1)
                  .returning(_META.c.version))
 
@@ -96,14 +102,6 @@ async def _published_from(session: AsyncSession, organisation_id: int, lrn: str,
     organisation, entry, scope = (await session.execute(_SOURCES, {
         "organisation_id": organisation_id, "lrn": lrn, "case_id": case_id})).one()
     return organisation, entry, scope_of(scope)
-
-
-#: ``_published_from``'s statement (built once: building it cost more than running it)
-_SOURCES = (select(Organisation, RosterEntry, AccreditationScope).select_from(Organisation)
-            .outerjoin(RosterEntry, col(RosterEntry.lrn) == bindparam("lrn"))
-            .outerjoin(AccreditationScope,
-                       col(AccreditationScope.case_id) == bindparam("case_id"))
-            .where(col(Organisation.id) == bindparam("organisation_id")))
 
 
 async def publish(session: AsyncSession, *, state: str, detail: Accreditation,

@@ -37,6 +37,9 @@ ROSTER_TOPIC = "roster.status_changed"
 EMAIL_PATTERN = (r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                  r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
 _EMAIL = re.compile(EMAIL_PATTERN)
+#: ``followers_of``'s statement, built once
+_FOLLOWERS = select(Subscription).where(col(Subscription.lrn) == bindparam("lrn"),
+                                        col(Subscription.status) == "active")
 
 
 def _hash(token: str) -> str:
@@ -57,10 +60,6 @@ def change_document(change: RosterChange, public_url: str) -> dict[str, object]:
 async def followers_of(session: AsyncSession, lrn: str) -> list[Subscription]:
     """The active subscriptions to a recruiter's status changes."""
     return list((await session.scalars(_FOLLOWERS, {"lrn": lrn})).all())
-
-
-_FOLLOWERS = select(Subscription).where(col(Subscription.lrn) == bindparam("lrn"),
-                                        col(Subscription.status) == "active")
 
 
 def announce(session: AsyncSession, change: RosterChange, settings: Settings,

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import bindparam, func, select, tuple_
 from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -176,7 +176,33 @@ class CachedPage:
         return self.etag[:-1] + '.gz"'
 
 
-def _row(r: Any, scope: tuple[list[dict[str, str]], list[str]] = ([], [])) -> dict[str, Any]:
+Scope = tuple[list[dict[str, str]], list[str]]
+#: a roster entry's corridors (``NP>QA NP>AE``) and sectors (space-separated), each a scalar
+#: subquery answered from its table's primary key: the entry and its scope in one statement.
+#: Country codes are two letters and sectors identifiers (``bounds.NAME_PATTERN``), so neither
+#: holds the separators.
+_CORRIDORS_TEXT = (
+    select(func.aggregate_strings(col(RosterCorridor.origin) + ">" + col(RosterCorridor.destination), " "))
+    .where(col(RosterCorridor.lrn) == col(RosterEntry.lrn)).scalar_subquery().label("corridors"))
+_SECTORS_TEXT = (
+    select(func.aggregate_strings(col(RosterSector.sector), " "))
+    .where(col(RosterSector.lrn) == col(RosterEntry.lrn)).scalar_subquery().label("sectors"))
+#: one entry and its scope, by LRN (built once: building a statement costs more than running it)
+_ENTRY = select(*_COLUMNS, _CORRIDORS_TEXT, _SECTORS_TEXT).where(
+    col(RosterEntry.lrn) == bindparam("lrn"))
+#: the scopes of a page's entries
+_SCOPES = select(col(RosterEntry.lrn), _CORRIDORS_TEXT, _SECTORS_TEXT).where(
+    col(RosterEntry.lrn).in_(bindparam("lrns", expanding=True)))
+
+
+def _scope(corridors: str | None, sectors: str | None) -> Scope:
+    """The scope as the roster shows it from its stored text: corridors by origin, then
+    destination; sectors sorted (the aggregates promise no order)."""
+    pairs = sorted(tuple(c.split(">", 1)) for c in (corridors or "").split())
+    return ([{"origin": o, "destination": d} for o, d in pairs], sorted((sectors or "").split()))
+
+
+def _row(r: Any, scope: Scope = ([], [])) -> dict[str, Any]:
     return {
         "lrn": r.lrn, "name": r.name, "country": r.country,
         "countries_of_operation": r.countries.split(), "status": r.status,
@@ -187,25 +213,12 @@ def _row(r: Any, scope: tuple[list[dict[str, str]], list[str]] = ([], [])) -> di
     }
 
 
-async def _scopes(session: AsyncSession,
-                  lrns: list[str]) -> dict[str, tuple[list[dict[str, str]], list[str]]]:
-    """The corridors and sectors of these entries (two indexed reads for a page)."""
-    found: dict[str, tuple[list[dict[str, str]], list[str]]] = {lrn: ([], []) for lrn in lrns}
+async def _scopes(session: AsyncSession, lrns: list[str]) -> dict[str, Scope]:
+    """The corridors and sectors of these entries (one statement, by primary keys)."""
     if not lrns:
-        return found
-    for lrn, origin, destination in (await session.execute(
-            select(col(RosterCorridor.lrn), col(RosterCorridor.origin),
-                   col(RosterCorridor.destination))
-            .where(col(RosterCorridor.lrn).in_(lrns))
-            .order_by(col(RosterCorridor.lrn), col(RosterCorridor.origin),
-                      col(RosterCorridor.destination)))).all():
-        found[lrn][0].append({"origin": origin, "destination": destination})
-    for lrn, sector in (await session.execute(
-            select(col(RosterSector.lrn), col(RosterSector.sector))
-            .where(col(RosterSector.lrn).in_(lrns))
-            .order_by(col(RosterSector.lrn), col(RosterSector.sector)))).all():
-        found[lrn][1].append(sector)
-    return found
+        return {}
+    return {r.lrn: _scope(r.corridors, r.sectors)
+            for r in (await session.execute(_SCOPES, {"lrns": lrns})).all()}
 
 
 #: one index probe per country (``ix_roster_country_lookup``): a DISTINCT would read every row
@@ -344,13 +357,13 @@ class Roster:
         key = lrn.strip().upper()
 
         async def build() -> tuple[dict[str, Any], Reach]:
-            async with self.db.read(short=True) as session:  # three reads by key
-                row = (await session.execute(select(*_COLUMNS).where(col(RosterEntry.lrn) == key))).first()
-                if row is None:
-                    raise NotFound(f"no roster entry {key}; only accredited recruiters and their "
-                                   "history are listed")
-                scope = await _scopes(session, [key])
-            return {"entry": _row(row, scope[key])}, Reach(lrns=frozenset({key}))
+            # one statement by key (the entry and its scope): no transaction around it
+            row = await self.db.fetch_one(_ENTRY, {"lrn": key})
+            if row is None:
+                raise NotFound(f"no roster entry {key}; only accredited recruiters and their "
+                               "history are listed")
+            return ({"entry": _row(row, _scope(row.corridors, row.sectors))},
+                    Reach(lrns=frozenset({key})))
 
         return await self._cached(("entry", key), build)
 
@@ -403,7 +416,7 @@ class Roster:
             rows = rows[: q.limit]
             scopes = await _scopes(session, [r.lrn for r in rows])
         return {
-            "items": [_row(r, scopes[r.lrn]) for r in rows],
+            "items": [_row(r, scopes.get(r.lrn, ([], []))) for r in rows],
             "next_cursor": rows[-1].lrn if more else None,
         }, Reach(lrns=named, ranged=True, lower=after, upper=last, text=q.q,
                  statuses=frozenset(q.status), country=q.country, lrn_prefix=q.lrn)
@@ -421,7 +434,7 @@ class Roster:
                 rows = (await session.execute(stmt)).all()
                 scopes = await _scopes(session, [r.lrn for r in rows])
             for r in rows:
-                yield _row(r, scopes[r.lrn])
+                yield _row(r, scopes.get(r.lrn, ([], [])))
             if len(rows) < batch:
                 return
             last = (rows[-1].name_key, rows[-1].lrn)

@@ -1,0 +1,58 @@
+"""What a roster read that is not kept costs in SQL (issue #14), through the real app on each
+database, counted statement by statement (``before_cursor_execute``): an entry by its LRN is
+one statement, outside any transaction (the entry with its corridors and sectors); a search
+page reads its entries' scopes in one statement, however many entries it shows. The roster
+version's own read (every request here: the tests keep nothing for a second) is left out."""
+
+from __future__ import annotations
+
+from tests.integration.conftest import SCOPE, Cast, World, newcomer, statements, walk_to
+
+
+def _work(seen: list[str]) -> list[str]:
+    """The statements that read the answer: not the version's, not the transaction's own."""
+    return [s for s in seen
+            if "roster_meta" not in s and s.split(" ")[0] not in ("BEGIN", "COMMIT", "ROLLBACK")]
+
+
+async def test_an_entry_is_one_statement_and_a_page_reads_every_scope_in_one(
+        world: World, cast: Cast) -> None:
+    lrns = []
+    for who in (cast, await newcomer(world, cast, 0), await newcomer(world, cast, 1)):
+        case_id = await walk_to(who, "accredited")
+        lrns.append((await cast.manager.get(f"/api/v1/applications/{case_id}")).json()["lrn"])
+    corridors = [{"origin": c["origin"], "destination": c["destination"]}
+                 for c in SCOPE["corridors"]]
+
+    with statements(world) as seen:
+        r = await world.client.get(f"/api/v1/roster/{lrns[0]}")
+    assert r.status_code == 200, r.text
+    entry = r.json()["entry"]
+    assert (entry["lrn"], entry["corridors"], entry["sectors"]) == (
+        lrns[0], corridors, sorted(SCOPE["sectors"]))
+    work = _work(seen)
+    assert len(work) == 1, work
+    assert "FROM roster_entry WHERE roster_entry.lrn =" in work[0]
+    assert "roster_corridor" in work[0] and "roster_sector" in work[0]
+
+    with statements(world) as seen:  # kept now: nothing but the version
+        assert (await world.client.get(f"/api/v1/roster/{lrns[0]}")).content == r.content
+    assert _work(seen) == []
+
+    with statements(world) as seen:
+        r = await world.client.get("/api/v1/roster", params={"limit": 2})
+    assert r.status_code == 200, r.text
+    page = r.json()
+    assert len(page["items"]) == 2 and page["next_cursor"]
+    assert all((item["corridors"], item["sectors"]) == (corridors, sorted(SCOPE["sectors"]))
+               for item in page["items"])
+    scope_reads = [s for s in _work(seen) if "roster_corridor" in s or "roster_sector" in s]
+    assert len(scope_reads) == 1, scope_reads
+
+
+async def test_an_unknown_entry_is_a_404_after_one_statement(world: World) -> None:
+    with statements(world) as seen:
+        r = await world.client.get("/api/v1/roster/IRIS999999")
+    assert r.status_code == 404
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert len(_work(seen)) == 1

@@ -278,6 +278,20 @@ class Database:
             connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
             return (await connection.execute(statement, parameters)).first()
 
+    async def write_one(self, statement: Executable,
+                        parameters: Mapping[str, Any] | None = None) -> None:
+        """One write statement, atomic alone, committed by the database as it runs: no BEGIN
+        and COMMIT round trips (PostgreSQL: autocommit). On SQLite it waits its turn behind
+        this process's write transactions, as ``write`` does, and runs on this thread."""
+        if self._sqlite_writer_turn is not None:
+            async with self._sqlite_writer_turn, self.write_engine.connect() as connection:
+                connection = await connection.execution_options(**{_ONE_STATEMENT: True})
+                await connection.execute(statement, parameters)
+            return
+        async with self.write_engine.connect() as connection:
+            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.execute(statement, parameters)
+
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[AsyncSession]:
         """A read-only transaction that sees one moment throughout, however many statements it

@@ -5,11 +5,13 @@ database. Redis and the database are shared, so every instance counts against on
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
@@ -23,6 +25,19 @@ __all__ = ["DatabaseStore", "rate_limit_store"]
 _KEY_LENGTH = 300  # StoreEntry.key
 #: expired entries are swept once every this many writes, by whichever instance makes it
 _SWEEP_EVERY = 200
+
+
+def _upsert(insert: Callable[[Any], Any]) -> Any:
+    """The entry written whatever was there (built once: building costs more than running)."""
+    stmt = insert(StoreEntry).values(key=bindparam("key"), value=bindparam("value"),
+                                      expires_at=bindparam("expires_at"))
+    return stmt.on_conflict_do_update(index_elements=["key"], set_={
+        "value": stmt.excluded.value, "expires_at": stmt.excluded.expires_at})
+
+
+_UPSERT = {True: _upsert(sqlite.insert), False: _upsert(postgresql.insert)}
+_READ = select(col(StoreEntry.value), col(StoreEntry.expires_at)).where(
+    col(StoreEntry.key) == bindparam("key"))
 
 
 def _now() -> datetime:
@@ -55,23 +70,19 @@ class DatabaseStore(Store):
         now = _now()
         data = value.encode() if isinstance(value, str) else value
         expires_at = now + timedelta(seconds=_seconds(expires_in)) if expires_in else None
-        async with self._db.write() as session:
-            insert = postgresql.insert if not self._db.is_sqlite else sqlite.insert
-            await session.execute(
-                insert(StoreEntry).values(key=self._key(key), value=data, expires_at=expires_at)
-                .on_conflict_do_update(index_elements=["key"],
-                                       set_={"value": data, "expires_at": expires_at}))
-            self._writes += 1
-            if self._writes % _SWEEP_EVERY == 0:
-                await session.execute(delete(StoreEntry).where(
-                    col(StoreEntry.expires_at) < now, col(StoreEntry.key).startswith(
-                        f"{self._namespace}:", autoescape=True)))
+        # one statement, atomic alone (the rate limiter writes one on every counted request)
+        await self._db.write_one(_UPSERT[self._db.is_sqlite], {
+            "key": self._key(key), "value": data, "expires_at": expires_at})
+        self._writes += 1
+        if self._writes % _SWEEP_EVERY == 0:
+            await self._db.write_one(delete(StoreEntry).where(
+                col(StoreEntry.expires_at) < now, col(StoreEntry.key).startswith(
+                    f"{self._namespace}:", autoescape=True)))
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         now = _now()
         stored = self._key(key)
-        row = await self._db.fetch_one(select(col(StoreEntry.value), col(StoreEntry.expires_at))
-                                       .where(col(StoreEntry.key) == stored))
+        row = await self._db.fetch_one(_READ, {"key": stored})
         if row is None or (row.expires_at is not None and row.expires_at <= now):
             return None
         if renew_for and row.expires_at is not None:

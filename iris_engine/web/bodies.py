@@ -20,7 +20,7 @@ from jsonschema.exceptions import ValidationError
 from iris_engine import bounds
 from iris_engine.errors import FieldError, pointer_segment
 
-__all__ = ["body_errors"]
+__all__ = ["body_errors", "fits"]
 
 _BRANCHING = frozenset({"anyOf", "oneOf"})
 _SELECTORS = frozenset({"const", "enum"})
@@ -84,6 +84,45 @@ def _fields(error: ValidationError) -> list[FieldError]:
         return [FieldError(f"{base}/{pointer_segment(name)}", "not a member of this object")
                 for name in error.instance if name not in known]
     return [FieldError(base or "/", _words(error))]
+
+
+#: formats msgspec's strict decoding accepts only as strings its schema allows. Elsewhere it is
+#: laxer than the schema it writes: a ``decimal`` it also takes as a JSON number, a set
+#: (``uniqueItems``) with an item given twice
+_STRICT_FORMATS = frozenset({"date", "date-time", "time", "uuid"})
+
+
+def _laxer_than_schema(schema: Any) -> bool:
+    if isinstance(schema, list):
+        return any(_laxer_than_schema(item) for item in schema)
+    if not isinstance(schema, dict):
+        return False
+    if schema.get("uniqueItems") or schema.get("format", "date") not in _STRICT_FORMATS:
+        return True
+    return any(_laxer_than_schema(value) for value in schema.values())
+
+
+@cache
+def _strict_decoder(body_type: Any) -> msgspec.json.Decoder[Any] | None:
+    """msgspec's strict decoder of ``body_type`` when whatever it accepts the schema holds too
+    (None: for some part of the type it is laxer)."""
+    if _laxer_than_schema(msgspec.json.schema(body_type)):
+        return None
+    return msgspec.json.Decoder(body_type, strict=True)
+
+
+def fits(body: bytes, body_type: Any) -> bool:
+    """A quick yes: the raw JSON ``body`` certainly fits ``body_type`` (msgspec's strict
+    decoding, in C, accepts it, and for this type accepts nothing its schema refuses). False
+    says nothing: ask ``body_errors``, which walks the schema in Python (~0.3-1 ms a body)."""
+    decoder = _strict_decoder(body_type)
+    if decoder is None:
+        return False
+    try:
+        decoder.decode(body)
+    except (msgspec.MsgspecError, ValueError, TypeError):
+        return False
+    return True
 
 
 def body_errors(document: Any, body_type: Any) -> list[FieldError]:

@@ -43,7 +43,7 @@ from iris_engine.errors import (
     UnsupportedMediaType,
     pointer_segment,
 )
-from iris_engine.web.bodies import body_errors
+from iris_engine.web.bodies import body_errors, fits
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -182,6 +182,8 @@ async def _check_body(scope: Scope, receive: Receive, send: Send, body_type: Any
     _walk(document, "", 0, errors)
     if errors:
         raise InvalidInput("the body cannot be accepted", errors=errors)
+    if fits(body, body_type):
+        return
     errors = body_errors(document, body_type)
     if errors:
         raise InvalidInput("the body does not match its schema", errors=errors)

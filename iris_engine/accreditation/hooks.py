@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -57,13 +57,23 @@ def add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+#: a case's non-conformities not closed, all or of one severity (built once)
+_OPEN = select(func.count()).select_from(NonConformity).where(
+    col(NonConformity.case_id) == bindparam("of_case"), col(NonConformity.status) != "closed")
+_OPEN_OF_SEVERITY = _OPEN.where(col(NonConformity.severity) == bindparam("severity"))
+#: whether a user acted on a case as its auditor
+_AUDITED = select(exists().where(
+    col(CaseEvent.case_id) == bindparam("of_case"), col(CaseEvent.actor_id) == bindparam("user_id"),
+    col(CaseEvent.actor_role) == "auditor"))
+
+
 async def _open_non_conformities(ctx: TransitionContext, severity: str | None = None) -> int:
-    stmt = select(func.count()).select_from(NonConformity).where(
-        col(NonConformity.case_id) == ctx.case.id, col(NonConformity.status) != "closed"
-    )
     if severity:
-        stmt = stmt.where(col(NonConformity.severity) == severity)
-    return int((await ctx.session.scalar(stmt)) or 0)
+        found = await ctx.session.scalar(_OPEN_OF_SEVERITY, {"of_case": ctx.case.id,
+                                                             "severity": severity})
+    else:
+        found = await ctx.session.scalar(_OPEN, {"of_case": ctx.case.id})
+    return int(found or 0)
 
 
 # -- guards ------------------------------------------------------------------------------
@@ -138,10 +148,7 @@ async def plans_cover_open_non_conformities(ctx: TransitionContext) -> None:
 
 async def audited_by(ctx: TransitionContext, user_id: int) -> bool:
     """Whether ``user_id`` audited this case (acted on it as auditor) or holds it now."""
-    audited = await ctx.session.scalar(select(exists().where(
-        col(CaseEvent.case_id) == ctx.case.id, col(CaseEvent.actor_id) == user_id,
-        col(CaseEvent.actor_role) == "auditor",
-    )))
+    audited = await ctx.session.scalar(_AUDITED, {"of_case": ctx.case.id, "user_id": user_id})
     return bool(audited) or ctx.case.assignee_id == user_id
 
 

@@ -996,7 +996,8 @@ def seed_all(dbs: list[str], entries: int, recruiters: int) -> dict[str, Any]:
                  if not k.startswith("IRIS_") or k.startswith("IRIS_BENCH_")})
     out = {}
     for db, proc in procs.items():
-        stdout, stderr = proc.communicate(timeout=600)
+        # a million entries took 14-41 minutes here: allow ~3 ms an entry beyond ten minutes
+        stdout, stderr = proc.communicate(timeout=600 + entries * 0.003)
         if proc.returncode != 0:
             raise RuntimeError(f"seeding {db} failed:\n{stderr[-4000:]}")
         out[db] = json.loads(stdout.strip().splitlines()[-1])

@@ -224,3 +224,76 @@ async def test_a_page_built_while_a_change_is_taken_in_is_not_kept() -> None:
     page = await roster._cached("p", slow_read)
     assert b"maybe old" in page.body and not roster.is_current(page)
     assert "p" not in roster._pages
+
+
+class _Counted:
+    """A build that counts its runs and holds until ``release`` (a slow query)."""
+
+    def __init__(self, tag: str, fail: Exception | None = None) -> None:
+        self.tag, self.fail, self.runs = tag, fail, 0
+        self.release = asyncio.Event()
+
+    async def __call__(self) -> tuple[dict[str, Any], Reach]:
+        self.runs += 1
+        await self.release.wait()
+        if self.fail is not None:
+            raise self.fail
+        return {"items": [self.tag, self.runs]}, Reach(everything=True)
+
+
+async def test_askers_of_a_page_being_built_share_its_one_build() -> None:
+    roster = Roster(_FakeDb(), ttl=60)  # type: ignore[arg-type]
+    _fresh(roster)
+    build = _Counted("herd")
+    askers = [asyncio.ensure_future(roster._cached("k", build)) for _ in range(32)]
+    await asyncio.sleep(0.01)
+    build.release.set()
+    pages = await asyncio.gather(*askers)
+    assert build.runs == 1 and all(page is pages[0] for page in pages)
+    assert roster.is_current(pages[0]) and not roster._building
+
+
+async def test_a_failed_build_fails_its_askers_and_the_next_asker_builds_again() -> None:
+    roster = Roster(_FakeDb(), ttl=60)  # type: ignore[arg-type]
+    _fresh(roster)
+    build = _Counted("gone", fail=LookupError("no such entry"))
+    askers = [asyncio.ensure_future(roster._cached("k", build)) for _ in range(5)]
+    await asyncio.sleep(0.01)
+    build.release.set()
+    outcomes = await asyncio.gather(*askers, return_exceptions=True)
+    assert build.runs == 1 and all(isinstance(o, LookupError) for o in outcomes)
+    assert not roster._building and "k" not in roster._pages
+    again = _Counted("back")
+    again.release.set()
+    assert b"back" in (await roster._cached("k", again)).body
+
+
+async def test_an_asker_that_gives_up_leaves_the_build_to_the_others() -> None:
+    roster = Roster(_FakeDb(), ttl=60)  # type: ignore[arg-type]
+    _fresh(roster)
+    build = _Counted("kept")
+    first = asyncio.ensure_future(roster._cached("k", build))
+    second = asyncio.ensure_future(roster._cached("k", build))
+    await asyncio.sleep(0.01)
+    first.cancel()  # its client went away
+    await asyncio.sleep(0)
+    build.release.set()
+    page = await second
+    assert first.cancelled() and build.runs == 1 and roster.is_current(page)
+
+
+async def test_a_build_begun_before_a_change_is_not_joined_after_it() -> None:
+    db = _FakeDb()
+    roster = Roster(db, ttl=0)  # type: ignore[arg-type]
+    await roster._cached("other", _build("other", Reach(lrns=frozenset({"LO"}))))
+    before = _Counted("before")
+    early = asyncio.ensure_future(roster._cached("k", before))
+    await asyncio.sleep(0.05)  # its read is under way
+    db.change(("LK", "k"))  # the roster changes meanwhile; the next asker learns of it
+    after = _Counted("after")
+    after.release.set()
+    late = await roster._cached("k", after)
+    before.release.set()
+    stale = await early
+    assert (before.runs, after.runs) == (1, 1)
+    assert b"after" in late.body and roster.is_current(late) and not roster.is_current(stale)

@@ -16,17 +16,10 @@ import pytest
 
 from iris_engine.grievances.schemas import GrievanceFiling
 from iris_engine.web.bodies import body_errors, fits
+from tests.integration.conftest import grievance_filing
 
-FILING: dict[str, Any] = {
-    "complainant_role": "worker", "language": "ne",
-    "corridor": {"origin": "NP", "destination": "QA"},
-    "recruiter": {"name": "Himalaya Manpower"},
-    "allegations": ["recruitment_fees", "document_retention"], "principles": ["1", "2"],
-    "fees_paid": {"amount": "1500.00", "currency": "USD"}, "documents_retained": True,
-    "narrative": "I paid 1500 dollars for the job and they kept my passport.",
-    "contact": {"name": "Sita Gurung", "email": "sita@mail.example", "phone": "+977 9812345678"},
-    "consents": {"refer_to_authority": True, "be_contacted": True},
-}
+#: a complete filing, as the integration tests file it
+FILING: dict[str, Any] = grievance_filing()
 #: what a member is replaced with, one at a time, wherever it sits in the document
 ODD_VALUES: list[Any] = [None, "", "x" * 10_001, 0, -1, 1.5, True, [], {}, ["recruitment_fees"] * 2,
                          "NP", "not-a-code", {"unexpected": 1}]

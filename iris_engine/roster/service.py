@@ -438,7 +438,7 @@ class Roster:
             rows = rows[: q.limit]
             scopes = await _scopes(session, [r.lrn for r in rows])
         return {
-            "items": [_row(r, scopes.get(r.lrn, ([], []))) for r in rows],
+            "items": [_row(r, scopes.get(r.lrn) or _scope(None, None)) for r in rows],
             "next_cursor": rows[-1].lrn if more else None,
         }, Reach(lrns=named, ranged=True, lower=after, upper=last, text=q.q,
                  statuses=frozenset(q.status), country=q.country, lrn_prefix=q.lrn)
@@ -456,7 +456,7 @@ class Roster:
                 rows = (await session.execute(stmt)).all()
                 scopes = await _scopes(session, [r.lrn for r in rows])
             for r in rows:
-                yield _row(r, scopes.get(r.lrn, ([], [])))
+                yield _row(r, scopes.get(r.lrn) or _scope(None, None))
             if len(rows) < batch:
                 return
             last = (rows[-1].name_key, rows[-1].lrn)

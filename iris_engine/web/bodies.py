@@ -97,7 +97,9 @@ def _laxer_than_schema(schema: Any) -> bool:
         return any(_laxer_than_schema(item) for item in schema)
     if not isinstance(schema, dict):
         return False
-    if schema.get("uniqueItems") or schema.get("format", "date") not in _STRICT_FORMATS:
+    # (a value that is no string or boolean there is a property of that name, not the keyword)
+    fmt = schema.get("format")
+    if schema.get("uniqueItems") is True or (isinstance(fmt, str) and fmt not in _STRICT_FORMATS):
         return True
     return any(_laxer_than_schema(value) for value in schema.values())
 

@@ -77,6 +77,20 @@ class _Tagged(msgspec.Struct):
     tags: frozenset[str]
 
 
+class _Named(msgspec.Struct, forbid_unknown_fields=True):
+    """Members named as JSON Schema keywords: names, not keywords, to the laxness check."""
+
+    format: Annotated[str, msgspec.Meta(max_length=8)]
+    uniqueItems: list[str] = []  # a member named as the keyword, on purpose
+
+
+def test_members_named_as_keywords_keep_the_quick_yes() -> None:
+    assert fits(b'{"format": "online", "uniqueItems": ["a", "a"]}', _Named)
+    assert body_errors({"format": "online", "uniqueItems": ["a", "a"]}, _Named) == []
+    assert not fits(b'{"format": "far too long"}', _Named)
+    assert body_errors({"format": "far too long"}, _Named) != []
+
+
 class _Short(msgspec.Struct, forbid_unknown_fields=True):
     code: Annotated[str, msgspec.Meta(max_length=3, pattern="^[A-Z]+$")]
     when: Annotated[int, msgspec.Meta(ge=1)] = 1

@@ -27,6 +27,7 @@ from iris_engine.ticker import Ticker, start_scheduler, stop_ticking
 from iris_engine.web import accesslog
 from iris_engine.web.apidocs import SwaggerPage
 from iris_engine.web.edge import edge
+from iris_engine.web.encoding import KeptAnswers
 from iris_engine.web.headers import NO_STORE, security_headers
 from iris_engine.web.helplines import load_helplines
 from iris_engine.web.openapi import refine
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     )
     app.state.services = services
     app.state.helplines = load_helplines(settings.helplines_file)
+    app.state.kept_answers = KeptAnswers()
     app.state.log_mask = log_mask = accesslog.AccessLogMask.for_app(app)
     accesslog.install(log_mask)
     refine(app)  # written once, when first asked (the lifespan asks), served as refined

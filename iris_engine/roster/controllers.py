@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -22,7 +23,7 @@ from iris_engine.roster.models import Subscription
 from iris_engine.roster.service import CachedPage, PublicStatus, Roster, RosterQuery
 from iris_engine.roster.subscriptions import EMAIL_PATTERN, Subscriptions
 from iris_engine.web.csv_export import csv_chunks
-from iris_engine.web.encoding import VARY, KeptResponse
+from iris_engine.web.encoding import VARY, KeptResponse, answer_again
 from iris_engine.web.problems import problem_responses
 
 __all__ = ["SubscriptionView", "roster_handlers", "subscription_view"]
@@ -88,7 +89,7 @@ _NOT_MODIFIED = {304: ResponseSpec(data_container=None, description="Not modifie
                                    "(If-None-Match) is current", generate_examples=False)}
 
 
-def _page_response(page: CachedPage, if_none_match: str | None, scope: Scope) -> Response[Any]:
+def _kept(page: CachedPage, scope: Scope) -> KeptResponse:
     """The cached page's bytes, already encoded in the documented shape: gzipped when the
     client takes that (``iris_engine.web.encoding``), each form with its own ETag."""
 
@@ -97,7 +98,19 @@ def _page_response(page: CachedPage, if_none_match: str | None, scope: Scope) ->
                    if gzipped else {"ETag": page.etag, "Vary": VARY})
         return KeptResponse(body, media_type="application/json", headers=headers)
 
-    kept = page.encoded.response(scope, make)
+    return page.encoded.response(scope, make)
+
+
+def _page_response(page: CachedPage, read: Callable[[], Awaitable[CachedPage]],
+                   if_none_match: str | None, scope: Scope) -> Response[Any]:
+    """The page for this client, or 304 if its copy is current. ``read`` reads the page again:
+    the same path and query string are answered from it next time (``answer_again``)."""
+
+    async def again(scope: Scope) -> KeptResponse:
+        return _kept(await read(), scope)
+
+    answer_again(scope, again)
+    kept = _kept(page, scope)
     if if_none_match and kept.headers["ETag"] in {t.strip() for t in if_none_match.split(",")}:
         return Response(b"", status_code=304, headers=kept.headers)
     return kept
@@ -139,7 +152,8 @@ async def search_roster(
     """
     query = RosterQuery(q=q, lrn=lrn, country=country, status=tuple(status or ()), cursor=cursor,
                         limit=limit, origin=origin, destination=destination, sector=sector)
-    return _page_response(await roster.search(query), if_none_match, scope)
+    return _page_response(await roster.search(query), partial(roster.search, query),
+                          if_none_match, scope)
 
 
 @get("/api/v1/roster/{lrn:str}", operation_id="getRosterEntry", tags=["roster"], opt=_PUBLIC,
@@ -147,7 +161,8 @@ async def search_roster(
 async def get_roster_entry(roster: NamedDependency[Roster], lrn: Lrn, scope: Scope,
                            if_none_match: IfNoneMatch = None) -> Response[RosterEntryDocument]:
     """One recruiter's public entry by certificate number (LRN)."""
-    return _page_response(await roster.entry(lrn), if_none_match, scope)
+    return _page_response(await roster.entry(lrn), partial(roster.entry, lrn), if_none_match,
+                          scope)
 
 
 @get("/api/v1/roster/export", operation_id="exportRoster", tags=["roster"], opt=_PUBLIC,

@@ -18,6 +18,11 @@ does is checked here, once, for every route:
 - ``OPTIONS`` answers list every method of the path (Litestar 2 lists only one when several
   handlers share a path: litestar#4169, fixed in 3.0).
 
+A GET whose handler said its path and query string are answered again from a kept response
+(``iris_engine.web.encoding.answer_again``) is answered here the next time, from the app's
+``KeptAnswers`` (``app.state.kept_answers``): its parameters passed every check above then,
+and only its headers can differ, which are checked again.
+
 Every refusal is an ``ApplicationError``, so it leaves as problem+json with a JSON pointer to
 the value at fault: ``/path/<name>``, ``/query/<name>``, ``/header/<name>`` or into the body.
 """
@@ -44,6 +49,7 @@ from iris_engine.errors import (
     pointer_segment,
 )
 from iris_engine.web.bodies import body_errors, fits
+from iris_engine.web.encoding import KeptAnswers
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -194,6 +200,15 @@ class _Edge:
         self.app = app
         self._expects: dict[int, _Expects] = {}
         self._allow: dict[str, str] | None = None
+        self._answers: KeptAnswers | None = None
+        self._answers_looked_up = False
+
+    def _kept_answers(self, scope: Scope) -> KeptAnswers | None:
+        if not self._answers_looked_up:
+            found = getattr(scope["app"].state, "kept_answers", None)
+            self._answers = found if isinstance(found, KeptAnswers) else None
+            self._answers_looked_up = True
+        return self._answers
 
     def _for(self, handler: HTTPRouteHandler) -> _Expects:
         found = self._expects.get(id(handler))
@@ -212,11 +227,19 @@ class _Edge:
             methods = self._allow.get(scope.get("path_template", ""))
             await self.app(scope, receive, _allowing(methods, send))
             return
+        answers = self._kept_answers(scope) if method == "GET" else None
+        if answers is not None:
+            kept = await answers.answer(scope)
+            if kept is not None:
+                await kept(scope, receive, send)
+                return
         expects = self._for(scope["route_handler"])  # type: ignore[arg-type]
         _check_parameters(scope, expects)
         if expects.body is not None and method in _BODY_METHODS:
             await _check_body(scope, receive, send, expects.body)
         await self.app(scope, receive, send)
+        if answers is not None:
+            answers.learn(scope)
 
 
 def _allowed_methods(app: Litestar) -> dict[str, str]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from httpx import ASGITransport, AsyncClient, Response
+from litestar import Litestar
 from sqlalchemy import event as sql_event
 from sqlalchemy import select
 
@@ -91,6 +92,8 @@ class World:
     settings: Settings
     clock: ManualClock
     ticker: Ticker
+    #: the app the client talks to (None where a test builds its world by hand)
+    app: Litestar | None = None
 
     async def tick(self) -> TickReport:
         """What the scheduler would do now: fire due timers, then deliver the outbox."""
@@ -215,7 +218,7 @@ async def world(database_url: str, settings_overrides: dict[str, Any],
     # the app runs on the test's own event loop (Litestar's AsyncTestClient would run it on a
     # portal thread, and database connections cannot cross event loops)
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as client:
-        yield World(services, client, settings, clock, ticker)
+        yield World(services, client, settings, clock, ticker, app)
     await ticker.stop()
     await services.db.dispose()
 

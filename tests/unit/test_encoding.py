@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+from types import SimpleNamespace
 
 import pytest
 
@@ -67,17 +68,23 @@ def test_each_form_is_kept_as_one_response_made_when_first_asked() -> None:
 def test_a_kept_response_is_turned_into_its_asgi_form_once_per_route() -> None:
     """Litestar calls ``to_asgi_response`` on every request with the route's own headers and
     cookies (the same objects each time): the ASGI form is made once for them, and again for
-    another route's."""
+    another route's; ``sent_by`` names the route it was last made for."""
     kept = KeptResponse(b"<p>kept</p>", media_type="text/html", headers={"Vary": "Accept-Encoding"})
     route_headers, route_cookies = {"cache-control": "no-store"}, []  # type: ignore[var-annotated]
-    first = kept.to_asgi_response(None, None, headers=route_headers,  # type: ignore[arg-type]
+    route, other_route = object(), object()
+    request = SimpleNamespace(scope={"route_handler": route})
+    assert kept.sent_by(route) is None
+    first = kept.to_asgi_response(None, request, headers=route_headers,  # type: ignore[arg-type]
                                   cookies=route_cookies)
-    again = kept.to_asgi_response(None, None, headers=route_headers,  # type: ignore[arg-type]
+    again = kept.to_asgi_response(None, request, headers=route_headers,  # type: ignore[arg-type]
                                   cookies=route_cookies)
     assert again is first
+    assert kept.sent_by(route) is first
     assert dict(first.headers) == {"cache-control": "no-store", "vary": "Accept-Encoding",
                                    "content-type": "text/html; charset=utf-8",
                                    "content-length": "11"}
-    other = kept.to_asgi_response(None, None, headers={"cache-control": "max-age=60"},  # type: ignore[arg-type]
+    other = kept.to_asgi_response(None, SimpleNamespace(scope={"route_handler": other_route}),  # type: ignore[arg-type]
+                                  headers={"cache-control": "max-age=60"},
                                   cookies=route_cookies)
     assert other is not first and other.headers["cache-control"] == "max-age=60"
+    assert kept.sent_by(route) is None and kept.sent_by(other_route) is other

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from datetime import date, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from weakref import WeakKeyDictionary
@@ -30,7 +30,7 @@ from iris_engine.errors import Conflict, InvalidInput, NotFound
 from iris_engine.roster.controllers import RosterEntryDocument, RosterPage
 from iris_engine.roster.service import PUBLIC_STATUSES, CachedPage, Roster, RosterQuery
 from iris_engine.roster.subscriptions import EMAIL_PATTERN, Subscriptions
-from iris_engine.web.encoding import VARY, Encoded, KeptResponse
+from iris_engine.web.encoding import VARY, Encoded, KeptResponse, answer_again
 from iris_engine.web.i18n import N_
 from iris_engine.web.pages.rendering import FormError, PageForm, language_of, page, read_form
 
@@ -233,6 +233,7 @@ async def search_roster(
     key = (language, request.scope["query_string"])
     pages = _kept_pages(roster)
     if (kept := pages.get(key, roster)) is not None:
+        answer_again(request.scope, partial(_again, roster, pages))
         return kept.for_client(request.scope)
     errors: list[FormError] = []
     text = (q or "").strip()
@@ -272,7 +273,16 @@ async def search_roster(
         return shown
     kept = _render(request, shown, (found, listed))
     pages.put(key, kept)
+    answer_again(request.scope, partial(_again, roster, pages))
     return kept.for_client(request.scope)
+
+
+async def _again(roster: Roster, pages: _RenderedPages, scope: Scope) -> KeptResponse | None:
+    """The search page for this path and query string, as kept for the asker's language,
+    while the roster still answers what it was made from (else None: it is made anew)."""
+    await roster.version()
+    kept = pages.get((language_of(Request(scope)), scope["query_string"]), roster)
+    return None if kept is None else kept.for_client(scope)
 
 
 async def _entry_page(request: Request[Any, Any, Any], roster: Roster, lrn: str, *,

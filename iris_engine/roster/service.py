@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from sqlalchemy import bindparam, func, select, tuple_
+from sqlalchemy import bindparam, func, literal_column, select, tuple_
 from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -181,11 +181,14 @@ Scope = tuple[list[dict[str, str]], list[str]]
 #: subquery answered from its table's primary key: the entry and its scope in one statement.
 #: Country codes are two letters and sectors identifiers (``bounds.NAME_PATTERN``), so neither
 #: holds the separators.
+#: The separator is SQL text, not a string SQLAlchemy would render into every execution's
+#: statement (``aggregate_strings`` binds a str as a literal, processed on each run).
+_SPACE: Any = literal_column("' '")
 _CORRIDORS_TEXT = (
-    select(func.aggregate_strings(col(RosterCorridor.origin) + ">" + col(RosterCorridor.destination), " "))
+    select(func.aggregate_strings(col(RosterCorridor.origin) + ">" + col(RosterCorridor.destination), _SPACE))
     .where(col(RosterCorridor.lrn) == col(RosterEntry.lrn)).scalar_subquery().label("corridors"))
 _SECTORS_TEXT = (
-    select(func.aggregate_strings(col(RosterSector.sector), " "))
+    select(func.aggregate_strings(col(RosterSector.sector), _SPACE))
     .where(col(RosterSector.lrn) == col(RosterEntry.lrn)).scalar_subquery().label("sectors"))
 #: one entry and its scope, by LRN (built once: building a statement costs more than running it)
 _ENTRY = select(*_COLUMNS, _CORRIDORS_TEXT, _SECTORS_TEXT).where(

@@ -174,6 +174,10 @@ class Database:
             _ping_when_idle(self.write_engine)
             self.read_engine = self.write_engine
             self._short_read_engine = None
+        #: statements run alone (``fetch_one``, ``write_one``): on SQLite without BEGIN, on
+        #: PostgreSQL in autocommit. Options set once on the engine, not per connection
+        self._alone = self.write_engine.execution_options(
+            **({_ONE_STATEMENT: True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}))
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
         # SQLite admits one writer at a time. Writers of this process queue here, in order,
         # instead of spinning in SQLite's busy handler (which sleeps up to 100 ms a try and
@@ -270,12 +274,7 @@ class Database:
         SQLite runs it on the write engine, whose statements run at once in this thread
         (``sqlite_inline``), without BEGIN: alone, in WAL mode, it is a read of one moment
         that waits for no writer."""
-        if self.is_sqlite:
-            async with self.write_engine.connect() as connection:
-                connection = await connection.execution_options(**{_ONE_STATEMENT: True})
-                return (await connection.execute(statement, parameters)).first()
-        async with self.read_engine.connect() as connection:
-            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        async with self._alone.connect() as connection:
             return (await connection.execute(statement, parameters)).first()
 
     async def write_one(self, statement: Executable,
@@ -284,12 +283,10 @@ class Database:
         and COMMIT round trips (PostgreSQL: autocommit). On SQLite it waits its turn behind
         this process's write transactions, as ``write`` does, and runs on this thread."""
         if self._sqlite_writer_turn is not None:
-            async with self._sqlite_writer_turn, self.write_engine.connect() as connection:
-                connection = await connection.execution_options(**{_ONE_STATEMENT: True})
+            async with self._sqlite_writer_turn, self._alone.connect() as connection:
                 await connection.execute(statement, parameters)
             return
-        async with self.write_engine.connect() as connection:
-            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        async with self._alone.connect() as connection:
             await connection.execute(statement, parameters)
 
     @asynccontextmanager

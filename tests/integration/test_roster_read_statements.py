@@ -56,3 +56,17 @@ async def test_an_unknown_entry_is_a_404_after_one_statement(world: World) -> No
     assert r.status_code == 404
     assert r.headers["content-type"].startswith("application/problem+json")
     assert len(_work(seen)) == 1
+
+
+def test_the_entry_statement_is_compiled_once_and_run_as_compiled() -> None:
+    """Nothing of the built-once statements is rendered again on each run: SQLAlchemy
+    re-renders a statement whose literals it binds at execution (``literal_execute``), as
+    ``aggregate_strings`` does with a separator given as a Python string."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from iris_engine.roster.service import _ENTRY, _SCOPES
+
+    for dialect in (sqlite.dialect(), postgresql.asyncpg.dialect()):  # type: ignore[attr-defined]
+        for statement in (_ENTRY, _SCOPES):
+            compiled = statement.compile(dialect=dialect)
+            assert not compiled.literal_execute_params, (dialect.name, compiled.string)

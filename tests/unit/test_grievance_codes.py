@@ -51,6 +51,20 @@ def test_access_codes_are_four_groups_of_five() -> None:
         assert re.fullmatch("-".join([GROUP] * 4), code)
 
 
+def test_every_letter_is_drawn_and_none_is_favoured() -> None:
+    """Each letter comes from the low five bits of a random byte, so the alphabet must have
+    exactly 32 letters; over 64,000 letters each appears about 2,000 times (a letter favoured
+    or never drawn would be far outside 1,700-2,300: ~7 standard deviations)."""
+    from collections import Counter
+
+    from iris_engine.grievances.codes import _ALPHABET
+
+    assert len(set(_ALPHABET)) == len(_ALPHABET) == 32
+    drawn = Counter("".join(new_access_code().replace("-", "") for _ in range(3200)))
+    assert set(drawn) == set(_ALPHABET)
+    assert all(1700 < n < 2300 for n in drawn.values()), drawn
+
+
 @pytest.mark.parametrize(("typed", "stored"), [
     ("GRV-0A1B2-C3D4E", "GRV-0A1B2-C3D4E"),
     ("grv-0a1b2-c3d4e", "GRV-0A1B2-C3D4E"),

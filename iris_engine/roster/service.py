@@ -190,6 +190,8 @@ _CORRIDORS_TEXT = (
 _SECTORS_TEXT = (
     select(func.aggregate_strings(col(RosterSector.sector), _SPACE))
     .where(col(RosterSector.lrn) == col(RosterEntry.lrn)).scalar_subquery().label("sectors"))
+#: the roster's version (one row)
+_VERSION = select(col(RosterMeta.version))
 #: one entry and its scope, by LRN (built once: building a statement costs more than running it)
 _ENTRY = select(*_COLUMNS, _CORRIDORS_TEXT, _SECTORS_TEXT).where(
     col(RosterEntry.lrn) == bindparam("lrn"))
@@ -306,23 +308,26 @@ class Roster:
         async with self._refresh:  # one re-read per expiry, not one per request in flight
             if self._due():
                 started = self.monotonic()
-                # the version row, and the entries changed since by their index
-                async with self.db.read(short=True) as session:
-                    current = int(await session.scalar(select(col(RosterMeta.version))) or 0)
-                    if current != self._version:
-                        await self._forget_changed(session, current)
+                # the version row alone (one statement, no transaction: read on every request
+                # when the TTL is 0); when it moved, the entries changed since, by their index.
+                # Those are read after the version, so they hold every change up to it (and
+                # perhaps later ones: a page dropped early is read again, nothing worse)
+                row = await self.db.fetch_one(_VERSION)
+                current = int(row[0] or 0) if row is not None else 0
                 if current != self._version:
+                    if self._version < 0 or not self._pages:
+                        self._drop_pages()
+                    else:
+                        async with self.db.read(short=True) as session:
+                            await self._forget_changed(session)
                     self._version = current
                 self._checked_at = started
         return self._version
 
-    async def _forget_changed(self, session: AsyncSession, current: int) -> None:
-        """The version moved on to ``current``: drop the pages the entries changed since can
-        touch. Every change numbers its entry with the version it took (``changed_in``); a
-        move that numbered none (a bulk load, a restore) drops every page."""
-        if self._version < 0 or not self._pages:
-            self._drop_pages()
-            return
+    async def _forget_changed(self, session: AsyncSession) -> None:
+        """The version moved on: drop the pages the entries changed since can touch. Every
+        change numbers its entry with the version it took (``changed_in``); a move that
+        numbered none (a bulk load, a restore) drops every page."""
         if self._ordered is None:
             self._ordered = await _orders_by_code_point(session, sqlite=self.db.is_sqlite)
         changed = [Changed(r.lrn, r.name_key, r.status, r.countries) for r in (await session.execute(

@@ -24,8 +24,8 @@ class _Rows:
 
 
 class _FakeDb:
-    """Stands in for Database.read(): answers the version and the entries changed after a
-    version (``changed``: version -> entries as they are now), and counts the reads."""
+    """Stands in for Database.fetch_one() (the version, its reads counted) and read() (the
+    entries changed after a version: ``changed``, version -> entries as they are now)."""
 
     is_sqlite = True
 
@@ -34,16 +34,16 @@ class _FakeDb:
         self.changed: dict[int, list[Changed]] = {}
         self.reads = 0
 
-    @asynccontextmanager
-    async def read(self, *, short: bool = False) -> Any:
+    async def fetch_one(self, _stmt: Any) -> tuple[int]:
         self.reads += 1
         await asyncio.sleep(0.01)  # let other requests pile up behind the refresh
+        return (self.version,)
+
+    @asynccontextmanager
+    async def read(self, *, short: bool = False) -> Any:
         db = self
 
         class _Session:
-            async def scalar(self, _stmt: Any) -> int:
-                return db.version
-
             async def execute(self, stmt: Any) -> _Rows:
                 since = stmt.compile().params["changed_in_1"]
                 return _Rows([row for v, rows in sorted(db.changed.items()) if v > since

@@ -12,12 +12,13 @@ Two plans, picked per query:
   other filters, sort those few. Fast when matches are rare.
 
 SQLite's planner does not know how many names FTS5 will answer, so we ask: at most
-``FEW_MATCHES`` rowids, then pick. The probe answers the keys it found as well as their
-count, so a page of few matches reads those rows by key instead of asking the name index again. PostgreSQL's planner weighs a fragment alone well (from its
+``FEW_MATCHES`` rowids, then pick. PostgreSQL's planner weighs a fragment alone well (from its
 statistics: the search asks for a plan made with the fragment, not a generic one) but takes a
-fragment and a filter as independent, so with a filter it is asked the same way. Both plans
-filter with the same exact ``LIKE ... ESCAPE``; the trigram index only narrows the rows first,
-so results (rows, order, cursors) are those of a plain scan.
+fragment and a filter as independent, so with a filter it is asked the same way. The probe
+answers the keys it found as well as their count, so a page of few matches reads those rows by
+key instead of asking the name index again. Both plans filter with the same exact
+``LIKE ... ESCAPE``; the trigram index only narrows the rows first, so results (rows, order,
+cursors) are those of a plain scan.
 
 Known weak spot: a common fragment with a filter it rarely meets (a Nepali name asked in
 Mexico) walks the filter's index a long way; its cost grows with the roster.
@@ -40,6 +41,7 @@ from sqlalchemy import (
     text,
     tuple_,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -61,12 +63,13 @@ _TRIGRAM = 3
 
 _CUSTOM_PLAN = text("SET LOCAL plan_cache_mode = force_custom_plan")
 _SPACE: Any = literal_column("' '")  # SQL text: not re-rendered on every run
-#: the rows among the keys a probe found (``:keys``, space-separated), each read by its key
-#: (SQLite: the case id's unique index, FTS5's rowid being the case id; PostgreSQL: the LRN)
+#: the rows among the keys a probe found (``:keys``), each read by its key. SQLite: case ids
+#: (FTS5's rowid is the case id), space-separated digits, by the case id's unique index;
+#: PostgreSQL: an array of LRNs, by the primary key. One statement text whatever the count
 _AMONG_SQLITE = col(RosterEntry.case_id).in_(text(
     "SELECT CAST(value AS INTEGER) FROM json_each('[' || replace(:keys, ' ', ',') || ']')"))
-_AMONG_POSTGRES = col(RosterEntry.lrn) == func.any(func.string_to_array(
-    bindparam("keys", type_=String()), _SPACE))
+_AMONG_POSTGRES = col(RosterEntry.lrn) == func.any(
+    bindparam("keys", type_=postgresql.ARRAY(String())))
 _FTS = table("roster_search", column("rowid"), column("roster_search"))
 _COLUMNS = (col(RosterEntry.lrn), col(RosterEntry.name), col(RosterEntry.country),
             col(RosterEntry.countries), col(RosterEntry.status), col(RosterEntry.accredited_on),
@@ -156,22 +159,24 @@ def _fts_rowids(text: str) -> Select[*tuple[Any, ...]]:
     return select(_FTS.c.rowid).where(_FTS.c.roster_search.op("MATCH")(_trigrams(text)))
 
 
-async def _few_matches(session: AsyncSession, text: str, *, sqlite: bool) -> str | None:
-    """The names that hold ``text`` (SQLite: hold its trigrams) when fewer than
-    ``FEW_MATCHES`` do, as their keys in one space-separated text (SQLite: the FTS rowids,
-    which are case ids; PostgreSQL: the LRNs), else None. The page then reads those rows by
-    key instead of asking the trigram index a second time (half a rare fragment's time)."""
+async def _few_matches(session: AsyncSession, text: str, *, sqlite: bool) -> Any:
+    """The keys of the names that hold ``text`` (SQLite: hold its trigrams) when fewer than
+    ``FEW_MATCHES`` do, else None: SQLite, the FTS rowids (case ids) in one space-separated
+    text; PostgreSQL, the LRNs as an array. The page then reads those rows by key instead of
+    asking the trigram index a second time (half a rare fragment's time)."""
     if sqlite:
         probe = _fts_rowids(text).limit(FEW_MATCHES).subquery()
-        keys: Any = probe.c.rowid
+        found, keys = (await session.execute(select(
+            func.count(), func.group_concat(probe.c.rowid, _SPACE)).select_from(probe))).one()
+        keys = keys or ""
     else:
         probe = select(col(RosterEntry.lrn)).where(
             col(RosterEntry.name_key).like(like_pattern(text), escape="\\")
         ).limit(FEW_MATCHES).subquery()
-        keys = probe.c.lrn
-    found, matched = (await session.execute(select(
-        func.count(), func.aggregate_strings(keys, _SPACE)).select_from(probe))).one()
-    return (matched or "") if int(found or 0) < FEW_MATCHES else None
+        found, keys = (await session.execute(select(
+            func.count(), func.array_agg(probe.c.lrn)).select_from(probe))).one()
+        keys = keys or []
+    return keys if int(found or 0) < FEW_MATCHES else None
 
 
 async def page_rows(session: AsyncSession, q: RosterQuery, *, sqlite: bool,

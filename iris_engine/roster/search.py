@@ -97,7 +97,7 @@ def _statement(q: RosterQuery, after: tuple[str, str] | None, *, names_first: bo
                among: bool = False) -> Select[*tuple[Any, ...]]:
     """The page's statement: read the trigram index first (``names_first``) or let the sort
     index lead; ``window``: look only at that many sort index entries after ``after``;
-    ``among``: names first, from the keys the probe found (``_MATCHED``, bound as ``:keys``)
+    ``among``: names first, from the keys the probe found (``_few_matches``, bound as ``:keys``)
     instead of asking the trigram index again."""
     key: Any  # a column of roster_entry, roster_country or the walked stretch
     lrn: Any

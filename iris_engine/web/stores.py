@@ -38,6 +38,10 @@ def _upsert(insert: Callable[[Any], Any]) -> Any:
 _UPSERT = {True: _upsert(sqlite.insert), False: _upsert(postgresql.insert)}
 _READ = select(col(StoreEntry.value), col(StoreEntry.expires_at)).where(
     col(StoreEntry.key) == bindparam("key"))
+#: every other operation on one key is one statement too, committed alone (``write_one``)
+_RENEW = update(StoreEntry).where(col(StoreEntry.key) == bindparam("of_key")).values(
+    expires_at=bindparam("until"))
+_DELETE = delete(StoreEntry).where(col(StoreEntry.key) == bindparam("key"))
 
 
 def _now() -> datetime:
@@ -86,30 +90,25 @@ class DatabaseStore(Store):
         if row is None or (row.expires_at is not None and row.expires_at <= now):
             return None
         if renew_for and row.expires_at is not None:
-            async with self._db.write() as session:
-                await session.execute(update(StoreEntry).where(col(StoreEntry.key) == stored)
-                                      .values(expires_at=now + timedelta(seconds=_seconds(renew_for))))
+            await self._db.write_one(_RENEW, {
+                "of_key": stored, "until": now + timedelta(seconds=_seconds(renew_for))})
         return bytes(row.value)
 
     async def delete(self, key: str) -> None:
-        async with self._db.write() as session:
-            await session.execute(delete(StoreEntry).where(col(StoreEntry.key) == self._key(key)))
+        await self._db.write_one(_DELETE, {"key": self._key(key)})
 
     async def delete_all(self) -> None:
-        async with self._db.write() as session:
-            await session.execute(delete(StoreEntry).where(
-                col(StoreEntry.key).startswith(f"{self._namespace}:", autoescape=True)))
+        await self._db.write_one(delete(StoreEntry).where(
+            col(StoreEntry.key).startswith(f"{self._namespace}:", autoescape=True)))
 
     async def exists(self, key: str) -> bool:
         return await self.get(key) is not None
 
     async def expires_in(self, key: str) -> int | None:
-        async with self._db.read() as session:
-            expires_at = (await session.scalars(select(col(StoreEntry.expires_at)).where(
-                col(StoreEntry.key) == self._key(key)))).first()
-        if expires_at is None:
+        row = await self._db.fetch_one(_READ, {"key": self._key(key)})
+        if row is None or row.expires_at is None:
             return None
-        return max(int((expires_at - _now()).total_seconds()), 0)
+        return max(int((row.expires_at - _now()).total_seconds()), 0)
 
 
 def rate_limit_store(settings: Settings, db: Database) -> Store:

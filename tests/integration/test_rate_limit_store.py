@@ -41,6 +41,32 @@ async def test_a_counter_is_one_statement_and_is_kept_replaced_and_expired(world
     assert await DatabaseStore(world.services.db, namespace="elsewhere").get("203.0.113.9") is None
 
 
+async def test_renewing_and_deleting_are_one_statement_each(world: World) -> None:
+    """Every other operation on a key is one statement committed alone as well: a read that
+    renews the expiry, a delete, and a delete of the store's whole namespace (which leaves
+    another namespace's entries)."""
+    store = DatabaseStore(world.services.db, namespace="probe")
+    other = DatabaseStore(world.services.db, namespace="elsewhere")
+    await store.set("a", b"1", expires_in=5)
+    await store.set("b", b"2", expires_in=60)
+    await other.set("a", b"3", expires_in=60)
+
+    with statements(world) as seen:
+        assert await store.get("a", renew_for=timedelta(seconds=600)) == b"1"
+    assert [s.split(" ")[0] for s in seen] == ["SELECT", "UPDATE"], seen
+    assert 590 <= (await store.expires_in("a") or 0) <= 600
+
+    with statements(world) as seen:
+        await store.delete("a")
+    assert len(seen) == 1 and seen[0].startswith("DELETE FROM store_entry"), seen
+    assert await store.get("a") is None and await store.get("b") == b"2"
+
+    with statements(world) as seen:
+        await store.delete_all()
+    assert len(seen) == 1 and seen[0].startswith("DELETE FROM store_entry"), seen
+    assert await store.get("b") is None and await other.get("a") == b"3"
+
+
 async def test_expired_counters_are_swept_by_the_writes(world: World,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     store = DatabaseStore(world.services.db, namespace="sweep")

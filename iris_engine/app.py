@@ -25,9 +25,9 @@ from iris_engine.services import Services, build_services
 from iris_engine.settings import Settings
 from iris_engine.ticker import Ticker, start_scheduler, stop_ticking
 from iris_engine.web import accesslog
+from iris_engine.web.again import KeptAnswers
 from iris_engine.web.apidocs import SwaggerPage
 from iris_engine.web.edge import edge
-from iris_engine.web.encoding import KeptAnswers
 from iris_engine.web.headers import NO_STORE, security_headers
 from iris_engine.web.helplines import load_helplines
 from iris_engine.web.openapi import refine

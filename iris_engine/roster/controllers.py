@@ -22,8 +22,9 @@ from iris_engine import bounds
 from iris_engine.roster.models import Subscription
 from iris_engine.roster.service import CachedPage, PublicStatus, Roster, RosterQuery
 from iris_engine.roster.subscriptions import EMAIL_PATTERN, Subscriptions
+from iris_engine.web.again import answer_again
 from iris_engine.web.csv_export import csv_chunks
-from iris_engine.web.encoding import VARY, KeptResponse, answer_again
+from iris_engine.web.encoding import VARY, KeptResponse
 from iris_engine.web.problems import problem_responses
 
 __all__ = ["SubscriptionView", "roster_handlers", "subscription_view"]
@@ -101,10 +102,11 @@ def _kept(page: CachedPage, scope: Scope) -> KeptResponse:
     return page.encoded.response(scope, make)
 
 
-def _page_response(page: CachedPage, read: Callable[[], Awaitable[CachedPage]],
-                   if_none_match: str | None, scope: Scope) -> Response[Any]:
-    """The page for this client, or 304 if its copy is current. ``read`` reads the page again:
-    the same path and query string are answered from it next time (``answer_again``)."""
+async def _page_response(read: Callable[[], Awaitable[CachedPage]], if_none_match: str | None,
+                         scope: Scope) -> Response[Any]:
+    """The page ``read`` gives, for this client, or 304 if its copy is current. The same path
+    and query string are answered from ``read`` next time (``answer_again``)."""
+    page = await read()
 
     async def again(scope: Scope) -> KeptResponse:
         return _kept(await read(), scope)
@@ -152,8 +154,7 @@ async def search_roster(
     """
     query = RosterQuery(q=q, lrn=lrn, country=country, status=tuple(status or ()), cursor=cursor,
                         limit=limit, origin=origin, destination=destination, sector=sector)
-    return _page_response(await roster.search(query), partial(roster.search, query),
-                          if_none_match, scope)
+    return await _page_response(partial(roster.search, query), if_none_match, scope)
 
 
 @get("/api/v1/roster/{lrn:str}", operation_id="getRosterEntry", tags=["roster"], opt=_PUBLIC,
@@ -161,8 +162,7 @@ async def search_roster(
 async def get_roster_entry(roster: NamedDependency[Roster], lrn: Lrn, scope: Scope,
                            if_none_match: IfNoneMatch = None) -> Response[RosterEntryDocument]:
     """One recruiter's public entry by certificate number (LRN)."""
-    return _page_response(await roster.entry(lrn), partial(roster.entry, lrn), if_none_match,
-                          scope)
+    return await _page_response(partial(roster.entry, lrn), if_none_match, scope)
 
 
 @get("/api/v1/roster/export", operation_id="exportRoster", tags=["roster"], opt=_PUBLIC,

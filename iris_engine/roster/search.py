@@ -35,7 +35,6 @@ from sqlalchemy import (
     column,
     exists,
     func,
-    literal_column,
     select,
     table,
     text,
@@ -62,12 +61,11 @@ WALK = 4000
 _TRIGRAM = 3
 
 _CUSTOM_PLAN = text("SET LOCAL plan_cache_mode = force_custom_plan")
-_SPACE: Any = literal_column("' '")  # SQL text: not re-rendered on every run
 #: the rows among the keys a probe found (``:keys``), each read by its key. SQLite: case ids
-#: (FTS5's rowid is the case id), space-separated digits, by the case id's unique index;
+#: (FTS5's rowid is the case id), comma-separated digits, by the case id's unique index;
 #: PostgreSQL: an array of LRNs, by the primary key. One statement text whatever the count
 _AMONG_SQLITE = col(RosterEntry.case_id).in_(text(
-    "SELECT CAST(value AS INTEGER) FROM json_each('[' || replace(:keys, ' ', ',') || ']')"))
+    "SELECT CAST(value AS INTEGER) FROM json_each('[' || :keys || ']')"))
 _AMONG_POSTGRES = col(RosterEntry.lrn) == func.any(
     bindparam("keys", type_=postgresql.ARRAY(String())))
 _FTS = table("roster_search", column("rowid"), column("roster_search"))
@@ -161,13 +159,14 @@ def _fts_rowids(text: str) -> Select[*tuple[Any, ...]]:
 
 async def _few_matches(session: AsyncSession, text: str, *, sqlite: bool) -> Any:
     """The keys of the names that hold ``text`` (SQLite: hold its trigrams) when fewer than
-    ``FEW_MATCHES`` do, else None: SQLite, the FTS rowids (case ids) in one space-separated
-    text; PostgreSQL, the LRNs as an array. The page then reads those rows by key instead of
-    asking the trigram index a second time (half a rare fragment's time)."""
+    ``FEW_MATCHES`` do, else None: SQLite, the FTS rowids (case ids) in one comma-separated
+    text (``group_concat``'s own separator); PostgreSQL, the LRNs as an array. The page then
+    reads those rows by key instead of asking the trigram index a second time (half a rare
+    fragment's time)."""
     if sqlite:
         probe = _fts_rowids(text).limit(FEW_MATCHES).subquery()
         found, keys = (await session.execute(select(
-            func.count(), func.group_concat(probe.c.rowid, _SPACE)).select_from(probe))).one()
+            func.count(), func.group_concat(probe.c.rowid)).select_from(probe))).one()
         keys = keys or ""
     else:
         probe = select(col(RosterEntry.lrn)).where(

@@ -19,7 +19,7 @@ does is checked here, once, for every route:
   handlers share a path: litestar#4169, fixed in 3.0).
 
 A GET whose handler said its path and query string are answered again from a kept response
-(``iris_engine.web.encoding.answer_again``) is answered here the next time, from the app's
+(``iris_engine.web.again.answer_again``) is answered here the next time, from the app's
 ``KeptAnswers`` (``app.state.kept_answers``): its parameters passed every check above then,
 and only its headers can differ, which are checked again.
 
@@ -48,8 +48,8 @@ from iris_engine.errors import (
     UnsupportedMediaType,
     pointer_segment,
 )
+from iris_engine.web.again import KeptAnswers
 from iris_engine.web.bodies import body_errors, fits
-from iris_engine.web.encoding import KeptAnswers
 
 if TYPE_CHECKING:
     from litestar import Litestar

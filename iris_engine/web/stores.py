@@ -56,12 +56,14 @@ def _seconds(value: int | timedelta) -> float:
 class DatabaseStore(Store):
     """A Litestar store in the ``store_entry`` table; ``namespace`` prefixes its keys."""
 
-    __slots__ = ("_db", "_namespace", "_writes")
+    __slots__ = ("_db", "_mine", "_namespace", "_writes")
 
     def __init__(self, db: Database, namespace: str = "iris") -> None:
         self._db = db
         self._namespace = namespace
         self._writes = 0
+        #: this store's entries (the sweep and ``delete_all``)
+        self._mine = col(StoreEntry.key).startswith(f"{namespace}:", autoescape=True)
 
     def _key(self, key: str) -> str:
         full = f"{self._namespace}:{key}"
@@ -80,8 +82,7 @@ class DatabaseStore(Store):
         self._writes += 1
         if self._writes % _SWEEP_EVERY == 0:
             await self._db.write_one(delete(StoreEntry).where(
-                col(StoreEntry.expires_at) < now, col(StoreEntry.key).startswith(
-                    f"{self._namespace}:", autoescape=True)))
+                col(StoreEntry.expires_at) < now, self._mine))
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         now = _now()
@@ -98,8 +99,7 @@ class DatabaseStore(Store):
         await self._db.write_one(_DELETE, {"key": self._key(key)})
 
     async def delete_all(self) -> None:
-        await self._db.write_one(delete(StoreEntry).where(
-            col(StoreEntry.key).startswith(f"{self._namespace}:", autoescape=True)))
+        await self._db.write_one(delete(StoreEntry).where(self._mine))
 
     async def exists(self, key: str) -> bool:
         return await self.get(key) is not None

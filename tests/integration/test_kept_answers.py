@@ -1,5 +1,5 @@
 """A roster read asked again with the same path and query string is answered from what its
-handler left (``iris_engine.web.encoding.KeptAnswers``), without parsing or routing the
+handler left (``iris_engine.web.again.KeptAnswers``), without parsing or routing the
 parameters again (issue #14): through the real app on each database, the answer is the same,
 byte for byte, as the full path's; it follows a roster change; and what the full path refuses
 or answers per client (a NUL in a header, a conditional GET, a refused query) still goes the
@@ -11,7 +11,7 @@ from typing import Any
 
 from httpx import Response
 
-from iris_engine.web.encoding import KeptAnswers
+from iris_engine.web.again import KeptAnswers
 from tests.integration.conftest import Cast, World, newcomer, statements, walk_to
 
 NUL = "\x00"

@@ -30,7 +30,8 @@ from iris_engine.errors import Conflict, InvalidInput, NotFound
 from iris_engine.roster.controllers import RosterEntryDocument, RosterPage
 from iris_engine.roster.service import PUBLIC_STATUSES, CachedPage, Roster, RosterQuery
 from iris_engine.roster.subscriptions import EMAIL_PATTERN, Subscriptions
-from iris_engine.web.encoding import VARY, Encoded, KeptResponse, answer_again
+from iris_engine.web.again import answer_again
+from iris_engine.web.encoding import VARY, Encoded, KeptResponse
 from iris_engine.web.i18n import N_
 from iris_engine.web.pages.rendering import FormError, PageForm, language_of, page, read_form
 

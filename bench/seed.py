@@ -210,8 +210,8 @@ async def bulk_roster(services: Any, entries: int, *, seed: int = 100_000) -> di
                            "countries": " ".join(operate), "status": status,
                            "accredited_on": accredited_on, "valid_until": valid_until,
                            "status_since": status_since, "updated_at": now})
-            countries.extend({"lrn": lrn, "country": c, "name_key": name.casefold()}
-                             for c in operate)
+            countries.extend({"lrn": lrn, "country": c, "name_key": name.casefold(),
+                              "status": status} for c in operate)
         async with db.write() as session:
             conn = await session.connection()
             for name, rows in (("organisation", orgs), ("case_file", cases),

@@ -78,9 +78,11 @@ def _countries(detail: Accreditation, organisation: Organisation) -> list[str]:
 
 
 async def _sync_countries(session: AsyncSession, lrn: str, *, old: list[str], new: list[str],
-                          old_key: str, new_key: str) -> None:
+                          old_key: str, new_key: str, status: str) -> None:
     """Bring the entry's roster_country rows from ``old`` countries and sort key to ``new``
-    ones, with a statement only for what differs."""
+    ones, with a statement only for what differs (a country added takes the entry's current
+    ``status``; a change of status reaches every country row through the database's trigger,
+    when the entry's own row is written)."""
     gone = sorted(set(old) - set(new))
     added = sorted(set(new) - set(old))
     if gone:
@@ -91,7 +93,7 @@ async def _sync_countries(session: AsyncSession, lrn: str, *, old: list[str], ne
                               .values(name_key=new_key))
     if added:
         await session.execute(insert(RosterCountry), [
-            {"lrn": lrn, "country": c, "name_key": new_key} for c in added])
+            {"lrn": lrn, "country": c, "name_key": new_key, "status": status} for c in added])
 
 
 async def _published_from(session: AsyncSession, organisation_id: int, lrn: str,
@@ -145,13 +147,13 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
                             status_since=now.date(), **values)  # type: ignore[arg-type]
         session.add(entry)
         await session.flush()  # the entry before the rows that refer to it
-        session.add_all([RosterCountry(lrn=detail.lrn, country=c, name_key=name_key)
-                         for c in countries])
+        session.add_all([RosterCountry(lrn=detail.lrn, country=c, name_key=name_key,
+                                       status=status) for c in countries])
     else:
         # the entry's own columns say what roster_country holds (its countries, its sort key):
         # only a difference is written, so a status change touches no country row
         await _sync_countries(session, detail.lrn, old=entry.countries.split(), new=countries,
-                              old_key=entry.name_key, new_key=name_key)
+                              old_key=entry.name_key, new_key=name_key, status=entry.status)
         if entry.status != status:
             values["status_since"] = now.date()
         if entry.name != organisation.name:  # the digests are costly: only for a new name

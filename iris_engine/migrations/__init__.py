@@ -11,11 +11,13 @@ from alembic.config import Config
 
 __all__ = ["alembic_config", "include_name", "upgrade"]
 
-#: search indexes the migrations make that no model describes (0015): PostgreSQL's trigram
-#: index, SQLite's FTS5 table and the shadow tables FTS5 keeps beside it
-_UNMODELLED = frozenset({"ix_roster_name_trgm", "roster_search", "roster_search_data",
-                         "roster_search_idx", "roster_search_docsize", "roster_search_config",
-                         "roster_search_content"})
+#: search indexes the migrations make that no model describes (0015, 0018): PostgreSQL's
+#: trigram indexes, SQLite's FTS5 tables and the shadow tables FTS5 keeps beside each
+_UNMODELLED = frozenset({
+    "ix_roster_name_trgm", "ix_roster_country_trgm",
+    *(f"{fts}{shadow}" for fts in ("roster_search", "roster_country_search")
+      for shadow in ("", "_data", "_idx", "_docsize", "_config", "_content")),
+})
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:

@@ -44,16 +44,21 @@ class RosterEntry(SQLModel, table=True):
 
 
 class RosterCountry(SQLModel, table=True):
-    """A country an entry's recruiter works in. It carries the entry's sort key, so a search
-    by country reads its page in roster order from ``ix_roster_country_sort`` instead of
-    sorting every entry of the country (the projection keeps ``name_key`` in step)."""
+    """A country an entry's recruiter works in. It carries the entry's sort key and status, so
+    a search by country (and status) reads its page in roster order from
+    ``ix_roster_country_sort`` (``ix_roster_country_status_sort``) instead of sorting every
+    entry of the country, and its name index is partitioned by both (the projection keeps
+    ``name_key`` in step; the database keeps ``status``: migration 0018's triggers)."""
 
     __tablename__ = "roster_country"
-    __table_args__ = (Index("ix_roster_country_sort", "country", "name_key", "lrn"),)
+    __table_args__ = (Index("ix_roster_country_sort", "country", "name_key", "lrn"),
+                      Index("ix_roster_country_status_sort", "country", "status", "name_key",
+                            "lrn"))
 
     lrn: str = Field(foreign_key="roster_entry.lrn", primary_key=True, max_length=bounds.LRN)
     country: str = Field(primary_key=True, max_length=2)
     name_key: str = Field(max_length=bounds.ORGANISATION_NAME)  # = roster_entry.name_key
+    status: str = Field(max_length=20)  # = roster_entry.status
 
 
 class RosterCorridor(SQLModel, table=True):

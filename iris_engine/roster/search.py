@@ -7,21 +7,30 @@ Two plans, picked per query:
   (``ix_roster_sort``, ``ix_roster_status_sort``, or ``ix_roster_country_sort`` for a country,
   whose rows carry the sort key). Fast when matches are common; a name fragment under three
   characters always walks (no trigram answers it).
-- **names first**: take the rows whose name holds the fragment from the trigram index
-  (PostgreSQL: ``ix_roster_name_trgm``; SQLite: the FTS5 table ``roster_search``), apply the
-  other filters, sort those few. Fast when matches are rare.
+- **names first**: take the rows whose name holds the fragment from the trigram index, among
+  the names of the query's country or statuses only, apply the other filters, sort those few.
+  Fast when matches are rare.
 
-SQLite's planner does not know how many names FTS5 will answer, so we ask: at most
-``FEW_MATCHES`` rowids, then pick. PostgreSQL's planner weighs a fragment alone well (from its
-statistics: the search asks for a plan made with the fragment, not a generic one) but takes a
-fragment and a filter as independent, so with a filter it is asked the same way. The probe
-answers the keys it found as well as their count, so a page of few matches reads those rows by
-key instead of asking the name index again. Both plans filter with the same exact
-``LIKE ... ESCAPE``; the trigram index only narrows the rows first, so results (rows, order,
-cursors) are those of a plain scan.
+The trigram indexes are partitioned by the filters (migration 0018), so "names first" reads
+the fragment's names in the country (or status) asked, however common the fragment is
+elsewhere. SQLite: the FTS5 tables ``roster_search`` (an entry's name, filed by status) and
+``roster_country_search`` (a name per country it works in, filed by country and status) key
+each name by a rowid whose high bits are its partition and whose low 32 bits its case id
+(``entry_key``, ``country_key``; the migration's triggers compute the same); a partition is a
+rowid range FTS5 seeks to, and each name is stored with its LRN, so a fallback orders the names
+it found without reading their entries. PostgreSQL: GIN indexes on ``(status, name_key)`` and
+``(country, status, name_key)`` (``btree_gin``) intersect the filters with the trigrams.
 
-Known weak spot: a common fragment with a filter it rarely meets (a Nepali name asked in
-Mexico) walks the filter's index a long way; its cost grows with the roster.
+Neither planner knows how many names a fragment has in a partition, so we ask: at most
+``FEW_MATCHES`` keys, then pick (PostgreSQL is also asked for a plan made with the fragment,
+not a generic one). The probe answers the keys it found as well as their count, so a page of
+few matches reads those rows by key instead of asking the name index again. Both plans filter
+with the same exact ``LIKE ... ESCAPE``; the trigram index only narrows the rows first, so
+results (rows, order, cursors) are those of a plain scan.
+
+Known weak spot: a fragment with many names in the partition but few on the stretch of the
+sort index a walk reads (a common word, asked with a rare status) is read names first, every
+one of those names; with a sector or corridor filter the partition is still the country's.
 """
 
 from __future__ import annotations
@@ -29,6 +38,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
     Select,
     String,
     bindparam,
@@ -39,6 +50,7 @@ from sqlalchemy import (
     table,
     text,
     tuple_,
+    union_all,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,7 +61,7 @@ from iris_engine.roster.models import RosterCorridor, RosterCountry, RosterEntry
 if TYPE_CHECKING:
     from iris_engine.roster.service import RosterQuery
 
-__all__ = ["FEW_MATCHES", "like_pattern", "page_rows"]
+__all__ = ["FEW_MATCHES", "STATUS_PART", "country_key", "entry_key", "like_pattern", "page_rows"]
 
 #: a fragment with fewer matches than this is answered names first. Reading a match by its
 #: trigram costs ~10-30 us (a row fetched by key: SQLite), a sort index entry walked past ~0.2
@@ -68,7 +80,17 @@ _AMONG_SQLITE = col(RosterEntry.case_id).in_(text(
     "SELECT CAST(value AS INTEGER) FROM json_each('[' || :keys || ']')"))
 _AMONG_POSTGRES = col(RosterEntry.lrn) == func.any(
     bindparam("keys", type_=postgresql.ARRAY(String())))
-_FTS = table("roster_search", column("rowid"), column("roster_search"))
+_ENTRY_FTS = table("roster_search", column("rowid"), column("roster_search"),
+                   column("name_key"), column("lrn"))
+_COUNTRY_FTS = table("roster_country_search", column("rowid"), column("roster_country_search"),
+                     column("name_key"), column("lrn"))
+#: a public status's place in a partition (migration 0018's triggers number them the same;
+#: any other status is filed under 7, which no search asks for)
+STATUS_PART = {"accredited": 0, "suspended": 1, "withdrawn": 2, "expired": 3}
+_OTHER_STATUS = 7
+#: a trigram table's rowid: the partition above the case id's 32 bits
+_CASE_BITS = 32
+_CASE_MASK = (1 << _CASE_BITS) - 1
 _COLUMNS = (col(RosterEntry.lrn), col(RosterEntry.name), col(RosterEntry.country),
             col(RosterEntry.countries), col(RosterEntry.status), col(RosterEntry.accredited_on),
             col(RosterEntry.valid_until), col(RosterEntry.status_since),
@@ -90,6 +112,36 @@ def _trigrams(text: str) -> str:
     return " AND ".join('"' + text[i:i + _TRIGRAM].replace('"', '""') + '"' for i in starts)
 
 
+def _country_part(country: str) -> int:
+    """A country code's number: each letter's code point modulo 1024, ten bits each."""
+    return (ord(country[0]) % 1024) * 1024 + ord(country[1]) % 1024
+
+
+def entry_key(status: str, case_id: int) -> int:
+    """An entry's rowid in ``roster_search``: its status's partition, then its case id."""
+    return STATUS_PART.get(status, _OTHER_STATUS) << _CASE_BITS | case_id
+
+
+def country_key(country: str, status: str, case_id: int) -> int:
+    """The rowid of an entry's name in ``roster_country_search`` for one of its countries."""
+    part = _country_part(country) << 3 | STATUS_PART.get(status, _OTHER_STATUS)
+    return part << _CASE_BITS | case_id
+
+
+def _partitions(q: RosterQuery) -> list[tuple[int, int]]:
+    """The rowid ranges (inclusive) a query's names are filed under: its statuses, in its
+    country when it names one; statuses numbered side by side make one range."""
+    base = _country_part(q.country) << 3 if q.country else 0
+    runs: list[list[int]] = []
+    for part in sorted(STATUS_PART[s] for s in q.status):
+        if runs and runs[-1][1] == part - 1:
+            runs[-1][1] = part
+        else:
+            runs.append([part, part])
+    return [((base | low) << _CASE_BITS, (base | high) << _CASE_BITS | _CASE_MASK)
+            for low, high in runs]
+
+
 def _statement(q: RosterQuery, after: tuple[str, str] | None, *, names_first: bool,
                sqlite: bool, every_status: bool, window: int | None = None,
                among: bool = False) -> Select[*tuple[Any, ...]]:
@@ -101,14 +153,20 @@ def _statement(q: RosterQuery, after: tuple[str, str] | None, *, names_first: bo
     lrn: Any
     if q.country:  # roster_country leads: its index is in roster order within a country
         key, lrn = col(RosterCountry.name_key), col(RosterCountry.lrn)
+        status = col(RosterCountry.status)  # = the entry's: filtered without reading it
         where = [col(RosterCountry.country) == q.country]
     else:
         key, lrn = col(RosterEntry.name_key), col(RosterEntry.lrn)
+        status = col(RosterEntry.status)
         where = []
     if after is not None:
         where.append(tuple_(key, lrn) > after)
+    # one status: the walk reads only its entries, in order (``ix_roster_status_sort``,
+    # ``ix_roster_country_status_sort``); several are filtered as the walk meets them
+    one_status = not every_status and len(q.status) == 1
     if window is not None:
-        entries = (select(key.label("name_key"), lrn.label("lrn")).where(*where)
+        walked = [*where, status == q.status[0]] if one_status else where
+        entries = (select(key.label("name_key"), lrn.label("lrn")).where(*walked)
                    .order_by(key, lrn).limit(window).subquery("walked"))
         key, lrn = entries.c.name_key, entries.c.lrn
         where = []
@@ -124,9 +182,12 @@ def _statement(q: RosterQuery, after: tuple[str, str] | None, *, names_first: bo
         stmt = stmt.where(_AMONG_SQLITE if sqlite else _AMONG_POSTGRES)
     elif names_first and sqlite:
         assert q.q is not None
-        stmt = stmt.where(col(RosterEntry.case_id).in_(_fts_rowids(q.q)))
-    if not every_status:  # every public status: no filter (the roster holds no other)
-        stmt = stmt.where(col(RosterEntry.status).in_(q.status))
+        stmt = stmt.where(col(RosterEntry.case_id).in_(_fts_case_ids(q, q.q)))
+    if window is not None:
+        if not (every_status or one_status):  # the walked rows are the index's, not a table's
+            stmt = stmt.where(col(RosterEntry.status).in_(q.status))
+    elif not every_status:  # every public status: no filter (the roster holds no other)
+        stmt = stmt.where(status.in_(q.status))
     if q.origin or q.destination:  # semi-joins, each answered from an index of its table
         corridor = [col(RosterCorridor.lrn) == col(RosterEntry.lrn)]
         if q.origin:
@@ -153,25 +214,59 @@ def _statement(q: RosterQuery, after: tuple[str, str] | None, *, names_first: bo
     return stmt.order_by(key, lrn).limit(q.limit + 1)
 
 
-def _fts_rowids(text: str) -> Select[*tuple[Any, ...]]:
-    return select(_FTS.c.rowid).where(_FTS.c.roster_search.op("MATCH")(_trigrams(text)))
+def _in_partitions(q: RosterQuery, text: str, columns: list[Any],
+                   *where: ColumnElement[bool]) -> Select[Any] | CompoundSelect[Any]:
+    """``columns`` of the names that hold the trigrams of ``text`` in the query's partitions
+    (``roster_country_search`` for a country, else ``roster_search``): a rowid range each, a
+    union when its statuses are not side by side."""
+    fts = _COUNTRY_FTS if q.country else _ENTRY_FTS
+    match = fts.c[fts.name].op("MATCH")(_trigrams(text))
+    parts = [select(*columns).where(match, *where, fts.c.rowid.between(low, high))
+             for low, high in _partitions(q)]
+    return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
-async def _few_matches(session: AsyncSession, text: str, *, sqlite: bool) -> Any:
-    """The keys of the names that hold ``text`` (SQLite: hold its trigrams) when fewer than
-    ``FEW_MATCHES`` do, else None: SQLite, the FTS rowids (case ids) in one comma-separated
-    text (``group_concat``'s own separator); PostgreSQL, the LRNs as an array. The page then
-    reads those rows by key instead of asking the trigram index a second time (half a rare
-    fragment's time)."""
+def _fts_case_ids(q: RosterQuery, text: str) -> Select[Any] | CompoundSelect[Any]:
+    """The case ids of the names in the query's partitions that hold ``text``'s trigrams."""
+    fts = _COUNTRY_FTS if q.country else _ENTRY_FTS
+    return _in_partitions(q, text, [fts.c.rowid.op("&")(_CASE_MASK).label("case_id")])
+
+
+def _fts_page(q: RosterQuery, text: str, after: tuple[str, str] | None) -> Select[Any]:
+    """The LRNs of the page's names (and the one past it) in roster order, read from the name
+    index alone: its partitions hold every filter but a sector or corridor."""
+    fts = _COUNTRY_FTS if q.country else _ENTRY_FTS
+    where: list[ColumnElement[bool]] = [fts.c.name_key.like(like_pattern(text), escape="\\")]
+    if after is not None:
+        where.append(tuple_(fts.c.name_key, fts.c.lrn) > after)
+    names = _in_partitions(q, text, [fts.c.name_key, fts.c.lrn], *where).subquery("names")
+    return (select(names.c.lrn).order_by(names.c.name_key, names.c.lrn)
+            .limit(q.limit + 1))
+
+
+async def _few_matches(session: AsyncSession, q: RosterQuery, *, sqlite: bool,
+                       every_status: bool) -> Any:
+    """The keys of the names in the query's country and statuses that hold its fragment
+    (SQLite: hold its trigrams) when fewer than ``FEW_MATCHES`` do, else None: SQLite, the
+    case ids in one comma-separated text (``group_concat``'s own separator); PostgreSQL, the
+    LRNs as an array. The page then reads those rows by key instead of asking the trigram
+    index a second time (half a rare fragment's time)."""
+    assert q.q is not None
     if sqlite:
-        probe = _fts_rowids(text).limit(FEW_MATCHES).subquery()
+        probe = _fts_case_ids(q, q.q).limit(FEW_MATCHES).subquery()
         found, keys = (await session.execute(select(
-            func.count(), func.group_concat(probe.c.rowid)).select_from(probe))).one()
+            func.count(), func.group_concat(probe.c.case_id)).select_from(probe))).one()
         keys = keys or ""
     else:
-        probe = select(col(RosterEntry.lrn)).where(
-            col(RosterEntry.name_key).like(like_pattern(text), escape="\\")
-        ).limit(FEW_MATCHES).subquery()
+        pattern = like_pattern(q.q)
+        # the GIN index on (country, status, name_key), or on (status, name_key)
+        table: Any = RosterCountry if q.country else RosterEntry
+        lrns = select(col(table.lrn)).where(col(table.name_key).like(pattern, escape="\\"))
+        if q.country:
+            lrns = lrns.where(col(RosterCountry.country) == q.country)
+        if not every_status:
+            lrns = lrns.where(col(table.status).in_(q.status))
+        probe = lrns.limit(FEW_MATCHES).subquery()
         found, keys = (await session.execute(select(
             func.count(), func.array_agg(probe.c.lrn)).select_from(probe))).one()
         keys = keys or []
@@ -189,7 +284,7 @@ async def page_rows(session: AsyncSession, q: RosterQuery, *, sqlite: bool,
     if q.q is None or len(q.q) < _TRIGRAM:
         return await _rows(session, _statement(q, after, names_first=False, sqlite=sqlite,
                                                every_status=every_status))
-    matched = await _few_matches(session, q.q, sqlite=sqlite)
+    matched = await _few_matches(session, q, sqlite=sqlite, every_status=every_status)
     if matched is not None:
         if not matched:  # no name holds it: no page to read
             return []
@@ -203,6 +298,15 @@ async def page_rows(session: AsyncSession, q: RosterQuery, *, sqlite: bool,
                                            every_status=every_status, window=WALK))
     if len(rows) > q.limit:
         return rows
+    if sqlite and not (q.sector or q.origin or q.destination):
+        # every filter is the partition's: the name index orders its own names (each with its
+        # LRN), and only the page's entries are read
+        lrns = list((await session.execute(_fts_page(q, q.q, after))).scalars())
+        if not lrns:
+            return []
+        found = {r.lrn: r for r in await _rows(session, select(*_COLUMNS).where(
+            col(RosterEntry.lrn).in_(bindparam("lrns", expanding=True))), {"lrns": lrns})}
+        return [found[lrn] for lrn in lrns]
     return await _rows(session, _statement(q, after, names_first=True, sqlite=sqlite,
                                            every_status=every_status))
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import exists, insert, select, tuple_
+from sqlalchemy import delete, exists, insert, select, text, tuple_, update
 from sqlmodel import SQLModel, col
 
 from iris_engine.cases.audit import GENESIS
@@ -15,7 +15,7 @@ from iris_engine.roster import search
 from iris_engine.roster.models import RosterCountry, RosterEntry, RosterSector
 from iris_engine.roster.search import like_pattern
 from iris_engine.roster.service import PUBLIC_STATUSES, RosterQuery
-from tests.integration.conftest import World
+from tests.integration.conftest import Cast, World, walk_to
 
 #: names that trip case folding, escaping and the trigram tokenizers
 TRICKY = [
@@ -64,7 +64,8 @@ async def _seed(world: World) -> list[str]:
                         "under_appeal": False, "accredited_on": date(2026, 1, 1),
                         "valid_until": date(2029, 1, 1), "status_since": date(2026, 1, 1),
                         "updated_at": now})
-        countries += [{"lrn": lrn, "country": c, "name_key": name.casefold()} for c in operate]
+        countries += [{"lrn": lrn, "country": c, "name_key": name.casefold(),
+                       "status": entries[-1]["status"]} for c in operate]
         if i % 4 == 0:
             sectors.append({"lrn": lrn, "sector": "construction"})
     async with world.services.db.write() as session:
@@ -134,6 +135,11 @@ async def test_every_plan_answers_what_a_scan_answers(world: World, few_matches:
     queries += [RosterQuery(q=f, status=("suspended",), limit=4) for f in FRAGMENTS[::4]]
     queries += [RosterQuery(q=f, status=("expired", "withdrawn"), country="NP", limit=3)
                 for f in FRAGMENTS[::5]]
+    # one status in a country, and statuses not side by side in the partitions (two ranges)
+    queries += [RosterQuery(q=f, status=("withdrawn",), country="QA", limit=4)
+                for f in FRAGMENTS[1::5]]
+    queries += [RosterQuery(q=f, status=("suspended", "expired"), country=c, limit=3)
+                for f in FRAGMENTS[2::5] for c in (None, "AE")]
     queries += [RosterQuery(q=f, sector="construction", limit=6) for f in FRAGMENTS[::6]]
     queries += [RosterQuery(country="PH", limit=9), RosterQuery(limit=50),
                 RosterQuery(status=("accredited",), limit=11)]
@@ -143,3 +149,88 @@ async def test_every_plan_answers_what_a_scan_answers(world: World, few_matches:
         assert await _pages(world, query, reference=False) == expected, query
         matched += sum(len(p["lrns"]) for p in expected)
     assert matched > 1000  # the fragments do match rows (a test of nothing would pass too)
+
+
+async def _name_indexes(world: World) -> None:
+    """SQLite: each FTS5 table holds exactly the names its rowids say (partition and case id,
+    as ``search`` computes them), and passes FTS5's own integrity check."""
+    async with world.services.db.read() as session:
+        entries = {search.entry_key(r.status, r.case_id): (r.name_key, r.lrn)
+                   for r in (await session.execute(select(
+                       col(RosterEntry.status), col(RosterEntry.case_id),
+                       col(RosterEntry.name_key), col(RosterEntry.lrn)))).all()}
+        in_countries = {search.country_key(r.country, r.status, r.case_id): (r.name_key, r.lrn)
+                        for r in (await session.execute(select(
+                            col(RosterCountry.country), col(RosterEntry.status),
+                            col(RosterEntry.case_id), col(RosterCountry.name_key),
+                            col(RosterCountry.lrn)).join(
+                            RosterEntry, col(RosterEntry.lrn) == col(RosterCountry.lrn)))).all()}
+        for table, expected in (("roster_search", entries),
+                                ("roster_country_search", in_countries)):
+            filed = {r.rowid: (r.name_key, r.lrn) for r in (await session.execute(text(
+                f"SELECT rowid, name_key, lrn FROM {table}"))).all()}
+            assert filed == expected, table
+    async with world.services.db.write() as session:
+        for table in ("roster_search", "roster_country_search"):
+            await session.execute(text(
+                f"INSERT INTO {table}({table}) VALUES ('integrity-check')"))
+
+
+async def test_the_name_indexes_follow_every_change_to_the_roster(
+        world: World, cast: Cast, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever writes the roster (the projection of a transition, or a statement on the tables
+    themselves), the partitioned name indexes follow: a status change moves a name to another
+    partition, a rename, a country added or gone, an entry that follows another case, an entry
+    removed. The searches then still answer what a scan answers, by every plan."""
+    lrns = await _seed(world)
+    case_id = await walk_to(cast, "accredited")
+    r = await cast.manager.fire(case_id, "suspend", reason_code="other", note="x")
+    assert r.status_code == 200, r.text
+    tables = SQLModel.metadata.tables
+    now = datetime.now(UTC)
+    async with world.services.db.write() as session:
+        moved = (await session.execute(text("SELECT id FROM case_file ORDER BY id DESC LIMIT 1"))
+                 ).scalar_one() + 1
+        await session.execute(insert(tables["case_file"]), {
+            "id": moved, "workflow": "accreditation", "workflow_version": 1,
+            "state": "accredited", "revision": 0, "organisation_id": None, "assignee_id": None,
+            "head_hash": GENESIS, "created_at": now, "updated_at": now})
+        entry, country = tables["roster_entry"], tables["roster_country"]
+        for i, lrn in enumerate(lrns[:40]):  # statuses rotate the other way
+            await session.execute(update(entry).where(entry.c.lrn == lrn).values(
+                status=PUBLIC_STATUSES[-1 - i % len(PUBLIC_STATUSES)]))
+        renamed = "global manpower renamed pvt. ltd"
+        await session.execute(update(entry).where(entry.c.lrn == lrns[41]).values(
+            name="Global Manpower Renamed Pvt. Ltd", name_key=renamed))
+        await session.execute(update(country).where(country.c.lrn == lrns[41]).values(
+            name_key=renamed))
+        await session.execute(delete(country).where(country.c.lrn == lrns[42],
+                                                    country.c.country != "QA"))
+        # a writer that names another status than the entry's: the database keeps the entry's
+        await session.execute(insert(country), {"lrn": lrns[43], "country": "MX",
+                                                "name_key": (await session.execute(select(
+                                                    entry.c.name_key).where(
+                                                    entry.c.lrn == lrns[43]))).scalar_one(),
+                                                "status": "withdrawn"})
+        await session.execute(update(entry).where(entry.c.lrn == lrns[44]).values(
+            case_id=moved, status="expired"))
+        await session.execute(delete(country).where(country.c.lrn == lrns[45]))
+        await session.execute(delete(entry).where(entry.c.lrn == lrns[45]))
+    async with world.services.db.read() as session:
+        assert not (await session.execute(select(col(RosterCountry.lrn)).join(
+            RosterEntry, col(RosterEntry.lrn) == col(RosterCountry.lrn)).where(
+            col(RosterCountry.status) != col(RosterEntry.status)))).all()
+        assert (await session.execute(select(col(RosterCountry.status)).where(
+            col(RosterCountry.lrn) == lrns[43], col(RosterCountry.country) == "MX"))
+                ).scalar_one() != "withdrawn"
+    if world.services.db.is_sqlite:
+        await _name_indexes(world)
+    queries = [RosterQuery(q=f, country=c, status=s, limit=6)
+               for f in ("global", "manpower", "renamed", "ltd", "fair", "everest", "jobs")
+               for c in (None, "QA", "MX", "NP")
+               for s in ((), ("suspended",), ("expired", "accredited"))]
+    for few_matches in (search.FEW_MATCHES, 4):
+        monkeypatch.setattr(search, "FEW_MATCHES", few_matches)
+        for query in queries:
+            assert await _pages(world, query, reference=False) == await _pages(
+                world, query, reference=True), query

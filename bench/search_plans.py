@@ -2,9 +2,15 @@
 query, beside the plain ``LIKE`` scan it replaced; PostgreSQL also prints EXPLAIN ANALYZE.
 
     python bench/search_plans.py --url sqlite+aiosqlite:////tmp/bench/iris.db [--runs 7]
+    python bench/search_plans.py --url ... --mix 600
 
 Each query runs ``--runs`` times after one warm-up (PostgreSQL: more than the five runs after
 which a prepared statement may get a generic plan); the median wall time is printed in ms.
+``--mix N`` instead times the first N name searches of ``bench/run.py``'s miss scenario
+(``roster_miss``: a fragment, with a country 70% of the time and a status half the time), once
+each, and prints them by filters and by the plans they took (``probe``, ``among``: the few
+matches by key, ``walk``, ``names``: the trigram index then the entries, ``index``: the page's
+names ordered in the name index alone, ``plain``: no trigram), slowest share first.
 """
 
 from __future__ import annotations
@@ -129,6 +135,66 @@ async def main(url: str, runs: int, old: bool, explain: bool) -> None:
     await db.dispose()
 
 
+async def mix(url: str, count: int) -> None:
+    """The miss scenario's name searches on the SQL path, by filters and plan."""
+    from collections import defaultdict
+    from urllib.parse import parse_qsl, urlsplit
+
+    import run as bench_run  # bench/run.py: its miss paths
+
+    from iris_engine.roster import search
+    from iris_engine.roster.service import PUBLIC_STATUSES, RosterQuery
+    from iris_engine.settings import Settings
+    from iris_engine.store.db import Database
+
+    plans: list[str] = []
+    statement, fts_page = search._statement, search._fts_page
+
+    def spied_statement(*args: Any, **kw: Any) -> Any:
+        plans.append("among" if kw.get("among") else "walk" if kw.get("window") else
+                     "names" if kw.get("names_first") else "plain")
+        return statement(*args, **kw)
+
+    def spied_page(*args: Any) -> Any:
+        plans.append("index")
+        return fts_page(*args)
+
+    search._statement, search._fts_page = spied_statement, spied_page  # type: ignore[assignment]
+    db = Database(Settings(database_url=url, secret_key="x" * 40))
+    paths = [p for p in bench_run.roster_miss_paths() if "q=" in p][:count]
+    by: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for path in paths:
+        fields: dict[str, Any] = {"status": ()}
+        for name, value in parse_qsl(urlsplit(path).query):
+            if name == "status":
+                fields["status"] += (value,)
+            else:
+                fields[name] = int(value) if name == "limit" else value
+        q = RosterQuery(**fields).checked()
+        named = {"country": bool(q.country), "status": bool(fields["status"])}
+        filters = "+".join(f for f, given in named.items() if given) or "name only"
+        plans.clear()
+        async with db.read() as session:
+            started = time.perf_counter()
+            await search.page_rows(session, q, sqlite=db.is_sqlite, after=None,
+                                   every_status=set(q.status) == set(PUBLIC_STATUSES))
+            by[(filters, ">".join(plans) or "probe")].append(
+                (time.perf_counter() - started) * 1000)
+    await db.dispose()
+    every = sorted(t for times in by.values() for t in times)
+    total = sum(every)
+
+    def at(share: float) -> float:
+        return every[min(len(every) - 1, int(len(every) * share))]
+
+    print(f"{url}: {len(every)} name searches, mean {total / len(every):.2f} ms, p50 "
+          f"{at(0.5):.2f}, p90 {at(0.9):.2f}, p99 {at(0.99):.2f}, max {every[-1]:.2f}")
+    for (filters, plan), times in sorted(by.items(), key=lambda kv: -sum(kv[1])):
+        times.sort()
+        print(f"  {filters:15} {plan:18} n={len(times):4} share {sum(times) / total:6.1%}"
+              f"  p50 {statistics.median(times):7.2f}  max {times[-1]:7.2f} ms")
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(HERE.parent))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -136,6 +202,12 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--old", action="store_true", help="also time the old LIKE scan")
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--mix", type=int, default=0, metavar="N",
+                        help="time the first N name searches of the miss scenario instead")
     args = parser.parse_args()
-    asyncio.run(main(args.url, args.runs, args.old, args.explain))
+    if args.mix:
+        sys.path.insert(0, str(HERE))
+        asyncio.run(mix(args.url, args.mix))
+    else:
+        asyncio.run(main(args.url, args.runs, args.old, args.explain))
 

@@ -151,7 +151,8 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
                                        status=status) for c in countries])
     else:
         # the entry's own columns say what roster_country holds (its countries, its sort key):
-        # only a difference is written, so a status change touches no country row
+        # only a difference is written, so a status change writes no country row itself (the
+        # database's trigger carries the entry's new status to them)
         await _sync_countries(session, detail.lrn, old=entry.countries.split(), new=countries,
                               old_key=entry.name_key, new_key=name_key, status=entry.status)
         if entry.status != status:

@@ -234,7 +234,7 @@ def _fts_case_ids(q: RosterQuery, text: str) -> Select[Any] | CompoundSelect[Any
 
 def _fts_page(q: RosterQuery, text: str, after: tuple[str, str] | None) -> Select[Any]:
     """The LRNs of the page's names (and the one past it) in roster order, read from the name
-    index alone: its partitions hold every filter but a sector or corridor."""
+    index alone: its partitions hold every filter but a sector, a corridor or an LRN prefix."""
     fts = _COUNTRY_FTS if q.country else _ENTRY_FTS
     where: list[ColumnElement[bool]] = [fts.c.name_key.like(like_pattern(text), escape="\\")]
     if after is not None:
@@ -298,7 +298,7 @@ async def page_rows(session: AsyncSession, q: RosterQuery, *, sqlite: bool,
                                            every_status=every_status, window=WALK))
     if len(rows) > q.limit:
         return rows
-    if sqlite and not (q.sector or q.origin or q.destination):
+    if sqlite and not (q.sector or q.origin or q.destination or q.lrn):
         # every filter is the partition's: the name index orders its own names (each with its
         # LRN), and only the page's entries are read
         lrns = list((await session.execute(_fts_page(q, q.q, after))).scalars())

@@ -89,6 +89,8 @@ async def _reference(world: World, q: RosterQuery) -> dict[str, Any]:
                                          col(RosterSector.sector) == q.sector))
     if q.q:
         stmt = stmt.where(col(RosterEntry.name_key).like(like_pattern(q.q), escape="\\"))
+    if q.lrn:
+        stmt = stmt.where(col(RosterEntry.lrn).startswith(q.lrn, autoescape=True))
     async with world.services.db.read() as session:
         if q.cursor:
             after = await session.scalar(select(col(RosterEntry.name_key)).where(
@@ -141,6 +143,9 @@ async def test_every_plan_answers_what_a_scan_answers(world: World, few_matches:
     queries += [RosterQuery(q=f, status=("suspended", "expired"), country=c, limit=3)
                 for f in FRAGMENTS[2::5] for c in (None, "AE")]
     queries += [RosterQuery(q=f, sector="construction", limit=6) for f in FRAGMENTS[::6]]
+    # a name and the beginning of a certificate number (LRN9000000-LRN9000099, then a few)
+    queries += [RosterQuery(q=f, lrn=prefix, country=c, limit=3) for f in FRAGMENTS[::4]
+                for prefix in ("LRN90000", "lrn900001") for c in (None, "QA")]
     queries += [RosterQuery(country="PH", limit=9), RosterQuery(limit=50),
                 RosterQuery(status=("accredited",), limit=11)]
     matched = 0

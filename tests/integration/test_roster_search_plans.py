@@ -143,7 +143,7 @@ async def test_every_plan_answers_what_a_scan_answers(world: World, few_matches:
     queries += [RosterQuery(q=f, status=("suspended", "expired"), country=c, limit=3)
                 for f in FRAGMENTS[2::5] for c in (None, "AE")]
     queries += [RosterQuery(q=f, sector="construction", limit=6) for f in FRAGMENTS[::6]]
-    # a name and the beginning of a certificate number (LRN9000000-LRN9000099, then a few)
+    # a name and the beginning of a certificate number (every seeded one, then a hundred)
     queries += [RosterQuery(q=f, lrn=prefix, country=c, limit=3) for f in FRAGMENTS[::4]
                 for prefix in ("LRN90000", "lrn900001") for c in (None, "QA")]
     queries += [RosterQuery(country="PH", limit=9), RosterQuery(limit=50),

@@ -244,6 +244,24 @@ def _fts_page(q: RosterQuery, text: str, after: tuple[str, str] | None) -> Selec
             .limit(q.limit + 1))
 
 
+def _country_page(q: RosterQuery, text: str, after: tuple[str, str] | None, *,
+                  every_status: bool) -> Select[Any]:
+    """PostgreSQL: the LRNs of the page's names (and the one past it) in roster order, from
+    the country's rows alone (the GIN index on country, status and name finds them; each
+    carries its sort key and status), so no entry is read for a name off the page."""
+    where: list[ColumnElement[bool]] = [
+        col(RosterCountry.country) == q.country,
+        col(RosterCountry.name_key).like(like_pattern(text), escape="\\")]
+    if not every_status:
+        where.append(col(RosterCountry.status).in_(q.status))
+    if after is not None:
+        where.append(tuple_(col(RosterCountry.name_key), col(RosterCountry.lrn)) > after)
+    # an order no index holds, as in ``_statement``: the planner starts from the names
+    return (select(col(RosterCountry.lrn)).where(*where)
+            .order_by(col(RosterCountry.name_key) + "", col(RosterCountry.lrn))
+            .limit(q.limit + 1))
+
+
 async def _few_matches(session: AsyncSession, q: RosterQuery, *, sqlite: bool,
                        every_status: bool) -> Any:
     """The keys of the names in the query's country and statuses that hold its fragment
@@ -298,10 +316,12 @@ async def page_rows(session: AsyncSession, q: RosterQuery, *, sqlite: bool,
                                            every_status=every_status, window=WALK))
     if len(rows) > q.limit:
         return rows
-    if sqlite and not (q.sector or q.origin or q.destination or q.lrn):
-        # every filter is the partition's: the name index orders its own names (each with its
-        # LRN), and only the page's entries are read
-        lrns = list((await session.execute(_fts_page(q, q.q, after))).scalars())
+    if (sqlite or q.country) and not (q.sector or q.origin or q.destination or q.lrn):
+        # every filter is the partition's: the name index (SQLite), or the country's rows
+        # (PostgreSQL), order their own names, and only the page's entries are read
+        lrns = list((await session.execute(
+            _fts_page(q, q.q, after) if sqlite
+            else _country_page(q, q.q, after, every_status=every_status))).scalars())
         if not lrns:
             return []
         found = {r.lrn: r for r in await _rows(session, select(*_COLUMNS).where(

@@ -10,7 +10,7 @@ which a prepared statement may get a generic plan); the median wall time is prin
 (``roster_miss``: a fragment, with a country 70% of the time and a status half the time), once
 each, and prints them by filters and by the plans they took (``probe``, ``among``: the few
 matches by key, ``walk``, ``names``: the trigram index then the entries, ``index``: the page's
-names ordered in the name index alone, ``plain``: no trigram), slowest share first.
+names ordered without reading an entry, ``plain``: no trigram), slowest share first.
 """
 
 from __future__ import annotations
@@ -148,18 +148,18 @@ async def mix(url: str, count: int) -> None:
     from iris_engine.store.db import Database
 
     plans: list[str] = []
-    statement, fts_page = search._statement, search._fts_page
+    statement, page_names = search._statement, search._page_names
 
     def spied_statement(*args: Any, **kw: Any) -> Any:
         plans.append("among" if kw.get("among") else "walk" if kw.get("window") else
                      "names" if kw.get("names_first") else "plain")
         return statement(*args, **kw)
 
-    def spied_page(*args: Any) -> Any:
+    def spied_page(*args: Any, **kw: Any) -> Any:
         plans.append("index")
-        return fts_page(*args)
+        return page_names(*args, **kw)
 
-    search._statement, search._fts_page = spied_statement, spied_page  # type: ignore[assignment]
+    search._statement, search._page_names = spied_statement, spied_page  # type: ignore[assignment]
     db = Database(Settings(database_url=url, secret_key="x" * 40))
     paths = [p for p in bench_run.roster_miss_paths() if "q=" in p][:count]
     by: dict[tuple[str, str], list[float]] = defaultdict(list)

@@ -214,12 +214,17 @@ def _statement(q: RosterQuery, after: tuple[str, str] | None, *, names_first: bo
     return stmt.order_by(key, lrn).limit(q.limit + 1)
 
 
+def _name_index(q: RosterQuery) -> Any:
+    """SQLite's name index a query reads: a country's names, or every entry's."""
+    return _COUNTRY_FTS if q.country else _ENTRY_FTS
+
+
 def _in_partitions(q: RosterQuery, text: str, columns: list[Any],
                    *where: ColumnElement[bool]) -> Select[Any] | CompoundSelect[Any]:
     """``columns`` of the names that hold the trigrams of ``text`` in the query's partitions
     (``roster_country_search`` for a country, else ``roster_search``): a rowid range each, a
     union when its statuses are not side by side."""
-    fts = _COUNTRY_FTS if q.country else _ENTRY_FTS
+    fts = _name_index(q)
     match = fts.c[fts.name].op("MATCH")(_trigrams(text))
     parts = [select(*columns).where(match, *where, fts.c.rowid.between(low, high))
              for low, high in _partitions(q)]
@@ -228,37 +233,34 @@ def _in_partitions(q: RosterQuery, text: str, columns: list[Any],
 
 def _fts_case_ids(q: RosterQuery, text: str) -> Select[Any] | CompoundSelect[Any]:
     """The case ids of the names in the query's partitions that hold ``text``'s trigrams."""
-    fts = _COUNTRY_FTS if q.country else _ENTRY_FTS
+    fts = _name_index(q)
     return _in_partitions(q, text, [fts.c.rowid.op("&")(_CASE_MASK).label("case_id")])
 
 
-def _fts_page(q: RosterQuery, text: str, after: tuple[str, str] | None) -> Select[Any]:
-    """The LRNs of the page's names (and the one past it) in roster order, read from the name
-    index alone: its partitions hold every filter but a sector, a corridor or an LRN prefix."""
-    fts = _COUNTRY_FTS if q.country else _ENTRY_FTS
-    where: list[ColumnElement[bool]] = [fts.c.name_key.like(like_pattern(text), escape="\\")]
+def _page_names(q: RosterQuery, text: str, after: tuple[str, str] | None, *, sqlite: bool,
+                every_status: bool) -> Select[Any]:
+    """The LRNs of the page's names (and the one past it) in roster order, without reading an
+    entry: SQLite, from the name index alone (its partitions hold every filter but a sector, a
+    corridor or an LRN prefix); PostgreSQL, for a country, from the country's rows (the GIN
+    index on country, status and name finds them; each carries its sort key and status)."""
+    names: Any
+    if sqlite:
+        fts = _name_index(q)
+        names, where = fts, []
+    else:
+        assert q.country is not None
+        names = RosterCountry.__table__  # type: ignore[attr-defined]
+        where = [names.c.country == q.country]
+        if not every_status:
+            where.append(names.c.status.in_(q.status))
+    where += [names.c.name_key.like(like_pattern(text), escape="\\")]
     if after is not None:
-        where.append(tuple_(fts.c.name_key, fts.c.lrn) > after)
-    names = _in_partitions(q, text, [fts.c.name_key, fts.c.lrn], *where).subquery("names")
-    return (select(names.c.lrn).order_by(names.c.name_key, names.c.lrn)
-            .limit(q.limit + 1))
-
-
-def _country_page(q: RosterQuery, text: str, after: tuple[str, str] | None, *,
-                  every_status: bool) -> Select[Any]:
-    """PostgreSQL: the LRNs of the page's names (and the one past it) in roster order, from
-    the country's rows alone (the GIN index on country, status and name finds them; each
-    carries its sort key and status), so no entry is read for a name off the page."""
-    where: list[ColumnElement[bool]] = [
-        col(RosterCountry.country) == q.country,
-        col(RosterCountry.name_key).like(like_pattern(text), escape="\\")]
-    if not every_status:
-        where.append(col(RosterCountry.status).in_(q.status))
-    if after is not None:
-        where.append(tuple_(col(RosterCountry.name_key), col(RosterCountry.lrn)) > after)
+        where.append(tuple_(names.c.name_key, names.c.lrn) > after)
+    if sqlite:
+        found = _in_partitions(q, text, [names.c.name_key, names.c.lrn], *where).subquery()
+        return select(found.c.lrn).order_by(found.c.name_key, found.c.lrn).limit(q.limit + 1)
     # an order no index holds, as in ``_statement``: the planner starts from the names
-    return (select(col(RosterCountry.lrn)).where(*where)
-            .order_by(col(RosterCountry.name_key) + "", col(RosterCountry.lrn))
+    return (select(names.c.lrn).where(*where).order_by(names.c.name_key + "", names.c.lrn)
             .limit(q.limit + 1))
 
 
@@ -319,9 +321,8 @@ async def page_rows(session: AsyncSession, q: RosterQuery, *, sqlite: bool,
     if (sqlite or q.country) and not (q.sector or q.origin or q.destination or q.lrn):
         # every filter is the partition's: the name index (SQLite), or the country's rows
         # (PostgreSQL), order their own names, and only the page's entries are read
-        lrns = list((await session.execute(
-            _fts_page(q, q.q, after) if sqlite
-            else _country_page(q, q.q, after, every_status=every_status))).scalars())
+        lrns = list((await session.execute(_page_names(
+            q, q.q, after, sqlite=sqlite, every_status=every_status))).scalars())
         if not lrns:
             return []
         found = {r.lrn: r for r in await _rows(session, select(*_COLUMNS).where(

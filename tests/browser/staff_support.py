@@ -46,8 +46,8 @@ def fire(page: Any, event: str, fields: dict[str, Any] | None = None, *,
         section.locator("textarea[name=note]").fill(note)
     for key, value in (fields or {}).items():
         _fill(page, key, value, scope=section)
-    section.locator("button:not(.secondary)").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the answer, a redirect or the form again, has loaded
+        section.locator("button:not(.secondary)").click()
     assert "notice=fired" in page.url, page.locator("main").inner_text()[:3000]
     assert_accessible(page)
 
@@ -67,8 +67,8 @@ def _fill(page: Any, key: str, value: Any, *, scope: Any) -> None:
     if isinstance(value, list) and value and isinstance(value[0], dict):
         for i, item in enumerate(value):
             if scope.locator(f"[name^='{key}.{i}.']").count() == 0:
-                scope.locator(f"button[name=add_row][value='{key}']").click()
-                page.wait_for_load_state()
+                with page.expect_navigation():  # the form comes back with one row more
+                    scope.locator(f"button[name=add_row][value='{key}']").click()
             _fill(page, f"{key}.{i}", item, scope=scope)
         return
     field = scope.locator(f"[name='{key}']")

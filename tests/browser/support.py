@@ -96,7 +96,10 @@ def assert_accessible(page: Any) -> None:
     rules and best practices). The script is evaluated, not added as a tag, so the page's
     CSP (no script but the site's own) stays as served. A page opened without JavaScript
     (where axe's timers never fire) is checked as a copy of its HTML in a scripted page at
-    the same address, its style sheets loaded from the site."""
+    the same address, its style sheets loaded from the site. A click that navigates returns
+    once the new document is committed, not loaded: the check waits for it to load, so axe
+    never reads a document still being replaced."""
+    page.wait_for_load_state("load")
     browser = _NO_SCRIPT.get(page)
     if browser is not None:
         html, url = page.content(), page.url

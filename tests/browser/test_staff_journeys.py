@@ -43,6 +43,7 @@ def test_an_application_from_registration_to_the_roster(site: Site) -> None:
         # the recruiter registers, and confirms from the e-mail's link
         page.goto("/staff/sign-in")
         page.locator("main a[href='/staff/register']").click()
+        page.wait_for_url("**/staff/register")
         assert_accessible(page)
         page.fill("#organisation_name", organisation)
         page.select_option("#country", "NP")
@@ -154,11 +155,12 @@ def test_a_grievance_from_filing_to_referral(site: Site) -> None:
         fire(page, "acknowledge")
         # what the worker wrote, read with a purpose; a message to them
         page.locator(f"a[href='{case_path}/personal']").click()
+        page.wait_for_url(f"**{case_path}/personal")
         assert_accessible(page)
         page.check("#what-narrative")
         page.fill("#purpose", "to triage the complaint")
-        page.locator("main form button[type=submit]").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():  # the narrative, shown for the purpose given
+            page.locator("main form button[type=submit]").click()
         assert NARRATIVE[:40] in page.locator("blockquote").inner_text()
         assert_accessible(page)
         page.goto(f"{case_path}/messages")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from playwright.sync_api import expect
 
 from iris_engine.grievances.pages.track import EVENTS, STAGES
 from iris_engine.web.i18n import load
@@ -126,7 +127,7 @@ def test_the_follow_pages_pass_axe_in_english_and_arabic(site: Site) -> None:
             page.fill("#reference", filed["reference"])
             page.fill("#code", "ZZZZZ-ZZZZZ-ZZZZZ-ZZZZZ")
             page.locator("main form button[type=submit]").click()
-            assert page.locator(".error-summary a[href='#reference']").count() == 1
+            expect(page.locator(".error-summary a[href='#reference']")).to_have_count(1)
             assert_accessible(page)
             page.fill("#code", filed["access_code"])
             page.locator("main form button[type=submit]").click()
@@ -137,7 +138,7 @@ def test_the_follow_pages_pass_axe_in_english_and_arabic(site: Site) -> None:
             assert_accessible(page)
             # an empty reply: the error at its field, the page still clean
             page.locator("form[action='/track/case/reply'] button").click()
-            assert page.locator("#message[aria-invalid=true]").count() == 1
+            expect(page.locator("#message[aria-invalid=true]")).to_have_count(1)
             assert_accessible(page)
             page.goto("/track/case/withdraw")
             assert_accessible(page)

@@ -75,10 +75,11 @@ def settings() -> None:
               help="Log a line per request (secrets masked). Off when a proxy in front logs "
                    "requests already: it costs about a seventh of a cached roster read's CPU.")
 def serve(host: str, port: int, demo: bool, workers: int, access_log: bool) -> None:
-    """Run the web service. An SQLite database is created or upgraded first."""
+    """Run the web service. An SQLite database is created or upgraded first; a PostgreSQL
+    database must have been upgraded (`iris db upgrade`), or the service does not start."""
     import uvicorn
 
-    from iris_engine.migrations import upgrade
+    from iris_engine.migrations import SchemaBehind, check_at_head, upgrade
 
     settings = _settings()
     if workers > 1 and not settings.secret_key:
@@ -87,6 +88,11 @@ def serve(host: str, port: int, demo: bool, workers: int, access_log: bool) -> N
     if settings.is_sqlite:
         upgrade(settings.database_url)
         _seal_clear_notes(settings)
+    else:
+        try:
+            check_at_head(settings.database_url)
+        except SchemaBehind as behind:
+            raise click.ClickException(str(behind)) from behind
     if demo:
         _seed(settings, 300)
     click.echo(f"IRIS Engine on http://{host}:{port}  (API docs: http://{host}:{port}/schema, "

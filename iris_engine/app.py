@@ -34,10 +34,10 @@ from iris_engine.web.openapi import refine
 from iris_engine.web.pages import csrf_config, page_router, static_router
 from iris_engine.web.pages.rendering import template_config
 from iris_engine.web.problems import exception_handlers
-from iris_engine.web.ratelimit import RATE_LIMIT_STORE, public_forms_limit
+from iris_engine.web.ratelimit import PublicFormsLimit
 from iris_engine.web.reference import reference_handlers
 from iris_engine.web.staff import staff_router
-from iris_engine.web.stores import rate_limit_store
+from iris_engine.web.stores import rate_limit_counters
 
 __all__ = ["create_app"]
 
@@ -75,6 +75,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     services = services or build_services(settings)
     jwt_auth = build_jwt_auth(settings, services.db)
 
+    # the limit first: a refused flood costs no parsing
+    limit = PublicFormsLimit(settings.public_rate_limit_per_minute,
+                             rate_limit_counters(settings, services.db), services.clock)
+
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         ticker = scheduler = None
@@ -89,6 +93,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         finally:
             if scheduler is not None and ticker is not None:
                 await stop_ticking(scheduler, ticker)
+            await limit.counters.close()
             await services.db.dispose()
 
     async def reclaim_erasures(_request: Request[Any, Any, Any]) -> None:
@@ -109,9 +114,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                         *directory_handlers(services.people.roles), *audit_handlers, *reference_handlers,
                         page_router(services.domains), staff_router(services, settings, jwt_auth),
                         static_router()],
-        # the limit first: a refused flood costs no parsing
-        middleware=[public_forms_limit(settings), edge()],
-        stores={RATE_LIMIT_STORE: rate_limit_store(settings, services.db)},
+        middleware=[limit, edge()],
         dependencies={
             "services": _constant(services),
             "db": _constant(services.db),
@@ -152,6 +155,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.state.services = services
     app.state.helplines = load_helplines(settings.helplines_file)
     app.state.kept_answers = KeptAnswers()
+    app.state.rate_limit = limit  # its counters, closed with the app (the lifespan)
     app.state.log_mask = log_mask = accesslog.AccessLogMask.for_app(app)
     accesslog.install(log_mask)
     refine(app)  # written once, when first asked (the lifespan asks), served as refined

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Row, event, make_url
+from sqlalchemy import CursorResult, Row, event, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -278,16 +278,16 @@ class Database:
             return (await connection.execute(statement, parameters)).first()
 
     async def write_one(self, statement: Executable,
-                        parameters: Mapping[str, Any] | None = None) -> None:
+                        parameters: Mapping[str, Any] | None = None) -> Row[Any] | None:
         """One write statement, atomic alone, committed by the database as it runs: no BEGIN
         and COMMIT round trips (PostgreSQL: autocommit). On SQLite it waits its turn behind
-        this process's write transactions, as ``write`` does, and runs on this thread."""
+        this process's write transactions, as ``write`` does, and runs on this thread. The
+        first row it returns (``RETURNING``), if any."""
         if self._sqlite_writer_turn is not None:
             async with self._sqlite_writer_turn, self._alone.connect() as connection:
-                await connection.execute(statement, parameters)
-            return
+                return _first(await connection.execute(statement, parameters))
         async with self._alone.connect() as connection:
-            await connection.execute(statement, parameters)
+            return _first(await connection.execute(statement, parameters))
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[AsyncSession]:
@@ -308,3 +308,7 @@ class Database:
             await self._short_read_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()
+
+
+def _first(result: CursorResult[Any]) -> Row[Any] | None:
+    return result.first() if result.returns_rows else None

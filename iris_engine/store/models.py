@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from iris_engine import bounds
@@ -20,7 +20,7 @@ __all__ = [
     "Counter",
     "Organisation",
     "OutboxMessage",
-    "StoreEntry",
+    "RateCount",
     "Throttle",
     "Timer",
     "User",
@@ -212,12 +212,14 @@ class Throttle(SQLModel, table=True):
     blocked_until: datetime | None = None
 
 
-class StoreEntry(SQLModel, table=True):
-    """A Litestar store's key and value with its expiry (``iris_engine.web.stores``): rate
-    limits counted in the database are shared by every instance."""
+class RateCount(SQLModel, table=True):
+    """A public form's hits from one client (``key``: the form and the hashed address) in the
+    minute numbered ``period`` and in the minute before it (``iris_engine.web.ratelimit``):
+    counted by one atomic statement, shared by every instance over the database."""
 
-    __tablename__ = "store_entry"
+    __tablename__ = "rate_count"
 
-    key: str = Field(primary_key=True, max_length=300)
-    value: bytes
-    expires_at: datetime | None = Field(default=None, index=True)
+    key: str = Field(primary_key=True, max_length=100)
+    period: int = Field(sa_type=BigInteger, index=True)
+    hits: int
+    hits_before: int

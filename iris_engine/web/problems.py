@@ -171,8 +171,6 @@ def _from_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
 
         return html_exception_handlers[HTTPException](request, exc)
     headers = dict(exc.headers or {})
-    if exc.status_code == 429 and "RateLimit-Reset" in headers:  # the rate limiter's 429
-        headers.setdefault("Retry-After", headers["RateLimit-Reset"])
     return _response(request, Problem(
         type=TYPE_BASE + str(exc.status_code), title=_DESCRIPTIONS.get(exc.status_code, "Error"),
         status=exc.status_code, detail=exc.detail,

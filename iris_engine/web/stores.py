@@ -1,125 +1,139 @@
-"""Where the rate limiter counts, chosen by ``IRIS_RATE_LIMIT_STORE``: Litestar's ``RedisStore``,
-its per-process ``MemoryStore``, or ``DatabaseStore``, a Litestar store over the configured
-database. Redis and the database are shared, so every instance counts against one limit."""
+"""Where the public forms' rate limit counts, chosen by ``IRIS_RATE_LIMIT_STORE``: the
+configured database (the default), Redis, or this process's memory. The database and Redis are
+shared, so every instance counts against one limit.
+
+A counter is a client's hits on a form in the current minute and in the minute before; each
+hit adds one and reads both back in one atomic step (one SQL statement; one Redis
+transaction), so requests arriving at once through different processes each count: nothing is
+read, changed in Python and written back."""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from typing import Any
+import asyncio
+from typing import Any, Protocol
 
-from litestar.stores.base import Store
-from litestar.stores.memory import MemoryStore
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, case, delete, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
 from iris_engine.errors import ConfigurationError
 from iris_engine.settings import Settings
 from iris_engine.store.db import Database
-from iris_engine.store.models import StoreEntry
+from iris_engine.store.models import RateCount
 
-__all__ = ["DatabaseStore", "rate_limit_store"]
+__all__ = ["Counters", "DatabaseCounters", "MemoryCounters", "RedisCounters", "rate_limit_counters"]
 
-_KEY_LENGTH = 300  # StoreEntry.key
-#: expired entries are swept once every this many writes, by whichever instance makes it
-_SWEEP_EVERY = 200
+#: counters of minutes long past are swept once every this many hits, by whichever instance
+_SWEEP_EVERY = 500
 
 
-def _upsert(insert: Callable[[Any], Any]) -> Any:
-    """The entry written whatever was there (built once: building costs more than running)."""
-    stmt = insert(StoreEntry).values(key=bindparam("key"), value=bindparam("value"),
-                                      expires_at=bindparam("expires_at"))
+class Counters(Protocol):
+    async def hit(self, key: str, period: int) -> tuple[int, int]:
+        """Count one hit on ``key`` in minute ``period``: the hits in that minute, this one
+        included, and in the minute before."""
+
+    async def close(self) -> None:
+        """Let go of connections (the app's shutdown)."""
+
+
+def _hit(insert: Any) -> Any:
+    """Insert the counter, or move it on: in the same minute add one; in the next minute the
+    current count becomes the one before; after a longer pause both start again. Every
+    right-hand side reads the row as it was (SQL's UPDATE semantics on both databases)."""
+    stmt = insert(RateCount).values(key=bindparam("key"), period=bindparam("period"), hits=1,
+                                    hits_before=0)
+    table = RateCount.__table__  # type: ignore[attr-defined]
+    period, hits = table.c.period, table.c.hits
+    now = stmt.excluded.period
     return stmt.on_conflict_do_update(index_elements=["key"], set_={
-        "value": stmt.excluded.value, "expires_at": stmt.excluded.expires_at})
+        "period": now,
+        "hits": case((period == now, hits + 1), else_=literal_column("1")),
+        "hits_before": case((period == now, table.c.hits_before),
+                            (period == now - 1, hits), else_=literal_column("0")),
+    }).returning(table.c.hits, table.c.hits_before)
 
 
-_UPSERT = {True: _upsert(sqlite.insert), False: _upsert(postgresql.insert)}
-_READ = select(col(StoreEntry.value), col(StoreEntry.expires_at)).where(
-    col(StoreEntry.key) == bindparam("key"))
-#: every other operation on one key is one statement too, committed alone (``write_one``)
-_RENEW = update(StoreEntry).where(col(StoreEntry.key) == bindparam("of_key")).values(
-    expires_at=bindparam("until"))
-_DELETE = delete(StoreEntry).where(col(StoreEntry.key) == bindparam("key"))
+_HIT = {True: _hit(sqlite.insert), False: _hit(postgresql.insert)}
+_SWEEP = delete(RateCount).where(col(RateCount.period) < bindparam("before"))
 
 
-def _now() -> datetime:
-    # the rate limiter's windows are wall-clock time (time.time()); so are the entries'
-    return datetime.now(UTC)
+class DatabaseCounters:
+    """Counters in the ``rate_count`` table: a hit is one statement, committed alone."""
 
+    __slots__ = ("_db", "_hits")
 
-def _seconds(value: int | timedelta) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-class DatabaseStore(Store):
-    """A Litestar store in the ``store_entry`` table; ``namespace`` prefixes its keys."""
-
-    __slots__ = ("_db", "_mine", "_namespace", "_writes")
-
-    def __init__(self, db: Database, namespace: str = "iris") -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
-        self._namespace = namespace
-        self._writes = 0
-        #: this store's entries (the sweep and ``delete_all``)
-        self._mine = col(StoreEntry.key).startswith(f"{namespace}:", autoescape=True)
+        self._hits = 0
 
-    def _key(self, key: str) -> str:
-        full = f"{self._namespace}:{key}"
-        if len(full) <= _KEY_LENGTH:
-            return full
-        return f"{self._namespace}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+    async def hit(self, key: str, period: int) -> tuple[int, int]:
+        row = await self._db.write_one(_HIT[self._db.is_sqlite], {"key": key, "period": period})
+        assert row is not None  # RETURNING answers the row it wrote
+        self._hits += 1
+        if self._hits % _SWEEP_EVERY == 0:  # minutes that no longer count
+            await self._db.write_one(_SWEEP, {"before": period - 1})
+        return row.hits, row.hits_before
 
-    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None
-                  ) -> None:
-        now = _now()
-        data = value.encode() if isinstance(value, str) else value
-        expires_at = now + timedelta(seconds=_seconds(expires_in)) if expires_in else None
-        # one statement, atomic alone (the rate limiter writes one on every counted request)
-        await self._db.write_one(_UPSERT[self._db.is_sqlite], {
-            "key": self._key(key), "value": data, "expires_at": expires_at})
-        self._writes += 1
-        if self._writes % _SWEEP_EVERY == 0:
-            await self._db.write_one(delete(StoreEntry).where(
-                col(StoreEntry.expires_at) < now, self._mine))
-
-    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
-        now = _now()
-        stored = self._key(key)
-        row = await self._db.fetch_one(_READ, {"key": stored})
-        if row is None or (row.expires_at is not None and row.expires_at <= now):
-            return None
-        if renew_for and row.expires_at is not None:
-            await self._db.write_one(_RENEW, {
-                "of_key": stored, "until": now + timedelta(seconds=_seconds(renew_for))})
-        return bytes(row.value)
-
-    async def delete(self, key: str) -> None:
-        await self._db.write_one(_DELETE, {"key": self._key(key)})
-
-    async def delete_all(self) -> None:
-        await self._db.write_one(delete(StoreEntry).where(self._mine))
-
-    async def exists(self, key: str) -> bool:
-        return await self.get(key) is not None
-
-    async def expires_in(self, key: str) -> int | None:
-        row = await self._db.fetch_one(_READ, {"key": self._key(key)})
-        if row is None or row.expires_at is None:
-            return None
-        return max(int((row.expires_at - _now()).total_seconds()), 0)
+    async def close(self) -> None:
+        """The database is the app's, closed with it."""
 
 
-def rate_limit_store(settings: Settings, db: Database) -> Store:
-    """The store ``IRIS_RATE_LIMIT_STORE`` names (settings have checked the name)."""
-    if settings.rate_limit_store == "redis":
+class MemoryCounters:
+    """Counters in this process (IRIS_RATE_LIMIT_STORE=memory): each instance counts alone."""
+
+    __slots__ = ("_counts", "_lock")
+
+    def __init__(self) -> None:
+        self._counts: dict[str, tuple[int, int, int]] = {}
+        self._lock = asyncio.Lock()
+
+    async def hit(self, key: str, period: int) -> tuple[int, int]:
+        async with self._lock:
+            if len(self._counts) > 100_000:  # a flood of addresses: forget minutes long past
+                self._counts = {k: v for k, v in self._counts.items() if v[0] >= period - 1}
+            then, hits, before = self._counts.get(key, (period, 0, 0))
+            if then == period - 1:
+                hits, before = 0, hits
+            elif then != period:
+                hits, before = 0, 0
+            self._counts[key] = (period, hits + 1, before)
+            return hits + 1, before
+
+    async def close(self) -> None:
+        self._counts.clear()
+
+
+class RedisCounters:
+    """Counters in Redis: one key per client and minute, counted with INCR and expired after
+    two minutes; the hit and the read of the minute before go in one MULTI/EXEC."""
+
+    __slots__ = ("_redis",)
+
+    def __init__(self, url: str) -> None:
         try:
-            from litestar.stores.redis import RedisStore
+            from redis.asyncio import Redis
         except ImportError:
             raise ConfigurationError("IRIS_RATE_LIMIT_STORE=redis needs the redis package: "
                                      "pip install 'iris-engine[redis]'") from None
-        return RedisStore.with_client(settings.redis_url, namespace="IRIS_RATE_LIMIT")
+        self._redis = Redis.from_url(url)
+
+    async def hit(self, key: str, period: int) -> tuple[int, int]:
+        now, before = f"IRIS_RATE_LIMIT:{key}:{period}", f"IRIS_RATE_LIMIT:{key}:{period - 1}"
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(now)
+            pipe.expire(now, 120)
+            pipe.get(before)
+            hits, _, earlier = await pipe.execute()
+        return int(hits), int(earlier or 0)
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def rate_limit_counters(settings: Settings, db: Database) -> Counters:
+    """The counters ``IRIS_RATE_LIMIT_STORE`` names (settings have checked the name)."""
+    if settings.rate_limit_store == "redis":
+        return RedisCounters(settings.redis_url)
     if settings.rate_limit_store == "memory":
-        return MemoryStore()
-    return DatabaseStore(db, namespace="rate_limit")
+        return MemoryCounters()
+    return DatabaseCounters(db)

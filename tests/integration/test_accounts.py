@@ -20,7 +20,7 @@ from sqlmodel import col
 
 from iris_engine.app import create_app
 from iris_engine.services import build_services
-from iris_engine.store.models import Organisation, OutboxMessage, StoreEntry, User
+from iris_engine.store.models import Organisation, OutboxMessage, RateCount, User
 from tests.integration.conftest import PASSWORD, Actor, Cast, World, assert_problem, statements
 
 ME = "/api/v1/me"
@@ -321,7 +321,7 @@ async def _client(world: World, *, host: str, settings: Any = None,
         async with AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
     finally:
-        await app.stores.get("rate_limit").__aexit__(None, None, None)
+        await app.state.rate_limit.counters.close()
         if own_services:
             await services.db.dispose()
 
@@ -354,7 +354,7 @@ async def test_instances_over_one_database_share_the_rate_limit(world: World) ->
     else:
         assert codes == [401, 401, 401, 429, 429], codes
         async with world.services.db.read() as session:
-            keys = list(await session.scalars(select(StoreEntry.key)))
+            keys = list(await session.scalars(select(RateCount.key)))
         assert keys and not [k for k in keys if address in k]  # no client address in clear
 
 

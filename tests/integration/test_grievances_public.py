@@ -167,6 +167,23 @@ async def test_filing_is_rate_limited_per_client(world: World) -> None:
     assert r.status_code == 200, r.text
 
 
+@pytest.mark.parametrize("settings_overrides", [{"public_rate_limit_per_minute": 3}], indirect=True)
+async def test_the_limit_slides_across_a_minute_and_retry_after_is_kept(world: World) -> None:
+    """Three filings at the end of one minute, one more a few seconds into the next: refused
+    (a fixed window would have started again); after Retry-After, let through."""
+    world.clock.set(world.clock().replace(second=58, microsecond=0))
+    for _ in range(3):
+        await file_grievance(world)
+    world.clock.advance(timedelta(seconds=3))
+    r = await world.client.post(PUBLIC, json=grievance_filing())
+    _problem(r, 429)
+    wait = int(r.headers["Retry-After"])
+    assert 1 < wait < 60, r.headers
+    world.clock.advance(timedelta(seconds=wait))
+    await file_grievance(world)
+    assert await _count(world, Grievance) == 4
+
+
 # -- the access code -----------------------------------------------------------------------------
 async def test_wrong_code_and_unknown_reference_answer_alike(world: World) -> None:
     """A wrong code must not reveal that the reference exists."""

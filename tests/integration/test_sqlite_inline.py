@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import col
 
 from iris_engine.store.db import Database
-from iris_engine.store.models import StoreEntry
+from iris_engine.store.models import RateCount
 from tests.databases import copy_sqlite
 from tests.integration.conftest import test_settings as settings_for
 
@@ -51,7 +51,7 @@ async def _loop_ticks(until: asyncio.Event) -> int:
 
 async def _write(db: Database, key: str) -> None:
     async with db.write() as session:
-        session.add(StoreEntry(key=key, value=b"v", expires_at=None))
+        session.add(RateCount(key=key, period=1, hits=1, hits_before=0))
 
 
 async def test_a_writer_waits_for_another_process_without_stopping_the_loop(
@@ -72,8 +72,8 @@ async def test_a_writer_waits_for_another_process_without_stopping_the_loop(
         assert waited >= 0.25
         assert ticks >= 10, f"the event loop was blocked: {ticks} ticks in {waited:.2f} s"
         async with db.read() as session:
-            assert (await session.scalar(select(col(StoreEntry.key)).where(
-                col(StoreEntry.key) == "after-the-other"))) == "after-the-other"
+            assert (await session.scalar(select(col(RateCount.key)).where(
+                col(RateCount.key) == "after-the-other"))) == "after-the-other"
     finally:
         await db.dispose()
 
@@ -92,7 +92,7 @@ async def test_a_writer_gives_up_after_the_busy_timeout_and_writes_nothing(
     try:
         await _write(db, "once-free")  # and the engine works on once the lock is let go
         async with db.read() as session:
-            keys = (await session.scalars(select(col(StoreEntry.key)))).all()
+            keys = (await session.scalars(select(col(RateCount.key)))).all()
         assert keys == ["once-free"]
     finally:
         await db.dispose()

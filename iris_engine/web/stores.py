@@ -81,16 +81,18 @@ class DatabaseCounters:
 class MemoryCounters:
     """Counters in this process (IRIS_RATE_LIMIT_STORE=memory): each instance counts alone."""
 
-    __slots__ = ("_counts", "_lock")
+    __slots__ = ("_counts", "_lock", "_swept")
 
     def __init__(self) -> None:
         self._counts: dict[str, tuple[int, int, int]] = {}
         self._lock = asyncio.Lock()
+        self._swept = 0
 
     async def hit(self, key: str, period: int) -> tuple[int, int]:
         async with self._lock:
-            if len(self._counts) > 100_000:  # a flood of addresses: forget minutes long past
+            if period != self._swept:  # once a minute: forget the minutes that no longer count
                 self._counts = {k: v for k, v in self._counts.items() if v[0] >= period - 1}
+                self._swept = period
             then, hits, before = self._counts.get(key, (period, 0, 0))
             if then == period - 1:
                 hits, before = 0, hits

@@ -5,7 +5,7 @@ IRIS_RATE_LIMIT_STORE=memory).
 
 The window slides: a request is refused when the hits of this minute plus the hits of the
 minute before, weighted by how much of that minute still lies within the last sixty seconds,
-exceed the limit (the estimate Cloudflare and nginx-style limiters use). A fixed window would
+exceed the limit (a sliding-window counter, as Cloudflare describes it). A fixed window would
 let a client send twice the limit across a minute's boundary. Refused requests count too: a
 client that keeps hammering stays refused, and ``Retry-After`` says when it would not be."""
 

@@ -79,7 +79,8 @@ class Settings:
         default=5000, metadata={"doc": "SQLite busy_timeout, in milliseconds."}
     )
     db_pool_size: int = field(
-        default=10, metadata={"doc": "Connections per process (PostgreSQL)."}
+        default=10, metadata={"doc": "PostgreSQL connections per process for transactions (up "
+                              "to 10 more at peaks), and half as many for statements run alone."}
     )
     echo_sql: bool = field(default=False, metadata={"doc": "Log every SQL statement."})
     scheduler: bool = field(

@@ -11,7 +11,9 @@ tables. The ticker reclaims after each batch of timers, the app after each respo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -30,6 +32,7 @@ from sqlalchemy.sql.base import Executable
 
 from iris_engine.settings import Settings
 from iris_engine.store import sqlite_inline
+from iris_engine.store.direct import DirectPostgres, DirectSqlite
 
 __all__ = ["Database", "after_commit", "before_commit", "erased", "hold_loaded_rows"]
 
@@ -117,6 +120,45 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
             raise
 
 
+def _sqlite_pragmas(dbapi_conn: Any) -> None:
+    """What every connection to the SQLite file sets."""
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    # deleted and overwritten content is zeroed, not left in free space for a file copy
+    # to find (erasure of personal data); the WAL is checkpointed by Database.reclaim
+    cur.execute("PRAGMA secure_delete=ON")
+    cur.close()
+
+
+def _direct(settings: Settings, engine: AsyncEngine) -> DirectSqlite | DirectPostgres | None:
+    """The runner of statements alone (``fetch_one``, ``write_one``) on the driver itself;
+    None, so that they go through SQLAlchemy, where SQL is echoed (IRIS_ECHO_SQL) or the
+    SQLite database is in memory (only the engine's own connection sees it)."""
+    url = make_url(settings.database_url)
+    if settings.echo_sql or (settings.is_sqlite and url.database in (None, "", ":memory:")):
+        return None
+    args, kwargs = url.get_dialect()().create_connect_args(url)
+    if not settings.is_sqlite:
+        # a statement alone holds its connection for a round trip: half the pool serves them
+        return DirectPostgres(engine.sync_engine, kwargs,
+                              max_size=max(2, settings.db_pool_size // 2),
+                              idle_seconds=lambda: IDLE_PING_SECONDS,
+                              recycle_seconds=RECYCLE_SECONDS)
+
+    def connect() -> sqlite3.Connection:
+        # autocommit (no BEGIN: each statement alone), no busy handler (it would sleep on the
+        # loop's thread: ``patiently`` waits instead); used only from the loop's thread
+        connection: sqlite3.Connection = sqlite3.connect(
+            *args, **{**kwargs, "isolation_level": None, "check_same_thread": False,
+                      "timeout": 0})  # type: ignore[call-overload]
+        return connection
+
+    return DirectSqlite(engine.sync_engine, connect, _sqlite_pragmas,
+                        settings.sqlite_busy_timeout_ms / 1000)
+
+
 def _sqlite_engine(settings: Settings, begin: str, *, inline: bool = False) -> AsyncEngine:
     """A SQLite engine; ``inline``: its statements run on the event loop's thread
     (``sqlite_inline``: for the write transactions, which this process runs one at a time)."""
@@ -132,17 +174,12 @@ def _sqlite_engine(settings: Settings, begin: str, *, inline: bool = False) -> A
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        cur = dbapi_conn.cursor()
         if not inline:  # an inline connection begins none itself and never waits on a lock
             dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+            cur = dbapi_conn.cursor()
             cur.execute(f"PRAGMA busy_timeout={int(timeout)}")
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        # deleted and overwritten content is zeroed, not left in free space for a file copy
-        # to find (erasure of personal data); the WAL is checkpointed by Database.reclaim
-        cur.execute("PRAGMA secure_delete=ON")
-        cur.close()
+            cur.close()
+        _sqlite_pragmas(dbapi_conn)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -178,6 +215,8 @@ class Database:
         #: PostgreSQL in autocommit. Options set once on the engine, not per connection
         self._alone = self.write_engine.execution_options(
             **({_ONE_STATEMENT: True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}))
+        #: and, unless SQL is echoed, straight on the driver (``direct``)
+        self._direct = _direct(settings, self.write_engine)
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
         # SQLite admits one writer at a time. Writers of this process queue here, in order,
         # instead of spinning in SQLite's busy handler (which sleeps up to 100 ms a try and
@@ -268,26 +307,32 @@ class Database:
             yield session
 
     async def fetch_one(self, statement: Executable,
-                        parameters: Mapping[str, Any] | None = None) -> Row[Any] | None:
-        """The first row of one read statement. On PostgreSQL it runs outside a transaction (a
-        single statement is atomic alone, and BEGIN and COMMIT would cost a round trip each);
-        SQLite runs it on the write engine, whose statements run at once in this thread
-        (``sqlite_inline``), without BEGIN: alone, in WAL mode, it is a read of one moment
-        that waits for no writer."""
+                        parameters: Mapping[str, Any] | None = None) -> Any:
+        """The first row of one read statement, run outside a transaction (a single statement
+        is atomic alone; BEGIN and COMMIT would cost a round trip each on PostgreSQL), on the
+        driver itself (``direct``: no SQLAlchemy execution path) unless it cannot run there.
+        On SQLite it runs at once in this thread: alone, in WAL mode, it is a read of one
+        moment that waits for no writer, so it must be a read by key, not a scan. Rows are
+        named tuples when the statement ran on the driver, SQLAlchemy rows otherwise: read
+        them by name or position."""
+        if self._direct is not None and (compiled := self._direct.compiled(statement)):
+            return await self._direct.run(compiled, parameters)
         async with self._alone.connect() as connection:
             return (await connection.execute(statement, parameters)).first()
 
     async def write_one(self, statement: Executable,
-                        parameters: Mapping[str, Any] | None = None) -> Row[Any] | None:
+                        parameters: Mapping[str, Any] | None = None) -> Any:
         """One write statement, atomic alone, committed by the database as it runs: no BEGIN
-        and COMMIT round trips (PostgreSQL: autocommit). On SQLite it waits its turn behind
-        this process's write transactions, as ``write`` does, and runs on this thread. The
-        first row it returns (``RETURNING``), if any."""
-        if self._sqlite_writer_turn is not None:
-            async with self._sqlite_writer_turn, self._alone.connect() as connection:
+        and COMMIT round trips (PostgreSQL: autocommit), on the driver as ``fetch_one`` is.
+        On SQLite it waits its turn behind this process's write transactions, as ``write``
+        does, and runs on this thread. The first row it returns (``RETURNING``), if any."""
+        compiled = self._direct.compiled(statement) if self._direct is not None else None
+        async with self._sqlite_writer_turn or contextlib.nullcontext():
+            if compiled is not None:
+                assert self._direct is not None
+                return await self._direct.run(compiled, parameters)
+            async with self._alone.connect() as connection:
                 return _first(await connection.execute(statement, parameters))
-        async with self._alone.connect() as connection:
-            return _first(await connection.execute(statement, parameters))
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[AsyncSession]:
@@ -303,6 +348,8 @@ class Database:
         return list({id(e): e for e in found if e is not None}.values())
 
     async def dispose(self) -> None:
+        if self._direct is not None:
+            await self._direct.close()
         await self.write_engine.dispose()
         if self._short_read_engine is not None:
             await self._short_read_engine.dispose()

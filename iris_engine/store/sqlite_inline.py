@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["InlineConnection", "connect"]
+__all__ = ["InlineConnection", "connect", "patiently"]
 
 #: SQLITE_BUSY, and its extended code that no wait can cure: a read transaction's snapshot is
 #: older than the database, so it may not become a write transaction (it must start again)
@@ -37,7 +37,7 @@ _FIRST_PAUSE_S = 0.001
 _LONGEST_PAUSE_S = 0.05
 
 
-async def _patiently(busy_timeout_s: float, call: Callable[[], Any]) -> Any:
+async def patiently(busy_timeout_s: float, call: Callable[[], Any]) -> Any:
     """``call()``, tried again while SQLite answers SQLITE_BUSY, for ``busy_timeout_s`` at most."""
     deadline: float | None = None
     pause = _FIRST_PAUSE_S
@@ -94,13 +94,13 @@ class InlineCursor:
 
     async def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> Any:
         cursor = self._cursor
-        await _patiently(self._busy_timeout_s, lambda: cursor.execute(sql, parameters))
+        await patiently(self._busy_timeout_s, lambda: cursor.execute(sql, parameters))
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> Any:
         rows = list(parameters)  # tried again whole: SQLite refuses before the first row
         cursor = self._cursor
-        await _patiently(self._busy_timeout_s, lambda: cursor.executemany(sql, rows))
+        await patiently(self._busy_timeout_s, lambda: cursor.executemany(sql, rows))
         return self
 
     async def fetchone(self) -> Any:
@@ -154,7 +154,7 @@ class InlineConnection:
 
     async def commit(self) -> None:
         conn = self._open()
-        await _patiently(self._busy_timeout_s, conn.commit)
+        await patiently(self._busy_timeout_s, conn.commit)
 
     async def rollback(self) -> None:
         self._open().rollback()

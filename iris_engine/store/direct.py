@@ -1,0 +1,243 @@
+"""One statement run straight on the driver: compiled once, then sent as the driver takes it.
+
+``Database.fetch_one`` and ``Database.write_one`` run one statement alone, outside any
+transaction: the roster's version and an entry by LRN on a public read, the account behind
+every access token, a rate-limit counter on every public form. Through SQLAlchemy each one
+costs a connection checkout and check-in, a greenlet hand-off, the compiled-statement setup
+and the result wrapping: about 0.4 ms of CPU for a statement SQLite answers in 20 us
+(BENCHMARKS.md, issue #14). Here the statement is compiled once per dialect (SQL text, the
+order its parameters go in, the type conversions SQLAlchemy would apply to each parameter and
+each column) and then run on a connection of this module's own:
+
+- SQLite: one ``sqlite3`` connection in autocommit mode, used on the event loop's thread
+  (a statement by key is shorter than a hand-off to a thread; ``sqlite_inline`` says why that is
+  safe and how SQLITE_BUSY is waited for without blocking the loop). Statements never
+  interleave on it: each runs, is read and is closed before the loop moves on.
+- PostgreSQL: an ``asyncpg`` pool, whose connections prepare each statement once. A
+  connection that sat idle is pinged before use, as the SQLAlchemy pool's are
+  (``IDLE_PING_SECONDS``), and handing one back costs no reset round trip: nothing here
+  leaves session state.
+
+Rows come back as named tuples (by attribute and by index, like SQLAlchemy's ``Row``). The
+engine's ``before_cursor_execute`` listeners still hear every statement, so statement counts
+and ``bench/floor.py`` see them as before. Only what compiles to one fixed text with known
+columns runs here: ``text()``, an expanding ``IN``, a value rendered at execution time or an
+escaped parameter name is refused when the statement is first compiled (``Unsupported``) and
+runs through SQLAlchemy instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import TextClause
+
+from iris_engine.store.sqlite_inline import patiently
+
+__all__ = ["Compiled", "DirectPostgres", "DirectSqlite", "Unsupported"]
+
+#: statements compiled and kept per runner; more are compiled on every call (none are today:
+#: every caller passes a statement built once at import)
+_MAX_KEPT = 256
+
+
+class Unsupported(ValueError):
+    """A statement that does not compile to one fixed text with positional parameters."""
+
+
+class Compiled:
+    """One statement compiled for one dialect, with the conversions SQLAlchemy applies."""
+
+    __slots__ = ("_binds", "_results", "_row", "sql")
+
+    def __init__(self, statement: Executable, dialect: Dialect) -> None:
+        if isinstance(statement, TextClause):  # text(): its columns are known only once run
+            raise Unsupported("text() names no columns; run it through SQLAlchemy")
+        compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+        binds = [compiled.binds[name] for name in compiled.positiontup or ()]
+        if (compiled.positiontup is None or compiled.escaped_bind_names
+                or compiled.literal_execute_params or compiled.post_compile_params
+                or any(b.expanding or b.callable is not None for b in binds)):
+            raise Unsupported(f"not one fixed statement: {compiled.string[:200]}")
+        self.sql: str = compiled.string
+        #: per position: the caller's parameter name, whether it must be given, the value
+        #: the statement holds otherwise, and the type's conversion
+        self._binds = tuple((b.key, b.required, b.value, b.type._cached_bind_processor(dialect))
+                            for b in binds)
+        columns = list(getattr(statement, "exported_columns", ()))
+        self._results = tuple(c.type._cached_result_processor(dialect, None) for c in columns)
+        self._row: Any = namedtuple("Row", [c.key for c in columns], rename=True)  # type: ignore[misc]
+
+    def arguments(self, parameters: Mapping[str, Any] | None) -> tuple[Any, ...]:
+        """The parameters in the statement's order, as the driver takes them."""
+        given = parameters or {}
+        values = []
+        for key, required, held, process in self._binds:
+            if required and key not in given:
+                raise KeyError(f"a value is required for parameter {key!r}")
+            value = given.get(key, held)
+            values.append(value if process is None else process(value))
+        return tuple(values)
+
+    def row(self, values: Sequence[Any] | None) -> Any:
+        """A driver's row as SQLAlchemy would give it (None stays None)."""
+        if values is None:
+            return None
+        return self._row._make(value if process is None else process(value)
+                               for value, process in zip(values, self._results, strict=True))
+
+
+class _Runner:
+    """What both databases share: the compiled statements and the engine's listeners."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._kept: dict[int, tuple[Executable, Compiled | None]] = {}
+
+    def compiled(self, statement: Executable) -> Compiled | None:
+        """``statement`` compiled for this database, or None if it cannot run here (it then
+        runs through SQLAlchemy). Kept for the statement's next run, refusals too."""
+        kept = self._kept.get(id(statement))
+        if kept is not None and kept[0] is statement:
+            return kept[1]
+        try:
+            compiled: Compiled | None = Compiled(statement, self._engine.dialect)
+        except Unsupported:
+            compiled = None
+        if len(self._kept) < _MAX_KEPT:
+            self._kept[id(statement)] = (statement, compiled)
+        return compiled
+
+    def _arguments(self, compiled: Compiled,
+                   parameters: Mapping[str, Any] | None) -> tuple[Any, ...]:
+        arguments = compiled.arguments(parameters)
+        heard = self._engine.dispatch.before_cursor_execute
+        if heard:  # a test counting statements, bench/floor.py recording them
+            heard(None, None, compiled.sql, arguments, None, False)
+        return arguments
+
+
+class DirectSqlite(_Runner):
+    """Statements alone on one autocommit ``sqlite3`` connection, on this thread."""
+
+    def __init__(self, engine: Engine, connect: Callable[[], sqlite3.Connection],
+                 setup: Callable[[sqlite3.Connection], None], busy_timeout_s: float) -> None:
+        super().__init__(engine)
+        self._connect = connect
+        self._setup = setup
+        self._busy_timeout_s = busy_timeout_s
+        self._connection: sqlite3.Connection | None = None
+
+    async def _open(self) -> sqlite3.Connection:
+        if self._connection is None:
+            connection = self._connect()
+            try:  # the pragmas wait, as statements do, while another process writes
+                await patiently(self._busy_timeout_s, lambda: self._setup(connection))
+            except BaseException:
+                connection.close()
+                raise
+            if self._connection is None:  # another statement may have opened one meanwhile
+                self._connection = connection
+            else:
+                connection.close()
+        return self._connection
+
+    async def run(self, compiled: Compiled, parameters: Mapping[str, Any] | None) -> Any:
+        """The first row the statement answers (None if none), every row read so that the
+        statement is finished (and, for a write, committed) before the loop moves on."""
+        arguments = self._arguments(compiled, parameters)
+        connection = self._connection or await self._open()
+        cursor = await patiently(self._busy_timeout_s,
+                                 lambda: connection.execute(compiled.sql, arguments))
+        try:
+            rows = cursor.fetchall() if cursor.description is not None else []
+        finally:
+            cursor.close()
+        return compiled.row(rows[0]) if rows else None
+
+    async def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+
+
+class DirectPostgres(_Runner):
+    """Statements alone on connections of an ``asyncpg`` pool (autocommit).
+
+    A connection handed back moments ago is used as it is; one that sat idle longer than
+    ``idle_seconds()`` is pinged first and, if the server dropped it meanwhile, replaced
+    before the statement is sent (the rule ``Database``'s SQLAlchemy pool follows:
+    ``_ping_when_idle``). asyncpg itself replaces a connection it already knows is closed."""
+
+    def __init__(self, engine: Engine, connect_kwargs: Mapping[str, Any], *, max_size: int,
+                 idle_seconds: Callable[[], float], recycle_seconds: float) -> None:
+        super().__init__(engine)
+        self._kwargs = dict(connect_kwargs)
+        self._max_size = max_size
+        self._recycle_seconds = recycle_seconds
+        self._idle_seconds = idle_seconds
+        self._pool: Any = None
+        self._starting = asyncio.Lock()
+        #: when each pooled connection (by its server process) was last handed back
+        self._idle_since: dict[int, float] = {}
+
+    async def _started(self) -> Any:
+        if self._pool is None:
+            async with self._starting:
+                if self._pool is None:
+                    import asyncpg  # the PostgreSQL driver, present where PostgreSQL is used
+
+                    self._pool = await asyncpg.create_pool(
+                        **self._kwargs, min_size=0, max_size=self._max_size,
+                        max_inactive_connection_lifetime=self._recycle_seconds,
+                        setup=self._on_acquire, reset=self._on_release)
+        return self._pool
+
+    async def _on_acquire(self, connection: Any) -> None:
+        since = self._idle_since.pop(connection.get_server_pid(), None)
+        if since is not None and time.monotonic() - since >= self._idle_seconds():
+            try:
+                await connection.execute("SELECT 1")
+            except Exception as error:  # asyncpg closes it; the caller takes another
+                raise _Dropped from error
+
+    async def _on_release(self, connection: Any) -> None:
+        """No reset round trip: these statements set no session state, and asyncpg itself
+        rolls back a transaction left open (none is ever begun here)."""
+        if len(self._idle_since) > 4 * self._max_size:  # connections that died meanwhile
+            self._idle_since.clear()  # (their next use is not pinged: a failure, not a wrong)
+        self._idle_since[connection.get_server_pid()] = time.monotonic()
+
+    async def run(self, compiled: Compiled, parameters: Mapping[str, Any] | None) -> Any:
+        """The first row the statement answers (None if none)."""
+        arguments = self._arguments(compiled, parameters)
+        pool = await self._started()
+        for _ in range(self._max_size):
+            try:
+                async with pool.acquire() as connection:
+                    return compiled.row(await connection.fetchrow(compiled.sql, *arguments))
+            except _Dropped:
+                continue  # every pooled connection may have been dropped at once
+        async with pool.acquire() as connection:  # new connections by now, or the error
+            return compiled.row(await connection.fetchrow(compiled.sql, *arguments))
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        self._idle_since.clear()
+        if pool is not None:
+            try:
+                await asyncio.wait_for(pool.close(), timeout=10)
+            except TimeoutError:  # a statement still running at shutdown
+                pool.terminate()
+
+
+class _Dropped(Exception):
+    """A pooled connection failed its ping: the server dropped it while it sat idle."""

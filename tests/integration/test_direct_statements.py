@@ -1,0 +1,162 @@
+"""Statements run alone on the driver (``iris_engine.store.direct``), on each database through a
+real connection: every statement the app runs that way answers what SQLAlchemy answers for it
+(values and Python types), the engine's listeners still hear it, what cannot be run as one
+fixed text is refused before it runs, a write waits for another process's write lock without
+holding the event loop, and the app's shutdown lets go of every connection."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import date
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import Row, bindparam, func, select, text
+from sqlmodel import col
+
+from iris_engine.people.tokens import User
+from iris_engine.roster import service as roster_service
+from iris_engine.store.db import Database
+from iris_engine.store.direct import Compiled, Unsupported
+from iris_engine.store.models import RateCount
+from iris_engine.web import stores
+from tests.integration.conftest import Cast, World, statements, walk_to
+from tests.integration.conftest import test_settings as settings_for
+
+_ACCOUNT = select(col(User.id), col(User.organisation_id), col(User.roles), col(User.email),
+                  col(User.active), col(User.token_version),
+                  col(User.confirmation_hash)).where(col(User.id) == bindparam("user_id"))
+
+
+async def _through_sqlalchemy(db: Database, statement: Any, parameters: dict[str, Any]) -> Any:
+    async with db.write_engine.connect() as connection:
+        result = await connection.execute(statement, parameters)
+        row = result.first() if result.returns_rows else None
+        await connection.rollback()
+        return row
+
+
+async def test_each_statement_alone_answers_what_sqlalchemy_answers(
+        world: World, cast: Cast) -> None:
+    db = world.services.db
+    assert db._direct is not None  # the app's default: statements alone run on the driver
+    case_id = await walk_to(cast, "accredited")
+    lrn = (await cast.manager.get(f"/api/v1/applications/{case_id}")).json()["lrn"]
+    reads: list[tuple[Any, dict[str, Any]]] = [
+        (roster_service._ENTRY, {"lrn": lrn}),  # dates, a boolean, the scope's aggregates
+        (roster_service._ENTRY, {"lrn": "NO-SUCH-LRN"}),  # no row
+        (roster_service._VERSION, {}),
+        (_ACCOUNT, {"user_id": cast.manager.user_id}),  # a NULL among the columns
+    ]
+    for statement, parameters in reads:
+        expected = await _through_sqlalchemy(db, statement, parameters)
+        got = await db.fetch_one(statement, parameters)
+        if expected is None:
+            assert got is None
+            continue
+        assert tuple(got) == tuple(expected), statement
+        assert [type(v) for v in got] == [type(v) for v in expected], statement
+        assert got._fields == tuple(expected._fields)
+    # text() names its columns only once run: it goes through SQLAlchemy, as before
+    assert isinstance(one := await db.fetch_one(text("SELECT 1 AS one")), Row) and one.one == 1
+    entry = await db.fetch_one(roster_service._ENTRY, {"lrn": lrn})
+    assert isinstance(entry.valid_until, date) and entry.under_appeal is False
+    assert entry.lrn == entry[0] == lrn and entry.corridors  # by name and by position
+
+    # a write alone: committed as it runs, its RETURNING row answered
+    hit = stores._HIT[db.is_sqlite]
+    assert tuple(await db.write_one(hit, {"key": "form:direct", "period": 7})) == (1, 0)
+    assert tuple(await db.write_one(hit, {"key": "form:direct", "period": 7})) == (2, 0)
+    assert await db.write_one(stores._SWEEP, {"before": 8}) is None  # no RETURNING
+    async with db.read() as session:
+        keys = (await session.execute(select(col(RateCount.key)))).scalars().all()
+    assert "form:direct" not in keys and keys  # swept; the log-ins' counts, of this minute, kept
+
+
+async def test_the_engines_listeners_hear_each_statement_alone(world: World) -> None:
+    with statements(world) as seen:
+        await world.services.db.fetch_one(roster_service._VERSION)
+    assert seen == ["SELECT roster_meta.version FROM roster_meta"]
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_what_is_not_one_fixed_text_is_refused_when_first_compiled(dialect: str) -> None:
+    from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+    from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
+
+    made = SQLiteDialect_aiosqlite() if dialect == "sqlite" else PGDialect_asyncpg()
+    expanding = select(col(User.id)).where(col(User.id).in_(bindparam("ids", expanding=True)))
+    with pytest.raises(Unsupported, match="not one fixed statement"):
+        Compiled(expanding, made)
+    account = Compiled(_ACCOUNT, made)  # one fixed text compiles
+    assert account.arguments({"user_id": 7}) == (7,)
+    with pytest.raises(KeyError, match="user_id"):  # as SQLAlchemy, a missing value is refused
+        account.arguments({})
+    held = Compiled(select(col(User.id)).where(col(User.roles) == bindparam("r", value="x")),
+                    made)
+    assert held.arguments({}) == ("x",) and held.arguments({"r": "y"}) == ("y",)
+
+
+async def test_sql_echoed_runs_every_statement_through_sqlalchemy(database_url: str) -> None:
+    db = Database(settings_for(database_url, echo_sql=True))
+    try:
+        assert db._direct is None  # so that IRIS_ECHO_SQL logs statements alone too
+        assert (await db.fetch_one(text("SELECT 1 AS one"))).one == 1
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("connected", [False, True], ids=["connecting", "connected"])
+async def test_a_write_alone_waits_for_another_process_lock_without_holding_the_loop(
+        world: World, connected: bool) -> None:
+    db = world.services.db
+    if connected:
+        await db.fetch_one(roster_service._VERSION)
+    other = sqlite3.connect(db.write_engine.url.database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process's write transaction
+    ticks = 0
+
+    async def loop_runs() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.005)
+
+    ticking = asyncio.create_task(loop_runs())
+    writing = asyncio.create_task(
+        db.write_one(stores._HIT[True], {"key": "form:waiting", "period": 1}))
+    await asyncio.sleep(0.3)
+    assert not writing.done()  # refused with SQLITE_BUSY, tried again meanwhile
+    other.execute("COMMIT")
+    assert tuple(await asyncio.wait_for(writing, 5)) == (1, 0)
+    ticking.cancel()
+    other.close()
+    assert ticks >= 20  # the loop served others while the write waited
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_dispose_lets_go_of_the_connections_statements_alone_took(world: World) -> None:
+    db = world.services.db
+    await asyncio.gather(*(db.fetch_one(select(func.pg_sleep(0.05))) for _ in range(4)))
+    name = db.write_engine.url.database
+
+    async def connected() -> int:
+        admin = await asyncpg.connect(
+            world.settings.database_url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            return int(await admin.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 "
+                "AND pid <> pg_backend_pid()", name))
+        finally:
+            await admin.close()
+
+    assert await connected() >= 2  # statements at once took connections of their own
+    await db.dispose()
+    for _ in range(50):
+        if await connected() == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert await connected() == 0

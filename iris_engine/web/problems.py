@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -23,6 +24,8 @@ __all__ = [
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://iris-engine.org/problems/"
+#: SQLite's primary result code for "the database file is locked"
+_SQLITE_BUSY = 5
 BEARER_CHALLENGE = 'Bearer realm="iris-engine"'
 log = logging.getLogger("iris_engine")
 
@@ -56,6 +59,8 @@ _DESCRIPTIONS = {
     422: "Invalid input or an unmet condition; errors[] locates each problem by JSON pointer",
     429: "Too many requests",
     500: "Internal error",
+    503: "Service busy: the database stayed busy with other writes; nothing was saved, send "
+         "the request again after Retry-After seconds",
 }
 
 
@@ -69,7 +74,7 @@ def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
     return {
         s: ResponseSpec(data_container=Problem, description=_DESCRIPTIONS.get(s, "Error"),
                         media_type=PROBLEM_MEDIA_TYPE, generate_examples=False)
-        for s in (400, 500, *statuses)
+        for s in (400, 500, 503, *statuses)
     }
 
 
@@ -177,9 +182,34 @@ def _from_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
     ), headers)
 
 
+#: how long a client is told to wait when the database stayed busy past its timeout
+BUSY_RETRY_AFTER_SECONDS = 5
+
+
+def _database_busy(exc: BaseException) -> bool:
+    """SQLite refused with SQLITE_BUSY until the busy timeout ran out (another process held
+    the write lock throughout), as raised by the driver or wrapped by SQLAlchemy."""
+    seen: set[int] = set()
+    found: BaseException | None = exc
+    while found is not None and id(found) not in seen:
+        seen.add(id(found))
+        if isinstance(found, sqlite3.OperationalError):
+            return (getattr(found, "sqlite_errorcode", 0) or 0) & 0xFF == _SQLITE_BUSY
+        found = getattr(found, "orig", None) or found.__cause__ or found.__context__
+    return False
+
+
 def _from_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     mask = request.app.state.get("log_mask")  # the access log's: no reference in our log either
     path = mask.mask(request.url.path) if mask is not None else request.url.path
+    if _database_busy(exc):  # not a fault of ours or the client's: a moment's congestion
+        log.warning("database busy past its timeout on %s %s: answered 503", request.method,
+                    path)
+        return _response(request, Problem(
+            type=TYPE_BASE + "busy", title="Service busy", status=503,
+            detail="the database was busy with other writes for too long; nothing was saved: "
+                   f"send the same request again in {BUSY_RETRY_AFTER_SECONDS} seconds",
+        ), {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
     log.exception("unhandled error on %s %s", request.method, path, exc_info=exc)
     return _response(request, Problem(
         type=TYPE_BASE + "internal-error", title="Internal error", status=500,

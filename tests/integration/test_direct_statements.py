@@ -22,7 +22,7 @@ from iris_engine.store.db import Database
 from iris_engine.store.direct import Compiled, Unsupported
 from iris_engine.store.models import RateCount
 from iris_engine.web import stores
-from tests.integration.conftest import Cast, World, statements, walk_to
+from tests.integration.conftest import Cast, World, grievance_filing, statements, walk_to
 from tests.integration.conftest import test_settings as settings_for
 
 _ACCOUNT = select(col(User.id), col(User.organisation_id), col(User.roles), col(User.email),
@@ -160,3 +160,41 @@ async def test_dispose_lets_go_of_the_connections_statements_alone_took(world: W
             break
         await asyncio.sleep(0.05)
     assert await connected() == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("settings_overrides", [{"sqlite_busy_timeout_ms": 300}])
+async def test_a_database_busy_past_its_timeout_answers_503_and_saves_nothing(
+        world: World, cast: Cast, caplog: pytest.LogCaptureFixture) -> None:
+    """Another process holds the write lock longer than the busy timeout: a public filing
+    (its rate-limit count runs alone, on the driver) and a staff transition (a transaction
+    through SQLAlchemy) each answer 503 with Retry-After, nothing saved, no traceback."""
+    case_id = await walk_to(cast, "accredited")
+    revision = (await cast.manager.get(f"/api/v1/applications/{case_id}")).json()["revision"]
+    db = world.services.db
+    async with db.read() as session:
+        filed = (await session.execute(text("SELECT count(*) FROM grievance"))).scalar_one()
+    other = sqlite3.connect(db.write_engine.url.database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        answers = [await world.client.post("/api/v1/grievances", json=grievance_filing()),
+                   await cast.manager.fire(case_id, "suspend", revision, reason_code="other",
+                                           note="busy")]
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    for r in answers:
+        assert r.status_code == 503, r.text
+        assert r.headers["retry-after"] == "5"
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["type"].endswith("/busy") and "nothing was saved" in r.json()["detail"]
+    assert "Traceback" not in caplog.text and "answered 503" in caplog.text
+    async with db.read() as session:
+        assert (await session.execute(text("SELECT count(*) FROM grievance"))).scalar_one() == filed
+    after = (await cast.manager.get(f"/api/v1/applications/{case_id}")).json()
+    assert (after["state"], after["revision"]) == ("accredited", revision)
+    # and once the lock is let go, the same requests go through
+    assert (await world.client.post("/api/v1/grievances", json=grievance_filing())
+            ).status_code == 201
+    assert (await cast.manager.fire(case_id, "suspend", revision, reason_code="other",
+                                    note="busy")).status_code == 200

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.databases import PostgresServer, copy_sqlite, make_postgres_template, make_sqlite_template
+from tests.databases import (
+    PostgresServer,
+    copy_sqlite,
+    make_postgres_template,
+    make_sqlite_template,
+    sqlite_url,
+)
 
 PG_ENV = "IRIS_TEST_DATABASE_URL"
 REPO = Path(__file__).resolve().parent.parent
@@ -38,6 +44,35 @@ def postgres_template() -> Iterator[tuple[PostgresServer, str]]:
         server.drop(name)
 
 
+def _skip_without_postgres() -> str:
+    base = _postgres_url()
+    if base is None:
+        pytest.skip(f"PostgreSQL not configured: set {PG_ENV}=postgresql+asyncpg://user@host/db "
+                    "(.ci/run does)")
+    return base
+
+
+@pytest.fixture
+def empty_postgres() -> Iterator[str]:
+    """A new PostgreSQL database with no schema at all (what a migration or ``iris serve``
+    meets first), dropped afterwards."""
+    server = PostgresServer(_skip_without_postgres())
+    name = server.create("iris_empty")
+    try:
+        yield server.url(name)
+    finally:
+        server.drop(name)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of each kind with no schema at all: a migration test's starting point."""
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path / "empty.db")
+    else:
+        yield request.getfixturevalue("empty_postgres")
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh database of its own, already migrated to head: an SQLite file, or a new
@@ -46,9 +81,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield copy_sqlite(request.getfixturevalue("sqlite_template"), tmp_path)
         return
-    if _postgres_url() is None:
-        pytest.skip(f"PostgreSQL not configured: set {PG_ENV}=postgresql+asyncpg://user@host/db "
-                    "(.ci/run does)")
+    _skip_without_postgres()
     server, template = request.getfixturevalue("postgres_template")
     name = server.create("iris_t", template=template)
     try:

@@ -5,36 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from iris_engine.migrations import upgrade
-from tests.conftest import PG_ENV, _postgres_url
-from tests.databases import PostgresServer, sqlite_url
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield sqlite_url(tmp_path / "old.db")
-        return
-    base = _postgres_url()
-    if base is None:
-        pytest.skip(f"PostgreSQL not configured: set {PG_ENV}")
-    server = PostgresServer(base)
-    name = server.create("iris_mig")
-    try:
-        yield server.url(name)
-    finally:
-        server.drop(name)
 
 
 async def _run(url: str, statements: list[tuple[str, dict[str, Any]]]) -> list[Any]:

@@ -4,36 +4,15 @@ name registered after the upgrade is compared with them too."""
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from iris_engine.migrations import upgrade
 from iris_engine.names import look_alike_digests
-from tests.databases import PostgresServer, sqlite_url
 
 LISTED = {"LRN00000001": "L\u043etus Manpower", "LRN00000002": "Sunrise Staffing"}
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield sqlite_url(tmp_path / "old.db")
-        return
-    base = os.environ.get("IRIS_TEST_DATABASE_URL")
-    if not base:
-        pytest.skip("PostgreSQL not configured: set IRIS_TEST_DATABASE_URL (.ci/run does)")
-    server = PostgresServer(base)
-    name = server.create("iris_mig")
-    try:
-        yield server.url(name)
-    finally:
-        server.drop(name)
 
 
 async def _run(url: str, *statements: tuple[str, dict[str, object]]) -> list[tuple[object, ...]]:

@@ -4,7 +4,6 @@ what to run, instead of failing on the first request with "relation ... does not
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,21 +13,6 @@ from click.testing import CliRunner, Result
 
 from iris_engine.cli import main
 from iris_engine.migrations import alembic_config, upgrade
-from tests.conftest import PG_ENV, _postgres_url
-from tests.databases import PostgresServer
-
-
-@pytest.fixture
-def empty_postgres() -> Iterator[str]:
-    base = _postgres_url()
-    if base is None:
-        pytest.skip(f"PostgreSQL not configured: set {PG_ENV}")
-    server = PostgresServer(base)
-    name = server.create("iris_serve")
-    try:
-        yield server.url(name)
-    finally:
-        server.drop(name)
 
 
 @pytest.fixture

@@ -141,8 +141,13 @@ def _direct(settings: Settings, engine: AsyncEngine) -> DirectSqlite | DirectPos
         return None
     args, kwargs = url.get_dialect()().create_connect_args(url)
     if not settings.is_sqlite:
+        # SQLAlchemy's own options in the URL, not asyncpg's: no statement cache of its own
+        # (behind PgBouncer in transaction mode, say) means none on these connections either
+        options = {k: v for k, v in kwargs.items() if not k.startswith("prepared_statement_")}
+        if kwargs.get("prepared_statement_cache_size") == 0:
+            options.setdefault("statement_cache_size", 0)
         # a statement alone holds its connection for a round trip: half the pool serves them
-        return DirectPostgres(engine.sync_engine, kwargs,
+        return DirectPostgres(engine.sync_engine, options,
                               max_size=max(2, settings.db_pool_size // 2),
                               idle_seconds=lambda: IDLE_PING_SECONDS,
                               recycle_seconds=RECYCLE_SECONDS)

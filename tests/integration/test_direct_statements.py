@@ -198,3 +198,19 @@ async def test_a_database_busy_past_its_timeout_answers_503_and_saves_nothing(
             ).status_code == 201
     assert (await cast.manager.fire(case_id, "suspend", revision, reason_code="other",
                                     note="busy")).status_code == 200
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_sqlalchemys_options_in_the_url_are_not_handed_to_asyncpg(database_url: str) -> None:
+    """``?prepared_statement_cache_size=0`` (SQLAlchemy's, for PgBouncer in transaction mode)
+    turns off asyncpg's statement cache on these connections too, and asyncpg never sees it."""
+    db = Database(settings_for(database_url + "?prepared_statement_cache_size=0"))
+    try:
+        assert db._direct is not None
+        for _ in range(3):  # prepared anew each time: nothing cached on the connection
+            assert (await db.fetch_one(roster_service._VERSION)) is not None
+        pool = await db._direct._started()  # type: ignore[union-attr]
+        async with pool.acquire() as connection:
+            assert connection._stmt_cache.get_max_size() == 0
+    finally:
+        await db.dispose()

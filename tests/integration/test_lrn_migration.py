@@ -11,9 +11,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy.exc import IntegrityError
 
 from iris_engine.migrations import upgrade
-from tests.integration.test_names_migration import _run, empty_database
-
-__all__ = ["empty_database"]  # the fixture, from the 0008 test
+from tests.integration.test_names_migration import _run
 
 #: (case id, organisation id, LRN, accredited on)
 ACCREDITED = [(1, 1, "LRN00000007", date(2024, 3, 1)), (2, 1, "LRN00000003", date(2025, 5, 1)),

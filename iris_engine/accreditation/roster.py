@@ -16,7 +16,7 @@ from iris_engine.accreditation.models import Accreditation, AccreditationScope
 from iris_engine.accreditation.roster_scope import corridor_countries, scope_of
 from iris_engine.names import look_alike_digests
 from iris_engine.roster.models import RosterChange, RosterCountry, RosterEntry, RosterMeta
-from iris_engine.store.db import before_commit
+from iris_engine.store.db import before_commit, run_in
 from iris_engine.store.models import Organisation
 
 __all__ = ["PUBLIC_STATUS", "UNDER_APPEAL", "publish"]
@@ -29,6 +29,7 @@ _ENTRIES: Table = RosterEntry.__table__  # type: ignore[attr-defined]
 _CHANGES: Table = RosterChange.__table__  # type: ignore[attr-defined]
 #: the parameters other than ``of_lrn`` name the columns it sets (built once)
 _UPDATE_ENTRY = update(_ENTRIES).where(_ENTRIES.c.lrn == bindparam("of_lrn"))
+_INSERT_CHANGE = insert(_CHANGES)
 #: ``_published_from``'s statement (built once: building it cost more than running it)
 _SOURCES = (select(Organisation, RosterEntry, AccreditationScope).select_from(Organisation)
             .outerjoin(RosterEntry, col(RosterEntry.lrn) == bindparam("lrn"))
@@ -172,7 +173,8 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
     pending[detail.lrn] = values
 
     async def number(session: AsyncSession) -> None:
-        version = int(await session.scalar(_NEXT_VERSION) or 0)
+        numbered = await run_in(session, _NEXT_VERSION, {})
+        version = int(numbered[0] or 0) if numbered is not None else 0
         # the entry's new values and the version they are of, in one UPDATE: a cache that
         # holds pages of an older version asks which entries changed since (roster.service).
         # Written as tables (the ORM's flush cost more than the statements); the loaded entry
@@ -182,10 +184,10 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
         values["changed_in"] = version
         for name, value in values.items():
             set_committed_value(held, name, value)
-        await session.execute(_UPDATE_ENTRY, {"of_lrn": held.lrn, **values})
+        await run_in(session, _UPDATE_ENTRY, {"of_lrn": held.lrn, **values})
         if change is not None:
             change.seq = version
-            await session.execute(insert(_CHANGES), {
+            await run_in(session, _INSERT_CHANGE, {
                 column.key: getattr(change, column.key) for column in _CHANGES.c})
 
     before_commit(session, number)

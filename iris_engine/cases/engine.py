@@ -36,7 +36,7 @@ from iris_engine.errors import (
     Refusal,
     StaleRevision,
 )
-from iris_engine.store.db import hold_loaded_rows
+from iris_engine.store.db import hold_loaded_rows, run_in
 from iris_engine.store.models import MAX_ID, Case, CaseEvent
 from iris_engine.vault import Vault
 from iris_engine.workflow import (
@@ -269,11 +269,11 @@ class CaseEngine:
         session.add(case)
         await session.flush()
         row = detail(case) if detail is not None else None
-        if row is not None:
-            session.add(row)
         actor = Actor(principal.user_id or None, role, principal.organisation_id, principal.roles)
         event = await self._append(session, case, actor, "open", None, case.state, None, None,
                                    data, now)
+        if row is not None:  # after the chain's head: added before, it made that flush first
+            session.add(row)
         ctx = TransitionContext(
             case=case, detail=row, actor=actor, request=TransitionInput("open", 0), source="",
             dest=case.state, now=now, session=session,
@@ -485,9 +485,9 @@ class CaseEngine:
         changed.update(revision=revision, updated_at=now, head_hash=row.hash)
         for key, value in changed.items():  # clean before the UPDATE: nothing flushes it twice
             set_committed_value(case, key, value)
-        await session.execute(_UPDATE_CASE, {"of_case": case.id, **changed})
-        row.id = await session.scalar(_INSERT_EVENT, {key: getattr(row, key)
-                                                      for key in _EVENT_COLUMNS})
+        await run_in(session, _UPDATE_CASE, {"of_case": case.id, **changed})
+        row.id = (await run_in(session, _INSERT_EVENT, {key: getattr(row, key)
+                                                        for key in _EVENT_COLUMNS}))[0]
         return row
 
 

@@ -34,7 +34,7 @@ from iris_engine.settings import Settings
 from iris_engine.store import sqlite_inline
 from iris_engine.store.direct import DirectPostgres, DirectSqlite
 
-__all__ = ["Database", "after_commit", "before_commit", "erased", "hold_loaded_rows"]
+__all__ = ["Database", "after_commit", "before_commit", "erased", "hold_loaded_rows", "run_in"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,34 @@ _HELD = "iris_held_rows"
 _IDLE_SINCE = "iris_idle_since"
 #: a connection's execution option: its next statement runs alone, in no transaction (SQLite)
 _ONE_STATEMENT = "iris_one_statement"
+#: a write session's ``Database`` and, once known, its transaction's driver connection
+_DATABASE = "iris_database"
+_DRIVER = "iris_driver"
+
+
+async def run_in(session: AsyncSession, statement: Executable,
+                 parameters: Mapping[str, Any]) -> Any:
+    """The first row (or None) of one Core statement of ``session``'s write transaction,
+    run on the transaction's own connection straight on the driver (``direct``: the
+    statement compiled once for these parameter names), as ``session.execute`` would run it
+    but without SQLAlchemy's execution path. Where that cannot be (a statement that is not
+    one fixed text, SQL echoed, the transaction not yet begun on PostgreSQL, rows the session
+    has yet to flush), it is ``session.execute``."""
+    db: Database | None = session.info.get(_DATABASE)
+    direct = db._direct if db is not None else None
+    if direct is not None and not (session.new or session.deleted or session.dirty):
+        compiled = direct.compiled(statement, tuple(parameters))
+        if compiled is not None:
+            driver = session.info.get(_DRIVER)
+            if driver is None:
+                connection = await session.connection()
+                driver = direct.driver_of(await connection.get_raw_connection())
+                if driver is not None:
+                    session.info[_DRIVER] = driver
+            if driver is not None:
+                return await direct.run_on(driver, compiled, parameters)
+    result = await session.execute(statement, parameters)
+    return result.first() if result.returns_rows else None  # type: ignore[attr-defined]
 
 
 def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
@@ -246,6 +274,7 @@ class Database:
             if self._sqlite_writer_turn is not None:
                 await stack.enter_async_context(self._sqlite_writer_turn)
             session = await stack.enter_async_context(self._writer())
+            session.info[_DATABASE] = self
             async with session.begin():
                 yield session
                 if steps := session.info.pop(_BEFORE_COMMIT, None):

@@ -18,6 +18,11 @@ each column) and then run on a connection of this module's own:
   (``IDLE_PING_SECONDS``), and handing one back costs no reset round trip: nothing here
   leaves session state.
 
+A write transaction's own Core statements take the same path (``iris_engine.store.db.run_in``:
+the chain's new head and event, a timer, the roster's version, entry and change): run on the
+connection SQLAlchemy's session holds, inside its transaction (``driver_of``), with a driver's
+error raised as SQLAlchemy would raise it (``IntegrityError`` and the rest).
+
 Rows come back as named tuples (by attribute and by index, like SQLAlchemy's ``Row``). The
 engine's ``before_cursor_execute`` listeners still hear every statement, so statement counts
 and ``bench/floor.py`` see them as before. Only what compiles to one fixed text with known
@@ -37,6 +42,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import TextClause
 
@@ -58,10 +64,14 @@ class Compiled:
 
     __slots__ = ("_binds", "_results", "_row", "sql")
 
-    def __init__(self, statement: Executable, dialect: Dialect) -> None:
+    def __init__(self, statement: Executable, dialect: Dialect,
+                 keys: tuple[str, ...] | None = None) -> None:
         if isinstance(statement, TextClause):  # text(): its columns are known only once run
             raise Unsupported("text() names no columns; run it through SQLAlchemy")
-        compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+        # an INSERT or UPDATE without values() writes the columns its parameters name, as
+        # SQLAlchemy compiles it per set of parameter names
+        compiled = statement.compile(  # type: ignore[attr-defined]
+            dialect=dialect, column_keys=list(keys) if keys is not None else None)
         binds = [compiled.binds[name] for name in compiled.positiontup or ()]
         if (compiled.positiontup is None or compiled.escaped_bind_names
                 or compiled.literal_execute_params or compiled.post_compile_params
@@ -72,7 +82,10 @@ class Compiled:
         #: the statement holds otherwise, and the type's conversion
         self._binds = tuple((b.key, b.required, b.value, b.type._cached_bind_processor(dialect))
                             for b in binds)
-        columns = list(getattr(statement, "exported_columns", ()))
+        # what the text returns: a DML statement's RETURNING (which SQLAlchemy may add for
+        # the primary key, on PostgreSQL), a query's columns
+        columns = list(compiled.returning or () if compiled.isinsert or compiled.isupdate
+                       or compiled.isdelete else getattr(statement, "exported_columns", ()))
         self._results = tuple(c.type._cached_result_processor(dialect, None) for c in columns)
         self._row: Any = namedtuple("Row", [c.key for c in columns], rename=True)  # type: ignore[misc]
 
@@ -100,20 +113,24 @@ class _Runner:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._kept: dict[int, tuple[Executable, Compiled | None]] = {}
+        self._kept: dict[tuple[int, tuple[str, ...] | None],
+                         tuple[Executable, Compiled | None]] = {}
 
-    def compiled(self, statement: Executable) -> Compiled | None:
-        """``statement`` compiled for this database, or None if it cannot run here (it then
-        runs through SQLAlchemy). Kept for the statement's next run, refusals too."""
-        kept = self._kept.get(id(statement))
+    def compiled(self, statement: Executable,
+                 keys: tuple[str, ...] | None = None) -> Compiled | None:
+        """``statement`` compiled for this database (for DML, for the parameter names
+        ``keys``), or None if it cannot run here (it then runs through SQLAlchemy). Kept for
+        the statement's next run, refusals too."""
+        key = (id(statement), keys)
+        kept = self._kept.get(key)
         if kept is not None and kept[0] is statement:
             return kept[1]
         try:
-            compiled: Compiled | None = Compiled(statement, self._engine.dialect)
+            compiled: Compiled | None = Compiled(statement, self._engine.dialect, keys)
         except Unsupported:
             compiled = None
         if len(self._kept) < _MAX_KEPT:
-            self._kept[id(statement)] = (statement, compiled)
+            self._kept[key] = (statement, compiled)
         return compiled
 
     def _arguments(self, compiled: Compiled,
@@ -161,6 +178,28 @@ class DirectSqlite(_Runner):
             rows = cursor.fetchall() if cursor.description is not None else []
         finally:
             cursor.close()
+        return compiled.row(rows[0]) if rows else None
+
+    def driver_of(self, dbapi_connection: Any) -> Any:
+        """The ``sqlite3`` connection under a write transaction's pooled connection (the
+        inline driver's), on which its statements may run directly: BEGIN IMMEDIATE was sent
+        when the transaction began, so they run inside it and wait for no lock."""
+        inline = getattr(dbapi_connection, "driver_connection", None)
+        found = getattr(inline, "_connection", None)
+        return found if isinstance(found, sqlite3.Connection) else None
+
+    async def run_on(self, driver: sqlite3.Connection, compiled: Compiled,
+                     parameters: Mapping[str, Any] | None) -> Any:
+        """The first row of one statement of a transaction, run on its connection."""
+        arguments = self._arguments(compiled, parameters)
+        try:
+            cursor = driver.execute(compiled.sql, arguments)
+            try:
+                rows = cursor.fetchall() if cursor.description is not None else []
+            finally:
+                cursor.close()
+        except sqlite3.Error as error:  # as SQLAlchemy raises it (IntegrityError, ...)
+            raise DBAPIError.instance(compiled.sql, arguments, error, sqlite3.Error) from error
         return compiled.row(rows[0]) if rows else None
 
     async def close(self) -> None:
@@ -228,6 +267,32 @@ class DirectPostgres(_Runner):
                 continue  # every pooled connection may have been dropped at once
         async with pool.acquire() as connection:  # new connections by now, or the error
             return compiled.row(await connection.fetchrow(compiled.sql, *arguments))
+
+    def driver_of(self, dbapi_connection: Any) -> Any:
+        """The asyncpg connection under a write transaction's pooled connection, once its
+        transaction has begun (SQLAlchemy's adapter sends BEGIN with its first statement:
+        before that, a statement sent here would commit alone); else None."""
+        adapted = getattr(dbapi_connection, "dbapi_connection", None)
+        if adapted is None or getattr(adapted, "_transaction", None) is None:
+            return None
+        return adapted
+
+    async def run_on(self, adapted: Any, compiled: Compiled,
+                     parameters: Mapping[str, Any] | None) -> Any:
+        """The first row of one statement of a transaction, run on its connection."""
+        arguments = self._arguments(compiled, parameters)
+        try:
+            return compiled.row(await adapted._connection.fetchrow(compiled.sql,
+                                                                         *arguments))
+        except Exception as error:
+            if isinstance(error, DBAPIError) or not type(error).__module__.startswith("asyncpg"):
+                raise
+            try:  # as SQLAlchemy raises it: the adapter's error class, then wrapped
+                adapted._handle_exception(error)
+            except Exception as translated:
+                raise DBAPIError.instance(compiled.sql, arguments, translated,
+                                          self._engine.dialect.loaded_dbapi.Error) from error
+            raise
 
     async def close(self) -> None:
         pool, self._pool = self._pool, None

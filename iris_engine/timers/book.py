@@ -11,6 +11,7 @@ from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy import case as when
 
 from iris_engine.errors import ApplicationError
+from iris_engine.store.db import run_in
 from iris_engine.store.models import Timer
 from iris_engine.timers.store import LIVE
 from iris_engine.workflow import HookRegistry, TimerSpec, WorkflowSpec
@@ -23,6 +24,7 @@ __all__ = ["DeadlineUndefined", "NewDeadline", "TimerBook"]
 log = logging.getLogger(__name__)
 
 _TIMERS: Table = Timer.__table__  # type: ignore[attr-defined]
+_INSERT_TIMER = insert(_TIMERS)
 _OVERDUE = _TIMERS.c.status == "overdue"
 #: ``TimerBook.cancel``'s statement, built once (building it cost more than running it)
 _CANCEL = (update(_TIMERS)
@@ -91,7 +93,10 @@ class TimerBook:
             at = due - before
             if at > ctx.now:  # a reminder of a deadline already that close is no use
                 rows.append(self._row(ctx, timer, "reminder", at, due))
-        await ctx.session.execute(insert(_TIMERS), rows)
+        if len(rows) == 1:  # the common case: one statement, run on the driver
+            await run_in(ctx.session, _INSERT_TIMER, rows[0])
+        else:
+            await ctx.session.execute(_INSERT_TIMER, rows)
         return NewDeadline(timer, due)
 
     @staticmethod

@@ -13,14 +13,15 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import Row, bindparam, func, select, text
+from sqlalchemy import Row, bindparam, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from iris_engine.people.tokens import User
 from iris_engine.roster import service as roster_service
-from iris_engine.store.db import Database
+from iris_engine.store.db import Database, run_in
 from iris_engine.store.direct import Compiled, Unsupported
-from iris_engine.store.models import RateCount
+from iris_engine.store.models import CaseEvent, RateCount
 from iris_engine.web import stores
 from tests.integration.conftest import Cast, World, grievance_filing, statements, walk_to
 from tests.integration.conftest import test_settings as settings_for
@@ -214,3 +215,69 @@ async def test_sqlalchemys_options_in_the_url_are_not_handed_to_asyncpg(database
             assert connection._stmt_cache.get_max_size() == 0
     finally:
         await db.dispose()
+
+
+async def test_a_transitions_writes_run_on_the_driver_inside_its_transaction(
+        world: World, cast: Cast, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``run_in``: the event appended to the chain, the case row's new head and the roster's
+    projection take the transaction's own connection straight on the driver, inside the
+    transaction (a failure after them rolls them back with the rest)."""
+    case_id = await walk_to(cast, "accredited")
+    revision = (await cast.manager.get(f"/api/v1/applications/{case_id}")).json()["revision"]
+    direct = world.services.db._direct
+    assert direct is not None
+    ran: list[str] = []
+    real = direct.run_on
+
+    async def counting(driver: Any, compiled: Compiled, parameters: Any) -> Any:
+        ran.append(" ".join(compiled.sql.split()[:3]))
+        return await real(driver, compiled, parameters)
+
+    monkeypatch.setattr(direct, "run_on", counting)
+    r = await cast.manager.fire(case_id, "suspend", revision, reason_code="other", note="x")
+    assert r.status_code == 200, r.text
+    # the chain's new head, then the roster's version, entry and change (``before_commit``)
+    assert ran == ["UPDATE case_file SET", "INSERT INTO case_event", "UPDATE roster_meta SET",
+                   "UPDATE roster_entry SET", "INSERT INTO roster_change"], ran
+
+    # a failure after them in the same transaction takes them back
+    async def failing(driver: Any, compiled: Compiled, parameters: Any) -> Any:
+        row = await real(driver, compiled, parameters)
+        if compiled.sql.startswith("INSERT"):
+            raise RuntimeError("the process fails right after the event was written")
+        return row
+
+    monkeypatch.setattr(direct, "run_on", failing)
+    r = await cast.manager.fire(case_id, "reinstate", revision + 1, reason_code="other",
+                                note="x")
+    assert r.status_code == 500 and "nothing was saved" in r.json()["detail"]
+    after = (await cast.manager.get(f"/api/v1/applications/{case_id}")).json()
+    assert (after["state"], after["revision"]) == ("suspended", revision + 1)
+    report = await world.services.audit.verify()  # every chain whole, the heads where they were
+    assert report.intact, report.findings
+
+
+async def test_a_statement_run_in_a_transaction_fails_as_sqlalchemy_would_say(
+        world: World, cast: Cast) -> None:
+    """A constraint broken on the driver is SQLAlchemy's ``IntegrityError`` (callers catch
+    that, e.g. a reference drawn twice), and a savepoint around it keeps the transaction."""
+    case_id = await walk_to(cast, "accredited")
+    db = world.services.db
+    duplicate = insert(CaseEvent.__table__).returning(  # type: ignore[attr-defined]
+        CaseEvent.__table__.c.id)  # type: ignore[attr-defined]
+    async with db.write() as session:
+        first = (await session.execute(select(CaseEvent).where(
+            col(CaseEvent.case_id) == case_id, col(CaseEvent.seq) == 1))).scalar_one()
+        values = {c.key: getattr(first, c.key) for c in CaseEvent.__table__.c  # type: ignore[attr-defined]
+                  if c.key != "id"}
+        session.expunge(first)
+        with pytest.raises(IntegrityError):
+            async with session.begin_nested():
+                await run_in(session, duplicate, values)  # (case_id, seq) is taken
+        assert session.info.get("iris_driver") is not None  # it ran on the driver
+        values["seq"] = 10_000  # the transaction goes on after the savepoint
+        assert (await run_in(session, duplicate, values))[0] > first.id
+    async with db.read() as session:
+        seqs = (await session.execute(select(col(CaseEvent.seq)).where(
+            col(CaseEvent.case_id) == case_id))).scalars().all()
+    assert 10_000 in seqs and seqs.count(1) == 1

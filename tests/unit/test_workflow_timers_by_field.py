@@ -149,10 +149,13 @@ class _Session:
 
     def __init__(self) -> None:
         self.added: list[dict[str, Any]] = []  # the timer rows inserted
+        self.info: dict[str, Any] = {}  # no Database: ``run_in`` goes through ``execute``
 
-    async def execute(self, statement: Any, rows: list[dict[str, Any]] | None = None) -> None:
+    async def execute(self, statement: Any,
+                      rows: list[dict[str, Any]] | dict[str, Any] | None = None) -> Any:
         if rows is not None:
-            self.added.extend(rows)
+            self.added.extend(rows if isinstance(rows, list) else [rows])
+        return SimpleNamespace(returns_rows=False)
 
 
 async def test_opening_a_grievance_books_its_acknowledgement(grievance: WorkflowSpec) -> None:

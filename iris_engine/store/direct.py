@@ -50,8 +50,9 @@ from iris_engine.store.sqlite_inline import patiently
 
 __all__ = ["Compiled", "DirectPostgres", "DirectSqlite", "Unsupported"]
 
-#: statements compiled and kept per runner; more are compiled on every call (none are today:
-#: every caller passes a statement built once at import)
+#: statements (and sets of parameter names) compiled and kept per runner; past that many, a
+#: new one runs through SQLAlchemy, whose cache is keyed by structure (a caller building a new
+#: statement per call would otherwise compile on every call; none does today)
 _MAX_KEPT = 256
 
 
@@ -125,12 +126,13 @@ class _Runner:
         kept = self._kept.get(key)
         if kept is not None and kept[0] is statement:
             return kept[1]
+        if len(self._kept) >= _MAX_KEPT:
+            return None
         try:
             compiled: Compiled | None = Compiled(statement, self._engine.dialect, keys)
         except Unsupported:
             compiled = None
-        if len(self._kept) < _MAX_KEPT:
-            self._kept[key] = (statement, compiled)
+        self._kept[key] = (statement, compiled)
         return compiled
 
     def _arguments(self, compiled: Compiled,

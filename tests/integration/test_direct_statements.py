@@ -76,6 +76,23 @@ async def test_each_statement_alone_answers_what_sqlalchemy_answers(
     assert "form:direct" not in keys and keys  # swept; the log-ins' counts, of this minute, kept
 
 
+async def test_statements_past_the_kept_many_go_through_sqlalchemy(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A caller building a new statement per call would make the runner compile on every
+    call; past ``_MAX_KEPT`` kept, new statements take SQLAlchemy's path (and still answer)."""
+    from iris_engine.store import direct as direct_module
+
+    monkeypatch.setattr(direct_module, "_MAX_KEPT", 2)
+    db = world.services.db
+    assert db._direct is not None
+    db._direct._kept.clear()
+    built = [select(func.count()).select_from(User).where(col(User.id) >= bindparam("floor"))
+             for _ in range(4)]
+    rows = [await db.fetch_one(statement, {"floor": 0}) for statement in built]
+    assert [isinstance(row, Row) for row in rows] == [False, False, True, True]
+    assert len({row[0] for row in rows}) == 1  # the same answer either way
+
+
 async def test_the_engines_listeners_hear_each_statement_alone(world: World) -> None:
     with statements(world) as seen:
         await world.services.db.fetch_one(roster_service._VERSION)

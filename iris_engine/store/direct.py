@@ -176,11 +176,7 @@ class DirectSqlite(_Runner):
         connection = self._connection or await self._open()
         cursor = await patiently(self._busy_timeout_s,
                                  lambda: connection.execute(compiled.sql, arguments))
-        try:
-            rows = cursor.fetchall() if cursor.description is not None else []
-        finally:
-            cursor.close()
-        return compiled.row(rows[0]) if rows else None
+        return _first_row(cursor, compiled)
 
     def driver_of(self, dbapi_connection: Any) -> Any:
         """The ``sqlite3`` connection under a write transaction's pooled connection (the
@@ -195,19 +191,24 @@ class DirectSqlite(_Runner):
         """The first row of one statement of a transaction, run on its connection."""
         arguments = self._arguments(compiled, parameters)
         try:
-            cursor = driver.execute(compiled.sql, arguments)
-            try:
-                rows = cursor.fetchall() if cursor.description is not None else []
-            finally:
-                cursor.close()
+            return _first_row(driver.execute(compiled.sql, arguments), compiled)
         except sqlite3.Error as error:  # as SQLAlchemy raises it (IntegrityError, ...)
             raise DBAPIError.instance(compiled.sql, arguments, error, sqlite3.Error) from error
-        return compiled.row(rows[0]) if rows else None
 
     async def close(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:
             connection.close()
+
+
+def _first_row(cursor: sqlite3.Cursor, compiled: Compiled) -> Any:
+    """The statement's first row (None if none), every row read and the cursor closed, so that
+    the statement is finished (and, alone, committed) before the loop moves on."""
+    try:
+        rows = cursor.fetchall() if cursor.description is not None else []
+    finally:
+        cursor.close()
+    return compiled.row(rows[0]) if rows else None
 
 
 class DirectPostgres(_Runner):

@@ -369,6 +369,23 @@ async def _seed_deferred_cases(world: World, n: int, *,
     return ids
 
 
+async def _until_dead_transactions_end(world: World) -> None:
+    """PostgreSQL ends a killed client's transaction (and lets go of its row locks) only once
+    its backend notices the socket is gone; until then a tick skips the row it was firing.
+    Wait for every other transaction on this test's own database to end."""
+    if world.services.db.is_sqlite:
+        return
+    for _ in range(300):
+        async with world.services.db.read() as session:
+            others = await session.scalar(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"))
+        if not others:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the killed worker's transaction was still open after 30 s")
+
+
 async def test_a_worker_process_killed_mid_batch_loses_nothing_and_doubles_nothing(
         world: World, database_url: str) -> None:
     """A real `iris worker` process, SIGKILLed while it works through its claimed batch."""
@@ -399,6 +416,7 @@ async def test_a_worker_process_killed_mid_batch_loses_nothing_and_doubles_nothi
     finally:
         worker.wait(timeout=30)
     assert 0 < fired < n, f"the worker had fired {fired} of {n} when killed"
+    await _until_dead_transactions_end(world)
 
     async with world.services.db.read() as session:
         orphaned = await session.scalar(select(func.count()).select_from(Timer).where(

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from sqlalchemy import CursorResult, Row, event, make_url
+from sqlalchemy import CursorResult, Row, Table, event, insert, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -27,14 +27,16 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapper, Session
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.sql.base import Executable
 
 from iris_engine.settings import Settings
 from iris_engine.store import sqlite_inline
 from iris_engine.store.direct import DirectPostgres, DirectSqlite
 
-__all__ = ["Database", "after_commit", "before_commit", "erased", "hold_loaded_rows", "run_in"]
+__all__ = ["Database", "add_written", "after_commit", "before_commit", "erased",
+           "hold_loaded_rows", "rows_in", "run_in"]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,19 @@ async def run_in(session: AsyncSession, statement: Executable,
     but without SQLAlchemy's execution path. Where that cannot be (a statement that is not
     one fixed text, SQL echoed, the transaction not yet begun on PostgreSQL, rows the session
     has yet to flush), it is ``session.execute``."""
+    return await _run_in(session, statement, parameters, every=False)
+
+
+async def rows_in(session: AsyncSession, statement: Executable,
+                  parameters: Mapping[str, Any]) -> list[Any]:
+    """Every row of one Core query of ``session``'s write transaction, as ``run_in`` runs it.
+    For a statement built once and kept (a statement built per call is compiled per call)."""
+    rows: list[Any] = await _run_in(session, statement, parameters, every=True)
+    return rows
+
+
+async def _run_in(session: AsyncSession, statement: Executable, parameters: Mapping[str, Any],
+                  *, every: bool) -> Any:
     db: Database | None = session.info.get(_DATABASE)
     direct = db._direct if db is not None else None
     if direct is not None and not (session.new or session.deleted or session.dirty):
@@ -70,9 +85,65 @@ async def run_in(session: AsyncSession, statement: Executable,
                 if driver is not None:
                     session.info[_DRIVER] = driver
             if driver is not None:
-                return await direct.run_on(driver, compiled, parameters)
+                return await direct.run_on(driver, compiled, parameters, every=every)
     result = await session.execute(statement, parameters)
+    if every:
+        return list(result.all())
     return result.first() if result.returns_rows else None  # type: ignore[attr-defined]
+
+
+async def add_written(session: AsyncSession, row: Any) -> None:
+    """Write the new table row ``row`` now, with one INSERT run as ``run_in`` runs it (a
+    primary key the database makes read back into it), and add it to ``session`` as a row it
+    had loaded: what changes in it later is flushed as an UPDATE. What a ``session.add`` and
+    the next flush would do, without the unit of work (a third of a filing's CPU went to
+    its two flushes, issue #14). Every column must be set (``new_row`` and a model's
+    constructor set them all)."""
+    state = instance_state(row)
+    insert_plain, insert_returning, generated = _inserts(state.mapper)
+    held = state.dict
+    try:
+        values = {key: held[key] for key in _COLUMN_KEYS[state.mapper]
+                  if not (key in generated and held[key] is None)}
+    except KeyError as error:
+        raise ValueError(f"{type(row).__name__}.{error.args[0]} is not set") from None
+    if generated and len(values) < len(_COLUMN_KEYS[state.mapper]):
+        made = await run_in(session, insert_returning, values)
+        for key, value in zip(generated, made, strict=True):
+            if held.get(key) is None:
+                held[key] = value
+    else:
+        await run_in(session, insert_plain, values)
+    # what a flush does once it has sent a new row's INSERT: the row joins the session as
+    # new in this transaction (a rollback takes it out again, as it would a flushed one)
+    # and becomes persistent, its key from its primary key, its values the committed ones
+    sync = session.sync_session
+    sync.add(row)
+    sync._register_persistent({state})
+
+
+#: per mapped class: its INSERT, the same returning the primary key the database makes, and
+#: that key's attribute names
+_INSERTS: dict[Mapper[Any], tuple[Executable, Executable, tuple[str, ...]]] = {}
+#: per mapped class: the attribute names of its columns
+_COLUMN_KEYS: dict[Mapper[Any], tuple[str, ...]] = {}
+
+
+def _inserts(mapper: Mapper[Any]) -> tuple[Executable, Executable, tuple[str, ...]]:
+    found = _INSERTS.get(mapper)
+    if found is None:
+        table = mapper.local_table
+        if mapper.inherits is not None or not isinstance(table, Table) or any(
+                attr.key != attr.columns[0].key for attr in mapper.column_attrs):
+            raise TypeError(f"{mapper.class_.__name__}: one table, its columns named as its "
+                            "attributes, is written here; add it to the session instead")
+        made = table.autoincrement_column
+        generated = (made.key,) if made is not None else ()
+        found = (insert(table), insert(table).returning(
+            *(table.c[key] for key in generated)), generated)
+        _COLUMN_KEYS[mapper] = tuple(attr.key for attr in mapper.column_attrs)
+        _INSERTS[mapper] = found
+    return found
 
 
 def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:

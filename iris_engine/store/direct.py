@@ -187,11 +187,15 @@ class DirectSqlite(_Runner):
         return found if isinstance(found, sqlite3.Connection) else None
 
     async def run_on(self, driver: sqlite3.Connection, compiled: Compiled,
-                     parameters: Mapping[str, Any] | None) -> Any:
-        """The first row of one statement of a transaction, run on its connection."""
+                     parameters: Mapping[str, Any] | None, *, every: bool = False) -> Any:
+        """The first row (``every``: all rows) of one statement of a transaction, run on its
+        connection."""
         arguments = self._arguments(compiled, parameters)
         try:
-            return _first_row(driver.execute(compiled.sql, arguments), compiled)
+            cursor = driver.execute(compiled.sql, arguments)
+            if every:
+                return _all_rows(cursor, compiled)
+            return _first_row(cursor, compiled)
         except sqlite3.Error as error:  # as SQLAlchemy raises it (IntegrityError, ...)
             raise DBAPIError.instance(compiled.sql, arguments, error, sqlite3.Error) from error
 
@@ -201,14 +205,20 @@ class DirectSqlite(_Runner):
             connection.close()
 
 
-def _first_row(cursor: sqlite3.Cursor, compiled: Compiled) -> Any:
-    """The statement's first row (None if none), every row read and the cursor closed, so that
-    the statement is finished (and, alone, committed) before the loop moves on."""
+def _all_rows(cursor: sqlite3.Cursor, compiled: Compiled) -> list[Any]:
+    """Every row of the statement, read and the cursor closed, so that the statement is
+    finished (and, alone, committed) before the loop moves on."""
     try:
         rows = cursor.fetchall() if cursor.description is not None else []
     finally:
         cursor.close()
-    return compiled.row(rows[0]) if rows else None
+    return [compiled.row(values) for values in rows]
+
+
+def _first_row(cursor: sqlite3.Cursor, compiled: Compiled) -> Any:
+    """The statement's first row (None if none), read as ``_all_rows`` reads them."""
+    rows = _all_rows(cursor, compiled)
+    return rows[0] if rows else None
 
 
 class DirectPostgres(_Runner):
@@ -281,12 +291,15 @@ class DirectPostgres(_Runner):
         return adapted
 
     async def run_on(self, adapted: Any, compiled: Compiled,
-                     parameters: Mapping[str, Any] | None) -> Any:
-        """The first row of one statement of a transaction, run on its connection."""
+                     parameters: Mapping[str, Any] | None, *, every: bool = False) -> Any:
+        """The first row (``every``: all rows) of one statement of a transaction, run on its
+        connection."""
         arguments = self._arguments(compiled, parameters)
         try:
-            return compiled.row(await adapted._connection.fetchrow(compiled.sql,
-                                                                         *arguments))
+            if every:
+                return [compiled.row(values) for values in
+                        await adapted._connection.fetch(compiled.sql, *arguments)]
+            return compiled.row(await adapted._connection.fetchrow(compiled.sql, *arguments))
         except Exception as error:
             if isinstance(error, DBAPIError) or not type(error).__module__.startswith("asyncpg"):
                 raise

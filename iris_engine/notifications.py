@@ -22,6 +22,7 @@ from sqlmodel import col
 from iris_engine.cases.access import Access, Scope
 from iris_engine.outbox.store import enqueue_rows, message_row
 from iris_engine.settings import Settings
+from iris_engine.store.db import rows_in
 from iris_engine.store.models import Case, CaseEvent, Organisation, User
 from iris_engine.timers.book import NewDeadline
 from iris_engine.workflow import NamedScope, TimerSpec, TransitionSpec, WorkflowSpec
@@ -56,14 +57,16 @@ async def recipients(session: AsyncSession, access: Access, case: Case,
     if not reach:
         return []
     key = tuple(reach)
+    values = {"organisation_id": case.organisation_id, "assignee_id": case.assignee_id}
     statement = _READERS.get(key)
-    if statement is None:
+    if statement is not None:  # kept: compiled once and run on the driver
+        rows = await rows_in(session, statement, values)
+    else:
         statement = _readers(access, case, reach)
         # a named scope's condition holds the case's own values: built for this case alone
         if not any(isinstance(scope, NamedScope) for _, scope in reach):
             _READERS[key] = statement
-    rows = (await session.execute(statement, {"organisation_id": case.organisation_id,
-                                              "assignee_id": case.assignee_id})).all()
+        rows = list((await session.execute(statement, values)).all())
     found: dict[int, _Recipient] = {}
     for n, (role, _) in enumerate(reach):
         for row in rows:

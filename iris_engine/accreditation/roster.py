@@ -18,6 +18,7 @@ from iris_engine.names import look_alike_digests
 from iris_engine.roster.models import RosterChange, RosterCountry, RosterEntry, RosterMeta
 from iris_engine.store.db import before_commit, run_in
 from iris_engine.store.models import Organisation
+from iris_engine.store.rows import new_row
 
 __all__ = ["PUBLIC_STATUS", "UNDER_APPEAL", "publish"]
 
@@ -165,10 +166,10 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
                           folded_skeleton_digest=look_alike.folded)
     change = None
     if previous != status or was_under_appeal != under_appeal:
-        change = RosterChange(seq=0, lrn=detail.lrn, name=organisation.name, status=status,
-                              previous_status=previous, under_appeal=under_appeal,
-                              valid_until=detail.valid_until, changed_at=now,
-                              case_id=detail.case_id, event_seq=event_seq)
+        change = new_row(RosterChange, seq=0, lrn=detail.lrn, name=organisation.name,
+                         status=status, previous_status=previous, under_appeal=under_appeal,
+                         valid_until=detail.valid_until, changed_at=now,
+                         case_id=detail.case_id, event_seq=event_seq)
     held = entry
     pending[detail.lrn] = values
 

@@ -36,8 +36,9 @@ from iris_engine.errors import (
     Refusal,
     StaleRevision,
 )
-from iris_engine.store.db import hold_loaded_rows, run_in
+from iris_engine.store.db import add_written, hold_loaded_rows, run_in
 from iris_engine.store.models import MAX_ID, Case, CaseEvent
+from iris_engine.store.rows import new_row
 from iris_engine.vault import Vault
 from iris_engine.workflow import (
     Actor,
@@ -258,22 +259,21 @@ class CaseEngine:
         hold_loaded_rows(session)
         machine = self.catalog.machine(workflow)
         now = self.clock()
-        case = Case(workflow=workflow, workflow_version=machine.spec.version,
-                    state=machine.spec.initial, revision=0, organisation_id=organisation_id,
-                    assignee_id=assignee_id, created_at=now, updated_at=now)
+        case = new_row(Case, workflow=workflow, workflow_version=machine.spec.version,
+                       state=machine.spec.initial, revision=0, organisation_id=organisation_id,
+                       assignee_id=assignee_id, created_at=now, updated_at=now)
         data = dict(data or {})
         if assignee_id is not None:
             data["assignee_id"] = assignee_id
         # the chain pins what the case row says it runs on (``iris audit verify`` compares)
         data[OPENED_ON] = {"name": workflow, "version": machine.spec.version}
-        session.add(case)
-        await session.flush()
+        await add_written(session, case)  # its id, which the chain and the detail hold
         row = detail(case) if detail is not None else None
         actor = Actor(principal.user_id or None, role, principal.organisation_id, principal.roles)
         event = await self._append(session, case, actor, "open", None, case.state, None, None,
                                    data, now)
-        if row is not None:  # after the chain's head: added before, it made that flush first
-            session.add(row)
+        if row is not None:
+            await add_written(session, row)
         ctx = TransitionContext(
             case=case, detail=row, actor=actor, request=TransitionInput("open", 0), source="",
             dest=case.state, now=now, session=session,
@@ -473,10 +473,10 @@ class CaseEngine:
         the ORM's unit of work (a third of a transition's CPU went to flushes, issue #14); the
         loaded case is left as if the ORM had written it."""
         revision = case.revision + 1
-        row = CaseEvent(case_id=case.id or 0, seq=revision, event=event, from_state=source,
-                        to_state=dest, actor_id=actor.user_id, actor_role=actor.role,
-                        reason_code=reason_code, note=note, data=data, created_at=now,
-                        prev_hash=case.head_hash or GENESIS, hash="")
+        row = new_row(CaseEvent, case_id=case.id or 0, seq=revision, event=event,
+                      from_state=source, to_state=dest, actor_id=actor.user_id,
+                      actor_role=actor.role, reason_code=reason_code, note=note, data=data,
+                      created_at=now, prev_hash=case.head_hash or GENESIS, hash="")
         sealed_note = note if personal else None
         if sealed_note is not None or personal_data:
             self.notes.seal_into(row, sealed_note, personal_data)

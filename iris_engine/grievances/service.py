@@ -55,6 +55,7 @@ from iris_engine.roster.models import RosterEntry
 from iris_engine.settings import Settings
 from iris_engine.store.db import Database
 from iris_engine.store.models import Case, CaseEvent, Timer
+from iris_engine.store.rows import new_row
 from iris_engine.throttle import FailureCounter, Limit, throttle_key
 from iris_engine.timers.store import LIVE
 from iris_engine.vault import Vault
@@ -135,8 +136,8 @@ class GrievanceService(CaseService):
 
         def detail(case: Case) -> Grievance:
             case_id = case.id or 0
-            return Grievance(
-                case_id=case_id, reference=reference, access_code_hash=access_code_hash(code),
+            return new_row(
+                Grievance, case_id=case_id, reference=reference, access_code_hash=access_code_hash(code),
                 complainant_role=filing.complainant_role, language=filing.language,
                 origin_country=filing.corridor.origin,
                 destination_country=filing.corridor.destination,
@@ -156,9 +157,6 @@ class GrievanceService(CaseService):
                 narrative_sealed=self.vault.seal(filing.narrative,
                                                  place=sealed_place(case_id, "narrative")),
                 filed_at=case.created_at,  # the moment its deadlines count from
-                # passed, not left to ``default_factory``: pydantic inspects a factory's
-                # signature (``inspect`` parses it with ``ast``) on every instance: 4x the row's cost
-                finding_principles=[], remedies=[],
             )
 
         # the audit event holds the classification only: nothing that identifies anyone

@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +24,7 @@ from iris_engine.outbox.urls import check_webhook_url
 from iris_engine.outbox.webhooks import VERIFY_TOPIC
 from iris_engine.roster.models import RosterChange, RosterEntry, Subscription
 from iris_engine.settings import Settings
-from iris_engine.store.db import Database
+from iris_engine.store.db import Database, rows_in
 from iris_engine.store.models import MAX_ID
 from iris_engine.vault import Vault
 
@@ -37,9 +38,21 @@ ROSTER_TOPIC = "roster.status_changed"
 EMAIL_PATTERN = (r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                  r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
 _EMAIL = re.compile(EMAIL_PATTERN)
-#: ``followers_of``'s statement, built once
-_FOLLOWERS = select(Subscription).where(col(Subscription.lrn) == bindparam("lrn"),
-                                        col(Subscription.status) == "active")
+#: ``followers_of``'s statement, built once: what ``announce`` needs of each subscription
+_FOLLOWERS = select(col(Subscription.id), col(Subscription.channel),
+                    col(Subscription.target)).where(col(Subscription.lrn) == bindparam("lrn"),
+                                                    col(Subscription.status) == "active")
+
+
+class Follower(Protocol):
+    """An active subscription, as ``announce`` reads it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def target(self) -> str: ...
 
 
 def _hash(token: str) -> str:
@@ -57,13 +70,14 @@ def change_document(change: RosterChange, public_url: str) -> dict[str, object]:
     }
 
 
-async def followers_of(session: AsyncSession, lrn: str) -> list[Subscription]:
-    """The active subscriptions to a recruiter's status changes."""
-    return list((await session.scalars(_FOLLOWERS, {"lrn": lrn})).all())
+async def followers_of(session: AsyncSession, lrn: str) -> list[Follower]:
+    """The active subscriptions to a recruiter's status changes (in a write transaction:
+    ``rows_in``)."""
+    return await rows_in(session, _FOLLOWERS, {"lrn": lrn})
 
 
 def announce(session: AsyncSession, change: RosterChange, settings: Settings,
-             subs: Sequence[Subscription]) -> int:
+             subs: Sequence[Follower]) -> int:
     """Queue one message per active subscriber of the recruiter (``followers_of``), in the
     change's transaction."""
     document = change_document(change, settings.public_url)

@@ -246,20 +246,22 @@ async def test_a_transitions_writes_run_on_the_driver_inside_its_transaction(
     ran: list[str] = []
     real = direct.run_on
 
-    async def counting(driver: Any, compiled: Compiled, parameters: Any) -> Any:
+    async def counting(driver: Any, compiled: Compiled, parameters: Any, **how: Any) -> Any:
         ran.append(" ".join(compiled.sql.split()[:3]))
-        return await real(driver, compiled, parameters)
+        return await real(driver, compiled, parameters, **how)
 
     monkeypatch.setattr(direct, "run_on", counting)
     r = await cast.manager.fire(case_id, "suspend", revision, reason_code="other", note="x")
     assert r.status_code == 200, r.text
-    # the chain's new head, then the roster's version, entry and change (``before_commit``)
-    assert ran == ["UPDATE case_file SET", "INSERT INTO case_event", "UPDATE roster_meta SET",
+    # the chain's new head, the notice's recipients, then the roster's version, entry and
+    # change (``before_commit``)
+    assert ran == ["UPDATE case_file SET", "INSERT INTO case_event",
+                   "SELECT app_user.id, app_user.name,", "UPDATE roster_meta SET",
                    "UPDATE roster_entry SET", "INSERT INTO roster_change"], ran
 
     # a failure after them in the same transaction takes them back
-    async def failing(driver: Any, compiled: Compiled, parameters: Any) -> Any:
-        row = await real(driver, compiled, parameters)
+    async def failing(driver: Any, compiled: Compiled, parameters: Any, **how: Any) -> Any:
+        row = await real(driver, compiled, parameters, **how)
         if compiled.sql.startswith("INSERT"):
             raise RuntimeError("the process fails right after the event was written")
         return row

@@ -18,7 +18,7 @@ from iris_engine.documents import CodeLibrary
 from iris_engine.roster.service import Roster
 from iris_engine.roster.subscriptions import announce, followers_of
 from iris_engine.settings import Settings
-from iris_engine.store.db import before_commit
+from iris_engine.store.db import before_commit, scalar_in
 from iris_engine.store.models import CaseEvent, Organisation, User
 from iris_engine.workflow import HookRegistry
 
@@ -69,10 +69,10 @@ _AUDITED = select(exists().where(
 
 async def _open_non_conformities(ctx: TransitionContext, severity: str | None = None) -> int:
     if severity:
-        found = await ctx.session.scalar(_OPEN_OF_SEVERITY, {"of_case": ctx.case.id,
-                                                             "severity": severity})
+        found = await scalar_in(ctx.session, _OPEN_OF_SEVERITY, {"of_case": ctx.case.id,
+                                                                 "severity": severity})
     else:
-        found = await ctx.session.scalar(_OPEN, {"of_case": ctx.case.id})
+        found = await scalar_in(ctx.session, _OPEN, {"of_case": ctx.case.id})
     return int(found or 0)
 
 
@@ -148,7 +148,8 @@ async def plans_cover_open_non_conformities(ctx: TransitionContext) -> None:
 
 async def audited_by(ctx: TransitionContext, user_id: int) -> bool:
     """Whether ``user_id`` audited this case (acted on it as auditor) or holds it now."""
-    audited = await ctx.session.scalar(_AUDITED, {"of_case": ctx.case.id, "user_id": user_id})
+    audited = await scalar_in(ctx.session, _AUDITED, {"of_case": ctx.case.id,
+                                                      "user_id": user_id})
     return bool(audited) or ctx.case.assignee_id == user_id
 
 

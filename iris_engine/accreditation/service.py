@@ -28,7 +28,7 @@ from iris_engine.cases import CaseEngine, Principal, views
 from iris_engine.cases.service import CaseService
 from iris_engine.documents import CodeLibrary
 from iris_engine.errors import Forbidden
-from iris_engine.store.db import Database
+from iris_engine.store.db import Database, rows_in
 from iris_engine.store.models import Case, Organisation
 
 __all__ = ["WORKFLOW", "AccreditationService"]
@@ -37,7 +37,10 @@ WORKFLOW = "accreditation"
 
 
 #: a case's non-conformities, as an application shows them (built once)
-_NON_CONFORMITIES = (select(NonConformity).where(col(NonConformity.case_id) == bindparam("case_id"))
+#: a case's non-conformities as its view shows them (columns, not rows of the ORM: one
+#: statement compiled once, run on the driver in a write transaction)
+_NON_CONFORMITIES = (select(*(NonConformity.__table__.c))  # type: ignore[attr-defined]
+                     .where(col(NonConformity.case_id) == bindparam("case_id"))
                      .order_by(col(NonConformity.id)))
 
 
@@ -79,7 +82,7 @@ class AccreditationService(CaseService):
             assert detail is not None
         org = await session.get(Organisation, case.organisation_id)
         scope = await session.get(AccreditationScope, case.id)
-        ncs = (await session.scalars(_NON_CONFORMITIES, {"case_id": case.id})).all()
+        ncs = await rows_in(session, _NON_CONFORMITIES, {"case_id": case.id})
         return _application_view(
             case, detail, org, scope, ncs,
             self_assessment=detail.self_assessment if full else None,
@@ -109,7 +112,7 @@ class AccreditationService(CaseService):
 
 
 def _application_view(case: Case, detail: Accreditation, org: Organisation | None,
-                      scope: AccreditationScope | None, ncs: Sequence[NonConformity],
+                      scope: AccreditationScope | None, ncs: Sequence[NonConformity] | Sequence[Any],
                       **full: Any) -> ApplicationView:
     """An application as the API shows it; ``full``: what one read alone adds."""
     return ApplicationView(

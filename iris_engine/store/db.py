@@ -36,7 +36,7 @@ from iris_engine.store import sqlite_inline
 from iris_engine.store.direct import DirectPostgres, DirectSqlite
 
 __all__ = ["Database", "add_written", "after_commit", "before_commit", "erased",
-           "hold_loaded_rows", "rows_in", "run_in"]
+           "hold_loaded_rows", "rows_in", "run_in", "scalar_in"]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,14 @@ async def run_in(session: AsyncSession, statement: Executable,
     one fixed text, SQL echoed, the transaction not yet begun on PostgreSQL, rows the session
     has yet to flush), it is ``session.execute``."""
     return await _run_in(session, statement, parameters, every=False)
+
+
+async def scalar_in(session: AsyncSession, statement: Executable,
+                    parameters: Mapping[str, Any]) -> Any:
+    """The first column of the first row (or None) of one Core query of ``session``'s
+    write transaction, as ``run_in`` runs it (a count or an EXISTS a guard asks)."""
+    row = await _run_in(session, statement, parameters, every=False)
+    return row[0] if row is not None else None
 
 
 async def rows_in(session: AsyncSession, statement: Executable,
@@ -96,22 +104,19 @@ async def add_written(session: AsyncSession, row: Any) -> None:
     """Write the new table row ``row`` now, with one INSERT run as ``run_in`` runs it (a
     primary key the database makes read back into it), and add it to ``session`` as a row it
     had loaded: what changes in it later is flushed as an UPDATE. What a ``session.add`` and
-    the next flush would do, without the unit of work (a third of a filing's CPU went to
-    its two flushes, issue #14). Every column must be set (``new_row`` and a model's
-    constructor set them all)."""
+    the next flush would do, without the unit of work (a filing's two flushes were a fifth of
+    its CPU, issue #14). Every column must be set (``new_row`` and a model's constructor set
+    them all)."""
     state = instance_state(row)
-    insert_plain, insert_returning, generated = _inserts(state.mapper)
+    columns, insert_plain, insert_returning, made = _inserts(state.mapper)
     held = state.dict
     try:
-        values = {key: held[key] for key in _COLUMN_KEYS[state.mapper]
-                  if not (key in generated and held[key] is None)}
+        values = {key: held[key] for key in columns}
     except KeyError as error:
         raise ValueError(f"{type(row).__name__}.{error.args[0]} is not set") from None
-    if generated and len(values) < len(_COLUMN_KEYS[state.mapper]):
-        made = await run_in(session, insert_returning, values)
-        for key, value in zip(generated, made, strict=True):
-            if held.get(key) is None:
-                held[key] = value
+    if made is not None and values[made] is None:  # the database makes it
+        del values[made]
+        held[made] = (await run_in(session, insert_returning, values))[0]
     else:
         await run_in(session, insert_plain, values)
     # what a flush does once it has sent a new row's INSERT: the row joins the session as
@@ -122,14 +127,12 @@ async def add_written(session: AsyncSession, row: Any) -> None:
     sync._register_persistent({state})
 
 
-#: per mapped class: its INSERT, the same returning the primary key the database makes, and
-#: that key's attribute names
-_INSERTS: dict[Mapper[Any], tuple[Executable, Executable, tuple[str, ...]]] = {}
-#: per mapped class: the attribute names of its columns
-_COLUMN_KEYS: dict[Mapper[Any], tuple[str, ...]] = {}
+#: per mapped class: its columns' attribute names, its INSERT, the same returning the key the
+#: database makes, and that key's name (None when the row's key is given)
+_INSERTS: dict[Mapper[Any], tuple[tuple[str, ...], Executable, Executable, str | None]] = {}
 
 
-def _inserts(mapper: Mapper[Any]) -> tuple[Executable, Executable, tuple[str, ...]]:
+def _inserts(mapper: Mapper[Any]) -> tuple[tuple[str, ...], Executable, Executable, str | None]:
     found = _INSERTS.get(mapper)
     if found is None:
         table = mapper.local_table
@@ -138,10 +141,10 @@ def _inserts(mapper: Mapper[Any]) -> tuple[Executable, Executable, tuple[str, ..
             raise TypeError(f"{mapper.class_.__name__}: one table, its columns named as its "
                             "attributes, is written here; add it to the session instead")
         made = table.autoincrement_column
-        generated = (made.key,) if made is not None else ()
-        found = (insert(table), insert(table).returning(
-            *(table.c[key] for key in generated)), generated)
-        _COLUMN_KEYS[mapper] = tuple(attr.key for attr in mapper.column_attrs)
+        plain = insert(table)
+        found = (tuple(attr.key for attr in mapper.column_attrs), plain,
+                 plain.returning(made) if made is not None else plain,
+                 made.key if made is not None else None)
         _INSERTS[mapper] = found
     return found
 

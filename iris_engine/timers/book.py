@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import Table, Update, bindparam, insert, literal, update
 from sqlalchemy import case as when
 
 from iris_engine.errors import ApplicationError
@@ -27,12 +27,24 @@ _TIMERS: Table = Timer.__table__  # type: ignore[attr-defined]
 _INSERT_TIMER = insert(_TIMERS)
 _OVERDUE = _TIMERS.c.status == "overdue"
 #: ``TimerBook.cancel``'s statement, built once (building it cost more than running it)
-_CANCEL = (update(_TIMERS)
-           .where(_TIMERS.c.case_id == bindparam("of_case"), _TIMERS.c.status.in_(LIVE),
-                  _TIMERS.c.name.in_(bindparam("names", expanding=True)))
-           .values(status=when((_OVERDUE, "done"), else_="cancelled"),
-                   finished_at=bindparam("at"),
-                   outcome=when((_OVERDUE, _TIMERS.c.outcome), else_=bindparam("reason"))))
+#: ``TimerBook.cancel``'s statement per set of timer names (a workflow's names: a handful),
+#: each name a parameter of one fixed text, so that it runs on the driver (``run_in``)
+_CANCELS: dict[tuple[str, ...], Update] = {}
+
+
+def _cancelling(names: tuple[str, ...]) -> Update:
+    statement = _CANCELS.get(names)
+    if statement is None:
+        statement = (
+            update(_TIMERS)
+            .where(_TIMERS.c.case_id == bindparam("of_case"),
+                   _TIMERS.c.status.in_([literal(status) for status in LIVE]),
+                   _TIMERS.c.name.in_([literal(name) for name in names]))
+            .values(status=when((_OVERDUE, "done"), else_="cancelled"),
+                    finished_at=bindparam("at"),
+                    outcome=when((_OVERDUE, _TIMERS.c.outcome), else_=bindparam("reason"))))
+        _CANCELS[names] = statement
+    return statement
 
 
 class DeadlineUndefined(ApplicationError):
@@ -112,8 +124,8 @@ class TimerBook:
         an overdue one (told, not met) is done, keeping what it told. One statement, on the
         table (no timer is held as an object by a transition: the ORM's bulk update would
         search the session for rows to synchronise, at several times the statement's cost)."""
-        await ctx.session.execute(_CANCEL, {"of_case": ctx.case.id, "names": names,
-                                            "at": ctx.now, "reason": reason})
+        await run_in(ctx.session, _cancelling(tuple(sorted(names))),
+                     {"of_case": ctx.case.id, "at": ctx.now, "reason": reason})
 
     async def postpone(self, ctx: TransitionContext, due: datetime, *, reason: str) -> int:
         """Move the case's live deadlines to ``due`` (an overdue one pending again, to be told

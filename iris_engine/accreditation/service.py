@@ -36,9 +36,8 @@ __all__ = ["WORKFLOW", "AccreditationService"]
 WORKFLOW = "accreditation"
 
 
-#: a case's non-conformities, as an application shows them (built once)
-#: a case's non-conformities as its view shows them (columns, not rows of the ORM: one
-#: statement compiled once, run on the driver in a write transaction)
+#: a case's non-conformities, as an application shows them (built once; columns rather than
+#: the ORM's rows, so that in a write transaction it runs on the driver: ``rows_in``)
 _NON_CONFORMITIES = (select(*(NonConformity.__table__.c))  # type: ignore[attr-defined]
                      .where(col(NonConformity.case_id) == bindparam("case_id"))
                      .order_by(col(NonConformity.id)))
@@ -112,7 +111,8 @@ class AccreditationService(CaseService):
 
 
 def _application_view(case: Case, detail: Accreditation, org: Organisation | None,
-                      scope: AccreditationScope | None, ncs: Sequence[NonConformity] | Sequence[Any],
+                      scope: AccreditationScope | None,
+                      ncs: Sequence[NonConformity] | Sequence[Any],
                       **full: Any) -> ApplicationView:
     """An application as the API shows it; ``full``: what one read alone adds."""
     return ApplicationView(

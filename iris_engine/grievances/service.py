@@ -137,7 +137,8 @@ class GrievanceService(CaseService):
         def detail(case: Case) -> Grievance:
             case_id = case.id or 0
             return new_row(
-                Grievance, case_id=case_id, reference=reference, access_code_hash=access_code_hash(code),
+                Grievance, case_id=case_id, reference=reference,
+                access_code_hash=access_code_hash(code),
                 complainant_role=filing.complainant_role, language=filing.language,
                 origin_country=filing.corridor.origin,
                 destination_country=filing.corridor.destination,

@@ -97,7 +97,9 @@ async def _run_in(session: AsyncSession, statement: Executable, parameters: Mapp
     result = await session.execute(statement, parameters)
     if every:
         return list(result.all())
-    return result.first() if result.returns_rows else None  # type: ignore[attr-defined]
+    if isinstance(result, CursorResult) and not result.returns_rows:  # DML with no RETURNING
+        return None
+    return result.first()
 
 
 async def add_written(session: AsyncSession, row: Any) -> None:

@@ -26,9 +26,9 @@ log = logging.getLogger(__name__)
 _TIMERS: Table = Timer.__table__  # type: ignore[attr-defined]
 _INSERT_TIMER = insert(_TIMERS)
 _OVERDUE = _TIMERS.c.status == "overdue"
-#: ``TimerBook.cancel``'s statement, built once (building it cost more than running it)
 #: ``TimerBook.cancel``'s statement per set of timer names (a workflow's names: a handful),
-#: each name a parameter of one fixed text, so that it runs on the driver (``run_in``)
+#: each name a parameter of one fixed text, so that it runs on the driver (``run_in``); built
+#: once each (building it cost more than running it)
 _CANCELS: dict[tuple[str, ...], Update] = {}
 
 

@@ -17,11 +17,13 @@ from sqlalchemy import Row, bindparam, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
+from iris_engine.outbox.store import message_row
 from iris_engine.people.tokens import User
 from iris_engine.roster import service as roster_service
-from iris_engine.store.db import Database, run_in
+from iris_engine.store.db import Database, rows_in, run_in, scalar_in
 from iris_engine.store.direct import Compiled, Unsupported
-from iris_engine.store.models import CaseEvent, RateCount
+from iris_engine.store.models import Case, CaseEvent, OutboxMessage, RateCount
+from iris_engine.store.rows import new_row
 from iris_engine.web import stores
 from tests.integration.conftest import Cast, World, grievance_filing, statements, walk_to
 from tests.integration.conftest import test_settings as settings_for
@@ -303,3 +305,41 @@ async def test_a_statement_run_in_a_transaction_fails_as_sqlalchemy_would_say(
         seqs = (await session.execute(select(col(CaseEvent.seq)).where(
             col(CaseEvent.case_id) == case_id))).scalars().all()
     assert 10_000 in seqs and seqs.count(1) == 1
+
+
+async def test_where_the_driver_cannot_be_used_sqlalchemy_answers_the_same(
+        world: World, cast: Cast) -> None:
+    """``run_in``, ``scalar_in`` and ``rows_in`` outside a write transaction (a guard asked
+    while transitions are listed) and with rows still to flush go through ``session.execute``,
+    and answer what they answer on the driver, a query of the ORM's entities included."""
+    case_id = await walk_to(cast, "accredited")
+    counted = select(func.count()).select_from(CaseEvent).where(  # ORM-enabled: an entity
+        col(CaseEvent.case_id) == bindparam("of_case"))
+    listed = (select(col(CaseEvent.seq), col(CaseEvent.event))
+              .where(col(CaseEvent.case_id) == bindparam("of_case")).order_by(col(CaseEvent.seq)))
+    nothing = select(col(CaseEvent.id)).where(col(CaseEvent.case_id) == bindparam("of_case"))
+    values = {"of_case": case_id}
+    answers = []
+    async with world.services.db.read() as session:  # no driver: SQLAlchemy
+        answers.append((await scalar_in(session, counted, values),
+                        [tuple(r) for r in await rows_in(session, listed, values)],
+                        await run_in(session, nothing, {"of_case": -1})))
+    async with world.services.db.write() as session:  # on the driver
+        await session.execute(select(1))
+        answers.append((await scalar_in(session, counted, values),
+                        [tuple(r) for r in await rows_in(session, listed, values)],
+                        await run_in(session, nothing, {"of_case": -1})))
+        assert session.info.get("iris_driver") is not None
+        case = await session.get(Case, case_id)
+        assert case is not None
+        case.updated_at = case.updated_at  # unchanged value, but a row to flush: SQLAlchemy
+        case.revision = case.revision
+        session.add(new_row(OutboxMessage, **message_row(
+            channel="email", destination="a@example.org", topic="t",
+            payload={"subject": "s", "text": "t"}, now=case.updated_at)))
+        answers.append((await scalar_in(session, counted, values),
+                        [tuple(r) for r in await rows_in(session, listed, values)],
+                        await run_in(session, nothing, {"of_case": -1})))
+        await session.rollback()
+    assert answers[0] == answers[1] == answers[2], answers
+    assert answers[0][0] == len(answers[0][1]) > 3 and answers[0][2] is None

@@ -16,7 +16,7 @@ from iris_engine.accreditation.models import Accreditation, AccreditationScope
 from iris_engine.accreditation.roster_scope import corridor_countries, scope_of
 from iris_engine.names import look_alike_digests
 from iris_engine.roster.models import RosterChange, RosterCountry, RosterEntry, RosterMeta
-from iris_engine.store.db import before_commit, loaded_in, row_columns, run_in
+from iris_engine.store.db import before_commit, run_in
 from iris_engine.store.models import Organisation
 from iris_engine.store.rows import new_row
 
@@ -31,10 +31,8 @@ _CHANGES: Table = RosterChange.__table__  # type: ignore[attr-defined]
 #: the parameters other than ``of_lrn`` name the columns it sets (built once)
 _UPDATE_ENTRY = update(_ENTRIES).where(_ENTRIES.c.lrn == bindparam("of_lrn"))
 _INSERT_CHANGE = insert(_CHANGES)
-#: ``_published_from``'s statement (built once: building it cost more than running it), as
-#: columns ``loaded_in`` makes the session's rows of
-_SOURCED = (Organisation, RosterEntry, AccreditationScope)
-_SOURCES = (select(*row_columns(*_SOURCED)).select_from(Organisation)
+#: ``_published_from``'s statement (built once: building it cost more than running it)
+_SOURCES = (select(Organisation, RosterEntry, AccreditationScope).select_from(Organisation)
             .outerjoin(RosterEntry, col(RosterEntry.lrn) == bindparam("lrn"))
             .outerjoin(AccreditationScope,
                        col(AccreditationScope.case_id) == bindparam("case_id"))
@@ -105,10 +103,8 @@ async def _published_from(session: AsyncSession, organisation_id: int, lrn: str,
     """What an entry is made from, in one statement: the organisation, its entry (None before
     the first publication) and the case's scope. Rows this transaction holds already are the
     ones answered (a change to them is flushed first)."""
-    found = await loaded_in(session, _SOURCES, {
-        "organisation_id": organisation_id, "lrn": lrn, "case_id": case_id}, _SOURCED)
-    assert found is not None, f"no organisation {organisation_id}"
-    organisation, entry, scope = found
+    organisation, entry, scope = (await session.execute(_SOURCES, {
+        "organisation_id": organisation_id, "lrn": lrn, "case_id": case_id})).one()
     return organisation, entry, scope_of(scope)
 
 

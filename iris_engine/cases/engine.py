@@ -36,7 +36,7 @@ from iris_engine.errors import (
     Refusal,
     StaleRevision,
 )
-from iris_engine.store.db import add_written, hold_loaded_rows, loaded_in, row_columns, run_in
+from iris_engine.store.db import add_written, hold_loaded_rows, run_in
 from iris_engine.store.models import MAX_ID, Case, CaseEvent
 from iris_engine.store.rows import new_row
 from iris_engine.vault import Vault
@@ -87,12 +87,11 @@ class OneRowDetail:
 
     def __init__(self, model: Any) -> None:
         self.model = model
-        #: the case, locked, and this row (built once: building it cost more than running it),
-        #: as columns ``loaded_in`` makes the session's rows of
+        #: the case, locked, and this row (built once: building it cost more than running it)
         self.with_case = (
-            select(*row_columns(Case, model)).outerjoin(model, col(model.case_id) == col(Case.id))
+            select(Case, model).outerjoin(model, col(model.case_id) == col(Case.id))
             .where(col(Case.id) == bindparam("case_id"), col(Case.workflow) == bindparam("workflow"))
-            .with_for_update(of=_CASES))
+            .with_for_update(of=Case).execution_options(populate_existing=True))
 
     async def __call__(self, session: AsyncSession, case: Case) -> Any:
         detail = await session.get(self.model, case.id, populate_existing=True)
@@ -164,8 +163,8 @@ class CaseEngine:
         (only the case row is locked: the detail is written under the case's lock)."""
         if not 0 < case_id <= MAX_ID:
             raise NotFound(f"no {workflow} case {case_id}")
-        row = await loaded_in(session, loader.with_case, {"case_id": case_id, "workflow": workflow},
-                              (Case, loader.model), refresh=True)
+        row = (await session.execute(loader.with_case,
+                                     {"case_id": case_id, "workflow": workflow})).first()
         if row is None:
             raise NotFound(f"no {workflow} case {case_id}")
         case, detail = row

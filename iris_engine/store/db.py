@@ -15,7 +15,7 @@ import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -27,8 +27,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import Mapper, Session, class_mapper, make_transient_to_detached
-from sqlalchemy.orm.attributes import instance_state, set_committed_value
+from sqlalchemy.orm import Mapper, Session
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.sql.base import Executable
 
 from iris_engine.settings import Settings
@@ -36,7 +36,7 @@ from iris_engine.store import sqlite_inline
 from iris_engine.store.direct import DirectPostgres, DirectSqlite
 
 __all__ = ["Database", "add_written", "after_commit", "before_commit", "erased",
-           "hold_loaded_rows", "loaded_in", "row_columns", "rows_in", "run_in", "scalar_in"]
+           "hold_loaded_rows", "rows_in", "run_in", "scalar_in"]
 
 log = logging.getLogger(__name__)
 
@@ -127,71 +127,6 @@ async def add_written(session: AsyncSession, row: Any) -> None:
     sync = session.sync_session
     sync.add(row)
     sync._register_persistent({state})
-
-
-async def loaded_in(session: AsyncSession, statement: Executable, parameters: Mapping[str, Any],
-                    models: tuple[type[Any], ...], *, refresh: bool = False) -> tuple[Any, ...] | None:
-    """The first row (None if none) of one Core query of ``session``'s write transaction, run
-    as ``run_in`` runs it, as the session's objects: the query's columns are, in order, every
-    column of each of ``models``' tables (``row_columns``), then any others, answered as they
-    are. What ``session.execute(select(*models))`` answers, without the ORM's execution path
-    (issue #14): a row already in the session is the object answered (``refresh``: its values
-    replaced by those read, as ``populate_existing`` does); one whose key is NULL (an outer
-    join that found nothing) is None; a new one joins the session as if the ORM had loaded it
-    (held by ``hold_loaded_rows`` too)."""
-    row = await run_in(session, statement, parameters)
-    if row is None:
-        return None
-    sync = session.sync_session
-    found: list[Any] = []
-    at = 0
-    for model in models:
-        mapper, keys, key_at = _loadable(model)
-        values = row[at:at + len(keys)]
-        at += len(keys)
-        found.append(_as_loaded(sync, mapper, keys, key_at, values, refresh))
-    return (*found, *row[at:])
-
-
-def row_columns(*models: type[Any]) -> list[Any]:
-    """The columns ``loaded_in`` reads each of ``models`` from, in its order."""
-    return [attr.columns[0] for model in models for attr in _loadable(model)[0].column_attrs]
-
-
-def _as_loaded(sync: Session, mapper: Mapper[Any], keys: tuple[str, ...],
-               key_at: tuple[int, ...], values: Sequence[Any], refresh: bool) -> Any:
-    identity = tuple(values[i] for i in key_at)
-    if any(value is None for value in identity):
-        return None
-    known = sync.identity_map.get(mapper.identity_key_from_primary_key(identity))
-    if known is not None:
-        if refresh:
-            for key, value in zip(keys, values, strict=True):
-                set_committed_value(known, key, value)
-        return known
-    loaded = mapper.class_manager.new_instance()
-    loaded.__dict__.update(zip(keys, values, strict=True))
-    make_transient_to_detached(loaded)  # its key from its primary key, its values committed
-    sync.add(loaded)
-    held = sync.info.get(_HELD)
-    if held is not None:
-        held.append(loaded)
-    return loaded
-
-
-#: per mapped class: its mapper, its columns' attribute names and where its key's are
-_LOADABLE: dict[type[Any], tuple[Mapper[Any], tuple[str, ...], tuple[int, ...]]] = {}
-
-
-def _loadable(model: type[Any]) -> tuple[Mapper[Any], tuple[str, ...], tuple[int, ...]]:
-    found = _LOADABLE.get(model)
-    if found is None:
-        mapper = class_mapper(model)
-        keys = tuple(attr.key for attr in mapper.column_attrs)
-        columns: list[Any] = [attr.columns[0] for attr in mapper.column_attrs]
-        key_at = tuple(columns.index(c) for c in mapper.primary_key)
-        found = _LOADABLE[model] = (mapper, keys, key_at)
-    return found
 
 
 #: per mapped class: its columns' attribute names, its INSERT, the same returning the key the

@@ -3,29 +3,21 @@
 the database is the row a ``session.add`` and flush would have written, the object is the
 session's as if loaded (a later change is flushed as an UPDATE, a rollback takes it all back),
 one INSERT is sent, and a broken constraint is SQLAlchemy's ``IntegrityError``, as the
-grievance filing's retry on a reference drawn twice expects. Rows read on the driver as the
-session's objects (``loaded_in``) are the objects the ORM would load."""
+grievance filing's retry on a reference drawn twice expects."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, func, inspect, select, update
+from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from iris_engine.clock import utcnow
 from iris_engine.grievances import service as grievance_service
 from iris_engine.grievances.models import Grievance
-from iris_engine.store.db import (
-    Database,
-    add_written,
-    hold_loaded_rows,
-    loaded_in,
-    row_columns,
-    run_in,
-)
+from iris_engine.store.db import Database, add_written
 from iris_engine.store.models import Case
 from iris_engine.store.rows import new_row
 from tests.integration.conftest import World, grievance_filing, statements
@@ -152,78 +144,3 @@ async def test_a_filing_whose_reference_is_taken_draws_another_and_leaves_nothin
     assert cases_after == (cases_before or 0) + 1  # the failed attempt's case rolled back
     assert sorted(references) == sorted([taken, "GRV-FRESH-00001"])
     assert (await world.services.audit.verify()).intact
-
-
-# -- rows read as the session's objects (``loaded_in``) ------------------------------------
-_CASE_AND_GRIEVANCE = (
-    select(*row_columns(Case, Grievance))
-    .outerjoin(Grievance, col(Grievance.case_id) == col(Case.id))
-    .where(col(Case.id) == bindparam("case_id")).with_for_update(of=Case.__table__))
-
-
-async def _filed(db: Database, *, with_detail: bool = True) -> int:
-    async with db.write() as session:
-        case = new_row(Case, **_case())
-        await add_written(session, case)
-        if with_detail:
-            await add_written(session, new_row(Grievance, **_grievance(
-                case.id or 0, f"GRV-LOADS-{case.id:05d}")))
-        return case.id or 0
-
-
-async def test_rows_read_as_objects_are_what_the_orm_loads(world: World) -> None:
-    db = world.services.db
-    case_id = await _filed(db)
-    async with db.read() as session:
-        expected = [_columns(o) for o in (await session.execute(
-            select(Case, Grievance).join(Grievance, col(Grievance.case_id) == col(Case.id))
-            .where(col(Case.id) == case_id))).one()]
-    async with db.write() as session:
-        hold_loaded_rows(session)
-        await session.execute(select(1))  # the transaction begun: what follows is on the driver
-        with statements(world) as seen:
-            found = await loaded_in(session, _CASE_AND_GRIEVANCE, {"case_id": case_id},
-                                    (Case, Grievance))
-        assert found is not None
-        case, grievance = found
-        assert [_columns(case), _columns(grievance)] == expected
-        assert len(seen) == 1 and (db.is_sqlite or "FOR UPDATE OF case_file" in seen[0]), seen
-        for row in (case, grievance):
-            state = inspect(row)
-            assert state.persistent and not state.modified and not state.expired_attributes
-        assert await session.get(Case, case_id) is case  # the session knows them by key
-        assert case in session.info["iris_held_rows"]
-        case.state = "triage"  # a change to a row read so is flushed at commit
-    assert (await _row_of(db, Case, case_id) or {})["state"] == "triage"
-
-
-async def test_a_row_the_session_holds_is_answered_refreshed_only_when_asked(
-        world: World) -> None:
-    db = world.services.db
-    case_id = await _filed(db)
-    async with db.write() as session:
-        held = await session.get(Case, case_id)
-        assert held is not None
-        # the row changes behind the object's back (as another statement of this transaction
-        # may change it): the object still says "filed"
-        await run_in(session, update(Case.__table__).where(  # type: ignore[attr-defined]
-            Case.__table__.c.id == bindparam("of_case")).values(state="triage"),  # type: ignore[attr-defined]
-            {"of_case": case_id})
-        found = await loaded_in(session, _CASE_AND_GRIEVANCE, {"case_id": case_id},
-                                (Case, Grievance))
-        assert found is not None and found[0] is held and held.state == "filed"
-        found = await loaded_in(session, _CASE_AND_GRIEVANCE, {"case_id": case_id},
-                                (Case, Grievance), refresh=True)
-        assert found is not None and found[0] is held and held.state == "triage"
-        assert not inspect(held).modified
-
-
-async def test_an_outer_join_that_finds_nothing_is_none_and_no_row_is_none(world: World) -> None:
-    db = world.services.db
-    case_id = await _filed(db, with_detail=False)
-    async with db.write() as session:
-        found = await loaded_in(session, _CASE_AND_GRIEVANCE, {"case_id": case_id},
-                                (Case, Grievance))
-        assert found is not None and found[0].id == case_id and found[1] is None
-        assert await loaded_in(session, _CASE_AND_GRIEVANCE, {"case_id": case_id + 1000},
-                               (Case, Grievance)) is None

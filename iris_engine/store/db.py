@@ -97,9 +97,9 @@ async def _run_in(session: AsyncSession, statement: Executable, parameters: Mapp
     result = await session.execute(statement, parameters)
     if every:
         return list(result.all())
-    if isinstance(result, CursorResult) and not result.returns_rows:  # DML with no RETURNING
-        return None
-    return result.first()
+    # a DML statement without RETURNING answers no rows (an ORM-enabled query's result,
+    # which has no ``returns_rows``, always does)
+    return result.first() if getattr(result, "returns_rows", True) else None
 
 
 async def add_written(session: AsyncSession, row: Any) -> None:

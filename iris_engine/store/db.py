@@ -104,11 +104,12 @@ async def _run_in(session: AsyncSession, statement: Executable, parameters: Mapp
 
 async def add_written(session: AsyncSession, row: Any) -> None:
     """Write the new table row ``row`` now, with one INSERT run as ``run_in`` runs it (a
-    primary key the database makes read back into it), and add it to ``session`` as a row it
-    had loaded: what changes in it later is flushed as an UPDATE. What a ``session.add`` and
-    the next flush would do, without the unit of work (a filing's two flushes were a fifth of
-    its CPU, issue #14). Every column must be set (``new_row`` and a model's constructor set
-    them all)."""
+    primary key the database makes read back into it), and leave it in ``session`` as a flush
+    leaves a row it inserted: persistent and clean (what changes in it later is flushed as an
+    UPDATE), new in this transaction (a rollback takes it out again). What a ``session.add``
+    and the next flush would do, without the unit of work (a filing's two flushes were a fifth
+    of its CPU, issue #14). Every column must be set (``new_row`` and a model's constructor
+    set them all)."""
     state = instance_state(row)
     columns, insert_plain, insert_returning, made = _inserts(state.mapper)
     held = state.dict

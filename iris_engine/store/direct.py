@@ -18,8 +18,9 @@ each column) and then run on a connection of this module's own:
   (``IDLE_PING_SECONDS``), and handing one back costs no reset round trip: nothing here
   leaves session state.
 
-A write transaction's own Core statements take the same path (``iris_engine.store.db.run_in``:
-the chain's new head and event, a timer, the roster's version, entry and change): run on the
+A write transaction's own Core statements take the same path (``iris_engine.store.db.run_in``,
+``scalar_in`` and ``rows_in``: the chain's new head and event, a new case and its detail, a
+timer, the roster's version, entry and change, a guard's count, who is told): run on the
 connection SQLAlchemy's session holds, inside its transaction (``driver_of``), with a driver's
 error raised as SQLAlchemy would raise it (``IntegrityError`` and the rest).
 

@@ -16,7 +16,7 @@ from iris_engine.accreditation.models import Accreditation, AccreditationScope
 from iris_engine.accreditation.roster_scope import corridor_countries, scope_of
 from iris_engine.names import look_alike_digests
 from iris_engine.roster.models import RosterChange, RosterCountry, RosterEntry, RosterMeta
-from iris_engine.store.db import before_commit, run_in
+from iris_engine.store.db import before_commit, run_in, scalar_in
 from iris_engine.store.models import Organisation
 from iris_engine.store.rows import new_row
 
@@ -174,8 +174,7 @@ async def publish(session: AsyncSession, *, state: str, detail: Accreditation,
     pending[detail.lrn] = values
 
     async def number(session: AsyncSession) -> None:
-        numbered = await run_in(session, _NEXT_VERSION, {})
-        version = int(numbered[0] or 0) if numbered is not None else 0
+        version = int(await scalar_in(session, _NEXT_VERSION, {}) or 0)
         # the entry's new values and the version they are of, in one UPDATE: a cache that
         # holds pages of an older version asks which entries changed since (roster.service).
         # Written as tables (the ORM's flush cost more than the statements); the loaded entry

@@ -36,7 +36,7 @@ from iris_engine.errors import (
     Refusal,
     StaleRevision,
 )
-from iris_engine.store.db import add_written, hold_loaded_rows, run_in
+from iris_engine.store.db import add_written, hold_loaded_rows, run_in, scalar_in
 from iris_engine.store.models import MAX_ID, Case, CaseEvent
 from iris_engine.store.rows import new_row
 from iris_engine.vault import Vault
@@ -486,8 +486,8 @@ class CaseEngine:
         for key, value in changed.items():  # clean before the UPDATE: nothing flushes it twice
             set_committed_value(case, key, value)
         await run_in(session, _UPDATE_CASE, {"of_case": case.id, **changed})
-        row.id = (await run_in(session, _INSERT_EVENT, {key: getattr(row, key)
-                                                        for key in _EVENT_COLUMNS}))[0]
+        row.id = await scalar_in(session, _INSERT_EVENT, {key: getattr(row, key)
+                                                          for key in _EVENT_COLUMNS})
         return row
 
 

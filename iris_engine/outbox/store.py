@@ -10,7 +10,7 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from iris_engine.store.db import run_in
+from iris_engine.store.db import insert_in
 from iris_engine.store.models import OutboxMessage
 
 __all__ = ["ERASED_DESTINATION", "STATUSES", "authority_secret_place", "enqueue",
@@ -64,10 +64,7 @@ def enqueue(session: AsyncSession, *, channel: str, destination: str, topic: str
 async def enqueue_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Add messages (``message_row``) to the caller's transaction in one INSERT, without
     building a row object each or reading their ids back (what a notification needs)."""
-    if len(rows) == 1:  # the common case (one person told): on the driver
-        await run_in(session, _INSERT, rows[0])
-    elif rows:
-        await session.execute(_INSERT, rows)
+    await insert_in(session, _INSERT, rows)
 
 
 async def forget_recipient(session: AsyncSession, destination: str) -> int:

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -36,7 +36,7 @@ from iris_engine.store import sqlite_inline
 from iris_engine.store.direct import DirectPostgres, DirectSqlite
 
 __all__ = ["Database", "add_written", "after_commit", "before_commit", "erased",
-           "hold_loaded_rows", "rows_in", "run_in", "scalar_in"]
+           "hold_loaded_rows", "insert_in", "rows_in", "run_in", "scalar_in"]
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,16 @@ async def scalar_in(session: AsyncSession, statement: Executable,
     write transaction, as ``run_in`` runs it (a count or an EXISTS a guard asks)."""
     row = await _run_in(session, statement, parameters, every=False)
     return row[0] if row is not None else None
+
+
+async def insert_in(session: AsyncSession, statement: Executable,
+                    rows: Sequence[Mapping[str, Any]]) -> None:
+    """Write ``rows`` in ``session``'s write transaction with one INSERT ``statement``: one row
+    (the common case) as ``run_in`` runs it, several as SQLAlchemy's executemany."""
+    if len(rows) == 1:
+        await run_in(session, statement, rows[0])
+    elif rows:
+        await session.execute(statement, list(rows))
 
 
 async def rows_in(session: AsyncSession, statement: Executable,
@@ -119,7 +129,7 @@ async def add_written(session: AsyncSession, row: Any) -> None:
         raise ValueError(f"{type(row).__name__}.{error.args[0]} is not set") from None
     if made is not None and values[made] is None:  # the database makes it
         del values[made]
-        held[made] = (await run_in(session, insert_returning, values))[0]
+        held[made] = await scalar_in(session, insert_returning, values)
     else:
         await run_in(session, insert_plain, values)
     # what a flush does once it has sent a new row's INSERT: the row joins the session as

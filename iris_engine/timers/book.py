@@ -11,7 +11,7 @@ from sqlalchemy import Table, Update, bindparam, insert, literal, update
 from sqlalchemy import case as when
 
 from iris_engine.errors import ApplicationError
-from iris_engine.store.db import run_in
+from iris_engine.store.db import insert_in, run_in
 from iris_engine.store.models import Timer
 from iris_engine.timers.store import LIVE
 from iris_engine.workflow import HookRegistry, TimerSpec, WorkflowSpec
@@ -105,10 +105,7 @@ class TimerBook:
             at = due - before
             if at > ctx.now:  # a reminder of a deadline already that close is no use
                 rows.append(self._row(ctx, timer, "reminder", at, due))
-        if len(rows) == 1:  # the common case: one statement, run on the driver
-            await run_in(ctx.session, _INSERT_TIMER, rows[0])
-        else:
-            await ctx.session.execute(_INSERT_TIMER, rows)
+        await insert_in(ctx.session, _INSERT_TIMER, rows)
         return NewDeadline(timer, due)
 
     @staticmethod

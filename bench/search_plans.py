@@ -20,6 +20,7 @@ import asyncio
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,7 @@ async def _old(session: Any, q: Any) -> list[Any]:
 async def main(url: str, runs: int, old: bool, explain: bool) -> None:
     from sqlalchemy import event
 
-    from iris_engine.roster.search import page_rows
+    from iris_engine.roster.search import page_plan
     from iris_engine.roster.service import PUBLIC_STATUSES, RosterQuery
     from iris_engine.settings import Settings
     from iris_engine.store.db import Database
@@ -72,9 +73,11 @@ async def main(url: str, runs: int, old: bool, explain: bool) -> None:
     db = Database(Settings(database_url=url, secret_key="x" * 40))
     captured: list[tuple[str, Any]] = []
 
-    @event.listens_for(db.read_engine.sync_engine, "before_cursor_execute")
     def _capture(_c: Any, _cur: Any, statement: str, parameters: Any, _ctx: Any, _m: Any) -> None:
         captured.append((statement, parameters))
+
+    for engine in db.engines:  # the driver's runners report to the write engine's listeners
+        event.listen(engine.sync_engine, "before_cursor_execute", _capture)
 
     async with db.read() as session:
         total = await session.scalar(text("SELECT count(*) FROM roster_entry"))
@@ -84,14 +87,13 @@ async def main(url: str, runs: int, old: bool, explain: bool) -> None:
         every = set(q.status) == set(PUBLIC_STATUSES)
         times, old_times = [], []
         for i in range(runs + 1):
-            async with db.read() as session:
-                captured.clear()
-                t = time.perf_counter()
-                rows = await page_rows(session, q, sqlite=db.is_sqlite, after=None,
-                                       every_status=every)
-                if i:
-                    times.append((time.perf_counter() - t) * 1000)
-                statements = list(captured)
+            captured.clear()
+            t = time.perf_counter()
+            rows = await db.read_plan(partial(page_plan, q, sqlite=db.is_sqlite, after=None,
+                                                 every_status=every))
+            if i:
+                times.append((time.perf_counter() - t) * 1000)
+            statements = list(captured)
             if old and i < 3:
                 async with db.read() as session:
                     t = time.perf_counter()
@@ -102,10 +104,10 @@ async def main(url: str, runs: int, old: bool, explain: bool) -> None:
         if len(rows) > q.limit:
             last = rows[q.limit - 1]
             after = (last.name_key, last.lrn)
-            async with db.read() as session:
-                t = time.perf_counter()
-                await page_rows(session, q, sqlite=db.is_sqlite, after=after, every_status=every)
-                page2 = (time.perf_counter() - t) * 1000
+            t = time.perf_counter()
+            await db.read_plan(partial(page_plan, q, sqlite=db.is_sqlite, after=after,
+                                         every_status=every))
+            page2 = (time.perf_counter() - t) * 1000
         line = (f"{label:28} {len(rows):3} rows  median {statistics.median(times):8.2f} ms"
                 f"  max {max(times):8.2f}")
         if after is not None:
@@ -150,14 +152,13 @@ async def mix(url: str, count: int) -> None:
     plans: list[str] = []
     statement, page_names = search._statement, search._page_names
 
-    def spied_statement(*args: Any, **kw: Any) -> Any:
-        plans.append("among" if kw.get("among") else "walk" if kw.get("window") else
-                     "names" if kw.get("names_first") else "plain")
-        return statement(*args, **kw)
+    def spied_statement(shape: Any) -> Any:
+        plans.append({"window": "walk", "scan": "plain"}.get(shape.plan, shape.plan))
+        return statement(shape)
 
-    def spied_page(*args: Any, **kw: Any) -> Any:
+    def spied_page(shape: Any) -> Any:
         plans.append("index")
-        return page_names(*args, **kw)
+        return page_names(shape)
 
     search._statement, search._page_names = spied_statement, spied_page  # type: ignore[assignment]
     db = Database(Settings(database_url=url, secret_key="x" * 40))
@@ -174,12 +175,12 @@ async def mix(url: str, count: int) -> None:
         named = {"country": bool(q.country), "status": bool(fields["status"])}
         filters = "+".join(f for f, given in named.items() if given) or "name only"
         plans.clear()
-        async with db.read() as session:
-            started = time.perf_counter()
-            await search.page_rows(session, q, sqlite=db.is_sqlite, after=None,
-                                   every_status=set(q.status) == set(PUBLIC_STATUSES))
-            by[(filters, ">".join(plans) or "probe")].append(
-                (time.perf_counter() - started) * 1000)
+        every = set(q.status) == set(PUBLIC_STATUSES)
+        started = time.perf_counter()
+        await db.read_plan(partial(search.page_plan, q, sqlite=db.is_sqlite, after=None,
+                                   every_status=every))
+        by[(filters, ">".join(plans) or "probe")].append(
+            (time.perf_counter() - started) * 1000)
     await db.dispose()
     every = sorted(t for times in by.values() for t in times)
     total = sum(every)

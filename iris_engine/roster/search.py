@@ -35,7 +35,9 @@ one of those names; with a sector or corridor filter the partition is still the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import json
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -53,15 +55,17 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import col
 
 from iris_engine.roster.models import RosterCorridor, RosterCountry, RosterEntry, RosterSector
+from iris_engine.store.plans import Plan
 
 if TYPE_CHECKING:
     from iris_engine.roster.service import RosterQuery
 
-__all__ = ["FEW_MATCHES", "STATUS_PART", "country_key", "entry_key", "like_pattern", "page_rows"]
+__all__ = ["FEW_MATCHES", "STATUS_PART", "country_key", "entry_key", "like_pattern", "lrn_list",
+           "lrns_among", "page_plan"]
 
 #: a fragment with fewer matches than this is answered names first. Reading a match by its
 #: trigram costs ~10-30 us (a row fetched by key: SQLite), a sort index entry walked past ~0.2
@@ -72,7 +76,9 @@ WALK = 4000
 #: trigram indexes need a run of this many characters
 _TRIGRAM = 3
 
-_CUSTOM_PLAN = text("SET LOCAL plan_cache_mode = force_custom_plan")
+#: statements kept per kind (page, probe, names): one per shape of query (``_Shape``) asked
+#: since the process started; a few dozen shapes cover every form the roster's pages send
+_SHAPES = 512
 #: the rows among the keys a probe found (``:keys``), each read by its key. SQLite: case ids
 #: (FTS5's rowid is the case id), comma-separated digits, by the case id's unique index;
 #: PostgreSQL: an array of LRNs, by the primary key. One statement text whatever the count
@@ -142,196 +148,254 @@ def _partitions(q: RosterQuery) -> list[tuple[int, int]]:
             for low, high in runs]
 
 
-def _statement(q: RosterQuery, after: tuple[str, str] | None, *, names_first: bool,
-               sqlite: bool, every_status: bool, window: int | None = None,
-               among: bool = False) -> Select[*tuple[Any, ...]]:
-    """The page's statement: read the trigram index first (``names_first``) or let the sort
-    index lead; ``window``: look only at that many sort index entries after ``after``;
-    ``among``: names first, from the keys the probe found (``_few_matches``, bound as ``:keys``)
-    instead of asking the trigram index again."""
+class _Shape(NamedTuple):
+    """What a page's statement is made of, without the values it is run with: one statement
+    is built (and, on the driver, compiled) per shape, its values bound by name (``_values``)."""
+
+    sqlite: bool
+    country: bool
+    #: statuses filtered on (0: every public status, no filter)
+    statuses: int
+    #: the name fragment: 0 none, 1 under three characters (no trigram helps), 2 three or more
+    text: int
+    after: bool
+    origin: bool
+    destination: bool
+    sector: bool
+    lrn: bool
+    #: ``SCAN``, ``WINDOW``, ``NAMES`` or ``AMONG`` (see ``_statement``)
+    plan: str = "scan"
+    #: SQLite: the rowid ranges of the query's partitions (``_partitions``)
+    ranges: int = 0
+
+
+#: the plans of a page's statement: let the sort index lead; look only at ``:window`` sort
+#: index entries; read the trigram index first; read the rows the probe found (``:keys``)
+SCAN, WINDOW, NAMES, AMONG = "scan", "window", "names", "among"
+
+
+def _shape(q: RosterQuery, *, sqlite: bool, after: tuple[str, str] | None,
+           every_status: bool) -> _Shape:
+    text = 0 if q.q is None else 1 if len(q.q) < _TRIGRAM else 2
+    return _Shape(sqlite, q.country is not None, 0 if every_status else len(q.status), text,
+                  after is not None, q.origin is not None, q.destination is not None,
+                  q.sector is not None, q.lrn is not None,
+                  ranges=len(_partitions(q)) if sqlite and text == 2 else 0)
+
+
+def _values(q: RosterQuery, *, after: tuple[str, str] | None, every_status: bool) -> dict[str, Any]:
+    """The values every statement of a query's page is run with, by name."""
+    values: dict[str, Any] = {"limit": q.limit + 1, "window": WALK, "few": FEW_MATCHES,
+                              "country": q.country, "origin": q.origin,
+                              "destination": q.destination, "sector": q.sector}
+    if not every_status:
+        values.update((f"status{i}", s) for i, s in enumerate(q.status))
+    if after is not None:
+        values["after_key"], values["after_lrn"] = after
+    if q.q is not None:
+        values["pattern"] = like_pattern(q.q)
+        if len(q.q) >= _TRIGRAM:
+            values["match"] = _trigrams(q.q)
+            for i, (low, high) in enumerate(_partitions(q)):
+                values[f"low{i}"], values[f"high{i}"] = low, high
+    if q.lrn is not None:
+        # a range, not LIKE 'X%': both databases answer it from the primary key
+        values["lrn_low"], values["lrn_high"] = q.lrn, q.lrn[:-1] + chr(ord(q.lrn[-1]) + 1)
+    return values
+
+
+def _statuses(shape: _Shape) -> list[BindParameter[Any]]:
+    return [bindparam(f"status{i}") for i in range(shape.statuses)]
+
+
+def _after(key: Any, lrn: Any) -> ColumnElement[bool]:
+    return tuple_(key, lrn) > tuple_(bindparam("after_key"), bindparam("after_lrn"))
+
+
+@lru_cache(maxsize=_SHAPES)
+def _statement(shape: _Shape) -> Select[*tuple[Any, ...]]:
+    """The page's statement: the sort index leads (``SCAN``), over a stretch of ``:window``
+    entries only (``WINDOW``), or the trigram index is read first (``NAMES``), or the rows are
+    those the probe found (``AMONG``, their keys bound as ``:keys``)."""
     key: Any  # a column of roster_entry, roster_country or the walked stretch
     lrn: Any
-    if q.country:  # roster_country leads: its index is in roster order within a country
+    statuses = _statuses(shape)
+    if shape.country:  # roster_country leads: its index is in roster order within a country
         key, lrn = col(RosterCountry.name_key), col(RosterCountry.lrn)
         status = col(RosterCountry.status)  # = the entry's: filtered without reading it
-        where = [col(RosterCountry.country) == q.country]
+        where = [col(RosterCountry.country) == bindparam("country")]
     else:
         key, lrn = col(RosterEntry.name_key), col(RosterEntry.lrn)
         status = col(RosterEntry.status)
         where = []
-    if after is not None:
-        where.append(tuple_(key, lrn) > after)
+    if shape.after:
+        where.append(_after(key, lrn))
     # one status: the walk reads only its entries, in order (``ix_roster_status_sort``,
     # ``ix_roster_country_status_sort``); several are filtered as the walk meets them
-    one_status = not every_status and len(q.status) == 1
-    if window is not None:
-        walked = [*where, status == q.status[0]] if one_status else where
+    if shape.plan == WINDOW:
+        walked = [*where, status == statuses[0]] if shape.statuses == 1 else where
         entries = (select(key.label("name_key"), lrn.label("lrn")).where(*walked)
-                   .order_by(key, lrn).limit(window).subquery("walked"))
+                   .order_by(key, lrn).limit(bindparam("window")).subquery("walked"))
         key, lrn = entries.c.name_key, entries.c.lrn
         where = []
         stmt = select(*_COLUMNS).select_from(entries).join(
             RosterEntry, col(RosterEntry.lrn) == lrn)
-    elif q.country:
+    elif shape.country:
         stmt = select(*_COLUMNS).select_from(RosterCountry).join(
             RosterEntry, col(RosterEntry.lrn) == lrn)
     else:
         stmt = select(*_COLUMNS)
     stmt = stmt.where(*where)
-    if among:
-        stmt = stmt.where(_AMONG_SQLITE if sqlite else _AMONG_POSTGRES)
-    elif names_first and sqlite:
-        assert q.q is not None
-        stmt = stmt.where(col(RosterEntry.case_id).in_(_fts_case_ids(q, q.q)))
-    if window is not None:
-        if not (every_status or one_status):  # the walked rows are the index's, not a table's
-            stmt = stmt.where(col(RosterEntry.status).in_(q.status))
-    elif not every_status:  # every public status: no filter (the roster holds no other)
-        stmt = stmt.where(status.in_(q.status))
-    if q.origin or q.destination:  # semi-joins, each answered from an index of its table
+    if shape.plan == AMONG:
+        stmt = stmt.where(_AMONG_SQLITE if shape.sqlite else _AMONG_POSTGRES)
+    elif shape.plan == NAMES and shape.sqlite:
+        stmt = stmt.where(col(RosterEntry.case_id).in_(_fts_case_ids(shape)))
+    if shape.plan == WINDOW:
+        if shape.statuses > 1:  # the walked rows are the index's, not a table's
+            stmt = stmt.where(col(RosterEntry.status).in_(statuses))
+    elif shape.statuses:  # every public status: no filter (the roster holds no other)
+        stmt = stmt.where(status.in_(statuses))
+    if shape.origin or shape.destination:  # semi-joins, each answered from an index
         corridor = [col(RosterCorridor.lrn) == col(RosterEntry.lrn)]
-        if q.origin:
-            corridor.append(col(RosterCorridor.origin) == q.origin)
-        if q.destination:
-            corridor.append(col(RosterCorridor.destination) == q.destination)
+        if shape.origin:
+            corridor.append(col(RosterCorridor.origin) == bindparam("origin"))
+        if shape.destination:
+            corridor.append(col(RosterCorridor.destination) == bindparam("destination"))
         stmt = stmt.where(exists().where(*corridor))
-    if q.sector:
+    if shape.sector:
         stmt = stmt.where(exists().where(col(RosterSector.lrn) == col(RosterEntry.lrn),
-                                         col(RosterSector.sector) == q.sector))
-    if q.q:
+                                         col(RosterSector.sector) == bindparam("sector")))
+    if shape.text:
         # under three characters no trigram helps (PostgreSQL would read its whole trigram
         # index, 3 s at 1M rows): an expression it cannot use, so the sort index is walked
-        name = key if len(q.q) >= _TRIGRAM else key + ""
-        stmt = stmt.where(name.like(like_pattern(q.q), escape="\\"))
-    if q.lrn:
-        # a range, not LIKE 'X%': both databases answer it from the primary key
-        upper = q.lrn[:-1] + chr(ord(q.lrn[-1]) + 1)
-        stmt = stmt.where(col(RosterEntry.lrn) >= q.lrn, col(RosterEntry.lrn) < upper)
-    if names_first:
+        name = key if shape.text == 2 else key + ""
+        stmt = stmt.where(name.like(bindparam("pattern"), escape="\\"))
+    if shape.lrn:
+        stmt = stmt.where(col(RosterEntry.lrn) >= bindparam("lrn_low"),
+                          col(RosterEntry.lrn) < bindparam("lrn_high"))
+    if shape.plan in (NAMES, AMONG):
         # an order no index holds: the planner then starts from the names (the trigram index)
         # rather than walking a sort index in order (the same order: '' adds nothing to a name)
-        return stmt.order_by(key + "", lrn).limit(q.limit + 1)
-    return stmt.order_by(key, lrn).limit(q.limit + 1)
+        return stmt.order_by(key + "", lrn).limit(bindparam("limit"))
+    return stmt.order_by(key, lrn).limit(bindparam("limit"))
 
 
-def _name_index(q: RosterQuery) -> Any:
+def _name_index(shape: _Shape) -> Any:
     """SQLite's name index a query reads: a country's names, or every entry's."""
-    return _COUNTRY_FTS if q.country else _ENTRY_FTS
+    return _COUNTRY_FTS if shape.country else _ENTRY_FTS
 
 
-def _in_partitions(q: RosterQuery, text: str, columns: list[Any],
+def _in_partitions(shape: _Shape, columns: list[Any],
                    *where: ColumnElement[bool]) -> Select[Any] | CompoundSelect[Any]:
-    """``columns`` of the names that hold the trigrams of ``text`` in the query's partitions
-    (``roster_country_search`` for a country, else ``roster_search``): a rowid range each, a
-    union when its statuses are not side by side."""
-    fts = _name_index(q)
-    match = fts.c[fts.name].op("MATCH")(_trigrams(text))
-    parts = [select(*columns).where(match, *where, fts.c.rowid.between(low, high))
-             for low, high in _partitions(q)]
+    """``columns`` of the names that hold the trigrams ``:match`` in the query's partitions
+    (``roster_country_search`` for a country, else ``roster_search``): a rowid range each
+    (``:low0``, ``:high0``, ...), a union when its statuses are not side by side."""
+    fts = _name_index(shape)
+    match = fts.c[fts.name].op("MATCH")(bindparam("match"))
+    parts = [select(*columns).where(match, *where, fts.c.rowid.between(
+        bindparam(f"low{i}"), bindparam(f"high{i}"))) for i in range(shape.ranges)]
     return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
-def _fts_case_ids(q: RosterQuery, text: str) -> Select[Any] | CompoundSelect[Any]:
-    """The case ids of the names in the query's partitions that hold ``text``'s trigrams."""
-    fts = _name_index(q)
-    return _in_partitions(q, text, [fts.c.rowid.op("&")(_CASE_MASK).label("case_id")])
+def _fts_case_ids(shape: _Shape) -> Select[Any] | CompoundSelect[Any]:
+    """The case ids of the names in the query's partitions that hold its trigrams."""
+    fts = _name_index(shape)
+    return _in_partitions(shape, [fts.c.rowid.op("&")(_CASE_MASK).label("case_id")])
 
 
-def _page_names(q: RosterQuery, text: str, after: tuple[str, str] | None, *, sqlite: bool,
-                every_status: bool) -> Select[Any]:
+@lru_cache(maxsize=_SHAPES)
+def _page_names(shape: _Shape) -> Select[Any]:
     """The LRNs of the page's names (and the one past it) in roster order, without reading an
     entry: SQLite, from the name index alone (its partitions hold every filter but a sector, a
     corridor or an LRN prefix); PostgreSQL, for a country, from the country's rows (the GIN
     index on country, status and name finds them; each carries its sort key and status)."""
     names: Any
-    if sqlite:
-        fts = _name_index(q)
-        names, where = fts, []
+    if shape.sqlite:
+        names, where = _name_index(shape), []
     else:
-        assert q.country is not None
+        assert shape.country
         names = RosterCountry.__table__  # type: ignore[attr-defined]
-        where = [names.c.country == q.country]
-        if not every_status:
-            where.append(names.c.status.in_(q.status))
-    where += [names.c.name_key.like(like_pattern(text), escape="\\")]
-    if after is not None:
-        where.append(tuple_(names.c.name_key, names.c.lrn) > after)
-    if sqlite:
-        found = _in_partitions(q, text, [names.c.name_key, names.c.lrn], *where).subquery()
-        return select(found.c.lrn).order_by(found.c.name_key, found.c.lrn).limit(q.limit + 1)
+        where = [names.c.country == bindparam("country")]
+        if shape.statuses:
+            where.append(names.c.status.in_(_statuses(shape)))
+    where.append(names.c.name_key.like(bindparam("pattern"), escape="\\"))
+    if shape.after:
+        where.append(_after(names.c.name_key, names.c.lrn))
+    if shape.sqlite:
+        found = _in_partitions(shape, [names.c.name_key, names.c.lrn], *where).subquery()
+        return (select(found.c.lrn).order_by(found.c.name_key, found.c.lrn)
+                .limit(bindparam("limit")))
     # an order no index holds, as in ``_statement``: the planner starts from the names
     return (select(names.c.lrn).where(*where).order_by(names.c.name_key + "", names.c.lrn)
-            .limit(q.limit + 1))
+            .limit(bindparam("limit")))
 
 
-async def _few_matches(session: AsyncSession, q: RosterQuery, *, sqlite: bool,
-                       every_status: bool) -> Any:
-    """The keys of the names in the query's country and statuses that hold its fragment
-    (SQLite: hold its trigrams) when fewer than ``FEW_MATCHES`` do, else None: SQLite, the
-    case ids in one comma-separated text (``group_concat``'s own separator); PostgreSQL, the
-    LRNs as an array. The page then reads those rows by key instead of asking the trigram
-    index a second time (half a rare fragment's time)."""
-    assert q.q is not None
-    if sqlite:
-        probe = _fts_case_ids(q, q.q).limit(FEW_MATCHES).subquery()
-        found, keys = (await session.execute(select(
-            func.count(), func.group_concat(probe.c.case_id)).select_from(probe))).one()
-        keys = keys or ""
-    else:
-        pattern = like_pattern(q.q)
-        # the GIN index on (country, status, name_key), or on (status, name_key)
-        table: Any = RosterCountry if q.country else RosterEntry
-        lrns = select(col(table.lrn)).where(col(table.name_key).like(pattern, escape="\\"))
-        if q.country:
-            lrns = lrns.where(col(RosterCountry.country) == q.country)
-        if not every_status:
-            lrns = lrns.where(col(table.status).in_(q.status))
-        probe = lrns.limit(FEW_MATCHES).subquery()
-        found, keys = (await session.execute(select(
-            func.count(), func.array_agg(probe.c.lrn)).select_from(probe))).one()
-        keys = keys or []
-    return keys if int(found or 0) < FEW_MATCHES else None
+@lru_cache(maxsize=_SHAPES)
+def _probe(shape: _Shape) -> Select[*tuple[Any, ...]]:
+    """How many names in the query's country and statuses hold its fragment (SQLite: hold its
+    trigrams), up to ``:few``, and their keys: SQLite, the case ids in one comma-separated
+    text (``group_concat``'s own separator); PostgreSQL, the LRNs as an array."""
+    if shape.sqlite:
+        probe = _fts_case_ids(shape).limit(bindparam("few")).subquery()
+        return select(func.count(), func.group_concat(probe.c.case_id)).select_from(probe)
+    # the GIN index on (country, status, name_key), or on (status, name_key)
+    table: Any = RosterCountry if shape.country else RosterEntry
+    lrns = select(col(table.lrn)).where(col(table.name_key).like(bindparam("pattern"),
+                                                                 escape="\\"))
+    if shape.country:
+        lrns = lrns.where(col(RosterCountry.country) == bindparam("country"))
+    if shape.statuses:
+        lrns = lrns.where(col(table.status).in_(_statuses(shape)))
+    probe = lrns.limit(bindparam("few")).subquery()
+    return select(func.count(), func.array_agg(probe.c.lrn)).select_from(probe)
 
 
-async def page_rows(session: AsyncSession, q: RosterQuery, *, sqlite: bool,
-                    after: tuple[str, str] | None, every_status: bool) -> list[Any]:
+def page_plan(q: RosterQuery, *, sqlite: bool, after: tuple[str, str] | None,
+              every_status: bool) -> Plan[list[Any]]:
     """Up to ``q.limit + 1`` rows of the page after ``after`` (name_key, lrn), in order;
-    ``every_status``: the query names every public status."""
-    if q.q is not None and not sqlite:
-        # after five runs asyncpg's prepared statement may get a generic plan, made without
-        # the pattern: it walks the whole sort index for a rare fragment
-        await session.execute(_CUSTOM_PLAN)
-    if q.q is None or len(q.q) < _TRIGRAM:
-        return await _rows(session, _statement(q, after, names_first=False, sqlite=sqlite,
-                                               every_status=every_status))
-    matched = await _few_matches(session, q, sqlite=sqlite, every_status=every_status)
-    if matched is not None:
-        if not matched:  # no name holds it: no page to read
+    ``every_status``: the query names every public status. A plan (``iris_engine.store.plan``):
+    it yields each statement with its values and is sent the rows, so the next statement can
+    depend on what the last one found, wherever the statements run."""
+    shape = _shape(q, sqlite=sqlite, after=after, every_status=every_status)
+    values = _values(q, after=after, every_status=every_status)
+    if shape.text < 2:
+        return (yield _statement(shape), values)
+    count, keys = (yield _probe(shape), values)[0]
+    if int(count or 0) < FEW_MATCHES:
+        if not keys:  # no name holds it: no page to read
             return []
-        return await _rows(session, _statement(q, after, names_first=True, sqlite=sqlite,
-                                               every_status=every_status, among=True),
-                           {"keys": matched})
+        return (yield _statement(shape._replace(plan=AMONG)), {**values, "keys": keys})
     # a common fragment: walk a bounded stretch of the sort index; the page is right if it
     # fills there. Matches may crowd one part of the order (names that begin with the word),
     # so a stretch without a full page falls back to the names
-    rows = await _rows(session, _statement(q, after, names_first=False, sqlite=sqlite,
-                                           every_status=every_status, window=WALK))
+    rows = yield _statement(shape._replace(plan=WINDOW)), values
     if len(rows) > q.limit:
         return rows
     if (sqlite or q.country) and not (q.sector or q.origin or q.destination or q.lrn):
         # every filter is the partition's: the name index (SQLite), or the country's rows
         # (PostgreSQL), order their own names, and only the page's entries are read
-        lrns = list((await session.execute(_page_names(
-            q, q.q, after, sqlite=sqlite, every_status=every_status))).scalars())
+        lrns = [r[0] for r in (yield _page_names(shape), values)]
         if not lrns:
             return []
-        found = {r.lrn: r for r in await _rows(session, select(*_COLUMNS).where(
-            col(RosterEntry.lrn).in_(bindparam("lrns", expanding=True))), {"lrns": lrns})}
-        return [found[lrn] for lrn in lrns]
-    return await _rows(session, _statement(q, after, names_first=True, sqlite=sqlite,
-                                           every_status=every_status))
+        found = {r.lrn: r for r in (yield _BY_LRNS[sqlite], {"lrns": lrn_list(lrns, sqlite=sqlite)})}
+        # an entry gone since its name was read (PostgreSQL reads each statement afresh) is
+        # left out: the roster's version has moved, so the page is not kept
+        return [found[lrn] for lrn in lrns if lrn in found]
+    return (yield _statement(shape._replace(plan=NAMES)), values)
 
 
-async def _rows(session: AsyncSession, stmt: Select[*tuple[Any, ...]],
-                parameters: dict[str, Any] | None = None) -> list[Any]:
-    return list((await session.execute(stmt, parameters)).all())
+def lrns_among(sqlite: bool) -> ColumnElement[bool]:
+    """``roster_entry.lrn`` is one of the LRNs bound as ``:lrns`` (``lrn_list``), each read by
+    the primary key: one statement text whatever the count."""
+    if sqlite:
+        return col(RosterEntry.lrn).in_(text("SELECT value FROM json_each(:lrns)"))
+    return col(RosterEntry.lrn) == func.any(bindparam("lrns", type_=postgresql.ARRAY(String())))
+
+
+def lrn_list(lrns: list[str], *, sqlite: bool) -> Any:
+    """LRNs as ``lrns_among`` takes them: a JSON array (SQLite's ``json_each``), or an array."""
+    return json.dumps(lrns) if sqlite else lrns
+
+
+#: a page's rows by their LRNs, per database (SQLite: True)
+_BY_LRNS = {sqlite: select(*_COLUMNS).where(lrns_among(sqlite)) for sqlite in (True, False)}

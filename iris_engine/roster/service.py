@@ -32,8 +32,9 @@ from iris_engine.roster.models import (
     RosterMeta,
     RosterSector,
 )
-from iris_engine.roster.search import page_rows
+from iris_engine.roster.search import lrn_list, lrns_among, page_plan
 from iris_engine.store.db import Database
+from iris_engine.store.plans import Plan
 from iris_engine.web.encoding import Encoded
 
 __all__ = ["MAX_TARGETED", "PUBLIC_STATUSES", "CachedPage", "Changed", "PublicStatus", "Reach",
@@ -195,9 +196,11 @@ _VERSION = select(col(RosterMeta.version))
 #: one entry and its scope, by LRN (built once: building a statement costs more than running it)
 _ENTRY = select(*_COLUMNS, _CORRIDORS_TEXT, _SECTORS_TEXT).where(
     col(RosterEntry.lrn) == bindparam("lrn"))
-#: the scopes of a page's entries
-_SCOPES = select(col(RosterEntry.lrn), _CORRIDORS_TEXT, _SECTORS_TEXT).where(
-    col(RosterEntry.lrn).in_(bindparam("lrns", expanding=True)))
+#: the scopes of a page's entries, per database (SQLite: True)
+_SCOPES = {sqlite: select(col(RosterEntry.lrn), _CORRIDORS_TEXT, _SECTORS_TEXT).where(
+    lrns_among(sqlite)) for sqlite in (True, False)}
+#: where a page after a cursor begins: the cursor's entry's place
+_CURSOR = select(col(RosterEntry.name_key)).where(col(RosterEntry.lrn) == bindparam("lrn"))
 
 
 def _scope(corridors: str | None, sectors: str | None) -> Scope:
@@ -218,12 +221,42 @@ def _row(r: Any, scope: Scope = ([], [])) -> dict[str, Any]:
     }
 
 
-async def _scopes(session: AsyncSession, lrns: list[str]) -> dict[str, Scope]:
+def _search_plan(q: RosterQuery, *, sqlite: bool,
+                 every_status: bool) -> Plan[tuple[dict[str, Any], Reach]]:
+    """A search page and what can change it, as a plan (``iris_engine.store.plans``): the
+    cursor's place, the page's rows (``page_plan``), their scopes."""
+    after = None
+    if q.cursor:  # the last entry of the previous page: continue after its place
+        found = yield _CURSOR, {"lrn": q.cursor}
+        if not found:
+            raise NotFound(f"no roster entry {q.cursor} to continue after; pass the "
+                           "next_cursor of a previous page")
+        after = (found[0][0], q.cursor)
+    rows = yield from page_plan(q, sqlite=sqlite, after=after, every_status=every_status)
+    more = len(rows) > q.limit
+    # the rows were read from roster order after ``after`` up to the one past the page
+    # (or to the end): an entry changed to a place outside that cannot enter the page
+    last = (rows[q.limit].name_key, rows[q.limit].lrn) if more else None
+    # the row past the page counts too: whether there is a next page depends on it
+    named = frozenset([r.lrn for r in rows] + ([q.cursor] if q.cursor else []))
+    rows = rows[: q.limit]
+    scopes: dict[str, Scope] = {}
+    if rows:
+        scopes = {r.lrn: _scope(r.corridors, r.sectors) for r in (yield _SCOPES[sqlite], {
+            "lrns": lrn_list([r.lrn for r in rows], sqlite=sqlite)})}
+    return {
+        "items": [_row(r, scopes.get(r.lrn) or _scope(None, None)) for r in rows],
+        "next_cursor": rows[-1].lrn if more else None,
+    }, Reach(lrns=named, ranged=True, lower=after, upper=last, text=q.q,
+             statuses=frozenset(q.status), country=q.country, lrn_prefix=q.lrn)
+
+
+async def _scopes(session: AsyncSession, lrns: list[str], *, sqlite: bool) -> dict[str, Scope]:
     """The corridors and sectors of these entries (one statement, by primary keys)."""
     if not lrns:
         return {}
-    return {r.lrn: _scope(r.corridors, r.sectors)
-            for r in (await session.execute(_SCOPES, {"lrns": lrns})).all()}
+    return {r.lrn: _scope(r.corridors, r.sectors) for r in (await session.execute(
+        _SCOPES[sqlite], {"lrns": lrn_list(lrns, sqlite=sqlite)})).all()}
 
 
 #: one index probe per country (``ix_roster_country_lookup``): a DISTINCT would read every row
@@ -426,30 +459,9 @@ class Roster:
         return await self._cached(("history", key, limit), build)
 
     async def _search(self, q: RosterQuery) -> tuple[dict[str, Any], Reach]:
-        async with self.db.read() as session:
-            after = None
-            if q.cursor:  # the last entry of the previous page: continue after its place
-                key = await session.scalar(select(col(RosterEntry.name_key)).where(
-                    col(RosterEntry.lrn) == q.cursor))
-                if key is None:
-                    raise NotFound(f"no roster entry {q.cursor} to continue after; pass the "
-                                   "next_cursor of a previous page")
-                after = (key, q.cursor)
-            rows = await page_rows(session, q, sqlite=self.db.is_sqlite, after=after,
-                                   every_status=set(q.status) == set(PUBLIC_STATUSES))
-            more = len(rows) > q.limit
-            # the rows were read from roster order after ``after`` up to the one past the page
-            # (or to the end): an entry changed to a place outside that cannot enter the page
-            last = (rows[q.limit].name_key, rows[q.limit].lrn) if more else None
-            # the row past the page counts too: whether there is a next page depends on it
-            named = frozenset([r.lrn for r in rows] + ([q.cursor] if q.cursor else []))
-            rows = rows[: q.limit]
-            scopes = await _scopes(session, [r.lrn for r in rows])
-        return {
-            "items": [_row(r, scopes.get(r.lrn) or _scope(None, None)) for r in rows],
-            "next_cursor": rows[-1].lrn if more else None,
-        }, Reach(lrns=named, ranged=True, lower=after, upper=last, text=q.q,
-                 statuses=frozenset(q.status), country=q.country, lrn_prefix=q.lrn)
+        sqlite = self.db.is_sqlite
+        return await self.db.read_plan(lambda: _search_plan(
+            q, sqlite=sqlite, every_status=set(q.status) == set(PUBLIC_STATUSES)))
 
     async def export(self, statuses: tuple[str, ...] = PUBLIC_STATUSES,
                      batch: int = 2000) -> AsyncIterator[dict[str, Any]]:
@@ -462,7 +474,7 @@ class Roster:
             stmt = stmt.order_by(col(RosterEntry.name_key), col(RosterEntry.lrn)).limit(batch)
             async with self.db.read() as session:
                 rows = (await session.execute(stmt)).all()
-                scopes = await _scopes(session, [r.lrn for r in rows])
+                scopes = await _scopes(session, [r.lrn for r in rows], sqlite=self.db.is_sqlite)
             for r in rows:
                 yield _row(r, scopes.get(r.lrn) or _scope(None, None))
             if len(rows) < batch:

@@ -17,9 +17,9 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import CursorResult, Row, Table, event, insert, make_url
+from sqlalchemy import CursorResult, Row, Table, event, insert, make_url, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -33,7 +33,8 @@ from sqlalchemy.sql.base import Executable
 
 from iris_engine.settings import Settings
 from iris_engine.store import sqlite_inline
-from iris_engine.store.direct import DirectPostgres, DirectSqlite
+from iris_engine.store.direct import DirectPostgres, DirectSqlite, Unsupported
+from iris_engine.store.plans import Plan, run_plan_async
 
 __all__ = ["Database", "add_written", "after_commit", "before_commit", "erased",
            "hold_loaded_rows", "insert_in", "rows_in", "run_in", "scalar_in"]
@@ -47,6 +48,11 @@ _HELD = "iris_held_rows"
 _IDLE_SINCE = "iris_idle_since"
 #: a connection's execution option: its next statement runs alone, in no transaction (SQLite)
 _ONE_STATEMENT = "iris_one_statement"
+#: a read plan's statements through SQLAlchemy on PostgreSQL: planned with their values, as on
+#: the driver (``DirectPostgres.run_plan``)
+_CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
+
+T = TypeVar("T")
 #: a write session's ``Database`` and, once known, its transaction's driver connection
 _DATABASE = "iris_database"
 _DRIVER = "iris_driver"
@@ -276,7 +282,8 @@ def _direct(settings: Settings, engine: AsyncEngine) -> DirectSqlite | DirectPos
         return connection
 
     return DirectSqlite(engine.sync_engine, connect, _sqlite_pragmas,
-                        settings.sqlite_busy_timeout_ms / 1000)
+                        settings.sqlite_busy_timeout_ms / 1000,
+                        readers=max(2, settings.db_pool_size // 2))
 
 
 def _sqlite_engine(settings: Settings, begin: str, *, inline: bool = False) -> AsyncEngine:
@@ -440,6 +447,26 @@ class Database:
             return await self._direct.run(compiled, parameters)
         async with self._alone.connect() as connection:
             return (await connection.execute(statement, parameters)).first()
+
+    async def read_plan(self, plan: Callable[[], Plan[T]]) -> T:
+        """The answer of a read of several statements (``iris_engine.store.plans``; ``plan()``
+        makes a fresh one): on the driver, unless SQL is echoed or one of its statements cannot
+        run there, then through SQLAlchemy in a read transaction. On SQLite the plan runs whole
+        in a worker thread, in one read transaction; on PostgreSQL each statement runs alone
+        (as READ COMMITTED would run it) and is planned with its values, not a generic plan."""
+        if self._direct is not None:
+            try:
+                return await self._direct.run_plan(plan())
+            except Unsupported:
+                pass  # nothing was read that matters: the plan is read again, whole
+        async with self.read() as session:
+            if not self.is_sqlite:
+                await session.execute(_CUSTOM_PLANS)
+
+            async def rows_of(statement: Executable, values: Mapping[str, Any]) -> list[Any]:
+                return list((await session.execute(statement, dict(values))).all())
+
+            return await run_plan_async(plan(), rows_of)
 
     async def write_one(self, statement: Executable,
                         parameters: Mapping[str, Any] | None = None) -> Any:

@@ -36,10 +36,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Dialect
@@ -47,6 +49,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import TextClause
 
+from iris_engine.store.plans import Plan, run_plan, run_plan_async
 from iris_engine.store.sqlite_inline import patiently
 
 __all__ = ["Compiled", "DirectPostgres", "DirectSqlite", "Unsupported"]
@@ -54,7 +57,9 @@ __all__ = ["Compiled", "DirectPostgres", "DirectSqlite", "Unsupported"]
 #: statements (and sets of parameter names) compiled and kept per runner; past that many, a
 #: new one runs through SQLAlchemy, whose cache is keyed by structure (a caller building a new
 #: statement per call would otherwise compile on every call; none does today)
-_MAX_KEPT = 256
+_MAX_KEPT = 1024
+
+T = TypeVar("T")
 
 
 class Unsupported(ValueError):
@@ -136,6 +141,14 @@ class _Runner:
         self._kept[key] = (statement, compiled)
         return compiled
 
+    def _step(self, statement: Executable) -> Compiled:
+        """A plan's statement compiled here, or ``Unsupported``: the plan then runs through
+        SQLAlchemy whole (``Database.read_plan``)."""
+        compiled = self.compiled(statement)
+        if compiled is None:
+            raise Unsupported("a statement of this plan cannot run on the driver")
+        return compiled
+
     def _arguments(self, compiled: Compiled,
                    parameters: Mapping[str, Any] | None) -> tuple[Any, ...]:
         arguments = compiled.arguments(parameters)
@@ -149,12 +162,19 @@ class DirectSqlite(_Runner):
     """Statements alone on one autocommit ``sqlite3`` connection, on this thread."""
 
     def __init__(self, engine: Engine, connect: Callable[[], sqlite3.Connection],
-                 setup: Callable[[sqlite3.Connection], None], busy_timeout_s: float) -> None:
+                 setup: Callable[[sqlite3.Connection], None], busy_timeout_s: float, *,
+                 readers: int = 4) -> None:
         super().__init__(engine)
         self._connect = connect
         self._setup = setup
         self._busy_timeout_s = busy_timeout_s
         self._connection: sqlite3.Connection | None = None
+        #: plans run in these threads, each on a connection of its own (``run_plan``)
+        self._readers = readers
+        self._reader_pool: ThreadPoolExecutor | None = None
+        self._reader_local = threading.local()
+        self._reader_connections: list[sqlite3.Connection] = []
+        self._reader_lock = threading.Lock()
 
     async def _open(self) -> sqlite3.Connection:
         if self._connection is None:
@@ -200,10 +220,60 @@ class DirectSqlite(_Runner):
         except sqlite3.Error as error:  # as SQLAlchemy raises it (IntegrityError, ...)
             raise DBAPIError.instance(compiled.sql, arguments, error, sqlite3.Error) from error
 
+    async def run_plan(self, plan: Plan[T]) -> T:
+        """A read plan's answer, the plan run whole in a worker thread, in one read transaction
+        (it sees one moment throughout) on that thread's connection. Statements that scan may
+        run here: the event loop goes on meanwhile (SQLite lets go of the GIL as it reads)."""
+        if self._reader_pool is None:
+            self._reader_pool = ThreadPoolExecutor(self._readers,
+                                                   thread_name_prefix="iris-sqlite-read")
+        return await asyncio.get_running_loop().run_in_executor(
+            self._reader_pool, self._run_plan_here, plan)
+
+    def _reader(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._reader_local, "connection", None)
+        if connection is None:
+            connection = self._connect()
+            try:  # a reader thread may wait for a lock: in WAL mode only at a checkpoint
+                connection.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_s * 1000)}")
+                self._setup(connection)
+            except BaseException:
+                connection.close()
+                raise
+            with self._reader_lock:
+                self._reader_connections.append(connection)
+            self._reader_local.connection = connection
+        return connection
+
+    def _run_plan_here(self, plan: Plan[T]) -> T:
+        connection = self._reader()
+
+        def rows_of(statement: Executable, values: Mapping[str, Any]) -> list[Any]:
+            compiled = self._step(statement)
+            arguments = self._arguments(compiled, values)
+            try:
+                return _all_rows(connection.execute(compiled.sql, arguments), compiled)
+            except sqlite3.Error as error:  # as SQLAlchemy raises it
+                raise DBAPIError.instance(compiled.sql, arguments, error,
+                                          sqlite3.Error) from error
+
+        connection.execute("BEGIN")
+        try:
+            return run_plan(plan, rows_of)
+        finally:
+            connection.execute("COMMIT")  # a read: nothing to keep or undo
+
     async def close(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:
             connection.close()
+        pool, self._reader_pool = self._reader_pool, None
+        if pool is not None:
+            await asyncio.get_running_loop().run_in_executor(None, pool.shutdown)
+        with self._reader_lock:
+            readers, self._reader_connections = self._reader_connections, []
+        for reader in readers:
+            reader.close()
 
 
 def _all_rows(cursor: sqlite3.Cursor, compiled: Compiled) -> list[Any]:
@@ -238,21 +308,36 @@ class DirectPostgres(_Runner):
         self._recycle_seconds = recycle_seconds
         self._idle_seconds = idle_seconds
         self._pool: Any = None
+        #: connections for read plans: each statement planned with its values (below)
+        self._plan_pool: Any = None
         self._starting = asyncio.Lock()
         #: when each pooled connection (by its server process) was last handed back
         self._idle_since: dict[int, float] = {}
 
-    async def _started(self) -> Any:
-        if self._pool is None:
+    async def _started(self, *, plans: bool = False) -> Any:
+        if (self._plan_pool if plans else self._pool) is None:
             async with self._starting:
-                if self._pool is None:
+                if (self._plan_pool if plans else self._pool) is None:
                     import asyncpg  # the PostgreSQL driver, present where PostgreSQL is used
 
-                    self._pool = await asyncpg.create_pool(
-                        **self._kwargs, min_size=0, max_size=self._max_size,
+                    kwargs = self._kwargs
+                    if plans:
+                        # a read plan's statements (a name search: LIKE with a pattern) are
+                        # planned with their values every time: after five runs of a prepared
+                        # statement PostgreSQL may keep a generic plan, made without the
+                        # pattern, that walks a whole sort index for a rare fragment
+                        kwargs = {**kwargs, "server_settings": {
+                            **kwargs.get("server_settings", {}),
+                            "plan_cache_mode": "force_custom_plan"}}
+                    pool = await asyncpg.create_pool(
+                        **kwargs, min_size=0, max_size=self._max_size,
                         max_inactive_connection_lifetime=self._recycle_seconds,
                         setup=self._on_acquire, reset=self._on_release)
-        return self._pool
+                    if plans:
+                        self._plan_pool = pool
+                    else:
+                        self._pool = pool
+        return self._plan_pool if plans else self._pool
 
     async def _on_acquire(self, connection: Any) -> None:
         since = self._idle_since.pop(connection.get_server_pid(), None)
@@ -281,6 +366,35 @@ class DirectPostgres(_Runner):
                 continue  # every pooled connection may have been dropped at once
         async with pool.acquire() as connection:  # new connections by now, or the error
             return compiled.row(await connection.fetchrow(compiled.sql, *arguments))
+
+    async def run_plan(self, plan: Plan[T]) -> T:
+        """A read plan's answer, its statements run one by one on a pooled connection, each
+        alone (as in a READ COMMITTED transaction, each sees the database as it is when it
+        runs), each planned with its values."""
+        pool = await self._started(plans=True)
+        for attempt in range(self._max_size + 1):
+            try:
+                async with pool.acquire() as connection:
+                    return await self._plan_on(connection, plan)
+            except _Dropped:
+                if attempt == self._max_size:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _plan_on(self, connection: Any, plan: Plan[T]) -> T:
+        async def rows_of(statement: Executable, values: Mapping[str, Any]) -> list[Any]:
+            compiled = self._step(statement)
+            arguments = self._arguments(compiled, values)
+            try:
+                return [compiled.row(row) for row in await connection.fetch(compiled.sql,
+                                                                             *arguments)]
+            except Exception as error:
+                if not type(error).__module__.startswith("asyncpg"):
+                    raise
+                raise DBAPIError.instance(compiled.sql, arguments, error,
+                                          self._engine.dialect.loaded_dbapi.Error) from error
+
+        return await run_plan_async(plan, rows_of)
 
     def driver_of(self, dbapi_connection: Any) -> Any:
         """The asyncpg connection under a write transaction's pooled connection, once its
@@ -312,13 +426,15 @@ class DirectPostgres(_Runner):
             raise
 
     async def close(self) -> None:
-        pool, self._pool = self._pool, None
+        pools = [self._pool, self._plan_pool]
+        self._pool = self._plan_pool = None
         self._idle_since.clear()
-        if pool is not None:
-            try:
-                await asyncio.wait_for(pool.close(), timeout=10)
-            except TimeoutError:  # a statement still running at shutdown
-                pool.terminate()
+        for pool in pools:
+            if pool is not None:
+                try:
+                    await asyncio.wait_for(pool.close(), timeout=10)
+                except TimeoutError:  # a statement still running at shutdown
+                    pool.terminate()
 
 
 class _Dropped(Exception):

@@ -91,6 +91,6 @@ def test_the_entry_statement_is_compiled_once_and_run_as_compiled() -> None:
     from iris_engine.roster.service import _ENTRY, _SCOPES
 
     for dialect in (sqlite.dialect(), postgresql.asyncpg.dialect()):  # type: ignore[attr-defined]
-        for statement in (_ENTRY, _SCOPES):
+        for statement in (_ENTRY, *_SCOPES.values()):
             compiled = statement.compile(dialect=dialect)
             assert not compiled.literal_execute_params, (dialect.name, compiled.string)

@@ -77,8 +77,9 @@ WALK = 4000
 _TRIGRAM = 3
 
 #: statements kept per kind (page, probe, names): one per shape of query (``_Shape``) asked
-#: since the process started; a few dozen shapes cover every form the roster's pages send
-_SHAPES = 512
+#: lately; a few dozen shapes cover every form the roster's pages send. The driver's runner
+#: keeps what it compiled from them (``direct._MAX_KEPT``, all statements together)
+_SHAPES = 128
 #: the rows among the keys a probe found (``:keys``), each read by its key. SQLite: case ids
 #: (FTS5's rowid is the case id), comma-separated digits, by the case id's unique index;
 #: PostgreSQL: an array of LRNs, by the primary key. One statement text whatever the count

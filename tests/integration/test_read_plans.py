@@ -5,6 +5,7 @@ SQLAlchemy where the driver cannot be used. On each database, through the real e
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
@@ -176,3 +177,15 @@ async def test_a_plan_that_fails_leaves_its_connection_fit_for_the_next(world: W
             await db.read_plan(failing)
     assert await db.read_plan(lambda: _version_then(select(func.count()).select_from(
         RosterEntry))) is not None
+
+
+async def test_searches_at_once_answer_what_they_answer_one_at_a_time(world: World,
+                                                                      walks: None) -> None:
+    """Plans in flight together (SQLite: in several worker threads, each on its own
+    connection; PostgreSQL: on several pooled connections) do not mix their rows."""
+    await _seed(world)
+    roster = world.services.roster
+    queries = [q.checked() for q in QUERIES] * 4
+    alone = [await roster._search(q) for q in queries]
+    together = await asyncio.gather(*(roster._search(q) for q in queries))
+    assert [body for body, _ in together] == [body for body, _ in alone]

@@ -22,10 +22,11 @@ it found without reading their entries. PostgreSQL: GIN indexes on ``(status, na
 ``(country, status, name_key)`` (``btree_gin``) intersect the filters with the trigrams.
 
 Neither planner knows how many names a fragment has in a partition, so we ask: at most
-``FEW_MATCHES`` keys, then pick (on PostgreSQL after a walk that did not fill the page: its
-probe reads every name the fragment has before its limit, a walk a few thousand entries) (PostgreSQL is also asked for a plan made with the fragment,
-not a generic one). The probe answers the keys it found as well as their count, so a page of
-few matches reads those rows by key instead of asking the name index again. Both plans filter
+``FEW_MATCHES`` keys, then pick. On PostgreSQL the probe comes after a walk that did not
+fill the page (its probe reads every name the fragment has before its limit, a walk a few
+thousand entries), and every statement is planned with its values, not a generic plan.
+The probe answers the keys it found as well as their count, so a page of few matches reads
+those rows by key instead of asking the name index again. Both plans filter
 with the same exact ``LIKE ... ESCAPE``; the trigram index only narrows the rows first, so
 results (rows, order, cursors) are those of a plain scan.
 

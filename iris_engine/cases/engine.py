@@ -344,6 +344,11 @@ class CaseEngine:
         case.state = dest
         if spec.assign is not None:
             self._assign(ctx, spec.assign)
+        if spec.effects:
+            # the effects' queries see the case as the transition leaves it: written now, as a
+            # table UPDATE on the driver (the first query would otherwise flush it through
+            # the unit of work, ~8% of a suspend's CPU); no effects, and ``_append`` writes it
+            await _write_case(session, case)
         for name in spec.effects:
             await self.hooks.effects[name](ctx)
         data = dict(request.data)
@@ -481,11 +486,7 @@ class CaseEngine:
         if sealed_note is not None or personal_data:
             self.notes.seal_into(row, sealed_note, personal_data)
         row.hash = chain_hash(row.prev_hash, row)
-        changed = _unwritten(case)
-        changed.update(revision=revision, updated_at=now, head_hash=row.hash)
-        for key, value in changed.items():  # clean before the UPDATE: nothing flushes it twice
-            set_committed_value(case, key, value)
-        await run_in(session, _UPDATE_CASE, {"of_case": case.id, **changed})
+        await _write_case(session, case, revision=revision, updated_at=now, head_hash=row.hash)
         row.id = await scalar_in(session, _INSERT_EVENT, {key: getattr(row, key)
                                                           for key in _EVENT_COLUMNS})
         return row
@@ -498,6 +499,18 @@ _EVENT_COLUMNS = tuple(c.key for c in _EVENTS.c if c.key != "id")
 _INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
 #: the parameters other than ``of_case`` name the columns it sets (built once)
 _UPDATE_CASE = update(_CASES).where(_CASES.c.id == bindparam("of_case"))
+
+
+async def _write_case(session: AsyncSession, case: Case, **values: Any) -> None:
+    """Write the loaded case's unwritten changes (``_unwritten``) and ``values`` in one table
+    UPDATE, on the driver where it can run there, and leave the case as if the ORM had written
+    them (clean before the UPDATE: nothing flushes them twice)."""
+    changed = {**_unwritten(case), **values}
+    if not changed:
+        return
+    for key, value in changed.items():
+        set_committed_value(case, key, value)
+    await run_in(session, _UPDATE_CASE, {"of_case": case.id, **changed})
 
 
 def _unwritten(case: Case) -> dict[str, Any]:

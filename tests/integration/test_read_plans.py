@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -122,47 +123,67 @@ async def test_a_plan_with_a_statement_the_driver_refuses_is_read_through_sqlalc
     assert answer == 42 and version >= 0
 
 
-async def test_a_plan_on_sqlite_reads_one_moment_throughout(world: World,
-                                                            tmp_path: Any) -> None:
-    """A write committed by another connection between two statements of a plan is not seen
-    by the second: the plan is one read transaction."""
+async def test_what_a_plan_sees_of_a_write_between_its_statements(world: World) -> None:
+    """A write committed by another connection between two statements of a plan: on SQLite
+    the plan is one read transaction and its second statement does not see it; on
+    PostgreSQL each statement runs alone (as READ COMMITTED runs it) and the second does."""
     db = world.services.db
-    if not db.is_sqlite:
-        pytest.skip("SQLite's plans are one transaction; PostgreSQL's statements run alone")
-    path = db.settings.database_url.split(":///", 1)[1]
+    version = select(col(RosterMeta.version))
 
-    def plan() -> Plan[tuple[int, int]]:
-        before = (yield select(col(RosterMeta.version)), {})[0][0]
-        other = sqlite3.connect(path, isolation_level=None)
+    async def write_meanwhile() -> None:
+        async with db.write() as session:
+            await session.execute(text("UPDATE roster_meta SET version = version + 1"))
+
+    def plan_sqlite(path: str) -> Plan[tuple[int, int]]:
+        before = (yield version, {})[0][0]
+        other = sqlite3.connect(path, isolation_level=None)  # in the plan's own thread
         try:
             other.execute("UPDATE roster_meta SET version = version + 1")
         finally:
             other.close()
-        after = (yield select(col(RosterMeta.version)).where(col(RosterMeta.id) >= 0), {})[0][0]
-        return before, after
+        return before, (yield version.where(col(RosterMeta.id) >= 0), {})[0][0]
 
-    before, after = await db.read_plan(plan)
-    assert before == after
-    assert (await db.fetch_one(select(col(RosterMeta.version))))[0] == before + 1
-
-
-async def test_plans_on_postgresql_are_planned_with_their_values(
-        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A prepared statement run often may get a generic plan, made without the LIKE pattern;
-    a plan's connections never keep one."""
-    db = world.services.db
     if db.is_sqlite:
-        pytest.skip("PostgreSQL's plan cache")
+        path = db.settings.database_url.split(":///", 1)[1]
+        before, after = await db.read_plan(lambda: plan_sqlite(path))
+        assert before == after  # one moment throughout
+        assert (await db.fetch_one(version))[0] == before + 1
+    else:
+        written = asyncio.get_running_loop().create_task(write_meanwhile())
+
+        def plan() -> Plan[tuple[int, int]]:
+            before = (yield version, {})[0][0]
+            while not written.done():  # each statement is a turn of the loop for the write
+                yield select(func.pg_sleep(0.01)), {}
+            return before, (yield version.where(col(RosterMeta.id) >= 0), {})[0][0]
+
+        before, after = await db.read_plan(plan)
+        await written
+        assert after == before + 1  # each statement sees what is committed when it runs
+
+
+async def test_where_a_plan_runs(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite: in a reader thread, not on the event loop's (a search may scan); PostgreSQL:
+    on connections whose statements are planned with their values (a prepared statement run
+    often may get a generic plan, made without the LIKE pattern), and the statements run
+    alone elsewhere keep the server's default. The same through SQLAlchemy."""
+    db = world.services.db
+    loop_thread = threading.current_thread()
     setting = select(func.current_setting("plan_cache_mode"))
 
-    def plan() -> Plan[str]:
-        return str((yield setting, {})[0][0])
+    def plan() -> Plan[tuple[bool, str | None]]:
+        elsewhere = threading.current_thread() is not loop_thread
+        if db.is_sqlite:
+            return elsewhere, None
+        return elsewhere, str((yield setting, {})[0][0])
 
-    assert await db.read_plan(plan) == "force_custom_plan"
-    # the statements run alone elsewhere keep the server's default
-    assert (await db.fetch_one(setting))[0] != "force_custom_plan"
-    monkeypatch.setattr(db, "_direct", None)
-    assert await db.read_plan(plan) == "force_custom_plan"
+    if db.is_sqlite:
+        assert await db.read_plan(plan) == (True, None)
+    else:
+        assert await db.read_plan(plan) == (False, "force_custom_plan")
+        assert (await db.fetch_one(setting))[0] != "force_custom_plan"
+        monkeypatch.setattr(db, "_direct", None)
+        assert await db.read_plan(plan) == (False, "force_custom_plan")
 
 
 async def test_a_plan_that_fails_leaves_its_connection_fit_for_the_next(world: World) -> None:

@@ -133,6 +133,9 @@ def test_readme_walks_run_as_written(served: tuple[Path, str, dict[str, str]]) -
     done = subprocess.run(["bash", "-c", script], cwd=clone, env=env, capture_output=True,
                           text=True, timeout=300)
     shown = f"exit {done.returncode}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
+    if done.returncode != 0:  # what the server said meanwhile (the fixture's log beside the clone)
+        served_log = (clone.parent / "serve.log").read_text(errors="replace")
+        shown += "\n--- the server's log, its end\n" + served_log[-6000:]
     assert done.returncode == 0, shown
     walked, filed, trained, returned = (part.strip().splitlines()
                                         for part in done.stdout.split(SEPARATOR))

@@ -261,7 +261,8 @@ class DirectSqlite(_Runner):
         try:
             return run_plan(plan, rows_of)
         finally:
-            connection.execute("COMMIT")  # a read: nothing to keep or undo
+            if connection.in_transaction:  # a read: nothing to keep, and the next plan begins
+                connection.execute("ROLLBACK")
 
     async def close(self) -> None:
         connection, self._connection = self._connection, None

@@ -356,7 +356,7 @@ def _probe(shape: _Shape) -> Select[*tuple[Any, ...]]:
 def page_plan(q: RosterQuery, *, sqlite: bool, after: tuple[str, str] | None,
               every_status: bool) -> Plan[list[Any]]:
     """Up to ``q.limit + 1`` rows of the page after ``after`` (name_key, lrn), in order;
-    ``every_status``: the query names every public status. A plan (``iris_engine.store.plan``):
+    ``every_status``: the query names every public status. A plan (``iris_engine.store.plans``):
     it yields each statement with its values and is sent the rows, so the next statement can
     depend on what the last one found, wherever the statements run."""
     shape = _shape(q, sqlite=sqlite, after=after, every_status=every_status)
@@ -393,8 +393,9 @@ def page_plan(q: RosterQuery, *, sqlite: bool, after: tuple[str, str] | None,
         if not lrns:
             return []
         found = {r.lrn: r for r in (yield _BY_LRNS[sqlite], {"lrns": lrn_list(lrns, sqlite=sqlite)})}
-        # an entry gone since its name was read (PostgreSQL reads each statement afresh) is
-        # left out: the roster's version has moved, so the page is not kept
+        # PostgreSQL reads each statement afresh: an entry gone since its name was read is
+        # left out, one changed meanwhile shows as it is now; either change moved the
+        # roster's version, and once this process reads it the page (it touches) is dropped
         return [found[lrn] for lrn in lrns if lrn in found]
     return (yield _statement(shape._replace(plan=NAMES)), values)
 

@@ -510,6 +510,10 @@ async def _write_case(session: AsyncSession, case: Case, **values: Any) -> None:
         return
     for key, value in changed.items():
         set_committed_value(case, key, value)
+    # every change of the case is written now: it is clean, so no flush (an effect's query,
+    # the commit) visits it (set_committed_value alone leaves it among the modified)
+    state = inspect(case)
+    state._commit_all(state.dict, session.sync_session.identity_map)
     await run_in(session, _UPDATE_CASE, {"of_case": case.id, **changed})
 
 

@@ -255,10 +255,11 @@ async def test_a_transitions_writes_run_on_the_driver_inside_its_transaction(
     monkeypatch.setattr(direct, "run_on", counting)
     r = await cast.manager.fire(case_id, "suspend", revision, reason_code="other", note="x")
     assert r.status_code == 200, r.text
-    # the entry's followers, the chain's new head, the timers left, the notice's recipients,
-    # the response's non-conformities, then the roster's version, entry and change
-    # (``before_commit``)
-    assert ran == ["SELECT subscription.id, subscription.channel,", "UPDATE case_file SET",
+    # the case's new state (before the effects), the entry's followers, the chain's new head,
+    # the timers left, the notice's recipients, the response's non-conformities, then the
+    # roster's version, entry and change (``before_commit``)
+    assert ran == ["UPDATE case_file SET", "SELECT subscription.id, subscription.channel,",
+                   "UPDATE case_file SET",
                    "INSERT INTO case_event", "UPDATE timer SET",
                    "SELECT app_user.id, app_user.name,",
                    "SELECT non_conformity.id, non_conformity.case_id,", "UPDATE roster_meta SET",

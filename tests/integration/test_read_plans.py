@@ -149,16 +149,18 @@ async def test_what_a_plan_sees_of_a_write_between_its_statements(world: World) 
         assert before == after  # one moment throughout
         assert (await db.fetch_one(version))[0] == before + 1
     else:
-        written = asyncio.get_running_loop().create_task(write_meanwhile())
+        written: list[asyncio.Task[None]] = []
 
         def plan() -> Plan[tuple[int, int]]:
             before = (yield version, {})[0][0]
-            while not written.done():  # each statement is a turn of the loop for the write
+            # the write begins once the first statement has read (the plan runs on the loop)
+            written.append(asyncio.get_running_loop().create_task(write_meanwhile()))
+            while not written[0].done():  # each statement is a turn of the loop for the write
                 yield select(func.pg_sleep(0.01)), {}
             return before, (yield version.where(col(RosterMeta.id) >= 0), {})[0][0]
 
         before, after = await db.read_plan(plan)
-        await written
+        await written[0]
         assert after == before + 1  # each statement sees what is committed when it runs
 
 

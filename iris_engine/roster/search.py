@@ -177,17 +177,10 @@ class _Shape(NamedTuple):
 SCAN, WINDOW, NAMES, AMONG = "scan", "window", "names", "among"
 
 
-def _shape(q: RosterQuery, *, sqlite: bool, after: tuple[str, str] | None,
-           every_status: bool) -> _Shape:
+def _shape_and_values(q: RosterQuery, *, sqlite: bool, after: tuple[str, str] | None,
+                      every_status: bool) -> tuple[_Shape, dict[str, Any]]:
+    """The shape of a query's page statements, and the values they are run with, by name."""
     text = 0 if q.q is None else 1 if len(q.q) < _TRIGRAM else 2
-    return _Shape(sqlite, q.country is not None, 0 if every_status else len(q.status), text,
-                  after is not None, q.origin is not None, q.destination is not None,
-                  q.sector is not None, q.lrn is not None,
-                  ranges=len(_partitions(q)) if sqlite and text == 2 else 0)
-
-
-def _values(q: RosterQuery, *, after: tuple[str, str] | None, every_status: bool) -> dict[str, Any]:
-    """The values every statement of a query's page is run with, by name."""
     values: dict[str, Any] = {"limit": q.limit + 1, "window": WALK, "few": FEW_MATCHES,
                               "country": q.country, "origin": q.origin,
                               "destination": q.destination, "sector": q.sector}
@@ -195,16 +188,20 @@ def _values(q: RosterQuery, *, after: tuple[str, str] | None, every_status: bool
         values.update((f"status{i}", s) for i, s in enumerate(q.status))
     if after is not None:
         values["after_key"], values["after_lrn"] = after
+    ranges = 0
     if q.q is not None:
         values["pattern"] = like_pattern(q.q)
-        if len(q.q) >= _TRIGRAM:
+        if text == 2 and sqlite:  # the name index's partitions: a rowid range each
             values["match"] = _trigrams(q.q)
-            for i, (low, high) in enumerate(_partitions(q)):
-                values[f"low{i}"], values[f"high{i}"] = low, high
+            for ranges, (low, high) in enumerate(_partitions(q), start=1):
+                values[f"low{ranges - 1}"], values[f"high{ranges - 1}"] = low, high
     if q.lrn is not None:
         # a range, not LIKE 'X%': both databases answer it from the primary key
         values["lrn_low"], values["lrn_high"] = q.lrn, q.lrn[:-1] + chr(ord(q.lrn[-1]) + 1)
-    return values
+    shape = _Shape(sqlite, q.country is not None, 0 if every_status else len(q.status), text,
+                   after is not None, q.origin is not None, q.destination is not None,
+                   q.sector is not None, q.lrn is not None, ranges=ranges)
+    return shape, values
 
 
 def _statuses(shape: _Shape) -> list[BindParameter[Any]]:
@@ -359,8 +356,7 @@ def page_plan(q: RosterQuery, *, sqlite: bool, after: tuple[str, str] | None,
     ``every_status``: the query names every public status. A plan (``iris_engine.store.plans``):
     it yields each statement with its values and is sent the rows, so the next statement can
     depend on what the last one found, wherever the statements run."""
-    shape = _shape(q, sqlite=sqlite, after=after, every_status=every_status)
-    values = _values(q, after=after, every_status=every_status)
+    shape, values = _shape_and_values(q, sqlite=sqlite, after=after, every_status=every_status)
     if shape.text < 2:
         return (yield _statement(shape), values)
     walked = False

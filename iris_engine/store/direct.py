@@ -308,17 +308,20 @@ class DirectPostgres(_Runner):
         self._max_size = max_size
         self._recycle_seconds = recycle_seconds
         self._idle_seconds = idle_seconds
-        self._pool: Any = None
-        #: connections for read plans: each statement planned with its values (below)
-        self._plan_pool: Any = None
+        #: the pools, made when first used: statements alone (False) and read plans (True),
+        #: whose connections plan each statement with its values (``_started``)
+        self._pools: dict[bool, Any] = {}
         self._starting = asyncio.Lock()
         #: when each pooled connection (by its server process) was last handed back
         self._idle_since: dict[int, float] = {}
 
     async def _started(self, *, plans: bool = False) -> Any:
-        if (self._plan_pool if plans else self._pool) is None:
+        """The pool for statements alone, or (``plans``) the one for read plans."""
+        pool = self._pools.get(plans)
+        if pool is None:
             async with self._starting:
-                if (self._plan_pool if plans else self._pool) is None:
+                pool = self._pools.get(plans)
+                if pool is None:
                     import asyncpg  # the PostgreSQL driver, present where PostgreSQL is used
 
                     kwargs = self._kwargs
@@ -330,15 +333,11 @@ class DirectPostgres(_Runner):
                         kwargs = {**kwargs, "server_settings": {
                             **kwargs.get("server_settings", {}),
                             "plan_cache_mode": "force_custom_plan"}}
-                    pool = await asyncpg.create_pool(
+                    pool = self._pools[plans] = await asyncpg.create_pool(
                         **kwargs, min_size=0, max_size=self._max_size,
                         max_inactive_connection_lifetime=self._recycle_seconds,
                         setup=self._on_acquire, reset=self._on_release)
-                    if plans:
-                        self._plan_pool = pool
-                    else:
-                        self._pool = pool
-        return self._plan_pool if plans else self._pool
+        return pool
 
     async def _on_acquire(self, connection: Any) -> None:
         since = self._idle_since.pop(connection.get_server_pid(), None)
@@ -427,15 +426,13 @@ class DirectPostgres(_Runner):
             raise
 
     async def close(self) -> None:
-        pools = [self._pool, self._plan_pool]
-        self._pool = self._plan_pool = None
+        pools, self._pools = list(self._pools.values()), {}
         self._idle_since.clear()
         for pool in pools:
-            if pool is not None:
-                try:
-                    await asyncio.wait_for(pool.close(), timeout=10)
-                except TimeoutError:  # a statement still running at shutdown
-                    pool.terminate()
+            try:
+                await asyncio.wait_for(pool.close(), timeout=10)
+            except TimeoutError:  # a statement still running at shutdown
+                pool.terminate()
 
 
 class _Dropped(Exception):

@@ -15,15 +15,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select
+from sqlalchemy import CompoundSelect, Integer, Label, Select, bindparam, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import col
 
 from iris_engine.cases.access import Access, Scope
 from iris_engine.outbox.store import enqueue_rows, message_row
 from iris_engine.settings import Settings
 from iris_engine.store.db import rows_in
-from iris_engine.store.models import Case, CaseEvent, Organisation, User
+from iris_engine.store.models import Case, CaseEvent, Organisation, User, UserRole
 from iris_engine.timers.book import NewDeadline
 from iris_engine.workflow import NamedScope, TimerSpec, TransitionSpec, WorkflowSpec
 
@@ -42,8 +43,7 @@ async def recipients(session: AsyncSession, access: Access, case: Case,
                      roles: Iterable[str]) -> list[_Recipient]:
     """Active users that each role reaches on this case, once each, with the roles that did,
     in the order of the first role (by name) that reaches each, then by id. One query for all
-    the roles: each role's condition is both OR-ed into the filter and selected as a column,
-    which says whom it reached."""
+    the roles (``_readers``): each of its rows says which role reached the user."""
     reach: list[tuple[str, Scope | NamedScope]] = []
     for role in sorted(set(roles)):
         scope = access.scope(role, case.workflow)
@@ -68,10 +68,10 @@ async def recipients(session: AsyncSession, access: Access, case: Case,
             _READERS[key] = statement
         rows = list((await session.execute(statement, values)).all())
     found: dict[int, _Recipient] = {}
-    for n, (role, _) in enumerate(reach):
-        for row in rows:
-            if row[4 + n] and role in row.roles.split():
-                found.setdefault(row.id, _Recipient(row.id, row.name, row.email)).roles.add(role)
+    for row in rows:  # by the role that reached them, then by id
+        role = reach[row.reached][0]
+        if role in row.roles.split():  # the organisation's or the assignee's, in this role
+            found.setdefault(row.id, _Recipient(row.id, row.name, row.email)).roles.add(role)
     return list(found.values())
 
 
@@ -84,20 +84,36 @@ _READERS: dict[tuple[tuple[str, Scope | NamedScope], ...], Select[*tuple[Any, ..
 
 def _readers(access: Access, case: Case,
              reach: list[tuple[str, Scope | NamedScope]]) -> Select[*tuple[Any, ...]]:
-    conditions: list[ColumnElement[bool]] = []
-    for role, scope in reach:
+    """Every active user each role of ``reach`` reaches, with the role's place in ``reach``
+    (``reached``), in that order, then by id: one query whose parts each read an index (who
+    holds a role: ``user_role``; an organisation's people; the assignee), so its cost follows
+    the people reached, not the number of accounts."""
+    parts: list[Select[*tuple[Any, ...]]] = []
+    for n, (role, scope) in enumerate(reach):
+        place: Label[int] = literal_column(str(n), Integer()).label("reached")
+        holder: BindParameter[str] = bindparam(f"role_{n}", role)
         if isinstance(scope, NamedScope):  # those in the role whom its condition gives the case
-            conditions.append(and_(col(User.roles).contains(role),
-                                   access.users_within(role, case)))
+            parts.append(select(col(UserRole.user_id).label("id"), place)
+                         .join(User, col(User.id) == col(UserRole.user_id))
+                         .where(col(UserRole.role) == holder,
+                                access.users_within(role, case)))
         elif scope is Scope.ORGANISATION:
-            conditions.append(col(User.organisation_id) == bindparam("organisation_id"))
+            parts.append(select(col(User.id).label("id"), place)
+                         .where(col(User.organisation_id) == bindparam("organisation_id")))
         elif scope is Scope.ASSIGNED:
-            conditions.append(col(User.id) == bindparam("assignee_id"))
+            parts.append(select(col(User.id).label("id"), place)
+                         .where(col(User.id) == bindparam("assignee_id")))
         else:
-            conditions.append(col(User.roles).contains(role))
+            parts.append(select(col(UserRole.user_id).label("id"), place)
+                         .where(col(UserRole.role) == holder))
+    whom: Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]] = parts[0]
+    if len(parts) > 1:
+        whom = union_all(*parts)
+    reached = whom.subquery("reached")
     return (select(col(User.id), col(User.name), col(User.email), col(User.roles),
-                   *(condition.label(f"reached_{n}") for n, condition in enumerate(conditions)))
-            .where(col(User.active), or_(*conditions)).order_by(col(User.id)))
+                   reached.c.reached)
+            .join(reached, reached.c.id == col(User.id))
+            .where(col(User.active)).order_by(reached.c.reached, col(User.id)))
 
 
 def _when(moment: datetime) -> str:

@@ -13,11 +13,11 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-from sqlalchemy import ColumnElement, literal, select, true
+from sqlalchemy import ColumnElement, select, true
 from sqlmodel import col
 
 from iris_engine.errors import FieldError, Forbidden, InvalidInput
-from iris_engine.store.models import Organisation, User
+from iris_engine.store.models import Organisation, User, UserRole
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -142,11 +142,9 @@ def _accounts(*, role: str | None, organisation_id: int | None, active: bool, af
             .join(Organisation, col(Organisation.id) == col(User.organisation_id))
             .where(col(User.id) > after, may_log_in if active else ~may_log_in)
             .order_by(col(User.id)).limit(limit))
-    if role is not None:
-        # roles are stored space-separated: pad them so a role matches only as a whole word
-        # (``autoescape``: the ``_`` in scheme_manager is no wildcard)
-        padded = literal(" ") + col(User.roles) + literal(" ")
-        stmt = stmt.where(padded.contains(f" {role} ", autoescape=True))
+    if role is not None:  # who holds it, from its index (not a match in every ``roles``)
+        stmt = stmt.where(col(User.id).in_(
+            select(col(UserRole.user_id)).where(col(UserRole.role) == role)))
     if organisation_id is not None:
         stmt = stmt.where(col(User.organisation_id) == organisation_id)
     return stmt

@@ -24,6 +24,7 @@ __all__ = [
     "Throttle",
     "Timer",
     "User",
+    "UserRole",
 ]
 
 
@@ -58,6 +59,20 @@ class User(SQLModel, table=True):
     @property
     def role_set(self) -> frozenset[str]:
         return frozenset(self.roles.split())
+
+
+class UserRole(SQLModel, table=True):
+    """Who holds a role: one row per role in an account's ``roles``, so the people a role
+    reaches (``notifications.recipients``), or an account list by role, are read from an index
+    instead of matched in every account's ``roles``. Written by the database, never by the app:
+    triggers on ``app_user`` (migration 0020) file an account's roles whenever it is inserted
+    or its roles change, whoever writes it."""
+
+    __tablename__ = "user_role"
+
+    role: str = Field(primary_key=True, max_length=200)  # as long as ``roles`` may be
+    user_id: int = Field(primary_key=True, index=True, foreign_key="app_user.id",
+                         ondelete="CASCADE")
 
 
 class Case(SQLModel, table=True):

@@ -1,6 +1,6 @@
 """Seed a benchmark database: a 100k-entry public roster plus real, workflow-walked cases.
 
-    python bench/seed.py --db sqlite|postgres [--entries 100000] [--recruiters 320]
+    python bench/seed.py --db sqlite|postgres [--entries 100000] [--recruiters 320] [--accounts 1]
 
 1. Recreates the database (SQLite: deletes the file; PostgreSQL: DROP/CREATE iris_bench) and
    migrates it to head with the project's own Alembic migrations.
@@ -10,7 +10,9 @@
    ``bench/run.py`` cycles through suspend/reinstate.
 3. Bulk-inserts ``--entries`` roster entries with SQLAlchemy Core executemany in big batches:
    one organisation, one case_file (revision 0, no events, head hash = genesis) and one
-   accreditation row per entry, so every foreign key is real; then roster_country rows, moves
+   accreditation row per entry, so every foreign key is real, and ``--accounts`` recruiter
+   accounts per organisation (a recruiter on the roster applied through one; they cannot log
+   in); then roster_country rows, moves
    the LRN counter past the bulk LRNs, bumps roster_meta.version and runs ANALYZE.
 
 Prints one JSON line (timings and counts) on stdout, last.
@@ -147,14 +149,17 @@ async def seed_workflow_cases(services: Any, recruiters: int) -> int:
     return recruiters
 
 
-async def bulk_roster(services: Any, entries: int, *, seed: int = 100_000) -> dict[str, int]:
-    """Organisations, cases, accreditations, roster entries and countries, in Core batches."""
+async def bulk_roster(services: Any, entries: int, *, seed: int = 100_000,
+                      accounts: int = 1) -> dict[str, int]:
+    """Organisations, their accounts, cases, accreditations, roster entries and countries, in
+    Core batches."""
     from sqlmodel import SQLModel
 
     from iris_engine.cases.audit import GENESIS
 
     tables = SQLModel.metadata.tables  # Core tables: executemany without the ORM
     organisation, case_file = tables["organisation"], tables["case_file"]
+    app_user = tables["app_user"]
     counter, roster_meta = tables["counter"], tables["roster_meta"]
 
     rng = random.Random(seed)
@@ -164,12 +169,14 @@ async def bulk_roster(services: Any, entries: int, *, seed: int = 100_000) -> di
     db = services.db
     async with db.read() as session:
         org0 = int(await session.scalar(select(func.max(organisation.c.id))) or 0)
+        user0 = int(await session.scalar(select(func.max(app_user.c.id))) or 0)
         case0 = int(await session.scalar(select(func.max(case_file.c.id))) or 0)
 
-    counts = {"organisation": 0, "case_file": 0, "accreditation": 0, "roster_entry": 0,
-              "roster_country": 0}
+    counts = {"organisation": 0, "app_user": 0, "case_file": 0, "accreditation": 0,
+              "roster_entry": 0, "roster_country": 0}
     for start in range(0, entries, BATCH):
         orgs: list[dict[str, Any]] = []
+        users: list[dict[str, Any]] = []
         cases: list[dict[str, Any]] = []
         accs: list[dict[str, Any]] = []
         roster: list[dict[str, Any]] = []
@@ -195,6 +202,12 @@ async def bulk_roster(services: Any, entries: int, *, seed: int = 100_000) -> di
             org_id, case_id = org0 + 1 + i, case0 + 1 + i
             orgs.append({"id": org_id, "kind": "recruiter", "name": name, "country": home,
                          "created_at": created})
+            users.extend({"id": user0 + 1 + i * accounts + n,
+                          "email": f"staff{n}.{FIRST_BULK_LRN + i}@bulk.example",
+                          "name": f"Staff {n} of {name}"[:200], "password_hash": "!",
+                          "organisation_id": org_id, "roles": "recruiter", "active": True,
+                          "created_at": created, "token_version": 0}
+                         for n in range(accounts))
             cases.append({"id": case_id, "workflow": "accreditation", "workflow_version": 1,
                           "state": status, "revision": 0, "organisation_id": org_id,
                           "assignee_id": None, "head_hash": GENESIS, "created_at": created,
@@ -214,10 +227,11 @@ async def bulk_roster(services: Any, entries: int, *, seed: int = 100_000) -> di
                               "status": status} for c in operate)
         async with db.write() as session:
             conn = await session.connection()
-            for name, rows in (("organisation", orgs), ("case_file", cases),
+            for name, rows in (("organisation", orgs), ("app_user", users), ("case_file", cases),
                                ("accreditation", accs), ("roster_entry", roster),
                                ("roster_country", countries)):
-                await conn.execute(insert(tables[name]), rows)
+                if rows:
+                    await conn.execute(insert(tables[name]), rows)
                 counts[name] += len(rows)
 
     async with db.write() as session:
@@ -232,7 +246,7 @@ async def bulk_roster(services: Any, entries: int, *, seed: int = 100_000) -> di
         await conn.execute(update(roster_meta).where(roster_meta.c.id == 1)
                            .values(version=roster_meta.c.version + 1))
         if not db.is_sqlite:  # explicit ids were inserted: move the sequences past them
-            for table in ("organisation", "case_file"):
+            for table in ("organisation", "app_user", "case_file"):
                 await conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                         f"(SELECT max(id) FROM {table}))"))
     return counts
@@ -252,7 +266,7 @@ async def analyze(services: Any) -> None:
             await conn.exec_driver_sql("CHECKPOINT")  # not in the middle of a measured run
 
 
-async def seed(db: str, entries: int, recruiters: int) -> dict[str, Any]:
+async def seed(db: str, entries: int, recruiters: int, accounts: int = 1) -> dict[str, Any]:
     from iris_engine.services import build_services
     from iris_engine.settings import Settings
 
@@ -269,7 +283,7 @@ async def seed(db: str, entries: int, recruiters: int) -> dict[str, Any]:
         await seed_workflow_cases(services, recruiters)
         timings["workflow_cases_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        counts = await bulk_roster(services, entries)
+        counts = await bulk_roster(services, entries, accounts=accounts)
         timings["bulk_insert_s"] = time.perf_counter() - t
         t = time.perf_counter()
         await analyze(services)
@@ -284,6 +298,7 @@ async def seed(db: str, entries: int, recruiters: int) -> dict[str, Any]:
         with contextlib.closing(sqlite3.connect(SQLITE_PATH)) as conn:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return {"db": db, "url": url, "entries": entries, "recruiters": recruiters,
+            "accounts_per_entry": accounts,
             "bulk_rows": counts, "roster_entries_total": roster_total,
             "workflow_case_states": dict(sorted((s, n) for s, n in rows)),
             "timings": {k: round(v, 2) for k, v in timings.items()}}
@@ -295,8 +310,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--recruiters", type=int, default=320,
                         help="demo recruiters walked through the workflow (~62%% accredited)")
+    parser.add_argument("--accounts", type=int, default=1,
+                        help="recruiter accounts per bulk roster entry's organisation")
     args = parser.parse_args(argv)
-    result = asyncio.run(seed(args.db, args.entries, args.recruiters))
+    result = asyncio.run(seed(args.db, args.entries, args.recruiters, args.accounts))
     print(json.dumps(result), flush=True)
 
 

@@ -442,6 +442,78 @@ async def pending_deadlines(world: World, case_id: int, name: str) -> list[Timer
 
 
 @contextmanager
+def statements_with_values(world: World) -> Iterator[list[tuple[str, Any]]]:
+    """As ``statements``, each with the values it ran with (as the driver took them)."""
+    seen: list[tuple[str, Any]] = []
+    engines = {engine.sync_engine for engine in world.services.db.engines}
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        seen.append((statement, parameters))
+
+    for engine in engines:
+        sql_event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        for engine in engines:
+            sql_event.remove(engine, "before_cursor_execute", record)
+
+
+async def unbounded_reads(world: World, seen: list[tuple[str, Any]],
+                          small: frozenset[str] = frozenset()) -> list[str]:
+    """The statements among ``seen`` whose plan reads a whole table (other than the ``small``
+    ones, which hold a row or a few whatever the data): a scan, or an index read end to end.
+    SQLite: ``EXPLAIN QUERY PLAN``; PostgreSQL: ``EXPLAIN`` with sequential scans priced out,
+    so a tiny test table is read as a large one would be. An empty list: every read is narrowed
+    by an index, so the statements' cost does not grow with the tables."""
+    from sqlalchemy import text
+
+    found: list[str] = []
+    async with world.services.db.write() as session:
+        connection = await session.connection()
+        sqlite = connection.dialect.name == "sqlite"
+        if not sqlite:
+            await session.execute(text("SET LOCAL enable_seqscan = off"))
+        for sql, values in seen:
+            verb = sql.split(None, 1)[0].upper()
+            if verb not in ("SELECT", "UPDATE", "DELETE", "INSERT", "WITH"):
+                continue
+            if verb == "INSERT" and " SELECT " not in sql.upper():
+                # a row of values reads nothing; SQLite's plan lists the foreign keys' child
+                # tables it would check, which it skips while no deferred check is pending
+                continue
+            if sqlite:
+                steps = [row[-1] for row in (await connection.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + sql, values)).all()]
+                whole = [step for step in steps if step.startswith("SCAN ")
+                         and not step.startswith("SCAN CONSTANT")
+                         and step.split()[1] not in small
+                         and "VIRTUAL TABLE" not in step]
+            else:
+                [[tree]] = (await connection.exec_driver_sql(
+                    "EXPLAIN (FORMAT JSON) " + sql, values)).all()
+                if isinstance(tree, str):
+                    tree = json.loads(tree)
+                whole = _whole_reads(tree[0]["Plan"], small)
+            if whole:
+                found.append(f"{' '.join(sql.split())}\n    {whole}")
+    return found
+
+
+def _whole_reads(node: dict[str, Any], small: frozenset[str]) -> list[str]:
+    found = []
+    table = node.get("Relation Name")
+    if table is not None and table not in small and (
+            node["Node Type"] == "Seq Scan"
+            or (node["Node Type"] in ("Index Scan", "Index Only Scan")
+                and "Index Cond" not in node)):
+        found.append(f"{node['Node Type']} on {table}")
+    for child in node.get("Plans", []):
+        found += _whole_reads(child, small)
+    return found
+
+
+@contextmanager
 def statements(world: World) -> Iterator[list[str]]:
     """Every SQL statement the app's engines run meanwhile (whitespace folded; BEGIN, COMMIT
     and pings included): what the statement-count tests count."""

@@ -3,11 +3,21 @@ the app's own engines (the pattern of ``test_return_statements.py``): an accredi
 ``suspend``, a public grievance filing, and a timer firing its event (``deferral_lapse``).
 These are the paths the ``transitions`` and ``grievances`` bench scenarios and
 ``bench/timers.py`` repeat. A change in a count is a change in the write path, to be measured
-and explained in BENCHMARKS.md; a count that grows fails here."""
+and explained in BENCHMARKS.md; a count that grows fails here. Each statement's plan is
+checked too: none reads a whole table, so no count hides a cost that grows with the data."""
 
 from __future__ import annotations
 
-from tests.integration.conftest import Cast, World, file_grievance, statements, walk_to
+from tests.integration.conftest import (
+    Cast,
+    World,
+    file_grievance,
+    newcomer,
+    statements,
+    statements_with_values,
+    unbounded_reads,
+    walk_to,
+)
 
 #: statements (BEGIN and COMMIT apart) per dialect, as BENCHMARKS.md gives them.
 #: ``suspend`` (26 on SQLite and 24 on PostgreSQL before issue #14): the account; the case,
@@ -83,3 +93,46 @@ async def test_a_timer_firing_costs_a_known_number_of_statements(world: World, c
     with statements(world) as seen:
         assert await sweeper.fire(*claimed[0]) == "fired"
     _counted(world, seen, LAPSE)
+
+
+#: tables of one row (or a few) whatever the data: a read of all of them is no scan to fear
+_SMALL = frozenset({"roster_meta"})
+
+
+async def test_no_hot_path_statement_reads_a_whole_table(world: World, cast: Cast) -> None:
+    """Each statement a suspension, a filing and a timer's firing run reads what it needs by
+    an index: their cost follows the case, not the number of cases, accounts, timers or
+    roster entries (a role's people read by matching every account's roles was one)."""
+    case_id = await walk_to(cast, "accredited")
+    revision = (await cast.manager.get(f"/api/v1/applications/{case_id}")).json()["revision"]
+    await file_grievance(world)
+    with statements_with_values(world) as seen:
+        r = await cast.manager.fire(case_id, "suspend", revision, reason_code="other",
+                                    note="bench")
+        assert r.status_code == 200, r.text
+        await file_grievance(world)
+    deferred = await walk_to(await newcomer(world, cast, 0), "submitted")
+    r = await cast.manager.fire(deferred, "defer", reason_code="incomplete_documents",
+                                note="Send the sub-agent contracts")
+    assert r.status_code == 200, r.text
+    world.clock.advance(days=59)
+    await world.tick()
+    world.clock.advance(days=2)
+    claimed = await world.ticker.timers.claim(10)
+    with statements_with_values(world) as fired:
+        assert await world.ticker.timers.fire(*claimed[0]) == "fired"
+    assert await unbounded_reads(world, seen + fired, _SMALL) == []
+
+
+async def test_a_read_of_a_whole_table_is_told(world: World, cast: Cast) -> None:
+    """The check above finds what it looks for: the people of a role as they were once read
+    (every account's roles matched), an index read end to end, and a table named small."""
+    sqlite = world.services.db.write_engine.dialect.name == "sqlite"
+    mark = "?" if sqlite else "$1"
+    matched = (f"SELECT id, name FROM app_user WHERE active AND roles LIKE {mark}"
+               " ORDER BY id", ("%caseworker%",))
+    walked = ("SELECT id FROM case_file ORDER BY id LIMIT 5", ())
+    by_key = (f"SELECT id FROM case_file WHERE id = {mark}", (1,))
+    found = await unbounded_reads(world, [matched, walked, by_key])
+    assert [line.split("\n")[0] for line in found] == [matched[0], walked[0]], found
+    assert await unbounded_reads(world, [matched], frozenset({"app_user"})) == []

@@ -112,11 +112,14 @@ class Access:
                      principal: Principal) -> bool:
         """Whether the named scope ``role`` has on the case's workflow selects this case for
         the caller, by the same condition that filters lists (autoflush lets it see this
-        transaction)."""
-        clause = self._named_clause(case.workflow, role, principal)
-        if clause is None:
+        transaction). The case's own detail row is read by its key: the lists' form (the
+        case's id among those the condition selects) had SQLite read every detail row."""
+        named = self._scopes.get(case.workflow, {}).get(role)
+        if not isinstance(named, NamedScope):
             return False
-        found = await session.scalar(select(col(Case.id)).where(col(Case.id) == case.id, clause))
+        found = await session.scalar(select(named.table.case_id).where(
+            named.table.case_id == case.id,
+            named.where(self._settings[case.workflow], principal)))
         return found is not None
 
     def users_within(self, role: str, case: Case) -> ColumnElement[bool]:

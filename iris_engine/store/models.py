@@ -53,7 +53,7 @@ class User(SQLModel, table=True):
     token_version: int = 0
     #: sha256 of the token that confirms a self-registered address; set while the account waits
     #: for confirmation (it cannot log in), None once confirmed (or for accounts made by staff)
-    confirmation_hash: str | None = Field(default=None, max_length=64)
+    confirmation_hash: str | None = Field(default=None, max_length=64, index=True)
     created_at: datetime
 
     @property
@@ -199,7 +199,7 @@ class OutboxMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=64, unique=True)
     channel: str = Field(max_length=10)  # email | webhook
-    destination: str = Field(max_length=bounds.URL)  # e-mail address or URL
+    destination: str = Field(max_length=bounds.URL, index=True)  # e-mail address or URL
     topic: str = Field(max_length=50)  # e.g. roster.status_changed, case.transition
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     subscription_id: int | None = Field(default=None, foreign_key="subscription.id", index=True)

@@ -108,7 +108,7 @@ class Enrolment(SQLModel, table=True):
     #: who enrolled them: None for a learner on their own, else the coordinator's account
     enrolled_by: int | None = Field(default=None, foreign_key="app_user.id")
     #: sha256 of the token e-mailed to confirm the address; None once confirmed
-    confirmation_hash: str | None = Field(default=None, max_length=64)
+    confirmation_hash: str | None = Field(default=None, max_length=64, index=True)
     waitlisted_at: datetime | None = None
     minutes_present: int | None = None
     #: the knowledge check's score in percent, where the course has one

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -218,7 +219,17 @@ async def world(database_url: str, settings_overrides: dict[str, Any],
     # the app runs on the test's own event loop (Litestar's AsyncTestClient would run it on a
     # portal thread, and database connections cannot cross event loops)
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as client:
-        yield World(services, client, settings, clock, ticker, app)
+        made = World(services, client, settings, clock, ticker, app)
+        report = os.environ.get("IRIS_TEST_EXPLAIN")
+        if report:  # every statement the test ran, EXPLAINed after it (see the README)
+            with statements_with_values(made) as ran:
+                yield made
+            found = await unbounded_reads(made, ran, frozenset({"roster_meta"}), strict=False)
+            with open(report, "a") as out:
+                out.writelines(f"{services.db.write_engine.dialect.name}\t"
+                               f"{' '.join(line.split())}\n" for line in dict.fromkeys(found))
+        else:
+            yield made
     await ticker.stop()
     await services.db.dispose()
 
@@ -460,7 +471,8 @@ def statements_with_values(world: World) -> Iterator[list[tuple[str, Any]]]:
 
 
 async def unbounded_reads(world: World, seen: list[tuple[str, Any]],
-                          small: frozenset[str] = frozenset()) -> list[str]:
+                          small: frozenset[str] = frozenset(), *,
+                          strict: bool = True) -> list[str]:
     """The statements among ``seen`` whose plan reads a whole table (other than the ``small``
     ones, which hold a row or a few whatever the data): a scan, or an index read end to end.
     SQLite: ``EXPLAIN QUERY PLAN``; PostgreSQL: ``EXPLAIN`` with sequential scans priced out,
@@ -482,22 +494,30 @@ async def unbounded_reads(world: World, seen: list[tuple[str, Any]],
                 # a row of values reads nothing; SQLite's plan lists the foreign keys' child
                 # tables it would check, which it skips while no deferred check is pending
                 continue
-            if sqlite:
-                steps = [row[-1] for row in (await connection.exec_driver_sql(
-                    "EXPLAIN QUERY PLAN " + sql, values)).all()]
-                whole = [step for step in steps if step.startswith("SCAN ")
-                         and not step.startswith("SCAN CONSTANT")
-                         and step.split()[1] not in small
-                         and "VIRTUAL TABLE" not in step]
-            else:
-                [[tree]] = (await connection.exec_driver_sql(
-                    "EXPLAIN (FORMAT JSON) " + sql, values)).all()
-                if isinstance(tree, str):
-                    tree = json.loads(tree)
-                whole = _whole_reads(tree[0]["Plan"], small)
+            try:
+                async with connection.begin_nested():  # a statement EXPLAIN refuses ends
+                    whole = await _plan_reads(connection, sql, values, small, sqlite=sqlite)
+            except Exception:  # alone (its table since dropped, say): the report says so
+                if strict:
+                    raise
+                whole = ["not explained"]
             if whole:
                 found.append(f"{' '.join(sql.split())}\n    {whole}")
     return found
+
+
+async def _plan_reads(connection: Any, sql: str, values: Any, small: frozenset[str], *,
+                      sqlite: bool) -> list[str]:
+    if sqlite:
+        steps = [row[-1] for row in (await connection.exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + sql, values)).all()]
+        return [step for step in steps if step.startswith("SCAN ")
+                and not step.startswith("SCAN CONSTANT") and step.split()[1] not in small
+                and "VIRTUAL TABLE" not in step]
+    [[tree]] = (await connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + sql, values)).all()
+    if isinstance(tree, str):
+        tree = json.loads(tree)
+    return _whole_reads(tree[0]["Plan"], small)
 
 
 def _whole_reads(node: dict[str, Any], small: frozenset[str]) -> list[str]:

@@ -16,7 +16,8 @@ import pytest
 from httpx import ASGITransport, AsyncClient, Response
 from litestar import Litestar
 from sqlalchemy import event as sql_event
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from iris_engine.app import create_app
 from iris_engine.clock import ManualClock, utcnow
@@ -180,6 +181,22 @@ class World:
 
 #: two keys, so tests can rotate: the first seals
 TEST_DATA_KEYS = ("k2:" + "A" * 42 + "Q," + "k1:" + "B" * 42 + "Q")
+
+
+async def run_sql(url: str,
+                  *statements: tuple[str, dict[str, object]]) -> list[tuple[object, ...]]:
+    """Statements run in one transaction on a database of their own engine (a migration test's
+    rows before and after ``upgrade``); the last one's rows."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            rows: list[tuple[object, ...]] = []
+            for sql, params in statements:
+                result = await conn.execute(text(sql), params)
+                rows = [tuple(r) for r in result.all()] if result.returns_rows else []
+            return rows
+    finally:
+        await engine.dispose()
 
 
 def test_settings(database_url: str, **overrides: Any) -> Settings:
@@ -453,21 +470,29 @@ async def pending_deadlines(world: World, case_id: int, name: str) -> list[Timer
 
 
 @contextmanager
+def _hearing(world: World, record: Any) -> Iterator[None]:
+    """``record(statement, parameters)`` hears every statement the app's engines run
+    meanwhile (the statement-count tests' listener)."""
+    engines = {engine.sync_engine for engine in world.services.db.engines}
+
+    def heard(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        record(statement, parameters)
+
+    for engine in engines:
+        sql_event.listen(engine, "before_cursor_execute", heard)
+    try:
+        yield
+    finally:
+        for engine in engines:
+            sql_event.remove(engine, "before_cursor_execute", heard)
+
+
+@contextmanager
 def statements_with_values(world: World) -> Iterator[list[tuple[str, Any]]]:
     """As ``statements``, each with the values it ran with (as the driver took them)."""
     seen: list[tuple[str, Any]] = []
-    engines = {engine.sync_engine for engine in world.services.db.engines}
-
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
-        seen.append((statement, parameters))
-
-    for engine in engines:
-        sql_event.listen(engine, "before_cursor_execute", record)
-    try:
+    with _hearing(world, lambda statement, values: seen.append((statement, values))):
         yield seen
-    finally:
-        for engine in engines:
-            sql_event.remove(engine, "before_cursor_execute", record)
 
 
 async def unbounded_reads(world: World, seen: list[tuple[str, Any]],
@@ -478,8 +503,6 @@ async def unbounded_reads(world: World, seen: list[tuple[str, Any]],
     SQLite: ``EXPLAIN QUERY PLAN``; PostgreSQL: ``EXPLAIN`` with sequential scans priced out,
     so a tiny test table is read as a large one would be. An empty list: every read is narrowed
     by an index, so the statements' cost does not grow with the tables."""
-    from sqlalchemy import text
-
     found: list[str] = []
     async with world.services.db.write() as session:
         connection = await session.connection()
@@ -538,16 +561,6 @@ def statements(world: World) -> Iterator[list[str]]:
     """Every SQL statement the app's engines run meanwhile (whitespace folded; BEGIN, COMMIT
     and pings included): what the statement-count tests count."""
     seen: list[str] = []
-    engines = {engine.sync_engine for engine in world.services.db.engines}
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(" ".join(statement.split()))
-
-    for engine in engines:
-        sql_event.listen(engine, "before_cursor_execute", record)
-    try:
+    with _hearing(world, lambda statement, _values: seen.append(" ".join(statement.split()))):
         yield seen
-    finally:
-        for engine in engines:
-            sql_event.remove(engine, "before_cursor_execute", record)
 

@@ -6,26 +6,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
-
 from iris_engine.migrations import upgrade
 from iris_engine.names import look_alike_digests
+from tests.integration.conftest import run_sql
 
 LISTED = {"LRN00000001": "L\u043etus Manpower", "LRN00000002": "Sunrise Staffing"}
-
-
-async def _run(url: str, *statements: tuple[str, dict[str, object]]) -> list[tuple[object, ...]]:
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as conn:
-            rows: list[tuple[object, ...]] = []
-            for sql, params in statements:
-                result = await conn.execute(text(sql), params)
-                rows = [tuple(r) for r in result.all()] if result.returns_rows else []
-            return rows
-    finally:
-        await engine.dispose()
 
 
 def test_the_roster_already_listed_gets_its_digests(empty_database: str) -> None:
@@ -45,10 +30,10 @@ def test_the_roster_already_listed_gets_its_digests(empty_database: str) -> None
              {"lrn": lrn, "i": i, "name": name, "key": name.casefold(), "today": today,
               "now": now}),
         ]
-    asyncio.run(_run(empty_database, *statements))
+    asyncio.run(run_sql(empty_database, *statements))
 
     upgrade(empty_database)
-    rows = asyncio.run(_run(empty_database, (
+    rows = asyncio.run(run_sql(empty_database, (
         "SELECT lrn, skeleton_digest, folded_skeleton_digest FROM roster_entry ORDER BY lrn", {})))
     assert rows == [(lrn, look_alike_digests(name).exact, look_alike_digests(name).folded)
                     for lrn, name in sorted(LISTED.items())]

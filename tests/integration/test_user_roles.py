@@ -9,13 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from iris_engine.cases.access import Scope
 from iris_engine.migrations import upgrade
 from iris_engine.notifications import _readers, recipients
 from iris_engine.store.models import Case
-from tests.integration.conftest import Cast, World, walk_to
+from tests.integration.conftest import Cast, World, run_sql, walk_to
 
 
 async def _filed(world: World) -> dict[int, set[str]]:
@@ -179,22 +178,10 @@ def test_the_upgrade_files_the_accounts_already_there(empty_database: str) -> No
     upgrade(empty_database, "0019")
     now = datetime.now(UTC)
 
-    async def run(*statements: tuple[str, dict[str, object]]) -> list[tuple[object, ...]]:
-        engine = create_async_engine(empty_database)
-        try:
-            async with engine.begin() as conn:
-                rows: list[tuple[object, ...]] = []
-                for sql, params in statements:
-                    result = await conn.execute(text(sql), params)
-                    rows = [tuple(r) for r in result.all()] if result.returns_rows else []
-                return rows
-        finally:
-            await engine.dispose()
-
     insert = ("INSERT INTO app_user (id, email, name, password_hash, organisation_id, roles,"
               " active, created_at, token_version) VALUES (:id, :email, 'P', 'x', 1, :roles,"
               " true, :now, 0)")
-    asyncio.run(run(
+    asyncio.run(run_sql(empty_database,
         ("INSERT INTO organisation (id, kind, name, country, created_at)"
          " VALUES (1, 'scheme', 'Scheme', 'CH', :now)", {"now": now}),
         (insert, {"id": 1, "email": "a@x.example", "roles": "caseworker scheme_manager",
@@ -202,5 +189,6 @@ def test_the_upgrade_files_the_accounts_already_there(empty_database: str) -> No
         (insert, {"id": 2, "email": "b@x.example", "roles": "recruiter", "now": now}),
         (insert, {"id": 3, "email": "c@x.example", "roles": "", "now": now})))
     upgrade(empty_database)
-    assert asyncio.run(run(("SELECT user_id, role FROM user_role ORDER BY user_id, role", {}))) == [
+    assert asyncio.run(run_sql(empty_database, (
+        "SELECT user_id, role FROM user_role ORDER BY user_id, role", {}))) == [
         (1, "caseworker"), (1, "scheme_manager"), (2, "recruiter")]

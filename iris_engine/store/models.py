@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import DDL, JSON, BigInteger, Column, Index, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from iris_engine import bounds
@@ -73,6 +73,41 @@ class UserRole(SQLModel, table=True):
     role: str = Field(primary_key=True, max_length=200)  # as long as ``roles`` may be
     user_id: int = Field(primary_key=True, index=True, foreign_key="app_user.id",
                          ondelete="CASCADE")
+
+
+def _roles_of(row: str) -> str:
+    """SQLite: a row's roles (``row.roles``, space-separated identifiers), one per row of
+    ``json_each``'s ``value``."""
+    return f"json_each('[\"' || replace({row}.roles, ' ', '\",\"') || '\"]')"
+
+
+#: the triggers that file an account's roles in ``user_role``, per dialect. Migration 0020 made
+#: the same (a migration keeps its own copy); these make them wherever the tables are created
+#: from the models (``metadata.create_all``), so no database has the table without them
+USER_ROLE_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "sqlite": (
+        "CREATE TRIGGER user_role_filed AFTER INSERT ON app_user BEGIN"
+        " INSERT OR IGNORE INTO user_role(role, user_id) SELECT r.value, new.id"
+        f" FROM {_roles_of('new')} r WHERE r.value <> ''; END",
+        "CREATE TRIGGER user_role_refiled AFTER UPDATE OF roles ON app_user BEGIN"
+        " DELETE FROM user_role WHERE user_id = old.id;"
+        " INSERT OR IGNORE INTO user_role(role, user_id) SELECT r.value, new.id"
+        f" FROM {_roles_of('new')} r WHERE r.value <> ''; END",
+    ),
+    "postgresql": (
+        "CREATE FUNCTION user_role_filed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+        " IF TG_OP = 'UPDATE' THEN DELETE FROM user_role WHERE user_id = OLD.id; END IF;"
+        " INSERT INTO user_role(role, user_id) SELECT DISTINCT r, NEW.id"
+        " FROM unnest(string_to_array(NEW.roles, ' ')) r WHERE r <> '';"
+        " RETURN NULL; END $$",
+        "CREATE TRIGGER user_role_filed AFTER INSERT OR UPDATE OF roles ON app_user"
+        " FOR EACH ROW EXECUTE FUNCTION user_role_filed()",
+    ),
+}
+for _dialect, _statements in USER_ROLE_TRIGGERS.items():
+    for _statement in _statements:
+        event.listen(UserRole.__table__, "after_create",  # type: ignore[attr-defined]
+                     DDL(_statement).execute_if(dialect=_dialect))  # type: ignore[no-untyped-call]
 
 
 class Case(SQLModel, table=True):

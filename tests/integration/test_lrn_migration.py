@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy.exc import IntegrityError
 
 from iris_engine.migrations import upgrade
-from tests.integration.test_names_migration import _run
+from tests.integration.conftest import run_sql
 
 #: (case id, organisation id, LRN, accredited on)
 ACCREDITED = [(1, 1, "LRN00000007", date(2024, 3, 1)), (2, 1, "LRN00000003", date(2025, 5, 1)),
@@ -34,19 +34,19 @@ def test_each_organisation_gets_its_earliest_lrn_as_its_reference(empty_database
              "VALUES (:i, 'iris-standard/1.2', :lrn, :on, :on)",
              {"i": case_id, "lrn": lrn, "on": on}),
         ]
-    asyncio.run(_run(empty_database, *statements))
+    asyncio.run(run_sql(empty_database, *statements))
 
     upgrade(empty_database)
-    rows = asyncio.run(_run(empty_database, (
+    rows = asyncio.run(run_sql(empty_database, (
         "SELECT organisation_id, lrn, case_id FROM recruiter_reference ORDER BY organisation_id",
         {})))
     # organisation 1: the LRN of 2024, though its number is the larger; 3 never held one
     assert rows == [(1, "LRN00000007", 1), (2, "LRN00000005", 3)]
     # a case's copy is no longer unique: the organisation's next case carries the same number
-    asyncio.run(_run(empty_database, ("UPDATE accreditation SET lrn = 'LRN00000005' "
+    asyncio.run(run_sql(empty_database, ("UPDATE accreditation SET lrn = 'LRN00000005' "
                                       "WHERE case_id = 4", {})))
     try:
-        asyncio.run(_run(empty_database, (
+        asyncio.run(run_sql(empty_database, (
             "INSERT INTO recruiter_reference (organisation_id, lrn, issued_at, case_id) "
             "VALUES (3, 'LRN00000005', :now, 4)", {"now": now})))
     except IntegrityError:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from iris_engine.cases.access import Scope
 from iris_engine.migrations import upgrade
@@ -192,3 +193,34 @@ def test_the_upgrade_files_the_accounts_already_there(empty_database: str) -> No
     assert asyncio.run(run_sql(empty_database, (
         "SELECT user_id, role FROM user_role ORDER BY user_id, role", {}))) == [
         (1, "caseworker"), (1, "scheme_manager"), (2, "recruiter")]
+
+
+def test_tables_made_from_the_models_file_roles_as_the_migrated_ones(empty_database: str) -> None:
+    """``metadata.create_all`` (unit tests, tools) makes the triggers migration 0020 made: a
+    database with ``user_role`` but without them would tell nobody."""
+    from sqlmodel import SQLModel
+
+    sqlite = empty_database.startswith("sqlite")
+    triggers = ("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND"
+                " tbl_name = 'app_user' ORDER BY name" if sqlite else
+                "SELECT t.tgname, pg_get_triggerdef(t.oid), p.prosrc FROM pg_trigger t"
+                " JOIN pg_proc p ON p.oid = t.tgfoid WHERE t.tgrelid = 'app_user'::regclass"
+                " AND NOT t.tgisinternal ORDER BY t.tgname")
+
+    async def made_from_models() -> list[tuple[object, ...]]:
+        engine = create_async_engine(empty_database)
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(SQLModel.metadata.create_all)
+                found = [tuple(row) for row in (await conn.execute(text(triggers))).all()]
+                await conn.run_sync(SQLModel.metadata.drop_all)
+                if not sqlite:
+                    await conn.execute(text("DROP FUNCTION user_role_filed()"))
+                return found
+        finally:
+            await engine.dispose()
+
+    from_models = asyncio.run(made_from_models())
+    upgrade(empty_database)
+    assert from_models == asyncio.run(run_sql(empty_database, (triggers, {})))
+    assert len(from_models) == (2 if sqlite else 1)

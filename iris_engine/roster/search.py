@@ -193,8 +193,10 @@ def _shape_and_values(q: RosterQuery, *, sqlite: bool, after: tuple[str, str] | 
         values["pattern"] = like_pattern(q.q)
         if text == 2 and sqlite:  # the name index's partitions: a rowid range each
             values["match"] = _trigrams(q.q)
-            for ranges, (low, high) in enumerate(_partitions(q), start=1):
-                values[f"low{ranges - 1}"], values[f"high{ranges - 1}"] = low, high
+            partitions = _partitions(q)
+            ranges = len(partitions)
+            for i, (low, high) in enumerate(partitions):
+                values[f"low{i}"], values[f"high{i}"] = low, high
     if q.lrn is not None:
         # a range, not LIKE 'X%': both databases answer it from the primary key
         values["lrn_low"], values["lrn_high"] = q.lrn, q.lrn[:-1] + chr(ord(q.lrn[-1]) + 1)

@@ -75,24 +75,25 @@ class UserRole(SQLModel, table=True):
                          ondelete="CASCADE")
 
 
-def _roles_of(row: str) -> str:
+def sqlite_roles_of(row: str) -> str:
     """SQLite: a row's roles (``row.roles``, space-separated identifiers), one per row of
     ``json_each``'s ``value``."""
     return f"json_each('[\"' || replace({row}.roles, ' ', '\",\"') || '\"]')"
 
 
-#: the triggers that file an account's roles in ``user_role``, per dialect. Migration 0020 made
-#: the same (a migration keeps its own copy); these make them wherever the tables are created
-#: from the models (``metadata.create_all``), so no database has the table without them
+#: the triggers that file an account's roles in ``user_role``, per dialect: migration 0020 makes
+#: them, and ``metadata.create_all`` (below), so no database has the table without them. A
+#: change to them is a new migration that replaces them (0020 then makes the new text on a
+#: fresh database, so that migration drops them first if they exist)
 USER_ROLE_TRIGGERS: dict[str, tuple[str, ...]] = {
     "sqlite": (
         "CREATE TRIGGER user_role_filed AFTER INSERT ON app_user BEGIN"
         " INSERT OR IGNORE INTO user_role(role, user_id) SELECT r.value, new.id"
-        f" FROM {_roles_of('new')} r WHERE r.value <> ''; END",
+        f" FROM {sqlite_roles_of('new')} r WHERE r.value <> ''; END",
         "CREATE TRIGGER user_role_refiled AFTER UPDATE OF roles ON app_user BEGIN"
         " DELETE FROM user_role WHERE user_id = old.id;"
         " INSERT OR IGNORE INTO user_role(role, user_id) SELECT r.value, new.id"
-        f" FROM {_roles_of('new')} r WHERE r.value <> ''; END",
+        f" FROM {sqlite_roles_of('new')} r WHERE r.value <> ''; END",
     ),
     "postgresql": (
         "CREATE FUNCTION user_role_filed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"

@@ -10,8 +10,9 @@ database files them: a trigger on every insert into ``app_user`` and on every ch
 cannot fall out of step. Role names are identifiers (``^[a-z][a-z0-9_]*$``, the workflow
 format's), which SQLite's trigger splits as a JSON array.
 
-Note for later migrations: SQLite's ``batch_alter_table`` on ``app_user`` copies the table and
-drops its triggers; such a migration makes them again (``_SQLITE``).
+The triggers' text is the models' (``iris_engine.store.models.USER_ROLE_TRIGGERS``), which
+``metadata.create_all`` makes too. Note for later migrations: SQLite's ``batch_alter_table`` on
+``app_user`` copies the table and drops its triggers; such a migration makes them again.
 
 Revision ID: 0020
 Revises: 0019
@@ -22,39 +23,21 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
+from iris_engine.store.models import USER_ROLE_TRIGGERS, sqlite_roles_of
+
 revision = '0020'
 down_revision = '0019'
 branch_labels = None
 depends_on = None
 
 
-def _sqlite_roles(row: str) -> str:
-    """A row's roles (``row.roles``), one per row of ``json_each``'s ``value``."""
-    return f"json_each('[\"' || replace({row}.roles, ' ', '\",\"') || '\"]')"
-
-
-_SQLITE = [
-    "INSERT OR IGNORE INTO user_role(role, user_id) SELECT r.value, u.id"
-    f" FROM app_user u, {_sqlite_roles('u')} r WHERE r.value <> ''",
-    "CREATE TRIGGER user_role_filed AFTER INSERT ON app_user BEGIN"
-    " INSERT OR IGNORE INTO user_role(role, user_id) SELECT r.value, new.id"
-    f" FROM {_sqlite_roles('new')} r WHERE r.value <> ''; END",
-    "CREATE TRIGGER user_role_refiled AFTER UPDATE OF roles ON app_user BEGIN"
-    " DELETE FROM user_role WHERE user_id = old.id;"
-    " INSERT OR IGNORE INTO user_role(role, user_id) SELECT r.value, new.id"
-    f" FROM {_sqlite_roles('new')} r WHERE r.value <> ''; END",
-]
-_POSTGRES = [
-    "INSERT INTO user_role(role, user_id) SELECT DISTINCT r, u.id"
-    " FROM app_user u, unnest(string_to_array(u.roles, ' ')) r WHERE r <> ''",
-    "CREATE FUNCTION user_role_filed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
-    " IF TG_OP = 'UPDATE' THEN DELETE FROM user_role WHERE user_id = OLD.id; END IF;"
-    " INSERT INTO user_role(role, user_id) SELECT DISTINCT r, NEW.id"
-    " FROM unnest(string_to_array(NEW.roles, ' ')) r WHERE r <> '';"
-    " RETURN NULL; END $$",
-    "CREATE TRIGGER user_role_filed AFTER INSERT OR UPDATE OF roles ON app_user"
-    " FOR EACH ROW EXECUTE FUNCTION user_role_filed()",
-]
+#: each account's roles filed once, at the upgrade; the triggers file every later write
+_BACKFILL = {
+    "sqlite": "INSERT OR IGNORE INTO user_role(role, user_id) SELECT r.value, u.id"
+              f" FROM app_user u, {sqlite_roles_of('u')} r WHERE r.value <> ''",
+    "postgresql": "INSERT INTO user_role(role, user_id) SELECT DISTINCT r, u.id"
+                  " FROM app_user u, unnest(string_to_array(u.roles, ' ')) r WHERE r <> ''",
+}
 
 
 def upgrade() -> None:
@@ -66,8 +49,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('user_role', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_role_user_id'), ['user_id'], unique=False)
-    postgres = op.get_bind().dialect.name == 'postgresql'
-    for statement in _POSTGRES if postgres else _SQLITE:
+    dialect = op.get_bind().dialect.name
+    for statement in (_BACKFILL[dialect], *USER_ROLE_TRIGGERS[dialect]):
         op.execute(statement)
 
 

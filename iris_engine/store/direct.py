@@ -13,10 +13,10 @@ each column) and then run on a connection of this module's own:
   (a statement by key is shorter than a hand-off to a thread; ``sqlite_inline`` says why that is
   safe and how SQLITE_BUSY is waited for without blocking the loop). Statements never
   interleave on it: each runs, is read and is closed before the loop moves on.
-- PostgreSQL: an ``asyncpg`` pool, whose connections prepare each statement once. A
-  connection that sat idle is pinged before use, as the SQLAlchemy pool's are
-  (``IDLE_PING_SECONDS``), and handing one back costs no reset round trip: nothing here
-  leaves session state.
+- PostgreSQL: ``asyncpg`` connections of this module's own pool (``_Connections``), which
+  prepare each statement once. A connection that sat idle is pinged before use, as the
+  SQLAlchemy pool's are (``IDLE_PING_SECONDS``), and handing one back costs no reset round
+  trip: nothing here leaves session state.
 
 A write transaction's own Core statements take the same path (``iris_engine.store.db.run_in``,
 ``scalar_in`` and ``rows_in``: the chain's new head and event, a new case and its detail, a
@@ -38,7 +38,7 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections import namedtuple
+from collections import deque, namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -293,93 +293,212 @@ def _first_row(cursor: sqlite3.Cursor, compiled: Compiled) -> Any:
     return rows[0] if rows else None
 
 
-class DirectPostgres(_Runner):
-    """Statements alone on connections of an ``asyncpg`` pool (autocommit).
+class _Connections:
+    """asyncpg connections for statements that run alone (autocommit), at most ``max_size``.
 
-    A connection handed back moments ago is used as it is; one that sat idle longer than
-    ``idle_seconds()`` is pinged first and, if the server dropped it meanwhile, replaced
-    before the statement is sent (the rule ``Database``'s SQLAlchemy pool follows:
-    ``_ping_when_idle``). asyncpg itself replaces a connection it already knows is closed."""
+    asyncpg's own pool wraps each connection handed out in a proxy and hands it back through
+    a task of its own: ~40-55 us of CPU per statement, as much as the statement itself (a
+    primary-key read costs 47 us on the driver, 88-107 us through ``asyncpg.Pool``: issue #14).
+    Here taking a connection is a list's pop, handing it back an append, and what the pool
+    must still do is done where it is needed:
+
+    - a connection that sat idle ``idle_seconds()`` or longer is pinged before use and, if the
+      server dropped it meanwhile, replaced before the statement is sent (the rule
+      ``Database``'s SQLAlchemy pool follows: ``_ping_when_idle``); one idle
+      ``recycle_seconds`` or longer is closed and replaced;
+    - a connection is handed back only after a statement ended normally or with the server's
+      error (an ``asyncpg.PostgresError``: the connection is sound, autocommit leaves no
+      transaction open); after anything else (a cancelled request, a dropped socket) it is
+      terminated and its place freed, since it may be in the middle of a reply;
+    - a caller that finds every connection taken waits in line and is handed the next one
+      given back, in arrival order.
+
+    No session state is ever set on these connections (their settings are the server's, given
+    when they connect), so handing one back costs no reset round trip."""
+
+    def __init__(self, connect_kwargs: Mapping[str, Any], *, max_size: int,
+                 idle_seconds: Callable[[], float], recycle_seconds: float) -> None:
+        self._kwargs = dict(connect_kwargs)
+        self._max_size = max_size
+        self._idle_seconds = idle_seconds
+        self._recycle_seconds = recycle_seconds
+        #: connections not in use, the last given back at the end, each with when it was
+        self._idle: list[tuple[Any, float]] = []
+        #: connections open or being opened, in use or not
+        self._size = 0
+        #: callers waiting for a connection: each is handed one, or None to open one itself
+        self._waiters: deque[asyncio.Future[Any]] = deque()
+        #: connections being closed in the background (``discard``)
+        self._closing: set[asyncio.Future[None]] = set()
+        self._closed = False
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    async def take(self) -> Any:
+        """A connection to run statements on; ``give_back`` or ``discard`` it after."""
+        while True:
+            if self._closed:
+                raise RuntimeError("the database's connections are closed")
+            if self._idle:
+                connection, since = self._idle.pop()
+                idle = time.monotonic() - since
+                if connection.is_closed() or idle >= self._recycle_seconds:
+                    self.discard(connection)
+                    continue
+                if idle >= self._idle_seconds():
+                    try:
+                        await connection.execute("SELECT 1")
+                    except Exception:  # dropped while it sat idle: another one, unseen
+                        self.discard(connection)
+                        continue
+                return connection
+            if self._size < self._max_size:
+                self._size += 1
+                try:
+                    return await self._open()
+                except BaseException:
+                    self._size -= 1
+                    self._next_may_open()
+                    raise
+            handed = await self._wait()
+            if handed is not None:
+                return handed
+
+    async def _open(self) -> Any:
+        import asyncpg  # the PostgreSQL driver, present where PostgreSQL is used
+
+        return await asyncpg.connect(**self._kwargs)
+
+    async def _wait(self) -> Any:
+        waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            return await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                # handed a connection (or a place) just as the caller gave up: pass it on
+                handed = waiter.result()
+                if handed is not None:
+                    self.give_back(handed)
+                else:
+                    self._next_may_open()
+            else:
+                waiter.cancel()
+            raise
+
+    def give_back(self, connection: Any) -> None:
+        """A connection whose statements ended (normally or with the server's error); after
+        ``close``, it is closed instead."""
+        if self._closed or connection.is_closed() or connection.is_in_transaction():
+            self.discard(connection)
+            return
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(connection)
+                return
+        self._idle.append((connection, time.monotonic()))
+
+    def discard(self, connection: Any) -> None:
+        """A connection that may not be used again (closed, in an unknown state): its place
+        is free at once. It is closed in the background, gracefully: a statement cut off by
+        a cancelled request is cancelled on the server first (asyncpg sends the cancel
+        request; a plain terminate would leave the server running it to the end)."""
+        self._size -= 1
+        self._next_may_open()
+        if connection.is_closed():
+            return
+        closing = asyncio.ensure_future(self._close_one(connection))
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
+
+    @staticmethod
+    async def _close_one(connection: Any) -> None:
+        try:
+            await asyncio.wait_for(connection.close(), timeout=10)
+        except BaseException:  # will not close cleanly (timed out, dropped): cut it off
+            connection.terminate()
+            raise
+
+    def _next_may_open(self) -> None:
+        """A place is free: the first caller waiting opens a connection in it."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    async def close(self) -> None:
+        """Close the idle connections; those in use are closed as they are given back."""
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)  # to find the pool closed
+        self._waiters.clear()
+        for connection, _ in idle:
+            self.discard(connection)
+        await asyncio.gather(*self._closing, return_exceptions=True)
+
+    async def fetch(self, run: Callable[[Any], Any]) -> Any:
+        """``await run(connection)`` on a connection taken and given back (or discarded)."""
+        import asyncpg
+
+        connection = await self.take()
+        try:
+            answer = await run(connection)
+        except BaseException as error:
+            # the server refused a statement (the driver's error, or it translated as
+            # SQLAlchemy raises it): the connection is sound; anything else, it may not be
+            if isinstance(error, asyncpg.PostgresError) or isinstance(error.__cause__,
+                                                                      asyncpg.PostgresError):
+                self.give_back(connection)
+            else:
+                self.discard(connection)
+            raise
+        self.give_back(connection)
+        return answer
+
+
+class DirectPostgres(_Runner):
+    """Statements alone on connections of ``_Connections`` (autocommit): two sets, one for
+    statements alone and one for read plans, whose connections plan every statement with
+    its values."""
 
     def __init__(self, engine: Engine, connect_kwargs: Mapping[str, Any], *, max_size: int,
                  idle_seconds: Callable[[], float], recycle_seconds: float) -> None:
         super().__init__(engine)
-        self._kwargs = dict(connect_kwargs)
-        self._max_size = max_size
-        self._recycle_seconds = recycle_seconds
-        self._idle_seconds = idle_seconds
-        #: the pools, made when first used: statements alone (False) and read plans (True),
-        #: whose connections plan each statement with its values (``_started``)
-        self._pools: dict[bool, Any] = {}
-        self._starting = asyncio.Lock()
-        #: when each pooled connection (by its server process) was last handed back
-        self._idle_since: dict[int, float] = {}
-
-    async def _started(self, *, plans: bool = False) -> Any:
-        """The pool for statements alone, or (``plans``) the one for read plans."""
-        pool = self._pools.get(plans)
-        if pool is None:
-            async with self._starting:
-                pool = self._pools.get(plans)
-                if pool is None:
-                    import asyncpg  # the PostgreSQL driver, present where PostgreSQL is used
-
-                    kwargs = self._kwargs
-                    if plans:
-                        # a read plan's statements (a name search: LIKE with a pattern) are
-                        # planned with their values every time: after five runs of a prepared
-                        # statement PostgreSQL may keep a generic plan, made without the
-                        # pattern, that walks a whole sort index for a rare fragment
-                        kwargs = {**kwargs, "server_settings": {
-                            **kwargs.get("server_settings", {}),
-                            "plan_cache_mode": "force_custom_plan"}}
-                    pool = self._pools[plans] = await asyncpg.create_pool(
-                        **kwargs, min_size=0, max_size=self._max_size,
-                        max_inactive_connection_lifetime=self._recycle_seconds,
-                        setup=self._on_acquire, reset=self._on_release)
-        return pool
-
-    async def _on_acquire(self, connection: Any) -> None:
-        since = self._idle_since.pop(connection.get_server_pid(), None)
-        if since is not None and time.monotonic() - since >= self._idle_seconds():
-            try:
-                await connection.execute("SELECT 1")
-            except Exception as error:  # asyncpg closes it; the caller takes another
-                raise _Dropped from error
-
-    async def _on_release(self, connection: Any) -> None:
-        """No reset round trip: these statements set no session state, and asyncpg itself
-        rolls back a transaction left open (none is ever begun here)."""
-        if len(self._idle_since) > 4 * self._max_size:  # connections that died meanwhile
-            self._idle_since.clear()  # (their next use is not pinged: a failure, not a wrong)
-        self._idle_since[connection.get_server_pid()] = time.monotonic()
+        kwargs = dict(connect_kwargs)
+        # a read plan's statements (a name search: LIKE with a pattern) are planned with their
+        # values every time: after five runs of a prepared statement PostgreSQL may keep a
+        # generic plan, made without the pattern, that walks a whole sort index for a rare
+        # fragment
+        plans = {**kwargs, "server_settings": {**kwargs.get("server_settings", {}),
+                                               "plan_cache_mode": "force_custom_plan"}}
+        #: statements alone (False) and read plans (True)
+        self._pools = {
+            plans_too: _Connections(how, max_size=max_size, idle_seconds=idle_seconds,
+                                    recycle_seconds=recycle_seconds)
+            for plans_too, how in ((False, kwargs), (True, plans))}
 
     async def run(self, compiled: Compiled, parameters: Mapping[str, Any] | None) -> Any:
         """The first row the statement answers (None if none)."""
         arguments = self._arguments(compiled, parameters)
-        pool = await self._started()
-        for _ in range(self._max_size):
-            try:
-                async with pool.acquire() as connection:
-                    return compiled.row(await connection.fetchrow(compiled.sql, *arguments))
-            except _Dropped:
-                continue  # every pooled connection may have been dropped at once
-        async with pool.acquire() as connection:  # new connections by now, or the error
+
+        async def first_row(connection: Any) -> Any:
             return compiled.row(await connection.fetchrow(compiled.sql, *arguments))
 
+        return await self._pools[False].fetch(first_row)
+
     async def run_plan(self, plan: Plan[T]) -> T:
-        """A read plan's answer, its statements run one by one on a pooled connection, each
-        alone (as in a READ COMMITTED transaction, each sees the database as it is when it
-        runs), each planned with its values."""
-        pool = await self._started(plans=True)
-        for attempt in range(self._max_size + 1):
-            try:
-                async with pool.acquire() as connection:
-                    return await self._plan_on(connection, plan)
-            except _Dropped:
-                if attempt == self._max_size:
-                    raise
-        raise AssertionError("unreachable")
+        """A read plan's answer, its statements run one by one on one connection, each alone
+        (as in a READ COMMITTED transaction, each sees the database as it is when it runs),
+        each planned with its values."""
+        answer: T = await self._pools[True].fetch(lambda connection: self._plan_on(connection,
+                                                                                    plan))
+        return answer
 
     async def _plan_on(self, connection: Any, plan: Plan[T]) -> T:
         async def rows_of(statement: Executable, values: Mapping[str, Any]) -> list[Any]:
@@ -426,14 +545,5 @@ class DirectPostgres(_Runner):
             raise
 
     async def close(self) -> None:
-        pools, self._pools = list(self._pools.values()), {}
-        self._idle_since.clear()
-        for pool in pools:
-            try:
-                await asyncio.wait_for(pool.close(), timeout=10)
-            except TimeoutError:  # a statement still running at shutdown
-                pool.terminate()
-
-
-class _Dropped(Exception):
-    """A pooled connection failed its ping: the server dropped it while it sat idle."""
+        for pool in self._pools.values():
+            await pool.close()

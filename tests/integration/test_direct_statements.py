@@ -229,9 +229,12 @@ async def test_sqlalchemys_options_in_the_url_are_not_handed_to_asyncpg(database
         assert db._direct is not None
         for _ in range(3):  # prepared anew each time: nothing cached on the connection
             assert (await db.fetch_one(roster_service._VERSION)) is not None
-        pool = await db._direct._started()  # type: ignore[union-attr]
-        async with pool.acquire() as connection:
+        pool = db._direct._pools[False]  # type: ignore[union-attr]
+        connection = await pool.take()
+        try:
             assert connection._stmt_cache.get_max_size() == 0
+        finally:
+            pool.give_back(connection)
     finally:
         await db.dispose()
 

@@ -1,0 +1,190 @@
+"""The PostgreSQL connections statements alone and read plans run on (``direct._Connections``),
+against a real server: never more than their number open, callers beyond it served in turn,
+a connection the server refused a statement on kept, one cut off mid-reply (a cancelled
+request) never handed out again, a caller that gives up while waiting losing nobody's
+connection, and none left open once closed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from iris_engine.store.direct import _Connections
+
+pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+
+
+@pytest.fixture
+async def dsn(database_url: str) -> str:
+    return database_url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+@pytest.fixture
+async def admin(dsn: str) -> AsyncIterator[asyncpg.Connection]:
+    connection = await asyncpg.connect(dsn)
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+def _pool(dsn: str, *, max_size: int = 2, idle: float = 60.0,
+          recycle: float = 300.0) -> _Connections:
+    return _Connections({"dsn": dsn}, max_size=max_size, idle_seconds=lambda: idle,
+                        recycle_seconds=recycle)
+
+
+async def _backends(admin: asyncpg.Connection) -> set[int]:
+    """The server processes connected to the test's database, but the admin's own."""
+    rows = await admin.fetch(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid()")
+    return {row["pid"] for row in rows}
+
+
+async def _pid(connection: asyncpg.Connection) -> int:
+    return int(await connection.fetchval("SELECT pg_backend_pid()"))
+
+
+async def test_no_more_than_its_size_open_and_every_caller_served_in_turn(
+        dsn: str, admin: asyncpg.Connection) -> None:
+    pool = _pool(dsn, max_size=2)
+    running = 0
+    most = 0
+    finished: list[int] = []
+
+    async def one(n: int) -> None:
+        async def work(connection: asyncpg.Connection) -> None:
+            nonlocal running, most
+            running += 1
+            most = max(most, running)
+            await connection.execute("SELECT pg_sleep(0.02)")
+            running -= 1
+
+        await pool.fetch(work)
+        finished.append(n)
+
+    try:
+        await asyncio.gather(*(one(n) for n in range(12)))
+        assert most == 2 and pool.size == 2
+        assert sorted(finished) == list(range(12))
+        assert len(await _backends(admin)) == 2
+    finally:
+        await pool.close()
+    assert await _backends(admin) == set() and pool.size == 0
+
+
+async def test_a_statement_the_server_refuses_leaves_its_connection_in_use(dsn: str) -> None:
+    pool = _pool(dsn, max_size=1)
+    try:
+        first = await pool.fetch(_pid)
+        with pytest.raises(asyncpg.DivisionByZeroError):
+            await pool.fetch(lambda connection: connection.fetchval("SELECT 1 / 0"))
+        assert await pool.fetch(_pid) == first and pool.size == 1
+    finally:
+        await pool.close()
+
+
+async def test_a_connection_cut_off_mid_statement_is_never_handed_out_again(
+        dsn: str, admin: asyncpg.Connection) -> None:
+    pool = _pool(dsn, max_size=1)
+    try:
+        first = await pool.fetch(_pid)
+        slow = asyncio.ensure_future(
+            pool.fetch(lambda connection: connection.execute("SELECT pg_sleep(30)")))
+        await asyncio.sleep(0.2)
+        slow.cancel()  # a client that went away: the reply may be half read
+        with pytest.raises(asyncio.CancelledError):
+            await slow
+        assert pool.size == 0
+        second = await pool.fetch(_pid)
+        assert second != first and pool.size == 1
+        for _ in range(50):  # the cut-off connection's server process goes away
+            if first not in await _backends(admin):
+                break
+            await asyncio.sleep(0.1)
+        assert await _backends(admin) == {second}
+    finally:
+        await pool.close()
+
+
+async def test_a_caller_that_gives_up_waiting_loses_no_connection(dsn: str) -> None:
+    pool = _pool(dsn, max_size=1)
+    try:
+        held = await pool.take()
+        waiting = asyncio.ensure_future(pool.take())
+        await asyncio.sleep(0.05)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        pool.give_back(held)
+        assert await pool.fetch(_pid) == await _pid(held) and pool.size == 1
+
+        # handed the connection in the same moment it gives up: it passes it on
+        held = await pool.take()
+        waiting = asyncio.ensure_future(pool.take())
+        after = asyncio.ensure_future(pool.fetch(_pid))
+        await asyncio.sleep(0.05)
+        pool.give_back(held)  # the first in line is handed it ...
+        waiting.cancel()  # ... and cancelled before it runs again
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert await asyncio.wait_for(after, timeout=5) == await _pid(held)
+        assert pool.size == 1
+    finally:
+        await pool.close()
+
+
+async def test_connections_dropped_while_idle_are_replaced_before_use(
+        dsn: str, admin: asyncpg.Connection) -> None:
+    pool = _pool(dsn, max_size=2, idle=0.0)  # every connection counts as idle: pinged
+    try:
+        first = await pool.fetch(_pid)
+        await admin.execute("SELECT pg_terminate_backend($1)", first)
+        await asyncio.sleep(0.1)
+        replaced = await pool.fetch(_pid)
+        assert replaced != first and pool.size == 1
+    finally:
+        await pool.close()
+
+
+async def test_a_connection_idle_past_its_lifetime_is_closed_and_replaced(
+        dsn: str, admin: asyncpg.Connection) -> None:
+    pool = _pool(dsn, max_size=2, recycle=0.0)
+    try:
+        first = await pool.fetch(_pid)
+        second = await pool.fetch(_pid)
+        assert second != first and pool.size == 1
+        for _ in range(50):
+            if first not in await _backends(admin):
+                break
+            await asyncio.sleep(0.1)
+        assert await _backends(admin) == {second}
+    finally:
+        await pool.close()
+
+
+async def test_once_closed_nothing_stays_open_and_nothing_is_handed_out(
+        dsn: str, admin: asyncpg.Connection) -> None:
+    pool = _pool(dsn, max_size=2)
+    idle = await pool.fetch(_pid)
+    in_use = [await pool.take(), await pool.take()]
+    assert idle in {await _pid(c) for c in in_use}
+    waiting = asyncio.ensure_future(pool.take())  # both in use: it waits
+    await asyncio.sleep(0.05)
+    await pool.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        await waiting
+    with pytest.raises(RuntimeError, match="closed"):
+        await pool.take()
+    for connection in in_use:  # given back after the close: closed, not kept
+        pool.give_back(connection)
+    assert pool.size == 0
+    for _ in range(50):
+        if not await _backends(admin):
+            break
+        await asyncio.sleep(0.1)
+    assert await _backends(admin) == set()

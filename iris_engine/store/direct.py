@@ -477,11 +477,18 @@ class DirectPostgres(_Runner):
         # fragment
         plans = {**kwargs, "server_settings": {**kwargs.get("server_settings", {}),
                                                "plan_cache_mode": "force_custom_plan"}}
-        #: statements alone (False) and read plans (True)
-        self._pools = {
-            plans_too: _Connections(how, max_size=max_size, idle_seconds=idle_seconds,
-                                    recycle_seconds=recycle_seconds)
-            for plans_too, how in ((False, kwargs), (True, plans))}
+        self._how = ((False, kwargs), (True, plans))
+        self._max_size = max_size
+        self._idle_seconds = idle_seconds
+        self._recycle_seconds = recycle_seconds
+        #: statements alone (False) and read plans (True); new ones after ``close``
+        self._pools = self._new_pools()
+
+    def _new_pools(self) -> dict[bool, _Connections]:
+        return {plans: _Connections(how, max_size=self._max_size,
+                                    idle_seconds=self._idle_seconds,
+                                    recycle_seconds=self._recycle_seconds)
+                for plans, how in self._how}
 
     async def run(self, compiled: Compiled, parameters: Mapping[str, Any] | None) -> Any:
         """The first row the statement answers (None if none)."""
@@ -545,5 +552,8 @@ class DirectPostgres(_Runner):
             raise
 
     async def close(self) -> None:
-        for pool in self._pools.values():
+        """Close every connection; the next statement opens new ones (as after
+        ``Database.dispose``, which closes SQLAlchemy's pool the same way)."""
+        pools, self._pools = self._pools, self._new_pools()
+        for pool in pools.values():
             await pool.close()

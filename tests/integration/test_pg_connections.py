@@ -12,7 +12,10 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
+from iris_engine.roster import service as roster_service
+from iris_engine.store.db import Database
 from iris_engine.store.direct import _Connections
+from tests.integration.conftest import test_settings as settings_for
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 
@@ -188,3 +191,22 @@ async def test_once_closed_nothing_stays_open_and_nothing_is_handed_out(
             break
         await asyncio.sleep(0.1)
     assert await _backends(admin) == set()
+
+
+async def test_a_database_disposed_of_opens_new_connections_when_used_again(
+        database_url: str, admin: asyncpg.Connection) -> None:
+    """``Database.dispose`` closes every connection, and the next statement opens new ones
+    (as SQLAlchemy's pool does): the CLI, the bench and the tests dispose and go on."""
+    db = Database(settings_for(database_url))
+    try:
+        assert await db.fetch_one(roster_service._VERSION) is not None
+        before = await _backends(admin)
+        await db.dispose()
+        for _ in range(50):
+            if not await _backends(admin) & before:
+                break
+            await asyncio.sleep(0.1)
+        assert not await _backends(admin) & before
+        assert await db.fetch_one(roster_service._VERSION) is not None
+    finally:
+        await db.dispose()

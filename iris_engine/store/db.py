@@ -64,8 +64,9 @@ async def run_in(session: AsyncSession, statement: Executable,
     run on the transaction's own connection straight on the driver (``direct``: the
     statement compiled once for these parameter names), as ``session.execute`` would run it
     but without SQLAlchemy's execution path. Where that cannot be (a statement that is not
-    one fixed text, SQL echoed, the transaction not yet begun on PostgreSQL, rows the session
-    has yet to flush), it is ``session.execute``."""
+    one fixed text, SQL echoed, rows the session has yet to flush), it is ``session.execute``.
+    A transaction not yet begun (PostgreSQL's adapter begins it with its first statement) is
+    begun first (``begun``)."""
     return await _run_in(session, statement, parameters, every=False)
 
 
@@ -105,7 +106,7 @@ async def _run_in(session: AsyncSession, statement: Executable, parameters: Mapp
             driver = session.info.get(_DRIVER)
             if driver is None:
                 connection = await session.connection()
-                driver = direct.driver_of(await connection.get_raw_connection())
+                driver = await direct.begun(await connection.get_raw_connection())
                 if driver is not None:
                     session.info[_DRIVER] = driver
             if driver is not None:

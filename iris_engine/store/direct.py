@@ -199,6 +199,10 @@ class DirectSqlite(_Runner):
                                  lambda: connection.execute(compiled.sql, arguments))
         return _first_row(cursor, compiled)
 
+    async def begun(self, dbapi_connection: Any) -> Any:
+        """``driver_of``: BEGIN IMMEDIATE went with the transaction's start."""
+        return self.driver_of(dbapi_connection)
+
     def driver_of(self, dbapi_connection: Any) -> Any:
         """The ``sqlite3`` connection under a write transaction's pooled connection (the
         inline driver's), on which its statements may run directly: BEGIN IMMEDIATE was sent
@@ -521,6 +525,18 @@ class DirectPostgres(_Runner):
                                           self._engine.dialect.loaded_dbapi.Error) from error
 
         return await run_plan_async(plan, rows_of)
+
+    async def begun(self, dbapi_connection: Any) -> Any:
+        """``driver_of`` the connection, its transaction begun first if it was not yet:
+        SQLAlchemy's adapter sends BEGIN with the transaction's first statement, so a
+        transaction whose first statement runs here would otherwise send that one through
+        SQLAlchemy (~0.1 ms of CPU more per write transaction). BEGIN is sent as the adapter
+        sends it (its isolation level; the adapter then commits or rolls back as usual)."""
+        adapted = getattr(dbapi_connection, "dbapi_connection", None)
+        if (adapted is not None and getattr(adapted, "_transaction", None) is None
+                and getattr(adapted, "isolation_level", None) != "autocommit"):
+            await adapted._start_transaction()
+        return self.driver_of(dbapi_connection)
 
     def driver_of(self, dbapi_connection: Any) -> Any:
         """The asyncpg connection under a write transaction's pooled connection, once its

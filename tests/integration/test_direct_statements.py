@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 from sqlalchemy import Row, bindparam, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from iris_engine.outbox.store import message_row
@@ -347,3 +348,24 @@ async def test_where_the_driver_cannot_be_used_sqlalchemy_answers_the_same(
         await session.rollback()
     assert answers[0] == answers[1] == answers[2], answers
     assert answers[0][0] == len(answers[0][1]) > 3 and answers[0][2] is None
+
+
+async def test_every_statement_of_a_filing_runs_on_the_driver(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A public filing's transaction, its first statement included, never takes SQLAlchemy's
+    execution path: on PostgreSQL the transaction is begun on the driver (``begun``) rather
+    than by a first statement sent through SQLAlchemy for its adapter to send BEGIN with."""
+    through: list[str] = []
+    real = Session._execute_internal
+
+    def counting(self: Session, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        through.append(" ".join(str(statement).split()[:3]))
+        return real(self, statement, *args, **kwargs)
+
+    assert (await world.client.post("/api/v1/grievances", json=grievance_filing())
+            ).status_code == 201  # the first filing warms what the app caches
+    monkeypatch.setattr(Session, "_execute_internal", counting)
+    with statements(world) as ran:
+        r = await world.client.post("/api/v1/grievances", json=grievance_filing())
+    assert r.status_code == 201, r.text
+    assert len(ran) >= 7 and through == [], (ran, through)

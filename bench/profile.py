@@ -5,7 +5,8 @@
 py-spy is not a project dependency: install it anywhere (``python -m venv /tmp/pyspy &&
 /tmp/pyspy/bin/pip install py-spy``). Writes a speedscope/flamegraph file and, with
 ``--format raw``, collapsed stacks that ``--top`` summarises (own time and inclusive time per
-function). Scenarios: roster, roster_ttl0, roster_miss, transitions, grievances, bare.
+function). Scenarios: roster, roster_ttl0, roster_miss, roster_entry_miss, transitions, grievances,
+bare.
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     p.add_argument("--scenario", default="roster",
-                   choices=["roster", "roster_ttl0", "roster_miss", "transitions", "grievances",
-                            "bare"])
+                   choices=["roster", "roster_ttl0", "roster_miss", "roster_entry_miss",
+                            "transitions", "grievances", "bare"])
     p.add_argument("--duration", type=float, default=10)
     p.add_argument("--py-spy", default="py-spy")
     p.add_argument("--format", default="raw", choices=["raw", "speedscope", "flamegraph"])
@@ -84,6 +85,10 @@ def main() -> None:
         elif args.scenario == "roster_miss":
             f = run.WORK / "profile-miss-paths.txt"
             f.write_text("\n".join(run.roster_miss_paths()) + "\n")
+            env["BENCH_PATHS"] = str(f)
+        elif args.scenario == "roster_entry_miss":
+            f = run.WORK / "profile-entry-paths.txt"
+            f.write_text("\n".join(run.roster_entry_paths()) + "\n")
             env["BENCH_PATHS"] = str(f)
         elif args.scenario == "transitions":
             login = {"email": run.MANAGER[0], "password": run.MANAGER[1]}

@@ -311,9 +311,11 @@ class _Connections:
       ``Database``'s SQLAlchemy pool follows: ``_ping_when_idle``); one idle
       ``recycle_seconds`` or longer is closed and replaced;
     - a connection is handed back only after a statement ended normally or with the server's
-      error (an ``asyncpg.PostgresError``: the connection is sound, autocommit leaves no
-      transaction open); after anything else (a cancelled request, a dropped socket) it is
-      terminated and its place freed, since it may be in the middle of a reply;
+      ERROR (the statement ended, the session did not; autocommit leaves no transaction
+      open); after anything else (a FATAL answer such as an administrator's terminate, a
+      dropped socket, a cancelled request) it is closed and its place freed, since it may be
+      in the middle of a reply (handed out again before asyncpg saw the socket close, the
+      next statement on it failed: "another operation is in progress");
     - a caller that finds every connection taken waits in line and is handed the next one
       given back, in arrival order.
 
@@ -454,16 +456,24 @@ class _Connections:
         try:
             answer = await run(connection)
         except BaseException as error:
-            # the server refused a statement (the driver's error, or it translated as
-            # SQLAlchemy raises it): the connection is sound; anything else, it may not be
-            if isinstance(error, asyncpg.PostgresError) or isinstance(error.__cause__,
-                                                                      asyncpg.PostgresError):
+            # the server refused a statement with an ERROR (the driver's, or it translated as
+            # SQLAlchemy raises it): the statement ended, the session did not, and asyncpg has
+            # read the whole reply. Anything else (FATAL: an administrator's terminate, a
+            # shutdown; the connection lost; a cancelled request) may leave it mid-reply
+            server = error if isinstance(error, asyncpg.PostgresError) else error.__cause__
+            if isinstance(server, asyncpg.PostgresError) and _statement_only(server):
                 self.give_back(connection)
             else:
                 self.discard(connection)
             raise
         self.give_back(connection)
         return answer
+
+
+def _statement_only(error: Any) -> bool:
+    """The server's error ended a statement, not the session: severity ERROR (FATAL and PANIC
+    end the session; asyncpg's own connection errors have none)."""
+    return (getattr(error, "severity_en", None) or getattr(error, "severity", None)) == "ERROR"
 
 
 class DirectPostgres(_Runner):

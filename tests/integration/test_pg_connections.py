@@ -206,3 +206,85 @@ async def test_a_database_disposed_of_opens_new_connections_when_used_again(
         assert await db.fetch_one(roster_service._VERSION) is not None
     finally:
         await db.dispose()
+
+
+async def test_a_connection_the_server_ends_mid_statement_is_not_handed_out_again(
+        dsn: str, admin: asyncpg.Connection) -> None:
+    """The server's FATAL answer (an administrator's ``pg_terminate_backend``, a shutdown) is
+    the server's error too, but its connection is finished: handed out again before asyncpg
+    saw the socket close, the next statement found it in the middle of the last one."""
+    pool = _pool(dsn, max_size=1)
+    try:
+        first = await pool.fetch(_pid)
+        slow = asyncio.ensure_future(
+            pool.fetch(lambda connection: connection.fetch("SELECT pg_sleep(30)")))
+        await asyncio.sleep(0.2)
+        # callers waiting for the one connection: the first is handed it as soon as it is back
+        waiting = [asyncio.ensure_future(pool.fetch(_pid)) for _ in range(3)]
+        await asyncio.sleep(0.05)
+        await admin.execute("SELECT pg_terminate_backend($1)", first)
+        with pytest.raises((asyncpg.AdminShutdownError, asyncpg.ConnectionDoesNotExistError)):
+            await slow
+        answered = await asyncio.wait_for(asyncio.gather(*waiting), timeout=10)
+        assert first not in answered and len(set(answered)) == 1 and pool.size == 1
+    finally:
+        await pool.close()
+
+
+async def test_the_servers_error_on_a_statement_keeps_the_connection_and_it_answers_next(
+        dsn: str) -> None:
+    """An ERROR (not FATAL) ends the statement, not the session: asyncpg has read the whole
+    reply, so the connection answers the next statement at once."""
+    pool = _pool(dsn, max_size=1)
+    try:
+        first = await pool.fetch(_pid)
+        async def cut_short(connection: asyncpg.Connection) -> None:
+            await connection.execute("SET statement_timeout = 50")
+            try:
+                await connection.fetch("SELECT pg_sleep(1)")
+            finally:
+                await connection.execute("RESET statement_timeout")
+
+        for _ in range(5):
+            with pytest.raises(asyncpg.QueryCanceledError):
+                await pool.fetch(cut_short)
+            assert await pool.fetch(_pid) == first and pool.size == 1
+    finally:
+        await pool.close()
+
+
+async def test_after_the_servers_fatal_answer_the_connection_is_not_used_again(
+        dsn: str, admin: asyncpg.Connection) -> None:
+    """Which of the server's answers leave a connection to use again, decided from the answer
+    itself: one that ended the session (here an administrator's terminate, as asyncpg raised
+    it on another connection: a ``PostgresError`` too) is never followed by a next statement
+    on that connection, however soon it is asked for (asyncpg may not yet have seen the
+    socket close: under load the probe saw "another operation is in progress"); an ERROR,
+    which ends only the statement, is."""
+    victim = await asyncpg.connect(dsn)
+    sleeping = asyncio.ensure_future(victim.fetch("SELECT pg_sleep(30)"))
+    await asyncio.sleep(0.2)
+    await admin.execute("SELECT pg_terminate_backend($1)", victim.get_server_pid())
+    fatal: BaseException | None = None
+    try:
+        await sleeping
+    except asyncpg.PostgresError as error:
+        fatal = error
+    assert fatal is not None and getattr(fatal, "severity", None) != "ERROR"
+    pool = _pool(dsn, max_size=1)
+    try:
+        first = await pool.fetch(_pid)
+
+        async def answered(error: BaseException) -> None:
+            raise error
+
+        with pytest.raises(asyncpg.DivisionByZeroError) as refused:
+            await pool.fetch(lambda connection: connection.fetchval("SELECT 1 / 0"))
+        assert refused.value.severity == "ERROR"
+        assert await pool.fetch(_pid) == first  # an ERROR: the same connection answers next
+        with pytest.raises(type(fatal)):
+            await pool.fetch(lambda _connection: answered(fatal))
+        assert pool.size == 0  # a FATAL answer: closed, whatever asyncpg knew yet
+        assert await pool.fetch(_pid) != first
+    finally:
+        await pool.close()

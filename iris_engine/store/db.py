@@ -106,7 +106,14 @@ async def _run_in(session: AsyncSession, statement: Executable, parameters: Mapp
             driver = session.info.get(_DRIVER)
             if driver is None:
                 connection = await session.connection()
-                driver = await direct.begun(await connection.get_raw_connection())
+                try:
+                    driver = await direct.begun(await connection.get_raw_connection())
+                except Exception:  # the statement then goes through SQLAlchemy
+                    # BEGIN failed (a connection the server ended while it sat in the pool):
+                    # SQLAlchemy's path sends it again and, if the connection is lost, fails
+                    # the request as it would have and invalidates its pool, so the next
+                    # request takes a new connection instead of this one again
+                    driver = None
                 if driver is not None:
                     session.info[_DRIVER] = driver
             if driver is not None:

@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from iris_engine.store import db
-from tests.integration.conftest import World
+from tests.integration.conftest import World, grievance_filing
 
 # a server's connections and a pool to ping are PostgreSQL's (SQLite is a file in the process):
 # these run as the PostgreSQL variant only, so nothing skips where PostgreSQL is configured
@@ -57,3 +57,17 @@ async def test_a_connection_in_steady_use_is_not_pinged(world: World) -> None:
     finally:
         dialect.do_ping = real  # type: ignore[method-assign]
     assert pings == []
+
+
+async def test_write_connections_killed_while_idle_fail_one_request_at_most(
+        world: World) -> None:
+    """A write transaction whose pooled connection the server ended meanwhile (not idle long
+    enough to be pinged) fails, as SQLAlchemy fails it, and the pool is told: the next request
+    takes a new connection, not the dead one again (a transaction begun on the driver once
+    handed the dead connection back to the pool, failing every filing after a restart)."""
+    assert (await world.client.post("/api/v1/grievances", json=grievance_filing())
+            ).status_code == 201
+    assert await _kill_the_pool(world) >= 1
+    codes = [(await world.client.post("/api/v1/grievances", json=grievance_filing())
+              ).status_code for _ in range(5)]
+    assert codes.count(201) >= 4 and codes[1:] == [201] * 4, codes

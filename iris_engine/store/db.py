@@ -452,7 +452,7 @@ class Database:
         named tuples when the statement ran on the driver, SQLAlchemy rows otherwise: read
         them by name or position."""
         if self._direct is not None and (compiled := self._direct.compiled(statement)):
-            return await self._direct.run(compiled, parameters)
+            return await self._direct.run(compiled, parameters, read=True)
         async with self._alone.connect() as connection:
             return (await connection.execute(statement, parameters)).first()
 
@@ -464,7 +464,7 @@ class Database:
         (as READ COMMITTED would run it) and is planned with its values, not a generic plan."""
         if self._direct is not None:
             try:
-                return await self._direct.run_plan(plan())
+                return await self._direct.run_plan(plan)
             except Unsupported:
                 pass  # nothing was read that matters: the plan is read again, whole
         async with self.read() as session:

@@ -190,9 +190,11 @@ class DirectSqlite(_Runner):
                 connection.close()
         return self._connection
 
-    async def run(self, compiled: Compiled, parameters: Mapping[str, Any] | None) -> Any:
+    async def run(self, compiled: Compiled, parameters: Mapping[str, Any] | None, *,
+                  read: bool = False) -> Any:
         """The first row the statement answers (None if none), every row read so that the
-        statement is finished (and, for a write, committed) before the loop moves on."""
+        statement is finished (and, for a write, committed) before the loop moves on. (A
+        file in the process loses no connection: ``read`` changes nothing here.)"""
         arguments = self._arguments(compiled, parameters)
         connection = self._connection or await self._open()
         cursor = await patiently(self._busy_timeout_s,
@@ -224,15 +226,16 @@ class DirectSqlite(_Runner):
         except sqlite3.Error as error:  # as SQLAlchemy raises it (IntegrityError, ...)
             raise DBAPIError.instance(compiled.sql, arguments, error, sqlite3.Error) from error
 
-    async def run_plan(self, plan: Plan[T]) -> T:
-        """A read plan's answer, the plan run whole in a worker thread, in one read transaction
-        (it sees one moment throughout) on that thread's connection. Statements that scan may
-        run here: the event loop goes on meanwhile (SQLite lets go of the GIL as it reads)."""
+    async def run_plan(self, plan: Callable[[], Plan[T]]) -> T:
+        """A read plan's answer (``plan()`` makes a fresh one), the plan run whole in a worker
+        thread, in one read transaction (it sees one moment throughout) on that thread's
+        connection. Statements that scan may run here: the event loop goes on meanwhile
+        (SQLite lets go of the GIL as it reads)."""
         if self._reader_pool is None:
             self._reader_pool = ThreadPoolExecutor(self._readers,
                                                    thread_name_prefix="iris-sqlite-read")
         return await asyncio.get_running_loop().run_in_executor(
-            self._reader_pool, self._run_plan_here, plan)
+            self._reader_pool, self._run_plan_here, plan())
 
     def _reader(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._reader_local, "connection", None)
@@ -308,8 +311,10 @@ class _Connections:
 
     - a connection that sat idle ``idle_seconds()`` or longer is pinged before use and, if the
       server dropped it meanwhile, replaced before the statement is sent (the rule
-      ``Database``'s SQLAlchemy pool follows: ``_ping_when_idle``); one idle
-      ``recycle_seconds`` or longer is closed and replaced;
+      ``Database``'s SQLAlchemy pool follows: ``_ping_when_idle``); so is every connection
+      that was idle when another was lost under a statement (a restart ends them all); one
+      idle ``recycle_seconds`` or longer is closed and replaced;
+    - a read whose connection was lost under it runs once more on another (``fetch``);
     - a connection is handed back only after a statement ended normally or with the server's
       ERROR (the statement ended, the session did not; autocommit leaves no transaction
       open); after anything else (a FATAL answer such as an administrator's terminate, a
@@ -334,6 +339,9 @@ class _Connections:
         self._size = 0
         #: callers waiting for a connection: each is handed one, or None to open one itself
         self._waiters: deque[asyncio.Future[Any]] = deque()
+        #: when a connection was last lost under a statement: those handed back before then
+        #: are pinged before use (a server restart ends every session at once)
+        self._lost_at = -1.0
         #: connections being closed in the background (``discard``)
         self._closing: set[asyncio.Future[None]] = set()
         self._closed = False
@@ -353,7 +361,7 @@ class _Connections:
                 if connection.is_closed() or idle >= self._recycle_seconds:
                     self.discard(connection)
                     continue
-                if idle >= self._idle_seconds():
+                if idle >= self._idle_seconds() or since <= self._lost_at:
                     try:
                         await connection.execute("SELECT 1")
                     except Exception:  # dropped while it sat idle: another one, unseen
@@ -448,26 +456,48 @@ class _Connections:
             self.discard(connection)
         await asyncio.gather(*self._closing, return_exceptions=True)
 
-    async def fetch(self, run: Callable[[Any], Any]) -> Any:
-        """``await run(connection)`` on a connection taken and given back (or discarded)."""
+    async def fetch(self, run: Callable[[Any], Any], *, read: bool = False) -> Any:
+        """``await run(connection)`` on a connection taken and given back (or discarded).
+
+        ``read``: ``run`` only reads, so when its connection was lost under it (the server
+        restarted, an administrator ended its session: the driver's error, not the server's
+        ERROR on a statement) it runs once more, on another connection, rather than fail the
+        request. A write is never run twice: whether it was done is not known."""
         import asyncpg
 
-        connection = await self.take()
-        try:
-            answer = await run(connection)
-        except BaseException as error:
-            # the server refused a statement with an ERROR (the driver's, or it translated as
-            # SQLAlchemy raises it): the statement ended, the session did not, and asyncpg has
-            # read the whole reply. Anything else (FATAL: an administrator's terminate, a
-            # shutdown; the connection lost; a cancelled request) may leave it mid-reply
-            server = error if isinstance(error, asyncpg.PostgresError) else error.__cause__
-            if isinstance(server, asyncpg.PostgresError) and _statement_only(server):
-                self.give_back(connection)
-            else:
+        for attempt in (1, 2):
+            connection = await self.take()
+            try:
+                answer = await run(connection)
+            except BaseException as error:
+                # the server refused a statement with an ERROR (the driver's, or it translated
+                # as SQLAlchemy raises it): the statement ended, the session did not, and
+                # asyncpg has read the whole reply. Anything else (FATAL: an administrator's
+                # terminate, a shutdown; the connection lost; a cancelled request) may leave
+                # it mid-reply
+                server = error if isinstance(error, asyncpg.PostgresError) else error.__cause__
+                if ((isinstance(server, asyncpg.PostgresError) and _statement_only(server))
+                        or isinstance(error, Unsupported)):  # (refused before it was sent)
+                    self.give_back(connection)
+                    raise
                 self.discard(connection)
-            raise
-        self.give_back(connection)
-        return answer
+                lost = _lost(error)
+                if lost:
+                    self._lost_at = time.monotonic()
+                if not (read and attempt == 1 and lost):
+                    raise
+                continue
+            self.give_back(connection)
+            return answer
+        raise AssertionError("unreachable")
+
+
+def _lost(error: BaseException) -> bool:
+    """The connection failed under a statement (the driver's error or the server's FATAL
+    answer, as raised or as SQLAlchemy wraps it), not the statement or the request."""
+    cause = error if type(error).__module__.startswith("asyncpg") else error.__cause__
+    return cause is not None and (isinstance(cause, OSError)
+                                  or type(cause).__module__.startswith("asyncpg"))
 
 
 def _statement_only(error: Any) -> bool:
@@ -504,21 +534,24 @@ class DirectPostgres(_Runner):
                                     recycle_seconds=self._recycle_seconds)
                 for plans, how in self._how}
 
-    async def run(self, compiled: Compiled, parameters: Mapping[str, Any] | None) -> Any:
-        """The first row the statement answers (None if none)."""
+    async def run(self, compiled: Compiled, parameters: Mapping[str, Any] | None, *,
+                  read: bool = False) -> Any:
+        """The first row the statement answers (None if none); ``read``: a read, run again
+        on another connection if its connection was lost under it (``_Connections.fetch``)."""
         arguments = self._arguments(compiled, parameters)
 
         async def first_row(connection: Any) -> Any:
             return compiled.row(await connection.fetchrow(compiled.sql, *arguments))
 
-        return await self._pools[False].fetch(first_row)
+        return await self._pools[False].fetch(first_row, read=read)
 
-    async def run_plan(self, plan: Plan[T]) -> T:
-        """A read plan's answer, its statements run one by one on one connection, each alone
-        (as in a READ COMMITTED transaction, each sees the database as it is when it runs),
-        each planned with its values."""
-        answer: T = await self._pools[True].fetch(lambda connection: self._plan_on(connection,
-                                                                                    plan))
+    async def run_plan(self, plan: Callable[[], Plan[T]]) -> T:
+        """A read plan's answer (``plan()`` makes a fresh one), its statements run one by one
+        on one connection, each alone (as in a READ COMMITTED transaction, each sees the
+        database as it is when it runs), each planned with its values; read again whole on
+        another connection if its connection was lost under it."""
+        answer: T = await self._pools[True].fetch(
+            lambda connection: self._plan_on(connection, plan()), read=True)
         return answer
 
     async def _plan_on(self, connection: Any, plan: Plan[T]) -> T:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import pytest
@@ -286,5 +287,106 @@ async def test_after_the_servers_fatal_answer_the_connection_is_not_used_again(
             await pool.fetch(lambda _connection: answered(fatal))
         assert pool.size == 0  # a FATAL answer: closed, whatever asyncpg knew yet
         assert await pool.fetch(_pid) != first
+    finally:
+        await pool.close()
+
+
+async def _cut_off_first_attempt(pool: _Connections, admin: asyncpg.Connection, *,
+                                 read: bool) -> tuple[list[int], int]:
+    """A fetch whose first attempt the server ends mid-statement (an administrator's
+    terminate); its later attempts answer at once. Answers the server processes each attempt
+    ran on, and what the fetch answered."""
+    attempts: list[int] = []
+
+    async def work(connection: asyncpg.Connection) -> int:
+        attempts.append(await _pid(connection))
+        if len(attempts) == 1:
+            await connection.fetch("SELECT pg_sleep(30)")
+        return attempts[-1]
+
+    fetching = asyncio.ensure_future(pool.fetch(work, read=read))
+    for _ in range(50):
+        if attempts:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.1)
+    await admin.execute("SELECT pg_terminate_backend($1)", attempts[0])
+    return attempts, await asyncio.wait_for(fetching, timeout=10)
+
+
+async def test_a_read_whose_connection_is_lost_under_it_runs_again_on_another(
+        dsn: str, admin: asyncpg.Connection) -> None:
+    pool = _pool(dsn, max_size=2)
+    try:
+        attempts, answered = await _cut_off_first_attempt(pool, admin, read=True)
+        assert len(attempts) == 2 and answered == attempts[1] != attempts[0]
+    finally:
+        await pool.close()
+
+
+async def test_a_write_whose_connection_is_lost_is_not_run_twice(
+        dsn: str, admin: asyncpg.Connection) -> None:
+    """Whether a write the server was ending got done is not known: it fails, once."""
+    pool = _pool(dsn, max_size=2)
+    try:
+        with pytest.raises((asyncpg.AdminShutdownError, asyncpg.ConnectionDoesNotExistError)):
+            await _cut_off_first_attempt(pool, admin, read=False)
+        assert pool.size == 0
+    finally:
+        await pool.close()
+
+
+async def test_a_read_the_server_refuses_is_not_run_again(dsn: str) -> None:
+    pool = _pool(dsn, max_size=1)
+    attempts: list[int] = []
+
+    async def refused(connection: asyncpg.Connection) -> None:
+        attempts.append(1)
+        await connection.fetchval("SELECT 1 / 0")
+
+    try:
+        with pytest.raises(asyncpg.DivisionByZeroError):
+            await pool.fetch(refused, read=True)
+        assert attempts == [1] and pool.size == 1
+    finally:
+        await pool.close()
+
+
+class _Pinged(_Connections):
+    """Connections whose pings (``execute``, which nothing else here calls) are written down."""
+
+    pings: list[int]
+
+    async def _open(self) -> Any:
+        return _Recorded(await super()._open(), self)
+
+
+class _Recorded:
+    def __init__(self, connection: asyncpg.Connection, pool: _Pinged) -> None:
+        self._connection, self._pool = connection, pool
+
+    async def execute(self, query: str, *args: Any) -> Any:
+        self._pool.pings.append(self._connection.get_server_pid())
+        return await self._connection.execute(query, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
+
+async def test_once_a_connection_is_lost_the_idle_ones_are_pinged_before_use(
+        dsn: str, admin: asyncpg.Connection) -> None:
+    """A restart ends every session at once: after one connection is found lost under a
+    statement, each one idle since is pinged (and replaced if dead) before its next use;
+    connections in steady use are not pinged otherwise."""
+    pool = _Pinged({"dsn": dsn}, max_size=3, idle_seconds=lambda: 60.0, recycle_seconds=300.0)
+    pool.pings = []
+    try:
+        held = [await pool.take() for _ in range(3)]
+        for connection in held:
+            pool.give_back(connection)
+        assert await pool.fetch(_pid) and pool.pings == []  # in steady use: no ping
+        attempts, answered = await _cut_off_first_attempt(pool, admin, read=True)
+        assert pool.pings == [answered]  # the next one was pinged first
+        assert answered != attempts[0]
     finally:
         await pool.close()

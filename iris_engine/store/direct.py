@@ -432,7 +432,9 @@ class _Connections:
     async def _close_one(connection: Any) -> None:
         try:
             await asyncio.wait_for(connection.close(), timeout=10)
-        except BaseException:  # will not close cleanly (timed out, dropped): cut it off
+        except Exception:  # will not close cleanly (timed out, dropped): cut it off; nobody
+            connection.terminate()  # awaits this task, so the failure stops here
+        except BaseException:  # the loop is stopping
             connection.terminate()
             raise
 

@@ -314,7 +314,8 @@ class _Connections:
       ``Database``'s SQLAlchemy pool follows: ``_ping_when_idle``); so is every connection
       that was idle when another was lost under a statement (a restart ends them all); one
       idle ``recycle_seconds`` or longer is closed and replaced;
-    - a read whose connection was lost under it runs once more on another (``fetch``);
+    - a read whose connection was lost under it runs once more on another (``fetch``), as
+      does a write the driver refused to send on a connection the server had ended;
     - a connection is handed back only after a statement ended normally or with the server's
       ERROR (the statement ended, the session did not; autocommit leaves no transaction
       open); after anything else (a FATAL answer such as an administrator's terminate, a
@@ -486,7 +487,7 @@ class _Connections:
                 lost = _lost(error)
                 if lost:
                     self._lost_at = time.monotonic()
-                if not (read and attempt == 1 and lost):
+                if not (attempt == 1 and lost and (read or _unsent(error))):
                     raise
                 continue
             self.give_back(connection)
@@ -500,6 +501,15 @@ def _lost(error: BaseException) -> bool:
     cause = error if type(error).__module__.startswith("asyncpg") else error.__cause__
     return cause is not None and (isinstance(cause, OSError)
                                   or type(cause).__module__.startswith("asyncpg"))
+
+
+def _unsent(error: BaseException) -> bool:
+    """asyncpg refused to send the statement at all: the connection was still reading the last
+    words of a session the server had ended (its FATAL answer came before the socket closed).
+    Nothing was sent, so even a write may go again on another connection."""
+    cause = error if type(error).__module__.startswith("asyncpg") else error.__cause__
+    return (type(cause).__name__ == "InternalClientError"
+            and str(cause).startswith("cannot switch to state"))
 
 
 def _statement_only(error: Any) -> bool:
@@ -580,7 +590,16 @@ class DirectPostgres(_Runner):
         adapted = getattr(dbapi_connection, "dbapi_connection", None)
         if (adapted is not None and getattr(adapted, "_transaction", None) is None
                 and getattr(adapted, "isolation_level", None) != "autocommit"):
-            await adapted._start_transaction()
+            try:
+                await adapted._start_transaction()
+            except Exception as error:
+                cause = error.__cause__ or error
+                if _lost(error) and not _statement_only(cause):
+                    # a connection the server ended while it sat in the pool, asyncpg maybe
+                    # still reading its last words: closed now, so that SQLAlchemy, sent the
+                    # statement next (``run_in``), sees a lost connection and renews its pool
+                    adapted._connection.terminate()
+                raise
         return self.driver_of(dbapi_connection)
 
     def driver_of(self, dbapi_connection: Any) -> Any:

@@ -70,4 +70,4 @@ async def test_write_connections_killed_while_idle_fail_one_request_at_most(
     assert await _kill_the_pool(world) >= 1
     codes = [(await world.client.post("/api/v1/grievances", json=grievance_filing())
               ).status_code for _ in range(5)]
-    assert codes.count(201) >= 4 and codes[1:] == [201] * 4, codes
+    assert codes[1:] == [201] * 4, codes

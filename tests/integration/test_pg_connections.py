@@ -390,3 +390,31 @@ async def test_once_a_connection_is_lost_the_idle_ones_are_pinged_before_use(
         assert answered != attempts[0]
     finally:
         await pool.close()
+
+
+async def test_a_write_the_driver_refused_to_send_goes_on_another_connection(
+        dsn: str) -> None:
+    """asyncpg refuses to send a statement on a connection still reading the last words of a
+    session the server ended ("cannot switch to state ..."): nothing was sent, so even a
+    write goes again on another connection. Any other failure of a write does not."""
+    pool = _pool(dsn, max_size=2)
+    try:
+        for message, runs in (("cannot switch to state 12; another operation (2) is in progress",
+                               2), ("unexpected message", 1)):
+            pids: list[int] = []
+
+            async def write(connection: asyncpg.Connection, message: str = message,
+                            pids: list[int] = pids) -> int:
+                pids.append(await _pid(connection))
+                if len(pids) == 1:
+                    raise asyncpg.InternalClientError(message)
+                return pids[-1]
+
+            if runs == 2:
+                assert await pool.fetch(write) == pids[1] != pids[0]
+            else:
+                with pytest.raises(asyncpg.InternalClientError):
+                    await pool.fetch(write)
+            assert len(pids) == runs
+    finally:
+        await pool.close()

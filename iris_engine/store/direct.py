@@ -466,7 +466,6 @@ class _Connections:
         restarted, an administrator ended its session: the driver's error, not the server's
         ERROR on a statement) it runs once more, on another connection, rather than fail the
         request. A write is never run twice: whether it was done is not known."""
-        import asyncpg
 
         for attempt in (1, 2):
             connection = await self.take()
@@ -478,16 +477,15 @@ class _Connections:
                 # asyncpg has read the whole reply. Anything else (FATAL: an administrator's
                 # terminate, a shutdown; the connection lost; a cancelled request) may leave
                 # it mid-reply
-                server = error if isinstance(error, asyncpg.PostgresError) else error.__cause__
-                if ((isinstance(server, asyncpg.PostgresError) and _statement_only(server))
-                        or isinstance(error, Unsupported)):  # (refused before it was sent)
+                cause = _driver_error(error)
+                if _statement_only(cause) or isinstance(error, Unsupported):  # (not sent)
                     self.give_back(connection)
                     raise
                 self.discard(connection)
-                lost = _lost(error)
+                lost = _lost(cause)
                 if lost:
                     self._lost_at = time.monotonic()
-                if not (attempt == 1 and lost and (read or _unsent(error))):
+                if not (attempt == 1 and lost and (read or _unsent(cause))):
                     raise
                 continue
             self.give_back(connection)
@@ -495,27 +493,33 @@ class _Connections:
         raise AssertionError("unreachable")
 
 
-def _lost(error: BaseException) -> bool:
+def _driver_error(error: BaseException) -> BaseException | None:
+    """The driver's own error behind ``error``: itself, or the one SQLAlchemy's translation
+    (or ours, ``DBAPIError.instance``) was raised from; None if the driver had no part."""
+    for candidate in (error, error.__cause__):
+        if type(candidate).__module__.startswith("asyncpg") or isinstance(candidate, OSError):
+            return candidate
+    return None
+
+
+def _lost(cause: BaseException | None) -> bool:
     """The connection failed under a statement (the driver's error or the server's FATAL
-    answer, as raised or as SQLAlchemy wraps it), not the statement or the request."""
-    cause = error if type(error).__module__.startswith("asyncpg") else error.__cause__
-    return cause is not None and (isinstance(cause, OSError)
-                                  or type(cause).__module__.startswith("asyncpg"))
+    answer), not the statement or the request: ``cause`` is a ``_driver_error``."""
+    return cause is not None and not _statement_only(cause)
 
 
-def _unsent(error: BaseException) -> bool:
+def _unsent(cause: BaseException | None) -> bool:
     """asyncpg refused to send the statement at all: the connection was still reading the last
     words of a session the server had ended (its FATAL answer came before the socket closed).
     Nothing was sent, so even a write may go again on another connection."""
-    cause = error if type(error).__module__.startswith("asyncpg") else error.__cause__
     return (type(cause).__name__ == "InternalClientError"
             and str(cause).startswith("cannot switch to state"))
 
 
-def _statement_only(error: Any) -> bool:
+def _statement_only(cause: BaseException | None) -> bool:
     """The server's error ended a statement, not the session: severity ERROR (FATAL and PANIC
     end the session; asyncpg's own connection errors have none)."""
-    return (getattr(error, "severity_en", None) or getattr(error, "severity", None)) == "ERROR"
+    return (getattr(cause, "severity_en", None) or getattr(cause, "severity", None)) == "ERROR"
 
 
 class DirectPostgres(_Runner):
@@ -593,8 +597,7 @@ class DirectPostgres(_Runner):
             try:
                 await adapted._start_transaction()
             except Exception as error:
-                cause = error.__cause__ or error
-                if _lost(error) and not _statement_only(cause):
+                if _lost(_driver_error(error)):
                     # a connection the server ended while it sat in the pool, asyncpg maybe
                     # still reading its last words: closed now, so that SQLAlchemy, sent the
                     # statement next (``run_in``), sees a lost connection and renews its pool

@@ -9,7 +9,7 @@ sent), and the connections idle at the time are pinged before their next use."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import asyncpg
@@ -41,6 +41,21 @@ def _pool(dsn: str, *, max_size: int = 2, idle: float = 60.0,
           recycle: float = 300.0) -> _Connections:
     return _Connections({"dsn": dsn}, max_size=max_size, idle_seconds=lambda: idle,
                         recycle_seconds=recycle)
+
+
+@pytest.fixture
+async def pools(dsn: str) -> AsyncIterator[Callable[..., _Connections]]:
+    """``pools(max_size=..., idle=..., recycle=...)``: a pool on the test's database, closed
+    when the test ends."""
+    made: list[_Connections] = []
+
+    def pool(**how: Any) -> _Connections:
+        made.append(_pool(dsn, **how))
+        return made[-1]
+
+    yield pool
+    for pool_made in made:
+        await pool_made.close()
 
 
 async def _backends(admin: asyncpg.Connection) -> set[int]:
@@ -96,87 +111,73 @@ async def test_no_more_than_its_size_open_and_every_caller_served_in_turn(
     assert await _settled(admin, set()) == set() and pool.size == 0
 
 
-async def test_a_statement_the_server_refuses_leaves_its_connection_in_use(dsn: str) -> None:
-    pool = _pool(dsn, max_size=1)
-    try:
-        first = await pool.fetch(_pid)
-        with pytest.raises(asyncpg.DivisionByZeroError):
-            await pool.fetch(lambda connection: connection.fetchval("SELECT 1 / 0"))
-        assert await pool.fetch(_pid) == first and pool.size == 1
-    finally:
-        await pool.close()
+async def test_a_statement_the_server_refuses_leaves_its_connection_in_use(
+        pools: Callable[..., _Connections]) -> None:
+    pool = pools(max_size=1)
+    first = await pool.fetch(_pid)
+    with pytest.raises(asyncpg.DivisionByZeroError):
+        await pool.fetch(lambda connection: connection.fetchval("SELECT 1 / 0"))
+    assert await pool.fetch(_pid) == first and pool.size == 1
 
 
 async def test_a_connection_cut_off_mid_statement_is_never_handed_out_again(
-        dsn: str, admin: asyncpg.Connection) -> None:
-    pool = _pool(dsn, max_size=1)
-    try:
-        first = await pool.fetch(_pid)
-        slow = asyncio.ensure_future(
-            pool.fetch(lambda connection: connection.execute("SELECT pg_sleep(30)")))
-        await asyncio.sleep(0.2)
-        slow.cancel()  # a client that went away: the reply may be half read
-        with pytest.raises(asyncio.CancelledError):
-            await slow
-        assert pool.size == 0
-        second = await pool.fetch(_pid)
-        assert second != first and pool.size == 1
-        # the cut-off connection's server process goes away (its statement cancelled)
-        assert await _settled(admin, {second}) == {second}
-    finally:
-        await pool.close()
+        pools: Callable[..., _Connections], admin: asyncpg.Connection) -> None:
+    pool = pools(max_size=1)
+    first = await pool.fetch(_pid)
+    slow = asyncio.ensure_future(
+        pool.fetch(lambda connection: connection.execute("SELECT pg_sleep(30)")))
+    await asyncio.sleep(0.2)
+    slow.cancel()  # a client that went away: the reply may be half read
+    with pytest.raises(asyncio.CancelledError):
+        await slow
+    assert pool.size == 0
+    second = await pool.fetch(_pid)
+    assert second != first and pool.size == 1
+    # the cut-off connection's server process goes away (its statement cancelled)
+    assert await _settled(admin, {second}) == {second}
 
 
-async def test_a_caller_that_gives_up_waiting_loses_no_connection(dsn: str) -> None:
-    pool = _pool(dsn, max_size=1)
-    try:
-        held = await pool.take()
-        waiting = asyncio.ensure_future(pool.take())
-        await asyncio.sleep(0.05)
-        waiting.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await waiting
-        pool.give_back(held)
-        assert await pool.fetch(_pid) == await _pid(held) and pool.size == 1
+async def test_a_caller_that_gives_up_waiting_loses_no_connection(pools: Callable[..., _Connections]) -> None:
+    pool = pools(max_size=1)
+    held = await pool.take()
+    waiting = asyncio.ensure_future(pool.take())
+    await asyncio.sleep(0.05)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    pool.give_back(held)
+    assert await pool.fetch(_pid) == await _pid(held) and pool.size == 1
 
-        # handed the connection in the same moment it gives up: it passes it on
-        held = await pool.take()
-        waiting = asyncio.ensure_future(pool.take())
-        after = asyncio.ensure_future(pool.fetch(_pid))
-        await asyncio.sleep(0.05)
-        pool.give_back(held)  # the first in line is handed it ...
-        waiting.cancel()  # ... and cancelled before it runs again
-        with pytest.raises(asyncio.CancelledError):
-            await waiting
-        assert await asyncio.wait_for(after, timeout=5) == await _pid(held)
-        assert pool.size == 1
-    finally:
-        await pool.close()
+    # handed the connection in the same moment it gives up: it passes it on
+    held = await pool.take()
+    waiting = asyncio.ensure_future(pool.take())
+    after = asyncio.ensure_future(pool.fetch(_pid))
+    await asyncio.sleep(0.05)
+    pool.give_back(held)  # the first in line is handed it ...
+    waiting.cancel()  # ... and cancelled before it runs again
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert await asyncio.wait_for(after, timeout=5) == await _pid(held)
+    assert pool.size == 1
 
 
 async def test_connections_dropped_while_idle_are_replaced_before_use(
-        dsn: str, admin: asyncpg.Connection) -> None:
-    pool = _pool(dsn, max_size=2, idle=0.0)  # every connection counts as idle: pinged
-    try:
-        first = await pool.fetch(_pid)
-        await admin.execute("SELECT pg_terminate_backend($1)", first)
-        await asyncio.sleep(0.1)
-        replaced = await pool.fetch(_pid)
-        assert replaced != first and pool.size == 1
-    finally:
-        await pool.close()
+        pools: Callable[..., _Connections], admin: asyncpg.Connection) -> None:
+    pool = pools(max_size=2, idle=0.0)  # every connection counts as idle: pinged
+    first = await pool.fetch(_pid)
+    await admin.execute("SELECT pg_terminate_backend($1)", first)
+    await asyncio.sleep(0.1)
+    replaced = await pool.fetch(_pid)
+    assert replaced != first and pool.size == 1
 
 
 async def test_a_connection_idle_past_its_lifetime_is_closed_and_replaced(
-        dsn: str, admin: asyncpg.Connection) -> None:
-    pool = _pool(dsn, max_size=2, recycle=0.0)
-    try:
-        first = await pool.fetch(_pid)
-        second = await pool.fetch(_pid)
-        assert second != first and pool.size == 1
-        assert await _settled(admin, {second}) == {second}
-    finally:
-        await pool.close()
+        pools: Callable[..., _Connections], admin: asyncpg.Connection) -> None:
+    pool = pools(max_size=2, recycle=0.0)
+    first = await pool.fetch(_pid)
+    second = await pool.fetch(_pid)
+    assert second != first and pool.size == 1
+    assert await _settled(admin, {second}) == {second}
 
 
 async def test_once_closed_nothing_stays_open_and_nothing_is_handed_out(
@@ -214,52 +215,46 @@ async def test_a_database_disposed_of_opens_new_connections_when_used_again(
 
 
 async def test_a_connection_the_server_ends_mid_statement_is_not_handed_out_again(
-        dsn: str, admin: asyncpg.Connection) -> None:
+        pools: Callable[..., _Connections], admin: asyncpg.Connection) -> None:
     """The server's FATAL answer (an administrator's ``pg_terminate_backend``, a shutdown) is
     the server's error too, but its connection is finished: handed out again before asyncpg
     saw the socket close, the next statement found it in the middle of the last one."""
-    pool = _pool(dsn, max_size=1)
-    try:
-        first = await pool.fetch(_pid)
-        slow = asyncio.ensure_future(
-            pool.fetch(lambda connection: connection.fetch("SELECT pg_sleep(30)")))
-        await asyncio.sleep(0.2)
-        # callers waiting for the one connection: the first is handed it as soon as it is back
-        waiting = [asyncio.ensure_future(pool.fetch(_pid)) for _ in range(3)]
-        await asyncio.sleep(0.05)
-        await admin.execute("SELECT pg_terminate_backend($1)", first)
-        with pytest.raises((asyncpg.AdminShutdownError, asyncpg.ConnectionDoesNotExistError)):
-            await slow
-        answered = await asyncio.wait_for(asyncio.gather(*waiting), timeout=10)
-        assert first not in answered and len(set(answered)) == 1 and pool.size == 1
-    finally:
-        await pool.close()
+    pool = pools(max_size=1)
+    first = await pool.fetch(_pid)
+    slow = asyncio.ensure_future(
+        pool.fetch(lambda connection: connection.fetch("SELECT pg_sleep(30)")))
+    await asyncio.sleep(0.2)
+    # callers waiting for the one connection: the first is handed it as soon as it is back
+    waiting = [asyncio.ensure_future(pool.fetch(_pid)) for _ in range(3)]
+    await asyncio.sleep(0.05)
+    await admin.execute("SELECT pg_terminate_backend($1)", first)
+    with pytest.raises((asyncpg.AdminShutdownError, asyncpg.ConnectionDoesNotExistError)):
+        await slow
+    answered = await asyncio.wait_for(asyncio.gather(*waiting), timeout=10)
+    assert first not in answered and len(set(answered)) == 1 and pool.size == 1
 
 
 async def test_the_servers_error_on_a_statement_keeps_the_connection_and_it_answers_next(
-        dsn: str) -> None:
+        pools: Callable[..., _Connections]) -> None:
     """An ERROR (not FATAL) ends the statement, not the session: asyncpg has read the whole
     reply, so the connection answers the next statement at once."""
-    pool = _pool(dsn, max_size=1)
-    try:
-        first = await pool.fetch(_pid)
-        async def cut_short(connection: asyncpg.Connection) -> None:
-            await connection.execute("SET statement_timeout = 50")
-            try:
-                await connection.fetch("SELECT pg_sleep(1)")
-            finally:
-                await connection.execute("RESET statement_timeout")
+    pool = pools(max_size=1)
+    first = await pool.fetch(_pid)
+    async def cut_short(connection: asyncpg.Connection) -> None:
+        await connection.execute("SET statement_timeout = 50")
+        try:
+            await connection.fetch("SELECT pg_sleep(1)")
+        finally:
+            await connection.execute("RESET statement_timeout")
 
-        for _ in range(5):
-            with pytest.raises(asyncpg.QueryCanceledError):
-                await pool.fetch(cut_short)
-            assert await pool.fetch(_pid) == first and pool.size == 1
-    finally:
-        await pool.close()
+    for _ in range(5):
+        with pytest.raises(asyncpg.QueryCanceledError):
+            await pool.fetch(cut_short)
+        assert await pool.fetch(_pid) == first and pool.size == 1
 
 
 async def test_after_the_servers_fatal_answer_the_connection_is_not_used_again(
-        dsn: str, admin: asyncpg.Connection) -> None:
+        dsn: str, admin: asyncpg.Connection, pools: Callable[..., _Connections]) -> None:
     """Which of the server's answers leave a connection to use again, decided from the answer
     itself: one that ended the session (here an administrator's terminate, as asyncpg raised
     it on another connection: a ``PostgresError`` too) is never followed by a next statement
@@ -276,23 +271,20 @@ async def test_after_the_servers_fatal_answer_the_connection_is_not_used_again(
     except asyncpg.PostgresError as error:
         fatal = error
     assert fatal is not None and getattr(fatal, "severity", None) != "ERROR"
-    pool = _pool(dsn, max_size=1)
-    try:
-        first = await pool.fetch(_pid)
+    pool = pools(max_size=1)
+    first = await pool.fetch(_pid)
 
-        async def answered(error: BaseException) -> None:
-            raise error
+    async def answered(error: BaseException) -> None:
+        raise error
 
-        with pytest.raises(asyncpg.DivisionByZeroError) as refused:
-            await pool.fetch(lambda connection: connection.fetchval("SELECT 1 / 0"))
-        assert refused.value.severity == "ERROR"
-        assert await pool.fetch(_pid) == first  # an ERROR: the same connection answers next
-        with pytest.raises(type(fatal)):
-            await pool.fetch(lambda _connection: answered(fatal))
-        assert pool.size == 0  # a FATAL answer: closed, whatever asyncpg knew yet
-        assert await pool.fetch(_pid) != first
-    finally:
-        await pool.close()
+    with pytest.raises(asyncpg.DivisionByZeroError) as refused:
+        await pool.fetch(lambda connection: connection.fetchval("SELECT 1 / 0"))
+    assert refused.value.severity == "ERROR"
+    assert await pool.fetch(_pid) == first  # an ERROR: the same connection answers next
+    with pytest.raises(type(fatal)):
+        await pool.fetch(lambda _connection: answered(fatal))
+    assert pool.size == 0  # a FATAL answer: closed, whatever asyncpg knew yet
+    assert await pool.fetch(_pid) != first
 
 
 async def _cut_off_first_attempt(pool: _Connections, admin: asyncpg.Connection, *,
@@ -319,41 +311,33 @@ async def _cut_off_first_attempt(pool: _Connections, admin: asyncpg.Connection, 
 
 
 async def test_a_read_whose_connection_is_lost_under_it_runs_again_on_another(
-        dsn: str, admin: asyncpg.Connection) -> None:
-    pool = _pool(dsn, max_size=2)
-    try:
-        attempts, answered = await _cut_off_first_attempt(pool, admin, read=True)
-        assert len(attempts) == 2 and answered == attempts[1] != attempts[0]
-    finally:
-        await pool.close()
+        pools: Callable[..., _Connections], admin: asyncpg.Connection) -> None:
+    pool = pools(max_size=2)
+    attempts, answered = await _cut_off_first_attempt(pool, admin, read=True)
+    assert len(attempts) == 2 and answered == attempts[1] != attempts[0]
 
 
 async def test_a_write_whose_connection_is_lost_is_not_run_twice(
-        dsn: str, admin: asyncpg.Connection) -> None:
+        pools: Callable[..., _Connections], admin: asyncpg.Connection) -> None:
     """Whether a write the server was ending got done is not known: it fails, once."""
-    pool = _pool(dsn, max_size=2)
-    try:
-        with pytest.raises((asyncpg.AdminShutdownError, asyncpg.ConnectionDoesNotExistError)):
-            await _cut_off_first_attempt(pool, admin, read=False)
-        assert pool.size == 0
-    finally:
-        await pool.close()
+    pool = pools(max_size=2)
+    with pytest.raises((asyncpg.AdminShutdownError, asyncpg.ConnectionDoesNotExistError)):
+        await _cut_off_first_attempt(pool, admin, read=False)
+    assert pool.size == 0
 
 
-async def test_a_read_the_server_refuses_is_not_run_again(dsn: str) -> None:
-    pool = _pool(dsn, max_size=1)
+async def test_a_read_the_server_refuses_is_not_run_again(
+        pools: Callable[..., _Connections]) -> None:
+    pool = pools(max_size=1)
     attempts: list[int] = []
 
     async def refused(connection: asyncpg.Connection) -> None:
         attempts.append(1)
         await connection.fetchval("SELECT 1 / 0")
 
-    try:
-        with pytest.raises(asyncpg.DivisionByZeroError):
-            await pool.fetch(refused, read=True)
-        assert attempts == [1] and pool.size == 1
-    finally:
-        await pool.close()
+    with pytest.raises(asyncpg.DivisionByZeroError):
+        await pool.fetch(refused, read=True)
+    assert attempts == [1] and pool.size == 1
 
 
 class _Pinged(_Connections):
@@ -397,28 +381,25 @@ async def test_once_a_connection_is_lost_the_idle_ones_are_pinged_before_use(
 
 
 async def test_a_write_the_driver_refused_to_send_goes_on_another_connection(
-        dsn: str) -> None:
+        pools: Callable[..., _Connections]) -> None:
     """asyncpg refuses to send a statement on a connection still reading the last words of a
     session the server ended ("cannot switch to state ..."): nothing was sent, so even a
     write goes again on another connection. Any other failure of a write does not."""
-    pool = _pool(dsn, max_size=2)
-    try:
-        for message, runs in (("cannot switch to state 12; another operation (2) is in progress",
-                               2), ("unexpected message", 1)):
-            pids: list[int] = []
+    pool = pools(max_size=2)
+    for message, runs in (("cannot switch to state 12; another operation (2) is in progress",
+                           2), ("unexpected message", 1)):
+        pids: list[int] = []
 
-            async def write(connection: asyncpg.Connection, message: str = message,
-                            pids: list[int] = pids) -> int:
-                pids.append(await _pid(connection))
-                if len(pids) == 1:
-                    raise asyncpg.InternalClientError(message)
-                return pids[-1]
+        async def write(connection: asyncpg.Connection, message: str = message,
+                        pids: list[int] = pids) -> int:
+            pids.append(await _pid(connection))
+            if len(pids) == 1:
+                raise asyncpg.InternalClientError(message)
+            return pids[-1]
 
-            if runs == 2:
-                assert await pool.fetch(write) == pids[1] != pids[0]
-            else:
-                with pytest.raises(asyncpg.InternalClientError):
-                    await pool.fetch(write)
-            assert len(pids) == runs
-    finally:
-        await pool.close()
+        if runs == 2:
+            assert await pool.fetch(write) == pids[1] != pids[0]
+        else:
+            with pytest.raises(asyncpg.InternalClientError):
+                await pool.fetch(write)
+        assert len(pids) == runs

@@ -18,6 +18,7 @@ __all__ = [
     "MalformedRequest",
     "NotAuthenticated",
     "NotFound",
+    "OutcomeUnknown",
     "Refusal",
     "StaleRevision",
     "TooManyAttempts",
@@ -142,6 +143,16 @@ class TooManyAttempts(ApplicationError):
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail, extra={"retry_after": retry_after},
                          headers={"Retry-After": str(retry_after)})
+
+
+class OutcomeUnknown(ApplicationError):
+    """The connection to the database was lost while a transaction was being committed: the
+    server may have committed it or not, and nothing here can tell which. Not "nothing was
+    saved" (a request sent again might then be saved twice), not "saved" either."""
+
+    status = 503
+    title = "Outcome unknown"
+    slug = "outcome-unknown"
 
 
 class InvalidInput(ApplicationError):

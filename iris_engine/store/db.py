@@ -17,6 +17,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from sqlalchemy import CursorResult, Row, Table, event, insert, make_url, text
@@ -31,13 +32,15 @@ from sqlalchemy.orm import Mapper, Session
 from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.sql.base import Executable
 
+from iris_engine.errors import OutcomeUnknown
 from iris_engine.settings import Settings
 from iris_engine.store import sqlite_inline
-from iris_engine.store.direct import DirectPostgres, DirectSqlite, Unsupported
+from iris_engine.store.direct import DirectPostgres, DirectSqlite, Unsupported, connection_lost
 from iris_engine.store.plans import Plan, run_plan_async
 
-__all__ = ["Database", "add_written", "after_commit", "before_commit", "erased",
-           "hold_loaded_rows", "insert_in", "rows_in", "run_in", "scalar_in"]
+__all__ = ["Database", "add_written", "after_commit", "before_commit", "commits_in_request",
+           "connection_lost", "erased", "hold_loaded_rows", "insert_in", "rows_in", "run_in",
+           "scalar_in", "track_commits"]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,23 @@ _ONE_STATEMENT = "iris_one_statement"
 _CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
 
 T = TypeVar("T")
+#: how many write transactions (``Database.write``) the current request has committed, so that
+#: an error after one does not tell the client that nothing was saved; each request counts its
+#: own from ``track_commits`` (the web edge calls it), elsewhere nothing is counted
+_COMMITS: ContextVar[list[int] | None] = ContextVar("iris_commits", default=None)
+
+
+def track_commits() -> None:
+    """Count the write transactions committed from here on in this context (one request)."""
+    _COMMITS.set([0])
+
+
+def commits_in_request() -> int:
+    """The write transactions committed since ``track_commits`` in this context."""
+    counted = _COMMITS.get()
+    return counted[0] if counted is not None else 0
+
+
 #: a write session's ``Database`` and, once known, its transaction's driver connection
 _DATABASE = "iris_database"
 _DRIVER = "iris_driver"
@@ -117,7 +137,15 @@ async def _run_in(session: AsyncSession, statement: Executable, parameters: Mapp
                 if driver is not None:
                     session.info[_DRIVER] = driver
             if driver is not None:
-                return await direct.run_on(driver, compiled, parameters, every=every)
+                try:
+                    return await direct.run_on(driver, compiled, parameters, every=every)
+                except Exception as error:
+                    if connection_lost(error):
+                        # as SQLAlchemy does when a statement of its own finds the connection
+                        # lost: invalidated, so that its pool opens a new one for the next
+                        # transaction instead of handing this one out again
+                        await (await session.connection()).invalidate(error)
+                    raise
     result = await session.execute(statement, parameters)
     if every:
         return list(result.all())
@@ -377,12 +405,30 @@ class Database:
                 await stack.enter_async_context(self._sqlite_writer_turn)
             session = await stack.enter_async_context(self._writer())
             session.info[_DATABASE] = self
-            async with session.begin():
-                yield session
-                if steps := session.info.pop(_BEFORE_COMMIT, None):
-                    await session.flush()  # the rest first: a step's lock waits for nothing
-                    for step in steps:
-                        await step(session)
+            committing = False
+            try:
+                async with session.begin():
+                    yield session
+                    if steps := session.info.pop(_BEFORE_COMMIT, None):
+                        await session.flush()  # the rest first: a step's lock waits for nothing
+                        for step in steps:
+                            await step(session)
+                    committing = True
+            except Exception as error:
+                # lost before COMMIT was sent, the server rolled the transaction back; lost
+                # while it was, nobody here knows whether it committed (SQLite's COMMIT either
+                # happens or not, in this process)
+                if committing and not self.is_sqlite and connection_lost(error):
+                    log.warning("the connection to the database was lost while a transaction "
+                                "was being committed: whether it was saved is not known")
+                    raise OutcomeUnknown(
+                        "the connection to the database was lost while this change was being "
+                        "saved, so whether it was saved is not known: look for it (reload it, "
+                        "or ask for it by its reference) before sending it again, or it may be "
+                        "made twice") from error
+                raise
+        if (counted := _COMMITS.get()) is not None:
+            counted[0] += 1
         self._erased.update(session.info.pop(_ERASED, ()))
         for callback in session.info.pop(_AFTER_COMMIT, []):
             callback()

@@ -52,7 +52,7 @@ from sqlalchemy.sql.elements import TextClause
 from iris_engine.store.plans import Plan, run_plan, run_plan_async
 from iris_engine.store.sqlite_inline import patiently
 
-__all__ = ["Compiled", "DirectPostgres", "DirectSqlite", "Unsupported"]
+__all__ = ["Compiled", "DirectPostgres", "DirectSqlite", "Unsupported", "connection_lost"]
 
 #: statements (and sets of parameter names) compiled and kept per runner; past that many, a
 #: new one runs through SQLAlchemy, whose cache is keyed by structure (a caller building a new
@@ -506,6 +506,25 @@ def _lost(cause: BaseException | None) -> bool:
     """The connection failed under a statement (the driver's error or the server's FATAL
     answer), not the statement or the request: ``cause`` is a ``_driver_error``."""
     return cause is not None and not _statement_only(cause)
+
+
+def connection_lost(error: BaseException) -> bool:
+    """A PostgreSQL connection was lost under a statement or a COMMIT (the server ended the
+    session, the socket closed), as raised by the driver here or through SQLAlchemy: not a
+    refusal of the statement by the server, nor anything of SQLite's (a file in the process)."""
+    seen: set[int] = set()
+    found: BaseException | None = error
+    while found is not None and id(found) not in seen:
+        seen.add(id(found))
+        if isinstance(found, DBAPIError) and found.connection_invalidated:
+            return True
+        cause = _driver_error(found)
+        if cause is not None and type(cause).__module__.startswith("asyncpg"):
+            return _lost(cause)
+        if isinstance(cause, ConnectionError):
+            return True
+        found = getattr(found, "orig", None) or found.__cause__ or found.__context__
+    return False
 
 
 def _unsent(cause: BaseException | None) -> bool:

@@ -48,6 +48,7 @@ from iris_engine.errors import (
     UnsupportedMediaType,
     pointer_segment,
 )
+from iris_engine.store.db import track_commits
 from iris_engine.web.again import KeptAnswers
 from iris_engine.web.bodies import body_errors, fits
 
@@ -221,6 +222,7 @@ class _Edge:
         if method is None:  # a websocket
             await self.app(scope, receive, send)
             return
+        track_commits()  # an error answer says whether anything was saved (``web.problems``)
         if method == "OPTIONS":
             if self._allow is None:
                 self._allow = _allowed_methods(scope["app"])

@@ -13,6 +13,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
 from iris_engine.errors import ApplicationError, FieldError, pointer_segment
+from iris_engine.store.db import commits_in_request, connection_lost
 
 if TYPE_CHECKING:
     from litestar.types import ExceptionHandlersMap
@@ -59,8 +60,11 @@ _DESCRIPTIONS = {
     422: "Invalid input or an unmet condition; errors[] locates each problem by JSON pointer",
     429: "Too many requests",
     500: "Internal error",
-    503: "Service busy: the database stayed busy with other writes; nothing was saved, send "
-         "the request again after Retry-After seconds",
+    503: ("Service unavailable: the database stayed busy with other writes (type .../busy) or "
+          "could not be reached (.../database-unavailable): nothing was saved, send the request "
+          "again after Retry-After seconds; or the connection to it was lost while the change "
+          "was being saved (.../outcome-unknown): it may have been saved, look for it before "
+          "sending it again"),
 }
 
 
@@ -199,21 +203,46 @@ def _database_busy(exc: BaseException) -> bool:
     return False
 
 
+#: and when the connection to PostgreSQL was lost (a restart, a failover): the pool is renewed
+LOST_RETRY_AFTER_SECONDS = 1
+
+
+def _nothing_saved(then: str = "") -> str:
+    """What a failed request saved: nothing (and ``then``, what to do), unless a write
+    transaction of it had committed before the failure (the answer was built after it)."""
+    if commits_in_request():
+        return ("what this request changed was saved before the failure: look at it before "
+                "sending the request again")
+    return f"nothing was saved{': ' if then else ''}{then}"
+
+
+#: failures that are no fault of ours or the client's, each a moment's: (slug, title, what
+#: happened, seconds to wait); a lost COMMIT is ``OutcomeUnknown`` instead (``Database.write``)
+_MOMENTARY = {
+    "busy": ("Service busy", "the database was busy with other writes for too long",
+             BUSY_RETRY_AFTER_SECONDS),
+    "database-unavailable": ("Database unavailable", "the connection to the database was lost",
+                             LOST_RETRY_AFTER_SECONDS),
+}
+
+
 def _from_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     mask = request.app.state.get("log_mask")  # the access log's: no reference in our log either
     path = mask.mask(request.url.path) if mask is not None else request.url.path
-    if _database_busy(exc):  # not a fault of ours or the client's: a moment's congestion
-        log.warning("database busy past its timeout on %s %s: answered 503", request.method,
-                    path)
+    slug = ("busy" if _database_busy(exc)  # SQLite's lock, held by another process too long
+            else "database-unavailable" if connection_lost(exc)  # PostgreSQL ended it
+            else None)
+    if slug is not None:
+        title, what, seconds = _MOMENTARY[slug]
+        log.warning("%s on %s %s: answered 503", what, request.method, path)
         return _response(request, Problem(
-            type=TYPE_BASE + "busy", title="Service busy", status=503,
-            detail="the database was busy with other writes for too long; nothing was saved: "
-                   f"send the same request again in {BUSY_RETRY_AFTER_SECONDS} seconds",
-        ), {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
+            type=TYPE_BASE + slug, title=title, status=503, detail=f"{what}; " + _nothing_saved(
+                f"send the same request again in {seconds} second{'s' if seconds > 1 else ''}"),
+        ), {"Retry-After": str(seconds)})
     log.exception("unhandled error on %s %s", request.method, path, exc_info=exc)
     return _response(request, Problem(
         type=TYPE_BASE + "internal-error", title="Internal error", status=500,
-        detail="something went wrong on our side; nothing was saved",
+        detail=f"something went wrong on our side; {_nothing_saved()}",
     ))
 
 

@@ -31,7 +31,8 @@ from litestar.response import Template
 from litestar.template.config import TemplateConfig
 from litestar.types import ExceptionHandlersMap, PathType
 
-from iris_engine.errors import ApplicationError
+from iris_engine.errors import ApplicationError, OutcomeUnknown
+from iris_engine.store.db import commits_in_request
 from iris_engine.web.headers import SITE_POLICY
 from iris_engine.web.i18n import DEFAULT, LANGUAGES, N_, from_accept_language, load
 
@@ -237,10 +238,24 @@ _ERRORS = {
 }
 
 
+#: a write whose COMMIT lost its connection (``OutcomeUnknown``): it may have been saved
+_OUTCOME_UNKNOWN = (
+    N_("We cannot tell whether that was saved"),
+    N_("The connection to our database was lost while it was being saved. Wait a few minutes "
+       "and check whether it is there before you send it again. If you cannot check, send it "
+       "again."))
+#: a failure after the request's change was committed (``commits_in_request``)
+_SAVED_BEFORE_FAILING = (
+    N_("Something went wrong on our side"),
+    N_("What you sent was saved, but the page after it could not be shown. You do not need to "
+       "send it again."))
+
+
 def _error_page(request: Request[Any, Any, Any], status: int, headers: dict[str, str] | None = None,
-                ) -> Response[Any]:
+                *, says: tuple[str, str] | None = None) -> Response[Any]:
     shown = status if status in _ERRORS else (500 if status >= 500 else 400)
-    title, detail = _ERRORS[shown]
+    title, detail = says or (_SAVED_BEFORE_FAILING if status >= 500 and commits_in_request()
+                             else _ERRORS[shown])
     response = page(request, "error.html", status_code=status, title=title, detail=detail)
     if headers:
         response.headers.update(headers)
@@ -248,7 +263,8 @@ def _error_page(request: Request[Any, Any, Any], status: int, headers: dict[str,
 
 
 def _from_application_error(request: Request[Any, Any, Any], exc: ApplicationError) -> Response[Any]:
-    return _error_page(request, exc.status)
+    return _error_page(request, exc.status,
+                       says=_OUTCOME_UNKNOWN if isinstance(exc, OutcomeUnknown) else None)
 
 
 def _from_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sqlite3
 import sys
 import tempfile
@@ -47,7 +48,7 @@ from iris_engine.app import create_app  # noqa: E402
 from iris_engine.clock import ManualClock, utcnow  # noqa: E402
 from iris_engine.services import build_services  # noqa: E402
 from iris_engine.ticker import Ticker  # noqa: E402
-from tests.databases import PostgresServer, sqlite_url, upgrade  # noqa: E402
+from tests.databases import PostgresServer, driver_dsn, sqlite_url, upgrade  # noqa: E402
 from tests.integration.conftest import (  # noqa: E402
     Cast,
     World,
@@ -56,7 +57,8 @@ from tests.integration.conftest import (  # noqa: E402
     walk_to,
 )
 
-PG_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1/test"
+#: the server the floor is measured on (its socket directory: ``...@/test?host=/var/run/postgresql``)
+PG_ADMIN = os.environ.get("IRIS_BENCH_PG_ADMIN", "postgresql+asyncpg://postgres@127.0.0.1/test")
 RESULTS = HERE / "results"
 
 Statement = tuple[str, Any, bool]  # text, parameters, executemany
@@ -238,7 +240,7 @@ def measure(db: str, runs: int) -> dict[str, Any]:
                     asyncio.run(_aiosqlite_replay(copy, statements, runs)) * 1000, 3)
                 floor = row["sqlite3_cpu_ms"]
             else:
-                dsn = server.url(made[index + 1]).replace("postgresql+asyncpg://", "postgresql://")
+                dsn = driver_dsn(server.url(made[index + 1]))
                 row["asyncpg_cpu_ms"] = round(
                     asyncio.run(_asyncpg_replay(dsn, statements, runs)) * 1000, 3)
                 floor = row["asyncpg_cpu_ms"]

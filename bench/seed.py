@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, insert, make_url, select, text, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from iris_engine.accreditation.hooks import add_years
@@ -53,8 +53,14 @@ def database_url(db: str) -> str:
     if db == "sqlite":
         return f"sqlite+aiosqlite:///{SQLITE_PATH}"
     if db == "postgres":
-        return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + PG_DB
+        return pg_url(PG_DB)
     raise ValueError(db)
+
+
+def pg_url(database: str) -> str:
+    """The admin URL with another database: its host may be a socket directory given in the
+    query string (``postgresql+asyncpg://postgres@/test?host=/var/run/postgresql``)."""
+    return make_url(PG_ADMIN_URL).set(database=database).render_as_string(hide_password=False)
 
 
 # -- realistic names -----------------------------------------------------------------------
@@ -121,7 +127,7 @@ async def create_database(url: str) -> None:
     if url.startswith("sqlite"):
         drop_sqlite(url)
         return
-    name = url.rsplit("/", 1)[1]
+    name = make_url(url).database
     admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as conn:

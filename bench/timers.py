@@ -56,6 +56,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from sqlalchemy import make_url
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
@@ -78,7 +80,7 @@ def log(msg: str) -> None:
 def database_url(db: str, stamp: str) -> str:
     if db == "sqlite":
         return f"sqlite+aiosqlite:///{harness.WORK / f'timers-{stamp}.db'}"
-    return seeding.PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + f"iris_timers_{stamp.lower()}"
+    return seeding.pg_url(f"iris_timers_{stamp.lower()}")
 
 
 async def drop_database(url: str) -> None:
@@ -91,7 +93,7 @@ async def drop_database(url: str) -> None:
     admin = create_async_engine(seeding.PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" '
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" '
                                     "WITH (FORCE)"))
     finally:
         await admin.dispose()
@@ -533,7 +535,7 @@ def run_tickers(url: str, count: int, window: float, log_path: Path) -> dict[str
              for i in range(count)]
     for p in procs:
         p.start()
-    pg = PostgresCpu(url.rsplit("/", 1)[1]) if not url.startswith("sqlite") else None
+    pg = PostgresCpu(make_url(url).database) if not url.startswith("sqlite") else None
     try:
         barrier.wait(timeout=120)
         with pg or contextlib.nullcontext():

@@ -14,11 +14,23 @@ import uuid
 from contextlib import closing
 from pathlib import Path
 
+from sqlalchemy import make_url
+
 from iris_engine.migrations import upgrade
 
 __all__ = [
-    "PostgresServer", "copy_sqlite", "make_postgres_template", "make_sqlite_template", "sqlite_url",
+    "PostgresServer", "copy_sqlite", "driver_dsn", "make_postgres_template", "make_sqlite_template",
+    "sqlite_url",
 ]
+
+
+def driver_dsn(url: str, database: str | None = None) -> str:
+    """asyncpg's DSN for a SQLAlchemy PostgreSQL URL (or for another ``database`` on its
+    server): host and port, or a socket directory given as ``?host=/var/run/postgresql``."""
+    found = make_url(url).set(drivername="postgresql")
+    if database is not None:
+        found = found.set(database=database)
+    return found.render_as_string(hide_password=False)
 
 
 def sqlite_url(path: Path) -> str:
@@ -61,11 +73,10 @@ class PostgresServer:
 
     def __init__(self, base_url: str) -> None:
         self._base_url = base_url
-        self._dsn = base_url.replace("postgresql+asyncpg://", "postgresql://")
+        self._dsn = driver_dsn(base_url)
 
     def url(self, name: str) -> str:
-        head, _, _ = self._base_url.rpartition("/")
-        return f"{head}/{name}"
+        return make_url(self._base_url).set(database=name).render_as_string(hide_password=False)
 
     def create(self, prefix: str, *, template: str | None = None) -> str:
         """A new database named ``prefix`` and a random suffix (test runs may overlap on one

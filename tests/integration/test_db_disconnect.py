@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 
 from iris_engine.store import db
+from tests.databases import driver_dsn
 from tests.integration.conftest import World, grievance_filing
 
 # a server's connections and a pool to ping are PostgreSQL's (SQLite is a file in the process):
@@ -20,9 +21,8 @@ pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True
 
 async def _kill_the_pool(world: World) -> int:
     """Terminate every server process serving the app's database; answers how many."""
-    url = world.settings.database_url.replace("postgresql+asyncpg://", "postgresql://")
-    head, _, name = url.rpartition("/")
-    admin = await asyncpg.connect(f"{head}/postgres")
+    name = world.services.db.write_engine.url.database
+    admin = await asyncpg.connect(driver_dsn(world.settings.database_url, "postgres"))
     try:
         return int(await admin.fetchval(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "

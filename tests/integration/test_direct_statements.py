@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import Row, bindparam, func, insert, select, text
+from sqlalchemy import Row, bindparam, func, insert, make_url, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -26,6 +26,7 @@ from iris_engine.store.direct import Compiled, Unsupported
 from iris_engine.store.models import Case, CaseEvent, OutboxMessage, RateCount
 from iris_engine.store.rows import new_row
 from iris_engine.web import stores
+from tests.databases import driver_dsn
 from tests.integration.conftest import Cast, World, grievance_filing, statements, walk_to
 from tests.integration.conftest import test_settings as settings_for
 
@@ -165,8 +166,7 @@ async def test_dispose_lets_go_of_the_connections_statements_alone_took(world: W
     name = db.write_engine.url.database
 
     async def connected() -> int:
-        admin = await asyncpg.connect(
-            world.settings.database_url.replace("postgresql+asyncpg://", "postgresql://"))
+        admin = await asyncpg.connect(driver_dsn(world.settings.database_url))
         try:
             return int(await admin.fetchval(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 "
@@ -225,7 +225,8 @@ async def test_a_database_busy_past_its_timeout_answers_503_and_saves_nothing(
 async def test_sqlalchemys_options_in_the_url_are_not_handed_to_asyncpg(database_url: str) -> None:
     """``?prepared_statement_cache_size=0`` (SQLAlchemy's, for PgBouncer in transaction mode)
     turns off asyncpg's statement cache on these connections too, and asyncpg never sees it."""
-    db = Database(settings_for(database_url + "?prepared_statement_cache_size=0"))
+    url = make_url(database_url).update_query_dict({"prepared_statement_cache_size": "0"})
+    db = Database(settings_for(url.render_as_string(hide_password=False)))
     try:
         assert db._direct is not None
         for _ in range(3):  # prepared anew each time: nothing cached on the connection

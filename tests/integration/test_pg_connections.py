@@ -18,6 +18,7 @@ import pytest
 from iris_engine.roster import service as roster_service
 from iris_engine.store.db import Database
 from iris_engine.store.direct import _Connections
+from tests.databases import driver_dsn
 from tests.integration.conftest import test_settings as settings_for
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True
 
 @pytest.fixture
 async def dsn(database_url: str) -> str:
-    return database_url.replace("postgresql+asyncpg://", "postgresql://")
+    return driver_dsn(database_url)
 
 
 @pytest.fixture

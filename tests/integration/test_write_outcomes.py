@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from iris_engine.cases import engine as case_engine
 from iris_engine.grievances.models import Grievance
 from iris_engine.store import db
+from tests.databases import driver_dsn
 from tests.integration.conftest import World, grievance_filing
 from tests.integration.test_complaint_pages import form_of, post, walk_to_check
 
@@ -40,8 +41,7 @@ async def _end_own_connection(world: World, session: AsyncSession) -> None:
     (as a restart or an administrator's ``pg_terminate_backend`` would, mid-transaction)."""
     raw = await (await session.connection()).get_raw_connection()
     pid = raw.driver_connection.get_server_pid()  # type: ignore[union-attr]
-    url = world.settings.database_url.replace("postgresql+asyncpg://", "postgresql://")
-    admin = await asyncpg.connect(f"{url.rpartition('/')[0]}/postgres")
+    admin = await asyncpg.connect(driver_dsn(world.settings.database_url, "postgres"))
     try:
         assert await admin.fetchval("SELECT pg_terminate_backend($1, 5000)", pid)
     finally:

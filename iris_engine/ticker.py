@@ -24,6 +24,7 @@ import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from iris_engine.audit import Anchor
+from iris_engine.failures import traceback_of
 from iris_engine.outbox import OutboxRelay, RelayReport
 from iris_engine.services import Services
 from iris_engine.timers import SweepReport, TimerSweeper
@@ -81,8 +82,9 @@ class Ticker:
         batch = await self.timers.sweep()
         try:
             await self.services.db.reclaim()
-        except Exception:  # the erasure itself has committed; reclaiming is tried again
-            log.exception("reclaiming erased data on disk failed; the next batch tries again")
+        except Exception as exc:  # the erasure itself has committed; reclaiming is tried again
+            log.error("reclaiming erased data on disk failed; the next batch tries again\n%s",
+                      traceback_of(exc))
         return batch
 
     async def scheduled_tick(self) -> None:
@@ -92,8 +94,8 @@ class Ticker:
         try:
             async with self._busy:
                 report = await self.tick()
-        except Exception:
-            log.exception("tick failed; the next tick will try again")
+        except Exception as exc:
+            log.error("tick failed; the next tick will try again\n%s", traceback_of(exc))
             return
         if report.timers.claimed or report.outbox.claimed:
             log.info("tick: timers %s, outbox %s", report.timers, report.outbox)

@@ -22,6 +22,7 @@ from sqlalchemy import or_, select, update
 from sqlmodel import col
 
 from iris_engine.disclosure.models import Authority
+from iris_engine.failures import said, traceback_of
 from iris_engine.outbox.signing import SIGNATURE_HEADER, sign
 from iris_engine.outbox.store import authority_secret_place, subscription_secret_place
 from iris_engine.outbox.webhooks import (
@@ -210,8 +211,9 @@ class OutboxRelay:
             except (DeliveryError, httpx.HTTPError, aiosmtplib.SMTPException, OSError) as exc:
                 return _Outcome(f"{type(exc).__name__}: {exc}"[:2000])
             except Exception as exc:  # one bad message must not stall its batch
-                log.exception("outbox message %s could not be sent", message.id)
-                return _Outcome(f"{type(exc).__name__}: {exc}"[:2000])
+                log.error("outbox message %s could not be sent\n%s", message.id,
+                          traceback_of(exc))
+                return _Outcome(said(exc)[:2000])
         return _Outcome()
 
     async def _post(self, message: _Claimed) -> None:

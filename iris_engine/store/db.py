@@ -143,8 +143,10 @@ async def _run_in(session: AsyncSession, statement: Executable, parameters: Mapp
                     if connection_lost(error):
                         # as SQLAlchemy does when a statement of its own finds the connection
                         # lost: invalidated, so that its pool opens a new one for the next
-                        # transaction instead of handing this one out again
-                        await (await session.connection()).invalidate(error)
+                        # transaction instead of handing this one out again (and the failure
+                        # the caller gets is the statement's, whatever invalidating met)
+                        with contextlib.suppress(Exception):
+                            await (await session.connection()).invalidate(error)
                     raise
     result = await session.execute(statement, parameters)
     if every:
@@ -330,10 +332,10 @@ def _sqlite_engine(settings: Settings, begin: str, *, inline: bool = False) -> A
     inline = inline and url.database not in (None, "", ":memory:")
     if inline:
         arguments = url.get_dialect()().create_connect_args(url)
-        engine = create_async_engine(url, echo=settings.echo_sql,
+        engine = create_async_engine(url, echo=settings.echo_sql, hide_parameters=True,
                                      async_creator=sqlite_inline.connect(arguments, timeout / 1000))
     else:
-        engine = create_async_engine(url, echo=settings.echo_sql)
+        engine = create_async_engine(url, echo=settings.echo_sql, hide_parameters=True)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -368,6 +370,9 @@ class Database:
             self.write_engine = create_async_engine(
                 settings.database_url,
                 echo=settings.echo_sql,
+                # an error's text (logged with its traceback) never holds the values sent: they
+                # may be what a person typed
+                hide_parameters=True,
                 pool_size=settings.db_pool_size,
                 pool_recycle=RECYCLE_SECONDS,
             )

@@ -35,6 +35,7 @@ runs through SQLAlchemy instead.
 from __future__ import annotations
 
 import asyncio
+import socket
 import sqlite3
 import threading
 import time
@@ -224,7 +225,8 @@ class DirectSqlite(_Runner):
                 return _all_rows(cursor, compiled)
             return _first_row(cursor, compiled)
         except sqlite3.Error as error:  # as SQLAlchemy raises it (IntegrityError, ...)
-            raise DBAPIError.instance(compiled.sql, arguments, error, sqlite3.Error) from error
+            raise DBAPIError.instance(compiled.sql, arguments, error, sqlite3.Error,
+                                      hide_parameters=True) from error
 
     async def run_plan(self, plan: Callable[[], Plan[T]]) -> T:
         """A read plan's answer (``plan()`` makes a fresh one), the plan run whole in a worker
@@ -262,7 +264,7 @@ class DirectSqlite(_Runner):
                 return _all_rows(connection.execute(compiled.sql, arguments), compiled)
             except sqlite3.Error as error:  # as SQLAlchemy raises it
                 raise DBAPIError.instance(compiled.sql, arguments, error,
-                                          sqlite3.Error) from error
+                                          sqlite3.Error, hide_parameters=True) from error
 
         connection.execute("BEGIN")
         try:
@@ -509,9 +511,10 @@ def _lost(cause: BaseException | None) -> bool:
 
 
 def connection_lost(error: BaseException) -> bool:
-    """A PostgreSQL connection was lost under a statement or a COMMIT (the server ended the
-    session, the socket closed), as raised by the driver here or through SQLAlchemy: not a
-    refusal of the statement by the server, nor anything of SQLite's (a file in the process)."""
+    """A PostgreSQL connection was lost under a statement or a COMMIT, or none could be made
+    (the server ended the session, the socket closed, the server refused or was out of reach),
+    as raised by the driver here or through SQLAlchemy: not a refusal of the statement, not a
+    mistake of ours in using the driver, nothing of SQLite's (a file in the process)."""
     seen: set[int] = set()
     found: BaseException | None = error
     while found is not None and id(found) not in seen:
@@ -519,12 +522,26 @@ def connection_lost(error: BaseException) -> bool:
         if isinstance(found, DBAPIError) and found.connection_invalidated:
             return True
         cause = _driver_error(found)
-        if cause is not None and type(cause).__module__.startswith("asyncpg"):
-            return _lost(cause)
-        if isinstance(cause, ConnectionError):
-            return True
+        if cause is not None:
+            return _connection_ended(cause)
         found = getattr(found, "orig", None) or found.__cause__ or found.__context__
     return False
+
+
+def _connection_ended(cause: BaseException) -> bool:
+    """``cause``, a ``_driver_error``, ended the connection (or kept one from being made)."""
+    from asyncpg import exceptions
+
+    if isinstance(cause, ConnectionError | socket.gaierror | exceptions.ConnectionDoesNotExistError
+                  | exceptions.PostgresConnectionError):  # the socket; the server's class 08
+        return True
+    return (_unsent(cause)
+            # what asyncpg says of a connection it knows is gone (SQLAlchemy's dialect
+            # recognises a disconnect by the same words)
+            or (isinstance(cause, exceptions.InterfaceError)
+                and "connection is closed" in str(cause))
+            or (getattr(cause, "severity_en", None) or getattr(cause, "severity", None))
+            in ("FATAL", "PANIC"))
 
 
 def _unsent(cause: BaseException | None) -> bool:
@@ -600,7 +617,8 @@ class DirectPostgres(_Runner):
                 if not type(error).__module__.startswith("asyncpg"):
                     raise
                 raise DBAPIError.instance(compiled.sql, arguments, error,
-                                          self._engine.dialect.loaded_dbapi.Error) from error
+                                          self._engine.dialect.loaded_dbapi.Error,
+                                          hide_parameters=True) from error
 
         return await run_plan_async(plan, rows_of)
 
@@ -650,7 +668,8 @@ class DirectPostgres(_Runner):
                 adapted._handle_exception(error)
             except Exception as translated:
                 raise DBAPIError.instance(compiled.sql, arguments, translated,
-                                          self._engine.dialect.loaded_dbapi.Error) from error
+                                          self._engine.dialect.loaded_dbapi.Error,
+                                          hide_parameters=True) from error
             raise
 
     async def close(self) -> None:

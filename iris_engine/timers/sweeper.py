@@ -26,6 +26,7 @@ from sqlmodel import col
 
 from iris_engine.cases.engine import SYSTEM
 from iris_engine.errors import ApplicationError
+from iris_engine.failures import said, traceback_of
 from iris_engine.store.models import Timer
 from iris_engine.workflow import TransitionInput
 
@@ -104,12 +105,13 @@ class TimerSweeper:
         except Exception as exc:
             # Rolled back: nothing happened. Keep the error on the row; the claim lapses and
             # the timer is tried again, by this ticker or another.
-            log.exception("timer %s of case %s failed; it will be retried", timer_id, case_id)
+            log.error("timer %s of case %s failed; it will be retried\n%s", timer_id, case_id,
+                      traceback_of(exc))
             async with self.services.db.write() as session:
                 await session.execute(
                     update(Timer).where(col(Timer.id) == timer_id)
                     .values(attempts=col(Timer.attempts) + 1,
-                            outcome=f"attempt failed: {type(exc).__name__}: {exc}"[:2000])
+                            outcome=f"attempt failed: {said(exc)}"[:2000])
                 )
             return "failed"
 

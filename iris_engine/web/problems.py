@@ -13,6 +13,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
 from iris_engine.errors import ApplicationError, FieldError, pointer_segment
+from iris_engine.failures import traceback_of
 from iris_engine.store.db import commits_in_request, connection_lost
 
 if TYPE_CHECKING:
@@ -239,7 +240,7 @@ def _from_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respons
             type=TYPE_BASE + slug, title=title, status=503, detail=f"{what}; " + _nothing_saved(
                 f"send the same request again in {seconds} second{'s' if seconds > 1 else ''}"),
         ), {"Retry-After": str(seconds)})
-    log.exception("unhandled error on %s %s", request.method, path, exc_info=exc)
+    log.error("unhandled error on %s %s\n%s", request.method, path, traceback_of(exc))
     return _response(request, Problem(
         type=TYPE_BASE + "internal-error", title="Internal error", status=500,
         detail=f"something went wrong on our side; {_nothing_saved()}",

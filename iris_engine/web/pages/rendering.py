@@ -32,6 +32,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ExceptionHandlersMap, PathType
 
 from iris_engine.errors import ApplicationError, OutcomeUnknown
+from iris_engine.failures import traceback_of
 from iris_engine.store.db import commits_in_request
 from iris_engine.web.headers import SITE_POLICY
 from iris_engine.web.i18n import DEFAULT, LANGUAGES, N_, from_accept_language, load
@@ -277,7 +278,9 @@ def _from_validation(request: Request[Any, Any, Any], _exc: ValidationException)
 
 
 def _from_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    log.exception("unhandled error on page %s %s", request.method, request.url.path, exc_info=exc)
+    mask = request.app.state.get("log_mask")  # the access log's: no reference in our log either
+    path = mask.mask(request.url.path) if mask is not None else request.url.path
+    log.error("unhandled error on page %s %s\n%s", request.method, path, traceback_of(exc))
     return _error_page(request, 500)
 
 

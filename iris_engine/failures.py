@@ -63,15 +63,17 @@ def _message(error: BaseException) -> str:
     if module.startswith("asyncpg") and _quotes_values(error):
         return _named(error) or _NOT_KEPT
     if module.startswith("sqlalchemy.dialects"):  # a driver's error as SQLAlchemy's adapter
-        if isinstance(error.__cause__, sqlite3.Error):  # renames it: SQLite's quote no value
-            return str(error.__cause__)
-        return _named(error) or (_named(error.__cause__) if error.__cause__ else "") or _NOT_KEPT
+        cause = error.__cause__  # renames it: told as the driver's own is
+        if cause is not None and (isinstance(cause, sqlite3.Error) or (
+                type(cause).__module__.startswith("asyncpg") and not _quotes_values(cause))):
+            return str(cause)
+        return _named(error) or (_named(cause) if cause is not None else "") or _NOT_KEPT
     if module.startswith("sqlalchemy") and hasattr(error, "statement"):
         orig = getattr(error, "orig", None)
         statement = " ".join(str(getattr(error, "statement", "") or "").split())
-        cause = (f"({_qualified(type(orig))}: {_message(orig)}) " if orig is not None
-                 and orig is not error else "")
-        return f"{cause}[SQL: {statement[:500]}]"
+        driver = (f"({_qualified(type(orig))}: {_message(orig)}) " if orig is not None
+                  and orig is not error else "")
+        return f"{driver}[SQL: {statement[:500]}]"
     return str(error)
 
 

@@ -88,3 +88,20 @@ def test_any_other_failure_reads_as_python_prints_it() -> None:
 def test_the_drivers_words_about_its_connection_are_kept() -> None:
     error = exceptions.InterfaceError("cannot perform operation: connection is closed")
     assert said(error) == "InterfaceError: cannot perform operation: connection is closed"
+    through = _raised_from(error)  # the adapter's error, renamed: told as asyncpg's is
+    adapted = through.__cause__
+    assert adapted is not None
+    assert said(adapted) == "InterfaceError: cannot perform operation: connection is closed"
+
+
+def _raised_from(error: BaseException) -> BaseException:
+    """``error`` as SQLAlchemy raises it: the adapter's class, then a DBAPIError."""
+    from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
+
+    try:
+        try:
+            raise AsyncAdapt_asyncpg_dbapi.InterfaceError(str(error)) from error
+        except Exception as adapted:
+            raise DBAPIError.instance("SELECT 1", (), adapted, Exception) from adapted
+    except DBAPIError as wrapped:
+        return wrapped

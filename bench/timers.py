@@ -174,7 +174,7 @@ async def seed_timers(url: str, timers: int, organisations: int, *,
                     case_id=case_id, seq=1, event="defer", from_state="submitted",
                     to_state="deferred", actor_id=manager, actor_role="scheme_manager",
                     reason_code="incomplete_documents", note=note, data={},
-                    created_at=deferred_at)
+                    note_commitment=None, created_at=deferred_at)
                 digest = chain_hash(GENESIS, event)  # type: ignore[arg-type]
                 cases.append({"id": case_id, "workflow": "accreditation", "workflow_version": 1,
                               "state": "deferred", "revision": 1,

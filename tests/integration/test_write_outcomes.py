@@ -7,7 +7,9 @@ filing, whose client cannot look it up without the reference it was never sent):
   ``outcome-unknown`` says so and asks the client to look before sending it again (not
   "nothing was saved", which invites a second filing of a saved one);
 - any failure after the commit (building the answer): the 500 says the change was saved,
-  on either database; a failure before it still says nothing was.
+  on either database; a failure before it still says nothing was;
+- the public complaint form says the same in the worker's language;
+- a failed statement is logged by its names, never with the words it was sent.
 """
 
 from __future__ import annotations

@@ -117,9 +117,9 @@ class GrievanceService(CaseService):
                     opened = await self._open(session, filing, reference, code)
                 due = min((d.due_at for d in opened.deadlines), default=None)
                 break
-            except IntegrityError:
-                if attempt == 2:  # three random references taken: not chance
-                    raise
+            except IntegrityError as error:
+                if attempt == 2 or not _reference_taken(error):  # another fault: not chance;
+                    raise  # three references drawn and taken: not chance either
         return Filed(reference=reference, access_code=code, state=opened.case.state,
                      acknowledge_by=due,
                      follow_url=f"{self.settings.public_url}/api/v1/grievances/{reference}")
@@ -478,3 +478,15 @@ def _identity(filing: GrievanceFiling) -> dict[str, Any] | None:
         return None
     values = {k: v for k, v in msgspec.structs.asdict(filing.contact).items() if v is not None}
     return values or None
+
+
+def _reference_taken(error: IntegrityError) -> bool:
+    """The filing failed on the reference's unique constraint (a reference drawn before), not
+    on another rule (a NOT NULL, a foreign key: a fault that a new reference would not mend)."""
+    driver = error.orig.__cause__ if error.orig is not None else None  # asyncpg's, renamed
+    found = driver if getattr(driver, "constraint_name", None) else error.orig
+    if getattr(found, "constraint_name", None):  # PostgreSQL names it
+        return bool(getattr(found, "table_name", None) == Grievance.__tablename__
+                    and getattr(found, "sqlstate", None) == "23505"
+                    and found.constraint_name == "grievance_reference_key")  # type: ignore[union-attr]
+    return str(error.orig) == "UNIQUE constraint failed: grievance.reference"  # SQLite's words

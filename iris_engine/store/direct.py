@@ -505,8 +505,10 @@ def _driver_error(error: BaseException) -> BaseException | None:
 
 
 def _lost(cause: BaseException | None) -> bool:
-    """The connection failed under a statement (the driver's error or the server's FATAL
-    answer), not the statement or the request: ``cause`` is a ``_driver_error``."""
+    """The connection may not be sound after the statement (the driver's error or the server's
+    FATAL answer), not the statement or the request: ``cause`` is a ``_driver_error``. The
+    pool's cautious view (a connection in doubt is replaced); ``connection_lost`` is the
+    narrower one a request's answer is told by."""
     return cause is not None and not _statement_only(cause)
 
 

@@ -227,9 +227,15 @@ _MOMENTARY = {
 }
 
 
+def logged_path(request: Request[Any, Any, Any]) -> str:
+    """The request's path as our log may keep it: masked as the access log masks it (no
+    grievance reference, access code or identity query)."""
+    mask = request.app.state.get("log_mask")
+    return mask.mask(request.url.path) if mask is not None else request.url.path
+
+
 def _from_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
-    mask = request.app.state.get("log_mask")  # the access log's: no reference in our log either
-    path = mask.mask(request.url.path) if mask is not None else request.url.path
+    path = logged_path(request)
     slug = ("busy" if _database_busy(exc)  # SQLite's lock, held by another process too long
             else "database-unavailable" if connection_lost(exc)  # PostgreSQL ended it
             else None)

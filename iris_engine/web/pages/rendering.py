@@ -36,6 +36,7 @@ from iris_engine.failures import traceback_of
 from iris_engine.store.db import commits_in_request
 from iris_engine.web.headers import SITE_POLICY
 from iris_engine.web.i18n import DEFAULT, LANGUAGES, N_, from_accept_language, load
+from iris_engine.web.problems import logged_path
 
 __all__ = ["LANGUAGE_COOKIE", "FormError", "PageForm", "html_exception_handlers", "language_of",
            "local_path", "page", "read_form", "template_config"]
@@ -278,9 +279,8 @@ def _from_validation(request: Request[Any, Any, Any], _exc: ValidationException)
 
 
 def _from_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    mask = request.app.state.get("log_mask")  # the access log's: no reference in our log either
-    path = mask.mask(request.url.path) if mask is not None else request.url.path
-    log.error("unhandled error on page %s %s\n%s", request.method, path, traceback_of(exc))
+    log.error("unhandled error on page %s %s\n%s", request.method, logged_path(request),
+              traceback_of(exc))
     return _error_page(request, 500)
 
 

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from litestar.types import ExceptionHandlersMap
 
 __all__ = [
-    "BEARER_CHALLENGE", "PROBLEM_MEDIA_TYPE", "Problem", "ProblemField", "describe",
-    "exception_handlers", "msgspec_error_field", "problem_responses",
+    "BEARER_CHALLENGE", "MOMENTARY", "PROBLEM_MEDIA_TYPE", "Problem", "ProblemField", "describe",
+    "exception_handlers", "logged_path", "momentary", "msgspec_error_field", "problem_responses",
 ]
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -219,7 +219,7 @@ def _nothing_saved(then: str = "") -> str:
 
 #: failures that are no fault of ours or the client's, each a moment's: (slug, title, what
 #: happened, seconds to wait); a lost COMMIT is ``OutcomeUnknown`` instead (``Database.write``)
-_MOMENTARY = {
+MOMENTARY = {
     "busy": ("Service busy", "the database was busy with other writes for too long",
              BUSY_RETRY_AFTER_SECONDS),
     "database-unavailable": ("Database unavailable", "the connection to the database was lost",
@@ -234,18 +234,26 @@ def logged_path(request: Request[Any, Any, Any]) -> str:
     return mask.mask(request.url.path) if mask is not None else request.url.path
 
 
+def momentary(exc: BaseException) -> str | None:
+    """The slug in ``MOMENTARY`` of a failure that a moment's wait mends, if ``exc`` is one:
+    the API and the pages answer it 503 with ``Retry-After``, logged without a traceback."""
+    if _database_busy(exc):  # SQLite's lock, held by another process too long
+        return "busy"
+    if connection_lost(exc):  # PostgreSQL ended it (a restart, a failover)
+        return "database-unavailable"
+    return None
+
+
 def _from_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     path = logged_path(request)
-    slug = ("busy" if _database_busy(exc)  # SQLite's lock, held by another process too long
-            else "database-unavailable" if connection_lost(exc)  # PostgreSQL ended it
-            else None)
+    slug = momentary(exc)
     if slug is not None:
-        title, what, seconds = _MOMENTARY[slug]
+        title, what, seconds = MOMENTARY[slug]
         log.warning("%s on %s %s: answered 503", what, request.method, path)
         return _response(request, Problem(
             type=TYPE_BASE + slug, title=title, status=503, detail=f"{what}; " + _nothing_saved(
                 f"send the same request again in {seconds} second{'s' if seconds > 1 else ''}"),
-        ), {"Retry-After": str(seconds)})
+        ), None if commits_in_request() else {"Retry-After": str(seconds)})  # not to send again
     log.error("unhandled error on %s %s\n%s", request.method, path, traceback_of(exc))
     return _response(request, Problem(
         type=TYPE_BASE + "internal-error", title="Internal error", status=500,

@@ -8,12 +8,14 @@ filing, whose client cannot look it up without the reference it was never sent):
   "nothing was saved", which invites a second filing of a saved one);
 - any failure after the commit (building the answer): the 500 says the change was saved,
   on either database; a failure before it still says nothing was;
-- the public complaint form says the same in the worker's language;
+- the public complaint form says the same in the worker's language, with the API's status and
+  ``Retry-After`` (a lost connection or a busy SQLite is a 503 there too, not a 500);
 - a failed statement is logged by its names, never with the words it was sent.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
@@ -82,9 +84,9 @@ def _ending_the_connection_before_commit(world: World, monkeypatch: pytest.Monke
 
 
 def _failing_around_the_commit(world: World, monkeypatch: pytest.MonkeyPatch, *,
-                               after: bool) -> None:
-    """Every write transaction fails right after its commit (``after``: building the answer)
-    or right before it."""
+                               after: bool, error: type[Exception] = RuntimeError) -> None:
+    """Every write transaction fails with ``error`` right after its commit (``after``: building
+    the answer) or right before it."""
     database = world.services.db
     real = type(database).write.__get__(database)  # not an earlier call's replacement
 
@@ -93,8 +95,8 @@ def _failing_around_the_commit(world: World, monkeypatch: pytest.MonkeyPatch, *,
         async with real() as session:
             yield session
             if not after:
-                raise RuntimeError("the process fails before the commit")
-        raise RuntimeError("the answer could not be built")
+                raise error("the process fails before the commit")
+        raise error("the answer could not be built")
 
     monkeypatch.setattr(world.services.db, "write", failing)
 
@@ -160,7 +162,80 @@ async def test_a_failure_after_the_commit_says_the_change_was_saved(
     assert await _grievances(world) == before + 1
 
 
+async def test_a_connection_lost_after_the_commit_does_not_ask_for_it_again(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A momentary failure (503) past the request's commit: the change was saved, so no
+    ``Retry-After`` invites the client to send it a second time."""
+    before = await _grievances(world)
+    _failing_around_the_commit(world, monkeypatch, after=True, error=ConnectionResetError)
+    r = await world.client.post("/api/v1/grievances", json=grievance_filing())
+    assert r.status_code == 503, r.text
+    assert r.json()["type"].endswith("/database-unavailable")
+    assert "was saved before the failure" in r.json()["detail"] and "retry-after" not in r.headers
+    assert await _grievances(world) == before + 1
+
+
 # -- the same on the public complaint form, in the worker's language ----------------------------
+#: "wait a moment, then try again" and "nothing was saved", in Nepali
+_TRY_AGAIN_SOON, _NOTHING_SAVED = "एकछिन पर्खनुहोस्", "केही पनि सेभ भएन"
+
+
+@postgres_only
+async def test_the_complaint_form_asks_to_send_again_when_the_database_did_not_answer(
+        world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """PostgreSQL ended the filing's connection before COMMIT: the page answers 503 with
+    ``Retry-After`` as the API does (not a 500), says nothing was saved, logs no traceback;
+    sent again, the complaint is filed once."""
+    check = await walk_to_check(world)
+    before = await _grievances(world)
+
+    async def end(session: AsyncSession) -> None:
+        await _end_own_connection(world, session)
+
+    _during_the_filing(monkeypatch, end)
+    r = await post(world.client, form_of(check), "/complain/send")
+    assert r.status_code == 503 and 'lang="ne"' in r.text
+    assert r.headers["retry-after"] == "1"
+    assert _TRY_AGAIN_SOON in r.text and _NOTHING_SAVED in r.text, r.text
+    assert "Traceback" not in caplog.text and "answered 503" in caplog.text
+    assert await _grievances(world) == before
+    r = await post(world.client, form_of(check), "/complain/send")
+    assert r.status_code == 201 and 'lang="ne"' in r.text, r.text
+    assert await _grievances(world) == before + 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("settings_overrides", [{"sqlite_busy_timeout_ms": 300}])
+async def test_the_complaint_form_asks_to_wait_while_another_process_writes(
+        world: World) -> None:
+    """Another process holds SQLite's write lock past the busy timeout: 503 with when to send
+    it again, in the worker's language; nothing saved."""
+    check = await walk_to_check(world)
+    before = await _grievances(world)
+    other = sqlite3.connect(world.services.db.write_engine.url.database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        r = await post(world.client, form_of(check), "/complain/send")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert r.status_code == 503 and r.headers["retry-after"] == "5", r.text
+    assert _TRY_AGAIN_SOON in r.text and _NOTHING_SAVED in r.text, r.text
+    assert await _grievances(world) == before
+
+
+async def test_the_complaint_form_does_not_ask_again_for_what_was_saved(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    check = await walk_to_check(world)
+    before = await _grievances(world)
+    _failing_around_the_commit(world, monkeypatch, after=True, error=ConnectionResetError)
+    r = await post(world.client, form_of(check), "/complain/send")
+    assert r.status_code == 503 and "retry-after" not in r.headers
+    assert "तपाईंले पठाएको कुरा सेभ भयो" in r.text, r.text  # what you sent was saved
+    assert _NOTHING_SAVED not in r.text
+    assert await _grievances(world) == before + 1
+
+
 async def test_the_complaint_form_says_so_in_the_workers_language(
         world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     check = await walk_to_check(world)

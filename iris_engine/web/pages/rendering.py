@@ -36,7 +36,7 @@ from iris_engine.failures import traceback_of
 from iris_engine.store.db import commits_in_request
 from iris_engine.web.headers import SITE_POLICY
 from iris_engine.web.i18n import DEFAULT, LANGUAGES, N_, from_accept_language, load
-from iris_engine.web.problems import logged_path
+from iris_engine.web.problems import MOMENTARY, logged_path, momentary
 
 __all__ = ["LANGUAGE_COOKIE", "FormError", "PageForm", "html_exception_handlers", "language_of",
            "local_path", "page", "read_form", "template_config"]
@@ -237,6 +237,10 @@ _ERRORS = {
           N_("Please wait a minute, then try again.")),
     500: (N_("Something went wrong on our side"),
           N_("Nothing was saved. Please try again in a few minutes.")),
+    # the database busy or its connection lost (``problems.momentary``)
+    503: (N_("Please try again in a moment"),
+          N_("Our database did not answer just now. Nothing was saved. Wait a moment, then try "
+             "again.")),
 }
 
 
@@ -279,6 +283,13 @@ def _from_validation(request: Request[Any, Any, Any], _exc: ValidationException)
 
 
 def _from_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    slug = momentary(exc)
+    if slug is not None:  # as the API answers it: 503, when to try again, no traceback
+        _title, what, seconds = MOMENTARY[slug]
+        log.warning("%s on page %s %s: answered 503", what, request.method, logged_path(request))
+        # unless this request's change was saved before it: not to be sent again
+        return _error_page(request, 503, None if commits_in_request()
+                           else {"Retry-After": str(seconds)})
     log.error("unhandled error on page %s %s\n%s", request.method, logged_path(request),
               traceback_of(exc))
     return _error_page(request, 500)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from sqlalchemy import select, tuple_
@@ -16,12 +17,23 @@ __all__ = ["anchor_departures", "current_heads"]
 _LOOKUP_BATCH = 500
 
 
+#: heads read per step of ``current_heads``: the serving process's event loop runs other
+#: requests between two steps (a million cases are seconds of CPU, taken every anchor interval)
+HEADS_PER_STEP = 5000
+
+
 async def current_heads(session: AsyncSession) -> list[Head]:
     """Every case's head as its row says (its revision is the number of its last event), in
-    case id order, read by one statement: one moment on every database."""
-    rows = await session.execute(select(col(Case.id), col(Case.revision), col(Case.head_hash))
-                                 .order_by(col(Case.id)))
-    return [Head(case_id or 0, revision, head) for case_id, revision, head in rows]
+    case id order, read by one statement: one moment on every database. Read
+    ``HEADS_PER_STEP`` rows at a time, the event loop free between two steps."""
+    result = await session.stream(
+        select(col(Case.id), col(Case.revision), col(Case.head_hash)).order_by(col(Case.id))
+        .execution_options(yield_per=HEADS_PER_STEP))
+    heads: list[Head] = []
+    async for rows in result.partitions():
+        heads.extend((case_id or 0, revision, head) for case_id, revision, head in rows)
+        await asyncio.sleep(0)  # a driver that answers without waiting would not let go
+    return heads
 
 
 async def anchor_departures(session: AsyncSession, anchor: Anchor,
@@ -30,25 +42,9 @@ async def anchor_departures(session: AsyncSession, anchor: Anchor,
     below its anchored event, or that event replaced. ``heads`` are the current ones (read
     when not given). A case's row is trusted for where its chain ends: the replay of chains
     to rows (``row_departures``) catches a row that lies about it."""
-    now = {h.case_id: h for h in (heads if heads is not None else await current_heads(session))}
-    problems = []
-    if len(now) < anchor.cases:
-        problems.append(f"the trail holds {len(now)} cases; anchor {anchor.seq} "
-                        f"({anchor.taken_at}) held {anchor.cases}")
-    further: dict[tuple[int, int], str] = {}
-    for held in anchor.heads:
-        head = now.get(held.case_id)
-        if head is None:
-            problems.append(f"case {held.case_id} (anchored at event #{held.seq}) no longer "
-                            "exists: it was deleted")
-        elif head.seq < held.seq:
-            problems.append(f"case {held.case_id} ends at event #{head.seq}, but event "
-                            f"#{held.seq} was anchored: events were removed")
-        elif head.seq == held.seq and head.hash != held.hash:
-            problems.append(f"case {held.case_id}'s event #{held.seq} is not the one anchored: "
-                            "the chain was cut and rewritten")
-        elif head.seq > held.seq:
-            further[(held.case_id, held.seq)] = held.hash
+    # comparing a million heads is a second of CPU: in a thread, the event loop free meanwhile
+    problems, further = await asyncio.to_thread(
+        _compared, anchor, heads if heads is not None else await current_heads(session))
     keys = list(further)
     for start in range(0, len(keys), _LOOKUP_BATCH):
         batch = keys[start:start + _LOOKUP_BATCH]
@@ -61,3 +57,28 @@ async def anchor_departures(session: AsyncSession, anchor: Anchor,
                                 f"{'missing' if key not in found else 'not the one anchored'}"
                                 ": the chain was cut and rewritten")
     return problems
+
+
+def _compared(anchor: Anchor, heads: Sequence[Head]) -> tuple[list[str], dict[tuple[int, int], str]]:
+    """``anchor``'s heads against the current ones: what departs from it already, and the
+    anchored events of chains that went on since (their hashes, to be looked up)."""
+    now = {head[0]: head for head in heads}
+    problems = []
+    if len(now) < anchor.cases:
+        problems.append(f"the trail holds {len(now)} cases; anchor {anchor.seq} "
+                        f"({anchor.taken_at}) held {anchor.cases}")
+    further: dict[tuple[int, int], str] = {}
+    for case_id, seq, hash_ in anchor.heads:
+        found = now.get(case_id)
+        if found is None:
+            problems.append(f"case {case_id} (anchored at event #{seq}) no longer exists: it "
+                            "was deleted")
+        elif found[1] < seq:
+            problems.append(f"case {case_id} ends at event #{found[1]}, but event #{seq} was "
+                            "anchored: events were removed")
+        elif found[1] == seq and found[2] != hash_:
+            problems.append(f"case {case_id}'s event #{seq} is not the one anchored: the chain "
+                            "was cut and rewritten")
+        elif found[1] > seq:
+            further[(case_id, seq)] = hash_
+    return problems, further

@@ -120,9 +120,12 @@ class AuditTrail:
                             f"{previous.seq} is in {self.folder.path}: anchor rows were removed")
         if problems and previous is not None and not force:
             raise AnchorRefused(previous, problems)
+        # a million heads hashed and counted: in a thread, the event loop free meanwhile
+        events, digest = await asyncio.to_thread(
+            lambda: (sum(seq for _, seq, _ in heads), heads_digest(heads)))
         anchor = Anchor(seq=last + 1, taken_at=format_time(taken_at), cases=len(heads),
-                        events=sum(h.seq for h in heads), heads_digest=heads_digest(heads),
-                        key_id=self.signer.key_id, heads=tuple(heads))
+                        events=events, heads_digest=digest, key_id=self.signer.key_id,
+                        heads=tuple(heads))
         anchor = dataclasses.replace(anchor, signature=self.signer.sign(anchor.signed_part()))
         try:
             async with self.db.write() as session:

@@ -107,7 +107,7 @@ async def test_the_ticker_anchors_every_interval_and_publishes_each(world: World
         # outside the database: the anchor's file (with the heads) and its log line
         [path] = world.settings.anchor_dir.glob("anchor-*.json")
         record = json.loads(path.read_text())
-        assert record["heads"] == [[h.case_id, h.seq, h.hash] for h in report.anchor.heads]
+        assert record["heads"] == [list(h) for h in report.anchor.heads]
         log = (world.settings.anchor_dir / "anchors.jsonl").read_text().splitlines()
         assert [json.loads(line) for line in log] == [latest]
 
@@ -255,3 +255,63 @@ async def test_two_processes_due_at_once_take_one_anchor(
     assert [r.levelno for r in caplog.records if "another process" in r.getMessage()] == [
         logging.INFO]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_taking_an_anchor_leaves_the_event_loop_free(
+        world: World, cast: Cast, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The serving process takes the anchor (a million cases: seconds of work, every interval):
+    the heads are read ``HEADS_PER_STEP`` at a time with the event loop free between two steps,
+    and compared with the last anchor's, counted and hashed in a thread, so the requests beside
+    it are served meanwhile."""
+    import asyncio
+    import itertools
+    import threading
+
+    from sqlalchemy.ext.asyncio import AsyncResult
+
+    from iris_engine.audit import heads as audit_heads
+    from iris_engine.audit import service as audit_service
+
+    await walk_to(cast, "accredited")
+    await world.services.audit.take_anchor()  # the next one compares with it
+    now = world.clock()
+    async with world.services.db.write() as session:
+        session.add_all(Case(workflow="accreditation", workflow_version=1, state="draft",
+                             created_at=now, updated_at=now) for _ in range(30))
+    monkeypatch.setattr(audit_heads, "HEADS_PER_STEP", 4)
+    built = 0  # heads handed to the anchor so far
+    real_partitions = AsyncResult.partitions
+
+    async def counted(self: AsyncResult[Any], size: int | None = None) -> Any:
+        nonlocal built
+        async for rows in real_partitions(self, size):
+            built += len(rows)
+            yield rows
+
+    monkeypatch.setattr(AsyncResult, "partitions", counted)
+    threads: set[str] = set()
+
+    def noting_its_thread(real: Any) -> Any:
+        def on_its_thread(*args: Any) -> Any:
+            threads.add(threading.current_thread().name)
+            return real(*args)
+        return on_its_thread
+
+    for module, name in ((audit_service, "heads_digest"), (audit_heads, "_compared")):
+        monkeypatch.setattr(module, name, noting_its_thread(getattr(module, name)))
+
+    seen: list[int] = []  # heads built so far, at each turn the loop gave another task
+    taking = True
+
+    async def beside() -> None:
+        while taking:
+            seen.append(built)
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(beside())
+    anchor, _ = await world.services.audit.take_anchor()
+    taking = False
+    await other
+    assert anchor.cases > 30 and seen[-1] == anchor.cases
+    assert max(b - a for a, b in itertools.pairwise(seen)) <= 4, seen
+    assert threads and threading.main_thread().name not in threads, threads

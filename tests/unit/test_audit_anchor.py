@@ -1,27 +1,31 @@
 """An audit anchor's signature and digest: any change to a signed anchor is caught, and only
-the key that signed it verifies it."""
+the key that signed it verifies it; its file, written and read a piece at a time, is what one
+``json`` call would write and read."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from iris_engine.audit import Anchor, AnchorError, AnchorFolder, AnchorSigner, Head, read_anchor
+from iris_engine.audit import Anchor, AnchorError, AnchorFolder, AnchorSigner, Head, folder, read_anchor
 from iris_engine.audit.anchors import heads_digest
 from iris_engine.audit.signing import DEVELOPMENT_PUBLIC_KEY, generate_signing_key, key_id_of
 from iris_engine.errors import ConfigurationError
 
 SIGNING_KEY, PUBLIC_KEY = generate_signing_key()
-HEADS = (Head(1, 7, "a" * 64), Head(2, 3, "b" * 64), Head(5, 12, "c" * 64))
+HEADS = ((1, 7, "a" * 64), (2, 3, "b" * 64), (5, 12, "c" * 64))
 
 
 def _anchor(seq: int = 4, heads: tuple[Head, ...] = HEADS, key: str = SIGNING_KEY) -> Anchor:
     signer = AnchorSigner(key)
     unsigned = Anchor(seq=seq, taken_at="2026-12-02T10:00:00.000000Z", cases=len(heads),
-                      events=sum(h.seq for h in heads), heads_digest=heads_digest(heads),
+                      events=sum(seq for _, seq, _ in heads), heads_digest=heads_digest(heads),
                       key_id=signer.key_id, heads=heads)
     return dataclasses.replace(unsigned, signature=signer.sign(unsigned.signed_part()))
 
@@ -73,9 +77,9 @@ def test_malformed_heads_are_refused(heads: list[list[object]]) -> None:
 
 def test_the_digest_commits_to_each_head_and_their_number() -> None:
     digests = {heads_digest(HEADS), heads_digest(HEADS[:2]),
-               heads_digest((Head(1, 8, "a" * 64), *HEADS[1:])),
-               heads_digest((Head(1, 7, "d" * 64), *HEADS[1:])),
-               heads_digest((Head(3, 7, "a" * 64), *HEADS[1:]))}
+               heads_digest(((1, 8, "a" * 64), *HEADS[1:])),
+               heads_digest(((1, 7, "d" * 64), *HEADS[1:])),
+               heads_digest(((3, 7, "a" * 64), *HEADS[1:]))}
     assert len(digests) == 5
 
 
@@ -113,3 +117,56 @@ def test_without_a_key_the_development_key_signs_and_says_so() -> None:
 def test_a_malformed_signing_key_is_refused(setting: str) -> None:
     with pytest.raises(ConfigurationError, match="IRIS_ANCHOR_SIGNING_KEY"):
         AnchorSigner(setting)
+
+
+# -- an anchor file is written and read a piece at a time ----------------------------------------
+def _many(n: int) -> tuple[Head, ...]:
+    return tuple((i * 3 + 1, i % 7, f"{i:064x}") for i in range(n))
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 8, 23])
+def test_the_file_written_in_pieces_is_the_records_json(n: int, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Written ``_HEADS_PER_PIECE`` heads at a time (here 4), the file holds exactly the bytes
+    one ``json.dumps`` of the record gives, and reads back (in pieces) as the anchor."""
+    monkeypatch.setattr(folder, "_HEADS_PER_PIECE", 4)
+    monkeypatch.setattr(folder, "_BYTES_PER_PIECE", 64)
+    anchor = _anchor(heads=_many(n))
+    path = AnchorFolder(tmp_path).write(anchor)
+    raw = path.read_bytes()
+    assert raw == json.dumps(anchor.record(), separators=(",", ":")).encode()
+    parsed: list[int] = []  # the size of each text json parsed
+    real_loads = json.loads
+    monkeypatch.setattr(folder.json, "loads", lambda text: parsed.append(len(text)) or
+                        real_loads(text))
+    assert read_anchor(path) == anchor
+    # the document, then pieces of about 64 bytes (a head is 75-80): never the whole file
+    assert parsed[0] < 400 and all(size <= 64 + 2 * 80 for size in parsed[1:]), parsed
+    assert len(parsed) == 1 + n, parsed
+
+
+def _outcome(read: Any, raw: bytes) -> object:
+    try:
+        return read(raw)
+    except ValueError as exc:
+        return type(exc)
+
+
+@settings(max_examples=400, deadline=None)
+@given(edits=st.lists(st.tuples(st.integers(min_value=0), st.sampled_from(
+    [b"", b",", b"]", b"[", b"],[", b'"', b"\\", b" ", b"1", b',"heads":[', b"]}", b"}"])),
+    min_size=1, max_size=3), n=st.integers(min_value=0, max_value=12))
+def test_a_file_read_in_pieces_reads_as_json_loads_reads_it(
+        edits: list[tuple[int, bytes]], n: int) -> None:
+    """Whatever was done to the file (a byte replaced by a bracket, a quote, a second heads
+    key...), reading it in pieces answers what ``json.loads`` answers, or fails as it does."""
+    raw = json.dumps(_anchor(heads=_many(n)).record(), separators=(",", ":")).encode()
+    for at, text in edits:
+        at %= len(raw)
+        raw = raw[:at] + text + raw[at + 1:]
+    original = folder._BYTES_PER_PIECE
+    folder._BYTES_PER_PIECE = 16  # a cut every few heads (not a fixture: hypothesis reruns)
+    try:
+        assert _outcome(folder._parsed, raw) == _outcome(json.loads, raw)
+    finally:
+        folder._BYTES_PER_PIECE = original

@@ -63,15 +63,16 @@ def test_heads_taken_out_of_the_file_no_longer_give_its_digest() -> None:
         Anchor.from_record(record, "anchor.json")
 
 
-@pytest.mark.parametrize("heads", [
-    [[2, 3, "b" * 64], [1, 7, "a" * 64], [5, 12, "c" * 64]],  # not in case id order
-    [[1, 7, "a" * 64], [1, 3, "b" * 64], [5, 12, "c" * 64]],  # a case twice
-    [[1, 7, "A" * 64], [2, 3, "b" * 64], [5, 12, "c" * 64]],  # not a hex digest
-    [[1, -1, "a" * 64], [2, 3, "b" * 64], [5, 12, "c" * 64]],
+@pytest.mark.parametrize(("heads", "refusal"), [
+    ([[2, 3, "b" * 64], [1, 7, "a" * 64], [5, 12, "c" * 64]], "not one per case in case id"),
+    ([[1, 7, "a" * 64], [1, 3, "b" * 64], [5, 12, "c" * 64]], "not one per case"),  # twice
+    ([[1, 7, "a" * 64], [5, 12, "c" * 64], [5, 12, "c" * 64]], "not one per case"),
+    ([[1, 7, "A" * 64], [2, 3, "b" * 64], [5, 12, "c" * 64]], "no SHA-256 digest"),
+    ([[1, -1, "a" * 64], [2, 3, "b" * 64], [5, 12, "c" * 64]], "negative event number"),
 ])
-def test_malformed_heads_are_refused(heads: list[list[object]]) -> None:
+def test_malformed_heads_are_refused(heads: list[list[object]], refusal: str) -> None:
     record = {**_anchor().record(), "heads": heads}
-    with pytest.raises(AnchorError):
+    with pytest.raises(AnchorError, match=refusal):
         Anchor.from_record(record, "anchor.json")
 
 
@@ -152,6 +153,14 @@ def _outcome(read: Any, raw: bytes) -> object:
         return type(exc)
 
 
+def _loads_with_tuples(raw: bytes) -> Any:
+    """``json.loads``, each head's array a tuple: what ``folder._parsed`` answers."""
+    data = json.loads(raw)
+    if isinstance(data, dict) and isinstance(data.get("heads"), list):
+        data["heads"] = [tuple(h) if isinstance(h, list) else h for h in data["heads"]]
+    return data
+
+
 @settings(max_examples=400, deadline=None)
 @given(edits=st.lists(st.tuples(st.integers(min_value=0), st.sampled_from(
     [b"", b",", b"]", b"[", b"],[", b'"', b"\\", b" ", b"1", b',"heads":[', b"]}", b"}"])),
@@ -159,7 +168,8 @@ def _outcome(read: Any, raw: bytes) -> object:
 def test_a_file_read_in_pieces_reads_as_json_loads_reads_it(
         edits: list[tuple[int, bytes]], n: int) -> None:
     """Whatever was done to the file (a byte replaced by a bracket, a quote, a second heads
-    key...), reading it in pieces answers what ``json.loads`` answers, or fails as it does."""
+    key...), reading it in pieces answers what ``json.loads`` answers (the heads as tuples),
+    or fails as it does."""
     raw = json.dumps(_anchor(heads=_many(n)).record(), separators=(",", ":")).encode()
     for at, text in edits:
         at %= len(raw)
@@ -167,6 +177,6 @@ def test_a_file_read_in_pieces_reads_as_json_loads_reads_it(
     original = folder._BYTES_PER_PIECE
     folder._BYTES_PER_PIECE = 16  # a cut every few heads (not a fixture: hypothesis reruns)
     try:
-        assert _outcome(folder._parsed, raw) == _outcome(json.loads, raw)
+        assert _outcome(folder._parsed, raw) == _outcome(_loads_with_tuples, raw)
     finally:
         folder._BYTES_PER_PIECE = original

@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             if scheduler is not None and ticker is not None:
                 await stop_ticking(scheduler, ticker)
             await limit.counters.close()
+            await services.roster_exports.close()
             await services.db.dispose()
 
     async def reclaim_erasures(_request: Request[Any, Any, Any]) -> None:
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             "logins": _constant(services.logins),
             "registrations": _constant(services.registrations),
             "roster": _constant(services.roster),
+            "roster_exports": _constant(services.roster_exports),
             "catalog": _constant(services.catalog),
             "codes": _constant(services.codes),
             "subscriptions": _constant(services.subscriptions),

@@ -21,6 +21,7 @@ from iris_engine.people import People, password_hasher
 from iris_engine.people.directory import StaffDirectory
 from iris_engine.people.login import Logins
 from iris_engine.people.registration import Registrations
+from iris_engine.roster.exports import RosterExports
 from iris_engine.roster.service import Roster
 from iris_engine.roster.subscriptions import Subscriptions
 from iris_engine.settings import Settings
@@ -44,6 +45,8 @@ class Services:
     codes: CodeLibrary
     engine: CaseEngine
     roster: Roster
+    #: the roster's export, built once per version and served from a file
+    roster_exports: RosterExports
     people: People
     logins: Logins
     registrations: Registrations
@@ -115,6 +118,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow,
     services = Services(
         settings=settings, clock=clock, db=db, catalog=catalog, codes=codes, engine=engine,
         roster=roster, notifier=notifier, people=people,
+        roster_exports=RosterExports(roster, seconds=settings.roster_export_seconds, clock=clock),
         logins=Logins(db, people, failures, settings),
         registrations=Registrations(db, people, settings, clock),
         subscriptions=Subscriptions(db, settings, clock, vault), vault=vault,

@@ -75,6 +75,14 @@ class Settings:
                   "roster version in the database (0: check on every request). Writes made "
                   "by this process are visible at once."},
     )
+    roster_export_seconds: float = field(
+        default=60.0,
+        metadata={"doc": "The roster's export (`/api/v1/roster/export`) is built once per roster "
+                  "version and served from a file until the roster changes; while it keeps "
+                  "changing, a process builds a new one at most every this many seconds and "
+                  "serves the last one meanwhile (its ETag names the version, Last-Modified "
+                  "when it was read). 0: a new one for each change."},
+    )
     sqlite_busy_timeout_ms: int = field(
         default=5000, metadata={"doc": "SQLite busy_timeout, in milliseconds."}
     )

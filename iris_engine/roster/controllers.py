@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
+from email.utils import format_datetime
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Litestar, Response, get, post
-from litestar.datastructures import CacheControlHeader
+from litestar.datastructures import CacheControlHeader, ETag
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
-from litestar.response import Stream
+from litestar.response import File
 from litestar.types import Scope
 from msgspec import Meta
 
 from iris_engine import bounds
+from iris_engine.roster.exports import ExportFormat, RosterExports
 from iris_engine.roster.models import Subscription
 from iris_engine.roster.service import CachedPage, PublicStatus, Roster, RosterQuery
 from iris_engine.roster.subscriptions import EMAIL_PATTERN, Subscriptions
 from iris_engine.web.again import answer_again
-from iris_engine.web.csv_export import csv_chunks
 from iris_engine.web.encoding import VARY, KeptResponse
 from iris_engine.web.problems import problem_responses
 
@@ -37,9 +37,6 @@ Lrn = Annotated[str, PathParameter(min_length=1, max_length=bounds.LRN, pattern=
 _PUBLIC = {"exclude_from_auth": True}
 #: roster reads may be cached briefly by anyone (the app's default is no-store)
 _CACHEABLE = CacheControlHeader(public=True, max_age=5)
-_FIELDS = ["lrn", "name", "country", "countries_of_operation", "status", "current",
-           "under_appeal", "accredited_on", "valid_until", "status_since", "corridors",
-           "sectors"]
 CountryFilter = Annotated[str | None, QueryParameter(
     min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2, e.g. NP")]
 
@@ -166,39 +163,28 @@ async def get_roster_entry(roster: NamedDependency[Roster], lrn: Lrn, scope: Sco
 
 
 @get("/api/v1/roster/export", operation_id="exportRoster", tags=["roster"], opt=_PUBLIC,
-     responses=problem_responses(422))
-async def export_roster(roster: NamedDependency[Roster],
-                        format: FromQuery[Literal["csv", "json"]] = "csv") -> Stream:
-    """The whole roster as CSV or JSON (a time-stamped public snapshot).
+     responses={**problem_responses(422), **_NOT_MODIFIED})
+async def export_roster(roster_exports: NamedDependency[RosterExports],
+                        format: FromQuery[ExportFormat] = "csv",
+                        if_none_match: IfNoneMatch = None) -> Response[Any] | File:
+    """The whole roster as CSV or JSON: a snapshot of one moment, built once per roster version
+    and kept (while the roster keeps changing, at most ``IRIS_ROSTER_EXPORT_SECONDS`` old).
+    ``ETag`` names the roster version it holds (send ``If-None-Match`` for a 304),
+    ``Last-Modified`` says when it was read.
 
     In the CSV, corridors read ``NP>QA NP>AE`` and sectors are space-separated. Every cell is
     quoted, and a cell a spreadsheet would run as a formula (it starts with ``= + - @``, a tab
     or a line break) or that starts with ``'`` gets a leading ``'``: drop the first character
     of a cell that starts with ``'`` to read the value.
     """
-    entries = roster.export()
-    if format == "json":
-        return Stream(_json_lines(entries), media_type="application/json",
-                      headers={"Content-Disposition": 'attachment; filename="iris-roster.json"'})
-    return Stream(csv_chunks(_FIELDS, _csv_rows(entries)),
-                  media_type="text/csv",  # Litestar adds the charset
-                  headers={"Content-Disposition": 'attachment; filename="iris-roster.csv"'})
-
-
-async def _csv_rows(entries: AsyncIterator[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
-    async for entry in entries:
-        yield {**entry, "countries_of_operation": " ".join(entry["countries_of_operation"]),
-               "corridors": " ".join(f"{c['origin']}>{c['destination']}" for c in entry["corridors"]),
-               "sectors": " ".join(entry["sectors"])}
-
-
-async def _json_lines(entries: AsyncIterator[dict[str, Any]]) -> AsyncIterator[str]:
-    yield '{"items":['
-    first = True
-    async for entry in entries:
-        yield ("" if first else ",") + json.dumps(entry, separators=(",", ":"))
-        first = False
-    yield "]}"
+    snapshot = await roster_exports.latest(format)
+    etag = f'"roster-{snapshot.version}-{format}"'
+    headers = {"Last-Modified": format_datetime(snapshot.taken_at, usegmt=True)}
+    if if_none_match and etag in {t.strip() for t in if_none_match.split(",")}:
+        return Response(b"", status_code=304, headers={**headers, "ETag": etag})
+    return File(path=snapshot.path, filename=f"iris-roster.{format}",
+                media_type="text/csv; charset=utf-8" if format == "csv" else "application/json",
+                etag=ETag(value=etag.strip('"')), headers=headers)
 
 
 class RosterChangeView(msgspec.Struct):

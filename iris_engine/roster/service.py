@@ -38,7 +38,7 @@ from iris_engine.store.plans import Plan
 from iris_engine.web.encoding import Encoded
 
 __all__ = ["MAX_TARGETED", "PUBLIC_STATUSES", "CachedPage", "Changed", "PublicStatus", "Reach",
-           "Roster", "RosterQuery"]
+           "Roster", "RosterQuery", "version_in"]
 
 PublicStatus = Literal["accredited", "suspended", "withdrawn", "expired"]
 PUBLIC_STATUSES: tuple[str, ...] = get_args(PublicStatus)
@@ -285,6 +285,11 @@ async def _orders_by_code_point(session: AsyncSession, *, sqlite: bool) -> bool:
     return str(collation or "").lower() in _CODE_POINT_COLLATIONS
 
 
+async def version_in(session: AsyncSession) -> int:
+    """The roster's version as ``session`` sees it."""
+    return int(await session.scalar(_VERSION) or 0)
+
+
 class Roster:
     def __init__(self, db: Database, *, ttl: float, max_entries: int = 2048,
                  sectors: frozenset[str] | None = None,
@@ -463,18 +468,18 @@ class Roster:
         return await self.db.read_plan(lambda: _search_plan(
             q, sqlite=sqlite, every_status=set(q.status) == set(PUBLIC_STATUSES)))
 
-    async def export(self, statuses: tuple[str, ...] = PUBLIC_STATUSES,
+    async def export(self, session: AsyncSession, statuses: tuple[str, ...] = PUBLIC_STATUSES,
                      batch: int = 2000) -> AsyncIterator[dict[str, Any]]:
-        """Every entry in roster order, read in batches (no cache: exports are rare)."""
+        """Every entry in roster order, read in batches on ``session`` (``Database.snapshot``:
+        every batch sees the same moment; ``iris_engine.roster.exports`` keeps what it read)."""
         last: tuple[str, str] | None = None
         while True:
             stmt = select(*_COLUMNS, col(RosterEntry.name_key)).where(col(RosterEntry.status).in_(statuses))
             if last:
                 stmt = stmt.where(tuple_(col(RosterEntry.name_key), col(RosterEntry.lrn)) > last)
             stmt = stmt.order_by(col(RosterEntry.name_key), col(RosterEntry.lrn)).limit(batch)
-            async with self.db.read() as session:
-                rows = (await session.execute(stmt)).all()
-                scopes = await _scopes(session, [r.lrn for r in rows], sqlite=self.db.is_sqlite)
+            rows = (await session.execute(stmt)).all()
+            scopes = await _scopes(session, [r.lrn for r in rows], sqlite=self.db.is_sqlite)
             for r in rows:
                 yield _row(r, scopes.get(r.lrn) or _scope(None, None))
             if len(rows) < batch:

@@ -206,6 +206,8 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
         # every test creates and logs in several users: production-cost argon2 would dominate
         "password_hash_profile": "test",
         "roster_cache_seconds": 0, "workflows_dir": REPO / "workflows",
+        # an export rebuilt after every change (its period has a test of its own)
+        "roster_export_seconds": 0,
         "codes_dir": REPO / "codes_of_conduct", "scheduler": False,
         "webhook_allow_private": True, "outbox_backoff_seconds": 60.0,
         # tests log in and file many times from one address; rate-limit tests lower it

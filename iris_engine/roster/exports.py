@@ -18,7 +18,6 @@ import asyncio
 import json
 import logging
 import os
-import shutil
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
@@ -68,7 +67,8 @@ class RosterExports:
         self.seconds = seconds
         self.clock = clock
         self.monotonic = monotonic
-        self._folder: Path | None = None
+        #: removed by ``close``, or when this object is collected or the process exits
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
         #: the snapshots kept per format, newest last
         self._kept: dict[str, list[Snapshot]] = {}
         self._building: dict[str, asyncio.Future[Snapshot]] = {}
@@ -118,15 +118,16 @@ class RosterExports:
 
     def _folder_now(self) -> Path:
         if self._folder is None:
-            self._folder = Path(tempfile.mkdtemp(prefix="iris-roster-export-"))
-        return self._folder
+            self._folder = tempfile.TemporaryDirectory(prefix="iris-roster-export-",
+                                                       ignore_cleanup_errors=True)
+        return Path(self._folder.name)
 
     async def close(self) -> None:
         """Remove the files (the app's shutdown), after any build under way."""
         for building in list(self._building.values()):
             await asyncio.wait([building])
         if self._folder is not None:
-            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder.cleanup()
             self._folder = None
         self._kept.clear()
 

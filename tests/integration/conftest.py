@@ -250,6 +250,7 @@ async def world(database_url: str, settings_overrides: dict[str, Any],
         else:
             yield made
     await ticker.stop()
+    await services.roster_exports.close()
     await services.db.dispose()
 
 

@@ -76,7 +76,7 @@ class Settings:
                   "by this process are visible at once."},
     )
     roster_export_seconds: float = field(
-        default=60.0,
+        default=300.0,
         metadata={"doc": "The roster's export (`/api/v1/roster/export`) is built once per roster "
                   "version and served from a file until the roster changes; while it keeps "
                   "changing, a process builds a new one at most every this many seconds and "

@@ -1,13 +1,13 @@
 """The whole roster as a file (``GET /api/v1/roster/export``), built once and served many times.
 
-At a million entries an export is ~140 MB of CSV and ~25 s of the process's CPU. Built for
+At a million entries an export is ~140 MB of CSV and 25-30 s of the process's CPU. Built for
 each request, a few clients asking at once (the endpoint is public, and a roster export is
 what a newspaper or a ministry downloads) kept the process busy for minutes, every other
 request waiting its turn. So each process builds it once per roster version and format, in
 one read transaction (every row as it was at one moment, the version with them), writes it to
 a file of its own, and serves that file to every request until the roster changes. While the
-roster keeps changing, a new one is built at most every ``IRIS_ROSTER_EXPORT_SECONDS`` and the
-last one is served in between; its ``ETag`` names the roster version it holds and
+roster keeps changing, a new one is built at most every ``IRIS_ROSTER_EXPORT_SECONDS`` (five
+minutes: a build of a million entries is ~30 s of CPU) and the last one is served in between; its ``ETag`` names the roster version it holds and
 ``Last-Modified`` says when it was read. Requests that find a build under way wait for that
 one build, as concurrent misses of a roster page do.
 """

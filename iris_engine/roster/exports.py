@@ -7,9 +7,10 @@ request waiting its turn. So each process builds it once per roster version and 
 one read transaction (every row as it was at one moment, the version with them), writes it to
 a file of its own, and serves that file to every request until the roster changes. While the
 roster keeps changing, a new one is built at most every ``IRIS_ROSTER_EXPORT_SECONDS`` (five
-minutes: a build of a million entries is ~30 s of CPU) and the last one is served in between; its ``ETag`` names the roster version it holds and
-``Last-Modified`` says when it was read. Requests that find a build under way wait for that
-one build, as concurrent misses of a roster page do.
+minutes: a build of a million entries is ~30 s of CPU) and the last one is served in between;
+its ``ETag`` names the roster version it holds and ``Last-Modified`` says when it was read.
+Requests that find a build under way wait for that one build, as concurrent misses of a
+roster page do.
 """
 
 from __future__ import annotations
@@ -50,7 +51,6 @@ _KEPT = 2
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     path: Path
-    format: ExportFormat
     #: the roster version its rows were read at
     version: int
     #: when they were read (the clock's time)
@@ -109,7 +109,7 @@ class RosterExports:
             os.replace(partial, path)
         finally:
             partial.unlink(missing_ok=True)
-        snapshot = Snapshot(path, format, version, taken_at, self.monotonic())
+        snapshot = Snapshot(path, version, taken_at, self.monotonic())
         kept = self._kept.setdefault(format, [])
         kept.append(snapshot)
         while len(kept) > _KEPT:

@@ -183,7 +183,7 @@ async def export_roster(roster_exports: NamedDependency[RosterExports],
     if if_none_match and etag in {t.strip() for t in if_none_match.split(",")}:
         return Response(b"", status_code=304, headers={**headers, "ETag": etag})
     return File(path=snapshot.path, filename=f"iris-roster.{format}",
-                media_type="text/csv; charset=utf-8" if format == "csv" else "application/json",
+                media_type="text/csv" if format == "csv" else "application/json",  # + charset
                 etag=ETag(value=etag.strip('"')), headers=headers)
 
 

@@ -70,7 +70,8 @@ async def test_an_export_is_built_once_for_everyone_who_asks(
     assert sorted(i["lrn"] for i in as_json.json()["items"]) == sorted(lrns)
     assert len(builds) == 2  # one per format
     assert answers[0].headers["content-disposition"] == 'attachment; filename="iris-roster.csv"'
-    assert answers[0].headers["content-type"].startswith("text/csv")
+    assert answers[0].headers["content-type"] == "text/csv; charset=utf-8"
+    assert as_json.headers["content-type"] == "application/json"
 
 
 async def test_an_export_says_its_version_and_answers_a_conditional_get(

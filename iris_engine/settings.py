@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from collections.abc import Mapping
@@ -328,10 +329,14 @@ def _coerce(key: str, raw: str, kind: object) -> object:
             if raw.lower() in {"0", "false", "no", "off", ""}:
                 return False
             raise ValueError(raw)
-        if kind_name == "int":
-            return int(raw)
-        if kind_name == "float":
-            return float(raw)
+        if kind_name in ("int", "float"):
+            # every number here is a count, a size or a duration: none is negative, and none
+            # infinite or not a number (nan compares false, so a period of nan never ends)
+            number = int(raw) if kind_name == "int" else float(raw)
+            if not math.isfinite(number) or number < 0:
+                raise ConfigurationError(f"{key}={raw!r} is not a valid {kind_name}: it must be "
+                                         "a finite number, zero or more")
+            return number
         if kind_name == "Path":
             return Path(raw)
         if kind_name == "Path | None":

@@ -80,6 +80,11 @@ def test_unknown_iris_variable_is_refused() -> None:
     ("IRIS_ROSTER_CACHE_SECONDS", "fast"),
     ("IRIS_ECHO_SQL", "maybe"),
     ("IRIS_ECHO_SQL", "2"),
+    ("IRIS_ROSTER_EXPORT_SECONDS", "-5"),
+    ("IRIS_ROSTER_EXPORT_SECONDS", "nan"),
+    ("IRIS_ANCHOR_INTERVAL_SECONDS", "inf"),
+    ("IRIS_ANCHOR_INTERVAL_SECONDS", "1e400"),
+    ("IRIS_DB_POOL_SIZE", "-1"),
 ])
 def test_malformed_value_is_refused(key: str, raw: str) -> None:
     with pytest.raises(ConfigurationError) as caught:

@@ -234,27 +234,32 @@ def logged_path(request: Request[Any, Any, Any]) -> str:
     return mask.mask(request.url.path) if mask is not None else request.url.path
 
 
-def momentary(exc: BaseException) -> str | None:
-    """The slug in ``MOMENTARY`` of a failure that a moment's wait mends, if ``exc`` is one:
-    the API and the pages answer it 503 with ``Retry-After``, logged without a traceback."""
-    if _database_busy(exc):  # SQLite's lock, held by another process too long
-        return "busy"
-    if connection_lost(exc):  # PostgreSQL ended it (a restart, a failover)
-        return "database-unavailable"
-    return None
+def momentary(request: Request[Any, Any, Any],
+              exc: BaseException) -> tuple[str, dict[str, str]] | None:
+    """A failure that a moment's wait mends, if ``exc`` is one: its slug in ``MOMENTARY`` and
+    the headers of the 503 the API and the pages answer it with (``Retry-After``, unless this
+    request's change was saved before it: not to be sent again); logged without a traceback."""
+    slug = ("busy" if _database_busy(exc)  # SQLite's lock, held by another process too long
+            else "database-unavailable" if connection_lost(exc)  # PostgreSQL ended it
+            else None)
+    if slug is None:
+        return None
+    _title, what, seconds = MOMENTARY[slug]
+    log.warning("%s on %s %s: answered 503", what, request.method, logged_path(request))
+    return slug, {} if commits_in_request() else {"Retry-After": str(seconds)}
 
 
 def _from_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
-    path = logged_path(request)
-    slug = momentary(exc)
-    if slug is not None:
+    found = momentary(request, exc)
+    if found is not None:
+        slug, headers = found
         title, what, seconds = MOMENTARY[slug]
-        log.warning("%s on %s %s: answered 503", what, request.method, path)
         return _response(request, Problem(
             type=TYPE_BASE + slug, title=title, status=503, detail=f"{what}; " + _nothing_saved(
                 f"send the same request again in {seconds} second{'s' if seconds > 1 else ''}"),
-        ), None if commits_in_request() else {"Retry-After": str(seconds)})  # not to send again
-    log.error("unhandled error on %s %s\n%s", request.method, path, traceback_of(exc))
+        ), headers)
+    log.error("unhandled error on %s %s\n%s", request.method, logged_path(request),
+              traceback_of(exc))
     return _response(request, Problem(
         type=TYPE_BASE + "internal-error", title="Internal error", status=500,
         detail=f"something went wrong on our side; {_nothing_saved()}",

@@ -36,7 +36,7 @@ from iris_engine.failures import traceback_of
 from iris_engine.store.db import commits_in_request
 from iris_engine.web.headers import SITE_POLICY
 from iris_engine.web.i18n import DEFAULT, LANGUAGES, N_, from_accept_language, load
-from iris_engine.web.problems import MOMENTARY, logged_path, momentary
+from iris_engine.web.problems import logged_path, momentary
 
 __all__ = ["LANGUAGE_COOKIE", "FormError", "PageForm", "html_exception_handlers", "language_of",
            "local_path", "page", "read_form", "template_config"]
@@ -283,13 +283,9 @@ def _from_validation(request: Request[Any, Any, Any], _exc: ValidationException)
 
 
 def _from_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    slug = momentary(exc)
-    if slug is not None:  # as the API answers it: 503, when to try again, no traceback
-        _title, what, seconds = MOMENTARY[slug]
-        log.warning("%s on page %s %s: answered 503", what, request.method, logged_path(request))
-        # unless this request's change was saved before it: not to be sent again
-        return _error_page(request, 503, None if commits_in_request()
-                           else {"Retry-After": str(seconds)})
+    found = momentary(request, exc)
+    if found is not None:  # as the API answers it: 503, when to send it again
+        return _error_page(request, 503, found[1])
     log.error("unhandled error on page %s %s\n%s", request.method, logged_path(request),
               traceback_of(exc))
     return _error_page(request, 500)

@@ -6,7 +6,9 @@ it now is would launder that); sign; then, in one transaction, record it, queue 
 webhook subscribers, write its file and its log line before the commit. Two processes that
 take the same number at once: the second fails on the first's row and writes nothing. (A
 commit that fails after the file is written leaves a file that is still a true statement of
-the trail; the next anchor takes the number again, under another file name.)
+the trail; the next anchor takes the number again, under another file name.) When an
+anchor falls due, only the process that holds the claim (``Database.exclusive``) reads the
+heads; the others try again later, when they find it taken.
 """
 
 from __future__ import annotations
@@ -47,6 +49,10 @@ log = logging.getLogger(__name__)
 
 #: after a failed periodic anchor, the next try comes after the interval or this, if sooner
 _RETRY = timedelta(minutes=10)
+#: held (``Database.exclusive``) by the one process taking the periodic anchor: every serving
+#: process ticks, and each reading and hashing every case's head (seconds of CPU at a million
+#: cases) to find the number taken when it records it would waste all but one's work
+_CLAIM = "audit-anchor"
 
 
 class AnchorRefused(Conflict):
@@ -159,7 +165,15 @@ class AuditTrail:
         now = self.clock()
         if self._next_try is not None and now < self._next_try:
             return None
-        latest = await self._latest_row()
+        async with self.db.exclusive(_CLAIM) as held:
+            if not held:  # another process is taking it: no second read of every head
+                log.debug("another process is taking the audit anchor")
+                self._next_try = now + min(self.interval, _RETRY)
+                return None
+            return await self._anchor_when_due(now)
+
+    async def _anchor_when_due(self, now: datetime) -> Anchor | None:
+        latest = await self._latest_row()  # read under the claim: not one just taken
         if latest is not None:
             due = latest.taken_at + self.interval
             if now < due:
@@ -167,7 +181,7 @@ class AuditTrail:
                 return None
         try:
             anchor, _ = await self.take_anchor()
-        except AnchorRace as exc:  # several processes tick: one anchors, as it should
+        except AnchorRace as exc:  # a process that takes no claim (an older version) won
             log.info("%s", exc.detail)
             self._next_try = None
             return None

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
+import hashlib
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import CursorResult, Row, Table, event, insert, make_url, text
@@ -547,6 +551,41 @@ class Database:
         runs (a verification that reads in batches must not see a write land half-way)."""
         async with self._snapshot_reader() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[bool]:
+        """Whether this process holds ``name`` now: at most one of all the processes that share
+        this database holds it at a time, until the block ends. Nobody waits: a process that
+        finds it held gets False at once (and goes on without the work it guards).
+
+        PostgreSQL: a transaction-level advisory lock on a connection of its own, so the
+        transaction's end (commit, rollback, or the connection lost with its process) always
+        frees it. SQLite: an ``flock`` on ``<database file>-<name>.lock`` beside the database
+        (every process of one SQLite database runs on its host), freed when the file is closed
+        or its process ends; a database in memory has one process."""
+        if not self.is_sqlite:
+            key = int.from_bytes(hashlib.sha256(f"iris:{name}".encode()).digest()[:8], "big",
+                                 signed=True)
+            async with self.write_engine.connect() as connection, connection.begin():
+                yield bool(await connection.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"),
+                                                   {"key": key}))
+            return
+        database = make_url(self.settings.database_url).database
+        if database in (None, "", ":memory:"):
+            yield True
+            return
+        fd = os.open(Path(database).with_name(f"{Path(database).name}-{name}.lock"),
+                     os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                held = False
+            else:
+                held = True
+            yield held
+        finally:
+            os.close(fd)  # the lock goes with the file's last descriptor
 
     @property
     def engines(self) -> list[AsyncEngine]:

@@ -4,9 +4,11 @@ last one remembers; and verification loops over the read models the domains decl
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +16,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from iris_engine.audit import generate_signing_key, verify_trail
+from iris_engine.audit import AnchorSigner, AuditTrail, generate_signing_key, verify_trail
+from iris_engine.audit import service as audit_service
 from iris_engine.audit.anchors import Anchor
 from iris_engine.audit.models import AuditAnchor
 from iris_engine.audit.signing import signature_holds
 from iris_engine.domain import Domain
+from iris_engine.store.db import Database
 from iris_engine.store.models import Case, CaseEvent
 from iris_engine.workflow import HookRegistry, WorkflowSpec
 from tests.integration.conftest import Cast, World, assert_problem, newcomer, walk_to
@@ -218,17 +222,96 @@ async def test_an_anchor_file_written_is_the_anchor_read(world: World, cast: Cas
         [PUBLIC_KEY]) == PUBLIC_KEY
 
 
+def other_process(world: World) -> tuple[Database, AuditTrail]:
+    """A second serving process's audit trail, on a database connection of its own."""
+    other_db = Database(world.settings)
+    return other_db, AuditTrail(other_db, world.settings, world.clock, world.services.catalog,
+                                world.services.domains, AnchorSigner(SIGNING_KEY),
+                                world.services.vault)
+
+
+async def test_an_anchor_due_is_read_by_the_one_process_that_claims_it(
+        world: World, cast: Cast, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every serving process ticks. While one reads every case's head for the anchor, another
+    that finds it due takes no second read: it answers at once and tries again later, when it
+    finds the anchor taken; the claim is free again once the first is done."""
+    await walk_to(cast, "submitted")
+    reading, go_on, reads = asyncio.Event(), asyncio.Event(), []
+    read_heads = audit_service.current_heads
+
+    async def heads_held(session: AsyncSession) -> Any:
+        reads.append(1)
+        heads = await read_heads(session)
+        reading.set()
+        await go_on.wait()
+        return heads
+
+    monkeypatch.setattr(audit_service, "current_heads", heads_held)
+    other_db, other = other_process(world)
+    try:
+        first = asyncio.ensure_future(world.services.audit.anchor_if_due())
+        await asyncio.wait_for(reading.wait(), 30)
+        assert await asyncio.wait_for(other.anchor_if_due(), 30) is None
+        assert len(reads) == 1  # the other process read no head
+        go_on.set()
+        anchor = await first
+        assert anchor is not None and anchor.seq == 1
+
+        world.clock.advance(minutes=11)  # past the other's next try, not the interval
+        assert await other.anchor_if_due() is None  # the anchor is taken: not due yet
+        assert len(reads) == 1
+        world.clock.advance(seconds=HOUR)
+        second = await other.anchor_if_due()  # the first freed its claim
+        assert second is not None and second.seq == 2 and len(reads) == 2
+    finally:
+        go_on.set()
+        await other_db.dispose()
+    assert await anchors_recorded(world) == 2
+
+
+async def test_a_process_stopped_while_anchoring_frees_its_claim(
+        world: World, cast: Cast, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A serving process shut down half-way through the anchor (its task cancelled) leaves no
+    claim behind: another process takes the anchor at its next tick."""
+    await walk_to(cast, "submitted")
+    reading, go_on = asyncio.Event(), asyncio.Event()
+    read_heads = audit_service.current_heads
+
+    async def heads_held(session: AsyncSession) -> Any:
+        heads = await read_heads(session)
+        reading.set()
+        await go_on.wait()
+        return heads
+
+    monkeypatch.setattr(audit_service, "current_heads", heads_held)
+    other_db, other = other_process(world)
+    try:
+        first = asyncio.ensure_future(world.services.audit.anchor_if_due())
+        await asyncio.wait_for(reading.wait(), 30)
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        go_on.set()
+        anchor = await asyncio.wait_for(other.anchor_if_due(), 30)
+    finally:
+        go_on.set()
+        await other_db.dispose()
+    assert anchor is not None and anchor.seq == 1
+    assert await anchors_recorded(world) == 1
+
+
 async def test_two_processes_due_at_once_take_one_anchor(
         world: World, cast: Cast, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
-    """Every instance ticks: both read that anchor 1 is due, both sign it; one records it and
-    writes its file, the other fails on that row and writes nothing, quietly."""
-    import asyncio
+    """Processes that take no claim (a version from before the claim, beside a new one during
+    an upgrade): both read that anchor 1 is due, both sign it; one records it and writes its
+    file, the other fails on that row and writes nothing, quietly."""
 
-    from iris_engine.audit import AnchorSigner, AuditTrail
-    from iris_engine.audit import service as audit_service
-    from iris_engine.store.db import Database
+    @asynccontextmanager
+    async def no_claim(_db: Database, _name: str) -> AsyncIterator[bool]:
+        yield True
 
+    monkeypatch.setattr(Database, "exclusive", no_claim)
     await walk_to(cast, "submitted")
     both_read = asyncio.Barrier(2)
     read_heads = audit_service.current_heads
@@ -239,9 +322,7 @@ async def test_two_processes_due_at_once_take_one_anchor(
         return heads
 
     monkeypatch.setattr(audit_service, "current_heads", heads_when_both_have_read)
-    other_db = Database(world.settings)
-    other = AuditTrail(other_db, world.settings, world.clock, world.services.catalog,
-                       world.services.domains, AnchorSigner(SIGNING_KEY), world.services.vault)
+    other_db, other = other_process(world)
     try:
         with caplog.at_level(logging.INFO, logger="iris_engine.audit.service"):
             taken = await asyncio.gather(world.services.audit.anchor_if_due(),
@@ -263,14 +344,12 @@ async def test_taking_an_anchor_leaves_the_event_loop_free(
     the heads are read ``HEADS_PER_STEP`` at a time with the event loop free between two steps,
     and compared with the last anchor's, counted and hashed in a thread, so the requests beside
     it are served meanwhile."""
-    import asyncio
     import itertools
     import threading
 
     from sqlalchemy.ext.asyncio import AsyncResult
 
     from iris_engine.audit import heads as audit_heads
-    from iris_engine.audit import service as audit_service
 
     await walk_to(cast, "accredited")
     await world.services.audit.take_anchor()  # the next one compares with it

@@ -165,12 +165,16 @@ class AuditTrail:
         now = self.clock()
         if self._next_try is not None and now < self._next_try:
             return None
-        async with self.db.exclusive(_CLAIM) as held:
-            if not held:  # another process is taking it: no second read of every head
+        try:
+            async with self.db.exclusive(_CLAIM) as held:
+                if held:
+                    return await self._anchor_when_due(now)
+                # another process is taking it: no second read of every head
                 log.debug("another process is taking the audit anchor")
-                self._next_try = now + min(self.interval, _RETRY)
-                return None
-            return await self._anchor_when_due(now)
+        except OSError as exc:  # SQLite's lock file (the anchor's own are handled inside)
+            log.error("no audit anchor taken: it could not be claimed: %s", exc)
+        self._next_try = now + min(self.interval, _RETRY)
+        return None
 
     async def _anchor_when_due(self, now: datetime) -> Anchor | None:
         latest = await self._latest_row()  # read under the claim: not one just taken

@@ -22,6 +22,7 @@ from iris_engine.audit.anchors import Anchor
 from iris_engine.audit.models import AuditAnchor
 from iris_engine.audit.signing import signature_holds
 from iris_engine.domain import Domain
+from iris_engine.outbox import enqueue
 from iris_engine.store.db import Database
 from iris_engine.store.models import Case, CaseEvent
 from iris_engine.workflow import HookRegistry, WorkflowSpec
@@ -394,3 +395,25 @@ async def test_taking_an_anchor_leaves_the_event_loop_free(
     assert anchor.cases > 30 and seen[-1] == anchor.cases
     assert max(b - a for a, b in itertools.pairwise(seen)) <= 4, seen
     assert threads and threading.main_thread().name not in threads, threads
+
+
+async def test_an_anchor_that_cannot_be_claimed_is_logged_and_the_tick_goes_on(
+        world: World, cast: Cast, database_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    """SQLite's claim is a lock file beside the database: where it cannot be opened, the
+    anchor is not taken (an error logged, tried again later) and the tick delivers its
+    messages as usual."""
+    if not world.services.db.is_sqlite:
+        pytest.skip("the claim is a lock file on SQLite only")
+    database = Path(world.services.db.settings.database_url.split("///", 1)[1])
+    database.with_name(f"{database.name}-audit-anchor.lock").mkdir()  # no file can be opened
+    await walk_to(cast, "submitted")
+    await world.tick()  # what the walk queued, delivered
+    async with world.services.db.write() as session:
+        enqueue(session, channel="webhook", destination="http://127.0.0.1:9/nobody",
+                topic="probe", payload={"data": {}}, now=world.clock())
+    with caplog.at_level(logging.ERROR, logger="iris_engine.audit.service"):
+        report = await world.tick()
+    assert report.anchor is None and await anchors_recorded(world) == 0
+    said = [r.getMessage() for r in caplog.records if r.name == "iris_engine.audit.service"]
+    assert len(said) == 1 and said[0].startswith("no audit anchor taken: it could not be claimed")
+    assert report.outbox.claimed == 1  # the tick went on to the outbox

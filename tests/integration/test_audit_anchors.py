@@ -231,41 +231,53 @@ def other_process(world: World) -> tuple[Database, AuditTrail]:
                                 world.services.vault)
 
 
+class HeldHeads:
+    """``current_heads`` that, once it has read, holds until ``go_on`` is set (a process
+    caught half-way through taking an anchor), counting its reads."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.reading, self.go_on, self.reads = asyncio.Event(), asyncio.Event(), 0
+        self._read = audit_service.current_heads
+        monkeypatch.setattr(audit_service, "current_heads", self)
+
+    async def __call__(self, session: AsyncSession) -> Any:
+        self.reads += 1
+        heads = await self._read(session)
+        self.reading.set()
+        await self.go_on.wait()
+        return heads
+
+    async def caught_reading(self, audit: AuditTrail) -> asyncio.Future[Anchor | None]:
+        """``audit``'s periodic anchor, begun and caught reading the heads."""
+        taking = asyncio.ensure_future(audit.anchor_if_due())
+        await asyncio.wait_for(self.reading.wait(), 30)
+        return taking
+
+
 async def test_an_anchor_due_is_read_by_the_one_process_that_claims_it(
         world: World, cast: Cast, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every serving process ticks. While one reads every case's head for the anchor, another
     that finds it due takes no second read: it answers at once and tries again later, when it
     finds the anchor taken; the claim is free again once the first is done."""
     await walk_to(cast, "submitted")
-    reading, go_on, reads = asyncio.Event(), asyncio.Event(), []
-    read_heads = audit_service.current_heads
-
-    async def heads_held(session: AsyncSession) -> Any:
-        reads.append(1)
-        heads = await read_heads(session)
-        reading.set()
-        await go_on.wait()
-        return heads
-
-    monkeypatch.setattr(audit_service, "current_heads", heads_held)
+    heads = HeldHeads(monkeypatch)
     other_db, other = other_process(world)
     try:
-        first = asyncio.ensure_future(world.services.audit.anchor_if_due())
-        await asyncio.wait_for(reading.wait(), 30)
+        first = await heads.caught_reading(world.services.audit)
         assert await asyncio.wait_for(other.anchor_if_due(), 30) is None
-        assert len(reads) == 1  # the other process read no head
-        go_on.set()
+        assert heads.reads == 1  # the other process read no head
+        heads.go_on.set()
         anchor = await first
         assert anchor is not None and anchor.seq == 1
 
         world.clock.advance(minutes=11)  # past the other's next try, not the interval
         assert await other.anchor_if_due() is None  # the anchor is taken: not due yet
-        assert len(reads) == 1
+        assert heads.reads == 1
         world.clock.advance(seconds=HOUR)
         second = await other.anchor_if_due()  # the first freed its claim
-        assert second is not None and second.seq == 2 and len(reads) == 2
+        assert second is not None and second.seq == 2 and heads.reads == 2
     finally:
-        go_on.set()
+        heads.go_on.set()
         await other_db.dispose()
     assert await anchors_recorded(world) == 2
 
@@ -275,27 +287,17 @@ async def test_a_process_stopped_while_anchoring_frees_its_claim(
     """A serving process shut down half-way through the anchor (its task cancelled) leaves no
     claim behind: another process takes the anchor at its next tick."""
     await walk_to(cast, "submitted")
-    reading, go_on = asyncio.Event(), asyncio.Event()
-    read_heads = audit_service.current_heads
-
-    async def heads_held(session: AsyncSession) -> Any:
-        heads = await read_heads(session)
-        reading.set()
-        await go_on.wait()
-        return heads
-
-    monkeypatch.setattr(audit_service, "current_heads", heads_held)
+    heads = HeldHeads(monkeypatch)
     other_db, other = other_process(world)
     try:
-        first = asyncio.ensure_future(world.services.audit.anchor_if_due())
-        await asyncio.wait_for(reading.wait(), 30)
+        first = await heads.caught_reading(world.services.audit)
         first.cancel()
         with pytest.raises(asyncio.CancelledError):
             await first
-        go_on.set()
+        heads.go_on.set()
         anchor = await asyncio.wait_for(other.anchor_if_due(), 30)
     finally:
-        go_on.set()
+        heads.go_on.set()
         await other_db.dispose()
     assert anchor is not None and anchor.seq == 1
     assert await anchors_recorded(world) == 1

@@ -399,13 +399,12 @@ async def test_taking_an_anchor_leaves_the_event_loop_free(
     assert threads and threading.main_thread().name not in threads, threads
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # PostgreSQL: no file
 async def test_an_anchor_that_cannot_be_claimed_is_logged_and_the_tick_goes_on(
-        world: World, cast: Cast, database_url: str, caplog: pytest.LogCaptureFixture) -> None:
+        world: World, cast: Cast, caplog: pytest.LogCaptureFixture) -> None:
     """SQLite's claim is a lock file beside the database: where it cannot be opened, the
     anchor is not taken (an error logged, tried again later) and the tick delivers its
     messages as usual."""
-    if not world.services.db.is_sqlite:
-        pytest.skip("the claim is a lock file on SQLite only")
     database = Path(world.services.db.settings.database_url.split("///", 1)[1])
     database.with_name(f"{database.name}-audit-anchor.lock").mkdir()  # no file can be opened
     await walk_to(cast, "submitted")

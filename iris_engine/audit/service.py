@@ -18,6 +18,7 @@ import dataclasses
 import json
 import logging
 from collections.abc import Sequence
+from contextlib import AsyncExitStack
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -165,14 +166,17 @@ class AuditTrail:
         now = self.clock()
         if self._next_try is not None and now < self._next_try:
             return None
-        try:
-            async with self.db.exclusive(_CLAIM) as held:
-                if held:
-                    return await self._anchor_when_due(now)
-                # another process is taking it: no second read of every head
-                log.debug("another process is taking the audit anchor")
-        except OSError as exc:  # SQLite's lock file (the anchor's own are handled inside)
-            log.error("no audit anchor taken: it could not be claimed: %s", exc)
+        async with AsyncExitStack() as claim:
+            try:
+                held = await claim.enter_async_context(self.db.exclusive(_CLAIM))
+            except OSError as exc:  # SQLite's lock file could not be opened
+                log.error("no audit anchor taken: it could not be claimed: %s", exc)
+                held = False
+            else:
+                if not held:  # another process is taking it: no second read of every head
+                    log.debug("another process is taking the audit anchor")
+            if held:
+                return await self._anchor_when_due(now)
         self._next_try = now + min(self.interval, _RETRY)
         return None
 

@@ -171,12 +171,11 @@ class AuditTrail:
                 held = await claim.enter_async_context(self.db.exclusive(_CLAIM))
             except OSError as exc:  # SQLite's lock file could not be opened
                 log.error("no audit anchor taken: it could not be claimed: %s", exc)
-                held = False
             else:
-                if not held:  # another process is taking it: no second read of every head
-                    log.debug("another process is taking the audit anchor")
-            if held:
-                return await self._anchor_when_due(now)
+                if held:
+                    return await self._anchor_when_due(now)
+                # another process is taking it: no second read of every head
+                log.debug("another process is taking the audit anchor")
         self._next_try = now + min(self.interval, _RETRY)
         return None
 

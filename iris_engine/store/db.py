@@ -574,8 +574,8 @@ class Database:
         if database in (None, "", ":memory:"):
             yield True
             return
-        fd = os.open(Path(database).with_name(f"{Path(database).name}-{name}.lock"),
-                     os.O_RDWR | os.O_CREAT, 0o600)
+        beside = Path(database)
+        fd = os.open(beside.with_name(f"{beside.name}-{name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, make_url, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iris_engine.audit import AnchorSigner, AuditTrail, generate_signing_key, verify_trail
@@ -405,7 +405,7 @@ async def test_an_anchor_that_cannot_be_claimed_is_logged_and_the_tick_goes_on(
     """SQLite's claim is a lock file beside the database: where it cannot be opened, the
     anchor is not taken (an error logged, tried again later) and the tick delivers its
     messages as usual."""
-    database = Path(world.services.db.settings.database_url.split("///", 1)[1])
+    database = Path(make_url(world.settings.database_url).database or "")
     database.with_name(f"{database.name}-audit-anchor.lock").mkdir()  # no file can be opened
     await walk_to(cast, "submitted")
     await world.tick()  # what the walk queued, delivered
